@@ -1,0 +1,135 @@
+/*
+ * upgrade/connection.h - database connections through ODBC.
+ *
+ * A connection handle is created empty with upgrade_conn_new(), connected
+ * with one of the upgrade_conn_connect*() functions, and released with
+ * upgrade_conn_free().  Failures leave a message (every ODBC diagnostic
+ * record, one per line), the first SQLSTATE and the native error code on the
+ * handle.  Passwords given in a connection string never appear in any text
+ * the library returns.
+ *
+ * A handle may be used by one thread at a time; distinct handles are
+ * independent.
+ */
+#ifndef UPGRADE_CONNECTION_H
+#define UPGRADE_CONNECTION_H
+
+#include "upgrade/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct upgrade_conn;
+
+/*
+ * Capability bits of a dialect, as upgrade_conn_capabilities() reports them.
+ * Append only.
+ */
+enum upgrade_capability {
+	/* DDL takes part in transactions and is undone by ROLLBACK. */
+	UPGRADE_CAP_TRANSACTIONAL_DDL = 1u << 0,
+	/* A database holds several named schemas (PostgreSQL, SQL Server). */
+	UPGRADE_CAP_SCHEMAS = 1u << 1,
+	/* Schemas are databases of one server (MariaDB, MySQL). */
+	UPGRADE_CAP_DATABASE_SCHEMAS = 1u << 2,
+	/* Named locks that the server releases when the session dies. */
+	UPGRADE_CAP_ADVISORY_LOCK = 1u << 3,
+	/* Enumerations are named types (CREATE TYPE ... AS ENUM). */
+	UPGRADE_CAP_ENUM_TYPES = 1u << 4,
+	/* Enumerations are column types (ENUM('a','b')). */
+	UPGRADE_CAP_INLINE_ENUM = 1u << 5,
+	/* A native JSON column type. */
+	UPGRADE_CAP_JSON = 1u << 6,
+	/* SAVEPOINT and ROLLBACK TO SAVEPOINT. */
+	UPGRADE_CAP_SAVEPOINTS = 1u << 7,
+	/* ALTER TABLE can change a column's type, nullability and default. */
+	UPGRADE_CAP_ALTER_COLUMN = 1u << 8,
+	/* ALTER TABLE ... DROP COLUMN. */
+	UPGRADE_CAP_DROP_COLUMN = 1u << 9,
+	/* CREATE INDEX IF NOT EXISTS. */
+	UPGRADE_CAP_INDEX_IF_NOT_EXISTS = 1u << 10,
+	/* Triggers can be switched off for the duration of a task. */
+	UPGRADE_CAP_DISABLE_TRIGGERS = 1u << 11
+};
+
+/* Creates an unconnected handle.  *out is NULL on failure (UPGRADE_ENOMEM). */
+UPGRADE_EXTERN int upgrade_conn_new(struct upgrade_conn **out);
+
+/* Disconnects (rolling back anything uncommitted) and frees; NULL is a no-op. */
+UPGRADE_EXTERN void upgrade_conn_free(struct upgrade_conn *conn);
+
+/*
+ * Forces a dialect by name ("sqlite", "postgresql", "mysql", "mssql",
+ * "generic") instead of detecting it from the driver; NULL restores
+ * detection.  Call before connecting.  UPGRADE_ENOTFOUND names an unknown
+ * dialect.
+ */
+UPGRADE_EXTERN int upgrade_conn_set_dialect(struct upgrade_conn *conn, const char *name);
+
+/* Seconds to wait for the server when connecting; 0 means the driver's default. */
+UPGRADE_EXTERN int upgrade_conn_set_login_timeout(struct upgrade_conn *conn, int seconds);
+
+/*
+ * Connects with a full ODBC connection string ("DRIVER=...;Server=...", or
+ * "DSN=name;..."), without prompting.  UPGRADE_EDB with the diagnostics on
+ * the handle when the driver manager or the driver refuses.
+ */
+UPGRADE_EXTERN int upgrade_conn_connect(struct upgrade_conn *conn, const char *connstr);
+
+/* Connects to a data source defined in odbc.ini. */
+UPGRADE_EXTERN int upgrade_conn_connect_dsn(struct upgrade_conn *conn, const char *dsn);
+
+/*
+ * Connects to an SQLite database file (created when missing) through the
+ * SQLite 3 ODBC driver: the [SQLite3] driver of odbcinst.ini when there is
+ * one, else the driver found when libupgrade was built.
+ */
+UPGRADE_EXTERN int upgrade_conn_connect_sqlite(struct upgrade_conn *conn, const char *path);
+
+/*
+ * The last failure on this handle.  Each returns "" (or 0) when there is
+ * none.  The strings remain valid until the next call on the handle.
+ */
+UPGRADE_EXTERN const char *upgrade_conn_error(const struct upgrade_conn *conn);
+UPGRADE_EXTERN const char *upgrade_conn_sqlstate(const struct upgrade_conn *conn);
+UPGRADE_EXTERN long upgrade_conn_native_error(const struct upgrade_conn *conn);
+/* The return code of the last failure (UPGRADE_OK when there is none). */
+UPGRADE_EXTERN int upgrade_conn_error_code(const struct upgrade_conn *conn);
+
+/*
+ * What the connected driver reports.  Strings are borrowed and remain valid
+ * until the handle is freed; NULL before a connection is made.
+ */
+UPGRADE_EXTERN const char *upgrade_conn_dbms_name(const struct upgrade_conn *conn);
+UPGRADE_EXTERN const char *upgrade_conn_dbms_version(const struct upgrade_conn *conn);
+UPGRADE_EXTERN const char *upgrade_conn_driver_name(const struct upgrade_conn *conn);
+UPGRADE_EXTERN const char *upgrade_conn_driver_version(const struct upgrade_conn *conn);
+/* The connection string with every password replaced by "***". */
+UPGRADE_EXTERN const char *upgrade_conn_string(const struct upgrade_conn *conn);
+/* The dialect in use ("postgresql", ...). */
+UPGRADE_EXTERN const char *upgrade_conn_dialect(const struct upgrade_conn *conn);
+
+/* The upgrade_capability bits of the connection's dialect and engine version. */
+UPGRADE_EXTERN unsigned int upgrade_conn_capabilities(const struct upgrade_conn *conn);
+
+/* The name of one capability bit ("transactional-ddl", ...), NULL if unknown. */
+UPGRADE_EXTERN const char *upgrade_capability_name(unsigned int capability);
+
+/*
+ * Quotes an identifier for the connection's dialect, doubling embedded
+ * quote characters.  *out is allocated and must be released with
+ * upgrade_free().  UPGRADE_EINVAL for an empty name, a name that is not
+ * valid UTF-8, one with control characters, or one longer than the engine
+ * keeps (PostgreSQL would silently truncate it).
+ */
+UPGRADE_EXTERN int upgrade_conn_quote_ident(char **out, struct upgrade_conn *conn, const char *name);
+
+/* Releases memory the library allocated for the caller; NULL is a no-op. */
+UPGRADE_EXTERN void upgrade_free(void *ptr);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* UPGRADE_CONNECTION_H */

@@ -1,0 +1,107 @@
+/*
+ * cli.h - what the files of upgrade(1) share: the exit statuses, the global
+ * options, and the command table entry.
+ *
+ * The command line is "upgrade [GLOBAL OPTIONS] COMMAND [OPTIONS] [ARGS]";
+ * global options are also accepted after the command, so every command
+ * parses with cli_parse_options(), which knows them.
+ */
+#ifndef UPGRADE_CLI_H
+#define UPGRADE_CLI_H
+
+#include <getopt.h>
+#include <stdio.h>
+
+#include "upgrade.h"
+
+/* Exit statuses; the table in upgrade(1) must match. */
+enum cli_exit {
+	CLI_EXIT_OK = 0,
+	CLI_EXIT_PENDING = 1,      /* status --check: something is pending */
+	CLI_EXIT_TASK_FAILED = 2,  /* a task failed; its schema stopped */
+	CLI_EXIT_LOCK_TIMEOUT = 3, /* the schema lock was not granted in time */
+	CLI_EXIT_CATALOG = 4,      /* a catalog is invalid */
+	CLI_EXIT_CONNECT = 5,      /* cannot connect, or the database refused a query */
+	CLI_EXIT_PARTIAL = 6,      /* --keep-going: some schemas failed, others succeeded */
+	CLI_EXIT_CHECKSUM = 7,     /* status --check --strict: a task changed after it ran */
+	CLI_EXIT_USAGE = 64,       /* bad command line */
+	CLI_EXIT_SOFTWARE = 70     /* out of memory or an internal error */
+};
+
+enum cli_format { CLI_FORMAT_TEXT, CLI_FORMAT_JSON };
+
+struct cli {
+	const char *progname;
+	const char *command;
+
+	/* Where to connect: at most one of these; else $UPGRADE_CONNECT. */
+	const char *connect;
+	const char *dsn;
+	const char *database;
+	const char *dialect;
+	int login_timeout;
+
+	/* Catalogs: -T paths (else $UPGRADE_TASKS_PATH, else the task directory). */
+	const char **task_paths;
+	size_t ntask_paths;
+	/* -D NAME=VALUE placeholder definitions, as given. */
+	const char **defines;
+	size_t ndefines;
+
+	enum cli_format format;
+	int color;   /* resolved: 1 only when stdout is a terminal, unless forced */
+	int verbose;
+	int quiet;
+};
+
+/*
+ * One command: name, a synopsis line for --help, one line of summary, and
+ * its entry point.  run gets argv with argv[0] = the command name and
+ * returns an exit status.
+ */
+struct cli_command {
+	const char *name;
+	const char *synopsis;
+	const char *summary;
+	int (*run)(struct cli *cli, int argc, char **argv);
+};
+
+/*
+ * Called for each command-specific option (long-only options use values
+ * from 512 up): c is the option's value from the
+ * command's option table, arg its argument or NULL.  Returns CLI_EXIT_OK or
+ * an exit status (after printing why).
+ */
+typedef int (*cli_option_fn)(struct cli *cli, int c, const char *arg, void *state);
+
+/*
+ * Parses argv[1..] accepting the global options plus the command's own
+ * (longopts may be NULL; shortopts "" for none).  On success *first_arg is
+ * the index of the first operand.  Prints a one-line error and returns
+ * CLI_EXIT_USAGE on a bad option or a missing argument; returns -1 when
+ * --help was handled (the caller exits 0).
+ */
+int cli_parse_options(struct cli *cli, int argc, char **argv, const char *shortopts,
+                      const struct option *longopts, cli_option_fn fn, void *state,
+                      int *first_arg);
+
+/*
+ * Opens the connection chosen by the global options; prints the error and
+ * returns CLI_EXIT_CONNECT (or CLI_EXIT_USAGE) on failure, leaving *out NULL.
+ */
+int cli_connect(struct cli *cli, struct upgrade_conn **out);
+
+/* "upgrade: error: ..." on stderr. */
+void cli_error(const struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A one-line usage error; returns CLI_EXIT_USAGE. */
+int cli_usage_error(const struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The command table, NULL-name terminated. */
+extern const struct cli_command cli_commands[];
+const struct cli_command *cli_find_command(const char *name);
+void cli_command_help(const struct cli *cli, const struct cli_command *cmd, FILE *to);
+
+/* Commands. */
+int cmd_info(struct cli *cli, int argc, char **argv);
+
+#endif /* UPGRADE_CLI_H */

@@ -1,0 +1,491 @@
+/*
+ * connection.c - connecting through the unixODBC driver manager, reading
+ * what the driver says about itself, choosing the dialect, and turning
+ * ODBC diagnostics into the handle's error.
+ *
+ * Invariants: a handle owns its environment and connection handles; after a
+ * failed connect it is back to "unconnected" and may connect again; no text
+ * the handle hands out contains the password of the connection string.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "connection.h"
+
+/* Driver messages are short; ODBC caps them at SQL_MAX_MESSAGE_LENGTH anyway. */
+#define DIAG_MESSAGE_MAX 2048
+/* More records than this are noise repeating the first ones. */
+#define DIAG_RECORDS_MAX 16
+/* sqliteodbc's busy timeout (ms); the driver waits about twice as long. */
+#define SQLITE_BUSY_TIMEOUT_MS "5000"
+
+static void
+scrub_password(const struct upgrade_conn *conn, char *text)
+{
+	size_t plen;
+	char *hit;
+
+	/* Short passwords would blank out ordinary words; drivers do not echo passwords anyway. */
+	if (conn->password == NULL || (plen = strlen(conn->password)) < 4)
+		return;
+	while ((hit = strstr(text, conn->password)) != NULL) {
+		memset(hit, '*', plen);
+	}
+}
+
+int
+upg_db_error(struct upgrade_conn *conn, SQLSMALLINT type, SQLHANDLE handle, const char *fmt, ...)
+{
+	struct upg_buf buf = UPG_BUF_INIT;
+	char state[6] = "", first_state[6] = "";
+	SQLCHAR sqlstate[6], message[DIAG_MESSAGE_MAX];
+	SQLINTEGER native, first_native = 0;
+	SQLSMALLINT len, i;
+	va_list ap;
+	char *text;
+
+	va_start(ap, fmt);
+	{
+		char head[1024];
+		vsnprintf(head, sizeof head, fmt, ap);
+		upg_buf_puts(&buf, head);
+	}
+	va_end(ap);
+	for (i = 1; i <= DIAG_RECORDS_MAX; i++) {
+		SQLRETURN rc = SQLGetDiagRec(type, handle, i, sqlstate, &native, message,
+		                             sizeof message, &len);
+		if (!SQL_SUCCEEDED(rc))
+			break;
+		memcpy(state, sqlstate, 5);
+		state[5] = '\0';
+		if (i == 1) {
+			memcpy(first_state, state, sizeof first_state);
+			first_native = native;
+		}
+		upg_buf_printf(&buf, "\n  [%s] %s (native %ld)", state, (char *)message, (long)native);
+	}
+	if (first_state[0] == '\0')
+		upg_buf_puts(&buf, "\n  (the driver gave no diagnostic record)");
+	text = upg_buf_detach(&buf);
+	if (text == NULL)
+		return upg_error_oom(&conn->err);
+	scrub_password(conn, text);
+	upg_error_set(&conn->err, UPGRADE_EDB, "%s", text);
+	free(text);
+	memcpy(conn->err.sqlstate, first_state, sizeof conn->err.sqlstate);
+	conn->err.native = first_native;
+	return UPGRADE_EDB;
+}
+
+int
+upgrade_conn_new(struct upgrade_conn **out)
+{
+	struct upgrade_conn *conn;
+
+	if (out == NULL)
+		return UPGRADE_EINVAL;
+	*out = NULL;
+	conn = calloc(1, sizeof *conn);
+	if (conn == NULL)
+		return UPGRADE_ENOMEM;
+	conn->env = SQL_NULL_HENV;
+	conn->dbc = SQL_NULL_HDBC;
+	conn->autocommit = 1;
+	*out = conn;
+	return UPGRADE_OK;
+}
+
+static void
+free_info(struct upgrade_conn *conn)
+{
+	free(conn->dbms_name);
+	free(conn->dbms_ver);
+	free(conn->driver_name);
+	free(conn->driver_ver);
+	free(conn->connstr_redacted);
+	if (conn->password != NULL) {
+		/* Volatile writes so the wipe is not optimised away before free. */
+		volatile char *p = conn->password;
+		while (*p != '\0')
+			*p++ = '\0';
+		free(conn->password);
+	}
+	conn->dbms_name = conn->dbms_ver = conn->driver_name = conn->driver_ver = NULL;
+	conn->connstr_redacted = conn->password = NULL;
+}
+
+static void
+disconnect(struct upgrade_conn *conn)
+{
+	if (conn->dbc != SQL_NULL_HDBC) {
+		if (conn->connected) {
+			if (!conn->autocommit)
+				SQLEndTran(SQL_HANDLE_DBC, conn->dbc, SQL_ROLLBACK);
+			SQLDisconnect(conn->dbc);
+		}
+		SQLFreeHandle(SQL_HANDLE_DBC, conn->dbc);
+		conn->dbc = SQL_NULL_HDBC;
+	}
+	if (conn->env != SQL_NULL_HENV) {
+		SQLFreeHandle(SQL_HANDLE_ENV, conn->env);
+		conn->env = SQL_NULL_HENV;
+	}
+	conn->connected = 0;
+	conn->autocommit = 1;
+	conn->dialect = NULL;
+	conn->caps = 0;
+	free_info(conn);
+}
+
+void
+upgrade_conn_free(struct upgrade_conn *conn)
+{
+	if (conn == NULL)
+		return;
+	disconnect(conn);
+	upg_error_clear(&conn->err);
+	free(conn);
+}
+
+int
+upgrade_conn_set_dialect(struct upgrade_conn *conn, const char *name)
+{
+	const struct upg_dialect *d;
+
+	if (conn == NULL)
+		return UPGRADE_EINVAL;
+	upg_error_clear(&conn->err);
+	if (name == NULL) {
+		conn->forced = NULL;
+		return UPGRADE_OK;
+	}
+	d = upg_dialect_find(name);
+	if (d == NULL) {
+		struct upg_buf known = UPG_BUF_INIT;
+		size_t i;
+		for (i = 0; upg_dialects[i] != NULL; i++)
+			upg_buf_printf(&known, "%s%s", i ? ", " : "", upg_dialects[i]->name);
+		upg_error_set(&conn->err, UPGRADE_ENOTFOUND, "no such dialect '%s' (known: %s)", name,
+		              upg_buf_str(&known));
+		upg_buf_free(&known);
+		return UPGRADE_ENOTFOUND;
+	}
+	conn->forced = d;
+	if (conn->connected) {
+		conn->dialect = d;
+		conn->caps = d->version_caps ? d->version_caps(conn->dbms_ver, d->caps) : d->caps;
+	}
+	return UPGRADE_OK;
+}
+
+int
+upgrade_conn_set_login_timeout(struct upgrade_conn *conn, int seconds)
+{
+	if (conn == NULL)
+		return UPGRADE_EINVAL;
+	if (seconds < 0)
+		return upg_error_set(&conn->err, UPGRADE_EINVAL, "login timeout must not be negative");
+	conn->login_timeout = seconds;
+	return UPGRADE_OK;
+}
+
+static char *
+get_info_string(struct upgrade_conn *conn, SQLUSMALLINT what)
+{
+	SQLCHAR value[512];
+	SQLSMALLINT len = 0;
+
+	if (!SQL_SUCCEEDED(SQLGetInfo(conn->dbc, what, value, sizeof value, &len)))
+		return upg_strdup("");
+	value[sizeof value - 1] = '\0';
+	return upg_strdup((char *)value);
+}
+
+static int
+read_driver_info(struct upgrade_conn *conn)
+{
+	char *quote;
+
+	conn->dbms_name = get_info_string(conn, SQL_DBMS_NAME);
+	conn->dbms_ver = get_info_string(conn, SQL_DBMS_VER);
+	conn->driver_name = get_info_string(conn, SQL_DRIVER_NAME);
+	conn->driver_ver = get_info_string(conn, SQL_DRIVER_VER);
+	quote = get_info_string(conn, SQL_IDENTIFIER_QUOTE_CHAR);
+	if (conn->dbms_name == NULL || conn->dbms_ver == NULL || conn->driver_name == NULL ||
+	    conn->driver_ver == NULL || quote == NULL) {
+		free(quote);
+		return upg_error_oom(&conn->err);
+	}
+	/* A blank means the driver cannot quote at all. */
+	conn->driver_quote = quote[0] != ' ' ? quote[0] : '\0';
+	free(quote);
+	conn->dialect = conn->forced != NULL ? conn->forced
+	                                     : upg_dialect_detect(conn->dbms_name, conn->dbms_ver);
+	conn->caps = conn->dialect->version_caps != NULL
+	                 ? conn->dialect->version_caps(conn->dbms_ver, conn->dialect->caps)
+	                 : conn->dialect->caps;
+	return UPGRADE_OK;
+}
+
+int
+upgrade_conn_connect(struct upgrade_conn *conn, const char *connstr)
+{
+	SQLRETURN rc;
+	int ret;
+
+	if (conn == NULL)
+		return UPGRADE_EINVAL;
+	upg_error_clear(&conn->err);
+	if (connstr == NULL || connstr[0] == '\0')
+		return upg_error_set(&conn->err, UPGRADE_EINVAL, "empty connection string");
+	disconnect(conn);
+
+	conn->connstr_redacted = upg_connstr_redact(connstr);
+	conn->password = upg_connstr_get(connstr, "PWD");
+	if (conn->password == NULL)
+		conn->password = upg_connstr_get(connstr, "Password");
+	if (conn->connstr_redacted == NULL)
+		return upg_error_oom(&conn->err);
+
+	rc = SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &conn->env);
+	if (!SQL_SUCCEEDED(rc)) {
+		conn->env = SQL_NULL_HENV;
+		ret = upg_error_set(&conn->err, UPGRADE_EDB, "cannot allocate an ODBC environment");
+		goto fail;
+	}
+	/* ODBC 3 behaviour (SQLSTATEs, SQL_NO_DATA) must be asked for before anything else. */
+	rc = SQLSetEnvAttr(conn->env, SQL_ATTR_ODBC_VERSION, (SQLPOINTER)SQL_OV_ODBC3, 0);
+	if (!SQL_SUCCEEDED(rc)) {
+		ret = upg_db_error(conn, SQL_HANDLE_ENV, conn->env, "cannot select ODBC 3");
+		goto fail;
+	}
+	rc = SQLAllocHandle(SQL_HANDLE_DBC, conn->env, &conn->dbc);
+	if (!SQL_SUCCEEDED(rc)) {
+		conn->dbc = SQL_NULL_HDBC;
+		ret = upg_db_error(conn, SQL_HANDLE_ENV, conn->env, "cannot allocate an ODBC connection");
+		goto fail;
+	}
+	if (conn->login_timeout > 0)
+		SQLSetConnectAttr(conn->dbc, SQL_ATTR_LOGIN_TIMEOUT,
+		                  (SQLPOINTER)(SQLLEN)conn->login_timeout, 0);
+	rc = SQLDriverConnect(conn->dbc, NULL, (SQLCHAR *)connstr, SQL_NTS, NULL, 0, NULL,
+	                      SQL_DRIVER_NOPROMPT);
+	if (!SQL_SUCCEEDED(rc)) {
+		ret = upg_db_error(conn, SQL_HANDLE_DBC, conn->dbc, "cannot connect to %s",
+		                   conn->connstr_redacted);
+		goto fail;
+	}
+	conn->connected = 1;
+	ret = read_driver_info(conn);
+	if (ret != UPGRADE_OK)
+		goto fail;
+	return UPGRADE_OK;
+
+fail:
+	/* The error stays; the handle is unconnected again and may retry. */
+	disconnect(conn);
+	return ret;
+}
+
+int
+upgrade_conn_connect_dsn(struct upgrade_conn *conn, const char *dsn)
+{
+	struct upg_buf buf = UPG_BUF_INIT;
+	char *connstr;
+	int ret;
+
+	if (conn == NULL)
+		return UPGRADE_EINVAL;
+	upg_error_clear(&conn->err);
+	if (dsn == NULL || dsn[0] == '\0')
+		return upg_error_set(&conn->err, UPGRADE_EINVAL, "empty data source name");
+	upg_connstr_append(&buf, "DSN", dsn);
+	connstr = upg_buf_detach(&buf);
+	if (connstr == NULL)
+		return upg_error_oom(&conn->err);
+	ret = upgrade_conn_connect(conn, connstr);
+	free(connstr);
+	return ret;
+}
+
+/* 1 when odbcinst.ini lists a driver of this name. */
+static int
+driver_installed(const char *wanted)
+{
+	SQLHENV env = SQL_NULL_HENV;
+	SQLCHAR desc[256], attrs[1024];
+	SQLSMALLINT dlen, alen;
+	SQLUSMALLINT dir = SQL_FETCH_FIRST;
+	int found = 0;
+
+	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &env)))
+		return 0;
+	SQLSetEnvAttr(env, SQL_ATTR_ODBC_VERSION, (SQLPOINTER)SQL_OV_ODBC3, 0);
+	while (!found && SQL_SUCCEEDED(SQLDrivers(env, dir, desc, sizeof desc, &dlen, attrs,
+	                                          sizeof attrs, &alen))) {
+		found = strcmp((char *)desc, wanted) == 0;
+		dir = SQL_FETCH_NEXT;
+	}
+	SQLFreeHandle(SQL_HANDLE_ENV, env);
+	return found;
+}
+
+int
+upgrade_conn_connect_sqlite(struct upgrade_conn *conn, const char *path)
+{
+	struct upg_buf buf = UPG_BUF_INIT;
+	char *connstr;
+	int ret;
+
+	if (conn == NULL)
+		return UPGRADE_EINVAL;
+	upg_error_clear(&conn->err);
+	if (path == NULL || path[0] == '\0')
+		return upg_error_set(&conn->err, UPGRADE_EINVAL, "empty database file name");
+	/* sqliteodbc reads Database= up to the next ';' and knows no braces. */
+	if (strchr(path, ';') != NULL)
+		return upg_error_set(&conn->err, UPGRADE_EINVAL,
+		                     "the SQLite ODBC driver cannot open '%s': its name contains ';'",
+		                     path);
+	upg_connstr_append(&buf, "DRIVER",
+	                   driver_installed("SQLite3") ? "SQLite3" : UPGRADE_SQLITE_ODBC_DRIVER);
+	upg_buf_printf(&buf, ";Database=%s", path);
+	/* The driver's default busy timeout blocks for minutes behind another writer. */
+	upg_connstr_append(&buf, "Timeout", SQLITE_BUSY_TIMEOUT_MS);
+	connstr = upg_buf_detach(&buf);
+	if (connstr == NULL)
+		return upg_error_oom(&conn->err);
+	ret = upgrade_conn_connect(conn, connstr);
+	free(connstr);
+	return ret;
+}
+
+const char *
+upgrade_conn_error(const struct upgrade_conn *conn)
+{
+	return conn != NULL ? upg_error_message(&conn->err) : "no connection handle";
+}
+
+const char *
+upgrade_conn_sqlstate(const struct upgrade_conn *conn)
+{
+	return conn != NULL ? conn->err.sqlstate : "";
+}
+
+long
+upgrade_conn_native_error(const struct upgrade_conn *conn)
+{
+	return conn != NULL ? conn->err.native : 0;
+}
+
+int
+upgrade_conn_error_code(const struct upgrade_conn *conn)
+{
+	return conn != NULL ? conn->err.code : UPGRADE_EINVAL;
+}
+
+const char *
+upgrade_conn_dbms_name(const struct upgrade_conn *conn)
+{
+	return conn != NULL && conn->connected ? conn->dbms_name : NULL;
+}
+
+const char *
+upgrade_conn_dbms_version(const struct upgrade_conn *conn)
+{
+	return conn != NULL && conn->connected ? conn->dbms_ver : NULL;
+}
+
+const char *
+upgrade_conn_driver_name(const struct upgrade_conn *conn)
+{
+	return conn != NULL && conn->connected ? conn->driver_name : NULL;
+}
+
+const char *
+upgrade_conn_driver_version(const struct upgrade_conn *conn)
+{
+	return conn != NULL && conn->connected ? conn->driver_ver : NULL;
+}
+
+const char *
+upgrade_conn_string(const struct upgrade_conn *conn)
+{
+	return conn != NULL && conn->connected ? conn->connstr_redacted : NULL;
+}
+
+const char *
+upgrade_conn_dialect(const struct upgrade_conn *conn)
+{
+	if (conn == NULL)
+		return NULL;
+	if (conn->connected)
+		return conn->dialect->name;
+	return conn->forced != NULL ? conn->forced->name : NULL;
+}
+
+unsigned int
+upgrade_conn_capabilities(const struct upgrade_conn *conn)
+{
+	return conn != NULL && conn->connected ? conn->caps : 0;
+}
+
+const char *
+upgrade_capability_name(unsigned int capability)
+{
+	switch (capability) {
+	case UPGRADE_CAP_TRANSACTIONAL_DDL: return "transactional-ddl";
+	case UPGRADE_CAP_SCHEMAS: return "schemas";
+	case UPGRADE_CAP_DATABASE_SCHEMAS: return "database-schemas";
+	case UPGRADE_CAP_ADVISORY_LOCK: return "advisory-lock";
+	case UPGRADE_CAP_ENUM_TYPES: return "enum-types";
+	case UPGRADE_CAP_INLINE_ENUM: return "inline-enum";
+	case UPGRADE_CAP_JSON: return "json";
+	case UPGRADE_CAP_SAVEPOINTS: return "savepoints";
+	case UPGRADE_CAP_ALTER_COLUMN: return "alter-column";
+	case UPGRADE_CAP_DROP_COLUMN: return "drop-column";
+	case UPGRADE_CAP_INDEX_IF_NOT_EXISTS: return "index-if-not-exists";
+	case UPGRADE_CAP_DISABLE_TRIGGERS: return "disable-triggers";
+	default: return NULL;
+	}
+}
+
+int
+upgrade_conn_quote_ident(char **out, struct upgrade_conn *conn, const char *name)
+{
+	const struct upg_dialect *d;
+	const char *why;
+	char open, close;
+
+	if (out == NULL || conn == NULL)
+		return UPGRADE_EINVAL;
+	*out = NULL;
+	upg_error_clear(&conn->err);
+	d = conn->connected ? conn->dialect : conn->forced;
+	if (d == NULL)
+		return upg_error_set(&conn->err, UPGRADE_EINVAL,
+		                     "no dialect yet: connect or choose a dialect first");
+	open = d->quote_open;
+	close = d->quote_close;
+	if (open == '\0') {
+		if (!conn->connected || conn->driver_quote == '\0')
+			return upg_error_set(&conn->err, UPGRADE_EUNSUPPORTED,
+			                     "the driver cannot quote identifiers");
+		open = close = conn->driver_quote;
+	}
+	*out = upg_quote_ident(name, open, close, d->max_ident_len, &why);
+	if (*out == NULL) {
+		if (why == NULL)
+			return upg_error_oom(&conn->err);
+		if (d->max_ident_len > 0 && name != NULL && strlen(name) > d->max_ident_len)
+			return upg_error_set(&conn->err, UPGRADE_EINVAL,
+			                     "identifier \"%s\" is %zu bytes long; %s keeps at most %zu",
+			                     name, strlen(name), d->title, d->max_ident_len);
+		return upg_error_set(&conn->err, UPGRADE_EINVAL, "%s", why);
+	}
+	return UPGRADE_OK;
+}

@@ -1,0 +1,62 @@
+/*
+ * connection.h - the connection handle and the ODBC plumbing shared by the
+ * library's files.  ODBC types stay out of the public headers.
+ */
+#ifndef UPG_CONNECTION_H
+#define UPG_CONNECTION_H
+
+#include <sql.h>
+#include <sqlext.h>
+
+#include "dialect.h"
+#include "private.h"
+
+struct upgrade_conn {
+	SQLHENV env;
+	SQLHDBC dbc;
+	int connected;
+	int autocommit;
+
+	const struct upg_dialect *forced;
+	const struct upg_dialect *dialect;
+	unsigned int caps;
+	/* The driver's quote character, for the generic dialect. */
+	char driver_quote;
+	int login_timeout;
+
+	char *dbms_name;
+	char *dbms_ver;
+	char *driver_name;
+	char *driver_ver;
+	char *connstr_redacted;
+	/* Kept only to scrub it from driver messages that might echo it. */
+	char *password;
+
+	struct upg_error err;
+};
+
+/*
+ * Records every diagnostic record of an ODBC handle as the handle's error,
+ * prefixed by what (e.g. "cannot connect to ..."), and returns UPGRADE_EDB.
+ */
+int upg_db_error(struct upgrade_conn *conn, SQLSMALLINT type, SQLHANDLE handle, const char *fmt, ...)
+	UPG_PRINTF(4, 5);
+
+/* Executes one statement without results.  SQL_NO_DATA (0 rows hit) is success. */
+int upg_db_exec(struct upgrade_conn *conn, const char *sql);
+
+/*
+ * Executes a query and returns the first column of its first row as a new
+ * string in *out (NULL for SQL NULL or no row).
+ */
+int upg_db_query_string(struct upgrade_conn *conn, const char *sql, char **out);
+
+/* Transactions: begin turns autocommit off; commit/rollback turn it back on. */
+int upg_db_begin(struct upgrade_conn *conn);
+int upg_db_commit(struct upgrade_conn *conn);
+int upg_db_rollback(struct upgrade_conn *conn);
+
+/* Requires a connected handle; sets EINVAL otherwise. */
+int upg_db_require(struct upgrade_conn *conn);
+
+#endif /* UPG_CONNECTION_H */

@@ -1,0 +1,119 @@
+/*
+ * dialect.c - the registry of dialect drivers, detection by bidding, and
+ * identifier quoting.
+ *
+ * Quoting is the one defence that matters for names taken from catalogs
+ * and command lines, so it rejects what it cannot quote faithfully (empty
+ * names, malformed UTF-8, control characters, names the engine would
+ * truncate) instead of guessing.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "dialect.h"
+#include "private.h"
+
+const struct upg_dialect *const upg_dialects[] = {
+	&upg_dialect_sqlite,
+	&upg_dialect_postgresql,
+	&upg_dialect_mysql,
+	&upg_dialect_mssql,
+	&upg_dialect_generic,
+	NULL
+};
+
+const struct upg_dialect *
+upg_dialect_find(const char *name)
+{
+	size_t i;
+
+	if (name == NULL)
+		return NULL;
+	for (i = 0; upg_dialects[i] != NULL; i++)
+		if (strcmp(upg_dialects[i]->name, name) == 0)
+			return upg_dialects[i];
+	return NULL;
+}
+
+const struct upg_dialect *
+upg_dialect_detect(const char *dbms_name, const char *dbms_ver)
+{
+	const struct upg_dialect *best = &upg_dialect_generic;
+	int best_bid = 0;
+	size_t i;
+
+	for (i = 0; upg_dialects[i] != NULL; i++) {
+		int bid = upg_dialects[i]->bid(dbms_name != NULL ? dbms_name : "",
+		                               dbms_ver != NULL ? dbms_ver : "");
+		if (bid > best_bid) {
+			best_bid = bid;
+			best = upg_dialects[i];
+		}
+	}
+	return best;
+}
+
+long
+upg_version_parse(const char *ver)
+{
+	long major = 0, minor = 0;
+	const char *p = ver;
+
+	if (p == NULL)
+		return 0;
+	while (*p != '\0' && (*p < '0' || *p > '9'))
+		p++;
+	if (*p == '\0')
+		return 0;
+	while (*p >= '0' && *p <= '9' && major < 100000)
+		major = major * 10 + (*p++ - '0');
+	if (*p == '.') {
+		p++;
+		while (*p >= '0' && *p <= '9' && minor < 1000)
+			minor = minor * 10 + (*p++ - '0');
+	}
+	if (minor > 999)
+		minor = 999;
+	return major * 1000 + minor;
+}
+
+char *
+upg_quote_ident(const char *name, char open, char close, size_t max_len, const char **why)
+{
+	struct upg_buf buf = UPG_BUF_INIT;
+	size_t len, i;
+	char *out;
+
+	*why = NULL;
+	if (name == NULL || name[0] == '\0') {
+		*why = "empty identifier";
+		return NULL;
+	}
+	len = strlen(name);
+	if (!upg_utf8_valid(name, len)) {
+		*why = "identifier is not valid UTF-8";
+		return NULL;
+	}
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+		if (c < 0x20 || c == 0x7f) {
+			*why = "identifier contains a control character";
+			return NULL;
+		}
+	}
+	if (max_len > 0 && len > max_len) {
+		*why = "identifier is longer than the engine allows";
+		return NULL;
+	}
+	upg_buf_putc(&buf, open);
+	for (i = 0; i < len; i++) {
+		upg_buf_putc(&buf, name[i]);
+		if (name[i] == close)
+			upg_buf_putc(&buf, close);
+	}
+	upg_buf_putc(&buf, close);
+	out = upg_buf_detach(&buf);
+	return out;
+}

@@ -1,0 +1,84 @@
+/*
+ * private.h - internal helpers shared by the files of libupgrade.
+ *
+ * Nothing here is installed.  Internal names start with "upg_" so that the
+ * export filter (every exported symbol starts with "upgrade_") stays exact.
+ */
+#ifndef UPG_PRIVATE_H
+#define UPG_PRIVATE_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#include "upgrade.h"
+
+#if defined(__GNUC__)
+#define UPG_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define UPG_PRINTF(f, a)
+#endif
+
+/*
+ * The error kept on every handle.  message is NULL when there is no error;
+ * the accessors turn that into "".
+ */
+struct upg_error {
+	int code;
+	char *message;
+	char sqlstate[6];
+	long native;
+};
+
+void upg_error_clear(struct upg_error *err);
+/* Sets code and a formatted message; returns code so callers can "return upg_error_set(...)". */
+int upg_error_set(struct upg_error *err, int code, const char *fmt, ...) UPG_PRINTF(3, 4);
+int upg_error_vset(struct upg_error *err, int code, const char *fmt, va_list ap) UPG_PRINTF(3, 0);
+/* Out of memory: no allocation, a static message. */
+int upg_error_oom(struct upg_error *err);
+/* Copies src into dst (used when an error moves from an inner handle to an outer one). */
+int upg_error_copy(struct upg_error *dst, const struct upg_error *src);
+const char *upg_error_message(const struct upg_error *err);
+
+/*
+ * A growable string.  After a failed allocation the buffer stays "failed"
+ * and every append is a no-op, so callers check once at the end.
+ */
+struct upg_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+	int failed;
+};
+
+#define UPG_BUF_INIT {NULL, 0, 0, 0}
+
+int upg_buf_append(struct upg_buf *buf, const char *s, size_t n);
+int upg_buf_puts(struct upg_buf *buf, const char *s);
+int upg_buf_putc(struct upg_buf *buf, char c);
+int upg_buf_printf(struct upg_buf *buf, const char *fmt, ...) UPG_PRINTF(2, 3);
+/* Returns the NUL-terminated string and resets the buffer; NULL if it failed. */
+char *upg_buf_detach(struct upg_buf *buf);
+void upg_buf_free(struct upg_buf *buf);
+/* The current contents ("" when empty); valid until the next append. */
+const char *upg_buf_str(const struct upg_buf *buf);
+
+char *upg_strdup(const char *s);
+char *upg_strndup(const char *s, size_t n);
+/* ASCII-only case-insensitive comparison: connection string keywords and SQL keywords. */
+int upg_strcaseeq(const char *a, const char *b);
+int upg_strncaseeq(const char *a, const char *b, size_t n);
+
+/* 1 when s[0..len) is well-formed UTF-8 (no overlongs, no surrogates). */
+int upg_utf8_valid(const char *s, size_t len);
+
+/*
+ * Connection strings.  upg_connstr_redact() returns a copy in which the
+ * value of every PWD / Password keyword is "***"; upg_connstr_get() returns
+ * the (unbraced) value of a keyword, or NULL.  Both allocate.
+ */
+char *upg_connstr_redact(const char *connstr);
+char *upg_connstr_get(const char *connstr, const char *keyword);
+/* Appends "key=value" to buf, bracing the value when it needs it. */
+void upg_connstr_append(struct upg_buf *buf, const char *key, const char *value);
+
+#endif /* UPG_PRIVATE_H */

@@ -1,0 +1,366 @@
+/*
+ * util.c - strings, growable buffers, UTF-8 checks and ODBC connection
+ * string handling shared by the library.
+ *
+ * Connection strings follow the ODBC grammar: "key=value" pairs separated
+ * by ';', keys case-insensitive, a value in braces may contain ';' and '=',
+ * and "}}" inside braces stands for one '}'.  Redaction must understand
+ * braces, or a password such as "{a;PWD=b}" would leak its tail.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "private.h"
+
+static int
+buf_grow(struct upg_buf *buf, size_t extra)
+{
+	size_t want, cap;
+	char *data;
+
+	if (buf->failed)
+		return -1;
+	if (extra > (size_t)-1 - buf->len - 1)
+		goto fail;
+	want = buf->len + extra + 1;
+	if (want <= buf->cap)
+		return 0;
+	cap = buf->cap ? buf->cap : 64;
+	while (cap < want)
+		cap = cap > (size_t)-1 / 2 ? want : cap * 2;
+	data = realloc(buf->data, cap);
+	if (data == NULL)
+		goto fail;
+	buf->data = data;
+	buf->cap = cap;
+	return 0;
+fail:
+	buf->failed = 1;
+	return -1;
+}
+
+int
+upg_buf_append(struct upg_buf *buf, const char *s, size_t n)
+{
+	if (buf_grow(buf, n) < 0)
+		return -1;
+	memcpy(buf->data + buf->len, s, n);
+	buf->len += n;
+	buf->data[buf->len] = '\0';
+	return 0;
+}
+
+int
+upg_buf_puts(struct upg_buf *buf, const char *s)
+{
+	return upg_buf_append(buf, s, strlen(s));
+}
+
+int
+upg_buf_putc(struct upg_buf *buf, char c)
+{
+	return upg_buf_append(buf, &c, 1);
+}
+
+int
+upg_buf_printf(struct upg_buf *buf, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		buf->failed = 1;
+		return -1;
+	}
+	if (buf_grow(buf, (size_t)n) < 0)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(buf->data + buf->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	buf->len += (size_t)n;
+	return 0;
+}
+
+char *
+upg_buf_detach(struct upg_buf *buf)
+{
+	char *s;
+
+	if (buf->failed) {
+		upg_buf_free(buf);
+		return NULL;
+	}
+	s = buf->data != NULL ? buf->data : upg_strdup("");
+	buf->data = NULL;
+	buf->len = buf->cap = 0;
+	return s;
+}
+
+void
+upg_buf_free(struct upg_buf *buf)
+{
+	free(buf->data);
+	buf->data = NULL;
+	buf->len = buf->cap = 0;
+	buf->failed = 0;
+}
+
+const char *
+upg_buf_str(const struct upg_buf *buf)
+{
+	return buf->data != NULL ? buf->data : "";
+}
+
+char *
+upg_strndup(const char *s, size_t n)
+{
+	char *d = malloc(n + 1);
+
+	if (d == NULL)
+		return NULL;
+	memcpy(d, s, n);
+	d[n] = '\0';
+	return d;
+}
+
+char *
+upg_strdup(const char *s)
+{
+	return s != NULL ? upg_strndup(s, strlen(s)) : NULL;
+}
+
+static int
+ascii_lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+int
+upg_strncaseeq(const char *a, const char *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (ascii_lower((unsigned char)a[i]) != ascii_lower((unsigned char)b[i]))
+			return 0;
+		if (a[i] == '\0')
+			return 1;
+	}
+	return 1;
+}
+
+int
+upg_strcaseeq(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	return la == lb && upg_strncaseeq(a, b, la);
+}
+
+int
+upg_utf8_valid(const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = s[i];
+		size_t n, k;
+		unsigned long cp;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if ((c & 0xe0) == 0xc0) {
+			n = 1;
+			cp = c & 0x1f;
+		} else if ((c & 0xf0) == 0xe0) {
+			n = 2;
+			cp = c & 0x0f;
+		} else if ((c & 0xf8) == 0xf0) {
+			n = 3;
+			cp = c & 0x07;
+		} else {
+			return 0;
+		}
+		if (len - i <= n)
+			return 0;
+		for (k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		/* Reject overlong forms, surrogates and values past U+10FFFF. */
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+			return 0;
+		i += n + 1;
+	}
+	return 1;
+}
+
+/*
+ * One "key=value" pair of a connection string.  Offsets point into the
+ * string; the value span includes its braces.
+ */
+struct connstr_pair {
+	size_t start;     /* first byte of the pair */
+	size_t key, key_len;
+	size_t value, value_len; /* value_len 0 and value == end when there is no '=' */
+	size_t end;       /* the ';' or the terminating NUL */
+	int has_value;
+};
+
+static int
+is_space(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* Parses the pair starting at pos; returns 0 at the end of the string. */
+static int
+connstr_next(const char *s, size_t pos, struct connstr_pair *p)
+{
+	size_t i = pos;
+
+	if (s[pos] == '\0')
+		return 0;
+	memset(p, 0, sizeof *p);
+	p->start = pos;
+	while (is_space(s[i]))
+		i++;
+	p->key = i;
+	while (s[i] != '\0' && s[i] != '=' && s[i] != ';')
+		i++;
+	p->key_len = i - p->key;
+	while (p->key_len > 0 && is_space(s[p->key + p->key_len - 1]))
+		p->key_len--;
+	if (s[i] != '=') {
+		p->value = p->end = i;
+		return 1;
+	}
+	p->has_value = 1;
+	i++;
+	while (is_space(s[i]))
+		i++;
+	p->value = i;
+	if (s[i] == '{') {
+		i++;
+		while (s[i] != '\0') {
+			if (s[i] == '}') {
+				if (s[i + 1] == '}') {
+					i += 2;
+					continue;
+				}
+				i++;
+				break;
+			}
+			i++;
+		}
+		p->value_len = i - p->value;
+		/* Anything between the closing brace and ';' is not part of the value. */
+		while (s[i] != '\0' && s[i] != ';')
+			i++;
+	} else {
+		while (s[i] != '\0' && s[i] != ';')
+			i++;
+		p->value_len = i - p->value;
+		while (p->value_len > 0 && is_space(s[p->value + p->value_len - 1]))
+			p->value_len--;
+	}
+	p->end = i;
+	return 1;
+}
+
+static int
+is_password_key(const char *s, size_t len)
+{
+	return (len == 3 && upg_strncaseeq(s, "pwd", 3)) ||
+	       (len == 8 && upg_strncaseeq(s, "password", 8));
+}
+
+char *
+upg_connstr_redact(const char *connstr)
+{
+	struct upg_buf out = UPG_BUF_INIT;
+	struct connstr_pair p;
+	size_t pos = 0;
+
+	if (connstr == NULL)
+		return NULL;
+	while (connstr_next(connstr, pos, &p)) {
+		if (p.has_value && is_password_key(connstr + p.key, p.key_len)) {
+			upg_buf_append(&out, connstr + p.start, p.value - p.start);
+			upg_buf_puts(&out, "***");
+		} else {
+			upg_buf_append(&out, connstr + p.start, p.end - p.start);
+		}
+		if (connstr[p.end] == ';')
+			upg_buf_putc(&out, ';');
+		pos = connstr[p.end] == ';' ? p.end + 1 : p.end;
+	}
+	if (out.data == NULL && !out.failed)
+		return upg_strdup("");
+	return upg_buf_detach(&out);
+}
+
+char *
+upg_connstr_get(const char *connstr, const char *keyword)
+{
+	struct connstr_pair p;
+	size_t pos = 0, klen = strlen(keyword);
+	char *found = NULL;
+
+	while (connstr_next(connstr, pos, &p)) {
+		if (p.has_value && p.key_len == klen && upg_strncaseeq(connstr + p.key, keyword, klen)) {
+			struct upg_buf v = UPG_BUF_INIT;
+			const char *val = connstr + p.value;
+			size_t i, n = p.value_len;
+
+			if (n >= 2 && val[0] == '{' && val[n - 1] == '}') {
+				for (i = 1; i + 1 < n; i++) {
+					upg_buf_putc(&v, val[i]);
+					if (val[i] == '}' && val[i + 1] == '}')
+						i++;
+				}
+			} else {
+				upg_buf_append(&v, val, n);
+			}
+			free(found);
+			/* The last occurrence wins, as in the driver manager. */
+			found = v.data != NULL || v.failed ? upg_buf_detach(&v) : upg_strdup("");
+		}
+		pos = connstr[p.end] == ';' ? p.end + 1 : p.end;
+	}
+	return found;
+}
+
+void
+upg_connstr_append(struct upg_buf *buf, const char *key, const char *value)
+{
+	const char *c;
+	int brace = value[0] == '\0' || is_space(value[0]) ||
+	            strpbrk(value, ";{}=") != NULL;
+
+	if (buf->len > 0 && buf->data[buf->len - 1] != ';')
+		upg_buf_putc(buf, ';');
+	upg_buf_puts(buf, key);
+	upg_buf_putc(buf, '=');
+	if (!brace) {
+		upg_buf_puts(buf, value);
+		return;
+	}
+	upg_buf_putc(buf, '{');
+	for (c = value; *c != '\0'; c++) {
+		upg_buf_putc(buf, *c);
+		if (*c == '}')
+			upg_buf_putc(buf, '}');
+	}
+	upg_buf_putc(buf, '}');
+}

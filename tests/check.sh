@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# check.sh - the complete test run, as CI does it, from a clean clone.
+#
+#   tests/check.sh [--quick] [--no-valgrind] [--no-distcheck]
+#
+# Phases: install packages (tests/deps.sh) -> autoreconf -> build
+# _build/sanitize (ASan + UBSan + -Werror) -> start PostgreSQL and MariaDB
+# (tests/testdb.sh) -> make check -> build _build/plain -> make
+# check-valgrind -> make distcheck -> stop the servers.
+#
+#   --quick          sanitizer build and `make check` only
+#   --no-valgrind    skip `make check-valgrind`
+#   --no-distcheck   skip `make distcheck`
+#
+# A failing phase does not stop the later ones, so one run reports
+# everything. The last line on stdout is `check: N passed, N failed`, summed
+# over the test-suite*.log files of the test phases (FAIL + ERROR + XPASS
+# count as failed); a phase that fails without a failing test in its logs (a
+# build error, a distcheck packaging error) counts as one failure. The exit
+# status is non-zero when anything failed. Timings go to stderr.
+set -euo pipefail
+
+QUICK=""
+VALGRIND=1
+DISTCHECK=1
+for arg in "$@"; do
+    case $arg in
+        --quick) QUICK=1 ;;
+        --no-valgrind) VALGRIND="" ;;
+        --no-distcheck) DISTCHECK="" ;;
+        -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        *) echo "check.sh: unknown option: $arg (try --help)" >&2; exit 2 ;;
+    esac
+done
+if [ -n "$QUICK" ]; then VALGRIND=""; DISTCHECK=""; fi
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$TOP"
+
+JOBS=2
+PASSED=0
+FAILED=0
+DBDIR=""
+TIMINGS=()
+
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+say() { printf '[check] %s\n' "$*" >&2; }
+
+# Prints the command, runs it and records its wall time under $1.
+# Returns the command's status.
+phase() {
+    local name=$1 t0 rc=0
+    shift
+    say "== $name: $*"
+    t0=$(now)
+    "$@" || rc=$?
+    TIMINGS+=("$(printf '%-20s %7s s  %s' "$name" "$(since "$t0")" "$([ $rc -eq 0 ] && echo ok || echo "FAILED ($rc)")")")
+    say "== $name: $(since "$t0") s, exit $rc"
+    return $rc
+}
+
+cleanup() {
+    local rc=$?
+    if [ -n "$DBDIR" ]; then
+        tests/testdb.sh stop "$DBDIR" || say "stopping the test servers failed"
+        DBDIR=""
+    fi
+    return $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+print_timings() {
+    local t
+    say "timings:"
+    for t in "${TIMINGS[@]}"; do say "  $t"; done
+}
+
+finish() {
+    print_timings
+    # The servers go down before the verdict so that it is the last line.
+    cleanup
+    echo "check: $PASSED passed, $FAILED failed"
+    if [ "$FAILED" -eq 0 ]; then exit 0; fi
+    exit 1
+}
+
+# test-suite*.log files below $1 written after stamp file $2.
+suite_logs() { find "$1" -name 'test-suite*.log' -newer "$2" -type f 2>/dev/null | sort; }
+
+# "# PASS:  3" etc. from an automake test-suite.log header.
+count_of() { awk -v k="# $2:" '$1" "$2 == k { print $3; exit }' "$1"; }
+
+# Shows the .log of every test that a test-suite.log lists as failed. Such
+# a test appears as a heading "FAIL: name" underlined with '='; the test's
+# own log is name.log next to the test-suite.log.
+show_failed_logs() {
+    local suite=$1 dir name log
+    dir=$(dirname "$suite")
+    awk 'prev ~ /^(FAIL|ERROR|XPASS): / && $0 ~ /^=+$/ && length($0) == length(prev) {
+             sub(/^[A-Z]+: /, "", prev); print prev }
+         { prev = $0 }' "$suite" |
+        while IFS= read -r name; do
+            log=$dir/$name.log
+            [ -f "$log" ] || log=$dir/${name%.*}.log
+            echo
+            echo "---------- failed: $name ($suite) ----------"
+            if [ -f "$log" ]; then cat "$log"; else echo "(no log file $dir/$name.log)"; fi
+            echo "---------- end of $name ----------"
+        done
+}
+
+# Runs `make TARGET` in build dir $2 as phase $1 and adds the results of the
+# test-suite logs it wrote to the totals. With $4 = failures-only, passes are
+# not counted: distcheck repeats `make check` and deletes its logs when it
+# succeeds, so only its failures can be reported.
+test_phase() {
+    local name=$1 dir=$2 target=$3 mode=${4:-} stamp rc=0 suite p f e x phase_failed=0 found=0
+    stamp=$(mktemp "$dir/.check-stamp.XXXXXX")
+    # The stamp must be strictly older than the logs that follow.
+    sleep 0.01
+    phase "$name" make -C "$dir" -j"$JOBS" "$target" || rc=$?
+    while IFS= read -r suite; do
+        [ -n "$suite" ] || continue
+        found=1
+        p=$(count_of "$suite" PASS); f=$(count_of "$suite" FAIL)
+        e=$(count_of "$suite" ERROR); x=$(count_of "$suite" XPASS)
+        [ "$mode" = failures-only ] || PASSED=$((PASSED + ${p:-0}))
+        phase_failed=$((phase_failed + ${f:-0} + ${e:-0} + ${x:-0}))
+        say "$name: $suite: ${p:-0} passed, $((${f:-0} + ${e:-0} + ${x:-0})) failed"
+        if [ $((${f:-0} + ${e:-0} + ${x:-0})) -gt 0 ]; then
+            show_failed_logs "$suite"
+        fi
+    done < <(suite_logs "$dir" "$stamp")
+    rm -f "$stamp"
+    [ $found -eq 1 ] || [ "$mode" = failures-only ] || say "$name: WARNING: no test-suite log was written"
+    if [ $rc -ne 0 ] && [ $phase_failed -eq 0 ]; then
+        say "$name: make $target failed (exit $rc) without a failing test; see its output above"
+        phase_failed=1
+    fi
+    FAILED=$((FAILED + phase_failed))
+    return 0
+}
+
+# shellcheck disable=SC2317  # called through phase
+in_dir() { (cd "$1" && shift && "$@"); }
+
+# Configures and builds in $2 (relative to TOP) with configure options $3...
+build_phase() {
+    local name=$1 dir=$2
+    shift 2
+    mkdir -p "$dir"
+    if phase "$name-configure" in_dir "$dir" "$TOP/configure" "$@" &&
+        phase "$name-make" make -C "$dir" -j"$JOBS"; then
+        return 0
+    fi
+    FAILED=$((FAILED + 1))
+    return 1
+}
+
+# ---- packages and build system ----
+if ! phase deps tests/deps.sh all; then
+    FAILED=$((FAILED + 1))
+    finish
+fi
+if ! phase autoreconf autoreconf -fi; then
+    FAILED=$((FAILED + 1))
+    finish
+fi
+
+SAN_OK=""
+build_phase sanitize _build/sanitize --enable-asan --enable-ubsan --enable-werror && SAN_OK=1
+
+# ---- test servers ----
+# Short path: the servers' unix sockets live below it.
+DBDIR=$(mktemp -d /tmp/upg-db.XXXXXX)
+if ! phase servers tests/testdb.sh start "$DBDIR"; then
+    FAILED=$((FAILED + 1))
+    finish
+fi
+# shellcheck disable=SC1091  # written at run time by testdb.sh
+. "$DBDIR/env.sh"
+
+# ---- tests ----
+if [ -n "$SAN_OK" ]; then
+    test_phase check _build/sanitize check
+fi
+
+if [ -n "$VALGRIND" ] || [ -n "$DISTCHECK" ]; then
+    plain_opts=()
+    [ -n "$VALGRIND" ] && plain_opts+=(--enable-valgrind)
+    if build_phase plain _build/plain "${plain_opts[@]}"; then
+        if [ -n "$VALGRIND" ]; then
+            test_phase check-valgrind _build/plain check-valgrind
+        fi
+        if [ -n "$DISTCHECK" ]; then
+            test_phase distcheck _build/plain distcheck failures-only
+        fi
+    fi
+fi
+
+finish

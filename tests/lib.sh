@@ -1,0 +1,70 @@
+# lib.sh - sourced by the shell tests: assertions that count, and a summary
+# that makes the test fail when any assertion failed.
+#
+# Environment (set by Makefile.am's AM_TESTS_ENVIRONMENT): UPGRADE (the
+# built command), top_srcdir, top_builddir.
+
+set -u
+: "${UPGRADE:?UPGRADE must point at the built upgrade binary}"
+: "${top_srcdir:?}"
+
+t_pass=0
+t_fail=0
+t_name=${0##*/}
+T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/upgrade-sh.XXXXXX")
+trap 'rm -rf "$T_TMP"' EXIT
+
+ok() { t_pass=$((t_pass + 1)); printf 'ok - %s\n' "$1"; }
+not_ok() {
+	t_fail=$((t_fail + 1))
+	printf 'FAIL - %s\n' "$1"
+	shift
+	for line in "$@"; do printf '    %s\n' "$line"; done
+}
+
+# run CMD...: runs it, keeping stdout in $out, stderr in $err, status in $rc.
+run() {
+	rc=0
+	"$@" >"$T_TMP/out" 2>"$T_TMP/err" || rc=$?
+	out=$(cat "$T_TMP/out")
+	err=$(cat "$T_TMP/err")
+}
+
+expect_rc() { # want description
+	if [ "$rc" -eq "$1" ]; then ok "$2 (exit $1)"; else
+		not_ok "$2: exit $rc, want $1" "stdout: $out" "stderr: $err"; fi
+}
+expect_out() { # pattern description  (grep -E on stdout)
+	if printf '%s\n' "$out" | grep -Eq -- "$1"; then ok "$2"; else
+		not_ok "$2: stdout lacks /$1/" "stdout: $out" "stderr: $err"; fi
+}
+expect_err() { # pattern description  (grep -E on stderr)
+	if printf '%s\n' "$err" | grep -Eq -- "$1"; then ok "$2"; else
+		not_ok "$2: stderr lacks /$1/" "stdout: $out" "stderr: $err"; fi
+}
+expect_no() { # fixed-string description: in neither stdout nor stderr
+	if printf '%s\n%s\n' "$out" "$err" | grep -Fq -- "$1"; then
+		not_ok "$2: found '$1'" "stdout: $out" "stderr: $err"; else ok "$2"; fi
+}
+expect_lines() { # n stream description: stream has exactly n lines
+	if [ "$2" = err ]; then s=$err; else s=$out; fi
+	n=$(printf '%s\n' "$s" | grep -c '')
+	[ -z "$s" ] && n=0
+	if [ "$n" -eq "$1" ]; then ok "$3"; else not_ok "$3: $n lines, want $1" "$s"; fi
+}
+
+# require_env NAME: a test that needs a server fails loudly without it.
+require_env() {
+	eval "v=\${$1:-}"
+	if [ -z "$v" ]; then
+		not_ok "$1 is not set: start the test servers with tests/testdb.sh (tests/check.sh does)"
+		return 1
+	fi
+	return 0
+}
+
+finish() {
+	printf '%s: %d passed, %d failed\n' "$t_name" "$t_pass" "$t_fail"
+	[ "$t_fail" -eq 0 ] && [ "$t_pass" -gt 0 ]
+	exit $?
+}
