@@ -24,4 +24,9 @@ const struct upg_dialect upg_dialect_generic = {
 	.quote_open = '\0',
 	.quote_close = '\0',
 	.max_ident_len = 0,
+	.key_type = "VARCHAR(255)",
+	.json_type = "VARCHAR(32000)",
+	.timestamp_type = "TIMESTAMP",
+	.current_schema_sql = NULL,
+	.default_schema = "default",
 };

@@ -27,4 +27,12 @@ const struct upg_dialect upg_dialect_mssql = {
 	.quote_open = '[',
 	.quote_close = ']',
 	.max_ident_len = 128,
+	.key_type = "NVARCHAR(255)",
+	.json_type = "NVARCHAR(MAX)",
+	.timestamp_type = "DATETIME2",
+	.current_schema_sql = "SELECT SCHEMA_NAME()",
+	.list_schemas_sql = "SELECT name FROM sys.schemas WHERE schema_id < 16384 "
+	                    "AND name NOT IN ('sys', 'INFORMATION_SCHEMA', 'guest') ORDER BY name",
+	/* The default schema belongs to the user, not the session. */
+	.use_schema_sql = NULL,
 };

@@ -51,6 +51,32 @@ int upg_db_exec(struct upgrade_conn *conn, const char *sql);
  */
 int upg_db_query_string(struct upgrade_conn *conn, const char *sql, char **out);
 
+/*
+ * A row of a query: ncols values as strings (NULL for SQL NULL), borrowed
+ * for the duration of the call.  Return 0 to go on; anything else stops
+ * the query and is returned by upg_db_query().
+ */
+typedef int (*upg_row_fn)(void *ud, size_t ncols, char **values);
+
+/*
+ * Executes sql with nparams '?' parameters, all bound as character data
+ * (every engine here converts them to the column type; NULL binds SQL
+ * NULL).  *rowcount (may be NULL) receives SQLRowCount, 0 when the driver
+ * said SQL_NO_DATA.
+ */
+int upg_db_exec_params(struct upgrade_conn *conn, const char *sql, size_t nparams,
+                       const char *const *params, long *rowcount);
+
+/* Like upg_db_exec_params() for a query; fn (may be NULL) is called once per row. */
+int upg_db_query(struct upgrade_conn *conn, const char *sql, size_t nparams,
+                 const char *const *params, upg_row_fn fn, void *ud);
+
+/*
+ * A upg_row_fn that takes the first column of the first row into
+ * *(char **)ud (NULL for SQL NULL) and stops with 1.
+ */
+int upg_first_value(void *ud, size_t ncols, char **values);
+
 /* Transactions: begin turns autocommit off; commit/rollback turn it back on. */
 int upg_db_begin(struct upgrade_conn *conn);
 int upg_db_commit(struct upgrade_conn *conn);

@@ -36,22 +36,7 @@ alloc_stmt(struct upgrade_conn *conn, SQLHSTMT *st)
 int
 upg_db_exec(struct upgrade_conn *conn, const char *sql)
 {
-	SQLHSTMT st;
-	SQLRETURN rc;
-	int ret;
-
-	if ((ret = upg_db_require(conn)) != UPGRADE_OK)
-		return ret;
-	upg_error_clear(&conn->err);
-	if ((ret = alloc_stmt(conn, &st)) != UPGRADE_OK)
-		return ret;
-	rc = SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS);
-	if (SQL_SUCCEEDED(rc) || rc == SQL_NO_DATA)
-		ret = UPGRADE_OK;
-	else
-		ret = upg_db_error(conn, SQL_HANDLE_STMT, st, "statement failed: %.200s", sql);
-	SQLFreeHandle(SQL_HANDLE_STMT, st);
-	return ret;
+	return upg_db_exec_params(conn, sql, 0, NULL, NULL);
 }
 
 /* Reads column col of the current row in chunks; *out is NULL for SQL NULL. */
@@ -93,34 +78,168 @@ get_string(struct upgrade_conn *conn, SQLHSTMT st, SQLUSMALLINT col, char **out)
 }
 
 int
+upg_first_value(void *ud, size_t ncols, char **values)
+{
+	char **out = ud;
+
+	/* Take ownership of the value; NULL stays NULL. */
+	*out = values[0];
+	values[0] = NULL;
+	return 1;
+}
+
+int
 upg_db_query_string(struct upgrade_conn *conn, const char *sql, char **out)
 {
-	SQLHSTMT st;
-	SQLRETURN rc;
 	int ret;
 
 	*out = NULL;
+	ret = upg_db_query(conn, sql, 0, NULL, upg_first_value, out);
+	return ret > 0 ? UPGRADE_OK : ret;
+}
+
+static int
+bind_params(struct upgrade_conn *conn, SQLHSTMT st, size_t nparams, const char *const *params,
+            SQLLEN *ind)
+{
+	size_t i;
+
+	for (i = 0; i < nparams; i++) {
+		size_t len = params[i] != NULL ? strlen(params[i]) : 0;
+		/* Long values as LONGVARCHAR: drivers cap VARCHAR parameters at 4000-8000 bytes. */
+		SQLSMALLINT type = len > 4000 ? SQL_LONGVARCHAR : SQL_VARCHAR;
+		SQLRETURN rc;
+
+		ind[i] = params[i] != NULL ? (SQLLEN)len : SQL_NULL_DATA;
+		rc = SQLBindParameter(st, (SQLUSMALLINT)(i + 1), SQL_PARAM_INPUT, SQL_C_CHAR, type,
+		                      len > 0 ? len : 1, 0, (SQLPOINTER)params[i], (SQLLEN)len, &ind[i]);
+		if (!SQL_SUCCEEDED(rc))
+			return upg_db_error(conn, SQL_HANDLE_STMT, st, "cannot bind parameter %zu", i + 1);
+	}
+	return UPGRADE_OK;
+}
+
+/*
+ * Prepares (when there are parameters) and executes sql on a new statement
+ * handle; on success *out holds the statement, to be freed by the caller.
+ */
+static int
+run_statement(struct upgrade_conn *conn, const char *sql, size_t nparams, const char *const *params,
+              SQLHSTMT *out, SQLRETURN *exec_rc)
+{
+	SQLHSTMT st;
+	SQLLEN *ind = NULL;
+	SQLRETURN rc;
+	int ret;
+
+	*out = SQL_NULL_HSTMT;
 	if ((ret = upg_db_require(conn)) != UPGRADE_OK)
 		return ret;
 	upg_error_clear(&conn->err);
 	if ((ret = alloc_stmt(conn, &st)) != UPGRADE_OK)
 		return ret;
-	rc = SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS);
+	if (nparams == 0) {
+		/* Not every statement can be prepared (MariaDB refuses some); execute directly. */
+		rc = SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS);
+	} else {
+		ind = calloc(nparams, sizeof *ind);
+		if (ind == NULL) {
+			SQLFreeHandle(SQL_HANDLE_STMT, st);
+			return upg_error_oom(&conn->err);
+		}
+		rc = SQLPrepare(st, (SQLCHAR *)sql, SQL_NTS);
+		if (!SQL_SUCCEEDED(rc)) {
+			ret = upg_db_error(conn, SQL_HANDLE_STMT, st, "cannot prepare: %.200s", sql);
+			goto fail;
+		}
+		if ((ret = bind_params(conn, st, nparams, params, ind)) != UPGRADE_OK)
+			goto fail;
+		rc = SQLExecute(st);
+	}
 	if (!SQL_SUCCEEDED(rc) && rc != SQL_NO_DATA) {
-		ret = upg_db_error(conn, SQL_HANDLE_STMT, st, "query failed: %.200s", sql);
+		ret = upg_db_error(conn, SQL_HANDLE_STMT, st, "statement failed: %.200s", sql);
+		goto fail;
+	}
+	/* The bound values are read during SQLExecute only. */
+	free(ind);
+	*exec_rc = rc;
+	*out = st;
+	return UPGRADE_OK;
+fail:
+	free(ind);
+	SQLFreeHandle(SQL_HANDLE_STMT, st);
+	return ret;
+}
+
+int
+upg_db_exec_params(struct upgrade_conn *conn, const char *sql, size_t nparams,
+                   const char *const *params, long *rowcount)
+{
+	SQLHSTMT st;
+	SQLRETURN rc;
+	SQLLEN n = 0;
+	int ret;
+
+	if (rowcount != NULL)
+		*rowcount = 0;
+	ret = run_statement(conn, sql, nparams, params, &st, &rc);
+	if (ret != UPGRADE_OK)
+		return ret;
+	if (rowcount != NULL && rc != SQL_NO_DATA && SQL_SUCCEEDED(SQLRowCount(st, &n)) && n > 0)
+		*rowcount = (long)n;
+	SQLFreeHandle(SQL_HANDLE_STMT, st);
+	return UPGRADE_OK;
+}
+
+int
+upg_db_query(struct upgrade_conn *conn, const char *sql, size_t nparams, const char *const *params,
+             upg_row_fn fn, void *ud)
+{
+	SQLHSTMT st;
+	SQLRETURN rc;
+	SQLSMALLINT ncols = 0;
+	char **values = NULL;
+	size_t i;
+	int ret;
+
+	ret = run_statement(conn, sql, nparams, params, &st, &rc);
+	if (ret != UPGRADE_OK)
+		return ret;
+	if (rc == SQL_NO_DATA)
+		goto done;
+	if (!SQL_SUCCEEDED(SQLNumResultCols(st, &ncols)) || ncols <= 0) {
+		ret = upg_error_set(&conn->err, UPGRADE_EDB, "not a query: %.200s", sql);
 		goto done;
 	}
-	rc = SQLFetch(st);
-	if (rc == SQL_NO_DATA) {
-		ret = UPGRADE_OK;
+	values = calloc((size_t)ncols, sizeof *values);
+	if (values == NULL) {
+		ret = upg_error_oom(&conn->err);
 		goto done;
 	}
-	if (!SQL_SUCCEEDED(rc)) {
-		ret = upg_db_error(conn, SQL_HANDLE_STMT, st, "cannot fetch: %.200s", sql);
-		goto done;
+	while ((rc = SQLFetch(st)) != SQL_NO_DATA) {
+		if (!SQL_SUCCEEDED(rc)) {
+			ret = upg_db_error(conn, SQL_HANDLE_STMT, st, "cannot fetch: %.200s", sql);
+			goto done;
+		}
+		for (i = 0; i < (size_t)ncols; i++) {
+			ret = get_string(conn, st, (SQLUSMALLINT)(i + 1), &values[i]);
+			if (ret != UPGRADE_OK)
+				goto done;
+		}
+		ret = fn != NULL ? fn(ud, (size_t)ncols, values) : 0;
+		for (i = 0; i < (size_t)ncols; i++) {
+			free(values[i]);
+			values[i] = NULL;
+		}
+		if (ret != 0)
+			goto done;
 	}
-	ret = get_string(conn, st, 1, out);
 done:
+	if (values != NULL) {
+		for (i = 0; i < (size_t)ncols; i++)
+			free(values[i]);
+		free(values);
+	}
 	SQLFreeHandle(SQL_HANDLE_STMT, st);
 	return ret;
 }

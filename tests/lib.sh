@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # lib.sh - sourced by the shell tests: assertions that count, and a summary
 # that makes the test fail when any assertion failed.
 #

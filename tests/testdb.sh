@@ -207,6 +207,7 @@ start_mariadb() {
     : >"$DIR/mariadb/error.log"
     # --no-defaults keeps /etc/mysql out, which also drops Debian's utf8mb4
     # default (the compiled-in one is latin1), hence the charset options.
+    # Durability settings are relaxed because the data is thrown away.
     "$MARIADBD" --no-defaults "${user_opt[@]}" \
         --datadir="$DIR/mariadb/data" --socket="$MYSOCK" --port="$port" \
         --bind-address=127.0.0.1 --pid-file="$DIR/mariadb/mariadbd.pid" \

@@ -1,0 +1,146 @@
+/*
+ * lock.c - one lock per schema, so that two upgrade processes on one or
+ * several hosts never run the same task twice.
+ *
+ * The dialects provide a non-blocking try (PostgreSQL advisory locks,
+ * MariaDB GET_LOCK, a file lock for SQLite); this file polls it with a
+ * growing pause until the timeout.  Every lock is one the server or kernel
+ * drops when its holder dies, so a killed run never leaves a stale lock.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "connection.h"
+
+unsigned long long
+upg_hash62(const char *s)
+{
+	unsigned long long h = 1469598103934665603ULL;
+
+	while (*s != '\0') {
+		h ^= (unsigned char)*s++;
+		h *= 1099511628211ULL;
+	}
+	return h & 0x3fffffffffffffffULL;
+}
+
+const char *
+upg_lock_owner(void)
+{
+	static char owner[128];
+	char host[64];
+
+	if (gethostname(host, sizeof host) != 0)
+		snprintf(host, sizeof host, "unknown");
+	host[sizeof host - 1] = '\0';
+	snprintf(owner, sizeof owner, "%s pid %ld", host, (long)getpid());
+	return owner;
+}
+
+static long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static void
+lock_free(struct upg_lock *lock)
+{
+	if (lock == NULL)
+		return;
+	if (lock->fd >= 0)
+		close(lock->fd);
+	free(lock->schema);
+	free(lock->name);
+	free(lock->path);
+	free(lock);
+}
+
+int
+upg_lock_acquire(struct upgrade_conn *conn, const char *schema, long timeout_ms,
+                 struct upg_lock **out)
+{
+	const struct upg_dialect *d = conn->dialect;
+	struct upg_lock *lock;
+	struct upg_buf name = UPG_BUF_INIT;
+	long start = now_ms(), pause = 25;
+	int acquired = 0, ret;
+
+	*out = NULL;
+	if (d->lock_try == NULL)
+		return upg_error_set(&conn->err, UPGRADE_EUNSUPPORTED,
+		                     "the %s dialect cannot lock a schema", d->name);
+	lock = calloc(1, sizeof *lock);
+	if (lock == NULL)
+		return upg_error_oom(&conn->err);
+	lock->fd = -1;
+	lock->conn = conn;
+	upg_buf_printf(&name, "upgrade:%s", schema);
+	lock->name = upg_buf_detach(&name);
+	lock->schema = upg_strdup(schema);
+	if (lock->name == NULL || lock->schema == NULL) {
+		lock_free(lock);
+		return upg_error_oom(&conn->err);
+	}
+	for (;;) {
+		ret = d->lock_try(lock, &acquired);
+		if (ret != UPGRADE_OK) {
+			lock_free(lock);
+			return ret;
+		}
+		if (acquired)
+			break;
+		if (now_ms() - start >= timeout_ms) {
+			char *who = NULL;
+
+			if (d->lock_holder != NULL)
+				d->lock_holder(lock, &who);
+			upg_error_set(&conn->err, UPGRADE_ELOCKED,
+			              "schema %s is locked by another upgrade (%s); gave up after %.1f s",
+			              schema, who != NULL ? who : "holder unknown",
+			              (double)(now_ms() - start) / 1000.0);
+			free(who);
+			lock_free(lock);
+			return UPGRADE_ELOCKED;
+		}
+		sleep_ms(pause);
+		/* Back off to one poll a second: cheap for the server, quick enough for people. */
+		pause = pause * 2 > 1000 ? 1000 : pause * 2;
+		if (timeout_ms - (now_ms() - start) < pause && timeout_ms > now_ms() - start)
+			pause = timeout_ms - (now_ms() - start);
+	}
+	lock->held = 1;
+	*out = lock;
+	return UPGRADE_OK;
+}
+
+int
+upg_lock_release(struct upg_lock *lock)
+{
+	int ret = UPGRADE_OK;
+
+	if (lock == NULL)
+		return UPGRADE_OK;
+	if (lock->held && lock->conn->dialect->lock_release != NULL)
+		ret = lock->conn->dialect->lock_release(lock);
+	lock_free(lock);
+	return ret;
+}
