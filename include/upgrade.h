@@ -9,6 +9,9 @@
 #define UPGRADE_H
 
 #include "upgrade/common.h"
+#include "upgrade/catalog.h"
 #include "upgrade/connection.h"
+#include "upgrade/catalog.h"
+#include "upgrade/runner.h"
 
 #endif /* UPGRADE_H */

@@ -100,6 +100,18 @@ upgrade_conn_new(struct upgrade_conn **out)
 }
 
 static void
+wipe_free(char *s)
+{
+	if (s != NULL) {
+		/* Volatile writes so the wipe is not optimised away before free. */
+		volatile char *p = s;
+		while (*p != '\0')
+			*p++ = '\0';
+		free(s);
+	}
+}
+
+static void
 free_info(struct upgrade_conn *conn)
 {
 	free(conn->dbms_name);
@@ -107,15 +119,10 @@ free_info(struct upgrade_conn *conn)
 	free(conn->driver_name);
 	free(conn->driver_ver);
 	free(conn->connstr_redacted);
-	if (conn->password != NULL) {
-		/* Volatile writes so the wipe is not optimised away before free. */
-		volatile char *p = conn->password;
-		while (*p != '\0')
-			*p++ = '\0';
-		free(conn->password);
-	}
+	wipe_free(conn->password);
+	wipe_free(conn->connstr);
 	conn->dbms_name = conn->dbms_ver = conn->driver_name = conn->driver_ver = NULL;
-	conn->connstr_redacted = conn->password = NULL;
+	conn->connstr_redacted = conn->password = conn->connstr = NULL;
 }
 
 static void
@@ -245,11 +252,14 @@ upgrade_conn_connect(struct upgrade_conn *conn, const char *connstr)
 	disconnect(conn);
 
 	conn->connstr_redacted = upg_connstr_redact(connstr);
+	conn->connstr = upg_strdup(connstr);
 	conn->password = upg_connstr_get(connstr, "PWD");
 	if (conn->password == NULL)
 		conn->password = upg_connstr_get(connstr, "Password");
-	if (conn->connstr_redacted == NULL)
+	if (conn->connstr_redacted == NULL || conn->connstr == NULL) {
+		disconnect(conn);
 		return upg_error_oom(&conn->err);
+	}
 
 	rc = SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &conn->env);
 	if (!SQL_SUCCEEDED(rc)) {
@@ -289,6 +299,23 @@ fail:
 	/* The error stays; the handle is unconnected again and may retry. */
 	disconnect(conn);
 	return ret;
+}
+
+int
+upg_conn_clone(struct upgrade_conn *conn, struct upgrade_conn **out)
+{
+	struct upgrade_conn *copy;
+	int ret;
+
+	*out = NULL;
+	if ((ret = upgrade_conn_new(&copy)) != UPGRADE_OK)
+		return ret;
+	copy->forced = conn->forced;
+	copy->login_timeout = conn->login_timeout;
+	*out = copy;
+	if (conn->connstr == NULL)
+		return upg_error_set(&copy->err, UPGRADE_EINVAL, "not connected");
+	return upgrade_conn_connect(copy, conn->connstr);
 }
 
 int

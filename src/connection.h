@@ -31,6 +31,8 @@ struct upgrade_conn {
 	char *connstr_redacted;
 	/* Kept only to scrub it from driver messages that might echo it. */
 	char *password;
+	/* The connection string as given, to open more connections (wiped on free). */
+	char *connstr;
 
 	struct upg_error err;
 };
@@ -81,6 +83,12 @@ int upg_first_value(void *ud, size_t ncols, char **values);
 int upg_db_begin(struct upgrade_conn *conn);
 int upg_db_commit(struct upgrade_conn *conn);
 int upg_db_rollback(struct upgrade_conn *conn);
+
+/*
+ * Opens a second connection like conn (same string, dialect, timeout);
+ * *out is set even on failure so the error can be read, and must be freed.
+ */
+int upg_conn_clone(struct upgrade_conn *conn, struct upgrade_conn **out);
 
 /* Requires a connected handle; sets EINVAL otherwise. */
 int upg_db_require(struct upgrade_conn *conn);

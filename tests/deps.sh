@@ -16,7 +16,7 @@ die() { printf '[%s] ERROR: %s\n' "$PROG" "$*" >&2; exit 1; }
 BUILD_PKGS=(
     build-essential autoconf automake libtool autoconf-archive pkg-config
     unixodbc unixodbc-dev odbcinst libsqliteodbc
-    libcunit1-dev libxml2-dev libxml2-utils libjson-c-dev mandoc
+    libcunit1-dev libxml2-dev libxml2-utils libjson-c-dev nettle-dev mandoc
     sqlite3 git
 )
 # The full test run also talks to PostgreSQL and MariaDB (their drivers and

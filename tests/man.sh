@@ -25,8 +25,8 @@ if [ -f "$lib" ]; then
 		upgrade_*) ok "export $s has the upgrade_ prefix" ;;
 		*) not_ok "export $s lacks the upgrade_ prefix" ;;
 		esac
-		if grep -lq "^\.Fn $s " "$top_srcdir"/man/*.3; then ok "$s is documented"; else
-			not_ok "$s has no .Fn in any man/*.3 page"; fi
+		if grep -Eq "^\.(Fn|Fo) $s( |\$)" "$top_srcdir"/man/*.3; then ok "$s is documented"; else
+			not_ok "$s has no .Fn or .Fo in any man/*.3 page"; fi
 	done
 else
 	not_ok "$lib not built"

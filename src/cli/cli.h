@@ -96,6 +96,57 @@ void cli_error(const struct cli *cli, const char *fmt, ...) __attribute__((forma
 /* A one-line usage error; returns CLI_EXIT_USAGE. */
 int cli_usage_error(const struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * Loads and prepares the catalogs named by -T and by paths (else
+ * $UPGRADE_TASKS_PATH, else the task directory) with the -D values.
+ * Returns CLI_EXIT_OK with the prepared catalog in *out; CLI_EXIT_CATALOG
+ * (or CLI_EXIT_SOFTWARE when memory ran out) with the unprepared catalog in
+ * *out, to be handed to cli_catalog_failed(); or another status with *out
+ * NULL after printing why.
+ */
+int cli_load_catalog(struct cli *cli, const char *const *paths, size_t npaths,
+                     struct upgrade_catalog **out);
+/*
+ * Prints every diagnostic of cat as "FILE:LINE: error: [OBJECT: ]MESSAGE"
+ * on stderr, frees cat and returns CLI_EXIT_CATALOG.
+ */
+int cli_catalog_failed(struct cli *cli, struct upgrade_catalog *cat);
+/* Prints a catalog's diagnostics to stderr; returns how many. */
+int cli_print_catalog_diags(const struct cli *cli, const struct upgrade_catalog *cat);
+
+/* Appends to a growable array of borrowed strings; -1 when out of memory. */
+int cli_push(const char ***list, size_t *n, const char *value);
+
+/* Options of the commands that work on schemas (run, status, baseline, mark, unmark). */
+enum {
+	CLI_OPT_SCHEMA = 600,
+	CLI_OPT_SCHEMAS,
+	CLI_OPT_LOCK_TIMEOUT
+};
+
+#define CLI_RUNNER_LONGOPTS                                                  \
+	{"schema", required_argument, NULL, CLI_OPT_SCHEMA},                 \
+	{"schemas", required_argument, NULL, CLI_OPT_SCHEMAS},               \
+	{"lock-timeout", required_argument, NULL, CLI_OPT_LOCK_TIMEOUT}
+
+struct cli_runner_opts {
+	const char **schemas;
+	size_t nschemas;
+	const char **patterns;
+	size_t npatterns;
+	long lock_timeout_ms;
+	int lock_timeout_set;
+};
+
+/* Applies a runner option; -2 when c is not one. */
+int cli_runner_option(struct cli *cli, int c, const char *arg, struct cli_runner_opts *o);
+/* A runner over cat with the schema and lock options applied. */
+int cli_make_runner(struct cli *cli, struct upgrade_catalog *cat, const struct cli_runner_opts *o,
+                    struct upgrade_runner **out);
+void cli_runner_opts_free(struct cli_runner_opts *o);
+/* The exit status for a runner's return code outside any task. */
+int cli_runner_exit(int code);
+
 /* The command table, NULL-name terminated. */
 extern const struct cli_command cli_commands[];
 const struct cli_command *cli_find_command(const char *name);
@@ -103,5 +154,13 @@ void cli_command_help(const struct cli *cli, const struct cli_command *cmd, FILE
 
 /* Commands. */
 int cmd_info(struct cli *cli, int argc, char **argv);
+int cmd_validate(struct cli *cli, int argc, char **argv); /* catalogs (issue 3) */
+int cmd_list(struct cli *cli, int argc, char **argv);
+int cmd_graph(struct cli *cli, int argc, char **argv);
+int cmd_run(struct cli *cli, int argc, char **argv); /* running (issue 4) */
+int cmd_status(struct cli *cli, int argc, char **argv);
+int cmd_baseline(struct cli *cli, int argc, char **argv);
+int cmd_mark(struct cli *cli, int argc, char **argv);
+int cmd_unmark(struct cli *cli, int argc, char **argv);
 
 #endif /* UPGRADE_CLI_H */

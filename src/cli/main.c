@@ -44,6 +44,18 @@ static const struct option global_longopts[] = {
 
 const struct cli_command cli_commands[] = {
 	{"info", "info", "connect and describe the database, driver and dialect", cmd_info},
+	{"validate", "validate [PATH...]", "check the task catalogs without a database", cmd_validate},
+	{"list", "list", "list the tasks in the order they run", cmd_list},
+	{"graph", "graph [--modules]", "print modules and tasks as a Graphviz graph", cmd_graph},
+	{"run", "run [--dry-run] [--keep-going] [--resume] [-j N] [--schema NAME]... [--schemas PATTERN]... [--lock-timeout S]",
+	 "run the raw tasks, then every pending task in every schema", cmd_run},
+	{"status", "status [--check] [--strict] [--all] [--schema NAME]... [--schemas PATTERN]...",
+	 "show pending, executed, changed and unknown tasks per schema", cmd_status},
+	{"baseline", "baseline [--schema NAME]... [--schemas PATTERN]...",
+	 "record every task of modules not yet seen as executed (adopt a database)", cmd_baseline},
+	{"mark", "mark TASK-ID [--schema NAME]...", "record one task as executed (repair)", cmd_mark},
+	{"unmark", "unmark TASK-ID [--schema NAME]...", "forget one task so it runs again (repair)",
+	 cmd_unmark},
 	{NULL, NULL, NULL, NULL}
 };
 
@@ -151,8 +163,8 @@ parse_int(const char *s, int *out)
 	return 0;
 }
 
-static int
-push(const char ***list, size_t *n, const char *value)
+int
+cli_push(const char ***list, size_t *n, const char *value)
 {
 	const char **grown = realloc(*list, (*n + 1) * sizeof **list);
 
@@ -186,13 +198,13 @@ global_option(struct cli *cli, int c, const char *arg)
 			                       arg);
 		return CLI_EXIT_OK;
 	case 'T':
-		if (push(&cli->task_paths, &cli->ntask_paths, arg) < 0)
+		if (cli_push(&cli->task_paths, &cli->ntask_paths, arg) < 0)
 			return CLI_EXIT_SOFTWARE;
 		return CLI_EXIT_OK;
 	case 'D':
 		if (strchr(arg, '=') == NULL || arg[0] == '=')
 			return cli_usage_error(cli, "--define wants NAME=VALUE, not '%s'", arg);
-		if (push(&cli->defines, &cli->ndefines, arg) < 0)
+		if (cli_push(&cli->defines, &cli->ndefines, arg) < 0)
 			return CLI_EXIT_SOFTWARE;
 		return CLI_EXIT_OK;
 	case OPT_FORMAT:

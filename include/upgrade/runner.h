@@ -1,0 +1,138 @@
+/*
+ * upgrade/runner.h - running upgrades: raw tasks once per database, then,
+ * per schema, every pending task in its own transaction together with its
+ * state update; baseline, dry runs, locking, and the state's repair.
+ *
+ * A runner holds settings and borrows a prepared catalog (see
+ * upgrade_catalog_prepare(3)); it reports what happens through an event
+ * callback and returns the number of tasks it executed.
+ */
+#ifndef UPGRADE_RUNNER_H
+#define UPGRADE_RUNNER_H
+
+#include "upgrade/catalog.h"
+#include "upgrade/common.h"
+#include "upgrade/connection.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct upgrade_runner;
+
+/* What an event reports.  Append only. */
+enum upgrade_event_type {
+	UPGRADE_EVENT_RUN_START = 1,   /* before anything; count = schemas */
+	UPGRADE_EVENT_RAW_START = 2,   /* before the raw tasks; schema = the schemas, joined */
+	UPGRADE_EVENT_RAW_DONE = 3,    /* count = raw tasks that changed something */
+	UPGRADE_EVENT_SCHEMA_START = 4,
+	UPGRADE_EVENT_BASELINE = 5,    /* a module seen for the first time; module, count = tasks */
+	UPGRADE_EVENT_TASK_DONE = 6,   /* task executed (in a dry run: and rolled back) */
+	UPGRADE_EVENT_TASK_NOTHING = 7, /* an always-run task found nothing to do */
+	UPGRADE_EVENT_TASK_FAILED = 8, /* message, sqlstate, statement */
+	UPGRADE_EVENT_TASK_PLANNED = 9, /* dry run without transactional DDL: not executed */
+	UPGRADE_EVENT_SCHEMA_DONE = 10, /* count = tasks executed; code = result */
+	UPGRADE_EVENT_RUN_DONE = 11,    /* count = tasks executed in all; code = result */
+	UPGRADE_EVENT_LOCK_WAIT = 12    /* the schema lock is held by someone else; message = who */
+};
+
+struct upgrade_event {
+	enum upgrade_event_type type;
+	const char *schema;            /* NULL for run events */
+	const struct upgrade_task *task; /* task events */
+	const char *module;            /* BASELINE */
+	long count;
+	int code;                      /* UPGRADE_OK or the failure */
+	long duration_ms;              /* task, schema and run events */
+	const char *message;           /* failures: the database's message */
+	const char *sqlstate;          /* failures: "" when none */
+	unsigned long statement;       /* failures: 1-based action that failed, 0 if none */
+	unsigned long statements;      /* failures: actions in the task */
+	int dry_run;
+	int verified;                  /* 0 when a dry run could not execute the task */
+};
+
+typedef void (*upgrade_event_fn)(const struct upgrade_event *event, void *userdata);
+
+UPGRADE_EXTERN int upgrade_runner_new(struct upgrade_runner **out, struct upgrade_catalog *catalog);
+UPGRADE_EXTERN void upgrade_runner_free(struct upgrade_runner *runner);
+
+/* Execute and roll back (transactional DDL) or only plan (others); nothing persists. */
+UPGRADE_EXTERN int upgrade_runner_set_dry_run(struct upgrade_runner *runner, int dry_run);
+/* After a failed schema, go on with the others (the result is then partial). */
+UPGRADE_EXTERN int upgrade_runner_set_keep_going(struct upgrade_runner *runner, int keep_going);
+/* Milliseconds to wait for each schema's lock; default 300000. */
+UPGRADE_EXTERN int upgrade_runner_set_lock_timeout(struct upgrade_runner *runner, long ms);
+/* Continue a partly applied task (engines without transactional DDL) after its last committed statement. */
+UPGRADE_EXTERN int upgrade_runner_set_resume(struct upgrade_runner *runner, int resume);
+/* Run up to jobs schemas at once, each on its own connection; default 1. */
+UPGRADE_EXTERN int upgrade_runner_set_jobs(struct upgrade_runner *runner, int jobs);
+UPGRADE_EXTERN int upgrade_runner_set_event_callback(struct upgrade_runner *runner,
+                                                     upgrade_event_fn fn, void *userdata);
+
+/*
+ * Target schemas: names (upgrade_runner_add_schema) and fnmatch(3)
+ * patterns over the engine's schemas (upgrade_runner_add_schema_pattern).
+ * Without either, the connection's current schema.
+ */
+UPGRADE_EXTERN int upgrade_runner_add_schema(struct upgrade_runner *runner, const char *schema);
+UPGRADE_EXTERN int upgrade_runner_add_schema_pattern(struct upgrade_runner *runner,
+                                                     const char *pattern);
+
+/*
+ * Runs the upgrade on conn (which must be in autocommit mode, as after
+ * connecting).  Returns the number of executed tasks (>= 0), or a negative
+ * code: UPGRADE_EDB for a failed task or database error, UPGRADE_ELOCKED
+ * for a lock timeout; with keep-going, the first failure's code.  The
+ * message is available from upgrade_runner_error().
+ */
+UPGRADE_EXTERN int upgrade_runner_run(struct upgrade_runner *runner, struct upgrade_conn *conn);
+
+UPGRADE_EXTERN const char *upgrade_runner_error(const struct upgrade_runner *runner);
+/* After a run: schemas that succeeded and that failed. */
+UPGRADE_EXTERN size_t upgrade_runner_schemas_ok(const struct upgrade_runner *runner);
+UPGRADE_EXTERN size_t upgrade_runner_schemas_failed(const struct upgrade_runner *runner);
+
+/*
+ * The state of one task in one schema, as upgrade_runner_status() reports
+ * it.  Append only.
+ */
+enum upgrade_task_state {
+	UPGRADE_STATE_PENDING = 1,  /* in the catalog, not recorded */
+	UPGRADE_STATE_EXECUTED = 2, /* recorded, body unchanged (or not checksummed) */
+	UPGRADE_STATE_CHANGED = 3,  /* recorded, body changed since it ran */
+	UPGRADE_STATE_UNKNOWN = 4,  /* recorded, no longer in any catalog */
+	UPGRADE_STATE_PARTIAL = 5,  /* started, some statements committed, not finished */
+	UPGRADE_STATE_NEW_MODULE = 6 /* its module was never seen here: baseline will record it */
+};
+
+/*
+ * Called once per task and schema by upgrade_runner_status(): task is NULL
+ * for UPGRADE_STATE_UNKNOWN (then module and name say what was recorded);
+ * detail describes partial progress or when the task ran.
+ */
+typedef void (*upgrade_status_fn)(const char *schema, const char *module, const char *name,
+                                  const struct upgrade_task *task, enum upgrade_task_state state,
+                                  const char *detail, void *userdata);
+
+/* Reports the state of every task in every target schema; writes nothing. */
+UPGRADE_EXTERN int upgrade_runner_status(struct upgrade_runner *runner, struct upgrade_conn *conn,
+                                         upgrade_status_fn fn, void *userdata);
+
+/*
+ * Repairs and adoption, in every target schema, each logged in the state:
+ * baseline records every task of every catalog module not yet seen (as a
+ * first run would); mark records one task as executed (clearing partial
+ * progress); unmark forgets it, so it runs again.
+ */
+UPGRADE_EXTERN int upgrade_runner_baseline(struct upgrade_runner *runner, struct upgrade_conn *conn);
+UPGRADE_EXTERN int upgrade_runner_mark(struct upgrade_runner *runner, struct upgrade_conn *conn,
+                                       const char *task_id);
+UPGRADE_EXTERN int upgrade_runner_unmark(struct upgrade_runner *runner, struct upgrade_conn *conn,
+                                         const char *task_id);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* UPGRADE_RUNNER_H */

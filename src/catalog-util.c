@@ -1,0 +1,252 @@
+/*
+ * catalog-util.c - the small containers the catalog is built from: an
+ * arena allocator, a string-keyed hash map, and the dialect vocabulary.
+ *
+ * A catalog of 100,000 tasks holds about a million small strings and
+ * nodes; allocating them from an arena keeps loading fast, memory compact
+ * and cleanup a single pass.  Arena memory is never freed individually.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog.h"
+
+/* ---- arena ------------------------------------------------------------ */
+
+#define ARENA_CHUNK (64u * 1024u)
+
+struct upg_chunk {
+	struct upg_chunk *next;
+	/* Keeps data suitably aligned for any object we place in it. */
+	union {
+		void *p;
+		uint64_t u;
+		double d;
+		long double ld;
+	} data[];
+};
+
+#define ARENA_ALIGN (sizeof(((struct upg_chunk *)0)->data[0]))
+
+static void *
+arena_raw(struct upg_arena *arena, size_t size)
+{
+	struct upg_chunk *chunk;
+	size_t want;
+	char *p;
+
+	size = (size + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1);
+	if (size == 0)
+		size = ARENA_ALIGN;
+	if (arena->head != NULL && arena->size - arena->used >= size) {
+		p = (char *)arena->head->data + arena->used;
+		arena->used += size;
+		return p;
+	}
+	/* A large request gets a chunk of its own, linked behind the current
+	 * one, so the space left in the current chunk is not wasted. */
+	want = size > ARENA_CHUNK / 4 ? size : ARENA_CHUNK;
+	if (want > SIZE_MAX - sizeof(struct upg_chunk))
+		return NULL;
+	chunk = malloc(sizeof(struct upg_chunk) + want);
+	if (chunk == NULL)
+		return NULL;
+	if (want != ARENA_CHUNK && arena->head != NULL) {
+		chunk->next = arena->head->next;
+		arena->head->next = chunk;
+		return chunk->data;
+	}
+	chunk->next = arena->head;
+	arena->head = chunk;
+	arena->size = want;
+	arena->used = size;
+	return chunk->data;
+}
+
+void *
+upg_arena_alloc(struct upg_arena *arena, size_t size)
+{
+	void *p = arena_raw(arena, size);
+
+	if (p != NULL)
+		memset(p, 0, size);
+	return p;
+}
+
+char *
+upg_arena_strndup(struct upg_arena *arena, const char *s, size_t n)
+{
+	char *p;
+
+	if (n == SIZE_MAX)
+		return NULL;
+	p = arena_raw(arena, n + 1);
+	if (p == NULL)
+		return NULL;
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *
+upg_arena_strdup(struct upg_arena *arena, const char *s)
+{
+	return upg_arena_strndup(arena, s, strlen(s));
+}
+
+char *
+upg_arena_printf(struct upg_arena *arena, const char *fmt, ...)
+{
+	va_list ap;
+	char *p;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return NULL;
+	p = arena_raw(arena, (size_t)n + 1);
+	if (p == NULL)
+		return NULL;
+	va_start(ap, fmt);
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return p;
+}
+
+void
+upg_arena_free(struct upg_arena *arena)
+{
+	struct upg_chunk *c, *next;
+
+	for (c = arena->head; c != NULL; c = next) {
+		next = c->next;
+		free(c);
+	}
+	arena->head = NULL;
+	arena->used = arena->size = 0;
+}
+
+/* ---- string map ------------------------------------------------------------ */
+
+/* FNV-1a: simple, and good enough for names; the map is not exposed to
+ * keys chosen to collide by anyone but the catalog's own author. */
+static uint64_t
+hash_str(const char *s)
+{
+	uint64_t h = 14695981039346656037ull;
+
+	while (*s != '\0') {
+		h ^= (unsigned char)*s++;
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+void *
+upg_map_get(const struct upg_map *map, const char *key)
+{
+	size_t i, mask;
+
+	if (map->cap == 0)
+		return NULL;
+	mask = map->cap - 1;
+	for (i = (size_t)hash_str(key) & mask; map->keys[i] != NULL; i = (i + 1) & mask)
+		if (strcmp(map->keys[i], key) == 0)
+			return map->values[i];
+	return NULL;
+}
+
+static int
+map_grow(struct upg_map *map)
+{
+	size_t ncap = map->cap == 0 ? 64 : map->cap * 2, i, j, mask = ncap - 1;
+	const char **keys;
+	void **values;
+
+	if (ncap > SIZE_MAX / sizeof(void *))
+		return -1;
+	keys = calloc(ncap, sizeof *keys);
+	values = calloc(ncap, sizeof *values);
+	if (keys == NULL || values == NULL) {
+		free(keys);
+		free(values);
+		return -1;
+	}
+	for (i = 0; i < map->cap; i++) {
+		if (map->keys[i] == NULL)
+			continue;
+		for (j = (size_t)hash_str(map->keys[i]) & mask; keys[j] != NULL; j = (j + 1) & mask)
+			;
+		keys[j] = map->keys[i];
+		values[j] = map->values[i];
+	}
+	free(map->keys);
+	free(map->values);
+	map->keys = keys;
+	map->values = values;
+	map->cap = ncap;
+	return 0;
+}
+
+int
+upg_map_put(struct upg_map *map, const char *key, void *value, void **old)
+{
+	size_t i, mask;
+
+	/* Keep the load factor under 3/4 so probe sequences stay short. */
+	if ((map->count + 1) * 4 > map->cap * 3 && map_grow(map) != 0)
+		return -1;
+	mask = map->cap - 1;
+	for (i = (size_t)hash_str(key) & mask; map->keys[i] != NULL; i = (i + 1) & mask) {
+		if (strcmp(map->keys[i], key) == 0) {
+			if (old != NULL)
+				*old = map->values[i];
+			return 0;
+		}
+	}
+	map->keys[i] = key;
+	map->values[i] = value;
+	map->count++;
+	return 1;
+}
+
+void
+upg_map_free(struct upg_map *map)
+{
+	free(map->keys);
+	free(map->values);
+	map->keys = NULL;
+	map->values = NULL;
+	map->cap = map->count = 0;
+}
+
+/* ---- dialects ------------------------------------------------------------------ */
+
+static const struct {
+	const char *name;
+	unsigned bit;
+} dialects[] = {
+	{"sqlite", UPG_DIALECT_SQLITE},
+	{"postgresql", UPG_DIALECT_POSTGRESQL},
+	{"mysql", UPG_DIALECT_MYSQL},
+	{"mssql", UPG_DIALECT_MSSQL},
+	{"generic", UPG_DIALECT_GENERIC},
+};
+
+unsigned
+upg_dialect_bit(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof dialects / sizeof dialects[0]; i++)
+		if (strlen(dialects[i].name) == len && memcmp(dialects[i].name, name, len) == 0)
+			return dialects[i].bit;
+	return 0;
+}

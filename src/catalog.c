@@ -1,0 +1,1383 @@
+/*
+ * catalog.c - the catalog handle: loading files, directories and buffers,
+ * modules and tasks registered in C, placeholders, diagnostics, the
+ * checks that need every module at once, and the accessors.
+ *
+ * Life of a catalog: loads and registrations add modules and tasks and
+ * record every problem as a diagnostic instead of stopping;
+ * upgrade_catalog_prepare() then substitutes placeholders, lets the planner
+ * order everything, and sorts the diagnostics by file and line.  After
+ * that the catalog is read-only.  Everything a catalog owns lives in its
+ * arena, so handles and strings given out stay valid until it is freed.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "catalog.h"
+
+/* Default limits, documented in upgrade-catalog(5). */
+#define DEFAULT_FILE_SIZE (16u * 1024u * 1024u)
+#define DEFAULT_DEPTH 32u
+#define DEFAULT_NAME 1024u
+#define DEFAULT_FILE_TASKS 100000u
+#define DEFAULT_FILES 10000u
+#define DEFAULT_TASKS 1000000u
+
+/* Diagnostics of things registered in C sort after every file. */
+#define C_FILE_INDEX UINT32_MAX
+
+int
+upgrade_catalog_new(struct upgrade_catalog **out)
+{
+	struct upgrade_catalog *cat;
+
+	if (out == NULL)
+		return UPGRADE_EINVAL;
+	*out = NULL;
+	cat = calloc(1, sizeof *cat);
+	if (cat == NULL)
+		return UPGRADE_ENOMEM;
+	cat->limits.file_size = DEFAULT_FILE_SIZE;
+	cat->limits.depth = DEFAULT_DEPTH;
+	cat->limits.name = DEFAULT_NAME;
+	cat->limits.file_tasks = DEFAULT_FILE_TASKS;
+	cat->limits.files = DEFAULT_FILES;
+	cat->limits.tasks = DEFAULT_TASKS;
+	*out = cat;
+	return UPGRADE_OK;
+}
+
+void
+upgrade_catalog_free(struct upgrade_catalog *cat)
+{
+	if (cat == NULL)
+		return;
+	upg_xml_free_schema(cat);
+	upg_map_free(&cat->module_map);
+	upg_map_free(&cat->task_map);
+	free(cat->modules);
+	free(cat->tasks);
+	free(cat->defines);
+	free(cat->diags);
+	free(cat->plan);
+	upg_error_clear(&cat->error);
+	upg_arena_free(&cat->arena);
+	free(cat);
+}
+
+int
+upgrade_catalog_set_limit(struct upgrade_catalog *cat, int limit, size_t value)
+{
+	if (cat == NULL)
+		return UPGRADE_EINVAL;
+	if (value == 0)
+		return upg_error_set(&cat->error, UPGRADE_EINVAL, "a limit must be at least 1");
+	switch (limit) {
+	case UPGRADE_CATALOG_LIMIT_FILE_SIZE:
+		cat->limits.file_size = value;
+		break;
+	case UPGRADE_CATALOG_LIMIT_DEPTH:
+		cat->limits.depth = value;
+		break;
+	case UPGRADE_CATALOG_LIMIT_NAME:
+		cat->limits.name = value;
+		break;
+	case UPGRADE_CATALOG_LIMIT_FILE_TASKS:
+		cat->limits.file_tasks = value;
+		break;
+	case UPGRADE_CATALOG_LIMIT_FILES:
+		cat->limits.files = value;
+		break;
+	case UPGRADE_CATALOG_LIMIT_TASKS:
+		/* Declaration indexes are 32-bit. */
+		cat->limits.tasks = value > UINT32_MAX ? UINT32_MAX : value;
+		break;
+	default:
+		return upg_error_set(&cat->error, UPGRADE_EINVAL, "unknown limit %d", limit);
+	}
+	return UPGRADE_OK;
+}
+
+/* ---- diagnostics ------------------------------------------------------------- */
+
+int
+upg_diag_vadd(struct upgrade_catalog *cat, const char *file, uint32_t file_index, unsigned long line,
+              const char *object, const char *fmt, va_list ap)
+{
+	struct upg_diag *d;
+	va_list copy;
+	char *msg;
+	int n;
+
+	if (cat->ndiags == cat->capdiags) {
+		size_t ncap = cat->capdiags == 0 ? 16 : cat->capdiags * 2;
+		struct upg_diag *nd = realloc(cat->diags, ncap * sizeof *nd);
+
+		if (nd == NULL)
+			return UPGRADE_ENOMEM;
+		cat->diags = nd;
+		cat->capdiags = ncap;
+	}
+	va_copy(copy, ap);
+	n = vsnprintf(NULL, 0, fmt, copy);
+	va_end(copy);
+	if (n < 0)
+		return UPGRADE_ENOMEM;
+	msg = upg_arena_alloc(&cat->arena, (size_t)n + 1);
+	if (msg == NULL)
+		return UPGRADE_ENOMEM;
+	vsnprintf(msg, (size_t)n + 1, fmt, ap);
+	d = &cat->diags[cat->ndiags];
+	d->file = file;
+	d->file_index = file_index;
+	d->line = line;
+	d->object = object != NULL ? object : "";
+	d->message = msg;
+	d->seq = (uint32_t)cat->ndiags;
+	cat->ndiags++;
+	return UPGRADE_OK;
+}
+
+int
+upg_diag_add(struct upgrade_catalog *cat, const char *file, uint32_t file_index, unsigned long line,
+             const char *object, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = upg_diag_vadd(cat, file, file_index, line, object, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+static int
+diag_cmp(const void *a, const void *b)
+{
+	const struct upg_diag *x = a, *y = b;
+
+	if (x->file_index != y->file_index)
+		return x->file_index < y->file_index ? -1 : 1;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Sorts diagnostics by file, then line, keeping the order of equals. */
+static void
+sort_diags(struct upgrade_catalog *cat)
+{
+	size_t i;
+
+	if (cat->ndiags > 1)
+		qsort(cat->diags, cat->ndiags, sizeof *cat->diags, diag_cmp);
+	for (i = 0; i < cat->ndiags; i++)
+		cat->diags[i].seq = (uint32_t)i;
+}
+
+size_t
+upgrade_catalog_diag_count(const struct upgrade_catalog *cat)
+{
+	return cat != NULL ? cat->ndiags : 0;
+}
+
+int
+upgrade_catalog_diag(const char **file, unsigned long *line, const char **object, const char **message,
+                     const struct upgrade_catalog *cat, size_t index)
+{
+	const struct upg_diag *d;
+
+	if (cat == NULL)
+		return UPGRADE_EINVAL;
+	if (index >= cat->ndiags)
+		return UPGRADE_ENOTFOUND;
+	d = &cat->diags[index];
+	if (file != NULL)
+		*file = d->file;
+	if (line != NULL)
+		*line = d->line;
+	if (object != NULL)
+		*object = d->object;
+	if (message != NULL)
+		*message = d->message;
+	return UPGRADE_OK;
+}
+
+const char *
+upgrade_catalog_error(const struct upgrade_catalog *cat)
+{
+	return cat != NULL ? upg_error_message(&cat->error) : "";
+}
+
+int
+upgrade_catalog_error_code(const struct upgrade_catalog *cat)
+{
+	return cat != NULL ? cat->error.code : UPGRADE_EINVAL;
+}
+
+/* Sets the handle's error to a summary of the diagnostics, if any. */
+static int
+diag_result(struct upgrade_catalog *cat, size_t before)
+{
+	size_t n = cat->ndiags - before;
+
+	if (n == 0)
+		return UPGRADE_OK;
+	return upg_error_set(&cat->error, UPGRADE_EPARSE, "%zu error%s in the catalogs", n, n == 1 ? "" : "s");
+}
+
+/* ---- names ---------------------------------------------------------------------- */
+
+static int
+has_control(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
+const char *
+upg_check_module_name(const char *name, size_t max)
+{
+	const char *p;
+
+	if (*name == '\0')
+		return "is empty";
+	if (strlen(name) > max)
+		return "is too long";
+	if (!upg_utf8_valid(name, strlen(name)))
+		return "is not valid UTF-8";
+	if (strchr(name, ':') != NULL)
+		return "contains a colon";
+	for (p = name; *p != '\0'; p++)
+		if (*p == ' ' || (unsigned char)*p < 0x20 || *p == 0x7f)
+			return "contains white space or control characters";
+	return NULL;
+}
+
+const char *
+upg_check_task_name(const char *name, size_t max)
+{
+	size_t n = strlen(name);
+
+	if (n == 0)
+		return "is empty";
+	if (n > max)
+		return "is too long";
+	if (!upg_utf8_valid(name, n))
+		return "is not valid UTF-8";
+	if (has_control(name))
+		return "contains control characters";
+	if (name[0] == ' ' || name[n - 1] == ' ')
+		return "has leading or trailing white space";
+	return NULL;
+}
+
+/* ---- growing the object lists ------------------------------------------------------ */
+
+static int
+grow(void **arr, size_t *cap, size_t need, size_t size)
+{
+	size_t ncap;
+	void *p;
+
+	if (need <= *cap)
+		return UPGRADE_OK;
+	ncap = *cap == 0 ? 64 : *cap;
+	while (ncap < need)
+		ncap *= 2;
+	if (ncap > SIZE_MAX / size)
+		return UPGRADE_ENOMEM;
+	p = realloc(*arr, ncap * size);
+	if (p == NULL)
+		return UPGRADE_ENOMEM;
+	*arr = p;
+	*cap = ncap;
+	return UPGRADE_OK;
+}
+
+int
+upg_catalog_add_module_obj(struct upgrade_catalog *cat, struct upgrade_module *mod)
+{
+	void *old = NULL;
+	int rc;
+
+	if (grow((void **)&cat->modules, &cat->capmodules, cat->nmodules + 1, sizeof *cat->modules) != 0)
+		return UPGRADE_ENOMEM;
+	rc = upg_map_put(&cat->module_map, mod->name, mod, &old);
+	if (rc < 0)
+		return UPGRADE_ENOMEM;
+	if (rc == 0) {
+		const struct upgrade_module *first = old;
+
+		if (upg_diag_add(cat, mod->file, mod->file_index, mod->line, mod->name,
+		                 "module is already declared in %s:%lu", first->file, first->line) != UPGRADE_OK)
+			return UPGRADE_ENOMEM;
+		return UPGRADE_EPARSE;
+	}
+	cat->modules[cat->nmodules++] = mod;
+	return UPGRADE_OK;
+}
+
+int
+upg_catalog_add_task_obj(struct upgrade_catalog *cat, struct upgrade_task *t)
+{
+	struct upgrade_module *mod = t->module;
+	void *old = NULL;
+	int rc;
+
+	if (cat->ntasks >= cat->limits.tasks) {
+		if (cat->ntasks == cat->limits.tasks) {
+			if (upg_diag_add(cat, mod->file, mod->file_index, t->line, t->id,
+			                 "more than %zu tasks in the catalogs", cat->limits.tasks) != UPGRADE_OK)
+				return UPGRADE_ENOMEM;
+			/* Counted once past the limit so the message is not repeated. */
+			cat->ntasks++;
+		}
+		return UPGRADE_EPARSE;
+	}
+	if (grow((void **)&cat->tasks, &cat->captasks, cat->ntasks + 1, sizeof *cat->tasks) != 0)
+		return UPGRADE_ENOMEM;
+	rc = upg_map_put(&cat->task_map, t->id, t, &old);
+	if (rc < 0)
+		return UPGRADE_ENOMEM;
+	if (rc == 0) {
+		const struct upgrade_task *first = old;
+
+		if (mod->quiet)
+			return UPGRADE_EPARSE;
+		if (upg_diag_add(cat, mod->file, mod->file_index, t->line, t->id,
+		                 "task is declared twice (first at %s:%lu)", first->module->file, first->line) != UPGRADE_OK)
+			return UPGRADE_ENOMEM;
+		return UPGRADE_EPARSE;
+	}
+	t->decl = mod->ntasks++;
+	cat->tasks[cat->ntasks++] = t;
+	return UPGRADE_OK;
+}
+
+/* ---- loading ---------------------------------------------------------------------- */
+
+static int
+check_loadable(struct upgrade_catalog *cat)
+{
+	if (cat->prepared)
+		return upg_error_set(&cat->error, UPGRADE_EINVAL, "the catalog is already prepared");
+	return UPGRADE_OK;
+}
+
+/* Loads one document; counts it against the file limit. */
+static int
+load_buffer(struct upgrade_catalog *cat, const char *name, const char *buf, size_t len)
+{
+	size_t before = cat->ndiags;
+	int rc;
+
+	if (cat->nfiles >= cat->limits.files) {
+		if (cat->nfiles == cat->limits.files &&
+		    upg_diag_add(cat, name, cat->nfiles, 0, "", "more than %zu catalog files",
+		                 cat->limits.files) != UPGRADE_OK)
+			return upg_error_oom(&cat->error);
+		cat->nfiles++;
+		return upg_error_set(&cat->error, UPGRADE_EPARSE, "too many catalog files");
+	}
+	rc = upg_xml_load(cat, name, buf, len);
+	cat->nfiles++;
+	if (rc == UPGRADE_ENOMEM)
+		return upg_error_oom(&cat->error);
+	if (rc != UPGRADE_OK || cat->ndiags > before)
+		return upg_error_set(&cat->error, UPGRADE_EPARSE, "%s: errors in the catalog", name);
+	return UPGRADE_OK;
+}
+
+int
+upgrade_catalog_load_memory(struct upgrade_catalog *cat, const char *name, const void *buf, size_t len)
+{
+	if (cat == NULL)
+		return UPGRADE_EINVAL;
+	if (name == NULL || (buf == NULL && len > 0))
+		return upg_error_set(&cat->error, UPGRADE_EINVAL, "a name and a buffer are required");
+	if (check_loadable(cat) != UPGRADE_OK)
+		return UPGRADE_EINVAL;
+	upg_error_clear(&cat->error);
+	return load_buffer(cat, name, buf != NULL ? buf : "", len);
+}
+
+/*
+ * Reads a file, refusing one over the size limit before reading it all.
+ * Returns the bytes (malloc'ed, NUL-terminated) or NULL with a diagnostic
+ * recorded and *rc set.
+ */
+static char *
+read_catalog_file(struct upgrade_catalog *cat, const char *path, size_t *len, int *rc)
+{
+	const char *fname;
+	struct stat st;
+	size_t cap, n = 0;
+	char *buf;
+	FILE *f;
+
+	f = fopen(path, "rb");
+	if (f == NULL) {
+		int e = errno;
+
+		fname = upg_arena_strdup(&cat->arena, path);
+		*rc = e == ENOENT ? UPGRADE_ENOTFOUND : UPGRADE_EPARSE;
+		if (fname == NULL || upg_diag_add(cat, fname, cat->nfiles++, 0, "", "cannot open: %s",
+		                                  strerror(e)) != UPGRADE_OK)
+			*rc = UPGRADE_ENOMEM;
+		return NULL;
+	}
+	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
+	    (uintmax_t)st.st_size > (uintmax_t)cat->limits.file_size) {
+		fclose(f);
+		fname = upg_arena_strdup(&cat->arena, path);
+		*rc = UPGRADE_EPARSE;
+		if (fname == NULL ||
+		    upg_diag_add(cat, fname, cat->nfiles++, 0, "", "file is larger than the limit of %zu bytes",
+		                 cat->limits.file_size) != UPGRADE_OK)
+			*rc = UPGRADE_ENOMEM;
+		return NULL;
+	}
+	/* Read at most one byte past the limit: enough to know it is exceeded
+	 * (the size may have changed since fstat, or it is not a regular file). */
+	cap = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size + 1 : 65536;
+	if (cap > cat->limits.file_size + 1)
+		cap = cat->limits.file_size + 1;
+	buf = malloc(cap + 1);
+	if (buf == NULL) {
+		fclose(f);
+		*rc = UPGRADE_ENOMEM;
+		return NULL;
+	}
+	for (;;) {
+		size_t got;
+
+		if (n == cap) {
+			char *nb;
+
+			if (cap > cat->limits.file_size)
+				break;
+			cap = cap * 2 > cat->limits.file_size + 1 ? cat->limits.file_size + 1 : cap * 2;
+			nb = realloc(buf, cap + 1);
+			if (nb == NULL) {
+				free(buf);
+				fclose(f);
+				*rc = UPGRADE_ENOMEM;
+				return NULL;
+			}
+			buf = nb;
+		}
+		got = fread(buf + n, 1, cap - n, f);
+		if (got == 0)
+			break;
+		n += got;
+	}
+	if (ferror(f)) {
+		int e = errno;
+
+		free(buf);
+		fclose(f);
+		fname = upg_arena_strdup(&cat->arena, path);
+		*rc = UPGRADE_EPARSE;
+		if (fname == NULL ||
+		    upg_diag_add(cat, fname, cat->nfiles++, 0, "", "cannot read: %s", strerror(e)) != UPGRADE_OK)
+			*rc = UPGRADE_ENOMEM;
+		return NULL;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*len = n;
+	*rc = UPGRADE_OK;
+	return buf;
+}
+
+int
+upgrade_catalog_load_file(struct upgrade_catalog *cat, const char *path)
+{
+	size_t len = 0;
+	char *buf;
+	int rc;
+
+	if (cat == NULL)
+		return UPGRADE_EINVAL;
+	if (path == NULL)
+		return upg_error_set(&cat->error, UPGRADE_EINVAL, "no path given");
+	if (check_loadable(cat) != UPGRADE_OK)
+		return UPGRADE_EINVAL;
+	upg_error_clear(&cat->error);
+	buf = read_catalog_file(cat, path, &len, &rc);
+	if (buf == NULL) {
+		if (rc == UPGRADE_ENOMEM)
+			return upg_error_oom(&cat->error);
+		return upg_error_set(&cat->error, rc, "%s: cannot load", path);
+	}
+	rc = load_buffer(cat, path, buf, len);
+	free(buf);
+	return rc;
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+is_catalog_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	/* Hidden files are editor and packaging leftovers, not catalogs. */
+	return name[0] != '.' && n > 4 && strcmp(name + n - 4, ".xml") == 0;
+}
+
+int
+upgrade_catalog_load_dir(struct upgrade_catalog *cat, const char *path)
+{
+	char **names = NULL;
+	size_t n = 0, cap = 0, i;
+	struct dirent *de;
+	int rc = UPGRADE_OK;
+	DIR *dir;
+
+	if (cat == NULL)
+		return UPGRADE_EINVAL;
+	if (path == NULL)
+		return upg_error_set(&cat->error, UPGRADE_EINVAL, "no path given");
+	if (check_loadable(cat) != UPGRADE_OK)
+		return UPGRADE_EINVAL;
+	upg_error_clear(&cat->error);
+	dir = opendir(path);
+	if (dir == NULL) {
+		int e = errno;
+		const char *fname = upg_arena_strdup(&cat->arena, path);
+
+		if (fname == NULL || upg_diag_add(cat, fname, cat->nfiles++, 0, "", "cannot open directory: %s",
+		                                  strerror(e)) != UPGRADE_OK)
+			return upg_error_oom(&cat->error);
+		return upg_error_set(&cat->error, e == ENOENT ? UPGRADE_ENOTFOUND : UPGRADE_EPARSE,
+		                     "%s: cannot open directory", path);
+	}
+	while ((de = readdir(dir)) != NULL) {
+		struct upg_buf full = UPG_BUF_INIT;
+		struct stat st;
+		char *s;
+
+		if (!is_catalog_name(de->d_name))
+			continue;
+		upg_buf_puts(&full, path);
+		if (full.len > 0 && full.data[full.len - 1] != '/')
+			upg_buf_putc(&full, '/');
+		upg_buf_puts(&full, de->d_name);
+		s = upg_buf_detach(&full);
+		if (s == NULL || grow((void **)&names, &cap, n + 1, sizeof *names) != 0) {
+			free(s);
+			rc = UPGRADE_ENOMEM;
+			break;
+		}
+		/* Directories named *.xml are not catalogs; a dangling link is
+		 * reported when it cannot be opened. */
+		if (stat(s, &st) == 0 && S_ISDIR(st.st_mode)) {
+			free(s);
+			continue;
+		}
+		names[n++] = s;
+	}
+	closedir(dir);
+	if (rc == UPGRADE_OK && n > 1)
+		qsort(names, n, sizeof *names, name_cmp);
+	for (i = 0; i < n; i++) {
+		if (rc != UPGRADE_ENOMEM) {
+			int r = upgrade_catalog_load_file(cat, names[i]);
+
+			if (r == UPGRADE_ENOMEM || rc == UPGRADE_OK)
+				rc = r;
+		}
+		free(names[i]);
+	}
+	free(names);
+	if (rc == UPGRADE_ENOMEM)
+		return upg_error_oom(&cat->error);
+	if (rc != UPGRADE_OK)
+		return upg_error_set(&cat->error, rc, "%s: errors in the catalogs", path);
+	return UPGRADE_OK;
+}
+
+int
+upgrade_catalog_load_path(struct upgrade_catalog *cat, const char *path)
+{
+	struct stat st;
+
+	if (cat == NULL)
+		return UPGRADE_EINVAL;
+	if (path != NULL && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return upgrade_catalog_load_dir(cat, path);
+	return upgrade_catalog_load_file(cat, path);
+}
+
+/* ---- parameters ----------------------------------------------------------------- */
+
+static int
+param_char(char c, int first)
+{
+	if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_')
+		return 1;
+	return !first && ((c >= '0' && c <= '9') || c == '.' || c == '-');
+}
+
+static int
+param_name_valid(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!param_char(s[i], i == 0))
+			return 0;
+	return 1;
+}
+
+int
+upgrade_catalog_set_param(struct upgrade_catalog *cat, const char *name, const char *value)
+{
+	const char *colon, *param;
+	struct upg_define *d;
+	size_t i;
+
+	if (cat == NULL)
+		return UPGRADE_EINVAL;
+	if (name == NULL || value == NULL)
+		return upg_error_set(&cat->error, UPGRADE_EINVAL, "a parameter needs a name and a value");
+	if (cat->prepared)
+		return upg_error_set(&cat->error, UPGRADE_EINVAL, "the catalog is already prepared");
+	/* "module:param" or "param"; module names have no colon, parameter
+	 * names neither, so the first colon splits. */
+	colon = strchr(name, ':');
+	param = colon != NULL ? colon + 1 : name;
+	if (!param_name_valid(param, strlen(param)) || colon == name)
+		return upg_error_set(&cat->error, UPGRADE_EINVAL, "invalid parameter name '%s'", name);
+	for (i = 0; i < cat->ndefines; i++) {
+		if (strcmp(cat->defines[i].name, name) == 0) {
+			const char *v = upg_arena_strdup(&cat->arena, value);
+
+			if (v == NULL)
+				return upg_error_oom(&cat->error);
+			cat->defines[i].value = v;
+			return UPGRADE_OK;
+		}
+	}
+	if (grow((void **)&cat->defines, &cat->capdefines, cat->ndefines + 1, sizeof *cat->defines) != 0)
+		return upg_error_oom(&cat->error);
+	d = &cat->defines[cat->ndefines];
+	d->name = upg_arena_strdup(&cat->arena, name);
+	d->value = upg_arena_strdup(&cat->arena, value);
+	if (d->name == NULL || d->value == NULL)
+		return upg_error_oom(&cat->error);
+	cat->ndefines++;
+	return UPGRADE_OK;
+}
+
+/* A defined value for "module:param", else for "param"; NULL when none. */
+static const char *
+defined_value(const struct upgrade_catalog *cat, const char *module, const char *param, size_t plen)
+{
+	size_t mlen = strlen(module), i;
+	const char *plain = NULL;
+
+	for (i = 0; i < cat->ndefines; i++) {
+		const char *n = cat->defines[i].name;
+
+		if (strncmp(n, module, mlen) == 0 && n[mlen] == ':' && strncmp(n + mlen + 1, param, plen) == 0 &&
+		    n[mlen + 1 + plen] == '\0')
+			return cat->defines[i].value;
+		if (strncmp(n, param, plen) == 0 && n[plen] == '\0')
+			plain = cat->defines[i].value;
+	}
+	return plain;
+}
+
+/*
+ * The value of placeholder param in module mod.  *declared tells whether the
+ * module declares it.  NULL when it has no value.
+ */
+static const char *
+param_value(const struct upgrade_catalog *cat, const struct upgrade_module *mod, const char *param,
+            size_t plen, int *declared)
+{
+	const char *v;
+	size_t i;
+
+	*declared = 0;
+	for (i = 0; i < mod->nparams; i++) {
+		if (strncmp(mod->params[i].name, param, plen) == 0 && mod->params[i].name[plen] == '\0') {
+			*declared = 1;
+			v = defined_value(cat, mod->name, param, plen);
+			return v != NULL ? v : mod->params[i].def;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Substitutes the placeholders of s for task t.  Returns s itself when it
+ * holds no '$', an arena copy otherwise, or NULL when out of memory (*oom).
+ * Problems are recorded against line.
+ */
+static const char *
+substitute(struct upgrade_catalog *cat, const struct upgrade_task *t, const char *s, unsigned long line,
+           int *oom)
+{
+	const struct upgrade_module *mod = t->module;
+	struct upg_buf out = UPG_BUF_INIT;
+	const char *p = s, *res;
+
+	if (strchr(s, '$') == NULL)
+		return s;
+	while (*p != '\0') {
+		const char *end, *v;
+		int declared;
+
+		if (p[0] == '$' && p[1] == '$' && p[2] == '{') {
+			/* "$${" is the escape for a literal "${". */
+			upg_buf_append(&out, "${", 2);
+			p += 3;
+			continue;
+		}
+		if (p[0] != '$' || p[1] != '{') {
+			upg_buf_putc(&out, *p++);
+			continue;
+		}
+		end = strchr(p + 2, '}');
+		if (end == NULL) {
+			if (!mod->quiet &&
+			    upg_diag_add(cat, mod->file, mod->file_index, line, t->id,
+			                 "unterminated placeholder '%.40s'", p) != UPGRADE_OK)
+				*oom = 1;
+			upg_buf_puts(&out, p);
+			break;
+		}
+		if (!param_name_valid(p + 2, (size_t)(end - p - 2))) {
+			if (!mod->quiet &&
+			    upg_diag_add(cat, mod->file, mod->file_index, line, t->id,
+			                 "invalid placeholder '%.*s'", (int)(end - p + 1), p) != UPGRADE_OK)
+				*oom = 1;
+			p = end + 1;
+			continue;
+		}
+		v = param_value(cat, mod, p + 2, (size_t)(end - p - 2), &declared);
+		if (!declared) {
+			if (!mod->quiet &&
+			    upg_diag_add(cat, mod->file, mod->file_index, line, t->id,
+			                 "unknown placeholder '%.*s' (declare it with <param name=\"%.*s\"/>)",
+			                 (int)(end - p + 1), p, (int)(end - p - 2), p + 2) != UPGRADE_OK)
+				*oom = 1;
+		} else if (v != NULL) {
+			upg_buf_puts(&out, v);
+		}
+		/* A declared placeholder without a value is reported once, at
+		 * its <param>, by check_params(). */
+		p = end + 1;
+	}
+	if (out.failed) {
+		*oom = 1;
+		upg_buf_free(&out);
+		return NULL;
+	}
+	res = upg_arena_strndup(&cat->arena, out.data != NULL ? out.data : "", out.len);
+	upg_buf_free(&out);
+	if (res == NULL)
+		*oom = 1;
+	return res;
+}
+
+static int
+c_identifier(const char *s)
+{
+	if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_'))
+		return 0;
+	for (s++; *s != '\0'; s++)
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+			return 0;
+	return 1;
+}
+
+/* Substitutes placeholders in a node tree and checks native references. */
+static void
+substitute_nodes(struct upgrade_catalog *cat, const struct upgrade_task *t, struct upg_node *n, int *oom)
+{
+	const struct upgrade_module *mod = t->module;
+
+	for (; n != NULL && !*oom; n = n->next) {
+		size_t i;
+
+		if (n->raw != NULL)
+			n->text = substitute(cat, t, n->raw, n->line, oom);
+		for (i = 0; i < n->nattrs && !*oom; i++) {
+			/* Dialect lists select alternatives; they are part of the
+			 * catalog's structure, not of its values. */
+			if (strcmp(n->attrs[i].name, "dialect") == 0)
+				continue;
+			n->attrs[i].value = substitute(cat, t, n->attrs[i].raw, n->line, oom);
+		}
+		if (*oom)
+			return;
+		if (n->kind == UPG_NODE_NATIVE && !mod->quiet) {
+			const char *lib = upg_node_attr(n, "library"), *sym = upg_node_attr(n, "symbol");
+
+			/* Libraries are looked up only in the task directories and
+			 * the documented library path: no directory parts. */
+			if (lib != NULL && (*lib == '\0' || strchr(lib, '/') != NULL || strcmp(lib, "..") == 0 ||
+			                    strcmp(lib, ".") == 0) &&
+			    upg_diag_add(cat, mod->file, mod->file_index, n->line, t->id,
+			                 "native library '%s' must be a file name without a directory", lib) != UPGRADE_OK)
+				*oom = 1;
+			if (sym != NULL && !c_identifier(sym) &&
+			    upg_diag_add(cat, mod->file, mod->file_index, n->line, t->id,
+			                 "native symbol '%s' is not a C identifier", sym) != UPGRADE_OK)
+				*oom = 1;
+		}
+		substitute_nodes(cat, t, n->child, oom);
+	}
+}
+
+/* Every parameter without a default must be given a value. */
+static int
+check_params(struct upgrade_catalog *cat)
+{
+	size_t i, j;
+
+	for (i = 0; i < cat->nmodules; i++) {
+		const struct upgrade_module *mod = cat->modules[i];
+
+		if (mod->quiet)
+			continue;
+		for (j = 0; j < mod->nparams; j++) {
+			const struct upg_param *p = &mod->params[j];
+			int declared;
+
+			if (param_value(cat, mod, p->name, strlen(p->name), &declared) != NULL)
+				continue;
+			if (upg_diag_add(cat, mod->file, mod->file_index, p->line, mod->name,
+			                 "parameter '%s' has no value (give it a default, or a value with -D %s=VALUE)",
+			                 p->name, p->name) != UPGRADE_OK)
+				return UPGRADE_ENOMEM;
+		}
+	}
+	return UPGRADE_OK;
+}
+
+/* ---- registration in C ----------------------------------------------------------- */
+
+int
+upgrade_catalog_add_module(struct upgrade_catalog *cat, const char *name, const char *const *depends)
+{
+	struct upgrade_module *mod;
+	size_t n = 0, i;
+	const char *why;
+	int rc;
+
+	if (cat == NULL)
+		return UPGRADE_EINVAL;
+	if (name == NULL)
+		return upg_error_set(&cat->error, UPGRADE_EINVAL, "a module needs a name");
+	if (check_loadable(cat) != UPGRADE_OK)
+		return UPGRADE_EINVAL;
+	why = upg_check_module_name(name, cat->limits.name);
+	if (why != NULL) {
+		if (upg_diag_add(cat, UPG_C_FILE, C_FILE_INDEX, 0, "", "module name '%s' %s", name, why) != 0)
+			return upg_error_oom(&cat->error);
+		return upg_error_set(&cat->error, UPGRADE_EINVAL, "module name '%s' %s", name, why);
+	}
+	mod = upg_arena_alloc(&cat->arena, sizeof *mod);
+	if (mod == NULL || (mod->name = upg_arena_strdup(&cat->arena, name)) == NULL)
+		return upg_error_oom(&cat->error);
+	mod->file = UPG_C_FILE;
+	mod->file_index = C_FILE_INDEX;
+	if (depends != NULL)
+		while (depends[n] != NULL)
+			n++;
+	if (n > 0) {
+		mod->depends = upg_arena_alloc(&cat->arena, n * sizeof *mod->depends);
+		mod->depends_line = upg_arena_alloc(&cat->arena, n * sizeof *mod->depends_line);
+		if (mod->depends == NULL || mod->depends_line == NULL)
+			return upg_error_oom(&cat->error);
+		for (i = 0; i < n; i++) {
+			size_t j;
+
+			for (j = 0; j < mod->ndepends; j++)
+				if (strcmp(mod->depends[j], depends[i]) == 0)
+					break;
+			if (j < mod->ndepends)
+				continue; /* a repeated name in C is harmless */
+			mod->depends[mod->ndepends] = upg_arena_strdup(&cat->arena, depends[i]);
+			if (mod->depends[mod->ndepends] == NULL)
+				return upg_error_oom(&cat->error);
+			mod->ndepends++;
+		}
+	}
+	rc = upg_catalog_add_module_obj(cat, mod);
+	if (rc == UPGRADE_ENOMEM)
+		return upg_error_oom(&cat->error);
+	if (rc != UPGRADE_OK)
+		return upg_error_set(&cat->error, UPGRADE_EINVAL, "module '%s' is already declared", name);
+	return UPGRADE_OK;
+}
+
+int
+upgrade_catalog_add_task(struct upgrade_catalog *cat, const char *module, const char *name,
+                         upgrade_task_fn fn, void *userdata, unsigned flags, const char *requires)
+{
+	struct upgrade_module *mod;
+	struct upgrade_task *t;
+	const char *why;
+	int rc;
+
+	if (cat == NULL)
+		return UPGRADE_EINVAL;
+	if (module == NULL || name == NULL || fn == NULL)
+		return upg_error_set(&cat->error, UPGRADE_EINVAL, "a task needs a module, a name and a function");
+	if ((flags & ~(UPGRADE_TASK_ALWAYS_RUN | UPGRADE_TASK_RAW)) != 0)
+		return upg_error_set(&cat->error, UPGRADE_EINVAL, "unknown task flags 0x%x", flags);
+	if (check_loadable(cat) != UPGRADE_OK)
+		return UPGRADE_EINVAL;
+	mod = upg_map_get(&cat->module_map, module);
+	if (mod == NULL) {
+		if (upg_diag_add(cat, UPG_C_FILE, C_FILE_INDEX, 0, "", "task '%s': unknown module '%s'", name, module) != UPGRADE_OK)
+			return upg_error_oom(&cat->error);
+		return upg_error_set(&cat->error, UPGRADE_ENOTFOUND, "unknown module '%s'", module);
+	}
+	why = upg_check_task_name(name, cat->limits.name);
+	if (why != NULL) {
+		if (upg_diag_add(cat, UPG_C_FILE, C_FILE_INDEX, 0, mod->name, "task name '%s' %s", name, why) != UPGRADE_OK)
+			return upg_error_oom(&cat->error);
+		return upg_error_set(&cat->error, UPGRADE_EINVAL, "task name '%s' %s", name, why);
+	}
+	t = upg_arena_alloc(&cat->arena, sizeof *t);
+	if (t == NULL)
+		return upg_error_oom(&cat->error);
+	t->name = upg_arena_strdup(&cat->arena, name);
+	t->id = upg_arena_printf(&cat->arena, "%s:%s", mod->name, name);
+	if (t->name == NULL || t->id == NULL)
+		return upg_error_oom(&cat->error);
+	t->module = mod;
+	t->fn = fn;
+	t->userdata = userdata;
+	t->flags = UPGRADE_TASK_CODE | flags;
+	if (flags & UPGRADE_TASK_RAW)
+		t->flags |= UPGRADE_TASK_ALWAYS_RUN;
+	if (requires != NULL) {
+		const char *colon = strchr(requires, ':');
+
+		if (flags & UPGRADE_TASK_RAW) {
+			if (upg_diag_add(cat, UPG_C_FILE, C_FILE_INDEX, 0, t->id,
+			                 "raw task may not require other tasks (requires '%s')", requires) != UPGRADE_OK)
+				return upg_error_oom(&cat->error);
+			return upg_error_set(&cat->error, UPGRADE_EINVAL, "raw task '%s' may not require other tasks",
+			                     t->id);
+		}
+		if (colon == NULL || colon == requires || colon[1] == '\0') {
+			if (upg_diag_add(cat, UPG_C_FILE, C_FILE_INDEX, 0, t->id,
+			                 "requires '%s' is not a task id (module:name)", requires) != UPGRADE_OK)
+				return upg_error_oom(&cat->error);
+			return upg_error_set(&cat->error, UPGRADE_EINVAL, "requires '%s' is not a task id", requires);
+		}
+		t->requires = upg_arena_strdup(&cat->arena, requires);
+		if (t->requires == NULL)
+			return upg_error_oom(&cat->error);
+	}
+	rc = upg_catalog_add_task_obj(cat, t);
+	if (rc == UPGRADE_ENOMEM)
+		return upg_error_oom(&cat->error);
+	if (rc != UPGRADE_OK)
+		return upg_error_set(&cat->error, UPGRADE_EINVAL, "task '%s' cannot be added", t->id);
+	return UPGRADE_OK;
+}
+
+/* ---- prepare ----------------------------------------------------------------------- */
+
+int
+upgrade_catalog_prepare(struct upgrade_catalog *cat)
+{
+	int oom = 0, rc;
+	size_t i;
+
+	if (cat == NULL)
+		return UPGRADE_EINVAL;
+	if (cat->prepared)
+		return upg_error_set(&cat->error, UPGRADE_EINVAL, "the catalog is already prepared");
+	cat->prepared = 1;
+	upg_error_clear(&cat->error);
+
+	if (check_params(cat) != UPGRADE_OK)
+		return upg_error_oom(&cat->error);
+	for (i = 0; i < cat->ntasks && !oom; i++) {
+		struct upgrade_task *t = cat->tasks[i];
+
+		if (t->guard != NULL)
+			substitute_nodes(cat, t, t->guard, &oom);
+		if (!oom)
+			substitute_nodes(cat, t, t->body, &oom);
+	}
+	if (oom)
+		return upg_error_oom(&cat->error);
+	rc = upg_plan_compute(cat);
+	if (rc == UPGRADE_ENOMEM)
+		return upg_error_oom(&cat->error);
+	sort_diags(cat);
+	if (cat->ndiags > 0) {
+		/* A plan from catalogs with errors must not be run by mistake. */
+		free(cat->plan);
+		cat->plan = NULL;
+		cat->nplan = 0;
+		return diag_result(cat, 0);
+	}
+	return UPGRADE_OK;
+}
+
+/* ---- resolution for one dialect ------------------------------------------------------ */
+
+const char *
+upg_node_attr(const struct upg_node *node, const char *name)
+{
+	size_t lo = 0, hi = node->nattrs;
+
+	/* Attributes are sorted by name. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(node->attrs[mid].name, name);
+
+		if (c == 0)
+			return node->attrs[mid].value;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+struct action_list {
+	const struct upg_node **items;
+	size_t n, cap;
+};
+
+static int
+action_push(struct action_list *l, const struct upg_node *n)
+{
+	if (grow((void **)&l->items, &l->cap, l->n + 1, sizeof *l->items) != UPGRADE_OK)
+		return UPGRADE_ENOMEM;
+	l->items[l->n++] = n;
+	return UPGRADE_OK;
+}
+
+static int
+applies(const struct upg_node *n, unsigned bit)
+{
+	return n->dialects == 0 || (n->dialects & bit) != 0;
+}
+
+/*
+ * Appends the actions of the body items starting at n that apply to the
+ * dialect bit, taking one alternative of each <choose>.
+ */
+static int
+collect_actions(struct action_list *l, const struct upg_node *n, unsigned bit, const char *dialect,
+                const struct upgrade_task *t, struct upg_error *err)
+{
+	for (; n != NULL; n = n->next) {
+		const struct upg_node *alt = NULL, *c;
+
+		switch (n->kind) {
+		case UPG_NODE_SQL:
+		case UPG_NODE_NATIVE:
+		case UPG_NODE_OP:
+			if (applies(n, bit) && action_push(l, n) != UPGRADE_OK)
+				return upg_error_oom(err);
+			break;
+		case UPG_NODE_CHOOSE:
+			for (c = n->child; c != NULL && alt == NULL; c = c->next)
+				if ((c->kind == UPG_NODE_WHEN && (c->dialects & bit) != 0) ||
+				    c->kind == UPG_NODE_OTHERWISE)
+					alt = c;
+			if (alt == NULL)
+				return upg_error_set(err, UPGRADE_EUNSUPPORTED,
+				                     "cannot run on dialect '%s': the <choose> at %s:%lu has no <when> "
+				                     "for it and no <otherwise>",
+				                     dialect, t->module->file, n->line);
+			for (c = alt->child; c != NULL; c = c->next)
+				if (applies(c, bit) && action_push(l, c) != UPGRADE_OK)
+					return upg_error_oom(err);
+			break;
+		default:
+			break;
+		}
+	}
+	return UPGRADE_OK;
+}
+
+void
+upg_resolved_free(struct upg_resolved *res)
+{
+	size_t i;
+
+	if (res == NULL)
+		return;
+	for (i = 0; i < res->nunits; i++)
+		free(res->units[i].actions);
+	free(res->units);
+	free(res);
+}
+
+int
+upg_task_resolve(struct upg_resolved **out, const struct upgrade_task *task, const char *dialect,
+                 struct upg_error *err)
+{
+	struct upg_resolved *res;
+	const struct upg_node *n;
+	size_t nunits = 0;
+	unsigned bit;
+	int rc = UPGRADE_OK;
+
+	*out = NULL;
+	bit = dialect != NULL ? upg_dialect_bit(dialect, strlen(dialect)) : 0;
+	if (bit == 0)
+		return upg_error_set(err, UPGRADE_ENOTFOUND, "no such dialect '%s'", dialect != NULL ? dialect : "");
+	res = calloc(1, sizeof *res);
+	if (res == NULL)
+		return upg_error_oom(err);
+	res->guard = task->guard;
+	if (task->fn != NULL) {
+		*out = res;
+		return UPGRADE_OK;
+	}
+	if (task->flags & UPGRADE_TASK_RAW) {
+		for (n = task->body; n != NULL; n = n->next)
+			if (n->kind == UPG_NODE_STEP)
+				nunits++;
+	} else {
+		nunits = 1;
+	}
+	if (nunits > 0) {
+		res->units = calloc(nunits, sizeof *res->units);
+		if (res->units == NULL) {
+			free(res);
+			return upg_error_oom(err);
+		}
+	}
+	if (task->flags & UPGRADE_TASK_RAW) {
+		for (n = task->body; n != NULL && rc == UPGRADE_OK; n = n->next) {
+			struct upg_unit *u;
+			struct action_list l = {NULL, 0, 0};
+			const struct upg_node *first;
+
+			if (n->kind != UPG_NODE_STEP)
+				continue;
+			u = &res->units[res->nunits++];
+			u->line = n->line;
+			first = n->child;
+			if (first != NULL && first->kind == UPG_NODE_GUARD) {
+				u->guard = first;
+				first = first->next;
+			}
+			rc = collect_actions(&l, first, bit, dialect, task, err);
+			u->actions = l.items;
+			u->nactions = l.n;
+		}
+	} else {
+		struct action_list l = {NULL, 0, 0};
+
+		res->nunits = 1;
+		res->units[0].line = task->line;
+		rc = collect_actions(&l, task->body, bit, dialect, task, err);
+		res->units[0].actions = l.items;
+		res->units[0].nactions = l.n;
+	}
+	if (rc != UPGRADE_OK) {
+		upg_resolved_free(res);
+		return rc;
+	}
+	*out = res;
+	return UPGRADE_OK;
+}
+
+int
+upgrade_catalog_check_dialect(struct upgrade_catalog *cat, const char *dialect)
+{
+	size_t before, i;
+	struct upg_error err = {0, NULL, "", 0};
+
+	if (cat == NULL)
+		return UPGRADE_EINVAL;
+	if (dialect == NULL || upg_dialect_bit(dialect, strlen(dialect)) == 0)
+		return upg_error_set(&cat->error, UPGRADE_ENOTFOUND, "no such dialect '%s'",
+		                     dialect != NULL ? dialect : "");
+	if (!cat->prepared)
+		return upg_error_set(&cat->error, UPGRADE_EINVAL, "prepare the catalog first");
+	upg_error_clear(&cat->error);
+	before = cat->ndiags;
+	for (i = 0; i < cat->nplan; i++) {
+		const struct upgrade_task *t = cat->plan[i];
+		struct upg_resolved *res = NULL;
+		int rc = upg_task_resolve(&res, t, dialect, &err);
+
+		upg_resolved_free(res);
+		if (rc == UPGRADE_ENOMEM) {
+			upg_error_clear(&err);
+			return upg_error_oom(&cat->error);
+		}
+		if (rc != UPGRADE_OK &&
+		    upg_diag_add(cat, t->module->file, t->module->file_index, t->line, t->id, "%s",
+		                 upg_error_message(&err)) != UPGRADE_OK) {
+			upg_error_clear(&err);
+			return upg_error_oom(&cat->error);
+		}
+		upg_error_clear(&err);
+	}
+	sort_diags(cat);
+	return diag_result(cat, before);
+}
+
+/* ---- accessors ------------------------------------------------------------------------ */
+
+size_t
+upgrade_catalog_task_count(const struct upgrade_catalog *cat)
+{
+	return cat != NULL ? cat->nplan : 0;
+}
+
+const struct upgrade_task *
+upgrade_catalog_task_at(const struct upgrade_catalog *cat, size_t index)
+{
+	return cat != NULL && index < cat->nplan ? cat->plan[index] : NULL;
+}
+
+const struct upgrade_task *
+upgrade_catalog_find_task(const struct upgrade_catalog *cat, const char *id)
+{
+	return cat != NULL && id != NULL ? upg_map_get(&cat->task_map, id) : NULL;
+}
+
+size_t
+upgrade_catalog_module_count(const struct upgrade_catalog *cat)
+{
+	return cat != NULL ? cat->nmodules : 0;
+}
+
+const struct upgrade_module *
+upgrade_catalog_module_at(const struct upgrade_catalog *cat, size_t index)
+{
+	return cat != NULL && index < cat->nmodules ? cat->modules[index] : NULL;
+}
+
+const struct upgrade_module *
+upgrade_catalog_find_module(const struct upgrade_catalog *cat, const char *name)
+{
+	return cat != NULL && name != NULL ? upg_map_get(&cat->module_map, name) : NULL;
+}
+
+const char *
+upgrade_task_id(const struct upgrade_task *task)
+{
+	return task != NULL ? task->id : NULL;
+}
+
+const char *
+upgrade_task_module(const struct upgrade_task *task)
+{
+	return task != NULL ? task->module->name : NULL;
+}
+
+const char *
+upgrade_task_name(const struct upgrade_task *task)
+{
+	return task != NULL ? task->name : NULL;
+}
+
+const char *
+upgrade_task_description(const struct upgrade_task *task)
+{
+	return task != NULL ? task->description : NULL;
+}
+
+unsigned
+upgrade_task_flags(const struct upgrade_task *task)
+{
+	return task != NULL ? task->flags : 0;
+}
+
+const char *
+upgrade_task_requires(const struct upgrade_task *task)
+{
+	return task != NULL ? task->requires : NULL;
+}
+
+const char *
+upgrade_task_file(const struct upgrade_task *task)
+{
+	return task != NULL ? task->module->file : NULL;
+}
+
+unsigned long
+upgrade_task_line(const struct upgrade_task *task)
+{
+	return task != NULL ? task->line : 0;
+}
+
+const char *
+upgrade_task_checksum(const struct upgrade_task *task)
+{
+	return task != NULL ? task->checksum : NULL;
+}
+
+const char *
+upgrade_module_name(const struct upgrade_module *module)
+{
+	return module != NULL ? module->name : NULL;
+}
+
+const char *
+upgrade_module_description(const struct upgrade_module *module)
+{
+	return module != NULL ? module->description : NULL;
+}
+
+const char *
+upgrade_module_file(const struct upgrade_module *module)
+{
+	return module != NULL ? module->file : NULL;
+}
+
+unsigned long
+upgrade_module_line(const struct upgrade_module *module)
+{
+	return module != NULL ? module->line : 0;
+}
+
+size_t
+upgrade_module_depends_count(const struct upgrade_module *module)
+{
+	return module != NULL ? module->ndepends : 0;
+}
+
+const char *
+upgrade_module_depends_at(const struct upgrade_module *module, size_t index)
+{
+	return module != NULL && index < module->ndepends ? module->depends[index] : NULL;
+}
+
+size_t
+upgrade_module_task_count(const struct upgrade_module *module)
+{
+	return module != NULL ? module->ntasks : 0;
+}

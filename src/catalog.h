@@ -1,0 +1,287 @@
+/*
+ * catalog.h - internal structures of task catalogs, shared by the loader
+ * (catalog.c, catalog-xml.c), the planner (plan.c) and the runner.
+ *
+ * All objects of a catalog (modules, tasks, body nodes, strings,
+ * diagnostics) live in one arena owned by the catalog and are released
+ * together; nothing here is freed one by one.  Strings in the structures
+ * are therefore never NULL-vs-owned questions: they are borrowed from the
+ * arena for the catalog's lifetime.
+ */
+#ifndef UPG_CATALOG_H
+#define UPG_CATALOG_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "private.h"
+#include "upgrade/catalog.h"
+
+/* ---- arena ------------------------------------------------------------ */
+
+struct upg_chunk;
+
+struct upg_arena {
+	struct upg_chunk *head;
+	size_t used; /* bytes used in head */
+	size_t size; /* bytes available in head */
+};
+
+/* Returns zeroed, pointer-aligned memory, or NULL when out of memory. */
+void *upg_arena_alloc(struct upg_arena *arena, size_t size);
+/* Copies n bytes and a terminating NUL. */
+char *upg_arena_strndup(struct upg_arena *arena, const char *s, size_t n);
+char *upg_arena_strdup(struct upg_arena *arena, const char *s);
+char *upg_arena_printf(struct upg_arena *arena, const char *fmt, ...) UPG_PRINTF(2, 3);
+void upg_arena_free(struct upg_arena *arena);
+
+/* ---- string map (open addressing; keys are borrowed) ------------------- */
+
+struct upg_map {
+	const char **keys;
+	void **values;
+	size_t cap; /* power of two, or 0 */
+	size_t count;
+};
+
+/* Returns the value for key, or NULL. */
+void *upg_map_get(const struct upg_map *map, const char *key);
+/*
+ * Inserts key unless present.  Returns 1 when inserted, 0 when the key was
+ * already there (*old, if given, then gets the existing value), -1 when out
+ * of memory.
+ */
+int upg_map_put(struct upg_map *map, const char *key, void *value, void **old);
+void upg_map_free(struct upg_map *map);
+
+/* ---- dialects ------------------------------------------------------------ */
+
+/* The dialect vocabulary of the catalog format, as bits. */
+enum {
+	UPG_DIALECT_SQLITE = 1u << 0,
+	UPG_DIALECT_POSTGRESQL = 1u << 1,
+	UPG_DIALECT_MYSQL = 1u << 2,
+	UPG_DIALECT_MSSQL = 1u << 3,
+	UPG_DIALECT_GENERIC = 1u << 4
+};
+
+/* The bit of a dialect name, or 0 for an unknown one. */
+unsigned upg_dialect_bit(const char *name, size_t len);
+
+/* ---- body nodes ----------------------------------------------------------- */
+
+enum upg_node_kind {
+	UPG_NODE_SQL,       /* <sql>: text is one statement */
+	UPG_NODE_NATIVE,    /* <native>: attributes library, symbol, arg */
+	UPG_NODE_OP,        /* a declarative operation: name says which */
+	UPG_NODE_CHOOSE,    /* <choose>: children are WHEN and OTHERWISE */
+	UPG_NODE_WHEN,      /* <when>: dialects set; children are actions */
+	UPG_NODE_OTHERWISE, /* <otherwise>: children are actions */
+	UPG_NODE_STEP,      /* <step> of a raw task: guard, then body */
+	UPG_NODE_GUARD,     /* <only-if>: children are conditions, all must hold */
+	UPG_NODE_COND,      /* a condition (has-table, not, any, query, ...) */
+	UPG_NODE_PART       /* a part of an operation: <column>, <value> */
+};
+
+struct upg_attr {
+	const char *name;
+	const char *raw;   /* as written in the catalog */
+	const char *value; /* placeholders substituted (== raw when none) */
+};
+
+/*
+ * One element of a task body, kept generic so that the operations and
+ * conditions (executed by the runner and the dialect drivers) need no
+ * change here when they grow.  Attributes are sorted by name.
+ */
+struct upg_node {
+	enum upg_node_kind kind;
+	const char *name; /* the element's local name, e.g. "add-column" */
+	unsigned long line;
+	unsigned dialects; /* dialect filter (actions) or set (when); 0 = all */
+	const char *raw;   /* text of sql, query, value; NULL for others */
+	const char *text;  /* raw with placeholders substituted */
+	struct upg_attr *attrs;
+	size_t nattrs;
+	struct upg_node *child; /* first child */
+	struct upg_node *next;  /* next sibling */
+};
+
+/* The substituted value of an attribute, or NULL when it is absent. */
+const char *upg_node_attr(const struct upg_node *node, const char *name);
+
+/* ---- modules and tasks ------------------------------------------------------ */
+
+struct upg_param {
+	const char *name;
+	const char *def; /* default, or NULL */
+	unsigned long line;
+};
+
+struct upgrade_module {
+	const char *name;
+	const char *description;
+	const char *file;
+	unsigned long line;
+	uint32_t file_index; /* orders diagnostics by load order */
+	const char **depends;
+	unsigned long *depends_line;
+	size_t ndepends;
+	struct upg_param *params;
+	size_t nparams;
+	uint32_t ntasks;
+	int quiet; /* its file failed schema validation: no follow-up errors */
+	/* Planning. */
+	uint32_t rank;  /* position in module order */
+	uint32_t index; /* scratch for the planner */
+};
+
+struct upgrade_task {
+	const char *id;
+	const char *name;
+	const char *description;
+	const char *requires;
+	struct upgrade_module *module;
+	unsigned long line;
+	unsigned flags;
+	uint32_t decl; /* declaration index within the module */
+	struct upg_node *guard; /* <only-if> or NULL */
+	struct upg_node *body;  /* actions and choose, or steps (raw) */
+	upgrade_task_fn fn;
+	void *userdata;
+	const char *checksum; /* NULL for C tasks */
+	/* Planning. */
+	struct upgrade_task *req; /* resolved, valid requires */
+	uint32_t index;           /* position in catalog->tasks */
+};
+
+struct upg_diag {
+	const char *file;
+	unsigned long line;
+	const char *object;
+	const char *message;
+	uint32_t file_index;
+	uint32_t seq; /* keeps the sort stable */
+};
+
+struct upg_define {
+	const char *name; /* "param" or "module:param" */
+	const char *value;
+};
+
+struct upg_limits {
+	size_t file_size;
+	size_t depth;
+	size_t name;
+	size_t file_tasks;
+	size_t files;
+	size_t tasks;
+};
+
+struct upgrade_catalog {
+	struct upg_arena arena;
+	struct upg_error error;
+
+	struct upgrade_module **modules; /* registration order, then module order */
+	size_t nmodules, capmodules;
+	struct upgrade_task **tasks; /* registration order */
+	size_t ntasks, captasks;
+	struct upg_map module_map;
+	struct upg_map task_map;
+
+	struct upg_define *defines;
+	size_t ndefines, capdefines;
+
+	struct upg_diag *diags;
+	size_t ndiags, capdiags;
+
+	struct upgrade_task **plan; /* prepared order */
+	size_t nplan;
+
+	struct upg_limits limits;
+	uint32_t nfiles;
+	int prepared;
+
+	void *schema;       /* xmlRelaxNGPtr, loaded on first use */
+	int schema_failed;  /* reported once */
+};
+
+/* The file name used for objects registered in C. */
+#define UPG_C_FILE "<C>"
+
+/*
+ * Records a diagnostic.  object may be NULL (""); the message is formatted.
+ * Returns UPGRADE_OK, or UPGRADE_ENOMEM when even that failed.
+ */
+int upg_diag_add(struct upgrade_catalog *cat, const char *file, uint32_t file_index,
+                 unsigned long line, const char *object, const char *fmt, ...) UPG_PRINTF(6, 7);
+int upg_diag_vadd(struct upgrade_catalog *cat, const char *file, uint32_t file_index,
+                  unsigned long line, const char *object, const char *fmt, va_list ap)
+    UPG_PRINTF(6, 0);
+
+/* Appends to the growable arrays; UPGRADE_ENOMEM on failure. */
+int upg_catalog_add_module_obj(struct upgrade_catalog *cat, struct upgrade_module *mod);
+int upg_catalog_add_task_obj(struct upgrade_catalog *cat, struct upgrade_task *task);
+
+/*
+ * Checks a module or task name against the format's rules; returns NULL
+ * when it is fine, else a static description of what is wrong.
+ */
+const char *upg_check_module_name(const char *name, size_t max);
+const char *upg_check_task_name(const char *name, size_t max);
+
+/* ---- the XML loader (catalog-xml.c) ------------------------------------------ */
+
+/*
+ * Parses one catalog document of len bytes and adds its module.  file names
+ * it in diagnostics.  Returns UPGRADE_OK, UPGRADE_EPARSE when the document
+ * had problems (recorded as diagnostics) or UPGRADE_ENOMEM.
+ */
+int upg_xml_load(struct upgrade_catalog *cat, const char *file, const char *buf, size_t len);
+/* Releases the cached schema. */
+void upg_xml_free_schema(struct upgrade_catalog *cat);
+
+/* ---- the planner (plan.c) ------------------------------------------------------ */
+
+/*
+ * Orders the modules and the tasks (see upgrade-catalog(5), "Order"),
+ * recording unknown dependencies, bad requires and cycles as diagnostics.
+ * Fills cat->plan when everything is right.
+ */
+int upg_plan_compute(struct upgrade_catalog *cat);
+
+/* ---- what the runner uses ------------------------------------------------------- */
+
+/*
+ * A task's body resolved for one dialect: the <choose> alternatives are
+ * taken and the dialect filters applied, leaving actions (UPG_NODE_SQL,
+ * UPG_NODE_NATIVE, UPG_NODE_OP) in execution order with placeholders
+ * substituted.  An ordinary task has one unit; a raw task one per step.
+ * A C task has no units (call task->fn).
+ */
+struct upg_unit {
+	const struct upg_node *guard; /* step guard (raw) or NULL */
+	unsigned long line;
+	size_t nactions;
+	const struct upg_node **actions;
+};
+
+struct upg_resolved {
+	const struct upg_node *guard; /* the task's <only-if>, or NULL */
+	size_t nunits;
+	struct upg_unit *units;
+};
+
+/*
+ * Resolves task for the dialect named dialect.  On failure (unknown
+ * dialect, a <choose> without an alternative for it) returns
+ * UPGRADE_EUNSUPPORTED or UPGRADE_ENOTFOUND with the reason in err (not
+ * naming the task; the caller does) and *out NULL.  Free the result with
+ * upg_resolved_free().
+ */
+int upg_task_resolve(struct upg_resolved **out, const struct upgrade_task *task, const char *dialect,
+                     struct upg_error *err);
+void upg_resolved_free(struct upg_resolved *res);
+
+#endif /* UPG_CATALOG_H */

@@ -1,0 +1,135 @@
+/*
+ * catalog-opts.c - loading the catalogs the command line names: -T paths,
+ * else $UPGRADE_TASKS_PATH, else the compiled-in task directory; -D
+ * placeholder values; then one prepare, whose every problem is printed as
+ * "FILE:LINE: error: [OBJECT: ]MESSAGE" so editors can jump to it.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static int
+load_one(struct cli *cli, struct upgrade_catalog *cat, const char *path)
+{
+	int rc = upgrade_catalog_load_path(cat, path);
+
+	/* Problems inside files are diagnostics, printed after prepare; only hard failures stop here. */
+	if (rc == UPGRADE_ENOMEM) {
+		cli_error(cli, "out of memory");
+		return CLI_EXIT_SOFTWARE;
+	}
+	return CLI_EXIT_OK;
+}
+
+static int
+load_env_path(struct cli *cli, struct upgrade_catalog *cat, const char *list)
+{
+	char *copy = strdup(list), *p, *colon;
+	int ret = CLI_EXIT_OK;
+
+	if (copy == NULL)
+		return CLI_EXIT_SOFTWARE;
+	for (p = copy; ret == CLI_EXIT_OK && p != NULL; p = colon) {
+		colon = strchr(p, ':');
+		if (colon != NULL)
+			*colon++ = '\0';
+		/* Empty entries ("a::b", a trailing ':') are ignored, as in $PATH-like lists. */
+		if (*p != '\0')
+			ret = load_one(cli, cat, p);
+	}
+	free(copy);
+	return ret;
+}
+
+int
+cli_print_catalog_diags(const struct cli *cli, const struct upgrade_catalog *cat)
+{
+	size_t i, n = upgrade_catalog_diag_count(cat);
+
+	for (i = 0; i < n; i++) {
+		const char *file = NULL, *object = NULL, *message = NULL;
+		unsigned long line = 0;
+
+		if (upgrade_catalog_diag(&file, &line, &object, &message, cat, i) != UPGRADE_OK)
+			continue;
+		if (line > 0)
+			fprintf(stderr, "%s:%lu: error: ", file, line);
+		else
+			fprintf(stderr, "%s: error: ", file);
+		if (object != NULL && object[0] != '\0')
+			fprintf(stderr, "%s: ", object);
+		fprintf(stderr, "%s\n", message);
+	}
+	return (int)n;
+}
+
+int
+cli_catalog_failed(struct cli *cli, struct upgrade_catalog *cat)
+{
+	int ret = CLI_EXIT_CATALOG;
+
+	if (cat == NULL)
+		return ret;
+	if (cli_print_catalog_diags(cli, cat) == 0) {
+		if (upgrade_catalog_error_code(cat) == UPGRADE_ENOMEM)
+			ret = CLI_EXIT_SOFTWARE;
+		cli_error(cli, "%s", upgrade_catalog_error(cat));
+	}
+	upgrade_catalog_free(cat);
+	return ret;
+}
+
+int
+cli_load_catalog(struct cli *cli, const char *const *paths, size_t npaths,
+                 struct upgrade_catalog **out)
+{
+	struct upgrade_catalog *cat = NULL;
+	const char *env = getenv("UPGRADE_TASKS_PATH");
+	size_t i;
+	int ret = CLI_EXIT_OK;
+
+	*out = NULL;
+	if (upgrade_catalog_new(&cat) != UPGRADE_OK) {
+		cli_error(cli, "out of memory");
+		return CLI_EXIT_SOFTWARE;
+	}
+	for (i = 0; i < cli->ndefines; i++) {
+		const char *eq = strchr(cli->defines[i], '=');
+		char *name = strndup(cli->defines[i], (size_t)(eq - cli->defines[i]));
+
+		if (name == NULL) {
+			ret = CLI_EXIT_SOFTWARE;
+			goto fail;
+		}
+		if (upgrade_catalog_set_param(cat, name, eq + 1) != UPGRADE_OK) {
+			ret = cli_usage_error(cli, "--define %s: %s", cli->defines[i],
+			                      upgrade_catalog_error(cat));
+			free(name);
+			goto fail;
+		}
+		free(name);
+	}
+	if (cli->ntask_paths > 0 || npaths > 0) {
+		for (i = 0; ret == CLI_EXIT_OK && i < cli->ntask_paths; i++)
+			ret = load_one(cli, cat, cli->task_paths[i]);
+		for (i = 0; ret == CLI_EXIT_OK && i < npaths; i++)
+			ret = load_one(cli, cat, paths[i]);
+	} else if (env != NULL && env[0] != '\0') {
+		ret = load_env_path(cli, cat, env);
+	} else {
+		ret = load_one(cli, cat, UPGRADE_TASKDIR);
+	}
+	if (ret != CLI_EXIT_OK)
+		goto fail;
+	*out = cat;
+	if (upgrade_catalog_prepare(cat) != UPGRADE_OK)
+		return upgrade_catalog_error_code(cat) == UPGRADE_ENOMEM ? CLI_EXIT_SOFTWARE
+		                                                         : CLI_EXIT_CATALOG;
+	return CLI_EXIT_OK;
+fail:
+	upgrade_catalog_free(cat);
+	return ret;
+}

@@ -1,0 +1,166 @@
+/*
+ * cmd-list.c - `upgrade list`: the tasks in the order they run.
+ *
+ * Text: one task a line, "ID [flags]", so the order can be read and
+ * diffed; with -v the file, line and checksum follow.  JSON (--format
+ * json): one document with the modules in module order and the tasks in
+ * run order, every attribute spelt out, for tools.
+ */
+#include "config.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+
+#include "cli.h"
+
+/* "[always-run, raw, ...]" or "" */
+static void
+print_flags(const struct upgrade_task *t)
+{
+	unsigned flags = upgrade_task_flags(t);
+	const char *sep = " [";
+	int any = 0;
+
+	if (flags & UPGRADE_TASK_RAW) {
+		printf("%sraw", sep);
+		sep = ", ";
+		any = 1;
+	} else if (flags & UPGRADE_TASK_ALWAYS_RUN) {
+		/* Raw implies always-run; saying both is noise. */
+		printf("%salways-run", sep);
+		sep = ", ";
+		any = 1;
+	}
+	if (flags & UPGRADE_TASK_GUARDED) {
+		printf("%sguarded", sep);
+		sep = ", ";
+		any = 1;
+	}
+	if (flags & UPGRADE_TASK_CODE) {
+		printf("%sC", sep);
+		sep = ", ";
+		any = 1;
+	}
+	if (upgrade_task_requires(t) != NULL) {
+		printf("%srequires %s", sep, upgrade_task_requires(t));
+		any = 1;
+	}
+	if (any)
+		putchar(']');
+}
+
+static int
+list_text(const struct cli *cli, const struct upgrade_catalog *cat)
+{
+	size_t i, n = upgrade_catalog_task_count(cat);
+
+	for (i = 0; i < n; i++) {
+		const struct upgrade_task *t = upgrade_catalog_task_at(cat, i);
+
+		fputs(upgrade_task_id(t), stdout);
+		print_flags(t);
+		if (cli->verbose) {
+			const char *sum = upgrade_task_checksum(t);
+
+			printf("  %s:%lu %s", upgrade_task_file(t), upgrade_task_line(t),
+			       sum != NULL ? sum : "-");
+		}
+		putchar('\n');
+	}
+	return ferror(stdout) ? CLI_EXIT_SOFTWARE : CLI_EXIT_OK;
+}
+
+/* A JSON string or null. */
+static json_object *
+jstr(const char *s)
+{
+	return s != NULL ? json_object_new_string(s) : NULL;
+}
+
+static int
+list_json(const struct upgrade_catalog *cat)
+{
+	json_object *root = json_object_new_object(), *mods = json_object_new_array(),
+	            *tasks = json_object_new_array();
+	size_t i, j;
+	int ret = CLI_EXIT_OK;
+
+	if (root == NULL || mods == NULL || tasks == NULL) {
+		json_object_put(root);
+		json_object_put(mods);
+		json_object_put(tasks);
+		return CLI_EXIT_SOFTWARE;
+	}
+	json_object_object_add(root, "modules", mods);
+	json_object_object_add(root, "tasks", tasks);
+	for (i = 0; i < upgrade_catalog_module_count(cat); i++) {
+		const struct upgrade_module *m = upgrade_catalog_module_at(cat, i);
+		json_object *o = json_object_new_object(), *deps = json_object_new_array();
+
+		if (o == NULL || deps == NULL) {
+			json_object_put(o);
+			json_object_put(deps);
+			ret = CLI_EXIT_SOFTWARE;
+			goto done;
+		}
+		json_object_object_add(o, "name", jstr(upgrade_module_name(m)));
+		json_object_object_add(o, "description", jstr(upgrade_module_description(m)));
+		json_object_object_add(o, "file", jstr(upgrade_module_file(m)));
+		json_object_object_add(o, "line", json_object_new_int64((int64_t)upgrade_module_line(m)));
+		for (j = 0; j < upgrade_module_depends_count(m); j++)
+			json_object_array_add(deps, jstr(upgrade_module_depends_at(m, j)));
+		json_object_object_add(o, "depends", deps);
+		json_object_object_add(o, "tasks", json_object_new_int64((int64_t)upgrade_module_task_count(m)));
+		json_object_array_add(mods, o);
+	}
+	for (i = 0; i < upgrade_catalog_task_count(cat); i++) {
+		const struct upgrade_task *t = upgrade_catalog_task_at(cat, i);
+		unsigned flags = upgrade_task_flags(t);
+		json_object *o = json_object_new_object();
+
+		if (o == NULL) {
+			ret = CLI_EXIT_SOFTWARE;
+			goto done;
+		}
+		json_object_object_add(o, "id", jstr(upgrade_task_id(t)));
+		json_object_object_add(o, "module", jstr(upgrade_task_module(t)));
+		json_object_object_add(o, "name", jstr(upgrade_task_name(t)));
+		json_object_object_add(o, "description", jstr(upgrade_task_description(t)));
+		json_object_object_add(o, "always_run", json_object_new_boolean(flags & UPGRADE_TASK_ALWAYS_RUN));
+		json_object_object_add(o, "raw", json_object_new_boolean(flags & UPGRADE_TASK_RAW));
+		json_object_object_add(o, "guarded", json_object_new_boolean(flags & UPGRADE_TASK_GUARDED));
+		json_object_object_add(o, "c_function", json_object_new_boolean(flags & UPGRADE_TASK_CODE));
+		json_object_object_add(o, "requires", jstr(upgrade_task_requires(t)));
+		json_object_object_add(o, "file", jstr(upgrade_task_file(t)));
+		json_object_object_add(o, "line", json_object_new_int64((int64_t)upgrade_task_line(t)));
+		json_object_object_add(o, "checksum", jstr(upgrade_task_checksum(t)));
+		json_object_array_add(tasks, o);
+	}
+	if (puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE)) ==
+	    EOF)
+		ret = CLI_EXIT_SOFTWARE;
+done:
+	json_object_put(root);
+	return ret;
+}
+
+int
+cmd_list(struct cli *cli, int argc, char **argv)
+{
+	struct upgrade_catalog *cat = NULL;
+	int ret, first;
+
+	ret = cli_parse_options(cli, argc, argv, "", NULL, NULL, NULL, &first);
+	if (ret != CLI_EXIT_OK)
+		return ret;
+	if (first < argc)
+		return cli_usage_error(cli, "list takes no arguments ('%s'); use -T PATH", argv[first]);
+	ret = cli_load_catalog(cli, NULL, 0, &cat);
+	if (ret != CLI_EXIT_OK)
+		return cat != NULL ? cli_catalog_failed(cli, cat) : ret;
+	ret = cli->format == CLI_FORMAT_JSON ? list_json(cat) : list_text(cli, cat);
+	upgrade_catalog_free(cat);
+	if (ret != CLI_EXIT_OK)
+		cli_error(cli, "cannot write the list");
+	return ret;
+}

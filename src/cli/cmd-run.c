@@ -1,0 +1,314 @@
+/*
+ * cmd-run.c - `upgrade run`: raw tasks, then every schema's pending tasks.
+ *
+ * Text output keeps the lines people and scripts already know from the
+ * model system ("Running upgrade for SCHEMA", "* TASK", "executed N upgrade
+ * tasks" / "no pending upgrade tasks found"); errors go to stderr.  With
+ * --format json every event is one JSON object per line on stdout.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+enum {
+	OPT_DRY_RUN = 700,
+	OPT_KEEP_GOING,
+	OPT_RESUME
+};
+
+struct run_opts {
+	struct cli_runner_opts r;
+	int dry_run, keep_going, resume, jobs;
+};
+
+struct printer {
+	struct cli *cli;
+	int task_failed;  /* a TASK_FAILED event was seen */
+	int unverified;   /* a dry run planned tasks it could not execute */
+};
+
+static const char *
+color(const struct printer *p, const char *code)
+{
+	return p->cli->color ? code : "";
+}
+
+static const char *
+event_name(enum upgrade_event_type t)
+{
+	switch (t) {
+	case UPGRADE_EVENT_RUN_START: return "run_start";
+	case UPGRADE_EVENT_RAW_START: return "raw_start";
+	case UPGRADE_EVENT_RAW_DONE: return "raw_done";
+	case UPGRADE_EVENT_SCHEMA_START: return "schema_start";
+	case UPGRADE_EVENT_BASELINE: return "baseline";
+	case UPGRADE_EVENT_TASK_DONE: return "task_done";
+	case UPGRADE_EVENT_TASK_NOTHING: return "task_skipped";
+	case UPGRADE_EVENT_TASK_FAILED: return "task_failed";
+	case UPGRADE_EVENT_TASK_PLANNED: return "task_planned";
+	case UPGRADE_EVENT_SCHEMA_DONE: return "schema_done";
+	case UPGRADE_EVENT_RUN_DONE: return "run_done";
+	case UPGRADE_EVENT_LOCK_WAIT: return "lock_wait";
+	}
+	return "unknown";
+}
+
+static void
+print_json(const struct upgrade_event *ev)
+{
+	json_object *o = json_object_new_object();
+
+	if (o == NULL)
+		return;
+	json_object_object_add(o, "event", json_object_new_string(event_name(ev->type)));
+	if (ev->schema != NULL)
+		json_object_object_add(o, ev->type == UPGRADE_EVENT_RAW_START ||
+		                                  ev->type == UPGRADE_EVENT_RAW_DONE
+		                              ? "schemas"
+		                              : "schema",
+		                       json_object_new_string(ev->schema));
+	if (ev->task != NULL) {
+		json_object_object_add(o, "task", json_object_new_string(upgrade_task_id(ev->task)));
+		json_object_object_add(o, "raw", json_object_new_boolean(
+		                                     (upgrade_task_flags(ev->task) & UPGRADE_TASK_RAW) != 0));
+	}
+	if (ev->module != NULL)
+		json_object_object_add(o, "module", json_object_new_string(ev->module));
+	switch (ev->type) {
+	case UPGRADE_EVENT_RUN_START:
+		json_object_object_add(o, "schemas_count", json_object_new_int64(ev->count));
+		break;
+	case UPGRADE_EVENT_BASELINE:
+		json_object_object_add(o, "tasks", json_object_new_int64(ev->count));
+		break;
+	case UPGRADE_EVENT_RAW_DONE:
+	case UPGRADE_EVENT_SCHEMA_DONE:
+	case UPGRADE_EVENT_RUN_DONE:
+		json_object_object_add(o, "executed", json_object_new_int64(ev->count));
+		json_object_object_add(o, "ok", json_object_new_boolean(ev->code == UPGRADE_OK));
+		break;
+	case UPGRADE_EVENT_TASK_DONE:
+		json_object_object_add(o, "nothing_done",
+		                       json_object_new_boolean(ev->code == UPGRADE_NOTHING_DONE));
+		break;
+	case UPGRADE_EVENT_TASK_FAILED:
+		json_object_object_add(o, "statement", json_object_new_int64((int64_t)ev->statement));
+		json_object_object_add(o, "statements", json_object_new_int64((int64_t)ev->statements));
+		break;
+	default:
+		break;
+	}
+	if (ev->type >= UPGRADE_EVENT_TASK_DONE && ev->type != UPGRADE_EVENT_LOCK_WAIT)
+		json_object_object_add(o, "duration_ms", json_object_new_int64(ev->duration_ms));
+	if (ev->message != NULL) {
+		json_object_object_add(o, "error", json_object_new_string(ev->message));
+		json_object_object_add(o, "sqlstate", json_object_new_string(ev->sqlstate));
+	}
+	if (ev->dry_run) {
+		json_object_object_add(o, "dry_run", json_object_new_boolean(1));
+		json_object_object_add(o, "verified", json_object_new_boolean(ev->verified));
+	}
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	fflush(stdout);
+}
+
+static void
+print_event(const struct upgrade_event *ev, void *ud)
+{
+	struct printer *p = ud;
+	const struct cli *cli = p->cli;
+
+	if (ev->type == UPGRADE_EVENT_TASK_FAILED)
+		p->task_failed = 1;
+	if (ev->type == UPGRADE_EVENT_TASK_PLANNED)
+		p->unverified = 1;
+	if (cli->format == CLI_FORMAT_JSON) {
+		print_json(ev);
+		return;
+	}
+	switch (ev->type) {
+	case UPGRADE_EVENT_RAW_START:
+		if (!cli->quiet)
+			printf("%sRunning raw upgrade for %s%s\n", color(p, "\033[4m"), ev->schema,
+			       color(p, "\033[0m"));
+		break;
+	case UPGRADE_EVENT_SCHEMA_START:
+		if (!cli->quiet)
+			printf("%sRunning upgrade for %s%s\n", color(p, "\033[4m"), ev->schema,
+			       color(p, "\033[0m"));
+		break;
+	case UPGRADE_EVENT_BASELINE:
+		if (cli->verbose && !cli->quiet)
+			printf("baseline: module %s seen for the first time, %ld task%s recorded%s\n",
+			       ev->module, ev->count, ev->count == 1 ? "" : "s",
+			       ev->dry_run ? " (dry run: not written)" : "");
+		break;
+	case UPGRADE_EVENT_TASK_DONE:
+		if (!cli->quiet) {
+			printf("%s* %s%s", color(p, "\033[32m"), upgrade_task_id(ev->task),
+			       color(p, "\033[0m"));
+			if (ev->code == UPGRADE_NOTHING_DONE)
+				printf(" (nothing to do)");
+			if (cli->verbose)
+				printf(" (%ld ms)", ev->duration_ms);
+			putchar('\n');
+		}
+		break;
+	case UPGRADE_EVENT_TASK_NOTHING:
+		if (cli->verbose > 1 && !cli->quiet)
+			printf("  %s: nothing to do\n", upgrade_task_id(ev->task));
+		break;
+	case UPGRADE_EVENT_TASK_PLANNED:
+		if (!cli->quiet)
+			printf("%s* %s%s (not verified: this engine cannot roll back DDL)\n",
+			       color(p, "\033[33m"), upgrade_task_id(ev->task), color(p, "\033[0m"));
+		break;
+	case UPGRADE_EVENT_TASK_FAILED:
+		if (!cli->quiet)
+			printf("%s* %s%s\n", color(p, "\033[31m"), upgrade_task_id(ev->task),
+			       color(p, "\033[0m"));
+		fflush(stdout);
+		if (ev->statement > 0)
+			fprintf(stderr, "%s: error: task %s failed in %s at statement %lu of %lu%s:\n%s\n",
+			        cli->progname, upgrade_task_id(ev->task), ev->schema, ev->statement,
+			        ev->statements, ev->dry_run ? " (dry run)" : "", ev->message);
+		else
+			fprintf(stderr, "%s: error: task %s failed in %s%s:\n%s\n", cli->progname,
+			        upgrade_task_id(ev->task), ev->schema, ev->dry_run ? " (dry run)" : "",
+			        ev->message);
+		break;
+	case UPGRADE_EVENT_RAW_DONE:
+	case UPGRADE_EVENT_SCHEMA_DONE:
+		if (ev->code != UPGRADE_OK) {
+			/* Failures outside a task (lock, state table) have not been reported yet. */
+			if (!p->task_failed && ev->message != NULL)
+				cli_error(cli, "%s: %s", ev->schema, ev->message);
+			break;
+		}
+		if (cli->quiet)
+			break;
+		if (ev->count > 0)
+			printf("executed %ld upgrade tasks\n", ev->count);
+		else
+			printf("no pending upgrade tasks found\n");
+		break;
+	default:
+		break;
+	}
+	fflush(stdout);
+}
+
+static int
+run_option(struct cli *cli, int c, const char *arg, void *state)
+{
+	struct run_opts *o = state;
+	char *end;
+	long v;
+	int ret = cli_runner_option(cli, c, arg, &o->r);
+
+	if (ret != -2)
+		return ret;
+	switch (c) {
+	case OPT_DRY_RUN:
+		o->dry_run = 1;
+		return CLI_EXIT_OK;
+	case OPT_KEEP_GOING:
+		o->keep_going = 1;
+		return CLI_EXIT_OK;
+	case OPT_RESUME:
+		o->resume = 1;
+		return CLI_EXIT_OK;
+	case 'j':
+		errno = 0;
+		v = strtol(arg, &end, 10);
+		if (errno != 0 || end == arg || *end != '\0' || v < 1 || v > 64)
+			return cli_usage_error(cli, "-j wants a number from 1 to 64, not '%s'", arg);
+		o->jobs = (int)v;
+		return CLI_EXIT_OK;
+	default:
+		return CLI_EXIT_SOFTWARE;
+	}
+}
+
+int
+cmd_run(struct cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CLI_RUNNER_LONGOPTS,
+		{"dry-run", no_argument, NULL, OPT_DRY_RUN},
+		{"keep-going", no_argument, NULL, OPT_KEEP_GOING},
+		{"resume", no_argument, NULL, OPT_RESUME},
+		{"jobs", required_argument, NULL, 'j'},
+		{NULL, 0, NULL, 0}
+	};
+	struct run_opts o;
+	struct printer p;
+	struct upgrade_catalog *cat = NULL;
+	struct upgrade_conn *conn = NULL;
+	struct upgrade_runner *r = NULL;
+	int ret, first, rc;
+
+	memset(&o, 0, sizeof o);
+	o.jobs = 1;
+	ret = cli_parse_options(cli, argc, argv, "j:", longopts, run_option, &o, &first);
+	if (ret != CLI_EXIT_OK)
+		goto done;
+	if (first < argc) {
+		ret = cli_usage_error(cli, "run takes no arguments ('%s')", argv[first]);
+		goto done;
+	}
+	ret = cli_load_catalog(cli, NULL, 0, &cat);
+	if (ret == CLI_EXIT_CATALOG) {
+		ret = cli_catalog_failed(cli, cat);
+		cat = NULL;
+		goto done;
+	}
+	if (ret != CLI_EXIT_OK)
+		goto done;
+	if ((ret = cli_connect(cli, &conn)) != CLI_EXIT_OK)
+		goto done;
+	if ((ret = cli_make_runner(cli, cat, &o.r, &r)) != CLI_EXIT_OK)
+		goto done;
+	memset(&p, 0, sizeof p);
+	p.cli = cli;
+	upgrade_runner_set_dry_run(r, o.dry_run);
+	upgrade_runner_set_keep_going(r, o.keep_going);
+	upgrade_runner_set_resume(r, o.resume);
+	upgrade_runner_set_jobs(r, o.jobs);
+	upgrade_runner_set_event_callback(r, print_event, &p);
+	if (o.dry_run && cli->format == CLI_FORMAT_TEXT && !cli->quiet)
+		fprintf(stderr, "%s: dry run: every task is rolled back, nothing is written\n",
+		        cli->progname);
+	rc = upgrade_runner_run(r, conn);
+	if (rc >= 0) {
+		ret = CLI_EXIT_OK;
+	} else if (upgrade_runner_schemas_failed(r) > 0 && upgrade_runner_schemas_ok(r) > 0) {
+		ret = CLI_EXIT_PARTIAL;
+	} else if (rc == UPGRADE_ELOCKED) {
+		ret = CLI_EXIT_LOCK_TIMEOUT;
+	} else if (p.task_failed) {
+		ret = CLI_EXIT_TASK_FAILED;
+	} else {
+		/* Nothing was reported through an event (e.g. no schema matched): say it here. */
+		if (upgrade_runner_schemas_failed(r) == 0)
+			cli_error(cli, "%s", upgrade_runner_error(r));
+		ret = cli_runner_exit(rc);
+	}
+	if (p.unverified && cli->format == CLI_FORMAT_TEXT && !cli->quiet)
+		fprintf(stderr, "%s: dry run on %s: tasks were listed, not executed; the database "
+		                "did not verify them\n",
+		        cli->progname, upgrade_conn_dialect(conn));
+done:
+	upgrade_runner_free(r);
+	upgrade_conn_free(conn);
+	upgrade_catalog_free(cat);
+	cli_runner_opts_free(&o.r);
+	return ret;
+}

@@ -1,0 +1,288 @@
+/*
+ * cmd-status.c - `upgrade status` (what is pending, executed, changed,
+ * unknown or partly applied, per schema) and the repairs `baseline`,
+ * `mark` and `unmark`.
+ *
+ * status writes nothing and takes no lock, so it can run beside an upgrade
+ * and in deploy scripts: with --check its exit status says whether anything
+ * is pending.
+ */
+#include "config.h"
+
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+enum {
+	OPT_CHECK = 800,
+	OPT_STRICT,
+	OPT_ALL
+};
+
+struct status_opts {
+	struct cli_runner_opts r;
+	int check, strict, all;
+};
+
+struct tally {
+	struct cli *cli;
+	int all;
+	const char *schema; /* the schema whose heading was printed last */
+	long pending, executed, changed, unknown, partial, fresh;
+	/* Over all schemas, for --check. */
+	long all_pending, all_changed;
+};
+
+static const char *
+state_name(enum upgrade_task_state s)
+{
+	switch (s) {
+	case UPGRADE_STATE_PENDING: return "pending";
+	case UPGRADE_STATE_EXECUTED: return "executed";
+	case UPGRADE_STATE_CHANGED: return "changed";
+	case UPGRADE_STATE_UNKNOWN: return "unknown";
+	case UPGRADE_STATE_PARTIAL: return "partial";
+	case UPGRADE_STATE_NEW_MODULE: return "new";
+	}
+	return "?";
+}
+
+static const char *
+state_note(enum upgrade_task_state s)
+{
+	switch (s) {
+	case UPGRADE_STATE_CHANGED: return "its body changed after it ran; it will not run again";
+	case UPGRADE_STATE_UNKNOWN: return "recorded, but no catalog has it any more";
+	case UPGRADE_STATE_NEW_MODULE: return "module not seen yet: the first run records it as done";
+	default: return NULL;
+	}
+}
+
+static void
+print_summary(struct tally *t)
+{
+	if (t->schema == NULL || t->cli->format == CLI_FORMAT_JSON || t->cli->quiet)
+		return;
+	printf("%ld pending, %ld executed, %ld changed, %ld partly applied, %ld unknown, "
+	       "%ld in new modules\n",
+	       t->pending, t->executed, t->changed, t->partial, t->unknown, t->fresh);
+}
+
+static void
+on_status(const char *schema, const char *module, const char *name, const struct upgrade_task *task,
+          enum upgrade_task_state state, const char *detail, void *ud)
+{
+	struct tally *t = ud;
+	const char *note = detail != NULL ? detail : state_note(state);
+
+	if (t->schema == NULL || strcmp(t->schema, schema) != 0) {
+		print_summary(t);
+		free((char *)t->schema);
+		t->schema = strdup(schema);
+		t->pending = t->executed = t->changed = t->unknown = t->partial = t->fresh = 0;
+		if (t->cli->format == CLI_FORMAT_TEXT && !t->cli->quiet)
+			printf("Status of %s\n", schema);
+	}
+	if (state == UPGRADE_STATE_PENDING || state == UPGRADE_STATE_PARTIAL)
+		t->all_pending++;
+	if (state == UPGRADE_STATE_CHANGED || state == UPGRADE_STATE_UNKNOWN)
+		t->all_changed++;
+	switch (state) {
+	case UPGRADE_STATE_PENDING: t->pending++; break;
+	case UPGRADE_STATE_EXECUTED: t->executed++; break;
+	case UPGRADE_STATE_CHANGED: t->changed++; break;
+	case UPGRADE_STATE_UNKNOWN: t->unknown++; break;
+	case UPGRADE_STATE_PARTIAL: t->partial++; break;
+	case UPGRADE_STATE_NEW_MODULE: t->fresh++; break;
+	}
+	if (t->cli->format == CLI_FORMAT_JSON) {
+		json_object *o = json_object_new_object();
+		if (o == NULL)
+			return;
+		json_object_object_add(o, "schema", json_object_new_string(schema));
+		json_object_object_add(o, "module", json_object_new_string(module));
+		json_object_object_add(o, "task", json_object_new_string(name));
+		json_object_object_add(o, "state", json_object_new_string(state_name(state)));
+		if (task != NULL && upgrade_task_flags(task) & UPGRADE_TASK_ALWAYS_RUN)
+			json_object_object_add(o, "always_run", json_object_new_boolean(1));
+		if (note != NULL)
+			json_object_object_add(o, "detail", json_object_new_string(note));
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		json_object_put(o);
+		return;
+	}
+	if (t->cli->quiet || (state == UPGRADE_STATE_EXECUTED && !t->all))
+		return;
+	printf("  %-9s %s:%s%s%s%s\n", state_name(state), module, name, note != NULL ? "  (" : "",
+	       note != NULL ? note : "", note != NULL ? ")" : "");
+}
+
+static int
+status_option(struct cli *cli, int c, const char *arg, void *state)
+{
+	struct status_opts *o = state;
+	int ret = cli_runner_option(cli, c, arg, &o->r);
+
+	if (ret != -2)
+		return ret;
+	switch (c) {
+	case OPT_CHECK: o->check = 1; return CLI_EXIT_OK;
+	case OPT_STRICT: o->strict = 1; return CLI_EXIT_OK;
+	case OPT_ALL: o->all = 1; return CLI_EXIT_OK;
+	default: return CLI_EXIT_SOFTWARE;
+	}
+}
+
+/*
+ * Parses, loads the catalog, connects and builds the runner: the common
+ * start of every command in this file.  operands receives the operands.
+ */
+static int
+setup(struct cli *cli, int argc, char **argv, const struct option *longopts, cli_option_fn fn,
+      void *state, struct cli_runner_opts *ro, int *first, struct upgrade_catalog **cat,
+      struct upgrade_conn **conn, struct upgrade_runner **r)
+{
+	int ret = cli_parse_options(cli, argc, argv, "", longopts, fn, state, first);
+
+	if (ret != CLI_EXIT_OK)
+		return ret;
+	ret = cli_load_catalog(cli, NULL, 0, cat);
+	if (ret == CLI_EXIT_CATALOG) {
+		ret = cli_catalog_failed(cli, *cat);
+		*cat = NULL;
+		return ret;
+	}
+	if (ret != CLI_EXIT_OK)
+		return ret;
+	if ((ret = cli_connect(cli, conn)) != CLI_EXIT_OK)
+		return ret;
+	return cli_make_runner(cli, *cat, ro, r);
+}
+
+static void
+teardown(struct upgrade_catalog *cat, struct upgrade_conn *conn, struct upgrade_runner *r,
+         struct cli_runner_opts *ro)
+{
+	upgrade_runner_free(r);
+	upgrade_conn_free(conn);
+	upgrade_catalog_free(cat);
+	cli_runner_opts_free(ro);
+}
+
+int
+cmd_status(struct cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CLI_RUNNER_LONGOPTS,
+		{"check", no_argument, NULL, OPT_CHECK},
+		{"strict", no_argument, NULL, OPT_STRICT},
+		{"all", no_argument, NULL, OPT_ALL},
+		{NULL, 0, NULL, 0}
+	};
+	struct status_opts o;
+	struct tally t;
+	struct upgrade_catalog *cat = NULL;
+	struct upgrade_conn *conn = NULL;
+	struct upgrade_runner *r = NULL;
+	int ret, first, rc;
+
+	memset(&o, 0, sizeof o);
+	memset(&t, 0, sizeof t);
+	ret = setup(cli, argc, argv, longopts, status_option, &o, &o.r, &first, &cat, &conn, &r);
+	if (ret != CLI_EXIT_OK)
+		goto done;
+	if (first < argc) {
+		ret = cli_usage_error(cli, "status takes no arguments ('%s')", argv[first]);
+		goto done;
+	}
+	t.cli = cli;
+	t.all = o.all || cli->verbose;
+	rc = upgrade_runner_status(r, conn, on_status, &t);
+	print_summary(&t);
+	if (rc != UPGRADE_OK) {
+		cli_error(cli, "%s", upgrade_runner_error(r));
+		ret = cli_runner_exit(rc);
+		goto done;
+	}
+	ret = CLI_EXIT_OK;
+	if (o.check && t.all_pending > 0)
+		ret = CLI_EXIT_PENDING;
+	else if (o.check && o.strict && t.all_changed > 0)
+		ret = CLI_EXIT_CHECKSUM;
+done:
+	free((char *)t.schema);
+	teardown(cat, conn, r, &o.r);
+	return ret;
+}
+
+static int
+repair_option(struct cli *cli, int c, const char *arg, void *state)
+{
+	int ret = cli_runner_option(cli, c, arg, state);
+
+	return ret == -2 ? CLI_EXIT_SOFTWARE : ret;
+}
+
+static int
+repair(struct cli *cli, int argc, char **argv, int what)
+{
+	static const struct option longopts[] = {CLI_RUNNER_LONGOPTS, {NULL, 0, NULL, 0}};
+	struct cli_runner_opts o;
+	struct upgrade_catalog *cat = NULL;
+	struct upgrade_conn *conn = NULL;
+	struct upgrade_runner *r = NULL;
+	int ret, first, rc;
+
+	memset(&o, 0, sizeof o);
+	ret = setup(cli, argc, argv, longopts, repair_option, &o, &o, &first, &cat, &conn, &r);
+	if (ret != CLI_EXIT_OK)
+		goto done;
+	if (what == 0) {
+		if (first < argc) {
+			ret = cli_usage_error(cli, "baseline takes no arguments ('%s')", argv[first]);
+			goto done;
+		}
+		rc = upgrade_runner_baseline(r, conn);
+	} else {
+		if (first + 1 != argc) {
+			ret = cli_usage_error(cli, "%s takes one task id (module:name)", argv[0]);
+			goto done;
+		}
+		rc = what == 1 ? upgrade_runner_mark(r, conn, argv[first])
+		               : upgrade_runner_unmark(r, conn, argv[first]);
+	}
+	if (rc != UPGRADE_OK) {
+		cli_error(cli, "%s", upgrade_runner_error(r));
+		ret = rc == UPGRADE_ENOTFOUND ? CLI_EXIT_USAGE : cli_runner_exit(rc);
+		goto done;
+	}
+	if (!cli->quiet) {
+		if (what == 0)
+			printf("baseline recorded\n");
+		else
+			printf("%s %s\n", what == 1 ? "marked" : "unmarked", argv[first]);
+	}
+done:
+	teardown(cat, conn, r, &o);
+	return ret;
+}
+
+int
+cmd_baseline(struct cli *cli, int argc, char **argv)
+{
+	return repair(cli, argc, argv, 0);
+}
+
+int
+cmd_mark(struct cli *cli, int argc, char **argv)
+{
+	return repair(cli, argc, argv, 1);
+}
+
+int
+cmd_unmark(struct cli *cli, int argc, char **argv)
+{
+	return repair(cli, argc, argv, 2);
+}

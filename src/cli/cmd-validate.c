@@ -1,0 +1,50 @@
+/*
+ * cmd-validate.c - `upgrade validate [PATH...]`: check task catalogs
+ * without a database.
+ *
+ * Meant for package builds and CI: it reads the catalogs like every other
+ * command (plus the PATH operands), reports every problem at once as
+ * "FILE:LINE: error: MESSAGE" on stderr, and exits with the catalog-error
+ * status when there is any.  With --dialect it also checks that every task
+ * has SQL for that dialect.
+ */
+#include "config.h"
+
+#include <stdio.h>
+
+#include "cli.h"
+
+int
+cmd_validate(struct cli *cli, int argc, char **argv)
+{
+	struct upgrade_catalog *cat = NULL;
+	int ret, first, rc;
+
+	ret = cli_parse_options(cli, argc, argv, "", NULL, NULL, NULL, &first);
+	if (ret != CLI_EXIT_OK)
+		return ret;
+	ret = cli_load_catalog(cli, (const char *const *)argv + first, (size_t)(argc - first), &cat);
+	if (ret != CLI_EXIT_OK)
+		return cat != NULL ? cli_catalog_failed(cli, cat) : ret;
+	if (cli->dialect != NULL) {
+		rc = upgrade_catalog_check_dialect(cat, cli->dialect);
+		if (rc == UPGRADE_ENOTFOUND) {
+			upgrade_catalog_free(cat);
+			return cli_usage_error(cli, "--dialect: no such dialect '%s'", cli->dialect);
+		}
+		if (rc == UPGRADE_ENOMEM) {
+			upgrade_catalog_free(cat);
+			cli_error(cli, "out of memory");
+			return CLI_EXIT_SOFTWARE;
+		}
+		if (rc != UPGRADE_OK)
+			return cli_catalog_failed(cli, cat);
+	}
+	if (!cli->quiet)
+		printf("%zu module%s, %zu task%s: valid%s%s\n", upgrade_catalog_module_count(cat),
+		       upgrade_catalog_module_count(cat) == 1 ? "" : "s", upgrade_catalog_task_count(cat),
+		       upgrade_catalog_task_count(cat) == 1 ? "" : "s", cli->dialect != NULL ? " for " : "",
+		       cli->dialect != NULL ? cli->dialect : "");
+	upgrade_catalog_free(cat);
+	return CLI_EXIT_OK;
+}

@@ -1,0 +1,90 @@
+/*
+ * runner-opts.c - what `run`, `status`, `baseline`, `mark` and `unmark`
+ * share: the schema and locking options, building the runner, and turning
+ * a runner's failure into an exit status.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+int
+cli_runner_option(struct cli *cli, int c, const char *arg, struct cli_runner_opts *o)
+{
+	char *end;
+	long v;
+
+	switch (c) {
+	case CLI_OPT_SCHEMA:
+		if (cli_push(&o->schemas, &o->nschemas, arg) < 0)
+			return CLI_EXIT_SOFTWARE;
+		return CLI_EXIT_OK;
+	case CLI_OPT_SCHEMAS:
+		if (cli_push(&o->patterns, &o->npatterns, arg) < 0)
+			return CLI_EXIT_SOFTWARE;
+		return CLI_EXIT_OK;
+	case CLI_OPT_LOCK_TIMEOUT:
+		errno = 0;
+		v = strtol(arg, &end, 10);
+		if (errno != 0 || end == arg || *end != '\0' || v < 0 || v > LONG_MAX / 1000)
+			return cli_usage_error(cli, "--lock-timeout wants seconds, not '%s'", arg);
+		o->lock_timeout_ms = v * 1000;
+		o->lock_timeout_set = 1;
+		return CLI_EXIT_OK;
+	default:
+		return -2; /* not a runner option */
+	}
+}
+
+int
+cli_make_runner(struct cli *cli, struct upgrade_catalog *cat, const struct cli_runner_opts *o,
+                struct upgrade_runner **out)
+{
+	struct upgrade_runner *r = NULL;
+	size_t i;
+
+	*out = NULL;
+	if (upgrade_runner_new(&r, cat) != UPGRADE_OK) {
+		cli_error(cli, "out of memory");
+		return CLI_EXIT_SOFTWARE;
+	}
+	for (i = 0; i < o->nschemas; i++)
+		if (upgrade_runner_add_schema(r, o->schemas[i]) != UPGRADE_OK)
+			goto bad;
+	for (i = 0; i < o->npatterns; i++)
+		if (upgrade_runner_add_schema_pattern(r, o->patterns[i]) != UPGRADE_OK)
+			goto bad;
+	if (o->lock_timeout_set)
+		upgrade_runner_set_lock_timeout(r, o->lock_timeout_ms);
+	*out = r;
+	return CLI_EXIT_OK;
+bad:
+	{
+		int ret = cli_usage_error(cli, "%s", upgrade_runner_error(r));
+		upgrade_runner_free(r);
+		return ret;
+	}
+}
+
+void
+cli_runner_opts_free(struct cli_runner_opts *o)
+{
+	free(o->schemas);
+	free(o->patterns);
+}
+
+int
+cli_runner_exit(int code)
+{
+	switch (code) {
+	case UPGRADE_OK: return CLI_EXIT_OK;
+	case UPGRADE_ELOCKED: return CLI_EXIT_LOCK_TIMEOUT;
+	case UPGRADE_ENOMEM: return CLI_EXIT_SOFTWARE;
+	case UPGRADE_EINVAL: return CLI_EXIT_USAGE;
+	default: return CLI_EXIT_CONNECT;
+	}
+}

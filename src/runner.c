@@ -1,0 +1,1363 @@
+/*
+ * runner.c - running upgrades.
+ *
+ * Order of a run: resolve the target schemas; run the raw tasks once, on
+ * the given connection, each step its own transaction; then for each
+ * schema: switch to it, take its lock, read its state once, record the
+ * modules seen for the first time (baseline), and run every pending task
+ * in its own transaction together with its state update.
+ *
+ * Engines without transactional DDL (MariaDB) cannot undo a half-done
+ * task, so there the state must never lie: the task's progress is written
+ * action by action (each committed), a failure leaves "partly applied"
+ * with the actions that committed, and the next run refuses to run the
+ * task blind (--resume continues after the last committed action).
+ *
+ * With jobs > 1 the schemas run on threads, each with its own connection;
+ * events are queued per schema and delivered in schema order, so output
+ * stays grouped and stable whatever the timing.
+ */
+#include "config.h"
+
+#include <fnmatch.h>
+#include <stdio.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "catalog.h"
+#include "context.h"
+#include "state.h"
+#include "upgrade/runner.h"
+
+#define DEFAULT_LOCK_TIMEOUT_MS 300000L
+#define MAX_JOBS 64
+
+struct queued_event {
+	struct upgrade_event ev;
+	char *schema, *module, *message, *sqlstate;
+};
+
+struct schema_job {
+	const char *schema;
+	struct queued_event *events;
+	size_t nevents, capevents;
+	int done;
+	int code;
+	long executed;
+};
+
+struct upgrade_runner {
+	struct upgrade_catalog *cat;
+	int dry_run, keep_going, resume, jobs;
+	long lock_timeout_ms;
+	upgrade_event_fn fn;
+	void *ud;
+	char **schemas;
+	size_t nschemas;
+	char **patterns;
+	size_t npatterns;
+	struct upg_error err;
+	size_t schemas_ok, schemas_failed;
+};
+
+/* What one schema run (or the raw phase) works with. */
+struct run {
+	struct upgrade_runner *r;
+	struct upgrade_conn *conn;
+	const char *schema;
+	struct schema_job *job; /* parallel runs queue events here */
+	long executed;
+};
+
+static long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return s != NULL ? upg_strdup(s) : NULL;
+}
+
+static void
+emit(struct run *run, struct upgrade_event *ev)
+{
+	struct upgrade_runner *r = run->r;
+	struct schema_job *job = run->job;
+	struct queued_event *q;
+
+	ev->dry_run = r->dry_run;
+	if (job == NULL) {
+		if (r->fn != NULL)
+			r->fn(ev, r->ud);
+		return;
+	}
+	/* Parallel: copy, deliver later in schema order. */
+	if (job->nevents == job->capevents) {
+		size_t cap = job->capevents ? job->capevents * 2 : 16;
+		struct queued_event *grown = realloc(job->events, cap * sizeof *grown);
+		if (grown == NULL)
+			return;
+		job->events = grown;
+		job->capevents = cap;
+	}
+	q = &job->events[job->nevents++];
+	q->ev = *ev;
+	q->schema = dup_or_null(ev->schema);
+	q->module = dup_or_null(ev->module);
+	q->message = dup_or_null(ev->message);
+	q->sqlstate = dup_or_null(ev->sqlstate);
+	q->ev.schema = q->schema;
+	q->ev.module = q->module;
+	q->ev.message = q->message;
+	q->ev.sqlstate = q->sqlstate;
+}
+
+static void
+event_init(struct upgrade_event *ev, enum upgrade_event_type type, const char *schema)
+{
+	memset(ev, 0, sizeof *ev);
+	ev->type = type;
+	ev->schema = schema;
+	ev->sqlstate = "";
+	ev->verified = 1;
+}
+
+int
+upgrade_runner_new(struct upgrade_runner **out, struct upgrade_catalog *catalog)
+{
+	struct upgrade_runner *r;
+
+	if (out == NULL)
+		return UPGRADE_EINVAL;
+	*out = NULL;
+	if (catalog == NULL)
+		return UPGRADE_EINVAL;
+	r = calloc(1, sizeof *r);
+	if (r == NULL)
+		return UPGRADE_ENOMEM;
+	r->cat = catalog;
+	r->jobs = 1;
+	r->lock_timeout_ms = DEFAULT_LOCK_TIMEOUT_MS;
+	*out = r;
+	return UPGRADE_OK;
+}
+
+static void
+free_list(char **list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+}
+
+void
+upgrade_runner_free(struct upgrade_runner *r)
+{
+	if (r == NULL)
+		return;
+	free_list(r->schemas, r->nschemas);
+	free_list(r->patterns, r->npatterns);
+	upg_error_clear(&r->err);
+	free(r);
+}
+
+int
+upgrade_runner_set_dry_run(struct upgrade_runner *r, int on)
+{
+	if (r == NULL)
+		return UPGRADE_EINVAL;
+	r->dry_run = on != 0;
+	return UPGRADE_OK;
+}
+
+int
+upgrade_runner_set_keep_going(struct upgrade_runner *r, int on)
+{
+	if (r == NULL)
+		return UPGRADE_EINVAL;
+	r->keep_going = on != 0;
+	return UPGRADE_OK;
+}
+
+int
+upgrade_runner_set_resume(struct upgrade_runner *r, int on)
+{
+	if (r == NULL)
+		return UPGRADE_EINVAL;
+	r->resume = on != 0;
+	return UPGRADE_OK;
+}
+
+int
+upgrade_runner_set_lock_timeout(struct upgrade_runner *r, long ms)
+{
+	if (r == NULL || ms < 0)
+		return UPGRADE_EINVAL;
+	r->lock_timeout_ms = ms;
+	return UPGRADE_OK;
+}
+
+int
+upgrade_runner_set_jobs(struct upgrade_runner *r, int jobs)
+{
+	if (r == NULL)
+		return UPGRADE_EINVAL;
+	if (jobs < 1 || jobs > MAX_JOBS)
+		return upg_error_set(&r->err, UPGRADE_EINVAL, "jobs must be between 1 and %d", MAX_JOBS);
+	r->jobs = jobs;
+	return UPGRADE_OK;
+}
+
+int
+upgrade_runner_set_event_callback(struct upgrade_runner *r, upgrade_event_fn fn, void *ud)
+{
+	if (r == NULL)
+		return UPGRADE_EINVAL;
+	r->fn = fn;
+	r->ud = ud;
+	return UPGRADE_OK;
+}
+
+static int
+push_copy(struct upgrade_runner *r, char ***list, size_t *n, const char *value)
+{
+	char **grown;
+	char *copy;
+
+	if (value == NULL || value[0] == '\0')
+		return upg_error_set(&r->err, UPGRADE_EINVAL, "empty schema name or pattern");
+	copy = upg_strdup(value);
+	grown = realloc(*list, (*n + 1) * sizeof **list);
+	if (copy == NULL || grown == NULL) {
+		free(copy);
+		if (grown != NULL)
+			*list = grown;
+		return upg_error_oom(&r->err);
+	}
+	grown[(*n)++] = copy;
+	*list = grown;
+	return UPGRADE_OK;
+}
+
+int
+upgrade_runner_add_schema(struct upgrade_runner *r, const char *schema)
+{
+	if (r == NULL)
+		return UPGRADE_EINVAL;
+	return push_copy(r, &r->schemas, &r->nschemas, schema);
+}
+
+int
+upgrade_runner_add_schema_pattern(struct upgrade_runner *r, const char *pattern)
+{
+	if (r == NULL)
+		return UPGRADE_EINVAL;
+	return push_copy(r, &r->patterns, &r->npatterns, pattern);
+}
+
+const char *
+upgrade_runner_error(const struct upgrade_runner *r)
+{
+	return r != NULL ? upg_error_message(&r->err) : "no runner";
+}
+
+size_t
+upgrade_runner_schemas_ok(const struct upgrade_runner *r)
+{
+	return r != NULL ? r->schemas_ok : 0;
+}
+
+size_t
+upgrade_runner_schemas_failed(const struct upgrade_runner *r)
+{
+	return r != NULL ? r->schemas_failed : 0;
+}
+
+/* ---- target schemas -------------------------------------------------------- */
+
+struct schema_list {
+	char **names;
+	size_t n, cap;
+	int failed;
+};
+
+static int
+list_has(const struct schema_list *l, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (strcmp(l->names[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+list_add(struct schema_list *l, const char *name)
+{
+	if (l->failed || list_has(l, name))
+		return;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		char **grown = realloc(l->names, cap * sizeof *grown);
+		if (grown == NULL) {
+			l->failed = 1;
+			return;
+		}
+		l->names = grown;
+		l->cap = cap;
+	}
+	if ((l->names[l->n] = upg_strdup(name)) == NULL)
+		l->failed = 1;
+	else
+		l->n++;
+}
+
+static int
+collect_all(void *ud, size_t ncols, char **values)
+{
+	if (values[0] != NULL)
+		list_add(ud, values[0]);
+	return 0;
+}
+
+/* The connection's current schema; *out allocated. */
+static int
+current_schema(struct upgrade_conn *conn, char **out)
+{
+	const struct upg_dialect *d = conn->dialect;
+	int ret;
+
+	*out = NULL;
+	if (d->current_schema_sql == NULL) {
+		*out = upg_strdup(d->default_schema != NULL ? d->default_schema : "default");
+		return *out != NULL ? UPGRADE_OK : upg_error_oom(&conn->err);
+	}
+	ret = upg_db_query_string(conn, d->current_schema_sql, out);
+	if (ret != UPGRADE_OK)
+		return ret;
+	if (*out == NULL || (*out)[0] == '\0') {
+		free(*out);
+		*out = NULL;
+		return upg_error_set(&conn->err, UPGRADE_ENOTFOUND,
+		                     "the connection has no current schema (database); name one");
+	}
+	return UPGRADE_OK;
+}
+
+static int
+resolve_schemas(struct upgrade_runner *r, struct upgrade_conn *conn, struct schema_list *out)
+{
+	const struct upg_dialect *d = conn->dialect;
+	struct schema_list all = {NULL, 0, 0, 0};
+	size_t i, j;
+	int ret = UPGRADE_OK;
+
+	for (i = 0; i < r->nschemas; i++)
+		list_add(out, r->schemas[i]);
+	if (r->npatterns > 0) {
+		if (d->list_schemas_sql == NULL) {
+			char *cur = NULL;
+			if ((ret = current_schema(conn, &cur)) != UPGRADE_OK)
+				return upg_error_copy(&r->err, &conn->err);
+			list_add(&all, cur);
+			free(cur);
+		} else {
+			ret = upg_db_query(conn, d->list_schemas_sql, 0, NULL, collect_all, &all);
+			if (ret < 0) {
+				free_list(all.names, all.n);
+				return upg_error_copy(&r->err, &conn->err);
+			}
+		}
+		for (j = 0; j < r->npatterns; j++) {
+			size_t before = out->n;
+			for (i = 0; i < all.n; i++)
+				if (fnmatch(r->patterns[j], all.names[i], 0) == 0)
+					list_add(out, all.names[i]);
+			if (out->n == before && !list_has(out, r->patterns[j])) {
+				ret = upg_error_set(&r->err, UPGRADE_ENOTFOUND, "no schema matches '%s'",
+				                    r->patterns[j]);
+				break;
+			}
+		}
+		free_list(all.names, all.n);
+		if (ret != UPGRADE_OK)
+			return ret;
+	}
+	if (r->nschemas == 0 && r->npatterns == 0) {
+		char *cur = NULL;
+		if (current_schema(conn, &cur) != UPGRADE_OK)
+			return upg_error_copy(&r->err, &conn->err);
+		list_add(out, cur);
+		free(cur);
+	}
+	if (out->failed || all.failed)
+		return upg_error_oom(&r->err);
+	return UPGRADE_OK;
+}
+
+/* ---- tasks ------------------------------------------------------------------- */
+
+static int
+is_transactional(const struct run *run)
+{
+	return (run->conn->caps & UPGRADE_CAP_TRANSACTIONAL_DDL) != 0;
+}
+
+static void
+fail_event(struct run *run, const struct upgrade_task *task, int code, unsigned long statement,
+           unsigned long statements, long duration)
+{
+	struct upgrade_event ev;
+
+	event_init(&ev, UPGRADE_EVENT_TASK_FAILED, run->schema);
+	ev.task = task;
+	ev.code = code;
+	ev.message = upg_error_message(&run->conn->err);
+	ev.sqlstate = run->conn->err.sqlstate;
+	ev.statement = statement;
+	ev.statements = statements;
+	ev.duration_ms = duration;
+	emit(run, &ev);
+}
+
+static void
+task_event(struct run *run, enum upgrade_event_type type, const struct upgrade_task *task,
+           int code, long duration, int verified)
+{
+	struct upgrade_event ev;
+
+	event_init(&ev, type, run->schema);
+	ev.task = task;
+	ev.code = code;
+	ev.duration_ms = duration;
+	ev.verified = verified;
+	emit(run, &ev);
+}
+
+/* Ends a transaction: commit, or in a dry run roll back. */
+static int
+finish(struct run *run, int ok)
+{
+	if (ok && !run->r->dry_run)
+		return upg_db_commit(run->conn);
+	return upg_db_rollback(run->conn);
+}
+
+/* Rolls back after a failure without losing the failure's message. */
+static void
+abandon(struct run *run)
+{
+	struct upg_error keep = {0, NULL, "", 0};
+
+	upg_error_copy(&keep, &run->conn->err);
+	if (!run->conn->autocommit)
+		upg_db_rollback(run->conn);
+	upg_error_copy(&run->conn->err, &keep);
+	upg_error_clear(&keep);
+}
+
+/*
+ * Runs a task's body (guard, then actions or the C function) on the open
+ * transaction.  *nothing is set when a guard did not hold or a C task said
+ * so; *failed_at names the failing action (1-based).
+ */
+static int
+run_body(struct run *run, struct upgrade_context *ctx, const struct upgrade_task *task,
+         const struct upg_resolved *res, int *nothing, unsigned long *failed_at)
+{
+	int holds, ret;
+	size_t i;
+
+	*nothing = 0;
+	*failed_at = 0;
+	if (task->fn != NULL) {
+		ret = task->fn(ctx, task->userdata);
+		if (ret == UPGRADE_NOTHING_DONE) {
+			*nothing = 1;
+			return UPGRADE_OK;
+		}
+		if (ret < 0 && run->conn->err.code == UPGRADE_OK)
+			upg_error_set(&run->conn->err, ret, "task %s returned %d (%s)", task->id, ret,
+			              upgrade_strerror(ret));
+		return ret < 0 ? ret : UPGRADE_OK;
+	}
+	ret = upg_guard_eval(ctx, res->guard, &holds);
+	if (ret != UPGRADE_OK)
+		return ret;
+	if (!holds) {
+		*nothing = 1;
+		return UPGRADE_OK;
+	}
+	for (i = 0; res->nunits > 0 && i < res->units[0].nactions; i++) {
+		ret = upg_action_exec(ctx, res->units[0].actions[i]);
+		if (ret != UPGRADE_OK) {
+			*failed_at = (unsigned long)i + 1;
+			return ret;
+		}
+	}
+	return UPGRADE_OK;
+}
+
+static unsigned long
+action_count(const struct upg_resolved *res)
+{
+	return res != NULL && res->nunits > 0 ? (unsigned long)res->units[0].nactions : 0;
+}
+
+/* A task on an engine with transactional DDL: one transaction, work and state together. */
+static int
+run_task_tx(struct run *run, struct upg_state *st, struct upg_state_module *m,
+            const struct upgrade_task *task, const struct upg_resolved *res)
+{
+	struct upgrade_context ctx = {run->conn, run->schema, NULL, 0, task, run->r->dry_run, 0, 0};
+	unsigned long failed_at = 0;
+	long start = now_ms();
+	int nothing = 0, ret, always = (task->flags & UPGRADE_TASK_ALWAYS_RUN) != 0;
+	int recorded = upg_state_is_executed(m, task->name);
+
+	if ((ret = upg_db_begin(run->conn)) != UPGRADE_OK)
+		goto fail;
+	ret = run_body(run, &ctx, task, res, &nothing, &failed_at);
+	if (ret != UPGRADE_OK)
+		goto fail;
+	/* An always-run task that found nothing to do, already recorded: nothing to write either. */
+	if (!run->r->dry_run && !(always && nothing && recorded)) {
+		ret = upg_state_record(m, task->name, task->checksum, now_ms() - start);
+		if (ret == UPGRADE_OK)
+			ret = upg_state_save(st, m);
+		if (ret != UPGRADE_OK)
+			goto fail;
+	}
+	if ((ret = finish(run, 1)) != UPGRADE_OK)
+		goto fail;
+	if (always && nothing) {
+		task_event(run, UPGRADE_EVENT_TASK_NOTHING, task, UPGRADE_NOTHING_DONE, now_ms() - start, 1);
+		return UPGRADE_OK;
+	}
+	run->executed++;
+	task_event(run, UPGRADE_EVENT_TASK_DONE, task, nothing ? UPGRADE_NOTHING_DONE : UPGRADE_OK,
+	           now_ms() - start, 1);
+	return UPGRADE_OK;
+fail:
+	abandon(run);
+	/* The in-memory state may hold the rolled-back record; forget it. */
+	if (!recorded && upg_state_is_executed(m, task->name))
+		upg_state_forget(m, task->name);
+	fail_event(run, task, ret, failed_at, action_count(res), now_ms() - start);
+	return ret;
+}
+
+/*
+ * A task on an engine without transactional DDL: each action commits on
+ * its own, and the progress is written after each, so that the state tells
+ * exactly which actions are in the database.
+ */
+static int
+run_task_journal(struct run *run, struct upg_state *st, struct upg_state_module *m,
+                 const struct upgrade_task *task, const struct upg_resolved *res)
+{
+	struct upgrade_context ctx = {run->conn, run->schema, NULL, 0, task, 0, 0, 0};
+	unsigned long total = action_count(res), done = 0, i, pdone, ptotal;
+	const char *perr = NULL, *pat = NULL;
+	long start = now_ms();
+	int holds = 1, ret, always = (task->flags & UPGRADE_TASK_ALWAYS_RUN) != 0;
+	int recorded = upg_state_is_executed(m, task->name);
+
+	if (run->r->dry_run) {
+		/* Nothing can be tried and undone here: report the plan, unverified. */
+		run->executed++;
+		task_event(run, UPGRADE_EVENT_TASK_PLANNED, task, UPGRADE_OK, 0, 0);
+		return UPGRADE_OK;
+	}
+	if (task->fn != NULL) {
+		/* C tasks manage their own statements; run them as one transaction. */
+		return run_task_tx(run, st, m, task, res);
+	}
+	if (upg_state_get_partial(m, task->name, &pdone, &ptotal, &perr, &pat)) {
+		if (!run->r->resume) {
+			upg_error_set(&run->conn->err, UPGRADE_ERROR,
+			              "task %s is partly applied: %lu of %lu statements committed "
+			              "(at %s; it failed with: %s). Check the schema, then run again with "
+			              "--resume to continue with statement %lu, or finish it by hand and "
+			              "record it with 'upgrade mark %s'",
+			              task->id, pdone, ptotal, pat != NULL ? pat : "?",
+			              perr != NULL ? perr : "?", pdone + 1, task->id);
+			fail_event(run, task, UPGRADE_ERROR, pdone + 1, ptotal, 0);
+			return UPGRADE_ERROR;
+		}
+		done = pdone;
+	} else {
+		ret = upg_guard_eval(&ctx, res->guard, &holds);
+		if (ret != UPGRADE_OK) {
+			fail_event(run, task, ret, 0, total, now_ms() - start);
+			return ret;
+		}
+	}
+	if (holds) {
+		/* "Started, nothing done yet" is committed first, so a crash in action 1 is visible. */
+		if ((ret = upg_state_set_partial(m, task->name, done, total, NULL)) != UPGRADE_OK ||
+		    (ret = upg_state_save(st, m)) != UPGRADE_OK) {
+			fail_event(run, task, ret, 0, total, now_ms() - start);
+			return ret;
+		}
+		for (i = done; i < total; i++) {
+			ret = upg_action_exec(&ctx, res->units[0].actions[i]);
+			if (ret != UPGRADE_OK) {
+				struct upg_error keep = {0, NULL, "", 0};
+				upg_error_copy(&keep, &run->conn->err);
+				upg_state_set_partial(m, task->name, i, total, upg_error_message(&keep));
+				upg_state_save(st, m);
+				upg_error_copy(&run->conn->err, &keep);
+				upg_error_clear(&keep);
+				fail_event(run, task, ret, i + 1, total, now_ms() - start);
+				return ret;
+			}
+			if ((ret = upg_state_set_partial(m, task->name, i + 1, total, NULL)) != UPGRADE_OK ||
+			    (ret = upg_state_save(st, m)) != UPGRADE_OK) {
+				fail_event(run, task, ret, i + 1, total, now_ms() - start);
+				return ret;
+			}
+		}
+	}
+	if (!(always && !holds && recorded)) {
+		ret = upg_state_record(m, task->name, task->checksum, now_ms() - start);
+		if (ret == UPGRADE_OK)
+			ret = upg_state_save(st, m);
+		if (ret != UPGRADE_OK) {
+			fail_event(run, task, ret, 0, total, now_ms() - start);
+			return ret;
+		}
+	}
+	if (always && !holds) {
+		task_event(run, UPGRADE_EVENT_TASK_NOTHING, task, UPGRADE_NOTHING_DONE, now_ms() - start, 1);
+		return UPGRADE_OK;
+	}
+	run->executed++;
+	task_event(run, UPGRADE_EVENT_TASK_DONE, task, holds ? UPGRADE_OK : UPGRADE_NOTHING_DONE,
+	           now_ms() - start, 1);
+	return UPGRADE_OK;
+}
+
+static int
+run_task(struct run *run, struct upg_state *st, const struct upgrade_task *task)
+{
+	struct upg_state_module *m = upg_state_find(st, task->module->name);
+	struct upg_resolved *res = NULL;
+	int ret;
+
+	if (m == NULL)
+		m = upg_state_add(st, task->module->name);
+	if (m == NULL)
+		return upg_error_oom(&run->conn->err);
+	if (upg_state_is_executed(m, task->name) && !(task->flags & UPGRADE_TASK_ALWAYS_RUN))
+		return UPGRADE_OK;
+	if (task->fn == NULL) {
+		ret = upg_task_resolve(&res, task, run->conn->dialect->name, &run->conn->err);
+		if (ret != UPGRADE_OK) {
+			fail_event(run, task, ret, 0, 0, 0);
+			return ret;
+		}
+	}
+	if (is_transactional(run))
+		ret = run_task_tx(run, st, m, task, res);
+	else
+		ret = run_task_journal(run, st, m, task, res);
+	upg_resolved_free(res);
+	return ret;
+}
+
+/* Records every task of every catalog module the schema has not seen yet. */
+static int
+baseline(struct run *run, struct upg_state *st, int log)
+{
+	struct upgrade_catalog *cat = run->r->cat;
+	size_t i, j;
+	int ret;
+
+	for (i = 0; i < cat->nmodules; i++) {
+		const struct upgrade_module *mod = cat->modules[i];
+		struct upg_state_module *m = upg_state_find(st, mod->name);
+		long count = 0;
+		struct upgrade_event ev;
+
+		if (m != NULL && m->exists)
+			continue;
+		if (m == NULL && (m = upg_state_add(st, mod->name)) == NULL)
+			return upg_error_oom(&run->conn->err);
+		for (j = 0; j < cat->nplan; j++) {
+			const struct upgrade_task *t = cat->plan[j];
+			/* Raw tasks are never recorded: they run every time. */
+			if (t->module != mod || (t->flags & UPGRADE_TASK_RAW))
+				continue;
+			if ((ret = upg_state_record(m, t->name, t->checksum, -1)) != UPGRADE_OK)
+				return upg_error_oom(&run->conn->err);
+			count++;
+		}
+		if (log && upg_state_log(m, "baseline", NULL) != UPGRADE_OK)
+			return upg_error_oom(&run->conn->err);
+		if (!run->r->dry_run) {
+			/* The row and its tasks in one transaction: a baseline is all or nothing. */
+			if ((ret = upg_db_begin(run->conn)) != UPGRADE_OK)
+				return ret;
+			ret = upg_state_save(st, m);
+			if (ret == UPGRADE_OK)
+				ret = upg_db_commit(run->conn);
+			if (ret != UPGRADE_OK) {
+				abandon(run);
+				return ret;
+			}
+		}
+		event_init(&ev, UPGRADE_EVENT_BASELINE, run->schema);
+		ev.module = mod->name;
+		ev.count = count;
+		emit(run, &ev);
+	}
+	return UPGRADE_OK;
+}
+
+static int
+use_schema(struct upgrade_conn *conn, const char *schema)
+{
+	const struct upg_dialect *d = conn->dialect;
+	struct upg_buf sql = UPG_BUF_INIT;
+	char *q = NULL;
+	int ret;
+
+	if (d->use_schema_sql == NULL)
+		return UPGRADE_OK;
+	if ((ret = upgrade_conn_quote_ident(&q, conn, schema)) != UPGRADE_OK)
+		return ret;
+	{
+		/* The dialect's template has exactly one "%s", for the quoted name. */
+		const char *hole = strstr(d->use_schema_sql, "%s");
+		if (hole == NULL) {
+			free(q);
+			return upg_error_set(&conn->err, UPGRADE_ERROR, "bad use_schema_sql in dialect %s",
+			                     d->name);
+		}
+		upg_buf_append(&sql, d->use_schema_sql, (size_t)(hole - d->use_schema_sql));
+		upg_buf_puts(&sql, q);
+		upg_buf_puts(&sql, hole + 2);
+	}
+	free(q);
+	if (sql.failed)
+		return upg_error_oom(&conn->err);
+	ret = upg_db_exec(conn, upg_buf_str(&sql));
+	upg_buf_free(&sql);
+	return ret;
+}
+
+/*
+ * Opens a schema for work: switch to it, lock it, read its state.  *lock
+ * stays NULL for dialects that cannot lock.
+ */
+static int
+open_schema(struct run *run, struct upg_lock **lock, struct upg_state **st, int create)
+{
+	int ret;
+
+	*lock = NULL;
+	*st = NULL;
+	if ((ret = use_schema(run->conn, run->schema)) != UPGRADE_OK)
+		return ret;
+	if (run->conn->dialect->lock_try != NULL) {
+		ret = upg_lock_acquire(run->conn, run->schema, run->r->lock_timeout_ms, lock);
+		if (ret != UPGRADE_OK)
+			return ret;
+	}
+	ret = upg_state_open(st, run->conn, run->schema, create);
+	if (ret != UPGRADE_OK) {
+		upg_lock_release(*lock);
+		*lock = NULL;
+	}
+	return ret;
+}
+
+static void
+close_schema(struct upg_lock *lock, struct upg_state *st)
+{
+	upg_state_free(st);
+	upg_lock_release(lock);
+}
+
+/* One schema: baseline, then every pending task.  Returns executed count or error. */
+static int
+run_schema(struct run *run)
+{
+	struct upgrade_catalog *cat = run->r->cat;
+	struct upg_lock *lock = NULL;
+	struct upg_state *st = NULL;
+	struct upgrade_event ev;
+	long start = now_ms();
+	size_t i;
+	int ret;
+
+	event_init(&ev, UPGRADE_EVENT_SCHEMA_START, run->schema);
+	emit(run, &ev);
+	ret = open_schema(run, &lock, &st, !run->r->dry_run);
+	if (ret == UPGRADE_OK)
+		ret = baseline(run, st, 0);
+	for (i = 0; ret == UPGRADE_OK && i < cat->nplan; i++) {
+		const struct upgrade_task *t = cat->plan[i];
+		if (!(t->flags & UPGRADE_TASK_RAW))
+			ret = run_task(run, st, t);
+	}
+	close_schema(lock, st);
+	event_init(&ev, UPGRADE_EVENT_SCHEMA_DONE, run->schema);
+	ev.count = run->executed;
+	ev.code = ret;
+	ev.duration_ms = now_ms() - start;
+	if (ret != UPGRADE_OK) {
+		ev.message = upg_error_message(&run->conn->err);
+		ev.sqlstate = run->conn->err.sqlstate;
+	}
+	emit(run, &ev);
+	return ret;
+}
+
+/* ---- raw tasks ------------------------------------------------------------------ */
+
+static int
+run_raw_task(struct run *run, const struct upgrade_task *task, const char *const *schemas,
+             size_t nschemas)
+{
+	struct upgrade_context ctx = {run->conn, run->schema, schemas, nschemas, task, run->r->dry_run,
+	                              1, 0};
+	struct upg_resolved *res = NULL;
+	long start = now_ms();
+	unsigned long step = 0;
+	int ret, holds = 1, changed = 0;
+	size_t u, i;
+
+	if (task->fn != NULL) {
+		if ((ret = upg_db_begin(run->conn)) != UPGRADE_OK)
+			goto fail;
+		ret = task->fn(&ctx, task->userdata);
+		if (ret < 0) {
+			if (run->conn->err.code == UPGRADE_OK)
+				upg_error_set(&run->conn->err, ret, "raw task %s returned %d (%s)", task->id,
+				              ret, upgrade_strerror(ret));
+			goto fail;
+		}
+		changed = ret == UPGRADE_OK || ctx.changed;
+		if ((ret = finish(run, 1)) != UPGRADE_OK)
+			goto fail;
+	} else {
+		ret = upg_task_resolve(&res, task, run->conn->dialect->name, &run->conn->err);
+		if (ret != UPGRADE_OK)
+			goto fail;
+		ret = upg_guard_eval(&ctx, res->guard, &holds);
+		if (ret != UPGRADE_OK)
+			goto fail;
+		for (u = 0; holds && u < res->nunits; u++) {
+			int step_holds;
+
+			step = (unsigned long)u + 1;
+			if ((ret = upg_db_begin(run->conn)) != UPGRADE_OK)
+				goto fail;
+			ret = upg_guard_eval(&ctx, res->units[u].guard, &step_holds);
+			for (i = 0; ret == UPGRADE_OK && step_holds && i < res->units[u].nactions; i++)
+				ret = upg_action_exec(&ctx, res->units[u].actions[i]);
+			if (ret != UPGRADE_OK)
+				goto fail;
+			/* Each step is its own transaction: committed (or rolled back in a dry run) alone. */
+			if ((ret = finish(run, 1)) != UPGRADE_OK)
+				goto fail;
+			if (step_holds && res->units[u].nactions > 0)
+				changed = 1;
+		}
+	}
+	upg_resolved_free(res);
+	if (changed) {
+		run->executed++;
+		task_event(run, UPGRADE_EVENT_TASK_DONE, task, UPGRADE_OK, now_ms() - start, 1);
+	} else {
+		task_event(run, UPGRADE_EVENT_TASK_NOTHING, task, UPGRADE_NOTHING_DONE, now_ms() - start,
+		           1);
+	}
+	return UPGRADE_OK;
+fail:
+	abandon(run);
+	fail_event(run, task, ret, step, res != NULL ? (unsigned long)res->nunits : 0,
+	           now_ms() - start);
+	upg_resolved_free(res);
+	return ret;
+}
+
+static int
+run_raw(struct upgrade_runner *r, struct upgrade_conn *conn, const struct schema_list *schemas)
+{
+	struct run run = {r, conn, NULL, NULL, 0};
+	struct upgrade_catalog *cat = r->cat;
+	struct upg_buf joined = UPG_BUF_INIT;
+	struct upg_lock *lock = NULL;
+	struct upgrade_event ev;
+	char *own = NULL;
+	size_t i;
+	int ret = UPGRADE_OK, any = 0;
+
+	for (i = 0; i < cat->nplan; i++)
+		any |= (cat->plan[i]->flags & UPGRADE_TASK_RAW) != 0;
+	if (!any)
+		return UPGRADE_OK;
+	for (i = 0; i < schemas->n; i++)
+		upg_buf_printf(&joined, "%s%s", i ? ", " : "", schemas->names[i]);
+	if ((ret = current_schema(conn, &own)) != UPGRADE_OK) {
+		upg_buf_free(&joined);
+		return upg_error_copy(&r->err, &conn->err);
+	}
+	run.schema = own;
+	event_init(&ev, UPGRADE_EVENT_RAW_START, upg_buf_str(&joined));
+	emit(&run, &ev);
+	/* Raw tasks run once per database: a lock of their own keeps two runs from overlapping. */
+	if (conn->dialect->lock_try != NULL)
+		ret = upg_lock_acquire(conn, "*raw*", r->lock_timeout_ms, &lock);
+	for (i = 0; ret == UPGRADE_OK && i < cat->nplan; i++)
+		if (cat->plan[i]->flags & UPGRADE_TASK_RAW)
+			ret = run_raw_task(&run, cat->plan[i], (const char *const *)schemas->names,
+			                   schemas->n);
+	upg_lock_release(lock);
+	event_init(&ev, UPGRADE_EVENT_RAW_DONE, upg_buf_str(&joined));
+	ev.count = run.executed;
+	ev.code = ret;
+	emit(&run, &ev);
+	upg_buf_free(&joined);
+	free(own);
+	if (ret != UPGRADE_OK)
+		upg_error_copy(&r->err, &conn->err);
+	return ret != UPGRADE_OK ? ret : (int)run.executed;
+}
+
+/* ---- the run ----------------------------------------------------------------------- */
+
+static int
+run_serial(struct upgrade_runner *r, struct upgrade_conn *conn, const struct schema_list *schemas,
+           long *executed)
+{
+	int first_error = UPGRADE_OK;
+	size_t i;
+
+	for (i = 0; i < schemas->n; i++) {
+		struct run run = {r, conn, schemas->names[i], NULL, 0};
+		int ret = run_schema(&run);
+
+		*executed += run.executed;
+		if (ret == UPGRADE_OK) {
+			r->schemas_ok++;
+			continue;
+		}
+		r->schemas_failed++;
+		if (first_error == UPGRADE_OK) {
+			first_error = ret;
+			upg_error_copy(&r->err, &conn->err);
+		}
+		if (!r->keep_going)
+			break;
+	}
+	return first_error;
+}
+
+/* Parallel workers share this. */
+struct parallel {
+	struct upgrade_runner *r;
+	struct upgrade_conn *proto;
+	struct schema_job *jobs;
+	size_t njobs, next;
+	int stop;
+	pthread_mutex_t mutex;
+	pthread_cond_t cond;
+};
+
+static void *
+parallel_worker(void *arg)
+{
+	struct parallel *p = arg;
+	struct upgrade_conn *conn = NULL;
+	int connect_ret;
+
+	connect_ret = upg_conn_clone(p->proto, &conn);
+	for (;;) {
+		struct schema_job *job;
+		struct run run;
+		int ret;
+
+		pthread_mutex_lock(&p->mutex);
+		if (p->next >= p->njobs || p->stop) {
+			pthread_mutex_unlock(&p->mutex);
+			break;
+		}
+		job = &p->jobs[p->next++];
+		pthread_mutex_unlock(&p->mutex);
+
+		memset(&run, 0, sizeof run);
+		run.r = p->r;
+		run.conn = conn;
+		run.schema = job->schema;
+		run.job = job;
+		if (connect_ret != UPGRADE_OK) {
+			struct upgrade_event ev;
+			event_init(&ev, UPGRADE_EVENT_SCHEMA_DONE, job->schema);
+			ev.code = connect_ret;
+			ev.message = conn != NULL ? upg_error_message(&conn->err) : "out of memory";
+			emit(&run, &ev);
+			ret = connect_ret;
+		} else {
+			ret = run_schema(&run);
+		}
+		pthread_mutex_lock(&p->mutex);
+		job->code = ret;
+		job->executed = run.executed;
+		job->done = 1;
+		if (ret != UPGRADE_OK && !p->r->keep_going)
+			p->stop = 1;
+		pthread_cond_broadcast(&p->cond);
+		pthread_mutex_unlock(&p->mutex);
+	}
+	upgrade_conn_free(conn);
+	return NULL;
+}
+
+static int
+run_parallel(struct upgrade_runner *r, struct upgrade_conn *conn, const struct schema_list *schemas,
+             long *executed)
+{
+	struct parallel p;
+	pthread_t threads[MAX_JOBS];
+	size_t nthreads = (size_t)r->jobs < schemas->n ? (size_t)r->jobs : schemas->n, started = 0, i, k;
+	int first_error = UPGRADE_OK;
+
+	memset(&p, 0, sizeof p);
+	p.r = r;
+	p.proto = conn;
+	p.njobs = schemas->n;
+	p.jobs = calloc(schemas->n, sizeof *p.jobs);
+	if (p.jobs == NULL)
+		return upg_error_oom(&r->err);
+	for (i = 0; i < schemas->n; i++)
+		p.jobs[i].schema = schemas->names[i];
+	pthread_mutex_init(&p.mutex, NULL);
+	pthread_cond_init(&p.cond, NULL);
+	for (i = 0; i < nthreads; i++)
+		if (pthread_create(&threads[started], NULL, parallel_worker, &p) == 0)
+			started++;
+	if (started == 0) {
+		first_error = upg_error_set(&r->err, UPGRADE_ERROR, "cannot start worker threads");
+		p.stop = 1;
+	}
+	/* Deliver each schema's events in schema order, as soon as that schema is done. */
+	for (i = 0; started > 0 && i < p.njobs; i++) {
+		struct schema_job *job = &p.jobs[i];
+
+		pthread_mutex_lock(&p.mutex);
+		while (!job->done && !(p.stop && p.next <= i))
+			pthread_cond_wait(&p.cond, &p.mutex);
+		pthread_mutex_unlock(&p.mutex);
+		if (!job->done)
+			break; /* stopped before this schema started */
+		for (k = 0; k < job->nevents; k++)
+			if (r->fn != NULL)
+				r->fn(&job->events[k].ev, r->ud);
+		*executed += job->executed;
+		if (job->code == UPGRADE_OK) {
+			r->schemas_ok++;
+		} else {
+			r->schemas_failed++;
+			if (first_error == UPGRADE_OK) {
+				first_error = job->code;
+				for (k = 0; k < job->nevents; k++)
+					if (job->events[k].ev.type == UPGRADE_EVENT_SCHEMA_DONE &&
+					    job->events[k].ev.message != NULL)
+						upg_error_set(&r->err, job->code, "%s", job->events[k].ev.message);
+			}
+		}
+	}
+	for (i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	for (i = 0; i < p.njobs; i++) {
+		for (k = 0; k < p.jobs[i].nevents; k++) {
+			free(p.jobs[i].events[k].schema);
+			free(p.jobs[i].events[k].module);
+			free(p.jobs[i].events[k].message);
+			free(p.jobs[i].events[k].sqlstate);
+		}
+		free(p.jobs[i].events);
+	}
+	free(p.jobs);
+	pthread_mutex_destroy(&p.mutex);
+	pthread_cond_destroy(&p.cond);
+	return first_error;
+}
+
+static int
+check_ready(struct upgrade_runner *r, struct upgrade_conn *conn)
+{
+	if (r == NULL || conn == NULL)
+		return UPGRADE_EINVAL;
+	upg_error_clear(&r->err);
+	if (!r->cat->prepared)
+		return upg_error_set(&r->err, UPGRADE_EINVAL, "the catalog is not prepared");
+	if (!conn->connected)
+		return upg_error_set(&r->err, UPGRADE_EINVAL, "not connected");
+	if (!conn->autocommit)
+		return upg_error_set(&r->err, UPGRADE_EINVAL,
+		                     "the connection is inside a transaction; the runner needs autocommit");
+	return UPGRADE_OK;
+}
+
+int
+upgrade_runner_run(struct upgrade_runner *r, struct upgrade_conn *conn)
+{
+	struct schema_list schemas = {NULL, 0, 0, 0};
+	struct upgrade_event ev;
+	struct run top;
+	long executed = 0, start = now_ms();
+	int ret;
+
+	if ((ret = check_ready(r, conn)) != UPGRADE_OK)
+		return ret;
+	r->schemas_ok = r->schemas_failed = 0;
+	memset(&top, 0, sizeof top);
+	top.r = r;
+	top.conn = conn;
+	if ((ret = resolve_schemas(r, conn, &schemas)) != UPGRADE_OK)
+		goto done;
+	event_init(&ev, UPGRADE_EVENT_RUN_START, NULL);
+	ev.count = (long)schemas.n;
+	emit(&top, &ev);
+	ret = run_raw(r, conn, &schemas);
+	if (ret < 0)
+		goto report;
+	executed += ret;
+	if (r->jobs > 1 && schemas.n > 1)
+		ret = run_parallel(r, conn, &schemas, &executed);
+	else
+		ret = run_serial(r, conn, &schemas, &executed);
+report:
+	event_init(&ev, UPGRADE_EVENT_RUN_DONE, NULL);
+	ev.count = executed;
+	ev.code = ret;
+	ev.duration_ms = now_ms() - start;
+	if (ret != UPGRADE_OK)
+		ev.message = upg_error_message(&r->err);
+	emit(&top, &ev);
+done:
+	free_list(schemas.names, schemas.n);
+	if (ret < 0)
+		return ret;
+	return executed > 0x7fffffffL ? 0x7fffffff : (int)executed;
+}
+
+/* ---- status and repairs ------------------------------------------------------------- */
+
+/* Runs fn on every target schema with its state open (and locked when writing). */
+static int
+each_schema(struct upgrade_runner *r, struct upgrade_conn *conn, int write,
+            int (*fn)(struct run *run, struct upg_state *st, void *ud), void *ud)
+{
+	struct schema_list schemas = {NULL, 0, 0, 0};
+	size_t i;
+	int ret;
+
+	if ((ret = check_ready(r, conn)) != UPGRADE_OK)
+		return ret;
+	if ((ret = resolve_schemas(r, conn, &schemas)) != UPGRADE_OK)
+		goto done;
+	for (i = 0; ret == UPGRADE_OK && i < schemas.n; i++) {
+		struct run run = {r, conn, schemas.names[i], NULL, 0};
+		struct upg_lock *lock = NULL;
+		struct upg_state *st = NULL;
+
+		if (write) {
+			ret = open_schema(&run, &lock, &st, 1);
+		} else {
+			/* Reading needs no lock; a status must not wait behind a running upgrade. */
+			ret = use_schema(conn, run.schema);
+			if (ret == UPGRADE_OK)
+				ret = upg_state_open(&st, conn, run.schema, 0);
+		}
+		if (ret == UPGRADE_OK)
+			ret = fn(&run, st, ud);
+		close_schema(lock, st);
+		if (ret != UPGRADE_OK)
+			upg_error_copy(&r->err, &conn->err);
+	}
+done:
+	free_list(schemas.names, schemas.n);
+	return ret;
+}
+
+struct status_ctx {
+	upgrade_status_fn fn;
+	void *ud;
+};
+
+static int
+status_schema(struct run *run, struct upg_state *st, void *ud)
+{
+	struct status_ctx *sc = ud;
+	struct upgrade_catalog *cat = run->r->cat;
+	size_t i, j;
+
+	for (i = 0; i < cat->nplan; i++) {
+		const struct upgrade_task *t = cat->plan[i];
+		struct upg_state_module *m = upg_state_find(st, t->module->name);
+		enum upgrade_task_state state;
+		unsigned long done, total;
+		const char *err = NULL, *at = NULL, *sum;
+		char detail[600];
+
+		detail[0] = '\0';
+		if (t->flags & UPGRADE_TASK_RAW)
+			continue;
+		if (m == NULL || !m->exists) {
+			state = UPGRADE_STATE_NEW_MODULE;
+		} else if (upg_state_get_partial(m, t->name, &done, &total, &err, &at)) {
+			state = UPGRADE_STATE_PARTIAL;
+			snprintf(detail, sizeof detail, "%lu of %lu statements committed at %s%s%.400s", done,
+			         total, at != NULL ? at : "?", err != NULL ? "; failed: " : "",
+			         err != NULL ? err : "");
+		} else if (!upg_state_is_executed(m, t->name)) {
+			state = UPGRADE_STATE_PENDING;
+		} else {
+			sum = upg_state_checksum(m, t->name);
+			at = upg_state_ran_at(m, t->name);
+			state = sum != NULL && t->checksum != NULL && strcmp(sum, t->checksum) != 0
+			            ? UPGRADE_STATE_CHANGED
+			            : UPGRADE_STATE_EXECUTED;
+			if (at != NULL)
+				snprintf(detail, sizeof detail, "ran at %s", at);
+		}
+		sc->fn(run->schema, t->module->name, t->name, t, state, detail[0] ? detail : NULL,
+		       sc->ud);
+	}
+	/* Recorded names that no catalog task has any more. */
+	for (i = 0; i < st->nmods; i++) {
+		struct upg_state_module *m = &st->mods[i];
+		for (j = 0; j < m->nexecuted; j++) {
+			struct upg_buf id = UPG_BUF_INIT;
+			const struct upgrade_task *t;
+
+			upg_buf_printf(&id, "%s:%s", m->module, m->executed[j]);
+			t = id.failed ? NULL : upgrade_catalog_find_task(cat, upg_buf_str(&id));
+			upg_buf_free(&id);
+			if (t == NULL)
+				sc->fn(run->schema, m->module, m->executed[j], NULL, UPGRADE_STATE_UNKNOWN,
+				       NULL, sc->ud);
+		}
+	}
+	return UPGRADE_OK;
+}
+
+int
+upgrade_runner_status(struct upgrade_runner *r, struct upgrade_conn *conn, upgrade_status_fn fn,
+                      void *ud)
+{
+	struct status_ctx sc = {fn, ud};
+
+	if (fn == NULL)
+		return UPGRADE_EINVAL;
+	return each_schema(r, conn, 0, status_schema, &sc);
+}
+
+static int
+baseline_schema(struct run *run, struct upg_state *st, void *ud)
+{
+	return baseline(run, st, 1);
+}
+
+int
+upgrade_runner_baseline(struct upgrade_runner *r, struct upgrade_conn *conn)
+{
+	if (r != NULL && r->dry_run)
+		return upg_error_set(&r->err, UPGRADE_EINVAL, "a baseline cannot be a dry run");
+	return each_schema(r, conn, 1, baseline_schema, NULL);
+}
+
+struct mark_ctx {
+	const struct upgrade_task *task;
+	const char *module, *name;
+	int mark;
+};
+
+static int
+mark_schema(struct run *run, struct upg_state *st, void *ud)
+{
+	struct mark_ctx *mc = ud;
+	struct upg_state_module *m = upg_state_find(st, mc->module);
+	int ret;
+
+	if (m == NULL && (m = upg_state_add(st, mc->module)) == NULL)
+		return upg_error_oom(&run->conn->err);
+	if (mc->mark)
+		ret = upg_state_record(m, mc->name, mc->task != NULL ? mc->task->checksum : NULL, -1);
+	else
+		ret = upg_state_forget(m, mc->name);
+	if (ret == UPGRADE_OK)
+		ret = upg_state_log(m, mc->mark ? "mark" : "unmark", mc->name);
+	if (ret != UPGRADE_OK)
+		return upg_error_oom(&run->conn->err);
+	if ((ret = upg_db_begin(run->conn)) != UPGRADE_OK)
+		return ret;
+	ret = upg_state_save(st, m);
+	if (ret == UPGRADE_OK)
+		ret = upg_db_commit(run->conn);
+	if (ret != UPGRADE_OK)
+		abandon(run);
+	return ret;
+}
+
+static int
+mark(struct upgrade_runner *r, struct upgrade_conn *conn, const char *task_id, int on)
+{
+	struct mark_ctx mc;
+	const char *colon;
+	char *module;
+	int ret;
+
+	if (r == NULL || conn == NULL || task_id == NULL)
+		return UPGRADE_EINVAL;
+	upg_error_clear(&r->err);
+	colon = strchr(task_id, ':');
+	if (colon == NULL || colon == task_id || colon[1] == '\0')
+		return upg_error_set(&r->err, UPGRADE_EINVAL, "'%s' is not a task id (module:name)",
+		                     task_id);
+	mc.task = upgrade_catalog_find_task(r->cat, task_id);
+	/* Marking needs a task the catalog knows; forgetting also works for names no catalog has. */
+	if (on && mc.task == NULL)
+		return upg_error_set(&r->err, UPGRADE_ENOTFOUND, "no task %s in the catalogs", task_id);
+	if (mc.task != NULL && (mc.task->flags & UPGRADE_TASK_RAW))
+		return upg_error_set(&r->err, UPGRADE_EINVAL, "%s is a raw task: raw tasks are never recorded",
+		                     task_id);
+	module = upg_strndup(task_id, (size_t)(colon - task_id));
+	if (module == NULL)
+		return upg_error_oom(&r->err);
+	mc.module = module;
+	mc.name = colon + 1;
+	mc.mark = on;
+	ret = each_schema(r, conn, 1, mark_schema, &mc);
+	free(module);
+	return ret;
+}
+
+int
+upgrade_runner_mark(struct upgrade_runner *r, struct upgrade_conn *conn, const char *task_id)
+{
+	return mark(r, conn, task_id, 1);
+}
+
+int
+upgrade_runner_unmark(struct upgrade_runner *r, struct upgrade_conn *conn, const char *task_id)
+{
+	return mark(r, conn, task_id, 0);
+}

@@ -1,0 +1,197 @@
+#!/bin/sh
+# cli-run.sh - `upgrade run` end to end on SQLite, PostgreSQL and MariaDB:
+# the model system's CLI scenarios line by line (baseline on first sight,
+# dry run, commit, nothing left; raw tasks once per database with every
+# schema), failure mid-run, keep-going, exit statuses, and JSON events.
+. "$top_srcdir/tests/lib.sh"
+
+cat_dir() { mkdir -p "$T_TMP/$1"; printf '%s\n' "$2" >"$T_TMP/$1/catalog.xml"; }
+NS='xmlns="urn:upgrade:catalog:1"'
+
+cat_dir v1 "<module $NS name=\"onegov.test\"><task name=\"Foobar\"><sql>CREATE TABLE foobar (id INTEGER)</sql></task></module>"
+cat_dir v2 "<module $NS name=\"onegov.test\"><task name=\"Barfoo\"><sql>CREATE TABLE barfoo (id INTEGER)</sql><sql>INSERT INTO barfoo VALUES (1)</sql></task></module>"
+cat_dir raw1 "<module $NS name=\"onegov.test\"><task name=\"Foobar\" raw=\"true\"><step><only-if><query>SELECT 1 FROM (SELECT 1 AS x) t WHERE 1 = 0</query></only-if><sql>CREATE TABLE never (id INTEGER)</sql></step></task></module>"
+cat_dir raw2 "<module $NS name=\"onegov.test\"><task name=\"Barfoo\" raw=\"true\"><step><sql>CREATE TABLE IF NOT EXISTS rawtable (id INTEGER)</sql></step></task></module>"
+cat_dir fail "<module $NS name=\"onegov.test\"><task name=\"Good\"><sql>CREATE TABLE good (id INTEGER)</sql></task><task name=\"Bad\"><sql>CREATE TABLE bad (id INTEGER)</sql><sql>INSERT INTO no_such_table VALUES (1)</sql></task><task name=\"Later\"><sql>CREATE TABLE later (id INTEGER)</sql></task></module>"
+
+# lines FILE N...: the output must be exactly these lines.
+expect_exact() {
+	want=$1
+	shift
+	if [ "$out" = "$want" ]; then ok "$*"; else not_ok "$*" "got:" "$out" "want:" "$want"; fi
+}
+
+model_scenario() { # label connection-args...
+	label=$1
+	shift
+	run "$UPGRADE" -T "$T_TMP/v1" "$@" run --schemas 'upg_foo-*'
+	expect_rc 0 "$label: run 1"
+	expect_exact "Running upgrade for upg_foo-bar
+no pending upgrade tasks found
+Running upgrade for upg_foo-fah
+no pending upgrade tasks found" "$label: run 1 baselines the new module: nothing runs"
+
+	run "$UPGRADE" -T "$T_TMP/v2" "$@" run --schemas 'upg_foo-*' --dry-run
+	expect_rc 0 "$label: run 2 (dry run)"
+	dry=$out
+
+	run "$UPGRADE" -T "$T_TMP/v2" "$@" run --schemas 'upg_foo-*'
+	expect_rc 0 "$label: run 3"
+	expect_exact "Running upgrade for upg_foo-bar
+* onegov.test:Barfoo
+executed 1 upgrade tasks
+Running upgrade for upg_foo-fah
+* onegov.test:Barfoo
+executed 1 upgrade tasks" "$label: run 3 executes the new task in both schemas"
+
+	run "$UPGRADE" -T "$T_TMP/v2" "$@" run --schemas 'upg_foo-*'
+	expect_rc 0 "$label: run 4"
+	expect_exact "Running upgrade for upg_foo-bar
+no pending upgrade tasks found
+Running upgrade for upg_foo-fah
+no pending upgrade tasks found" "$label: run 4 finds the task recorded"
+}
+
+raw_scenario() { # label connection-args...
+	label=$1
+	shift
+	run "$UPGRADE" -T "$T_TMP/raw1" "$@" run --schemas 'upg_foo-*'
+	expect_rc 0 "$label: raw run 1"
+	expect_exact "Running raw upgrade for upg_foo-bar, upg_foo-fah
+no pending upgrade tasks found
+Running upgrade for upg_foo-bar
+no pending upgrade tasks found
+Running upgrade for upg_foo-fah
+no pending upgrade tasks found" "$label: a raw task that changes nothing is neither shown nor counted"
+	run "$UPGRADE" -T "$T_TMP/raw2" "$@" run --schemas 'upg_foo-*'
+	expect_rc 0 "$label: raw run 2"
+	expect_exact "Running raw upgrade for upg_foo-bar, upg_foo-fah
+* onegov.test:Barfoo
+executed 1 upgrade tasks
+Running upgrade for upg_foo-bar
+no pending upgrade tasks found
+Running upgrade for upg_foo-fah
+no pending upgrade tasks found" "$label: a raw task that changed something is shown once, before the schemas"
+	run "$UPGRADE" -T "$T_TMP/raw2" "$@" run --schemas 'upg_foo-*'
+	expect_out '^\* onegov.test:Barfoo$' "$label: raw tasks are never recorded: it runs again"
+}
+
+# --- PostgreSQL: schemas ------------------------------------------------------
+if require_env UPGRADE_TEST_PG && require_env UPGRADE_TEST_PG_ADMIN; then
+	pg() { $UPGRADE_TEST_PG_ADMIN -c "$1" >/dev/null 2>&1; }
+	fresh_pg() {
+		pg 'DROP SCHEMA IF EXISTS "upg_foo-bar" CASCADE; DROP SCHEMA IF EXISTS "upg_foo-fah" CASCADE;
+		    CREATE SCHEMA "upg_foo-bar" AUTHORIZATION upgrade; CREATE SCHEMA "upg_foo-fah" AUTHORIZATION upgrade;'
+	}
+	fresh_pg
+	model_scenario PG -c "$UPGRADE_TEST_PG"
+	# The state is what the model system reads: executed_tasks, sorted names.
+	state=$($UPGRADE_TEST_PG_ADMIN -At -c "SELECT state->'executed_tasks' FROM \"upg_foo-bar\".upgrades WHERE module = 'onegov.test'")
+	[ "$state" = '["Barfoo", "Foobar"]' ] && ok "PG: executed_tasks holds both tasks, sorted" ||
+		not_ok "PG: executed_tasks" "$state"
+	# Dry run output equals the committing run's (the model's test 6, run 2 = run 3).
+	fresh_pg
+	"$UPGRADE" -q -T "$T_TMP/v1" -c "$UPGRADE_TEST_PG" run --schemas 'upg_foo-*' >/dev/null 2>&1
+	before=$($UPGRADE_TEST_PG_ADMIN -At -c "SELECT table_schema || '.' || table_name FROM information_schema.tables WHERE table_schema LIKE 'upg_foo-%' ORDER BY 1; SELECT module || ' ' || state::text FROM \"upg_foo-bar\".upgrades ORDER BY 1" 2>&1)
+	run "$UPGRADE" -T "$T_TMP/v2" -c "$UPGRADE_TEST_PG" run --schemas 'upg_foo-*' --dry-run
+	dry=$out
+	after=$($UPGRADE_TEST_PG_ADMIN -At -c "SELECT table_schema || '.' || table_name FROM information_schema.tables WHERE table_schema LIKE 'upg_foo-%' ORDER BY 1; SELECT module || ' ' || state::text FROM \"upg_foo-bar\".upgrades ORDER BY 1" 2>&1)
+	[ "$before" = "$after" ] && ok "PG: a dry run leaves tables and state unchanged" ||
+		not_ok "PG: a dry run leaves tables and state unchanged" "$before" "---" "$after"
+	run "$UPGRADE" -T "$T_TMP/v2" -c "$UPGRADE_TEST_PG" run --schemas 'upg_foo-*'
+	[ "$dry" = "$out" ] && ok "PG: the dry run printed what the real run did" ||
+		not_ok "PG: dry run output" "$dry" "---" "$out"
+
+	fresh_pg
+	raw_scenario PG -c "$UPGRADE_TEST_PG"
+
+	type=$($UPGRADE_TEST_PG_ADMIN -At -c "SELECT data_type FROM information_schema.columns WHERE table_schema = 'upg_foo-bar' AND table_name = 'upgrades' AND column_name = 'state'")
+	[ "$type" = jsonb ] && ok "PG: state is JSONB" || not_ok "PG: state is JSONB" "$type"
+
+	# Failure mid-run: the failed task leaves nothing, earlier ones stay, later ones do not run.
+	fresh_pg
+	"$UPGRADE" -q -T "$T_TMP/v1" -c "$UPGRADE_TEST_PG" run --schemas 'upg_foo-*' >/dev/null 2>&1
+	run "$UPGRADE" -T "$T_TMP/fail" -c "$UPGRADE_TEST_PG" run --schemas 'upg_foo-*'
+	expect_rc 2 "PG: a failing task gives exit status 2"
+	expect_exact "Running upgrade for upg_foo-bar
+* onegov.test:Good
+* onegov.test:Bad" "PG: output stops at the failed task, no summary, no further schema"
+	expect_err "task onegov.test:Bad failed in upg_foo-bar at statement 2 of 2" "PG: the error names task, schema and statement"
+	expect_err '\[42P01\]' "PG: the error carries the SQLSTATE"
+	tables=$($UPGRADE_TEST_PG_ADMIN -At -c "SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.tables WHERE table_schema = 'upg_foo-bar'")
+	[ "$tables" = "good,upgrades" ] && ok "PG: Good kept, Bad rolled back, Later not run" ||
+		not_ok "PG: tables after failure" "$tables"
+	run "$UPGRADE" -T "$T_TMP/fail" -c "$UPGRADE_TEST_PG" status --schema upg_foo-bar --check
+	expect_rc 1 "PG: status --check exits 1 with pending tasks"
+	expect_out '^  pending   onegov.test:Bad$' "PG: status lists the failed task as pending"
+	expect_out '^  pending   onegov.test:Later$' "PG: status lists the later task as pending"
+
+	run "$UPGRADE" -T "$T_TMP/fail" -c "$UPGRADE_TEST_PG" run --schemas 'upg_foo-*' --keep-going
+	expect_rc 2 "PG: keep-going where every schema fails: task failed"
+	expect_out '^Running upgrade for upg_foo-fah$' "PG: keep-going goes on with the next schema"
+
+	run "$UPGRADE" -T "$T_TMP/v2" -c "$UPGRADE_TEST_PG" run --schemas 'upg_nothing_*'
+	expect_rc 5 "PG: a pattern matching no schema"
+	expect_err "no schema matches 'upg_nothing_\*'" "PG: the pattern is named"
+
+	run "$UPGRADE" -T "$T_TMP/v2" -c "$UPGRADE_TEST_PG" --format json run --schema upg_foo-bar
+	expect_out '^\{"event":"run_start","schemas_count":1\}$' "PG: JSON run_start"
+	expect_out '^\{"event":"schema_start","schema":"upg_foo-bar"\}$' "PG: JSON schema_start"
+	expect_out '^\{"event":"task_done","schema":"upg_foo-bar","task":"onegov.test:Barfoo","raw":false,"nothing_done":false,"duration_ms":[0-9]+\}$' "PG: JSON task_done"
+	expect_out '^\{"event":"run_done","executed":1,"ok":true,"duration_ms":[0-9]+\}$' "PG: JSON run_done"
+fi
+
+# --- MariaDB: databases are schemas -----------------------------------------------
+if require_env UPGRADE_TEST_MARIADB && require_env UPGRADE_TEST_MARIADB_ADMIN; then
+	my() { $UPGRADE_TEST_MARIADB_ADMIN -e "$1" >/dev/null 2>&1; }
+	fresh_my() {
+		my 'DROP DATABASE IF EXISTS `upg_foo-bar`; DROP DATABASE IF EXISTS `upg_foo-fah`;
+		    CREATE DATABASE `upg_foo-bar`; CREATE DATABASE `upg_foo-fah`;'
+	}
+	fresh_my
+	model_scenario MariaDB -c "$UPGRADE_TEST_MARIADB"
+	fresh_my
+	raw_scenario MariaDB -c "$UPGRADE_TEST_MARIADB"
+	fresh_my
+	"$UPGRADE" -q -T "$T_TMP/v1" -c "$UPGRADE_TEST_MARIADB" run --schemas 'upg_foo-*' >/dev/null 2>&1
+	run "$UPGRADE" -T "$T_TMP/v2" -c "$UPGRADE_TEST_MARIADB" run --schemas 'upg_foo-*' --dry-run
+	expect_rc 0 "MariaDB: dry run"
+	expect_out '^\* onegov.test:Barfoo \(not verified: this engine cannot roll back DDL\)$' "MariaDB: a dry run plans, labelled not verified"
+	expect_err 'did not verify them' "MariaDB: the dry run says so on stderr"
+	n=$($UPGRADE_TEST_MARIADB_ADMIN -N -e "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_NAME = 'barfoo' AND TABLE_SCHEMA LIKE 'upg_foo-%'")
+	[ "$n" = 0 ] && ok "MariaDB: the dry run executed nothing" || not_ok "MariaDB: dry run executed" "$n"
+fi
+
+# --- SQLite: one schema, "main" ------------------------------------------------------
+db="$T_TMP/model.db"
+run "$UPGRADE" -T "$T_TMP/v1" -d "$db" run
+expect_rc 0 "SQLite: run 1"
+expect_exact "Running upgrade for main
+no pending upgrade tasks found" "SQLite: baseline on first sight"
+sum1=$(cksum <"$db")
+run "$UPGRADE" -T "$T_TMP/v2" -d "$db" run --dry-run
+expect_rc 0 "SQLite: dry run"
+expect_exact "Running upgrade for main
+* onegov.test:Barfoo
+executed 1 upgrade tasks" "SQLite: the dry run executes the task"
+sum2=$(cksum <"$db")
+[ "$sum1" = "$sum2" ] && ok "SQLite: the dry run leaves the file byte for byte unchanged" ||
+	not_ok "SQLite: dry run changed the file"
+run "$UPGRADE" -T "$T_TMP/v2" -d "$db" run
+expect_exact "Running upgrade for main
+* onegov.test:Barfoo
+executed 1 upgrade tasks" "SQLite: run 3"
+run "$UPGRADE" -T "$T_TMP/v2" -d "$db" run
+expect_exact "Running upgrade for main
+no pending upgrade tasks found" "SQLite: run 4"
+run "$UPGRADE" -T "$T_TMP/v2" -d "$db" status --check
+expect_rc 0 "SQLite: status --check with nothing pending"
+expect_out '^  unknown   onegov.test:Foobar  \(recorded, but no catalog has it any more\)$' "SQLite: status shows a recorded task no catalog has"
+
+run "$UPGRADE" -T "$T_TMP/v2" -d "$T_TMP/new.db" run --dry-run
+expect_rc 0 "SQLite: dry run on a new database"
+[ "$(sqlite3 "$T_TMP/new.db" "SELECT count(*) FROM sqlite_master" 2>&1)" = 0 ] &&
+	ok "SQLite: a dry run on a new database creates no table, not even upgrades" ||
+	not_ok "SQLite: a dry run on a new database created something"
+
+finish

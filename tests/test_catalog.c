@@ -1,0 +1,1087 @@
+/*
+ * test_catalog.c - task catalogs: loading, every validation error one by
+ * one, placeholders, checksums, dialect resolution, the order of tasks
+ * (the model's test cases included), determinism, limits, and tasks
+ * registered in C.
+ *
+ * Catalog files come from tests/catalogs (found through $top_srcdir); the
+ * bad ones are described by tests/catalogs/bad/cases.txt, which the shell
+ * test cli-validate.sh reads too.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "../src/catalog.h"
+#include "testutil.h"
+
+static char path_buf[4096];
+
+/* A path below $top_srcdir. */
+static const char *
+src_path(const char *rel)
+{
+	const char *top = getenv("top_srcdir");
+
+	snprintf(path_buf, sizeof path_buf, "%s/%s", top != NULL ? top : ".", rel);
+	return path_buf;
+}
+
+static struct upgrade_catalog *
+new_catalog(void)
+{
+	struct upgrade_catalog *cat = NULL;
+
+	CU_ASSERT_EQUAL_FATAL(upgrade_catalog_new(&cat), UPGRADE_OK);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cat);
+	return cat;
+}
+
+/* Prints the diagnostics, to explain a failing assertion. */
+static void
+dump_diags(const struct upgrade_catalog *cat)
+{
+	size_t i;
+
+	for (i = 0; i < upgrade_catalog_diag_count(cat); i++) {
+		const char *f, *o, *m;
+		unsigned long l;
+
+		upgrade_catalog_diag(&f, &l, &o, &m, cat, i);
+		fprintf(stderr, "\n  %s:%lu: %s: %s", f, l, o, m);
+	}
+}
+
+/* Loads paths (NULL-terminated) and prepares; expects success. */
+static struct upgrade_catalog *
+load_ok(const char *const *rels)
+{
+	struct upgrade_catalog *cat = new_catalog();
+	size_t i;
+
+	for (i = 0; rels[i] != NULL; i++)
+		CU_ASSERT_EQUAL(upgrade_catalog_load_path(cat, src_path(rels[i])), UPGRADE_OK);
+	if (upgrade_catalog_prepare(cat) != UPGRADE_OK) {
+		dump_diags(cat);
+		CU_FAIL("prepare failed");
+	}
+	return cat;
+}
+
+/* Compares the plan with the ids expected (NULL-terminated). */
+static void
+expect_plan(const struct upgrade_catalog *cat, const char *const *ids)
+{
+	size_t n = 0, i;
+
+	while (ids[n] != NULL)
+		n++;
+	CU_ASSERT_EQUAL(upgrade_catalog_task_count(cat), n);
+	for (i = 0; i < n && i < upgrade_catalog_task_count(cat); i++) {
+		const char *got = upgrade_task_id(upgrade_catalog_task_at(cat, i));
+
+		if (strcmp(got, ids[i]) != 0)
+			fprintf(stderr, "\nplan[%zu] = %s, want %s", i, got, ids[i]);
+		CU_ASSERT_STRING_EQUAL(got, ids[i]);
+	}
+}
+
+/* True when some diagnostic matches (file suffix, line, object, text). */
+static int
+has_diag(const struct upgrade_catalog *cat, const char *file, unsigned long line, const char *object,
+         const char *text)
+{
+	size_t i;
+
+	for (i = 0; i < upgrade_catalog_diag_count(cat); i++) {
+		const char *f, *o, *m;
+		unsigned long l;
+		size_t fl, want;
+
+		upgrade_catalog_diag(&f, &l, &o, &m, cat, i);
+		fl = strlen(f);
+		want = strlen(file);
+		if (fl < want || strcmp(f + fl - want, file) != 0)
+			continue;
+		if (l == line && strcmp(o, object) == 0 && strstr(m, text) != NULL)
+			return 1;
+	}
+	return 0;
+}
+
+/* ---- loading ------------------------------------------------------------------ */
+
+static void
+test_examples(void)
+{
+	static const char *const paths[] = {"tasks/examples", NULL};
+	struct upgrade_catalog *cat = load_ok(paths);
+	const struct upgrade_task *t;
+	const struct upgrade_module *m;
+
+	CU_ASSERT_EQUAL(upgrade_catalog_module_count(cat), 3);
+	CU_ASSERT_STRING_EQUAL(upgrade_module_name(upgrade_catalog_module_at(cat, 0)), "demo.accounts");
+	CU_ASSERT_STRING_EQUAL(upgrade_module_name(upgrade_catalog_module_at(cat, 1)), "demo.billing");
+	CU_ASSERT_STRING_EQUAL(upgrade_module_name(upgrade_catalog_module_at(cat, 2)), "demo.reports");
+	m = upgrade_catalog_find_module(cat, "demo.reports");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_EQUAL(upgrade_module_depends_count(m), 2);
+	CU_ASSERT_STRING_EQUAL(upgrade_module_depends_at(m, 1), "demo.billing");
+	CU_ASSERT_PTR_NULL(upgrade_module_depends_at(m, 2));
+	CU_ASSERT_STRING_EQUAL(upgrade_module_description(m), "Reporting views.");
+	CU_ASSERT_EQUAL(upgrade_module_task_count(m), 3);
+	CU_ASSERT_EQUAL(upgrade_catalog_task_count(cat), 16);
+
+	t = upgrade_catalog_find_task(cat, "demo.billing:Refresh statistics");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_EQUAL(upgrade_task_flags(t),
+	                UPGRADE_TASK_RAW | UPGRADE_TASK_ALWAYS_RUN | UPGRADE_TASK_GUARDED);
+	CU_ASSERT_STRING_EQUAL(upgrade_task_module(t), "demo.billing");
+	CU_ASSERT_STRING_EQUAL(upgrade_task_name(t), "Refresh statistics");
+	CU_ASSERT_PTR_NOT_NULL(strstr(upgrade_task_file(t), "tasks/examples/billing.xml"));
+
+	t = upgrade_catalog_find_task(cat, "demo.billing:Add billing name");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_STRING_EQUAL(upgrade_task_requires(t), "demo.accounts:Fill display name");
+	CU_ASSERT_EQUAL(upgrade_task_line(t), 35);
+	CU_ASSERT_EQUAL(strlen(upgrade_task_checksum(t)), 64);
+	CU_ASSERT_EQUAL(strspn(upgrade_task_checksum(t), "0123456789abcdef"), 64);
+
+	t = upgrade_catalog_find_task(cat, "demo.accounts:Create users table");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_STRING_EQUAL(upgrade_task_description(t), "Creates the users table on a new database.");
+	CU_ASSERT_PTR_NULL(upgrade_catalog_find_task(cat, "demo.accounts:nope"));
+	CU_ASSERT_PTR_NULL(upgrade_catalog_task_at(cat, 16));
+	upgrade_catalog_free(cat);
+}
+
+static const char mem_catalog[] =
+    "<?xml version=\"1.0\"?>\n"
+    "<module xmlns=\"urn:upgrade:catalog:1\" name=\"mem\">\n"
+    "  <task name=\"one\"><sql>SELECT 1</sql></task>\n"
+    "\n"
+    "  <task name=\"two\" requires=\"mem:one\"><sql>SELECT 2</sql></task>\n"
+    "</module>\n";
+
+static void
+test_memory(void)
+{
+	struct upgrade_catalog *cat = new_catalog();
+	const struct upgrade_task *t;
+
+	CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "memory.xml", mem_catalog, strlen(mem_catalog)),
+	                UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_prepare(cat), UPGRADE_OK);
+	t = upgrade_catalog_task_at(cat, 1);
+	CU_ASSERT_STRING_EQUAL(upgrade_task_id(t), "mem:two");
+	CU_ASSERT_STRING_EQUAL(upgrade_task_file(t), "memory.xml");
+	CU_ASSERT_EQUAL(upgrade_task_line(t), 5);
+	CU_ASSERT_STRING_EQUAL(upgrade_module_file(upgrade_catalog_find_module(cat, "mem")), "memory.xml");
+	CU_ASSERT_EQUAL(upgrade_module_line(upgrade_catalog_find_module(cat, "mem")), 2);
+	/* Nothing more once prepared. */
+	CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "x", mem_catalog, strlen(mem_catalog)), UPGRADE_EINVAL);
+	CU_ASSERT_EQUAL(upgrade_catalog_prepare(cat), UPGRADE_EINVAL);
+	CU_ASSERT_EQUAL(upgrade_catalog_set_param(cat, "a", "b"), UPGRADE_EINVAL);
+	upgrade_catalog_free(cat);
+
+	/* Bad arguments and NULL handles. */
+	upgrade_catalog_free(NULL);
+	CU_ASSERT_EQUAL(upgrade_catalog_new(NULL), UPGRADE_EINVAL);
+	CU_ASSERT_EQUAL(upgrade_catalog_load_memory(NULL, "x", "", 0), UPGRADE_EINVAL);
+	CU_ASSERT_EQUAL(upgrade_catalog_task_count(NULL), 0);
+	CU_ASSERT_PTR_NULL(upgrade_task_id(NULL));
+	cat = new_catalog();
+	CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, NULL, "", 0), UPGRADE_EINVAL);
+	CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "empty.xml", NULL, 0), UPGRADE_EPARSE);
+	CU_ASSERT_TRUE(has_diag(cat, "empty.xml", 1, "", "malformed XML: Document is empty"));
+	CU_ASSERT_EQUAL(upgrade_catalog_diag(NULL, NULL, NULL, NULL, cat, 99), UPGRADE_ENOTFOUND);
+	CU_ASSERT_EQUAL(upgrade_catalog_check_dialect(cat, "sqlite"), UPGRADE_EINVAL);
+	upgrade_catalog_free(cat);
+}
+
+static void
+test_missing_path(void)
+{
+	struct upgrade_catalog *cat = new_catalog();
+
+	CU_ASSERT_EQUAL(upgrade_catalog_load_path(cat, "/nonexistent/catalog.xml"), UPGRADE_ENOTFOUND);
+	CU_ASSERT_EQUAL(upgrade_catalog_load_dir(cat, "/nonexistent/dir"), UPGRADE_ENOTFOUND);
+	CU_ASSERT_EQUAL(upgrade_catalog_prepare(cat), UPGRADE_EPARSE);
+	CU_ASSERT_EQUAL(upgrade_catalog_diag_count(cat), 2);
+	CU_ASSERT_TRUE(has_diag(cat, "/nonexistent/catalog.xml", 0, "", "cannot open"));
+	CU_ASSERT_TRUE(has_diag(cat, "/nonexistent/dir", 0, "", "cannot open directory"));
+	CU_ASSERT_STRING_EQUAL(upgrade_catalog_error(cat), "2 errors in the catalogs");
+	CU_ASSERT_EQUAL(upgrade_catalog_error_code(cat), UPGRADE_EPARSE);
+	CU_ASSERT_EQUAL(upgrade_catalog_task_count(cat), 0);
+	upgrade_catalog_free(cat);
+}
+
+static void
+write_file(const char *dir, const char *name, const char *content)
+{
+	char p[4096];
+	FILE *f;
+
+	snprintf(p, sizeof p, "%s/%s", dir, name);
+	f = fopen(p, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs(content, f);
+	fclose(f);
+}
+
+static void
+module_xml(char *buf, size_t size, const char *name, const char *depends, const char *tasks)
+{
+	snprintf(buf, size,
+	         "<module xmlns=\"urn:upgrade:catalog:1\" name=\"%s\">%s%s%s%s</module>\n", name,
+	         depends != NULL ? "<depends module=\"" : "", depends != NULL ? depends : "",
+	         depends != NULL ? "\"/>" : "", tasks);
+}
+
+/* Only "*.xml" files that are not hidden, in strcmp order; not recursive. */
+static void
+test_directory(void)
+{
+	char dir[1024], sub[1100], x[512];
+	struct upgrade_catalog *cat;
+
+	snprintf(dir, sizeof dir, "%s/dir", test_tmpdir());
+	CU_ASSERT_EQUAL_FATAL(mkdir(dir, 0700), 0);
+	module_xml(x, sizeof x, "b", NULL, "<task name=\"t\"/>");
+	write_file(dir, "B.xml", x);
+	module_xml(x, sizeof x, "a", NULL, "<task name=\"t\"/>");
+	write_file(dir, "a.xml", x);
+	write_file(dir, ".hidden.xml", "not xml at all");
+	write_file(dir, "notes.txt", "not xml at all");
+	write_file(dir, "old.xml~", "not xml at all");
+	snprintf(sub, sizeof sub, "%s/sub.xml", dir);
+	CU_ASSERT_EQUAL_FATAL(mkdir(sub, 0700), 0);
+	write_file(sub, "deep.xml", "not xml at all");
+
+	cat = new_catalog();
+	CU_ASSERT_EQUAL(upgrade_catalog_load_dir(cat, dir), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_prepare(cat), UPGRADE_OK);
+	dump_diags(cat);
+	CU_ASSERT_EQUAL(upgrade_catalog_module_count(cat), 2);
+	upgrade_catalog_free(cat);
+
+	/* strcmp order: "B.xml" before "a.xml", so "a.xml" is the second
+	 * declaration of a module both declare. */
+	module_xml(x, sizeof x, "b", NULL, "<task name=\"u\"/>");
+	write_file(dir, "a.xml", x);
+	cat = new_catalog();
+	CU_ASSERT_EQUAL(upgrade_catalog_load_path(cat, dir), UPGRADE_EPARSE);
+	CU_ASSERT_EQUAL(upgrade_catalog_prepare(cat), UPGRADE_EPARSE);
+	CU_ASSERT_TRUE(has_diag(cat, "/a.xml", 1, "b", "module is already declared in"));
+	upgrade_catalog_free(cat);
+}
+
+/* ---- the bad catalogs, one by one ------------------------------------------------- */
+
+struct bad_case {
+	char name[256], file[256], object[256], text[512];
+	unsigned long line;
+};
+
+/* Reads the next case from cases.txt; 0 at the end. */
+static int
+next_case(FILE *f, struct bad_case *c)
+{
+	char line[2048];
+
+	while (fgets(line, sizeof line, f) != NULL) {
+		char *fields[5], *p = line;
+		size_t n = 0;
+
+		line[strcspn(line, "\n")] = '\0';
+		if (line[0] == '#' || line[0] == '\0')
+			continue;
+		while (n < 5) {
+			fields[n++] = p;
+			p = strchr(p, '\t');
+			if (p == NULL)
+				break;
+			*p++ = '\0';
+		}
+		if (n != 5) {
+			fprintf(stderr, "\nbad line in cases.txt: %s", line);
+			CU_FAIL("cases.txt format");
+			continue;
+		}
+		snprintf(c->name, sizeof c->name, "%s", fields[0]);
+		snprintf(c->file, sizeof c->file, "/%s", fields[1]);
+		c->line = strtoul(fields[2], NULL, 10);
+		snprintf(c->object, sizeof c->object, "%s", strcmp(fields[3], "-") == 0 ? "" : fields[3]);
+		snprintf(c->text, sizeof c->text, "%s", fields[4]);
+		return 1;
+	}
+	return 0;
+}
+
+static void
+test_bad_one_by_one(void)
+{
+	struct bad_case c;
+	size_t ncases = 0;
+	FILE *f = fopen(src_path("tests/catalogs/bad/cases.txt"), "r");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	while (next_case(f, &c)) {
+		struct upgrade_catalog *cat = new_catalog();
+		char rel[600];
+
+		snprintf(rel, sizeof rel, "tests/catalogs/bad/%s", c.name);
+		upgrade_catalog_load_path(cat, src_path(rel));
+		CU_ASSERT_EQUAL(upgrade_catalog_prepare(cat), UPGRADE_EPARSE);
+		CU_ASSERT_EQUAL(upgrade_catalog_task_count(cat), 0);
+		if (!has_diag(cat, c.file, c.line, c.object, c.text)) {
+			fprintf(stderr, "\n%s: want %s:%lu: %s: %s; got:", c.name, c.file, c.line, c.object, c.text);
+			dump_diags(cat);
+			CU_FAIL("expected diagnostic missing");
+		}
+		ncases++;
+		upgrade_catalog_free(cat);
+	}
+	fclose(f);
+	CU_ASSERT(ncases >= 30);
+}
+
+/* All bad files at once: every error is collected, in file and line order. */
+static void
+test_bad_all_together(void)
+{
+	struct upgrade_catalog *cat = new_catalog();
+	unsigned long last_line = 0;
+	const char *last_file = "";
+	struct bad_case c;
+	size_t i, nsingle = 0;
+	FILE *f;
+
+	CU_ASSERT_EQUAL(upgrade_catalog_load_dir(cat, src_path("tests/catalogs/bad")), UPGRADE_EPARSE);
+	CU_ASSERT_EQUAL(upgrade_catalog_prepare(cat), UPGRADE_EPARSE);
+	f = fopen(src_path("tests/catalogs/bad/cases.txt"), "r");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	while (next_case(f, &c)) {
+		if (strchr(c.name, '/') != NULL)
+			continue;
+		nsingle++;
+		if (!has_diag(cat, c.file, c.line, c.object, c.text)) {
+			fprintf(stderr, "\nall together, %s: missing %s:%lu", c.name, c.file, c.line);
+			CU_FAIL("diagnostic missing when loaded with the others");
+		}
+	}
+	fclose(f);
+	CU_ASSERT(upgrade_catalog_diag_count(cat) >= nsingle);
+	for (i = 0; i < upgrade_catalog_diag_count(cat); i++) {
+		const char *file;
+		unsigned long line;
+
+		upgrade_catalog_diag(&file, &line, NULL, NULL, cat, i);
+		CU_ASSERT(strcmp(file, last_file) > 0 || (strcmp(file, last_file) == 0 && line >= last_line));
+		last_file = file;
+		last_line = line;
+	}
+	upgrade_catalog_free(cat);
+}
+
+/* The DOCTYPE file: refused before any entity is declared or expanded. */
+static void
+test_doctype(void)
+{
+	struct upgrade_catalog *cat = new_catalog();
+
+	CU_ASSERT_EQUAL(upgrade_catalog_load_file(cat, src_path("tests/catalogs/bad/doctype.xml")), UPGRADE_EPARSE);
+	CU_ASSERT_EQUAL(upgrade_catalog_diag_count(cat), 1);
+	CU_ASSERT_EQUAL(upgrade_catalog_module_count(cat), 0);
+	upgrade_catalog_free(cat);
+}
+
+/* A file failing the schema records no follow-up errors of its own. */
+static void
+test_schema_quiet(void)
+{
+	static const char doc[] = "<module xmlns=\"urn:upgrade:catalog:1\" name=\"q\">\n"
+	                          "<task name=\"a\" requires=\"q:nothing\"><bogus/></task>\n"
+	                          "<task name=\"a\"/>\n"
+	                          "</module>\n";
+	struct upgrade_catalog *cat = new_catalog();
+
+	CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "q.xml", doc, sizeof doc - 1), UPGRADE_EPARSE);
+	CU_ASSERT_EQUAL(upgrade_catalog_prepare(cat), UPGRADE_EPARSE);
+	CU_ASSERT_TRUE(has_diag(cat, "q.xml", 2, "", "schema violation"));
+	CU_ASSERT_FALSE(has_diag(cat, "q.xml", 2, "q:a", "requires unknown task"));
+	CU_ASSERT_FALSE(has_diag(cat, "q.xml", 3, "q:a", "declared twice"));
+	/* The module still exists for others to depend on. */
+	CU_ASSERT_PTR_NOT_NULL(upgrade_catalog_find_module(cat, "q"));
+	upgrade_catalog_free(cat);
+}
+
+/* ---- limits ----------------------------------------------------------------------- */
+
+static void
+test_limits(void)
+{
+	struct upgrade_catalog *cat;
+	char big[4096];
+	size_t i, at;
+
+	cat = new_catalog();
+	CU_ASSERT_EQUAL(upgrade_catalog_set_limit(cat, UPGRADE_CATALOG_LIMIT_FILE_SIZE, 10), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "m.xml", mem_catalog, strlen(mem_catalog)), UPGRADE_EPARSE);
+	CU_ASSERT_TRUE(has_diag(cat, "m.xml", 0, "", "file is larger than the limit of 10 bytes"));
+	CU_ASSERT_EQUAL(upgrade_catalog_load_file(cat, src_path("tasks/examples/billing.xml")), UPGRADE_EPARSE);
+	CU_ASSERT_TRUE(has_diag(cat, "billing.xml", 0, "", "file is larger than the limit of 10 bytes"));
+	CU_ASSERT_EQUAL(upgrade_catalog_set_limit(cat, UPGRADE_CATALOG_LIMIT_FILE_SIZE, 0), UPGRADE_EINVAL);
+	CU_ASSERT_EQUAL(upgrade_catalog_set_limit(cat, 99, 1), UPGRADE_EINVAL);
+	upgrade_catalog_free(cat);
+
+	cat = new_catalog();
+	CU_ASSERT_EQUAL(upgrade_catalog_set_limit(cat, UPGRADE_CATALOG_LIMIT_DEPTH, 2), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "m.xml", mem_catalog, strlen(mem_catalog)), UPGRADE_EPARSE);
+	CU_ASSERT_TRUE(has_diag(cat, "m.xml", 3, "", "nested deeper than the limit of 2"));
+	upgrade_catalog_free(cat);
+
+	cat = new_catalog();
+	CU_ASSERT_EQUAL(upgrade_catalog_set_limit(cat, UPGRADE_CATALOG_LIMIT_FILE_TASKS, 1), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "m.xml", mem_catalog, strlen(mem_catalog)), UPGRADE_EPARSE);
+	CU_ASSERT_TRUE(has_diag(cat, "m.xml", 5, "mem", "more than 1 tasks in one file"));
+	upgrade_catalog_free(cat);
+
+	cat = new_catalog();
+	CU_ASSERT_EQUAL(upgrade_catalog_set_limit(cat, UPGRADE_CATALOG_LIMIT_TASKS, 1), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "m.xml", mem_catalog, strlen(mem_catalog)), UPGRADE_EPARSE);
+	CU_ASSERT_TRUE(has_diag(cat, "m.xml", 5, "mem:two", "more than 1 tasks in the catalogs"));
+	upgrade_catalog_free(cat);
+
+	cat = new_catalog();
+	CU_ASSERT_EQUAL(upgrade_catalog_set_limit(cat, UPGRADE_CATALOG_LIMIT_FILES, 1), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "m.xml", mem_catalog, strlen(mem_catalog)), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "n.xml", mem_catalog, strlen(mem_catalog)), UPGRADE_EPARSE);
+	CU_ASSERT_TRUE(has_diag(cat, "n.xml", 0, "", "more than 1 catalog files"));
+	upgrade_catalog_free(cat);
+
+	cat = new_catalog();
+	CU_ASSERT_EQUAL(upgrade_catalog_set_limit(cat, UPGRADE_CATALOG_LIMIT_NAME, 3), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "m.xml", mem_catalog, strlen(mem_catalog)), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_add_module(cat, "long", NULL), UPGRADE_EINVAL);
+	CU_ASSERT_TRUE(has_diag(cat, UPG_C_FILE, 0, "", "module name 'long' is too long"));
+	upgrade_catalog_free(cat);
+
+	/* The default depth limit, with the nesting libxml2 itself allows. */
+	cat = new_catalog();
+	at = (size_t)snprintf(big, sizeof big, "<module xmlns=\"urn:upgrade:catalog:1\" name=\"d\"><task name=\"t\"><only-if>");
+	for (i = 0; i < 100; i++)
+		at += (size_t)snprintf(big + at, sizeof big - at, "<not>");
+	at += (size_t)snprintf(big + at, sizeof big - at, "<has-table table=\"x\"/>");
+	for (i = 0; i < 100; i++)
+		at += (size_t)snprintf(big + at, sizeof big - at, "</not>");
+	snprintf(big + at, sizeof big - at, "</only-if></task></module>");
+	CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "deep.xml", big, strlen(big)), UPGRADE_EPARSE);
+	CU_ASSERT_TRUE(has_diag(cat, "deep.xml", 1, "", "nested deeper than the limit of 32"));
+	upgrade_catalog_free(cat);
+}
+
+/* ---- placeholders, checksums, dialects --------------------------------------------- */
+
+static const char param_catalog[] =
+    "<module xmlns=\"urn:upgrade:catalog:1\" name=\"p\">\n"
+    "  <param name=\"schema\" default=\"public\"/>\n"
+    "  <param name=\"who\" default=\"nobody\"/>\n"
+    "  <param name=\"x.y-z\"/>\n"
+    "  <task name=\"t\">\n"
+    "    <only-if><has-table table=\"${schema}.t\"/></only-if>\n"
+    "    <sql>SELECT '${who}', '$${who}', '$$', '$x', '${x.y-z}'</sql>\n"
+    "    <drop-table name=\"${schema}.old\" dialect=\"sqlite\"/>\n"
+    "  </task>\n"
+    "</module>\n";
+
+/* The resolved actions of a task for a dialect (at most 32). */
+static size_t
+actions_of(const struct upgrade_task *t, const char *dialect, size_t unit, const struct upg_node **out,
+           int *rc)
+{
+	struct upg_resolved *res = NULL;
+	struct upg_error err = {0, NULL, "", 0};
+	size_t i, n = 0;
+
+	*rc = upg_task_resolve(&res, t, dialect, &err);
+	if (*rc == UPGRADE_OK && unit < res->nunits) {
+		n = res->units[unit].nactions;
+		for (i = 0; i < n && i < 32; i++)
+			out[i] = res->units[unit].actions[i];
+	}
+	upg_resolved_free(res);
+	upg_error_clear(&err);
+	return n;
+}
+
+static void
+test_placeholders(void)
+{
+	struct upgrade_catalog *cat = new_catalog();
+	const struct upg_node *acts[32];
+	const struct upgrade_task *t;
+	int rc;
+
+	CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "p.xml", param_catalog, sizeof param_catalog - 1), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_set_param(cat, "who", "everyone"), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_set_param(cat, "p:who", "${schema}"), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_set_param(cat, "x.y-z", "1"), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_set_param(cat, "x.y-z", "2"), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_set_param(cat, "bad name", "v"), UPGRADE_EINVAL);
+	CU_ASSERT_EQUAL(upgrade_catalog_set_param(cat, ":x", "v"), UPGRADE_EINVAL);
+	CU_ASSERT_EQUAL(upgrade_catalog_set_param(cat, "", "v"), UPGRADE_EINVAL);
+	CU_ASSERT_EQUAL(upgrade_catalog_prepare(cat), UPGRADE_OK);
+	dump_diags(cat);
+	t = upgrade_catalog_find_task(cat, "p:t");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_EQUAL_FATAL(actions_of(t, "sqlite", 0, acts, &rc), 2);
+	/* module:param wins over param; values are not expanded again;
+	 * "$${" is a literal "${"; other dollars stay. */
+	CU_ASSERT_STRING_EQUAL(acts[0]->text, "SELECT '${schema}', '${who}', '$$', '$x', '2'");
+	CU_ASSERT_STRING_EQUAL(acts[0]->raw, "SELECT '${who}', '$${who}', '$$', '$x', '${x.y-z}'");
+	CU_ASSERT_STRING_EQUAL(upg_node_attr(acts[1], "name"), "public.old");
+	CU_ASSERT_STRING_EQUAL(upg_node_attr(acts[1], "dialect"), "sqlite");
+	CU_ASSERT_PTR_NULL(upg_node_attr(acts[1], "table"));
+	CU_ASSERT_STRING_EQUAL(upg_node_attr(t->guard->child, "table"), "public.t");
+	/* The drop-table is for SQLite only. */
+	CU_ASSERT_EQUAL(actions_of(t, "postgresql", 0, acts, &rc), 1);
+	upgrade_catalog_free(cat);
+
+	/* Invalid placeholder names. */
+	{
+		static const char doc[] = "<module xmlns=\"urn:upgrade:catalog:1\" name=\"q\">\n"
+		                          "<task name=\"t\"><sql>SELECT '${}', '${a b}'</sql></task>\n"
+		                          "</module>\n";
+
+		cat = new_catalog();
+		upgrade_catalog_load_memory(cat, "q.xml", doc, sizeof doc - 1);
+		CU_ASSERT_EQUAL(upgrade_catalog_prepare(cat), UPGRADE_EPARSE);
+		CU_ASSERT_TRUE(has_diag(cat, "q.xml", 2, "q:t", "invalid placeholder '${}'"));
+		CU_ASSERT_TRUE(has_diag(cat, "q.xml", 2, "q:t", "invalid placeholder '${a b}'"));
+		upgrade_catalog_free(cat);
+	}
+}
+
+static const char *
+checksum_of(const char *doc)
+{
+	static char sum[65];
+	struct upgrade_catalog *cat = new_catalog();
+	const struct upgrade_task *t;
+
+	sum[0] = '\0';
+	upgrade_catalog_load_memory(cat, "c.xml", doc, strlen(doc));
+	if (upgrade_catalog_prepare(cat) != UPGRADE_OK)
+		dump_diags(cat);
+	t = upgrade_catalog_find_task(cat, "c:t");
+	if (t != NULL)
+		snprintf(sum, sizeof sum, "%s", upgrade_task_checksum(t));
+	upgrade_catalog_free(cat);
+	return sum;
+}
+
+static void
+test_checksum(void)
+{
+	char a[65];
+
+	snprintf(a, sizeof a, "%s",
+	         checksum_of("<module xmlns=\"urn:upgrade:catalog:1\" name=\"c\"><param name=\"p\" default=\"1\"/>"
+	                     "<task name=\"t\"><sql>UPDATE t SET a = ${p}</sql>"
+	                     "<create-index name=\"i\" table=\"t\" columns=\"a\"/></task></module>"));
+	CU_ASSERT_EQUAL(strlen(a), 64);
+	/* Pinned: checksums are stored, so the canonical form (version 1) is
+	 * a contract.  This is SHA-256 of
+	 * "upgrade-checksum-1\n(sql #21:UPDATE t SET a = ${p})"
+	 * "(create-index columns=1:a name=1:i table=1:t)". */
+	CU_ASSERT_STRING_EQUAL(a, "fe8900d57ac2b2574023a5080cbd12ec03be302bafec296b68127f1c2ac63375");
+	/* Re-indenting, reflowing, attribute order, comments, descriptions
+	 * and placeholder values change nothing. */
+	CU_ASSERT_STRING_EQUAL(
+	    checksum_of("<module xmlns=\"urn:upgrade:catalog:1\" name=\"c\">\n"
+	                "  <param name=\"p\" default=\"2\"/>\n"
+	                "  <task name=\"t\" always-run=\"true\">\n"
+	                "    <description>Now described.</description>\n"
+	                "    <!-- a comment -->\n"
+	                "    <sql>\n      UPDATE t\n      SET a = ${p}\n    </sql>\n"
+	                "    <create-index columns=\"a\" table=\"t\"  name=\"i\"/>\n"
+	                "  </task>\n</module>\n"),
+	    a);
+	/* What the task does changes it. */
+	CU_ASSERT_STRING_NOT_EQUAL(
+	    checksum_of("<module xmlns=\"urn:upgrade:catalog:1\" name=\"c\"><param name=\"p\" default=\"1\"/>"
+	                "<task name=\"t\"><sql>UPDATE t SET a = ${p} + 1</sql>"
+	                "<create-index name=\"i\" table=\"t\" columns=\"a\"/></task></module>"),
+	    a);
+	CU_ASSERT_STRING_NOT_EQUAL(
+	    checksum_of("<module xmlns=\"urn:upgrade:catalog:1\" name=\"c\"><param name=\"p\" default=\"1\"/>"
+	                "<task name=\"t\"><sql>UPDATE t SET a = ${p}</sql>"
+	                "<create-index name=\"i\" table=\"t\" columns=\"a\" unique=\"true\"/></task></module>"),
+	    a);
+	CU_ASSERT_STRING_NOT_EQUAL(
+	    checksum_of("<module xmlns=\"urn:upgrade:catalog:1\" name=\"c\"><param name=\"p\" default=\"1\"/>"
+	                "<task name=\"t\"><only-if><has-table table=\"t\"/></only-if><sql>UPDATE t SET a = ${p}</sql>"
+	                "<create-index name=\"i\" table=\"t\" columns=\"a\"/></task></module>"),
+	    a);
+}
+
+static void
+test_dialects(void)
+{
+	static const char *const paths[] = {"tests/catalogs/good", NULL};
+	struct upgrade_catalog *cat = new_catalog();
+	const struct upg_node *acts[32];
+	const struct upgrade_task *t;
+	struct upg_resolved *res = NULL;
+	struct upg_error err = {0, NULL, "", 0};
+	size_t n;
+	int rc;
+
+	(void)paths;
+	CU_ASSERT_EQUAL(upgrade_catalog_load_dir(cat, src_path("tests/catalogs/good")), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_set_param(cat, "suffix", "_x"), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_prepare(cat), UPGRADE_OK);
+	dump_diags(cat);
+
+	t = upgrade_catalog_find_task(cat, "test.features:Everything: sql");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	n = actions_of(t, "sqlite", 0, acts, &rc);
+	CU_ASSERT_EQUAL_FATAL(n, 3);
+	CU_ASSERT_STRING_EQUAL(acts[0]->text, "UPDATE t SET a = '${literal}' WHERE b = 'public'");
+	CU_ASSERT_STRING_EQUAL(acts[1]->text, "PRAGMA foreign_keys = ON");
+	CU_ASSERT_EQUAL(acts[2]->kind, UPG_NODE_NATIVE);
+	CU_ASSERT_STRING_EQUAL(upg_node_attr(acts[2], "symbol"), "fix_all");
+
+	n = actions_of(t, "postgresql", 0, acts, &rc);
+	CU_ASSERT_EQUAL_FATAL(n, 5);
+	CU_ASSERT_STRING_EQUAL(acts[1]->text, "DELETE FROM t WHERE a < 0 AND b <> '&'");
+	CU_ASSERT_STRING_EQUAL(acts[2]->text, "SET x = 1");
+	CU_ASSERT_STRING_EQUAL(upg_node_attr(acts[3], "arg"), "public");
+	CU_ASSERT_EQUAL(actions_of(t, "generic", 0, acts, &rc), 2); /* an empty <when> */
+	CU_ASSERT_EQUAL(actions_of(t, "mysql", 0, acts, &rc), 4);   /* <otherwise> */
+	CU_ASSERT_STRING_EQUAL(acts[2]->text, "SELECT 1");
+
+	/* Raw: one unit per step, with the step's guard. */
+	t = upgrade_catalog_find_task(cat, "test.features:Everything: raw");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_EQUAL_FATAL(upg_task_resolve(&res, t, "mysql", &err), UPGRADE_OK);
+	CU_ASSERT_PTR_NOT_NULL(res->guard);
+	CU_ASSERT_EQUAL(res->nunits, 2);
+	CU_ASSERT_PTR_NULL(res->units[0].guard);
+	CU_ASSERT_PTR_NOT_NULL(res->units[1].guard);
+	CU_ASSERT_EQUAL(res->units[1].nactions, 1);
+	upg_resolved_free(res);
+	res = NULL;
+	/* No alternative for SQLite in the second step's <choose>. */
+	CU_ASSERT_EQUAL(upg_task_resolve(&res, t, "sqlite", &err), UPGRADE_EUNSUPPORTED);
+	CU_ASSERT_PTR_NULL(res);
+	CU_ASSERT_PTR_NOT_NULL(strstr(upg_error_message(&err), "cannot run on dialect 'sqlite'"));
+	CU_ASSERT_EQUAL(upg_task_resolve(&res, t, "oracle", &err), UPGRADE_ENOTFOUND);
+	upg_error_clear(&err);
+
+	/* Operations: names, parts and attributes are kept generically. */
+	t = upgrade_catalog_find_task(cat, "test.features:Everything: ops");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	n = actions_of(t, "sqlite", 0, acts, &rc);
+	CU_ASSERT_EQUAL(n, 16); /* create-enum is for PostgreSQL only */
+	CU_ASSERT_STRING_EQUAL(acts[0]->name, "create-table");
+	CU_ASSERT_STRING_EQUAL(upg_node_attr(acts[0], "name"), "t_x");
+	CU_ASSERT_STRING_EQUAL(acts[0]->child->name, "column");
+	CU_ASSERT_STRING_EQUAL(upg_node_attr(acts[0]->child, "type"), "bigint");
+	CU_ASSERT_EQUAL_FATAL(actions_of(t, "postgresql", 0, acts, &rc), 17);
+	CU_ASSERT_STRING_EQUAL(acts[15]->name, "create-enum");
+	CU_ASSERT_STRING_EQUAL(acts[15]->child->next->text, "two words");
+
+	/* check_dialect reports the same, as a diagnostic. */
+	CU_ASSERT_EQUAL(upgrade_catalog_check_dialect(cat, "mysql"), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_diag_count(cat), 0);
+	CU_ASSERT_EQUAL(upgrade_catalog_check_dialect(cat, "nope"), UPGRADE_ENOTFOUND);
+	CU_ASSERT_EQUAL(upgrade_catalog_check_dialect(cat, "sqlite"), UPGRADE_EPARSE);
+	CU_ASSERT_EQUAL(upgrade_catalog_diag_count(cat), 1);
+	CU_ASSERT_TRUE(has_diag(cat, "features.xml", 74, "test.features:Everything: raw",
+	                        "cannot run on dialect 'sqlite': the <choose> at"));
+	upgrade_catalog_free(cat);
+}
+
+/* ---- order: the model's cases -------------------------------------------------------- */
+
+/* 7.1.1: ids, defaults, declaration order. */
+static void
+test_model_registration(void)
+{
+	static const char *const paths[] = {"tests/catalogs/model/1-registration", NULL};
+	static const char *const want[] = {"onegov.core:Add new field", "onegov.core:Add another field", NULL};
+	struct upgrade_catalog *cat = load_ok(paths);
+	const struct upgrade_task *t;
+
+	expect_plan(cat, want);
+	t = upgrade_catalog_task_at(cat, 0);
+	CU_ASSERT_STRING_EQUAL(upgrade_task_name(t), "Add new field");
+	CU_ASSERT_EQUAL(upgrade_task_flags(t), 0);
+	CU_ASSERT_PTR_NULL(upgrade_task_requires(t));
+	t = upgrade_catalog_task_at(cat, 1);
+	CU_ASSERT_EQUAL(upgrade_task_flags(t), UPGRADE_TASK_ALWAYS_RUN);
+	CU_ASSERT_PTR_NULL(upgrade_task_requires(t));
+	upgrade_catalog_free(cat);
+}
+
+/* 7.1.2: a raw task cannot be required. */
+static void
+test_model_raw_required(void)
+{
+	struct upgrade_catalog *cat = new_catalog();
+
+	upgrade_catalog_load_path(cat, src_path("tests/catalogs/model/2-raw-required"));
+	CU_ASSERT_EQUAL(upgrade_catalog_prepare(cat), UPGRADE_EPARSE);
+	CU_ASSERT_EQUAL(upgrade_catalog_diag_count(cat), 1);
+	CU_ASSERT_TRUE(has_diag(cat, "one.xml", 7, "one:Add another field", "raw tasks cannot be required"));
+	upgrade_catalog_free(cat);
+}
+
+/* 7.1.3: requires across modules. */
+static void
+test_model_requirements(void)
+{
+	static const char *const paths[] = {"tests/catalogs/model/3-requirements", NULL};
+	static const char *const want[] = {"one:Init Database", "two:New Field", "two:Destroy Database", NULL};
+	struct upgrade_catalog *cat = load_ok(paths);
+
+	expect_plan(cat, want);
+	CU_ASSERT_STRING_EQUAL(upgrade_task_name(upgrade_catalog_task_at(cat, 2)), "Destroy Database");
+	upgrade_catalog_free(cat);
+}
+
+/* 7.1.4: two tasks with one id. */
+static void
+test_model_duplicate(void)
+{
+	struct upgrade_catalog *cat = new_catalog();
+
+	upgrade_catalog_load_path(cat, src_path("tests/catalogs/model/4-duplicate"));
+	CU_ASSERT_EQUAL(upgrade_catalog_prepare(cat), UPGRADE_EPARSE);
+	CU_ASSERT_TRUE(has_diag(cat, "tests.xml", 7, "onegov.core.tests:Add new field", "declared twice"));
+	upgrade_catalog_free(cat);
+}
+
+/* 7.1.5, a documented deviation: one native function may serve tasks of
+ * several modules, since the ids differ. */
+static void
+test_model_function_names(void)
+{
+	static const char *const paths[] = {"tests/catalogs/model/5-function-names", NULL};
+	static const char *const want[] = {"bar:Bar", "foo:Foo", NULL};
+	struct upgrade_catalog *cat = load_ok(paths);
+
+	expect_plan(cat, want);
+	upgrade_catalog_free(cat);
+}
+
+/* 7.1.8: modules unknown to the levels first, by name; declaration order
+ * inside a module; then the levels, as module dependencies. */
+static void
+test_model_order_key(void)
+{
+	static const char *const paths[] = {"tests/catalogs/model/8-order-key", NULL};
+	static const char *const want[] = {"click:test",       "missing_module:test", "sqlalchemy:bbb",
+	                                   "sqlalchemy:aaa",   "onegov.core:test",    "onegov.user:foo",
+	                                   "onegov.agency:bar", NULL};
+	struct upgrade_catalog *cat = load_ok(paths);
+
+	expect_plan(cat, want);
+	upgrade_catalog_free(cat);
+}
+
+/* Unlike the model's layered sort, B is not pushed behind org:C. */
+static void
+test_not_layered(void)
+{
+	static const char *const paths[] = {"tests/catalogs/order/not-layered", NULL};
+	static const char *const want[] = {"core:A", "core:B", "org:C", NULL};
+	struct upgrade_catalog *cat = load_ok(paths);
+
+	expect_plan(cat, want);
+	upgrade_catalog_free(cat);
+}
+
+/* Requires pointing forward, within a module and into a later module. */
+static void
+test_forward_requires(void)
+{
+	static const char *const paths[] = {"tests/catalogs/order/forward", NULL};
+	static const char *const want[] = {"m:second", "m:third", "m:first", "m:fifth",
+	                                   "z:early",  "z:late",  "m:fourth", NULL};
+	struct upgrade_catalog *cat = load_ok(paths);
+
+	expect_plan(cat, want);
+	upgrade_catalog_free(cat);
+}
+
+/* Module dependencies come first; among modules free to come next, names
+ * decide: "a" waits for "z", while "c" does not. */
+static void
+test_module_priority(void)
+{
+	struct upgrade_catalog *cat = new_catalog();
+	char x[512];
+	static const char *const want[] = {"b:1", "c:1", "z:1", "z:2", "a:1", "a:2", NULL};
+
+	module_xml(x, sizeof x, "a", "z", "<task name=\"1\"/><task name=\"2\"/>");
+	upgrade_catalog_load_memory(cat, "a.xml", x, strlen(x));
+	module_xml(x, sizeof x, "z", NULL, "<task name=\"1\"/><task name=\"2\"/>");
+	upgrade_catalog_load_memory(cat, "z.xml", x, strlen(x));
+	module_xml(x, sizeof x, "c", NULL, "<task name=\"1\"/>");
+	upgrade_catalog_load_memory(cat, "c.xml", x, strlen(x));
+	module_xml(x, sizeof x, "b", NULL, "<task name=\"1\"/>");
+	upgrade_catalog_load_memory(cat, "b.xml", x, strlen(x));
+	CU_ASSERT_EQUAL(upgrade_catalog_prepare(cat), UPGRADE_OK);
+	expect_plan(cat, want);
+	CU_ASSERT_STRING_EQUAL(upgrade_module_name(upgrade_catalog_module_at(cat, 2)), "z");
+	upgrade_catalog_free(cat);
+}
+
+/* ---- determinism ---------------------------------------------------------------------- */
+
+static uint32_t rng_state;
+
+static uint32_t
+rng(void)
+{
+	/* xorshift32: a fixed sequence, so the test is repeatable. */
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 17;
+	rng_state ^= rng_state << 5;
+	return rng_state;
+}
+
+#define DET_MODULES 30
+#define DET_TASKS 8
+
+/* Module i's catalog: depends on some lower modules, requires into them. */
+static void
+det_module(char *buf, size_t size, int i, uint32_t seed)
+{
+	size_t at = 0;
+	int j;
+
+	rng_state = seed * 2654435761u + (uint32_t)i + 1;
+	at += (size_t)snprintf(buf + at, size - at, "<module xmlns=\"urn:upgrade:catalog:1\" name=\"m%02d\">", i);
+	for (j = 0; j < i; j++)
+		if (rng() % 5 == 0)
+			at += (size_t)snprintf(buf + at, size - at, "<depends module=\"m%02d\"/>", j);
+	for (j = 0; j < DET_TASKS; j++) {
+		at += (size_t)snprintf(buf + at, size - at, "<task name=\"t%d\"", j);
+		if (i > 0 && rng() % 3 == 0)
+			at += (size_t)snprintf(buf + at, size - at, " requires=\"m%02d:t%u\"", (int)(rng() % (uint32_t)i),
+			                       rng() % DET_TASKS);
+		at += (size_t)snprintf(buf + at, size - at, "/>");
+	}
+	snprintf(buf + at, size - at, "</module>");
+}
+
+/* Loads the modules in the order given; returns the plan joined. */
+static char *
+det_plan(const int *order, uint32_t seed)
+{
+	struct upgrade_catalog *cat = new_catalog();
+	struct upg_buf out = UPG_BUF_INIT;
+	char x[8192], name[32];
+	size_t i;
+
+	for (i = 0; i < DET_MODULES; i++) {
+		det_module(x, sizeof x, order[i], seed);
+		snprintf(name, sizeof name, "f%02zu.xml", i);
+		upgrade_catalog_load_memory(cat, name, x, strlen(x));
+	}
+	if (upgrade_catalog_prepare(cat) != UPGRADE_OK) {
+		dump_diags(cat);
+		CU_FAIL("random catalog set failed");
+	}
+	/* Every task after the task it requires. */
+	for (i = 0; i < upgrade_catalog_task_count(cat); i++) {
+		const struct upgrade_task *t = upgrade_catalog_task_at(cat, i);
+		size_t j;
+
+		if (upgrade_task_requires(t) == NULL)
+			continue;
+		for (j = 0; j < i; j++)
+			if (strcmp(upgrade_task_id(upgrade_catalog_task_at(cat, j)), upgrade_task_requires(t)) == 0)
+				break;
+		CU_ASSERT(j < i);
+	}
+	for (i = 0; i < upgrade_catalog_task_count(cat); i++) {
+		upg_buf_puts(&out, upgrade_task_id(upgrade_catalog_task_at(cat, i)));
+		upg_buf_putc(&out, '\n');
+	}
+	upgrade_catalog_free(cat);
+	return upg_buf_detach(&out);
+}
+
+/* The same catalogs loaded in any order give the same plan. */
+static void
+test_determinism(void)
+{
+	int order[DET_MODULES];
+	uint32_t seed;
+	size_t i;
+
+	for (seed = 1; seed <= 5; seed++) {
+		char *first;
+
+		for (i = 0; i < DET_MODULES; i++)
+			order[i] = (int)i;
+		first = det_plan(order, seed);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(first);
+		CU_ASSERT_EQUAL(strlen(first) > 0, 1);
+		for (i = 0; i < 5; i++) {
+			uint32_t s = seed * 7919u + (uint32_t)i;
+			char *again;
+			size_t k;
+
+			/* Fisher-Yates with its own generator state. */
+			for (k = DET_MODULES - 1; k > 0; k--) {
+				size_t r;
+				int tmp;
+
+				s ^= s << 13;
+				s ^= s >> 17;
+				s ^= s << 5;
+				r = s % (k + 1);
+				tmp = order[k];
+				order[k] = order[r];
+				order[r] = tmp;
+			}
+			again = det_plan(order, seed);
+			CU_ASSERT_PTR_NOT_NULL_FATAL(again);
+			CU_ASSERT_STRING_EQUAL(again, first);
+			free(again);
+		}
+		free(first);
+	}
+}
+
+/* ---- tasks registered in C -------------------------------------------------------------- */
+
+static int
+c_task(struct upgrade_context *ctx, void *userdata)
+{
+	(void)ctx;
+	(*(int *)userdata)++;
+	return UPGRADE_OK;
+}
+
+static const char x_requires_raw[] = "<module xmlns=\"urn:upgrade:catalog:1\" name=\"x\">\n"
+                                    "<task name=\"a\" requires=\"mem:one\"/></module>";
+
+static void
+test_c_tasks(void)
+{
+	static const char *const deps[] = {"mem", NULL};
+	static const char *const want[] = {"mem:one", "mem:two", "mem:three", "c:first", "c:raw", "c:second", NULL};
+	struct upgrade_catalog *cat = new_catalog();
+	const struct upgrade_task *t;
+	struct upg_resolved *res = NULL;
+	struct upg_error err = {0, NULL, "", 0};
+	int calls = 0;
+
+	CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "mem.xml", mem_catalog, strlen(mem_catalog)), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_add_module(cat, "c", deps), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_add_task(cat, "c", "first", c_task, &calls, 0, "mem:one"), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_add_task(cat, "mem", "three", c_task, &calls, UPGRADE_TASK_ALWAYS_RUN, NULL),
+	                UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_add_task(cat, "c", "raw", c_task, &calls, UPGRADE_TASK_RAW, NULL), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_add_task(cat, "c", "second", c_task, &calls, 0, NULL), UPGRADE_OK);
+
+	/* Refusals: each also leaves a diagnostic, so prepare fails later. */
+	CU_ASSERT_EQUAL(upgrade_catalog_add_task(cat, "nope", "x", c_task, NULL, 0, NULL), UPGRADE_ENOTFOUND);
+	CU_ASSERT_EQUAL(upgrade_catalog_add_task(cat, "c", "x", NULL, NULL, 0, NULL), UPGRADE_EINVAL);
+	CU_ASSERT_EQUAL(upgrade_catalog_add_task(cat, "c", "x", c_task, NULL, 0x100, NULL), UPGRADE_EINVAL);
+	CU_ASSERT_EQUAL(upgrade_catalog_add_module(cat, "c", NULL), UPGRADE_EINVAL);
+	CU_ASSERT_EQUAL(upgrade_catalog_add_module(cat, "a:b", NULL), UPGRADE_EINVAL);
+	CU_ASSERT_EQUAL(upgrade_catalog_add_task(cat, "c", "first", c_task, NULL, 0, NULL), UPGRADE_EINVAL);
+	CU_ASSERT_EQUAL(upgrade_catalog_add_task(cat, "c", "", c_task, NULL, 0, NULL), UPGRADE_EINVAL);
+	CU_ASSERT_EQUAL(upgrade_catalog_add_task(cat, "c", "r2", c_task, NULL, UPGRADE_TASK_RAW, "mem:one"),
+	                UPGRADE_EINVAL);
+	CU_ASSERT_EQUAL(upgrade_catalog_add_task(cat, "c", "r3", c_task, NULL, 0, "nocolon"), UPGRADE_EINVAL);
+	CU_ASSERT_EQUAL(upgrade_catalog_prepare(cat), UPGRADE_EPARSE);
+	CU_ASSERT_TRUE(has_diag(cat, UPG_C_FILE, 0, "", "unknown module 'nope'"));
+	CU_ASSERT_TRUE(has_diag(cat, UPG_C_FILE, 0, "c", "module is already declared in <C>"));
+	CU_ASSERT_TRUE(has_diag(cat, UPG_C_FILE, 0, "c:first", "task is declared twice"));
+	CU_ASSERT_TRUE(has_diag(cat, UPG_C_FILE, 0, "c:r2", "raw task may not require"));
+	CU_ASSERT_TRUE(has_diag(cat, UPG_C_FILE, 0, "c:r3", "is not a task id"));
+	upgrade_catalog_free(cat);
+
+	/* The same without the mistakes: C tasks take part in the order. */
+	cat = new_catalog();
+	upgrade_catalog_load_memory(cat, "mem.xml", mem_catalog, strlen(mem_catalog));
+	upgrade_catalog_add_module(cat, "c", deps);
+	upgrade_catalog_add_task(cat, "c", "first", c_task, &calls, 0, "mem:one");
+	upgrade_catalog_add_task(cat, "mem", "three", c_task, &calls, UPGRADE_TASK_ALWAYS_RUN, NULL);
+	upgrade_catalog_add_task(cat, "c", "raw", c_task, &calls, UPGRADE_TASK_RAW, NULL);
+	upgrade_catalog_add_task(cat, "c", "second", c_task, &calls, 0, "mem:three");
+	CU_ASSERT_EQUAL(upgrade_catalog_prepare(cat), UPGRADE_OK);
+	dump_diags(cat);
+	expect_plan(cat, want);
+	t = upgrade_catalog_find_task(cat, "c:raw");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_EQUAL(upgrade_task_flags(t), UPGRADE_TASK_CODE | UPGRADE_TASK_RAW | UPGRADE_TASK_ALWAYS_RUN);
+	CU_ASSERT_PTR_NULL(upgrade_task_checksum(t));
+	CU_ASSERT_STRING_EQUAL(upgrade_task_file(t), UPG_C_FILE);
+	CU_ASSERT_EQUAL(upgrade_module_task_count(upgrade_catalog_find_module(cat, "mem")), 3);
+	/* The runner calls the function; the resolved body is empty. */
+	CU_ASSERT_EQUAL(upg_task_resolve(&res, t, "sqlite", &err), UPGRADE_OK);
+	CU_ASSERT_EQUAL(res->nunits, 0);
+	upg_resolved_free(res);
+	CU_ASSERT_EQUAL(t->fn(NULL, t->userdata), UPGRADE_OK);
+	CU_ASSERT_EQUAL(calls, 1);
+	upgrade_catalog_free(cat);
+
+	/* A C module depending on an unknown one, and an XML task requiring a
+	 * raw C task. */
+	cat = new_catalog();
+	upgrade_catalog_add_module(cat, "mem", (const char *const[]){"ghost", "ghost", NULL});
+	upgrade_catalog_add_task(cat, "mem", "one", c_task, &calls, UPGRADE_TASK_RAW, NULL);
+	CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "x.xml", x_requires_raw, sizeof x_requires_raw - 1),
+	                UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_prepare(cat), UPGRADE_EPARSE);
+	CU_ASSERT_TRUE(has_diag(cat, UPG_C_FILE, 0, "mem", "depends on unknown module 'ghost'"));
+	CU_ASSERT_TRUE(has_diag(cat, "x.xml", 2, "x:a", "requires raw task 'mem:one'"));
+	CU_ASSERT_EQUAL(upgrade_catalog_diag_count(cat), 2);
+	upgrade_catalog_free(cat);
+}
+
+static void
+add_suites(void)
+{
+	TEST_SUITE("catalog");
+	TEST_ADD(test_examples);
+	TEST_ADD(test_memory);
+	TEST_ADD(test_missing_path);
+	TEST_ADD(test_directory);
+	TEST_ADD(test_bad_one_by_one);
+	TEST_ADD(test_bad_all_together);
+	TEST_ADD(test_doctype);
+	TEST_ADD(test_schema_quiet);
+	TEST_ADD(test_limits);
+	TEST_ADD(test_placeholders);
+	TEST_ADD(test_checksum);
+	TEST_ADD(test_dialects);
+	TEST_ADD(test_model_registration);
+	TEST_ADD(test_model_raw_required);
+	TEST_ADD(test_model_requirements);
+	TEST_ADD(test_model_duplicate);
+	TEST_ADD(test_model_function_names);
+	TEST_ADD(test_model_order_key);
+	TEST_ADD(test_not_layered);
+	TEST_ADD(test_forward_requires);
+	TEST_ADD(test_module_priority);
+	TEST_ADD(test_determinism);
+	TEST_ADD(test_c_tasks);
+}
+
+int
+main(void)
+{
+	return test_run(add_suites);
+}
