@@ -128,6 +128,11 @@ free_info(struct upgrade_conn *conn)
 static void
 disconnect(struct upgrade_conn *conn)
 {
+	if (conn->borrowed) {
+		/* The host's transaction is the host's business; only our view of it ends. */
+		conn->dbc = SQL_NULL_HDBC;
+		conn->borrowed = 0;
+	}
 	if (conn->dbc != SQL_NULL_HDBC) {
 		if (conn->connected) {
 			if (!conn->autocommit)
@@ -302,6 +307,34 @@ fail:
 }
 
 int
+upgrade_conn_attach_odbc(struct upgrade_conn *conn, void *hdbc)
+{
+	SQLUINTEGER autocommit = SQL_AUTOCOMMIT_ON;
+	int ret;
+
+	if (conn == NULL)
+		return UPGRADE_EINVAL;
+	upg_error_clear(&conn->err);
+	if (hdbc == NULL)
+		return upg_error_set(&conn->err, UPGRADE_EINVAL, "no ODBC connection handle");
+	disconnect(conn);
+	conn->dbc = (SQLHDBC)hdbc;
+	conn->borrowed = 1;
+	conn->connected = 1;
+	if (SQL_SUCCEEDED(SQLGetConnectAttr(conn->dbc, SQL_ATTR_AUTOCOMMIT, &autocommit, 0, NULL)))
+		conn->autocommit = autocommit == SQL_AUTOCOMMIT_ON;
+	conn->connstr_redacted = upg_strdup("(an ODBC connection of the host program)");
+	if (conn->connstr_redacted == NULL) {
+		disconnect(conn);
+		return upg_error_oom(&conn->err);
+	}
+	ret = read_driver_info(conn);
+	if (ret != UPGRADE_OK)
+		disconnect(conn);
+	return ret;
+}
+
+int
 upg_conn_clone(struct upgrade_conn *conn, struct upgrade_conn **out)
 {
 	struct upgrade_conn *copy;
@@ -314,7 +347,9 @@ upg_conn_clone(struct upgrade_conn *conn, struct upgrade_conn **out)
 	copy->login_timeout = conn->login_timeout;
 	*out = copy;
 	if (conn->connstr == NULL)
-		return upg_error_set(&copy->err, UPGRADE_EINVAL, "not connected");
+		return upg_error_set(&copy->err, UPGRADE_EINVAL,
+		                     "parallel jobs need a connection string; an attached ODBC "
+		                     "connection cannot be opened again");
 	return upgrade_conn_connect(copy, conn->connstr);
 }
 

@@ -16,6 +16,8 @@ struct upgrade_conn {
 	SQLHDBC dbc;
 	int connected;
 	int autocommit;
+	/* The host's connection (upgrade_conn_attach_odbc): never disconnected or freed here. */
+	int borrowed;
 
 	const struct upg_dialect *forced;
 	const struct upg_dialect *dialect;

@@ -520,7 +520,8 @@ static int
 run_task_tx(struct run *run, struct upg_state *st, struct upg_state_module *m,
             const struct upgrade_task *task, const struct upg_resolved *res)
 {
-	struct upgrade_context ctx = {run->conn, run->schema, NULL, 0, task, run->r->dry_run, 0, 0};
+	struct upgrade_context ctx = {.conn = run->conn, .schema = run->schema, .task = task,
+	                              .dry_run = run->r->dry_run};
 	unsigned long failed_at = 0;
 	long start = now_ms();
 	int nothing = 0, ret, always = (task->flags & UPGRADE_TASK_ALWAYS_RUN) != 0;
@@ -567,7 +568,7 @@ static int
 run_task_journal(struct run *run, struct upg_state *st, struct upg_state_module *m,
                  const struct upgrade_task *task, const struct upg_resolved *res)
 {
-	struct upgrade_context ctx = {run->conn, run->schema, NULL, 0, task, 0, 0, 0};
+	struct upgrade_context ctx = {.conn = run->conn, .schema = run->schema, .task = task};
 	unsigned long total = action_count(res), done = 0, i, pdone, ptotal;
 	const char *perr = NULL, *pat = NULL;
 	long start = now_ms();
@@ -832,8 +833,9 @@ static int
 run_raw_task(struct run *run, const struct upgrade_task *task, const char *const *schemas,
              size_t nschemas)
 {
-	struct upgrade_context ctx = {run->conn, run->schema, schemas, nschemas, task, run->r->dry_run,
-	                              1, 0};
+	struct upgrade_context ctx = {.conn = run->conn, .schema = run->schema, .schemas = schemas,
+	                              .nschemas = nschemas, .task = task, .dry_run = run->r->dry_run,
+	                              .raw = 1};
 	struct upg_resolved *res = NULL;
 	long start = now_ms();
 	unsigned long step = 0;
@@ -893,6 +895,22 @@ fail:
 	           now_ms() - start);
 	upg_resolved_free(res);
 	return ret;
+}
+
+/* Public (upgrade/context.h); defined here because transactions are the runner's. */
+UPGRADE_EXTERN int upgrade_context_end_step(struct upgrade_context *ctx);
+
+int
+upgrade_context_end_step(struct upgrade_context *ctx)
+{
+	int ret;
+
+	if (ctx == NULL || !ctx->raw)
+		return UPGRADE_EINVAL;
+	ret = ctx->dry_run ? upg_db_rollback(ctx->conn) : upg_db_commit(ctx->conn);
+	if (ret != UPGRADE_OK)
+		return ret;
+	return upg_db_begin(ctx->conn);
 }
 
 static int

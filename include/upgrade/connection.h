@@ -88,6 +88,16 @@ UPGRADE_EXTERN int upgrade_conn_connect_dsn(struct upgrade_conn *conn, const cha
 UPGRADE_EXTERN int upgrade_conn_connect_sqlite(struct upgrade_conn *conn, const char *path);
 
 /*
+ * Uses an ODBC connection the host program opened itself: hdbc is its
+ * SQLHDBC (a void pointer, so that this header needs no ODBC headers).  The
+ * handle borrows it: upgrade_conn_free() neither disconnects nor frees it,
+ * and the host must keep it open until then.  Running schemas in parallel
+ * needs a connection string, so upgrade_runner_set_jobs(3) above 1 fails on
+ * an attached connection.
+ */
+UPGRADE_EXTERN int upgrade_conn_attach_odbc(struct upgrade_conn *conn, void *hdbc);
+
+/*
  * The last failure on this handle.  Each returns "" (or 0) when there is
  * none.  The strings remain valid until the next call on the handle.
  */

@@ -1,0 +1,444 @@
+/*
+ * test_runner.c - the runner through the library API: tasks written in C
+ * next to XML ones, the events a host receives, rollback of a failing C
+ * task, raw C tasks split into steps, dry runs, a connection the host
+ * opened itself, a state table written by the model system, and checksums
+ * that tell when a task's body changed after it ran.
+ */
+#include "config.h"
+
+#include <sql.h>
+#include <sqlext.h>
+
+#include "../src/connection.h"
+#include "../src/context.h"
+#include "testutil.h"
+
+/* Until upgrade/context.h is installed with it. */
+int upgrade_context_end_step(struct upgrade_context *ctx);
+
+struct events {
+	char log[4096];
+	int failed;
+	char message[512];
+};
+
+static void
+on_event(const struct upgrade_event *ev, void *ud)
+{
+	struct events *e = ud;
+	char line[256];
+
+	switch (ev->type) {
+	case UPGRADE_EVENT_TASK_DONE:
+		snprintf(line, sizeof line, "done %s;", upgrade_task_id(ev->task));
+		break;
+	case UPGRADE_EVENT_TASK_NOTHING:
+		snprintf(line, sizeof line, "nothing %s;", upgrade_task_id(ev->task));
+		break;
+	case UPGRADE_EVENT_TASK_FAILED:
+		snprintf(line, sizeof line, "failed %s;", upgrade_task_id(ev->task));
+		e->failed++;
+		snprintf(e->message, sizeof e->message, "%s", ev->message);
+		break;
+	case UPGRADE_EVENT_BASELINE:
+		snprintf(line, sizeof line, "baseline %s %ld;", ev->module, ev->count);
+		break;
+	case UPGRADE_EVENT_SCHEMA_START:
+		snprintf(line, sizeof line, "schema %s;", ev->schema);
+		break;
+	default:
+		return;
+	}
+	strncat(e->log, line, sizeof e->log - strlen(e->log) - 1);
+}
+
+static int
+task_create(struct upgrade_context *ctx, void *ud)
+{
+	return upg_db_exec(ctx->conn, "CREATE TABLE lib_t (n INTEGER)");
+}
+
+static int
+task_insert(struct upgrade_context *ctx, void *ud)
+{
+	return upg_db_exec(ctx->conn, "INSERT INTO lib_t VALUES (1)");
+}
+
+static int
+task_nothing(struct upgrade_context *ctx, void *ud)
+{
+	(*(int *)ud)++;
+	return UPGRADE_NOTHING_DONE;
+}
+
+static int
+task_fail(struct upgrade_context *ctx, void *ud)
+{
+	int ret = upg_db_exec(ctx->conn, "INSERT INTO lib_t VALUES (2)");
+
+	if (ret != UPGRADE_OK)
+		return ret;
+	return upg_error_set(&ctx->conn->err, UPGRADE_ERROR, "the C task gave up on purpose");
+}
+
+static int
+raw_steps(struct upgrade_context *ctx, void *ud)
+{
+	int ret;
+
+	CU_ASSERT_EQUAL(ctx->nschemas, 1);
+	if ((ret = upg_db_exec(ctx->conn, "CREATE TABLE IF NOT EXISTS raw_one (n INTEGER)")) != 0)
+		return ret;
+	ctx->changed = 1;
+	if ((ret = upgrade_context_end_step(ctx)) != UPGRADE_OK)
+		return ret;
+	if ((ret = upg_db_exec(ctx->conn, "CREATE TABLE raw_two (n INTEGER)")) != 0)
+		return ret;
+	/* The second step fails: the first stays committed, the second is rolled back. */
+	return upg_db_exec(ctx->conn, "INSERT INTO no_such_table VALUES (1)");
+}
+
+/* A catalog with module "lib" and, by level, more tasks. */
+static struct upgrade_catalog *
+lib_catalog(int level, int *nothing_calls)
+{
+	struct upgrade_catalog *cat = NULL;
+
+	CU_ASSERT_EQUAL_FATAL(upgrade_catalog_new(&cat), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_add_module(cat, "lib", NULL), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_add_task(cat, "lib", "Create", task_create, NULL, 0, NULL),
+	                UPGRADE_OK);
+	if (level >= 2) {
+		CU_ASSERT_EQUAL(upgrade_catalog_add_task(cat, "lib", "Insert", task_insert, NULL, 0,
+		                                         "lib:Create"),
+		                UPGRADE_OK);
+		CU_ASSERT_EQUAL(upgrade_catalog_add_task(cat, "lib", "Nothing", task_nothing,
+		                                         nothing_calls, UPGRADE_TASK_ALWAYS_RUN, NULL),
+		                UPGRADE_OK);
+	}
+	if (level >= 3)
+		CU_ASSERT_EQUAL(upgrade_catalog_add_task(cat, "lib", "Fail", task_fail, NULL, 0, NULL),
+		                UPGRADE_OK);
+	if (level >= 4)
+		CU_ASSERT_EQUAL(upgrade_catalog_add_task(cat, "lib", "Raw", raw_steps, NULL,
+		                                         UPGRADE_TASK_RAW, NULL),
+		                UPGRADE_OK);
+	CU_ASSERT_EQUAL_FATAL(upgrade_catalog_prepare(cat), UPGRADE_OK);
+	return cat;
+}
+
+static int
+run_catalog(struct upgrade_conn *conn, struct upgrade_catalog *cat, int dry, struct events *e)
+{
+	struct upgrade_runner *r = NULL;
+	int n;
+
+	CU_ASSERT_EQUAL_FATAL(upgrade_runner_new(&r, cat), UPGRADE_OK);
+	upgrade_runner_set_dry_run(r, dry);
+	upgrade_runner_set_event_callback(r, on_event, e);
+	n = upgrade_runner_run(r, conn);
+	if (n < 0 && e->failed == 0)
+		fprintf(stderr, "\nrun failed: %s\n", upgrade_runner_error(r));
+	upgrade_runner_free(r);
+	return n;
+}
+
+static char *
+scalar(struct upgrade_conn *conn, const char *sql)
+{
+	char *v = NULL;
+
+	CU_ASSERT_EQUAL(upg_db_query_string(conn, sql, &v), UPGRADE_OK);
+	return v;
+}
+
+static void
+assert_scalar(struct upgrade_conn *conn, const char *sql, const char *want)
+{
+	char *v = scalar(conn, sql);
+
+	CU_ASSERT_PTR_NOT_NULL(v);
+	if (v != NULL && strcmp(v, want) != 0)
+		fprintf(stderr, "\n%s = %s, want %s\n", sql, v, want);
+	if (v != NULL)
+		CU_ASSERT_STRING_EQUAL(v, want);
+	free(v);
+}
+
+static void
+test_c_tasks(void)
+{
+	struct upgrade_conn *conn = NULL;
+	struct upgrade_catalog *cat;
+	struct events e;
+	char path[300];
+	int nothing = 0, n;
+
+	snprintf(path, sizeof path, "%s/ctasks.db", test_tmpdir());
+	CU_ASSERT_EQUAL_FATAL(upgrade_conn_new(&conn), UPGRADE_OK);
+	CU_ASSERT_EQUAL_FATAL(upgrade_conn_connect_sqlite(conn, path), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upg_db_exec(conn, "CREATE TABLE lib_t (n INTEGER)"), UPGRADE_OK);
+
+	/* First sight: baseline, nothing runs. */
+	memset(&e, 0, sizeof e);
+	cat = lib_catalog(1, &nothing);
+	CU_ASSERT_EQUAL(run_catalog(conn, cat, 0, &e), 0);
+	CU_ASSERT_STRING_EQUAL(e.log, "schema main;baseline lib 1;");
+	upgrade_catalog_free(cat);
+
+	/* New tasks run; the always-run one that did nothing is not counted. */
+	memset(&e, 0, sizeof e);
+	cat = lib_catalog(2, &nothing);
+	n = run_catalog(conn, cat, 0, &e);
+	CU_ASSERT_EQUAL(n, 1);
+	CU_ASSERT_STRING_EQUAL(e.log, "schema main;done lib:Insert;nothing lib:Nothing;");
+	CU_ASSERT_EQUAL(nothing, 1);
+	assert_scalar(conn, "SELECT count(*) FROM lib_t", "1");
+	assert_scalar(conn, "SELECT json_extract(state, '$.executed_tasks') FROM upgrades",
+	              "[\"Create\",\"Insert\",\"Nothing\"]");
+
+	/* A dry run executes and rolls back. */
+	upgrade_catalog_free(cat);
+	memset(&e, 0, sizeof e);
+	cat = lib_catalog(2, &nothing);
+	CU_ASSERT_EQUAL(upg_db_exec(conn, "UPDATE upgrades SET state = json_remove(state, '$.executed_tasks[1]')"),
+	                UPGRADE_OK);
+	n = run_catalog(conn, cat, 1, &e);
+	CU_ASSERT_EQUAL(n, 1);
+	assert_scalar(conn, "SELECT count(*) FROM lib_t", "1");
+	assert_scalar(conn, "SELECT json_extract(state, '$.executed_tasks') FROM upgrades",
+	              "[\"Create\",\"Nothing\"]");
+	upgrade_catalog_free(cat);
+
+	/* A failing C task: its insert is rolled back with it, the message kept. */
+	memset(&e, 0, sizeof e);
+	cat = lib_catalog(3, &nothing);
+	n = run_catalog(conn, cat, 0, &e);
+	CU_ASSERT_TRUE(n < 0);
+	CU_ASSERT_EQUAL(e.failed, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.log, "failed lib:Fail;"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.message, "the C task gave up on purpose"));
+	assert_scalar(conn, "SELECT count(*) FROM lib_t WHERE n = 2", "0");
+	upgrade_catalog_free(cat);
+	upgrade_conn_free(conn);
+}
+
+static void
+test_raw_c_steps(void)
+{
+	struct upgrade_conn *conn = NULL;
+	struct upgrade_catalog *cat;
+	struct events e;
+	char path[300];
+	int nothing = 0;
+
+	snprintf(path, sizeof path, "%s/raw.db", test_tmpdir());
+	CU_ASSERT_EQUAL_FATAL(upgrade_conn_new(&conn), UPGRADE_OK);
+	CU_ASSERT_EQUAL_FATAL(upgrade_conn_connect_sqlite(conn, path), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upg_db_exec(conn, "CREATE TABLE lib_t (n INTEGER)"), UPGRADE_OK);
+	memset(&e, 0, sizeof e);
+	cat = lib_catalog(4, &nothing);
+	CU_ASSERT_TRUE(run_catalog(conn, cat, 0, &e) < 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.log, "failed lib:Raw;"));
+	assert_scalar(conn, "SELECT count(*) FROM sqlite_master WHERE name = 'raw_one'", "1");
+	assert_scalar(conn, "SELECT count(*) FROM sqlite_master WHERE name = 'raw_two'", "0");
+	/* Raw tasks fail before any schema: no state table was made. */
+	assert_scalar(conn, "SELECT count(*) FROM sqlite_master WHERE name = 'upgrades'", "0");
+	CU_ASSERT_EQUAL(upgrade_context_end_step(NULL), UPGRADE_EINVAL);
+	upgrade_catalog_free(cat);
+	upgrade_conn_free(conn);
+}
+
+static void
+test_attached_connection(void)
+{
+	SQLHENV env;
+	SQLHDBC dbc;
+	SQLHSTMT st;
+	struct upgrade_conn *conn = NULL;
+	struct upgrade_catalog *cat;
+	struct upgrade_runner *r = NULL;
+	struct events e;
+	char connstr[400];
+	int nothing = 0;
+
+	snprintf(connstr, sizeof connstr, "DRIVER=%s;Database=%s/attached.db", UPGRADE_SQLITE_ODBC_DRIVER,
+	         test_tmpdir());
+	CU_ASSERT_TRUE_FATAL(SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &env)));
+	SQLSetEnvAttr(env, SQL_ATTR_ODBC_VERSION, (SQLPOINTER)SQL_OV_ODBC3, 0);
+	CU_ASSERT_TRUE_FATAL(SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_DBC, env, &dbc)));
+	CU_ASSERT_TRUE_FATAL(SQL_SUCCEEDED(SQLDriverConnect(dbc, NULL, (SQLCHAR *)connstr, SQL_NTS, NULL,
+	                                                    0, NULL, SQL_DRIVER_NOPROMPT)));
+	CU_ASSERT_EQUAL_FATAL(upgrade_conn_new(&conn), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_conn_attach_odbc(conn, NULL), UPGRADE_EINVAL);
+	CU_ASSERT_EQUAL_FATAL(upgrade_conn_attach_odbc(conn, dbc), UPGRADE_OK);
+	CU_ASSERT_STRING_EQUAL(upgrade_conn_dialect(conn), "sqlite");
+	memset(&e, 0, sizeof e);
+	cat = lib_catalog(1, &nothing);
+	CU_ASSERT_EQUAL(run_catalog(conn, cat, 0, &e), 0);
+	CU_ASSERT_STRING_EQUAL(e.log, "schema main;baseline lib 1;");
+	/* Parallel jobs cannot reopen a connection the host opened. */
+	CU_ASSERT_EQUAL_FATAL(upgrade_runner_new(&r, cat), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_runner_set_jobs(r, 0), UPGRADE_EINVAL);
+	upgrade_runner_free(r);
+	upgrade_catalog_free(cat);
+	upgrade_conn_free(conn);
+	/* The host's connection is still open and usable. */
+	CU_ASSERT_TRUE(SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, dbc, &st)));
+	CU_ASSERT_TRUE(SQL_SUCCEEDED(SQLExecDirect(st, (SQLCHAR *)"SELECT count(*) FROM upgrades",
+	                                           SQL_NTS)));
+	SQLFreeHandle(SQL_HANDLE_STMT, st);
+	SQLDisconnect(dbc);
+	SQLFreeHandle(SQL_HANDLE_DBC, dbc);
+	SQLFreeHandle(SQL_HANDLE_ENV, env);
+}
+
+static const char xml_v1[] =
+	"<module xmlns=\"urn:upgrade:catalog:1\" name=\"sum\">"
+	"<task name=\"A\"><sql>CREATE TABLE sum_a (n INTEGER)</sql></task></module>";
+static const char xml_v2[] =
+	"<module xmlns=\"urn:upgrade:catalog:1\" name=\"sum\">"
+	"<task name=\"A\"><sql>CREATE TABLE sum_a (n BIGINT)</sql></task>"
+	"<task name=\"B\"><sql>CREATE TABLE sum_b (n INTEGER)</sql></task></module>";
+
+struct seen {
+	char log[1024];
+};
+
+static void
+on_status(const char *schema, const char *module, const char *name, const struct upgrade_task *task,
+          enum upgrade_task_state state, const char *detail, void *ud)
+{
+	struct seen *s = ud;
+	char line[200];
+
+	snprintf(line, sizeof line, "%s:%s=%d;", module, name, (int)state);
+	strncat(s->log, line, sizeof s->log - strlen(s->log) - 1);
+}
+
+static struct upgrade_catalog *
+xml_catalog(const char *xml)
+{
+	struct upgrade_catalog *cat = NULL;
+
+	CU_ASSERT_EQUAL_FATAL(upgrade_catalog_new(&cat), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "sum.xml", xml, strlen(xml)), UPGRADE_OK);
+	CU_ASSERT_EQUAL_FATAL(upgrade_catalog_prepare(cat), UPGRADE_OK);
+	return cat;
+}
+
+static void
+test_checksum_changed(void)
+{
+	struct upgrade_conn *conn = NULL;
+	struct upgrade_catalog *cat;
+	struct upgrade_runner *r = NULL;
+	struct events e;
+	struct seen s;
+	char path[300];
+
+	snprintf(path, sizeof path, "%s/sum.db", test_tmpdir());
+	CU_ASSERT_EQUAL_FATAL(upgrade_conn_new(&conn), UPGRADE_OK);
+	CU_ASSERT_EQUAL_FATAL(upgrade_conn_connect_sqlite(conn, path), UPGRADE_OK);
+	memset(&e, 0, sizeof e);
+	cat = xml_catalog(xml_v1);
+	CU_ASSERT_EQUAL(run_catalog(conn, cat, 0, &e), 0);
+	upgrade_catalog_free(cat);
+
+	cat = xml_catalog(xml_v2);
+	CU_ASSERT_EQUAL_FATAL(upgrade_runner_new(&r, cat), UPGRADE_OK);
+	memset(&s, 0, sizeof s);
+	CU_ASSERT_EQUAL(upgrade_runner_status(r, conn, on_status, &s), UPGRADE_OK);
+	/* A changed after it was recorded: a warning state, never a silent re-run; B pending. */
+	CU_ASSERT_STRING_EQUAL(s.log, "sum:A=3;sum:B=1;");
+	upgrade_runner_free(r);
+	memset(&e, 0, sizeof e);
+	CU_ASSERT_EQUAL(run_catalog(conn, cat, 0, &e), 1);
+	CU_ASSERT_STRING_EQUAL(e.log, "schema main;done sum:B;");
+	upgrade_catalog_free(cat);
+	upgrade_conn_free(conn);
+}
+
+/* The model system's own table, with a key of its own: read as is, extended, keys kept. */
+static void
+test_model_table_postgresql(void)
+{
+	const char *connstr = TEST_SERVER("UPGRADE_TEST_PG");
+	struct upgrade_conn *conn;
+	struct upgrade_catalog *cat;
+	struct upgrade_runner *r = NULL;
+	struct events e;
+	int nothing = 0;
+
+	if ((conn = test_connect_or_fail(connstr)) == NULL)
+		return;
+	upg_db_exec(conn, "DROP SCHEMA IF EXISTS upg_model CASCADE");
+	CU_ASSERT_EQUAL_FATAL(upg_db_exec(conn, "CREATE SCHEMA upg_model"), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upg_db_exec(conn, "CREATE TABLE upg_model.upgrades (module TEXT NOT NULL PRIMARY KEY, "
+	                                  "state JSONB NOT NULL, created TIMESTAMP WITHOUT TIME ZONE, "
+	                                  "modified TIMESTAMP WITHOUT TIME ZONE)"),
+	                UPGRADE_OK);
+	CU_ASSERT_EQUAL(upg_db_exec(conn, "INSERT INTO upg_model.upgrades VALUES ('lib', "
+	                                  "'{\"executed_tasks\": [\"Create\"], \"theirs\": 1}', "
+	                                  "now() at time zone 'utc', NULL)"),
+	                UPGRADE_OK);
+	CU_ASSERT_EQUAL(upg_db_exec(conn, "CREATE TABLE upg_model.lib_t (n INTEGER)"), UPGRADE_OK);
+	cat = lib_catalog(2, &nothing);
+	CU_ASSERT_EQUAL_FATAL(upgrade_runner_new(&r, cat), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_runner_add_schema(r, "upg_model"), UPGRADE_OK);
+	memset(&e, 0, sizeof e);
+	upgrade_runner_set_event_callback(r, on_event, &e);
+	CU_ASSERT_EQUAL(upgrade_runner_run(r, conn), 1);
+	CU_ASSERT_STRING_EQUAL(e.log, "schema upg_model;done lib:Insert;nothing lib:Nothing;");
+	assert_scalar(conn, "SELECT state->>'theirs' FROM upg_model.upgrades", "1");
+	assert_scalar(conn, "SELECT state->'executed_tasks' FROM upg_model.upgrades",
+	              "[\"Create\", \"Insert\", \"Nothing\"]");
+	assert_scalar(conn, "SELECT count(*) FROM upg_model.upgrades WHERE modified IS NOT NULL", "1");
+	upgrade_runner_free(r);
+	upgrade_catalog_free(cat);
+	upg_db_exec(conn, "DROP SCHEMA upg_model CASCADE");
+	upgrade_conn_free(conn);
+}
+
+static void
+test_bad_arguments(void)
+{
+	struct upgrade_catalog *cat = NULL;
+	struct upgrade_runner *r = NULL;
+	struct upgrade_conn *conn = NULL;
+
+	CU_ASSERT_EQUAL(upgrade_runner_new(NULL, NULL), UPGRADE_EINVAL);
+	CU_ASSERT_EQUAL(upgrade_runner_new(&r, NULL), UPGRADE_EINVAL);
+	CU_ASSERT_EQUAL_FATAL(upgrade_catalog_new(&cat), UPGRADE_OK);
+	CU_ASSERT_EQUAL_FATAL(upgrade_runner_new(&r, cat), UPGRADE_OK);
+	CU_ASSERT_EQUAL_FATAL(upgrade_conn_new(&conn), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_runner_run(r, conn), UPGRADE_EINVAL);
+	CU_ASSERT_STRING_EQUAL(upgrade_runner_error(r), "the catalog is not prepared");
+	CU_ASSERT_EQUAL(upgrade_runner_set_jobs(r, 65), UPGRADE_EINVAL);
+	CU_ASSERT_EQUAL(upgrade_runner_set_lock_timeout(r, -1), UPGRADE_EINVAL);
+	CU_ASSERT_EQUAL(upgrade_runner_add_schema(r, ""), UPGRADE_EINVAL);
+	CU_ASSERT_EQUAL(upgrade_runner_mark(r, conn, "no-colon"), UPGRADE_EINVAL);
+	upgrade_runner_free(r);
+	upgrade_runner_free(NULL);
+	upgrade_catalog_free(cat);
+	upgrade_conn_free(conn);
+}
+
+static void
+add_suites(void)
+{
+	TEST_SUITE("runner");
+	TEST_ADD(test_c_tasks);
+	TEST_ADD(test_raw_c_steps);
+	TEST_ADD(test_attached_connection);
+	TEST_ADD(test_checksum_changed);
+	TEST_ADD(test_model_table_postgresql);
+	TEST_ADD(test_bad_arguments);
+}
+
+int
+main(void)
+{
+	return test_run(add_suites);
+}
