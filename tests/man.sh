@@ -34,10 +34,10 @@ fi
 
 # The libupgrade(3) example, extracted from the page as a reader sees it.
 "$MANDOC" -Tascii "$top_srcdir/man/libupgrade.3" | sed 's/.\x08//g' |
-	awk '/^EXAMPLES/ { ex = 1 } ex && /^     #include/ { on = 1 } on { sub(/^     /, ""); print } on && /^}$/ { exit }' \
+	awk '/^EXAMPLES/ { ex = 1 } ex && /^     #include/ { on = 1 } /^     Build it with/ { exit } on { sub(/^     /, ""); print } ' \
 	>"$T_TMP/example.c"
 expect_grep() { grep -q "$1" "$T_TMP/example.c"; }
-if expect_grep 'int$' && expect_grep 'upgrade_conn_connect_sqlite'; then
+if expect_grep 'int$' && expect_grep 'upgrade_runner_run'; then
 	ok "example extracted from libupgrade(3)"
 else
 	not_ok "example extracted from libupgrade(3)" "$(cat "$T_TMP/example.c")"
@@ -49,7 +49,13 @@ if [ "$rc" -eq 0 ]; then
 	run env LD_LIBRARY_PATH="$top_builddir/.libs" "$T_TMP/example" "$T_TMP/example.db"
 	expect_rc 0 "the libupgrade(3) example runs"
 	expect_out '^SQLite 3\.[0-9.]+, dialect sqlite$' "the example describes SQLite"
-	expect_out '^quoted: "order ""items"""$' "the example quotes an identifier"
+	expect_out '^done: example:Create notes$' "the example's always-run task creates its table"
+	expect_out '^executed 1 tasks$' "the C task did nothing and is not counted"
+	run env LD_LIBRARY_PATH="$top_builddir/.libs" "$T_TMP/example" "$T_TMP/example.db"
+	expect_rc 0 "the libupgrade(3) example runs again"
+	expect_out '^executed 0 tasks$' "the second run has nothing to do"
+	[ "$(sqlite3 "$T_TMP/example.db" "SELECT count(*) FROM sqlite_master WHERE name = 'notes'")" = 1 ] &&
+		ok "the example's table exists" || not_ok "the example's table exists"
 fi
 
 finish
