@@ -9,8 +9,9 @@
 # check-valgrind -> make distcheck -> stop the servers.
 #
 #   --quick          sanitizer build and `make check` only
-#   --no-valgrind    skip `make check-valgrind`
+#   --no-valgrind    skip `make check-valgrind` and the command under valgrind
 #   --no-distcheck   skip `make distcheck`
+#   --no-packages    skip building and linting the Debian packages
 #
 # A failing phase does not stop the later ones, so one run reports
 # everything. The last line on stdout is `check: N passed, N failed`, summed
@@ -23,16 +24,18 @@ set -euo pipefail
 QUICK=""
 VALGRIND=1
 DISTCHECK=1
+PACKAGES=1
 for arg in "$@"; do
     case $arg in
         --quick) QUICK=1 ;;
         --no-valgrind) VALGRIND="" ;;
         --no-distcheck) DISTCHECK="" ;;
+        --no-packages) PACKAGES="" ;;
         -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) echo "check.sh: unknown option: $arg (try --help)" >&2; exit 2 ;;
     esac
 done
-if [ -n "$QUICK" ]; then VALGRIND=""; DISTCHECK=""; fi
+if [ -n "$QUICK" ]; then VALGRIND=""; DISTCHECK=""; PACKAGES=""; fi
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$TOP"
@@ -118,10 +121,12 @@ show_failed_logs() {
 # succeeds, so only its failures can be reported.
 test_phase() {
     local name=$1 dir=$2 target=$3 mode=${4:-} stamp rc=0 suite p f e x phase_failed=0 found=0
+    local extra=()
+    [ $# -gt 4 ] && extra=("${@:5}")
     stamp=$(mktemp "$dir/.check-stamp.XXXXXX")
     # The stamp must be strictly older than the logs that follow.
     sleep 0.01
-    phase "$name" make -C "$dir" -j"$JOBS" "$target" || rc=$?
+    phase "$name" make -C "$dir" -j"$JOBS" "$target" "${extra[@]}" || rc=$?
     while IFS= read -r suite; do
         [ -n "$suite" ] || continue
         found=1
@@ -163,11 +168,53 @@ build_phase() {
 # ---- packages and build system ----
 if ! phase deps tests/deps.sh all; then
     FAILED=$((FAILED + 1))
-    finish
+    # ---- Debian packages ----
+# dpkg-buildpackage builds inside the tree it is given, so it gets a copy of
+# the tracked (and new, not ignored) files; lintian must report no error.
+# shellcheck disable=SC2317  # called through phase
+package_build() {
+    local dir
+    dir=$(mktemp -d /tmp/upg-pkg.XXXXXX)
+    mkdir "$dir/src"
+    git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C "$dir/src"
+    (cd "$dir/src" && dpkg-buildpackage -us -uc -b) &&
+        lintian --fail-on error "$dir"/*.changes &&
+        rm -rf "$dir"
+}
+if [ -n "$PACKAGES" ]; then
+    if ! phase packages package_build; then
+        FAILED=$((FAILED + 1))
+    else
+        PASSED=$((PASSED + 1))
+    fi
+fi
+
+finish
 fi
 if ! phase autoreconf autoreconf -fi; then
     FAILED=$((FAILED + 1))
-    finish
+    # ---- Debian packages ----
+# dpkg-buildpackage builds inside the tree it is given, so it gets a copy of
+# the tracked (and new, not ignored) files; lintian must report no error.
+# shellcheck disable=SC2317  # called through phase
+package_build() {
+    local dir
+    dir=$(mktemp -d /tmp/upg-pkg.XXXXXX)
+    mkdir "$dir/src"
+    git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C "$dir/src"
+    (cd "$dir/src" && dpkg-buildpackage -us -uc -b) &&
+        lintian --fail-on error "$dir"/*.changes &&
+        rm -rf "$dir"
+}
+if [ -n "$PACKAGES" ]; then
+    if ! phase packages package_build; then
+        FAILED=$((FAILED + 1))
+    else
+        PASSED=$((PASSED + 1))
+    fi
+fi
+
+finish
 fi
 
 SAN_OK=""
@@ -178,7 +225,28 @@ build_phase sanitize _build/sanitize --enable-asan --enable-ubsan --enable-werro
 DBDIR=$(mktemp -d /tmp/upg-db.XXXXXX)
 if ! phase servers tests/testdb.sh start "$DBDIR"; then
     FAILED=$((FAILED + 1))
-    finish
+    # ---- Debian packages ----
+# dpkg-buildpackage builds inside the tree it is given, so it gets a copy of
+# the tracked (and new, not ignored) files; lintian must report no error.
+# shellcheck disable=SC2317  # called through phase
+package_build() {
+    local dir
+    dir=$(mktemp -d /tmp/upg-pkg.XXXXXX)
+    mkdir "$dir/src"
+    git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C "$dir/src"
+    (cd "$dir/src" && dpkg-buildpackage -us -uc -b) &&
+        lintian --fail-on error "$dir"/*.changes &&
+        rm -rf "$dir"
+}
+if [ -n "$PACKAGES" ]; then
+    if ! phase packages package_build; then
+        FAILED=$((FAILED + 1))
+    else
+        PASSED=$((PASSED + 1))
+    fi
+fi
+
+finish
 fi
 # shellcheck disable=SC1091  # written at run time by testdb.sh
 . "$DBDIR/env.sh"
@@ -194,10 +262,35 @@ if [ -n "$VALGRIND" ] || [ -n "$DISTCHECK" ]; then
     if build_phase plain _build/plain "${plain_opts[@]}"; then
         if [ -n "$VALGRIND" ]; then
             test_phase check-valgrind _build/plain check-valgrind
+            # The command itself under valgrind, through the shell tests that
+            # do not depend on timing (the racing and killing ones do).
+            UPGRADE_VALGRIND=1 test_phase cli-valgrind _build/plain check "" \
+                TESTS="tests/cli-usage.sh tests/cli-info.sh tests/cli-run.sh tests/cli-validate.sh tests/cli-list.sh tests/cli-graph.sh"
         fi
         if [ -n "$DISTCHECK" ]; then
             test_phase distcheck _build/plain distcheck failures-only
         fi
+    fi
+fi
+
+# ---- Debian packages ----
+# dpkg-buildpackage builds inside the tree it is given, so it gets a copy of
+# the tracked (and new, not ignored) files; lintian must report no error.
+# shellcheck disable=SC2317  # called through phase
+package_build() {
+    local dir
+    dir=$(mktemp -d /tmp/upg-pkg.XXXXXX)
+    mkdir "$dir/src"
+    git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C "$dir/src"
+    (cd "$dir/src" && dpkg-buildpackage -us -uc -b) &&
+        lintian --fail-on error "$dir"/*.changes &&
+        rm -rf "$dir"
+}
+if [ -n "$PACKAGES" ]; then
+    if ! phase packages package_build; then
+        FAILED=$((FAILED + 1))
+    else
+        PASSED=$((PASSED + 1))
     fi
 fi
 

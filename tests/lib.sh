@@ -15,6 +15,19 @@ t_name=${0##*/}
 T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/upgrade-sh.XXXXXX")
 trap 'rm -rf "$T_TMP"' EXIT
 
+# UPGRADE_VALGRIND=1: every run of the command goes through valgrind, and a
+# memory error or a definite leak makes it exit 99, failing the test.
+if [ -n "${UPGRADE_VALGRIND:-}" ]; then
+	cat >"$T_TMP/upgrade-valgrind" <<EOF
+#!/bin/sh
+exec "$top_builddir/libtool" --mode=execute valgrind -q --error-exitcode=99 --leak-check=full \
+	--errors-for-leak-kinds=definite --show-leak-kinds=definite \
+	--suppressions="$top_srcdir/tests/valgrind.supp" "$UPGRADE" "\$@"
+EOF
+	chmod +x "$T_TMP/upgrade-valgrind"
+	UPGRADE=$T_TMP/upgrade-valgrind
+fi
+
 ok() { t_pass=$((t_pass + 1)); printf 'ok - %s\n' "$1"; }
 not_ok() {
 	t_fail=$((t_fail + 1))
