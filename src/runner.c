@@ -69,6 +69,7 @@ struct run {
 	const char *schema;
 	struct schema_job *job; /* parallel runs queue events here */
 	long executed;
+	long index, total; /* position of the schema in the run, for progress */
 };
 
 static long
@@ -663,6 +664,7 @@ run_task(struct run *run, struct upg_state *st, const struct upgrade_task *task)
 		return upg_error_oom(&run->conn->err);
 	if (upg_state_is_executed(m, task->name) && !(task->flags & UPGRADE_TASK_ALWAYS_RUN))
 		return UPGRADE_OK;
+	task_event(run, UPGRADE_EVENT_TASK_START, task, UPGRADE_OK, 0, 1);
 	if (task->fn == NULL) {
 		ret = upg_task_resolve(&res, task, run->conn->dialect->name, &run->conn->err);
 		if (ret != UPGRADE_OK) {
@@ -805,6 +807,8 @@ run_schema(struct run *run)
 	int ret;
 
 	event_init(&ev, UPGRADE_EVENT_SCHEMA_START, run->schema);
+	ev.index = run->index;
+	ev.count = run->total;
 	emit(run, &ev);
 	ret = open_schema(run, &lock, &st, !run->r->dry_run);
 	if (ret == UPGRADE_OK)
@@ -916,7 +920,7 @@ upgrade_context_end_step(struct upgrade_context *ctx)
 static int
 run_raw(struct upgrade_runner *r, struct upgrade_conn *conn, const struct schema_list *schemas)
 {
-	struct run run = {r, conn, NULL, NULL, 0};
+	struct run run = {.r = r, .conn = conn};
 	struct upgrade_catalog *cat = r->cat;
 	struct upg_buf joined = UPG_BUF_INIT;
 	struct upg_lock *lock = NULL;
@@ -967,7 +971,8 @@ run_serial(struct upgrade_runner *r, struct upgrade_conn *conn, const struct sch
 	size_t i;
 
 	for (i = 0; i < schemas->n; i++) {
-		struct run run = {r, conn, schemas->names[i], NULL, 0};
+		struct run run = {.r = r, .conn = conn, .schema = schemas->names[i], .index = (long)i + 1,
+		                  .total = (long)schemas->n};
 		int ret = run_schema(&run);
 
 		*executed += run.executed;
@@ -1023,6 +1028,8 @@ parallel_worker(void *arg)
 		run.conn = conn;
 		run.schema = job->schema;
 		run.job = job;
+		run.index = (long)(job - p->jobs) + 1;
+		run.total = (long)p->njobs;
 		if (connect_ret != UPGRADE_OK) {
 			struct upgrade_event ev;
 			event_init(&ev, UPGRADE_EVENT_SCHEMA_DONE, job->schema);
@@ -1192,7 +1199,7 @@ each_schema(struct upgrade_runner *r, struct upgrade_conn *conn, int write,
 	if ((ret = resolve_schemas(r, conn, &schemas)) != UPGRADE_OK)
 		goto done;
 	for (i = 0; ret == UPGRADE_OK && i < schemas.n; i++) {
-		struct run run = {r, conn, schemas.names[i], NULL, 0};
+		struct run run = {.r = r, .conn = conn, .schema = schemas.names[i]};
 		struct upg_lock *lock = NULL;
 		struct upg_state *st = NULL;
 

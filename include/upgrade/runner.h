@@ -33,7 +33,8 @@ enum upgrade_event_type {
 	UPGRADE_EVENT_TASK_PLANNED = 9, /* dry run without transactional DDL: not executed */
 	UPGRADE_EVENT_SCHEMA_DONE = 10, /* count = tasks executed; code = result */
 	UPGRADE_EVENT_RUN_DONE = 11,    /* count = tasks executed in all; code = result */
-	UPGRADE_EVENT_LOCK_WAIT = 12    /* the schema lock is held by someone else; message = who */
+	UPGRADE_EVENT_LOCK_WAIT = 12,   /* the schema lock is held by someone else; message = who */
+	UPGRADE_EVENT_TASK_START = 13   /* a pending or always-run task begins */
 };
 
 struct upgrade_event {
@@ -50,6 +51,7 @@ struct upgrade_event {
 	unsigned long statements;      /* failures: actions in the task */
 	int dry_run;
 	int verified;                  /* 0 when a dry run could not execute the task */
+	long index;                    /* SCHEMA_START: 1-based position; count = schemas */
 };
 
 typedef void (*upgrade_event_fn)(const struct upgrade_event *event, void *userdata);

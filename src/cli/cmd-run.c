@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -31,7 +32,19 @@ struct printer {
 	struct cli *cli;
 	int task_failed;  /* a TASK_FAILED event was seen */
 	int unverified;   /* a dry run planned tasks it could not execute */
+	int progress;     /* stdout is a terminal: show what is running */
+	int pending_line; /* a progress line waits to be overwritten */
 };
+
+/* Clears a progress line ("  ... task") before the next real line. */
+static void
+clear_progress(struct printer *p)
+{
+	if (p->pending_line) {
+		fputs("\r\033[K", stdout);
+		p->pending_line = 0;
+	}
+}
 
 static const char *
 color(const struct printer *p, const char *code)
@@ -55,6 +68,7 @@ event_name(enum upgrade_event_type t)
 	case UPGRADE_EVENT_SCHEMA_DONE: return "schema_done";
 	case UPGRADE_EVENT_RUN_DONE: return "run_done";
 	case UPGRADE_EVENT_LOCK_WAIT: return "lock_wait";
+	case UPGRADE_EVENT_TASK_START: return "task_start";
 	}
 	return "unknown";
 }
@@ -84,6 +98,10 @@ print_json(const struct upgrade_event *ev)
 	case UPGRADE_EVENT_RUN_START:
 		json_object_object_add(o, "schemas_count", json_object_new_int64(ev->count));
 		break;
+	case UPGRADE_EVENT_SCHEMA_START:
+		json_object_object_add(o, "index", json_object_new_int64(ev->index));
+		json_object_object_add(o, "of", json_object_new_int64(ev->count));
+		break;
 	case UPGRADE_EVENT_BASELINE:
 		json_object_object_add(o, "tasks", json_object_new_int64(ev->count));
 		break;
@@ -104,7 +122,8 @@ print_json(const struct upgrade_event *ev)
 	default:
 		break;
 	}
-	if (ev->type >= UPGRADE_EVENT_TASK_DONE && ev->type != UPGRADE_EVENT_LOCK_WAIT)
+	if (ev->type >= UPGRADE_EVENT_TASK_DONE && ev->type != UPGRADE_EVENT_LOCK_WAIT &&
+	    ev->type != UPGRADE_EVENT_TASK_START)
 		json_object_object_add(o, "duration_ms", json_object_new_int64(ev->duration_ms));
 	if (ev->message != NULL) {
 		json_object_object_add(o, "error", json_object_new_string(ev->message));
@@ -133,6 +152,17 @@ print_event(const struct upgrade_event *ev, void *ud)
 		print_json(ev);
 		return;
 	}
+	if (ev->type == UPGRADE_EVENT_TASK_START) {
+		/* On a terminal only: scripts read the stable lines, people like to see progress. */
+		if (p->progress && !cli->quiet) {
+			clear_progress(p);
+			printf("  ... %s", upgrade_task_id(ev->task));
+			p->pending_line = 1;
+			fflush(stdout);
+		}
+		return;
+	}
+	clear_progress(p);
 	switch (ev->type) {
 	case UPGRADE_EVENT_RAW_START:
 		if (!cli->quiet)
@@ -140,9 +170,12 @@ print_event(const struct upgrade_event *ev, void *ud)
 			       color(p, "\033[0m"));
 		break;
 	case UPGRADE_EVENT_SCHEMA_START:
-		if (!cli->quiet)
-			printf("%sRunning upgrade for %s%s\n", color(p, "\033[4m"), ev->schema,
-			       color(p, "\033[0m"));
+		if (cli->quiet)
+			break;
+		printf("%sRunning upgrade for %s%s", color(p, "\033[4m"), ev->schema, color(p, "\033[0m"));
+		if (p->progress && ev->count > 1)
+			printf(" (%ld of %ld)", ev->index, ev->count);
+		putchar('\n');
 		break;
 	case UPGRADE_EVENT_BASELINE:
 		if (cli->verbose && !cli->quiet)
@@ -278,6 +311,7 @@ cmd_run(struct cli *cli, int argc, char **argv)
 		goto done;
 	memset(&p, 0, sizeof p);
 	p.cli = cli;
+	p.progress = isatty(STDOUT_FILENO);
 	upgrade_runner_set_dry_run(r, o.dry_run);
 	upgrade_runner_set_keep_going(r, o.keep_going);
 	upgrade_runner_set_resume(r, o.resume);
