@@ -149,48 +149,73 @@ hash_str(const char *s)
 	return h;
 }
 
+/*
+ * The first slot to probe.  Task ids differ mostly in their last bytes,
+ * which FNV-1a leaves in the low bits only weakly mixed, so the hash is
+ * multiplied once more (Fibonacci hashing) and the top bits are used.
+ */
+static size_t
+slot_of(uint64_t h, size_t cap)
+{
+	unsigned bits = 0;
+
+	while (((size_t)1 << bits) < cap)
+		bits++;
+	return bits == 0 ? 0 : (size_t)((h * 0x9E3779B97F4A7C15ull) >> (64 - bits));
+}
+
 void *
 upg_map_get(const struct upg_map *map, const char *key)
 {
 	size_t i, mask;
+	uint64_t h;
 
 	if (map->cap == 0)
 		return NULL;
 	mask = map->cap - 1;
-	for (i = (size_t)hash_str(key) & mask; map->keys[i] != NULL; i = (i + 1) & mask)
-		if (strcmp(map->keys[i], key) == 0)
+	h = hash_str(key);
+	/* Full hashes are compared first: most probes then skip strcmp. */
+	for (i = slot_of(h, map->cap); map->keys[i] != NULL; i = (i + 1) & mask)
+		if (map->hashes[i] == h && strcmp(map->keys[i], key) == 0)
 			return map->values[i];
 	return NULL;
 }
+/* Doubles the table and reinserts every key by its stored hash. */
 
 static int
 map_grow(struct upg_map *map)
 {
 	size_t ncap = map->cap == 0 ? 64 : map->cap * 2, i, j, mask = ncap - 1;
 	const char **keys;
+	uint64_t *hashes;
 	void **values;
 
-	if (ncap > SIZE_MAX / sizeof(void *))
+	if (ncap > SIZE_MAX / sizeof(uint64_t))
 		return -1;
 	keys = calloc(ncap, sizeof *keys);
 	values = calloc(ncap, sizeof *values);
-	if (keys == NULL || values == NULL) {
+	hashes = calloc(ncap, sizeof *hashes);
+	if (keys == NULL || values == NULL || hashes == NULL) {
 		free(keys);
 		free(values);
+		free(hashes);
 		return -1;
 	}
 	for (i = 0; i < map->cap; i++) {
 		if (map->keys[i] == NULL)
 			continue;
-		for (j = (size_t)hash_str(map->keys[i]) & mask; keys[j] != NULL; j = (j + 1) & mask)
+		for (j = slot_of(map->hashes[i], ncap); keys[j] != NULL; j = (j + 1) & mask)
 			;
 		keys[j] = map->keys[i];
 		values[j] = map->values[i];
+		hashes[j] = map->hashes[i];
 	}
 	free(map->keys);
 	free(map->values);
+	free(map->hashes);
 	map->keys = keys;
 	map->values = values;
+	map->hashes = hashes;
 	map->cap = ncap;
 	return 0;
 }
@@ -199,13 +224,15 @@ int
 upg_map_put(struct upg_map *map, const char *key, void *value, void **old)
 {
 	size_t i, mask;
+	uint64_t h;
 
-	/* Keep the load factor under 3/4 so probe sequences stay short. */
-	if ((map->count + 1) * 4 > map->cap * 3 && map_grow(map) != 0)
+	/* Keep the load factor under 1/2 so probe sequences stay short. */
+	if ((map->count + 1) * 2 > map->cap && map_grow(map) != 0)
 		return -1;
 	mask = map->cap - 1;
-	for (i = (size_t)hash_str(key) & mask; map->keys[i] != NULL; i = (i + 1) & mask) {
-		if (strcmp(map->keys[i], key) == 0) {
+	h = hash_str(key);
+	for (i = slot_of(h, map->cap); map->keys[i] != NULL; i = (i + 1) & mask) {
+		if (map->hashes[i] == h && strcmp(map->keys[i], key) == 0) {
 			if (old != NULL)
 				*old = map->values[i];
 			return 0;
@@ -213,6 +240,7 @@ upg_map_put(struct upg_map *map, const char *key, void *value, void **old)
 	}
 	map->keys[i] = key;
 	map->values[i] = value;
+	map->hashes[i] = h;
 	map->count++;
 	return 1;
 }
@@ -222,8 +250,10 @@ upg_map_free(struct upg_map *map)
 {
 	free(map->keys);
 	free(map->values);
+	free(map->hashes);
 	map->keys = NULL;
 	map->values = NULL;
+	map->hashes = NULL;
 	map->cap = map->count = 0;
 }
 
@@ -239,6 +269,7 @@ static const struct {
 	{"mssql", UPG_DIALECT_MSSQL},
 	{"generic", UPG_DIALECT_GENERIC},
 };
+/* len lets callers look up a word inside a space-separated list in place. */
 
 unsigned
 upg_dialect_bit(const char *name, size_t len)

@@ -499,56 +499,65 @@ max_depth(xmlNodePtr root, size_t limit, xmlNodePtr *where)
 
 /* ---- body nodes ----------------------------------------------------------- */
 
+/* The elements of task bodies, sorted by name for bsearch(). */
 static const struct {
 	const char *name;
 	enum upg_node_kind kind;
 } node_kinds[] = {
-	{"sql", UPG_NODE_SQL},
-	{"native", UPG_NODE_NATIVE},
+	{"add-check", UPG_NODE_OP},
+	{"add-column", UPG_NODE_OP},
+	{"add-enum-value", UPG_NODE_OP},
+	{"add-foreign-key", UPG_NODE_OP},
+	{"add-unique", UPG_NODE_OP},
+	{"all", UPG_NODE_COND},
+	{"alter-column", UPG_NODE_OP},
+	{"any", UPG_NODE_COND},
 	{"choose", UPG_NODE_CHOOSE},
-	{"when", UPG_NODE_WHEN},
-	{"otherwise", UPG_NODE_OTHERWISE},
-	{"step", UPG_NODE_STEP},
-	{"only-if", UPG_NODE_GUARD},
-	{"has-table", UPG_NODE_COND},
-	{"has-view", UPG_NODE_COND},
+	{"column", UPG_NODE_PART},
+	{"create-enum", UPG_NODE_OP},
+	{"create-index", UPG_NODE_OP},
+	{"create-table", UPG_NODE_OP},
+	{"drop-column", UPG_NODE_OP},
+	{"drop-constraint", UPG_NODE_OP},
+	{"drop-index", UPG_NODE_OP},
+	{"drop-table", UPG_NODE_OP},
 	{"has-column", UPG_NODE_COND},
-	{"has-index", UPG_NODE_COND},
 	{"has-constraint", UPG_NODE_COND},
 	{"has-enum", UPG_NODE_COND},
+	{"has-index", UPG_NODE_COND},
+	{"has-table", UPG_NODE_COND},
+	{"has-view", UPG_NODE_COND},
 	{"is-empty-table", UPG_NODE_COND},
-	{"query", UPG_NODE_COND},
+	{"native", UPG_NODE_NATIVE},
 	{"not", UPG_NODE_COND},
-	{"any", UPG_NODE_COND},
-	{"all", UPG_NODE_COND},
-	{"create-table", UPG_NODE_OP},
-	{"drop-table", UPG_NODE_OP},
-	{"rename-table", UPG_NODE_OP},
-	{"add-column", UPG_NODE_OP},
-	{"drop-column", UPG_NODE_OP},
+	{"only-if", UPG_NODE_GUARD},
+	{"otherwise", UPG_NODE_OTHERWISE},
+	{"query", UPG_NODE_COND},
 	{"rename-column", UPG_NODE_OP},
-	{"alter-column", UPG_NODE_OP},
-	{"create-index", UPG_NODE_OP},
-	{"drop-index", UPG_NODE_OP},
-	{"add-unique", UPG_NODE_OP},
-	{"add-foreign-key", UPG_NODE_OP},
-	{"add-check", UPG_NODE_OP},
-	{"drop-constraint", UPG_NODE_OP},
-	{"create-enum", UPG_NODE_OP},
-	{"add-enum-value", UPG_NODE_OP},
-	{"column", UPG_NODE_PART},
+	{"rename-table", UPG_NODE_OP},
+	{"sql", UPG_NODE_SQL},
+	{"step", UPG_NODE_STEP},
 	{"value", UPG_NODE_PART},
+	{"when", UPG_NODE_WHEN},
 };
 
 /* The index of name in node_kinds, or -1 when it is not part of the format. */
 static int
 node_kind(const char *name)
 {
-	size_t i;
+	size_t lo = 0, hi = sizeof node_kinds / sizeof node_kinds[0];
 
-	for (i = 0; i < sizeof node_kinds / sizeof node_kinds[0]; i++)
-		if (strcmp(node_kinds[i].name, name) == 0)
-			return (int)i;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(node_kinds[mid].name, name);
+
+		if (c == 0)
+			return (int)mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return -1;
 }
 
@@ -722,6 +731,24 @@ oom:
 
 /* ---- checksums --------------------------------------------------------------- */
 
+/* Writes "N:" into buf (at least 22 bytes); returns its length.  Called
+ * twice per attribute and statement, so no printf. */
+static int
+decimal_prefix(char *buf, size_t n)
+{
+	char tmp[24];
+	int len = 0, i;
+
+	do {
+		tmp[len++] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n > 0);
+	for (i = 0; i < len; i++)
+		buf[i] = tmp[len - 1 - i];
+	buf[len] = ':';
+	return len + 1;
+}
+
 /*
  * Appends s as "LENGTH:TEXT" with white-space runs collapsed to one space
  * and both ends trimmed.  The length prefix means no text can imitate the
@@ -736,10 +763,10 @@ canon_text(struct upg_buf *out, const char *s)
 	int pending = 0, plen;
 	char *d;
 
-	/* Reserve room for the longest prefix and the text, then write the
-	 * text after it and the real prefix in front. */
-	plen = snprintf(prefix, sizeof prefix, "%zu:", n);
-	if (plen < 0 || upg_buf_append(out, prefix, (size_t)plen) != 0 || upg_buf_append(out, s, n) != 0)
+	/* Room for the longest prefix and the text: the text is normalised
+	 * in place after it, then the real prefix is put in front. */
+	plen = decimal_prefix(prefix, n);
+	if (upg_buf_append(out, prefix, (size_t)plen) != 0 || upg_buf_append(out, s, n) != 0)
 		return;
 	at = out->len - n - (size_t)plen;
 	d = out->data + at + (size_t)plen;
@@ -755,14 +782,14 @@ canon_text(struct upg_buf *out, const char *s)
 		pending = 0;
 		d[len++] = *s;
 	}
-	/* The normalised text is never longer; rewrite the prefix for its
-	 * length and move the text up behind it. */
-	plen = snprintf(prefix, sizeof prefix, "%zu:", len);
+	/* The normalised text is never longer, nor is its prefix. */
+	plen = decimal_prefix(prefix, len);
 	memmove(out->data + at + (size_t)plen, d, len);
 	memcpy(out->data + at, prefix, (size_t)plen);
 	out->len = at + (size_t)plen + len;
 	out->data[out->len] = '\0';
 }
+/* Appends the canonical form of node n and its children (version 1). */
 
 static void
 canon_node(struct upg_buf *out, const struct upg_node *n)
@@ -828,6 +855,11 @@ task_checksum(struct loader *ld, const struct upgrade_task *t)
 }
 
 /* ---- module and tasks ------------------------------------------------------ */
+/*
+ * Reads a boolean attribute into *value; returns whether it was present.
+ * Anything but "true" or "false" was already refused by the schema, but a
+ * file without a schema still gets a message.
+ */
 
 static int
 parse_bool(struct loader *ld, xmlNodePtr el, const char *name, int *value, const char *object)
@@ -1098,6 +1130,11 @@ build_module(struct loader *ld, xmlNodePtr root)
 }
 
 /* ---- entry point -------------------------------------------------------------- */
+/*
+ * Steps, each stopping the file on failure: size limit, well-formedness
+ * (DOCTYPE refused), root element and format version, depth limit, schema
+ * (failure makes the rest quiet), then the module is built.
+ */
 
 int
 upg_xml_load(struct upgrade_catalog *cat, const char *file, const char *buf, size_t len)
@@ -1132,10 +1169,13 @@ upg_xml_load(struct upgrade_catalog *cat, const char *file, const char *buf, siz
 	ctxt->sax->serror = on_parse_error;
 	ctxt->sax->initialized = XML_SAX2_MAGIC;
 	/* No NOENT, DTDLOAD, DTDATTR or XINCLUDE: nothing is fetched or
-	 * expanded.  BIG_LINES keeps line numbers right past 65535. */
+	 * expanded.  BIG_LINES keeps line numbers right past 65535.  The
+	 * format has no mixed content, so the white space between elements
+	 * (NOBLANKS) is dropped instead of being allocated, validated and
+	 * freed. */
 	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, ld.file, NULL,
-	                        XML_PARSE_NONET | XML_PARSE_BIG_LINES | XML_PARSE_COMPACT | XML_PARSE_NOERROR |
-	                            XML_PARSE_NOWARNING);
+	                        XML_PARSE_NONET | XML_PARSE_BIG_LINES | XML_PARSE_COMPACT | XML_PARSE_NOBLANKS |
+	                            XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (ld.oom) {
 		rc = UPGRADE_ENOMEM;
 		goto done;

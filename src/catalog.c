@@ -33,6 +33,7 @@
 
 /* Diagnostics of things registered in C sort after every file. */
 #define C_FILE_INDEX UINT32_MAX
+/* Limits start at the documented defaults; everything else starts empty. */
 
 int
 upgrade_catalog_new(struct upgrade_catalog **out)
@@ -54,6 +55,7 @@ upgrade_catalog_new(struct upgrade_catalog **out)
 	*out = cat;
 	return UPGRADE_OK;
 }
+/* Everything the catalog handed out lives in its arena and dies with it. */
 
 void
 upgrade_catalog_free(struct upgrade_catalog *cat)
@@ -107,6 +109,10 @@ upgrade_catalog_set_limit(struct upgrade_catalog *cat, int limit, size_t value)
 }
 
 /* ---- diagnostics ------------------------------------------------------------- */
+/*
+ * The message is formatted straight into the arena; file and object must
+ * already live as long as the catalog (they are arena strings or static).
+ */
 
 int
 upg_diag_vadd(struct upgrade_catalog *cat, const char *file, uint32_t file_index, unsigned long line,
@@ -283,6 +289,10 @@ upg_check_task_name(const char *name, size_t max)
 }
 
 /* ---- growing the object lists ------------------------------------------------------ */
+/*
+ * Makes room for need elements of size bytes in *arr (capacity *cap),
+ * doubling so that appending stays amortised O(1).
+ */
 
 static int
 grow(void **arr, size_t *cap, size_t need, size_t size)
@@ -540,6 +550,11 @@ is_catalog_name(const char *name)
 	/* Hidden files are editor and packaging leftovers, not catalogs. */
 	return name[0] != '.' && n > 4 && strcmp(name + n - 4, ".xml") == 0;
 }
+/*
+ * Names are collected first and sorted, because readdir() order depends on
+ * the file system and the order files are loaded in shows in diagnostics
+ * (never in the plan).  A file that fails does not stop the others.
+ */
 
 int
 upgrade_catalog_load_dir(struct upgrade_catalog *cat, const char *path)
@@ -1005,6 +1020,12 @@ upgrade_catalog_add_task(struct upgrade_catalog *cat, const char *module, const 
 }
 
 /* ---- prepare ----------------------------------------------------------------------- */
+/*
+ * The order matters: parameter values first (a missing one is reported at
+ * its <param>), then substitution (which needs them), then the planner,
+ * then the diagnostics are sorted so that output does not depend on which
+ * check found what.
+ */
 
 int
 upgrade_catalog_prepare(struct upgrade_catalog *cat)
@@ -1138,6 +1159,11 @@ upg_resolved_free(struct upg_resolved *res)
 	free(res->units);
 	free(res);
 }
+/*
+ * Two passes: count the units, then fill them; arrays are allocated with
+ * malloc (not the arena) because the runner resolves tasks repeatedly and
+ * frees each result.
+ */
 
 int
 upg_task_resolve(struct upg_resolved **out, const struct upgrade_task *task, const char *dialect,
@@ -1210,6 +1236,10 @@ upg_task_resolve(struct upg_resolved **out, const struct upgrade_task *task, con
 	*out = res;
 	return UPGRADE_OK;
 }
+/*
+ * Resolves every task of the plan as the runner would, so that a missing
+ * alternative is found in CI rather than in production.
+ */
 
 int
 upgrade_catalog_check_dialect(struct upgrade_catalog *cat, const char *dialect)

@@ -41,6 +41,7 @@ void upg_arena_free(struct upg_arena *arena);
 struct upg_map {
 	const char **keys;
 	void **values;
+	uint64_t *hashes;
 	size_t cap; /* power of two, or 0 */
 	size_t count;
 };

@@ -37,6 +37,7 @@ struct heap {
 	struct heap_item *items;
 	size_t n;
 };
+/* Sift-up insertion; smaller keys come out first. */
 
 static void
 heap_push(struct heap *h, uint64_t key, uint32_t value)
@@ -55,6 +56,7 @@ heap_push(struct heap *h, uint64_t key, uint32_t value)
 	h->items[i].key = key;
 	h->items[i].value = value;
 }
+/* Removes and returns the value with the smallest key (h->n > 0). */
 
 static uint32_t
 heap_pop(struct heap *h)
@@ -301,6 +303,11 @@ done:
 }
 
 /* ---- tasks ------------------------------------------------------------------------ */
+/*
+ * The priority of a task among those free to run: its module's place in
+ * module order, then its declaration index.  Ranks are unique per module,
+ * so the module name (the tie-break the issue asks for) is already in it.
+ */
 
 static uint64_t
 task_key(const struct upgrade_task *t)
@@ -483,6 +490,7 @@ done:
 	free(heap.items);
 	return rc;
 }
+/* Modules first: task priorities need the module ranks. */
 
 int
 upg_plan_compute(struct upgrade_catalog *cat)
