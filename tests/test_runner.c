@@ -401,6 +401,36 @@ test_model_table_postgresql(void)
 	upgrade_conn_free(conn);
 }
 
+/* A module whose name is a prefix of another's is a different module (the model matched prefixes). */
+static void
+test_prefix_modules(void)
+{
+	static const char a[] = "<module xmlns=\"urn:upgrade:catalog:1\" name=\"onegov.foundation\">"
+	                        "<task name=\"A\"><sql>SELECT 1</sql></task></module>";
+	static const char b[] = "<module xmlns=\"urn:upgrade:catalog:1\" name=\"onegov.foundation6\">"
+	                        "<task name=\"B\"><sql>SELECT 1</sql></task></module>";
+	struct upgrade_conn *conn = NULL;
+	struct upgrade_catalog *cat = NULL;
+	struct events e;
+	char path[300];
+
+	snprintf(path, sizeof path, "%s/prefix.db", test_tmpdir());
+	CU_ASSERT_EQUAL_FATAL(upgrade_conn_new(&conn), UPGRADE_OK);
+	CU_ASSERT_EQUAL_FATAL(upgrade_conn_connect_sqlite(conn, path), UPGRADE_OK);
+	CU_ASSERT_EQUAL_FATAL(upgrade_catalog_new(&cat), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "a.xml", a, strlen(a)), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "b.xml", b, strlen(b)), UPGRADE_OK);
+	CU_ASSERT_EQUAL_FATAL(upgrade_catalog_prepare(cat), UPGRADE_OK);
+	memset(&e, 0, sizeof e);
+	CU_ASSERT_EQUAL(run_catalog(conn, cat, 0, &e), 0);
+	assert_scalar(conn, "SELECT json_extract(state, '$.executed_tasks') FROM upgrades "
+	                    "WHERE module = 'onegov.foundation'", "[\"A\"]");
+	assert_scalar(conn, "SELECT json_extract(state, '$.executed_tasks') FROM upgrades "
+	                    "WHERE module = 'onegov.foundation6'", "[\"B\"]");
+	upgrade_catalog_free(cat);
+	upgrade_conn_free(conn);
+}
+
 static void
 test_bad_arguments(void)
 {
@@ -434,6 +464,7 @@ add_suites(void)
 	TEST_ADD(test_attached_connection);
 	TEST_ADD(test_checksum_changed);
 	TEST_ADD(test_model_table_postgresql);
+	TEST_ADD(test_prefix_modules);
 	TEST_ADD(test_bad_arguments);
 }
 
