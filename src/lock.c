@@ -33,7 +33,8 @@ upg_hash62(const char *s)
 const char *
 upg_lock_owner(void)
 {
-	static char owner[128];
+	/* Per thread (parallel runs) and computed each time (a forked child has its own pid). */
+	static __thread char owner[128];
 	char host[64];
 
 	if (gethostname(host, sizeof host) != 0)
