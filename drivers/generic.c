@@ -3,7 +3,9 @@
  * only.
  *
  * It claims nothing it cannot check, so no capability bit is set; quoting
- * uses the driver's SQL_IDENTIFIER_QUOTE_CHAR.
+ * uses the driver's SQL_IDENTIFIER_QUOTE_CHAR.  Introspection goes through
+ * the ODBC catalog functions (the NULL hooks), which see tables, views,
+ * columns and indexes but neither constraints nor enumerations.
  */
 #include "config.h"
 
@@ -14,6 +16,19 @@ generic_bid(const char *dbms_name, const char *dbms_ver)
 {
 	return 1;
 }
+
+static const char *const generic_types[UPG_TYPE_COUNT] = {
+	[UPG_TYPE_INTEGER] = "INTEGER",
+	[UPG_TYPE_BIGINT] = "BIGINT",
+	[UPG_TYPE_TEXT] = "VARCHAR(32000)",
+	[UPG_TYPE_VARCHAR] = "VARCHAR",
+	[UPG_TYPE_BOOLEAN] = "BOOLEAN",
+	[UPG_TYPE_TIMESTAMP] = "TIMESTAMP",
+	[UPG_TYPE_DATE] = "DATE",
+	[UPG_TYPE_NUMERIC] = "NUMERIC",
+	[UPG_TYPE_JSON] = "VARCHAR(32000)",
+	[UPG_TYPE_BLOB] = "BLOB",
+};
 
 const struct upg_dialect upg_dialect_generic = {
 	.name = "generic",
@@ -29,4 +44,8 @@ const struct upg_dialect upg_dialect_generic = {
 	.timestamp_type = "TIMESTAMP",
 	.current_schema_sql = NULL,
 	.default_schema = "default",
+	.type_names = generic_types,
+	.bool_true = "TRUE",
+	.bool_false = "FALSE",
+	.limit_syntax = UPG_LIMIT_FETCH_FIRST,
 };

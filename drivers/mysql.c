@@ -4,6 +4,17 @@
  * DDL commits implicitly (and commits pending DML before it), so nothing
  * here is transactional DDL.  A "schema" is a database of the server.
  * Identifiers are quoted with backticks, which work whatever the sql_mode.
+ *
+ * Introspection reads information_schema with the database as the schema
+ * (Connector/ODBC's catalog functions want it as the catalog and leak on a
+ * schema argument).  Table names are case-sensitive on Linux
+ * (lower_case_table_names = 0) while information_schema compares without
+ * case, so table names are also compared as binary strings there; column
+ * and index names are case-insensitive in MariaDB and compared so.
+ *
+ * Enumerations are not types here but ENUM columns: an enum is named
+ * "table.column" (split at the last dot), and adding a label restates the
+ * column with MODIFY.
  */
 #include "config.h"
 
@@ -11,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/connection.h"
+#include "../src/ddl.h"
 
 static int
 mysql_bid(const char *dbms_name, const char *dbms_ver)
@@ -85,6 +96,490 @@ mysql_lock_holder(struct upg_lock *lock, char **who)
 	return ret < 0 ? ret : UPGRADE_OK;
 }
 
+/* ---- introspection ---------------------------------------------------------- */
+
+/* Appended to every TABLE_NAME = ? test, with the table name bound once more. */
+#define TABLE_EXACT "AND (@@lower_case_table_names <> 0 OR BINARY TABLE_NAME = BINARY ?)"
+
+static const char *const contypes[] = {"", "PRIMARY KEY", "UNIQUE", "FOREIGN KEY", "CHECK"};
+
+/* Splits "table.column" at the last dot into the two buffers. */
+static int
+split_enum(struct upgrade_conn *conn, const char *name, char **table, const char **column)
+{
+	const char *dot = strrchr(name, '.');
+
+	*table = NULL;
+	if (dot == NULL || dot == name || dot[1] == '\0')
+		return upg_error_set(&conn->err, UPGRADE_EINVAL,
+		                     "MariaDB enums are ENUM columns: name one as \"table.column\", not \"%s\"",
+		                     name);
+	*table = upg_strndup(name, (size_t)(dot - name));
+	*column = dot + 1;
+	return *table != NULL ? UPGRADE_OK : upg_error_oom(&conn->err);
+}
+
+static int
+mysql_exists(struct upgrade_conn *conn, const struct upg_objref *ref, int *found)
+{
+	const char *p[6];
+	char *etable = NULL;
+	const char *sql, *ecol;
+	size_t n = 0;
+	int ret;
+
+	p[n++] = ref->schema;
+	switch (ref->kind) {
+	case UPG_OBJ_TABLE:
+		/* A system-versioned table is an ordinary table with history. */
+		sql = "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? "
+		      "AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') " TABLE_EXACT;
+		p[n++] = ref->table;
+		p[n++] = ref->table;
+		break;
+	case UPG_OBJ_VIEW:
+		sql = "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? "
+		      "AND TABLE_TYPE = 'VIEW' " TABLE_EXACT;
+		p[n++] = ref->table;
+		p[n++] = ref->table;
+		break;
+	case UPG_OBJ_COLUMN:
+		sql = "SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? "
+		      "AND COLUMN_NAME = ? " TABLE_EXACT;
+		p[n++] = ref->table;
+		p[n++] = ref->name;
+		p[n++] = ref->table;
+		break;
+	case UPG_OBJ_INDEX:
+		p[n++] = ref->name;
+		if (ref->table == NULL) {
+			sql = "SELECT 1 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? "
+			      "AND INDEX_NAME = ?";
+		} else {
+			sql = "SELECT 1 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? "
+			      "AND INDEX_NAME = ? AND TABLE_NAME = ? " TABLE_EXACT;
+			p[n++] = ref->table;
+			p[n++] = ref->table;
+		}
+		break;
+	case UPG_OBJ_CONSTRAINT:
+		p[n++] = ref->table;
+		p[n++] = ref->name;
+		p[n++] = ref->table;
+		if (ref->ctype == UPG_CT_ANY) {
+			sql = "SELECT 1 FROM information_schema.TABLE_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ? "
+			      "AND TABLE_NAME = ? AND CONSTRAINT_NAME = ? " TABLE_EXACT;
+		} else {
+			sql = "SELECT 1 FROM information_schema.TABLE_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ? "
+			      "AND TABLE_NAME = ? AND CONSTRAINT_NAME = ? " TABLE_EXACT
+			      " AND CONSTRAINT_TYPE = ?";
+			p[n++] = contypes[ref->ctype];
+		}
+		break;
+	case UPG_OBJ_ENUM:
+		if ((ret = split_enum(conn, ref->name, &etable, &ecol)) != UPGRADE_OK)
+			return ret;
+		sql = "SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? "
+		      "AND COLUMN_NAME = ? AND DATA_TYPE = 'enum' " TABLE_EXACT;
+		p[n++] = etable;
+		p[n++] = ecol;
+		p[n++] = etable;
+		break;
+	default:
+		return upg_error_set(&conn->err, UPGRADE_EINVAL, "unknown kind of object");
+	}
+	ret = upg_db_query(conn, sql, n, p, upg_row_seen, found);
+	free(etable);
+	return ret < 0 ? ret : UPGRADE_OK;
+}
+
+static int
+mysql_columns(struct upgrade_conn *conn, const char *schema, const char *table,
+              upg_colinfo_fn fn, void *ud)
+{
+	const char *p[3] = {schema, table, table};
+
+	/* Since 10.2.7 COLUMN_DEFAULT is SQL: 'text', numbers, NULL, current_timestamp(). */
+	return upg_query_columns(conn,
+	                    "SELECT c.COLUMN_NAME, c.COLUMN_TYPE, CASE WHEN c.IS_NULLABLE = 'NO' THEN 1 ELSE 0 END, "
+	                    "c.COLUMN_DEFAULT, (SELECT k.ORDINAL_POSITION FROM information_schema.KEY_COLUMN_USAGE k "
+	                    "WHERE k.TABLE_SCHEMA = c.TABLE_SCHEMA AND k.TABLE_NAME = c.TABLE_NAME "
+	                    "AND k.CONSTRAINT_NAME = 'PRIMARY' AND k.COLUMN_NAME = c.COLUMN_NAME), c.EXTRA "
+	                    "FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = ? AND c.TABLE_NAME = ? "
+	                    "AND (@@lower_case_table_names <> 0 OR BINARY c.TABLE_NAME = BINARY ?) "
+	                    "ORDER BY c.ORDINAL_POSITION",
+	                    3, p, fn, ud);
+}
+
+/* ---- rendering ------------------------------------------------------------------ */
+
+static int
+mysql_render_rename_table(struct upg_render *r, const char *from, const char *to)
+{
+	/* ALTER TABLE ... RENAME TO with an unqualified name would move it to the current database. */
+	upg_r_puts(r, "RENAME TABLE ");
+	upg_r_qname(r, from);
+	upg_r_puts(r, " TO ");
+	upg_r_qname(r, to);
+	upg_r_end(r);
+	return r->ret;
+}
+
+/* The parts of EXTRA that MODIFY must repeat to keep the column as it is. */
+static int
+restate_extra(struct upg_render *r, const char *extra)
+{
+	const char *on;
+
+	if (extra == NULL || extra[0] == '\0')
+		return r->ret;
+	if (strstr(extra, "GENERATED") != NULL)
+		return upg_r_fail(r, UPGRADE_EUNSUPPORTED, "cannot restate a generated column");
+	if (strstr(extra, "auto_increment") != NULL)
+		upg_r_puts(r, " AUTO_INCREMENT");
+	if ((on = strstr(extra, "on update ")) != NULL) {
+		upg_r_puts(r, " ON UPDATE ");
+		upg_r_puts(r, on + strlen("on update "));
+	}
+	return r->ret;
+}
+
+/* "MODIFY COLUMN c type [NOT] NULL [DEFAULT d] [extra]", keeping what does not change. */
+static void
+modify_column(struct upg_render *r, const struct upg_alter *a, const char *type_sql)
+{
+	const struct upg_colinfo *cur = a->current;
+	int notnull = a->null_change == UPG_NULL_KEEP ? cur->notnull : a->null_change == UPG_NULL_FORBID;
+
+	upg_r_puts(r, "ALTER TABLE ");
+	upg_r_qname(r, a->table);
+	upg_r_puts(r, " MODIFY COLUMN ");
+	upg_r_ident(r, a->column);
+	upg_r_puts(r, " ");
+	if (type_sql != NULL)
+		upg_r_puts(r, type_sql);
+	else if (a->type.kind != UPG_TYPE_NONE || a->type.sql != NULL)
+		upg_r_type(r, &a->type);
+	else
+		upg_r_puts(r, cur->type);
+	upg_r_puts(r, notnull ? " NOT NULL" : " NULL");
+	switch (a->def_change) {
+	case UPG_DEF_VALUE:
+		upg_r_puts(r, " DEFAULT ");
+		upg_r_value(r, a->def, upg_alter_value_type(a));
+		break;
+	case UPG_DEF_SQL:
+		upg_r_puts(r, " DEFAULT (");
+		upg_r_puts(r, a->def);
+		upg_r_puts(r, ")");
+		break;
+	case UPG_DEF_KEEP:
+		/* "NULL" is how information_schema says "no default" of a nullable column. */
+		if (cur->def != NULL && !upg_strcaseeq(cur->def, "NULL")) {
+			upg_r_puts(r, " DEFAULT ");
+			upg_r_puts(r, cur->def);
+		}
+		break;
+	default:
+		break;
+	}
+	restate_extra(r, cur->extra);
+	upg_r_end(r);
+}
+
+static int
+mysql_render_alter_column(struct upg_render *r, const struct upg_alter *a)
+{
+	if (a->using_sql != NULL)
+		return upg_render_alter_column_ansi(r, a, "", 0);
+	if (a->type.kind != UPG_TYPE_NONE || a->type.sql != NULL || a->null_change != UPG_NULL_KEEP) {
+		if (a->current == NULL)
+			return upg_r_fail(r, UPGRADE_EINVAL, "column %s.%s: its definition is unknown",
+			                  a->table, a->column);
+		modify_column(r, a, NULL);
+		return r->ret;
+	}
+	/* Only the default changes: ALTER COLUMN does that without restating the column. */
+	return upg_render_alter_column_ansi(r, a, "", 0);
+}
+
+static int
+mysql_render_drop_index(struct upg_render *r, const char *name, const char *table)
+{
+	if (table == NULL)
+		return upg_r_fail(r, UPGRADE_EINVAL,
+		                  "MariaDB needs the table of index %s (index names are per table)", name);
+	upg_r_puts(r, "DROP INDEX ");
+	upg_r_ident(r, name);
+	upg_r_puts(r, " ON ");
+	upg_r_qname(r, table);
+	upg_r_end(r);
+	return r->ret;
+}
+
+static int
+mysql_render_drop_constraint(struct upg_render *r, const char *table, const char *name, int ctype)
+{
+	upg_r_puts(r, "ALTER TABLE ");
+	upg_r_qname(r, table);
+	switch (ctype) {
+	case UPG_CT_PRIMARY:
+		upg_r_puts(r, " DROP PRIMARY KEY");
+		break;
+	case UPG_CT_FOREIGN:
+		upg_r_puts(r, " DROP FOREIGN KEY ");
+		upg_r_ident(r, name);
+		break;
+	case UPG_CT_UNIQUE:
+		/* A unique constraint is a unique index here. */
+		upg_r_puts(r, " DROP INDEX ");
+		upg_r_ident(r, name);
+		break;
+	default:
+		upg_r_puts(r, " DROP CONSTRAINT ");
+		upg_r_ident(r, name);
+		break;
+	}
+	upg_r_end(r);
+	return r->ret;
+}
+
+static const char *const mysql_types[UPG_TYPE_COUNT] = {
+	[UPG_TYPE_INTEGER] = "INT",
+	[UPG_TYPE_BIGINT] = "BIGINT",
+	/* TEXT stops at 64 KiB. */
+	[UPG_TYPE_TEXT] = "LONGTEXT",
+	[UPG_TYPE_VARCHAR] = "VARCHAR",
+	[UPG_TYPE_BOOLEAN] = "BOOLEAN",
+	/* TIMESTAMP would update itself and stops in 2038. */
+	[UPG_TYPE_TIMESTAMP] = "DATETIME(6)",
+	[UPG_TYPE_DATE] = "DATE",
+	[UPG_TYPE_NUMERIC] = "DECIMAL",
+	[UPG_TYPE_JSON] = "JSON",
+	[UPG_TYPE_BLOB] = "LONGBLOB",
+};
+
+/* ---- enumerations: ENUM columns ---------------------------------------------------- */
+
+/*
+ * Calls fn with each label of COLUMN_TYPE "enum('a','b''c','d\\e')".  The
+ * server writes a quote inside a label doubled and a backslash escaped.
+ */
+static int
+parse_enum_type(struct upgrade_conn *conn, const char *type,
+                int (*fn)(void *ud, size_t ncols, char **values), void *ud)
+{
+	const char *p = type;
+	int ret = 0;
+
+	if (!upg_strncaseeq(p, "enum(", 5))
+		return upg_error_set(&conn->err, UPGRADE_EPARSE, "not an ENUM column: %s", type);
+	p += 5;
+	while (*p == '\'') {
+		struct upg_buf label = UPG_BUF_INIT;
+		char *v;
+
+		for (p++; *p != '\0'; p++) {
+			if ((*p == '\'' && p[1] == '\'') || (*p == '\\' && p[1] != '\0')) {
+				upg_buf_putc(&label, p[1]);
+				p++;
+			} else if (*p == '\'') {
+				break;
+			} else {
+				upg_buf_putc(&label, *p);
+			}
+		}
+		if (*p != '\'') {
+			upg_buf_free(&label);
+			return upg_error_set(&conn->err, UPGRADE_EPARSE, "cannot read %s", type);
+		}
+		p++;
+		if (label.failed)
+			return upg_error_oom(&conn->err);
+		v = upg_buf_detach(&label);
+		if (v == NULL && (v = upg_strdup("")) == NULL)
+			return upg_error_oom(&conn->err);
+		ret = fn(ud, 1, &v);
+		free(v);
+		if (ret != 0)
+			return ret;
+		if (*p == ',')
+			p++;
+	}
+	return UPGRADE_OK;
+}
+
+struct enum_col {
+	const char *want;
+	char *type;
+	struct upg_colinfo info;
+	int found, oom;
+};
+
+static int
+enum_col_row(void *ud, const struct upg_colinfo *col)
+{
+	struct enum_col *e = ud;
+
+	if (e->found || !upg_strcaseeq(col->name, e->want))
+		return 0;
+	e->found = 1;
+	e->info.name = upg_strdup(col->name);
+	e->info.type = e->type = upg_strdup(col->type);
+	e->info.def = col->def != NULL ? upg_strdup(col->def) : NULL;
+	e->info.extra = col->extra != NULL ? upg_strdup(col->extra) : NULL;
+	e->info.notnull = col->notnull;
+	if (e->info.name == NULL || e->type == NULL || (col->def != NULL && e->info.def == NULL) ||
+	    (col->extra != NULL && e->info.extra == NULL))
+		e->oom = 1;
+	return 0;
+}
+
+static void
+enum_col_free(struct enum_col *e)
+{
+	free((char *)e->info.name);
+	free(e->type);
+	free((char *)e->info.def);
+	free((char *)e->info.extra);
+}
+
+/* Reads the column behind an enum name; e->found is 0 when it does not exist. */
+static int
+enum_column(struct upgrade_conn *conn, const char *schema, const char *name, char **table,
+            struct enum_col *e)
+{
+	const char *column;
+	int ret;
+
+	memset(e, 0, sizeof *e);
+	if ((ret = split_enum(conn, name, table, &column)) != UPGRADE_OK)
+		return ret;
+	e->want = column;
+	ret = mysql_columns(conn, schema, *table, enum_col_row, e);
+	if (ret == UPGRADE_OK && e->oom)
+		ret = upg_error_oom(&conn->err);
+	return ret;
+}
+
+static int
+mysql_enum_values(struct upgrade_conn *conn, const char *schema, const char *name,
+                  int (*fn)(void *ud, size_t ncols, char **values), void *ud)
+{
+	struct enum_col e;
+	char *table = NULL;
+	int ret;
+
+	ret = enum_column(conn, schema, name, &table, &e);
+	/* Not an ENUM column: no labels, as for a missing enum type elsewhere. */
+	if (ret == UPGRADE_OK && e.found && upg_strncaseeq(e.type, "enum(", 5))
+		ret = parse_enum_type(conn, e.type, fn, ud);
+	enum_col_free(&e);
+	free(table);
+	return ret;
+}
+
+struct label_list {
+	struct upg_render *r;
+	size_t n;
+};
+
+static int
+label_out(void *ud, size_t ncols, char **values)
+{
+	struct label_list *l = ud;
+
+	if (l->n++ > 0)
+		upg_r_puts(l->r, ", ");
+	upg_r_literal(l->r, values[0]);
+	return 0;
+}
+
+/*
+ * Writes the enum column with labels (the existing ones from e, then
+ * values): MODIFY when it exists, else ADD as a nullable column.
+ */
+static int
+write_enum(struct upgrade_conn *conn, const char *schema, const char *table, struct enum_col *e,
+           const char *column, int keep_existing, const char *const *values, size_t nvalues)
+{
+	struct upg_render r;
+	struct label_list l;
+	struct upg_alter a;
+	char *type_sql = NULL;
+	size_t i;
+	int ret;
+
+	upg_render_init(&r, conn, schema);
+	l.r = &r;
+	l.n = 0;
+	upg_r_puts(&r, "ENUM(");
+	if (keep_existing && e->found && (ret = parse_enum_type(conn, e->type, label_out, &l)) != 0) {
+		upg_render_free(&r);
+		return ret;
+	}
+	for (i = 0; i < nvalues; i++)
+		label_out(&l, 1, (char **)&values[i]);
+	upg_r_puts(&r, ")");
+	type_sql = upg_r_take(&r);
+	if (type_sql != NULL) {
+		if (e->found) {
+			memset(&a, 0, sizeof a);
+			a.table = table;
+			a.column = column;
+			a.current = &e->info;
+			modify_column(&r, &a, type_sql);
+		} else {
+			upg_r_puts(&r, "ALTER TABLE ");
+			upg_r_qname(&r, table);
+			upg_r_puts(&r, " ADD COLUMN ");
+			upg_r_ident(&r, column);
+			upg_r_puts(&r, " ");
+			upg_r_puts(&r, type_sql);
+			upg_r_puts(&r, " NULL");
+			upg_r_end(&r);
+		}
+	}
+	ret = upg_exec_rendered(conn, &r);
+	free(type_sql);
+	upg_render_free(&r);
+	return ret;
+}
+
+static int
+mysql_enum_create(struct upgrade_conn *conn, const char *schema, const char *name,
+                  const char *const *values, size_t nvalues)
+{
+	struct enum_col e;
+	char *table = NULL;
+	int ret;
+
+	ret = enum_column(conn, schema, name, &table, &e);
+	if (ret == UPGRADE_OK)
+		ret = write_enum(conn, schema, table, &e, strrchr(name, '.') + 1, 0, values, nvalues);
+	enum_col_free(&e);
+	free(table);
+	return ret;
+}
+
+static int
+mysql_enum_add_value(struct upgrade_conn *conn, const char *schema, const char *name,
+                     const char *value)
+{
+	struct enum_col e;
+	char *table = NULL;
+	int ret;
+
+	ret = enum_column(conn, schema, name, &table, &e);
+	if (ret == UPGRADE_OK && !e.found)
+		ret = upg_error_set(&conn->err, UPGRADE_ENOTFOUND, "no enum column %s", name);
+	if (ret == UPGRADE_OK)
+		ret = write_enum(conn, schema, table, &e, strrchr(name, '.') + 1, 1, &value, 1);
+	enum_col_free(&e);
+	free(table);
+	return ret;
+}
+
 const struct upg_dialect upg_dialect_mysql = {
 	.name = "mysql",
 	.title = "MariaDB / MySQL",
@@ -108,4 +603,23 @@ const struct upg_dialect upg_dialect_mysql = {
 	.lock_try = mysql_lock_try,
 	.lock_release = mysql_lock_release,
 	.lock_holder = mysql_lock_holder,
+	.exists = mysql_exists,
+	.columns = mysql_columns,
+	.type_names = mysql_types,
+	.bool_true = "1",
+	.bool_false = "0",
+	.literal_prefix = NULL,
+	.literal_backslash = 1,
+	.cast_params = 0,
+	.limit_syntax = UPG_LIMIT_LIMIT,
+	.add_default_fills = 1,
+	.render_rename_table = mysql_render_rename_table,
+	.render_alter_column = mysql_render_alter_column,
+	.render_drop_index = mysql_render_drop_index,
+	.render_drop_constraint = mysql_render_drop_constraint,
+	.enum_values = mysql_enum_values,
+	.enum_create = mysql_enum_create,
+	.enum_add_value = mysql_enum_add_value,
+	/* No way to switch triggers off; recreating them would not be atomic here. */
+	.triggers_switch = NULL,
 };

@@ -4,6 +4,12 @@
  * PostgreSQL has transactional DDL, schemas, advisory locks and real enum
  * types.  Identifiers longer than NAMEDATALEN - 1 (63) bytes are silently
  * truncated by the server, so quoting refuses them.
+ *
+ * Introspection reads pg_catalog with the names bound as parameters: the
+ * ODBC catalog functions fold case and only see the search_path.  psqlODBC
+ * sends character parameters untyped, which the server resolves from
+ * context, except where the context is itself untyped (CASE, VALUES):
+ * there the core adds casts (cast_params).
  */
 #include "config.h"
 
@@ -12,7 +18,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../src/connection.h"
+#include "../src/ddl.h"
 
 static int
 postgresql_bid(const char *dbms_name, const char *dbms_ver)
@@ -96,6 +102,210 @@ pg_lock_holder(struct upg_lock *lock, char **who)
 	return ret < 0 ? ret : UPGRADE_OK;
 }
 
+/* ---- introspection ------------------------------------------------------- */
+
+static const char *const contypes[] = {"", "p", "u", "f", "c"};
+
+static int
+pg_exists(struct upgrade_conn *conn, const struct upg_objref *ref, int *found)
+{
+	const char *p[4];
+	const char *sql;
+	size_t n = 2;
+	int ret;
+
+	p[0] = ref->schema;
+	p[1] = ref->kind == UPG_OBJ_INDEX || ref->kind == UPG_OBJ_ENUM ? ref->name : ref->table;
+	switch (ref->kind) {
+	case UPG_OBJ_TABLE:
+		/* Ordinary and partitioned tables; views, foreign tables and sequences do not count. */
+		sql = "SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+		      "ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relname = ? "
+		      "AND c.relkind IN ('r', 'p')";
+		break;
+	case UPG_OBJ_VIEW:
+		sql = "SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+		      "ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relname = ? "
+		      "AND c.relkind IN ('v', 'm')";
+		break;
+	case UPG_OBJ_COLUMN:
+		sql = "SELECT 1 FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c "
+		      "ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+		      "WHERE n.nspname = ? AND c.relname = ? AND c.relkind IN ('r', 'p', 'v', 'm', 'f') "
+		      "AND a.attname = ? AND a.attnum > 0 AND NOT a.attisdropped";
+		p[n++] = ref->name;
+		break;
+	case UPG_OBJ_INDEX:
+		if (ref->table == NULL) {
+			sql = "SELECT 1 FROM pg_catalog.pg_class i JOIN pg_catalog.pg_namespace n "
+			      "ON n.oid = i.relnamespace WHERE n.nspname = ? AND i.relname = ? "
+			      "AND i.relkind IN ('i', 'I')";
+		} else {
+			sql = "SELECT 1 FROM pg_catalog.pg_class i JOIN pg_catalog.pg_namespace n "
+			      "ON n.oid = i.relnamespace JOIN pg_catalog.pg_index x ON x.indexrelid = i.oid "
+			      "JOIN pg_catalog.pg_class t ON t.oid = x.indrelid "
+			      "WHERE n.nspname = ? AND i.relname = ? AND t.relname = ?";
+			p[n++] = ref->table;
+		}
+		break;
+	case UPG_OBJ_CONSTRAINT:
+		p[n++] = ref->name;
+		if (ref->ctype == UPG_CT_ANY) {
+			sql = "SELECT 1 FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class t "
+			      "ON t.oid = k.conrelid JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace "
+			      "WHERE n.nspname = ? AND t.relname = ? AND k.conname = ?";
+		} else {
+			sql = "SELECT 1 FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class t "
+			      "ON t.oid = k.conrelid JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace "
+			      "WHERE n.nspname = ? AND t.relname = ? AND k.conname = ? AND k.contype = ?";
+			p[n++] = contypes[ref->ctype];
+		}
+		break;
+	case UPG_OBJ_ENUM:
+		/* typtype 'e': a table's row type has the table's name too, and is no enum. */
+		sql = "SELECT 1 FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n "
+		      "ON n.oid = t.typnamespace WHERE n.nspname = ? AND t.typname = ? AND t.typtype = 'e'";
+		break;
+	default:
+		return upg_error_set(&conn->err, UPGRADE_EINVAL, "unknown kind of object");
+	}
+	ret = upg_db_query(conn, sql, n, p, upg_row_seen, found);
+	return ret < 0 ? ret : UPGRADE_OK;
+}
+
+static int
+pg_columns(struct upgrade_conn *conn, const char *schema, const char *table, upg_colinfo_fn fn,
+           void *ud)
+{
+	const char *p[2] = {schema, table};
+
+	return upg_query_columns(conn,
+	                    "SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), "
+	                    "CASE WHEN a.attnotnull THEN 1 ELSE 0 END, "
+	                    "pg_catalog.pg_get_expr(d.adbin, d.adrelid), "
+	                    /* int2vector subscripts start at 0; ORDINALITY counts from 1. */
+	                    "(SELECT k.n FROM pg_catalog.pg_index x, "
+	                    "unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, n) "
+	                    "WHERE x.indrelid = c.oid AND x.indisprimary AND k.attnum = a.attnum) "
+	                    "FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
+	                    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+	                    "LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+	                    "WHERE n.nspname = ? AND c.relname = ? AND c.relkind IN ('r', 'p', 'v', 'm', 'f') "
+	                    "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+	                    2, p, fn, ud);
+}
+
+/* ---- rendering ------------------------------------------------------------------ */
+
+static int
+pg_render_alter_column(struct upg_render *r, const struct upg_alter *a)
+{
+	/* ALTER COLUMN ... TYPE with USING: the conversion is PostgreSQL's own. */
+	return upg_render_alter_column_ansi(r, a, "TYPE", 1);
+}
+
+static const char *const pg_types[UPG_TYPE_COUNT] = {
+	[UPG_TYPE_INTEGER] = "INTEGER",
+	[UPG_TYPE_BIGINT] = "BIGINT",
+	[UPG_TYPE_TEXT] = "TEXT",
+	[UPG_TYPE_VARCHAR] = "VARCHAR",
+	[UPG_TYPE_BOOLEAN] = "BOOLEAN",
+	[UPG_TYPE_TIMESTAMP] = "TIMESTAMP WITHOUT TIME ZONE",
+	[UPG_TYPE_DATE] = "DATE",
+	[UPG_TYPE_NUMERIC] = "NUMERIC",
+	[UPG_TYPE_JSON] = "JSONB",
+	[UPG_TYPE_BLOB] = "BYTEA",
+};
+
+/* ---- enumerations --------------------------------------------------------------- */
+
+static int
+pg_enum_values(struct upgrade_conn *conn, const char *schema, const char *name,
+               int (*fn)(void *ud, size_t ncols, char **values), void *ud)
+{
+	const char *p[2] = {schema, name};
+
+	/* Only this schema's type: the model's lookup mixed the labels of every schema. */
+	return upg_db_query(conn,
+	                    "SELECT e.enumlabel FROM pg_catalog.pg_enum e "
+	                    "JOIN pg_catalog.pg_type t ON t.oid = e.enumtypid "
+	                    "JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace "
+	                    "WHERE n.nspname = ? AND t.typname = ? AND t.typtype = 'e' "
+	                    "ORDER BY e.enumsortorder",
+	                    2, p, fn, ud);
+}
+
+static int
+pg_enum_create(struct upgrade_conn *conn, const char *schema, const char *name,
+               const char *const *values, size_t nvalues)
+{
+	struct upg_render r;
+	size_t i;
+	int ret;
+
+	upg_render_init(&r, conn, schema);
+	upg_r_puts(&r, "CREATE TYPE ");
+	upg_r_qname(&r, name);
+	upg_r_puts(&r, " AS ENUM (");
+	for (i = 0; i < nvalues; i++) {
+		if (i > 0)
+			upg_r_puts(&r, ", ");
+		upg_r_literal(&r, values[i]);
+	}
+	upg_r_puts(&r, ")");
+	upg_r_end(&r);
+	ret = upg_exec_rendered(conn, &r);
+	upg_render_free(&r);
+	return ret;
+}
+
+static int
+pg_enum_add_value(struct upgrade_conn *conn, const char *schema, const char *name,
+                  const char *value)
+{
+	struct upg_render r;
+	int ret;
+
+	/*
+	 * Before PostgreSQL 12 ADD VALUE refuses to run in a transaction block.
+	 * Committing the task's transaction to get out of it would break the
+	 * task's atomicity and dry runs, so say what is needed instead.
+	 */
+	if (!conn->autocommit && upg_version_parse(conn->dbms_ver) < 12000)
+		return upg_error_set(&conn->err, UPGRADE_EUNSUPPORTED,
+		                     "PostgreSQL %s cannot add a value to enum %s inside a transaction "
+		                     "(PostgreSQL 12 can); upgrade the server or add the value by hand",
+		                     conn->dbms_ver, name);
+	upg_render_init(&r, conn, schema);
+	upg_r_puts(&r, "ALTER TYPE ");
+	upg_r_qname(&r, name);
+	upg_r_puts(&r, " ADD VALUE ");
+	upg_r_literal(&r, value);
+	upg_r_end(&r);
+	ret = upg_exec_rendered(conn, &r);
+	upg_render_free(&r);
+	return ret;
+}
+
+/* ---- triggers -------------------------------------------------------------------- */
+
+static int
+pg_triggers_switch(struct upgrade_conn *conn, const char *schema, const char *table, int on)
+{
+	struct upg_render r;
+	int ret;
+
+	/* USER: the triggers behind foreign keys stay; ALTER TABLE is undone by ROLLBACK. */
+	upg_render_init(&r, conn, schema);
+	upg_r_puts(&r, "ALTER TABLE ");
+	upg_r_qname(&r, table);
+	upg_r_puts(&r, on ? " ENABLE TRIGGER USER" : " DISABLE TRIGGER USER");
+	upg_r_end(&r);
+	ret = upg_exec_rendered(conn, &r);
+	upg_render_free(&r);
+	return ret;
+}
+
 const struct upg_dialect upg_dialect_postgresql = {
 	.name = "postgresql",
 	.title = "PostgreSQL",
@@ -119,4 +329,20 @@ const struct upg_dialect upg_dialect_postgresql = {
 	.lock_try = pg_lock_try,
 	.lock_release = pg_lock_release,
 	.lock_holder = pg_lock_holder,
+	.exists = pg_exists,
+	.columns = pg_columns,
+	.type_names = pg_types,
+	.bool_true = "TRUE",
+	.bool_false = "FALSE",
+	.literal_prefix = NULL,
+	/* standard_conforming_strings is on by default since PostgreSQL 9.1. */
+	.literal_backslash = 0,
+	.cast_params = 1,
+	.limit_syntax = UPG_LIMIT_LIMIT,
+	.add_default_fills = 1,
+	.render_alter_column = pg_render_alter_column,
+	.enum_values = pg_enum_values,
+	.enum_create = pg_enum_create,
+	.enum_add_value = pg_enum_add_value,
+	.triggers_switch = pg_triggers_switch,
 };

@@ -11,6 +11,7 @@
 #include "upgrade/common.h"
 #include "upgrade/catalog.h"
 #include "upgrade/connection.h"
+#include "upgrade/context.h"
 #include "upgrade/catalog.h"
 #include "upgrade/runner.h"
 

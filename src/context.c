@@ -1,17 +1,217 @@
 /*
- * context.c - guards and actions of catalog tasks.
+ * context.c - guards and actions of catalog tasks, and the context API of
+ * tasks written in C (include/upgrade/context.h).
  *
  * A guard is a tree of conditions (has-table, query, not/any/all, ...)
- * evaluated against the schema being upgraded; an action is one statement
- * or operation.  Each <sql> action is sent on its own: drivers disagree on
- * multi-statement strings, so a statement is never split or joined here.
+ * evaluated against the schema being upgraded; an action is one statement,
+ * operation or native call.  Both sides, XML and C, end in the same
+ * functions (introspect.c, ops.c, fill.c), so a condition or an operation
+ * means the same whichever way a task is written.  Each <sql> action is
+ * sent on its own: drivers disagree on multi-statement strings, so a
+ * statement is never split or joined here.
+ *
+ * The attribute names read here are those of tasks/catalog.rng.
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "context.h"
+#include "ddl.h"
+
+/* ---- reading a node's attributes ---------------------------------------------- */
+
+static int
+bad_attr(struct upgrade_context *ctx, const struct upg_node *n, const char *attr, const char *why)
+{
+	return upg_error_set(&ctx->conn->err, UPGRADE_EINVAL, "line %lu: <%s %s>: %s", n->line,
+	                     n->name, attr, why);
+}
+
+/* A required string attribute; NULL after setting the error. */
+static const char *
+req(struct upgrade_context *ctx, const struct upg_node *n, const char *attr)
+{
+	const char *v = upg_node_attr(n, attr);
+
+	if (v == NULL || v[0] == '\0') {
+		bad_attr(ctx, n, attr, "missing or empty");
+		return NULL;
+	}
+	return v;
+}
+
+/* A boolean attribute; def when absent.  The schema allows only "true" and "false". */
+static int
+flag(const struct upg_node *n, const char *attr, int def)
+{
+	const char *v = upg_node_attr(n, attr);
+
+	return v == NULL ? def : strcmp(v, "true") == 0;
+}
+
+static int
+number(struct upgrade_context *ctx, const struct upg_node *n, const char *attr, unsigned long *out)
+{
+	const char *v = upg_node_attr(n, attr);
+	char *end;
+
+	*out = 0;
+	if (v == NULL)
+		return UPGRADE_OK;
+	errno = 0;
+	*out = strtoul(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || *out > 1000000000UL)
+		return bad_attr(ctx, n, attr, "not a number");
+	return UPGRADE_OK;
+}
+
+/* Splits a comma-separated list of names, trimming white space around each. */
+struct names {
+	char **v;
+	size_t n;
+};
+
+static void
+names_free(struct names *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static int
+split_names(struct upgrade_context *ctx, const struct upg_node *n, const char *attr,
+            struct names *out)
+{
+	const char *v = req(ctx, n, attr), *p, *s, *e;
+	size_t count = 1;
+
+	out->v = NULL;
+	out->n = 0;
+	if (v == NULL)
+		return UPGRADE_EINVAL;
+	for (p = v; *p != '\0'; p++)
+		count += *p == ',';
+	out->v = calloc(count + 1, sizeof *out->v);
+	if (out->v == NULL)
+		return upg_error_oom(&ctx->conn->err);
+	for (s = v;; s = e + 1) {
+		const char *a = s, *b;
+
+		e = strchr(s, ',');
+		if (e == NULL)
+			e = s + strlen(s);
+		b = e;
+		while (a < b && (*a == ' ' || *a == '\t' || *a == '\n' || *a == '\r'))
+			a++;
+		while (b > a && (b[-1] == ' ' || b[-1] == '\t' || b[-1] == '\n' || b[-1] == '\r'))
+			b--;
+		if (a == b) {
+			names_free(out);
+			return bad_attr(ctx, n, attr, "an empty name in the list");
+		}
+		out->v[out->n] = upg_strndup(a, (size_t)(b - a));
+		if (out->v[out->n] == NULL) {
+			names_free(out);
+			return upg_error_oom(&ctx->conn->err);
+		}
+		out->n++;
+		if (*e == '\0')
+			break;
+	}
+	return UPGRADE_OK;
+}
+
+/* The column type of a node: type (with length, precision, scale) or sql-type. */
+static int
+node_type(struct upgrade_context *ctx, const struct upg_node *n, struct upg_coltype *t,
+          int required)
+{
+	const char *type = upg_node_attr(n, "type"), *sql = upg_node_attr(n, "sql-type");
+	size_t i;
+	int ret;
+
+	memset(t, 0, sizeof *t);
+	if (type == NULL && sql == NULL)
+		return required ? bad_attr(ctx, n, "type", "a column needs type or sql-type")
+		                : UPGRADE_OK;
+	if (type == NULL) {
+		t->sql = sql;
+		return UPGRADE_OK;
+	}
+	for (i = 1; i < UPG_TYPE_COUNT; i++)
+		if (strcmp(type, upg_type_name((enum upg_type)i)) == 0)
+			t->kind = (enum upg_type)i;
+	if (t->kind == UPG_TYPE_NONE)
+		return bad_attr(ctx, n, "type", "not a portable type");
+	if ((ret = number(ctx, n, "length", &t->length)) != UPGRADE_OK ||
+	    (ret = number(ctx, n, "precision", &t->precision)) != UPGRADE_OK ||
+	    (ret = number(ctx, n, "scale", &t->scale)) != UPGRADE_OK)
+		return ret;
+	if (t->kind == UPG_TYPE_VARCHAR && t->length == 0)
+		return bad_attr(ctx, n, "length", "varchar needs a length");
+	return UPGRADE_OK;
+}
+
+static int
+node_coldef(struct upgrade_context *ctx, const struct upg_node *n, struct upg_coldef *c)
+{
+	memset(c, 0, sizeof *c);
+	if ((c->name = req(ctx, n, "name")) == NULL)
+		return UPGRADE_EINVAL;
+	c->notnull = !flag(n, "nullable", 1);
+	c->def_value = upg_node_attr(n, "default");
+	c->def_sql = upg_node_attr(n, "default-sql");
+	c->pk = flag(n, "primary-key", 0);
+	c->unique = flag(n, "unique", 0);
+	return node_type(ctx, n, &c->type, 1);
+}
+
+static int
+constraint_type(struct upgrade_context *ctx, const struct upg_node *n, int *out)
+{
+	static const char *const words[] = {"primary-key", "unique", "foreign-key", "check"};
+	const char *v = upg_node_attr(n, "type");
+	size_t i;
+
+	*out = UPG_CT_ANY;
+	if (v == NULL)
+		return UPGRADE_OK;
+	for (i = 0; i < 4; i++)
+		if (strcmp(v, words[i]) == 0) {
+			*out = (int)i + 1;
+			return UPGRADE_OK;
+		}
+	return bad_attr(ctx, n, "type", "not a constraint type");
+}
+
+static int
+fk_action(struct upgrade_context *ctx, const struct upg_node *n, const char *attr, int *out)
+{
+	static const char *const words[] = {"cascade", "set-null", "set-default", "restrict",
+	                                    "no-action"};
+	const char *v = upg_node_attr(n, attr);
+	size_t i;
+
+	*out = UPG_FK_NONE;
+	if (v == NULL)
+		return UPGRADE_OK;
+	for (i = 0; i < 5; i++)
+		if (strcmp(v, words[i]) == 0) {
+			*out = (int)i + 1;
+			return UPGRADE_OK;
+		}
+	return bad_attr(ctx, n, attr, "not a foreign key action");
+}
+
+/* ---- guards ------------------------------------------------------------------- */
 
 static int eval_cond(struct upgrade_context *ctx, const struct upg_node *cond, int *holds);
 
@@ -49,33 +249,64 @@ eval_any(struct upgrade_context *ctx, const struct upg_node *first, int *holds)
 }
 
 static int
-row_seen(void *ud, size_t ncols, char **values)
-{
-	*(int *)ud = 1;
-	return 1;
-}
-
-static int
 eval_cond(struct upgrade_context *ctx, const struct upg_node *cond, int *holds)
 {
-	int ret;
+	const char *name = cond->name, *a, *b;
+	int ret, ctype;
 
-	if (strcmp(cond->name, "all") == 0)
+	*holds = 0;
+	if (strcmp(name, "all") == 0)
 		return eval_all(ctx, cond->child, holds);
-	if (strcmp(cond->name, "any") == 0)
+	if (strcmp(name, "any") == 0)
 		return eval_any(ctx, cond->child, holds);
-	if (strcmp(cond->name, "not") == 0) {
+	if (strcmp(name, "not") == 0) {
 		ret = eval_all(ctx, cond->child, holds);
 		*holds = !*holds;
 		return ret;
 	}
-	if (strcmp(cond->name, "query") == 0) {
-		*holds = 0;
-		ret = upg_db_query(ctx->conn, cond->text, 0, NULL, row_seen, holds);
+	if (strcmp(name, "query") == 0) {
+		ret = upg_db_query(ctx->conn, cond->text, 0, NULL, upg_row_seen, holds);
 		return ret < 0 ? ret : UPGRADE_OK;
 	}
+	if (strcmp(name, "has-table") == 0) {
+		if ((a = req(ctx, cond, "table")) == NULL)
+			return UPGRADE_EINVAL;
+		return upg_exists(ctx, UPG_OBJ_TABLE, a, NULL, 0, holds);
+	}
+	if (strcmp(name, "has-view") == 0) {
+		if ((a = req(ctx, cond, "view")) == NULL)
+			return UPGRADE_EINVAL;
+		return upg_exists(ctx, UPG_OBJ_VIEW, a, NULL, 0, holds);
+	}
+	if (strcmp(name, "has-column") == 0) {
+		if ((a = req(ctx, cond, "table")) == NULL || (b = req(ctx, cond, "column")) == NULL)
+			return UPGRADE_EINVAL;
+		return upg_exists(ctx, UPG_OBJ_COLUMN, a, b, 0, holds);
+	}
+	if (strcmp(name, "has-index") == 0) {
+		if ((b = req(ctx, cond, "name")) == NULL)
+			return UPGRADE_EINVAL;
+		return upg_exists(ctx, UPG_OBJ_INDEX, upg_node_attr(cond, "table"), b, 0, holds);
+	}
+	if (strcmp(name, "has-constraint") == 0) {
+		if ((a = req(ctx, cond, "table")) == NULL || (b = req(ctx, cond, "name")) == NULL)
+			return UPGRADE_EINVAL;
+		if ((ret = constraint_type(ctx, cond, &ctype)) != UPGRADE_OK)
+			return ret;
+		return upg_exists(ctx, UPG_OBJ_CONSTRAINT, a, b, ctype, holds);
+	}
+	if (strcmp(name, "has-enum") == 0) {
+		if ((b = req(ctx, cond, "name")) == NULL)
+			return UPGRADE_EINVAL;
+		return upg_exists(ctx, UPG_OBJ_ENUM, NULL, b, 0, holds);
+	}
+	if (strcmp(name, "is-empty-table") == 0) {
+		if ((a = req(ctx, cond, "table")) == NULL)
+			return UPGRADE_EINVAL;
+		return upg_is_empty(ctx, a, holds);
+	}
 	return upg_error_set(&ctx->conn->err, UPGRADE_EUNSUPPORTED,
-	                     "line %lu: condition <%s> is not supported yet", cond->line, cond->name);
+	                     "line %lu: unknown condition <%s>", cond->line, name);
 }
 
 int
@@ -87,14 +318,770 @@ upg_guard_eval(struct upgrade_context *ctx, const struct upg_node *guard, int *h
 	return eval_all(ctx, guard->child, holds);
 }
 
+/* ---- actions ---------------------------------------------------------------------- */
+
+static int
+op_create_table(struct upgrade_context *ctx, const struct upg_node *n)
+{
+	const struct upg_node *c;
+	struct upg_coldef *cols;
+	const char *table = req(ctx, n, "name");
+	size_t ncols = 0;
+	int ret = UPGRADE_OK;
+
+	if (table == NULL)
+		return UPGRADE_EINVAL;
+	for (c = n->child; c != NULL; c = c->next)
+		ncols += c->kind == UPG_NODE_PART && strcmp(c->name, "column") == 0;
+	if (ncols == 0)
+		return bad_attr(ctx, n, "name", "a table needs columns");
+	cols = calloc(ncols, sizeof *cols);
+	if (cols == NULL)
+		return upg_error_oom(&ctx->conn->err);
+	ncols = 0;
+	for (c = n->child; c != NULL && ret == UPGRADE_OK; c = c->next)
+		if (c->kind == UPG_NODE_PART && strcmp(c->name, "column") == 0)
+			ret = node_coldef(ctx, c, &cols[ncols++]);
+	if (ret == UPGRADE_OK)
+		ret = upg_op_create_table(ctx, table, cols, ncols,
+		                          flag(n, "if-not-exists", 0) ? UPG_IF_NOT_EXISTS : 0);
+	free(cols);
+	return ret;
+}
+
+static int
+op_alter_column(struct upgrade_context *ctx, const struct upg_node *n)
+{
+	struct upg_alter a;
+	const char *v;
+	int ret;
+
+	memset(&a, 0, sizeof a);
+	if ((a.table = req(ctx, n, "table")) == NULL || (a.column = req(ctx, n, "name")) == NULL)
+		return UPGRADE_EINVAL;
+	if ((ret = node_type(ctx, n, &a.type, 0)) != UPGRADE_OK)
+		return ret;
+	if ((v = upg_node_attr(n, "nullable")) != NULL)
+		a.null_change = strcmp(v, "true") == 0 ? UPG_NULL_ALLOW : UPG_NULL_FORBID;
+	if ((v = upg_node_attr(n, "default")) != NULL) {
+		a.def_change = UPG_DEF_VALUE;
+		a.def = v;
+	} else if ((v = upg_node_attr(n, "default-sql")) != NULL) {
+		a.def_change = UPG_DEF_SQL;
+		a.def = v;
+	} else if (flag(n, "drop-default", 0)) {
+		a.def_change = UPG_DEF_DROP;
+	}
+	a.using_sql = upg_node_attr(n, "using");
+	return upg_op_alter_column(ctx, &a);
+}
+
+static int
+op_constraint(struct upgrade_context *ctx, const struct upg_node *n)
+{
+	const char *table = req(ctx, n, "table"), *name = req(ctx, n, "name");
+	struct names cols = {NULL, 0}, refs = {NULL, 0};
+	int ret, on_delete, on_update;
+
+	if (table == NULL || name == NULL)
+		return UPGRADE_EINVAL;
+	if (strcmp(n->name, "add-check") == 0) {
+		const char *expr = req(ctx, n, "expression");
+
+		return expr == NULL ? UPGRADE_EINVAL : upg_op_add_check(ctx, table, name, expr);
+	}
+	if ((ret = split_names(ctx, n, "columns", &cols)) != UPGRADE_OK)
+		return ret;
+	if (strcmp(n->name, "add-unique") == 0) {
+		ret = upg_op_add_unique(ctx, table, name, (const char *const *)cols.v, cols.n);
+	} else {
+		const char *ref = req(ctx, n, "ref-table");
+
+		if (ref == NULL)
+			ret = UPGRADE_EINVAL;
+		if (ret == UPGRADE_OK)
+			ret = split_names(ctx, n, "ref-columns", &refs);
+		if (ret == UPGRADE_OK)
+			ret = fk_action(ctx, n, "on-delete", &on_delete);
+		if (ret == UPGRADE_OK)
+			ret = fk_action(ctx, n, "on-update", &on_update);
+		if (ret == UPGRADE_OK)
+			ret = upg_op_add_foreign_key(ctx, table, name, (const char *const *)cols.v,
+			                             cols.n, ref, (const char *const *)refs.v,
+			                             refs.n, on_delete, on_update);
+	}
+	names_free(&cols);
+	names_free(&refs);
+	return ret;
+}
+
+static int
+op_create_enum(struct upgrade_context *ctx, const struct upg_node *n)
+{
+	const struct upg_node *c;
+	const char *name = req(ctx, n, "name");
+	const char **values;
+	size_t count = 0;
+	int ret;
+
+	if (name == NULL)
+		return UPGRADE_EINVAL;
+	for (c = n->child; c != NULL; c = c->next)
+		count += c->kind == UPG_NODE_PART && strcmp(c->name, "value") == 0;
+	values = calloc(count + 1, sizeof *values);
+	if (values == NULL)
+		return upg_error_oom(&ctx->conn->err);
+	count = 0;
+	for (c = n->child; c != NULL; c = c->next)
+		if (c->kind == UPG_NODE_PART && strcmp(c->name, "value") == 0)
+			values[count++] = c->text;
+	ret = upg_op_create_enum(ctx, name, values, count);
+	free(values);
+	return ret;
+}
+
+static int
+exec_op(struct upgrade_context *ctx, const struct upg_node *n)
+{
+	const char *name = n->name, *a, *b, *c;
+	struct upg_coldef col;
+	struct names cols;
+	int ret, ctype;
+
+	if (strcmp(name, "create-table") == 0)
+		return op_create_table(ctx, n);
+	if (strcmp(name, "drop-table") == 0) {
+		if ((a = req(ctx, n, "name")) == NULL)
+			return UPGRADE_EINVAL;
+		return upg_op_drop_table(ctx, a, flag(n, "if-exists", 0) ? UPG_IF_EXISTS : 0);
+	}
+	if (strcmp(name, "rename-table") == 0) {
+		if ((a = req(ctx, n, "from")) == NULL || (b = req(ctx, n, "to")) == NULL)
+			return UPGRADE_EINVAL;
+		return upg_op_rename_table(ctx, a, b);
+	}
+	if (strcmp(name, "add-column") == 0) {
+		if ((a = req(ctx, n, "table")) == NULL)
+			return UPGRADE_EINVAL;
+		if ((ret = node_coldef(ctx, n, &col)) != UPGRADE_OK)
+			return ret;
+		return upg_op_add_column(ctx, a, &col,
+		                         flag(n, "if-not-exists", 0) ? UPG_IF_NOT_EXISTS : 0);
+	}
+	if (strcmp(name, "drop-column") == 0) {
+		if ((a = req(ctx, n, "table")) == NULL || (b = req(ctx, n, "name")) == NULL)
+			return UPGRADE_EINVAL;
+		return upg_op_drop_column(ctx, a, b, flag(n, "if-exists", 0) ? UPG_IF_EXISTS : 0);
+	}
+	if (strcmp(name, "rename-column") == 0) {
+		if ((a = req(ctx, n, "table")) == NULL || (b = req(ctx, n, "from")) == NULL ||
+		    (c = req(ctx, n, "to")) == NULL)
+			return UPGRADE_EINVAL;
+		return upg_op_rename_column(ctx, a, b, c);
+	}
+	if (strcmp(name, "alter-column") == 0)
+		return op_alter_column(ctx, n);
+	if (strcmp(name, "create-index") == 0) {
+		if ((a = req(ctx, n, "name")) == NULL || (b = req(ctx, n, "table")) == NULL)
+			return UPGRADE_EINVAL;
+		if ((ret = split_names(ctx, n, "columns", &cols)) != UPGRADE_OK)
+			return ret;
+		ret =
+		    upg_op_create_index(ctx, a, b, (const char *const *)cols.v, cols.n,
+		                        (flag(n, "unique", 0) ? UPG_UNIQUE : 0) |
+		                            (flag(n, "if-not-exists", 0) ? UPG_IF_NOT_EXISTS : 0));
+		names_free(&cols);
+		return ret;
+	}
+	if (strcmp(name, "drop-index") == 0) {
+		if ((a = req(ctx, n, "name")) == NULL)
+			return UPGRADE_EINVAL;
+		return upg_op_drop_index(ctx, a, upg_node_attr(n, "table"),
+		                         flag(n, "if-exists", 0) ? UPG_IF_EXISTS : 0);
+	}
+	if (strcmp(name, "add-unique") == 0 || strcmp(name, "add-foreign-key") == 0 ||
+	    strcmp(name, "add-check") == 0)
+		return op_constraint(ctx, n);
+	if (strcmp(name, "drop-constraint") == 0) {
+		if ((a = req(ctx, n, "table")) == NULL || (b = req(ctx, n, "name")) == NULL)
+			return UPGRADE_EINVAL;
+		if ((ret = constraint_type(ctx, n, &ctype)) != UPGRADE_OK)
+			return ret;
+		return upg_op_drop_constraint(ctx, a, b, ctype,
+		                              flag(n, "if-exists", 0) ? UPG_IF_EXISTS : 0);
+	}
+	if (strcmp(name, "create-enum") == 0)
+		return op_create_enum(ctx, n);
+	if (strcmp(name, "add-enum-value") == 0) {
+		if ((a = req(ctx, n, "name")) == NULL)
+			return UPGRADE_EINVAL;
+		/* An empty label is refused by the operation with its own message. */
+		ret = upg_op_add_enum_value(ctx, a, upg_node_attr(n, "value"),
+		                            flag(n, "if-not-exists", 0) ? UPG_IF_NOT_EXISTS : 0);
+		return ret == UPGRADE_NOTHING_DONE ? UPGRADE_OK : ret;
+	}
+	return upg_error_set(&ctx->conn->err, UPGRADE_EUNSUPPORTED,
+	                     "line %lu: unknown operation <%s>", n->line, name);
+}
+
 int
 upg_action_exec(struct upgrade_context *ctx, const struct upg_node *action)
 {
+	int ret;
+
 	switch (action->kind) {
 	case UPG_NODE_SQL:
-		return upg_db_exec(ctx->conn, action->text);
+		return upg_explain_error(ctx->conn, upg_db_exec(ctx->conn, action->text));
+	case UPG_NODE_OP: ret = exec_op(ctx, action); return ret > 0 ? UPGRADE_OK : ret;
+	case UPG_NODE_NATIVE: ret = upg_native_call(ctx, action); return ret > 0 ? UPGRADE_OK : ret;
 	default:
 		return upg_error_set(&ctx->conn->err, UPGRADE_EUNSUPPORTED,
-		                     "line %lu: <%s> is not supported yet", action->line, action->name);
+		                     "line %lu: <%s> is not an action", action->line, action->name);
 	}
+}
+
+/* ---- the public API ------------------------------------------------------------------ */
+
+/* Every entry point checks its context first: a release build must not crash on NULL. */
+#define CHECK_CTX(ctx)                                                                             \
+	do {                                                                                       \
+		if ((ctx) == NULL || (ctx)->conn == NULL)                                          \
+			return UPGRADE_EINVAL;                                                     \
+	} while (0)
+
+static int
+null_arg(struct upgrade_context *ctx, const char *what)
+{
+	return upg_error_set(&ctx->conn->err, UPGRADE_EINVAL, "%s is NULL", what);
+}
+
+int
+upgrade_context_new(struct upgrade_context **out, struct upgrade_conn *conn, const char *schema)
+{
+	struct upgrade_context *ctx;
+
+	if (out == NULL)
+		return UPGRADE_EINVAL;
+	*out = NULL;
+	if (conn == NULL)
+		return UPGRADE_EINVAL;
+	ctx = calloc(1, sizeof *ctx);
+	if (ctx == NULL)
+		return upg_error_oom(&conn->err);
+	ctx->conn = conn;
+	ctx->owned = 1;
+	if (schema != NULL) {
+		ctx->own_schema = upg_strdup(schema);
+		if (ctx->own_schema == NULL) {
+			free(ctx);
+			return upg_error_oom(&conn->err);
+		}
+		ctx->schema = ctx->own_schema;
+	}
+	*out = ctx;
+	return UPGRADE_OK;
+}
+
+void
+upgrade_context_free(struct upgrade_context *ctx)
+{
+	/* A context of the runner lives on its stack; only ours are freed. */
+	if (ctx == NULL || !ctx->owned)
+		return;
+	free(ctx->own_schema);
+	free(ctx);
+}
+
+struct upgrade_conn *
+upgrade_context_conn(struct upgrade_context *ctx)
+{
+	return ctx != NULL ? ctx->conn : NULL;
+}
+
+const char *
+upgrade_context_schema(const struct upgrade_context *ctx)
+{
+	return ctx != NULL ? ctx->schema : NULL;
+}
+
+size_t
+upgrade_context_schema_count(const struct upgrade_context *ctx)
+{
+	return ctx != NULL && ctx->schemas != NULL ? ctx->nschemas : 0;
+}
+
+const char *
+upgrade_context_schema_at(const struct upgrade_context *ctx, size_t index)
+{
+	if (ctx == NULL || ctx->schemas == NULL || index >= ctx->nschemas)
+		return NULL;
+	return ctx->schemas[index];
+}
+
+int
+upgrade_context_is_dry_run(const struct upgrade_context *ctx)
+{
+	return ctx != NULL && ctx->dry_run;
+}
+
+const char *
+upgrade_context_error(const struct upgrade_context *ctx)
+{
+	return ctx != NULL && ctx->conn != NULL ? upgrade_conn_error(ctx->conn) : "no context";
+}
+
+void
+upgrade_context_changed(struct upgrade_context *ctx)
+{
+	if (ctx != NULL)
+		ctx->changed = 1;
+}
+
+/* upgrade_context_end_step() is in runner.c: transactions are the runner's. */
+
+int
+upgrade_context_has_table(int *result, struct upgrade_context *ctx, const char *table)
+{
+	int dummy;
+
+	CHECK_CTX(ctx);
+	return upg_exists(ctx, UPG_OBJ_TABLE, table, NULL, 0, result != NULL ? result : &dummy);
+}
+
+int
+upgrade_context_has_view(int *result, struct upgrade_context *ctx, const char *view)
+{
+	int dummy;
+
+	CHECK_CTX(ctx);
+	return upg_exists(ctx, UPG_OBJ_VIEW, view, NULL, 0, result != NULL ? result : &dummy);
+}
+
+int
+upgrade_context_has_column(int *result, struct upgrade_context *ctx, const char *table,
+                           const char *column)
+{
+	int dummy;
+
+	CHECK_CTX(ctx);
+	return upg_exists(ctx, UPG_OBJ_COLUMN, table, column, 0, result != NULL ? result : &dummy);
+}
+
+int
+upgrade_context_has_index(int *result, struct upgrade_context *ctx, const char *table,
+                          const char *index)
+{
+	int dummy;
+
+	CHECK_CTX(ctx);
+	return upg_exists(ctx, UPG_OBJ_INDEX, table, index, 0, result != NULL ? result : &dummy);
+}
+
+int
+upgrade_context_has_constraint(int *result, struct upgrade_context *ctx, const char *table,
+                               const char *name, int type)
+{
+	int dummy;
+
+	CHECK_CTX(ctx);
+	return upg_exists(ctx, UPG_OBJ_CONSTRAINT, table, name, type,
+	                  result != NULL ? result : &dummy);
+}
+
+int
+upgrade_context_has_enum(int *result, struct upgrade_context *ctx, const char *name)
+{
+	int dummy;
+
+	CHECK_CTX(ctx);
+	return upg_exists(ctx, UPG_OBJ_ENUM, NULL, name, 0, result != NULL ? result : &dummy);
+}
+
+int
+upgrade_context_is_empty_table(int *result, struct upgrade_context *ctx, const char *table)
+{
+	int dummy;
+
+	CHECK_CTX(ctx);
+	return upg_is_empty(ctx, table, result != NULL ? result : &dummy);
+}
+
+struct labels {
+	struct upg_buf text; /* the labels, each with its NUL */
+	size_t n;
+};
+
+static int
+label_row(void *ud, size_t ncols, char **values)
+{
+	struct labels *l = ud;
+
+	upg_buf_append(&l->text, values[0] != NULL ? values[0] : "",
+	               values[0] != NULL ? strlen(values[0]) + 1 : 1);
+	l->n++;
+	return 0;
+}
+
+int
+upgrade_context_enum_values(char ***values, size_t *count, struct upgrade_context *ctx,
+                            const char *name)
+{
+	struct labels l = {UPG_BUF_INIT, 0};
+	size_t i, head;
+	char **v, *p;
+	int ret;
+
+	if (values != NULL)
+		*values = NULL;
+	if (count != NULL)
+		*count = 0;
+	CHECK_CTX(ctx);
+	if (values == NULL)
+		return null_arg(ctx, "values");
+	if ((ret = upg_enum_values(ctx, name, label_row, &l)) != UPGRADE_OK) {
+		upg_buf_free(&l.text);
+		return ret;
+	}
+	if (l.text.failed) {
+		upg_buf_free(&l.text);
+		return upg_error_oom(&ctx->conn->err);
+	}
+	/* One block: the pointer array, then the strings, so upgrade_free() releases all. */
+	head = (l.n + 1) * sizeof *v;
+	v = malloc(head + l.text.len + 1);
+	if (v == NULL) {
+		upg_buf_free(&l.text);
+		return upg_error_oom(&ctx->conn->err);
+	}
+	p = (char *)v + head;
+	if (l.text.len > 0)
+		memcpy(p, l.text.data, l.text.len);
+	for (i = 0; i < l.n; i++) {
+		v[i] = p;
+		p += strlen(p) + 1;
+	}
+	v[l.n] = NULL;
+	upg_buf_free(&l.text);
+	*values = v;
+	if (count != NULL)
+		*count = l.n;
+	return UPGRADE_OK;
+}
+
+int
+upgrade_context_exec(long *rowcount, struct upgrade_context *ctx, const char *sql, size_t nparams,
+                     const char *const *params)
+{
+	if (rowcount != NULL)
+		*rowcount = 0;
+	CHECK_CTX(ctx);
+	if (sql == NULL)
+		return null_arg(ctx, "sql");
+	if (nparams > 0 && params == NULL)
+		return null_arg(ctx, "params");
+	return upg_explain_error(ctx->conn,
+	                         upg_db_exec_params(ctx->conn, sql, nparams, params, rowcount));
+}
+
+struct query_fwd {
+	upgrade_row_fn fn;
+	void *ud;
+	int ret;
+};
+
+static int
+query_row(void *ud, size_t ncols, char **values)
+{
+	struct query_fwd *q = ud;
+	struct upgrade_row row = {ncols, NULL, (const char *const *)values};
+
+	q->ret = q->fn(&row, q->ud);
+	return q->ret;
+}
+
+int
+upgrade_context_query(struct upgrade_context *ctx, const char *sql, size_t nparams,
+                      const char *const *params, upgrade_row_fn fn, void *userdata)
+{
+	struct query_fwd q = {fn, userdata, 0};
+	int ret;
+
+	CHECK_CTX(ctx);
+	if (sql == NULL)
+		return null_arg(ctx, "sql");
+	if (nparams > 0 && params == NULL)
+		return null_arg(ctx, "params");
+	ret = upg_db_query(ctx->conn, sql, nparams, params, fn != NULL ? query_row : NULL, &q);
+	if (ret < 0 && ret == q.ret && ctx->conn->err.code == UPGRADE_OK)
+		upg_error_set(&ctx->conn->err, ret, "the row callback failed (%s)",
+		              upgrade_strerror(ret));
+	return ret > 0 ? UPGRADE_OK : upg_explain_error(ctx->conn, ret);
+}
+
+static size_t
+count_list(const char *const *list)
+{
+	size_t n = 0;
+
+	while (list != NULL && list[n] != NULL)
+		n++;
+	return n;
+}
+
+int
+upgrade_context_records_per_table(struct upgrade_context *ctx, const char *table,
+                                  const char *const *columns, upgrade_row_fn fn, void *userdata)
+{
+	CHECK_CTX(ctx);
+	if (fn == NULL)
+		return null_arg(ctx, "fn");
+	return upg_records(ctx, table, columns, count_list(columns), fn, userdata);
+}
+
+/* A public column description as the operations take it. */
+static int
+to_coldef(struct upgrade_context *ctx, const struct upgrade_column *c, struct upg_coldef *out)
+{
+	memset(out, 0, sizeof *out);
+	if (c == NULL)
+		return null_arg(ctx, "column");
+	out->name = c->name;
+	out->notnull = c->not_null;
+	out->def_value = c->default_value;
+	out->def_sql = c->default_sql;
+	out->pk = c->primary_key;
+	out->unique = c->unique;
+	if (c->type != NULL)
+		return upg_coltype_parse(&out->type, c->type, &ctx->conn->err);
+	if (c->sql_type == NULL)
+		return upg_error_set(&ctx->conn->err, UPGRADE_EINVAL, "column %s has no type",
+		                     c->name != NULL ? c->name : "");
+	out->type.sql = c->sql_type;
+	return UPGRADE_OK;
+}
+
+int
+upgrade_context_add_column_with_defaults(struct upgrade_context *ctx, const char *table,
+                                         const struct upgrade_column *column,
+                                         const struct upgrade_fill *fill)
+{
+	struct upg_coldef col;
+	int ret;
+
+	CHECK_CTX(ctx);
+	if (fill == NULL)
+		return null_arg(ctx, "fill");
+	if ((ret = to_coldef(ctx, column, &col)) != UPGRADE_OK)
+		return ret;
+	return upg_add_column_filled(ctx, table, &col, fill);
+}
+
+int
+upgrade_context_suspend_triggers(struct upgrade_context *ctx, const char *table)
+{
+	CHECK_CTX(ctx);
+	return upg_op_triggers(ctx, table, 0);
+}
+
+int
+upgrade_context_resume_triggers(struct upgrade_context *ctx, const char *table)
+{
+	CHECK_CTX(ctx);
+	return upg_op_triggers(ctx, table, 1);
+}
+
+int
+upgrade_context_create_table(struct upgrade_context *ctx, const char *table,
+                             const struct upgrade_column *columns, size_t ncolumns, unsigned flags)
+{
+	struct upg_coldef *cols;
+	size_t i;
+	int ret = UPGRADE_OK;
+
+	CHECK_CTX(ctx);
+	if (columns == NULL || ncolumns == 0)
+		return upg_error_set(&ctx->conn->err, UPGRADE_EINVAL, "a table needs columns");
+	cols = calloc(ncolumns, sizeof *cols);
+	if (cols == NULL)
+		return upg_error_oom(&ctx->conn->err);
+	for (i = 0; i < ncolumns && ret == UPGRADE_OK; i++)
+		ret = to_coldef(ctx, &columns[i], &cols[i]);
+	if (ret == UPGRADE_OK)
+		ret = upg_op_create_table(ctx, table, cols, ncolumns, flags & UPG_IF_NOT_EXISTS);
+	free(cols);
+	return ret;
+}
+
+int
+upgrade_context_drop_table(struct upgrade_context *ctx, const char *table, unsigned flags)
+{
+	CHECK_CTX(ctx);
+	return upg_op_drop_table(ctx, table, flags & UPG_IF_EXISTS);
+}
+
+int
+upgrade_context_rename_table(struct upgrade_context *ctx, const char *from, const char *to)
+{
+	CHECK_CTX(ctx);
+	return upg_op_rename_table(ctx, from, to);
+}
+
+int
+upgrade_context_add_column(struct upgrade_context *ctx, const char *table,
+                           const struct upgrade_column *column, unsigned flags)
+{
+	struct upg_coldef col;
+	int ret;
+
+	CHECK_CTX(ctx);
+	if ((ret = to_coldef(ctx, column, &col)) != UPGRADE_OK)
+		return ret;
+	return upg_op_add_column(ctx, table, &col, flags & UPG_IF_NOT_EXISTS);
+}
+
+int
+upgrade_context_drop_column(struct upgrade_context *ctx, const char *table, const char *column,
+                            unsigned flags)
+{
+	CHECK_CTX(ctx);
+	return upg_op_drop_column(ctx, table, column, flags & UPG_IF_EXISTS);
+}
+
+int
+upgrade_context_rename_column(struct upgrade_context *ctx, const char *table, const char *from,
+                              const char *to)
+{
+	CHECK_CTX(ctx);
+	return upg_op_rename_column(ctx, table, from, to);
+}
+
+int
+upgrade_context_alter_column(struct upgrade_context *ctx, const char *table, const char *column,
+                             const struct upgrade_column_change *change)
+{
+	struct upg_alter a;
+	int ret;
+
+	CHECK_CTX(ctx);
+	if (change == NULL)
+		return null_arg(ctx, "change");
+	memset(&a, 0, sizeof a);
+	a.table = table;
+	a.column = column;
+	if (change->type != NULL &&
+	    (ret = upg_coltype_parse(&a.type, change->type, &ctx->conn->err)) != UPGRADE_OK)
+		return ret;
+	if (change->type == NULL)
+		a.type.sql = change->sql_type;
+	if (change->nullability < UPGRADE_NULL_KEEP || change->nullability > UPGRADE_NULL_FORBID)
+		return upg_error_set(&ctx->conn->err, UPGRADE_EINVAL, "unknown nullability %d",
+		                     change->nullability);
+	a.null_change = change->nullability;
+	if ((change->default_value != NULL) + (change->default_sql != NULL) +
+	        (change->drop_default != 0) >
+	    1)
+		return upg_error_set(&ctx->conn->err, UPGRADE_EINVAL,
+		                     "give one of default_value, default_sql and drop_default");
+	if (change->default_value != NULL) {
+		a.def_change = UPG_DEF_VALUE;
+		a.def = change->default_value;
+	} else if (change->default_sql != NULL) {
+		a.def_change = UPG_DEF_SQL;
+		a.def = change->default_sql;
+	} else if (change->drop_default) {
+		a.def_change = UPG_DEF_DROP;
+	}
+	a.using_sql = change->using_sql;
+	if (table == NULL || column == NULL)
+		return null_arg(ctx, table == NULL ? "table" : "column");
+	return upg_op_alter_column(ctx, &a);
+}
+
+int
+upgrade_context_create_index(struct upgrade_context *ctx, const char *table, const char *name,
+                             const char *const *columns, unsigned flags)
+{
+	CHECK_CTX(ctx);
+	return upg_op_create_index(ctx, name, table, columns, count_list(columns),
+	                           flags & (UPG_UNIQUE | UPG_IF_NOT_EXISTS));
+}
+
+int
+upgrade_context_drop_index(struct upgrade_context *ctx, const char *table, const char *name,
+                           unsigned flags)
+{
+	CHECK_CTX(ctx);
+	return upg_op_drop_index(ctx, name, table, flags & UPG_IF_EXISTS);
+}
+
+int
+upgrade_context_add_unique(struct upgrade_context *ctx, const char *table, const char *name,
+                           const char *const *columns)
+{
+	CHECK_CTX(ctx);
+	return upg_op_add_unique(ctx, table, name, columns, count_list(columns));
+}
+
+int
+upgrade_context_add_foreign_key(struct upgrade_context *ctx, const char *table, const char *name,
+                                const char *const *columns, const char *ref_table,
+                                const char *const *ref_columns, int on_delete, int on_update)
+{
+	CHECK_CTX(ctx);
+	return upg_op_add_foreign_key(ctx, table, name, columns, count_list(columns), ref_table,
+	                              ref_columns, count_list(ref_columns), on_delete, on_update);
+}
+
+int
+upgrade_context_add_check(struct upgrade_context *ctx, const char *table, const char *name,
+                          const char *expression)
+{
+	CHECK_CTX(ctx);
+	return upg_op_add_check(ctx, table, name, expression);
+}
+
+int
+upgrade_context_drop_constraint(struct upgrade_context *ctx, const char *table, const char *name,
+                                int type, unsigned flags)
+{
+	CHECK_CTX(ctx);
+	if (type < UPG_CT_ANY || type > UPG_CT_CHECK)
+		return upg_error_set(&ctx->conn->err, UPGRADE_EINVAL, "unknown constraint type %d",
+		                     type);
+	return upg_op_drop_constraint(ctx, table, name, type, flags & UPG_IF_EXISTS);
+}
+
+int
+upgrade_context_create_enum(struct upgrade_context *ctx, const char *name,
+                            const char *const *values)
+{
+	CHECK_CTX(ctx);
+	return upg_op_create_enum(ctx, name, values, count_list(values));
+}
+
+int
+upgrade_context_add_enum_value(struct upgrade_context *ctx, const char *name, const char *value,
+                               unsigned flags)
+{
+	CHECK_CTX(ctx);
+	return upg_op_add_enum_value(ctx, name, value, flags & UPG_IF_NOT_EXISTS);
+}
+
+int
+upgrade_context_update_enum_values(struct upgrade_context *ctx, const char *name,
+                                   const char *const *values)
+{
+	size_t i, added = 0;
+	int ret;
+
+	CHECK_CTX(ctx);
+	if (values == NULL)
+		return null_arg(ctx, "values");
+	for (i = 0; values[i] != NULL; i++) {
+		ret = upg_op_add_enum_value(ctx, name, values[i], UPG_IF_NOT_EXISTS);
+		if (ret < 0)
+			return ret;
+		added += ret == UPGRADE_OK;
+	}
+	return added > 0 ? UPGRADE_OK : UPGRADE_NOTHING_DONE;
 }

@@ -13,6 +13,7 @@
 
 #include "catalog.h"
 #include "connection.h"
+#include "upgrade/context.h"
 
 struct upgrade_context {
 	struct upgrade_conn *conn;
@@ -26,6 +27,11 @@ struct upgrade_context {
 	int raw;
 	/* Raw C tasks: set when a step changed something (upgrade_context_changed). */
 	int changed;
+	/* Set by upgrade_context_new() only: the context and own_schema are freed with it. */
+	int owned;
+	char *own_schema;
+	/* A dry run's phase transaction is open: a raw step ends with a savepoint, not a commit. */
+	int savepoint;
 };
 
 /*
@@ -37,5 +43,24 @@ int upg_guard_eval(struct upgrade_context *ctx, const struct upg_node *guard, in
 
 /* Carries out one action: <sql>, a declarative operation or <native>. */
 int upg_action_exec(struct upgrade_context *ctx, const struct upg_node *action);
+
+/* ---- behind the public API (include/upgrade/context.h) -------------------- */
+
+struct upg_coldef;
+
+/*
+ * Calls a <native> action's function: the library is looked up (once per
+ * process) in the directory of the catalog that declares the task, the
+ * directories of $UPGRADE_LIBRARY_PATH and UPGRADE_NATIVEDIR, never
+ * through the dynamic linker's own search.  src/native.c.
+ */
+int upg_native_call(struct upgrade_context *ctx, const struct upg_node *action);
+
+/* Streams the rows of table in primary key batches (src/fill.c). */
+int upg_records(struct upgrade_context *ctx, const char *table, const char *const *cols,
+                size_t ncols, upgrade_row_fn fn, void *ud);
+/* add_column_with_defaults (src/fill.c). */
+int upg_add_column_filled(struct upgrade_context *ctx, const char *table,
+                          const struct upg_coldef *col, const struct upgrade_fill *fill);
 
 #endif /* UPG_CONTEXT_H */

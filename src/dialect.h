@@ -26,6 +26,85 @@ struct upg_lock {
 	int held;
 };
 
+/* ---- what the task context needs from a dialect ---------------- */
+
+struct upg_render;
+struct upg_alter;
+struct upg_table_change;
+struct upg_error;
+
+/* The objects introspection looks up. */
+enum upg_object {
+	UPG_OBJ_TABLE = 1,  /* an ordinary (or partitioned) table; views do not count */
+	UPG_OBJ_VIEW,       /* a view (or materialized view) */
+	UPG_OBJ_COLUMN,     /* table, name: a column of a table or view */
+	UPG_OBJ_INDEX,      /* name, table: table NULL means any table of the schema */
+	UPG_OBJ_CONSTRAINT, /* table, name, ctype: ctype 0 means any type */
+	UPG_OBJ_ENUM        /* name: a true enumeration */
+};
+
+/* Constraint types; the values are those of the public upgrade_constraint_type. */
+enum upg_ctype {
+	UPG_CT_ANY = 0,
+	UPG_CT_PRIMARY = 1,
+	UPG_CT_UNIQUE = 2,
+	UPG_CT_FOREIGN = 3,
+	UPG_CT_CHECK = 4
+};
+
+/* What to look for.  schema is resolved (never NULL) except for SQLite, which ignores it. */
+struct upg_objref {
+	enum upg_object kind;
+	const char *schema;
+	const char *table;
+	const char *name;
+	int ctype;
+};
+
+/* One column of a table, as the columns hook reports it; borrowed for the call. */
+struct upg_colinfo {
+	const char *name;
+	const char *type;  /* the engine's spelling, usable in CAST and in DDL */
+	int notnull;
+	const char *def;   /* the default as SQL text, NULL when there is none */
+	int pk;            /* 1-based position in the primary key, 0 when not part of it */
+	const char *extra; /* engine specific: MariaDB's EXTRA; NULL elsewhere */
+};
+
+/* Called per column in table order; non-zero stops and is returned. */
+typedef int (*upg_colinfo_fn)(void *ud, const struct upg_colinfo *col);
+
+/*
+ * For the dialects' columns hooks: runs sql, whose rows describe columns as
+ * name, type, NOT NULL (1 or 0), default (SQL text or NULL), position in
+ * the primary key (NULL or 0 when not part of it) and, when there is a
+ * sixth column, extra; calls fn for each.
+ */
+int upg_query_columns(struct upgrade_conn *conn, const char *sql, size_t nparams,
+                      const char *const *params, upg_colinfo_fn fn, void *ud);
+
+/* The portable column types of the catalog format (upgrade-catalog(5)). */
+enum upg_type {
+	UPG_TYPE_NONE = 0, /* no portable type: sql-type is used as written */
+	UPG_TYPE_INTEGER,
+	UPG_TYPE_BIGINT,
+	UPG_TYPE_TEXT,
+	UPG_TYPE_VARCHAR, /* with a length */
+	UPG_TYPE_BOOLEAN,
+	UPG_TYPE_TIMESTAMP,
+	UPG_TYPE_DATE,
+	UPG_TYPE_NUMERIC, /* with optional precision and scale */
+	UPG_TYPE_JSON,
+	UPG_TYPE_BLOB,
+	UPG_TYPE_COUNT
+};
+
+/* How a query is limited to its first n rows. */
+enum upg_limit_syntax {
+	UPG_LIMIT_LIMIT = 0,      /* ... LIMIT n */
+	UPG_LIMIT_FETCH_FIRST = 1 /* ... OFFSET 0 ROWS FETCH NEXT n ROWS ONLY (SQL:2008, SQL Server) */
+};
+
 struct upg_dialect {
 	/* MUST: the name users type (--dialect, catalog dialect="..."). */
 	const char *name;
@@ -77,6 +156,97 @@ struct upg_dialect {
 	int (*lock_try)(struct upg_lock *lock, int *acquired);
 	int (*lock_release)(struct upg_lock *lock);
 	int (*lock_holder)(struct upg_lock *lock, char **who);
+
+	/* ---- introspection (src/introspect.c) ------------------------------ */
+	/*
+	 * MAY: sets *found to whether the object exists, matching names the way
+	 * the engine resolves identifiers.  Values are bound as parameters,
+	 * never put into the SQL text.  NULL: the generic ODBC catalog
+	 * functions (SQLTables, SQLColumns, SQLStatistics), which cannot see
+	 * constraints or enums.
+	 */
+	int (*exists)(struct upgrade_conn *conn, const struct upg_objref *ref, int *found);
+	/*
+	 * MAY: calls fn for every column of schema.table, in table order; no
+	 * call at all when the table does not exist.  NULL: SQLColumns and
+	 * SQLPrimaryKeys.
+	 */
+	int (*columns)(struct upgrade_conn *conn, const char *schema, const char *table,
+	               upg_colinfo_fn fn, void *ud);
+
+	/* ---- rendering (src/render.c, src/ops.c) ---------------------------- */
+	/* MUST: the engine's name of each portable type; VARCHAR and NUMERIC get their (n) added. */
+	const char *const *type_names;
+	/* MUST: the literals of the boolean type. */
+	const char *bool_true;
+	const char *bool_false;
+	/* A string literal's prefix ("N" for SQL Server's national strings), or NULL. */
+	const char *literal_prefix;
+	/* 1 when a backslash escapes in string literals (MariaDB unless NO_BACKSLASH_ESCAPES). */
+	int literal_backslash;
+	/* 1 when parameters compared with or assigned to typed values need a CAST (PostgreSQL). */
+	int cast_params;
+	enum upg_limit_syntax limit_syntax;
+	/*
+	 * Whether ADD COLUMN with a constant DEFAULT gives the existing rows that
+	 * value without writing them: 1 when it does and ALTER COLUMN ... DROP
+	 * DEFAULT takes the default away again (PostgreSQL 11, MariaDB's instant
+	 * ADD); 2 when it does but the default stays for good (SQLite); 0 when
+	 * it does not (SQL Server fills only NOT NULL columns).
+	 * add_column_with_defaults then fills a constant without an UPDATE.
+	 */
+	int add_default_fills;
+	/* How ALTER TABLE adds a column: NULL means "ADD COLUMN" (SQL Server says "ADD"). */
+	const char *add_column_clause;
+	/*
+	 * MAY: render statements that differ from the ANSI form the core
+	 * renders when the hook is NULL:
+	 *   rename_table     ALTER TABLE t RENAME TO n
+	 *   rename_column    ALTER TABLE t RENAME COLUMN a TO b
+	 *   alter_column     ALTER TABLE t ALTER COLUMN c SET DATA TYPE / SET|DROP NOT NULL / SET|DROP DEFAULT
+	 *   drop_index       DROP INDEX i (schema-qualified)
+	 *   drop_constraint  ALTER TABLE t DROP CONSTRAINT k
+	 * They append statements to r and return UPGRADE_OK, or an error
+	 * (UPGRADE_EUNSUPPORTED with a message in r->err).
+	 */
+	int (*render_rename_table)(struct upg_render *r, const char *from, const char *to);
+	int (*render_rename_column)(struct upg_render *r, const char *table, const char *from,
+	                            const char *to);
+	int (*render_alter_column)(struct upg_render *r, const struct upg_alter *a);
+	int (*render_drop_index)(struct upg_render *r, const char *name, const char *table);
+	int (*render_drop_constraint)(struct upg_render *r, const char *table, const char *name,
+	                              int ctype);
+	/*
+	 * MAY: changes a table in a way ALTER TABLE of the engine cannot (SQLite:
+	 * constraints, column types, nullability, defaults), keeping its data,
+	 * indexes, triggers and other constraints, in one atomic unit.  NULL:
+	 * such changes go through the render hooks above.
+	 */
+	int (*alter_table)(struct upgrade_conn *conn, const char *table,
+	                   const struct upg_table_change *chg);
+
+	/* ---- enumerations --------------------------------------------------- */
+	/* MAY: calls fn with each label of the enum, in order (ncols 1).  NULL: no enums. */
+	int (*enum_values)(struct upgrade_conn *conn, const char *schema, const char *name,
+	                   int (*fn)(void *ud, size_t ncols, char **values), void *ud);
+	/* MAY: creates the enum with these labels.  NULL: no enums. */
+	int (*enum_create)(struct upgrade_conn *conn, const char *schema, const char *name,
+	                   const char *const *values, size_t nvalues);
+	/*
+	 * MAY: adds a label at the end; the caller has checked it is missing.
+	 * Transaction rules of the engine are the hook's business.
+	 */
+	int (*enum_add_value)(struct upgrade_conn *conn, const char *schema, const char *name,
+	                      const char *value);
+
+	/* ---- triggers ------------------------------------------------------- */
+	/*
+	 * MAY: switches the user triggers of schema.table off (on = 0) or back
+	 * on (on = 1), inside the current transaction where the engine allows.
+	 * NULL: the engine cannot.
+	 */
+	int (*triggers_switch)(struct upgrade_conn *conn, const char *schema, const char *table,
+	                       int on);
 };
 
 extern const struct upg_dialect upg_dialect_sqlite;

@@ -70,6 +70,7 @@ struct run {
 	struct schema_job *job; /* parallel runs queue events here */
 	long executed;
 	long index, total; /* position of the schema in the run, for progress */
+	int outer;         /* a dry run's phase transaction is open: tasks are savepoints */
 };
 
 static long
@@ -446,10 +447,58 @@ task_event(struct run *run, enum upgrade_event_type type, const struct upgrade_t
 	emit(run, &ev);
 }
 
-/* Ends a transaction: commit, or in a dry run roll back. */
+/*
+ * Dry runs on engines with transactional DDL and savepoints: a whole phase
+ * (the raw tasks, or one schema) runs in one transaction that is rolled
+ * back at its end, and each task or step is a savepoint inside it.  Later
+ * tasks thus see what earlier ones did, as they will in the real run (a
+ * dry run of independent per-task rollbacks fails on every task that
+ * builds on another), and still nothing persists.
+ */
+#define TASK_SAVEPOINT "upgrade_task"
+
+static int
+outer_begin(struct run *run)
+{
+	unsigned int need = UPGRADE_CAP_TRANSACTIONAL_DDL | UPGRADE_CAP_SAVEPOINTS;
+	int ret;
+
+	if (!run->r->dry_run || (run->conn->caps & need) != need)
+		return UPGRADE_OK;
+	if ((ret = upg_db_begin(run->conn)) == UPGRADE_OK)
+		run->outer = 1;
+	return ret;
+}
+
+static void
+outer_end(struct run *run)
+{
+	struct upg_error keep = {0, NULL, "", 0};
+
+	if (!run->outer)
+		return;
+	upg_error_copy(&keep, &run->conn->err);
+	upg_db_rollback(run->conn);
+	upg_error_copy(&run->conn->err, &keep);
+	upg_error_clear(&keep);
+	run->outer = 0;
+}
+
+/* Begins a task's (or step's) transaction. */
+static int
+tx_begin(struct run *run)
+{
+	if (run->outer)
+		return upg_db_exec(run->conn, "SAVEPOINT " TASK_SAVEPOINT);
+	return upg_db_begin(run->conn);
+}
+
+/* Ends a task's transaction: commit, or in a dry run roll back (or keep the savepoint). */
 static int
 finish(struct run *run, int ok)
 {
+	if (run->outer)
+		return upg_db_exec(run->conn, "RELEASE SAVEPOINT " TASK_SAVEPOINT);
 	if (ok && !run->r->dry_run)
 		return upg_db_commit(run->conn);
 	return upg_db_rollback(run->conn);
@@ -462,8 +511,12 @@ abandon(struct run *run)
 	struct upg_error keep = {0, NULL, "", 0};
 
 	upg_error_copy(&keep, &run->conn->err);
-	if (!run->conn->autocommit)
+	if (run->outer) {
+		upg_db_exec(run->conn, "ROLLBACK TO SAVEPOINT " TASK_SAVEPOINT);
+		upg_db_exec(run->conn, "RELEASE SAVEPOINT " TASK_SAVEPOINT);
+	} else if (!run->conn->autocommit) {
 		upg_db_rollback(run->conn);
+	}
 	upg_error_copy(&run->conn->err, &keep);
 	upg_error_clear(&keep);
 }
@@ -528,7 +581,7 @@ run_task_tx(struct run *run, struct upg_state *st, struct upg_state_module *m,
 	int nothing = 0, ret, always = (task->flags & UPGRADE_TASK_ALWAYS_RUN) != 0;
 	int recorded = upg_state_is_executed(m, task->name);
 
-	if ((ret = upg_db_begin(run->conn)) != UPGRADE_OK)
+	if ((ret = tx_begin(run)) != UPGRADE_OK)
 		goto fail;
 	ret = run_body(run, &ctx, task, res, &nothing, &failed_at);
 	if (ret != UPGRADE_OK)
@@ -813,11 +866,14 @@ run_schema(struct run *run)
 	ret = open_schema(run, &lock, &st, !run->r->dry_run);
 	if (ret == UPGRADE_OK)
 		ret = baseline(run, st, 0);
+	if (ret == UPGRADE_OK)
+		ret = outer_begin(run);
 	for (i = 0; ret == UPGRADE_OK && i < cat->nplan; i++) {
 		const struct upgrade_task *t = cat->plan[i];
 		if (!(t->flags & UPGRADE_TASK_RAW))
 			ret = run_task(run, st, t);
 	}
+	outer_end(run);
 	close_schema(lock, st);
 	event_init(&ev, UPGRADE_EVENT_SCHEMA_DONE, run->schema);
 	ev.count = run->executed;
@@ -839,7 +895,7 @@ run_raw_task(struct run *run, const struct upgrade_task *task, const char *const
 {
 	struct upgrade_context ctx = {.conn = run->conn, .schema = run->schema, .schemas = schemas,
 	                              .nschemas = nschemas, .task = task, .dry_run = run->r->dry_run,
-	                              .raw = 1};
+	                              .raw = 1, .savepoint = run->outer};
 	struct upg_resolved *res = NULL;
 	long start = now_ms();
 	unsigned long step = 0;
@@ -847,7 +903,7 @@ run_raw_task(struct run *run, const struct upgrade_task *task, const char *const
 	size_t u, i;
 
 	if (task->fn != NULL) {
-		if ((ret = upg_db_begin(run->conn)) != UPGRADE_OK)
+		if ((ret = tx_begin(run)) != UPGRADE_OK)
 			goto fail;
 		ret = task->fn(&ctx, task->userdata);
 		if (ret < 0) {
@@ -870,7 +926,7 @@ run_raw_task(struct run *run, const struct upgrade_task *task, const char *const
 			int step_holds;
 
 			step = (unsigned long)u + 1;
-			if ((ret = upg_db_begin(run->conn)) != UPGRADE_OK)
+			if ((ret = tx_begin(run)) != UPGRADE_OK)
 				goto fail;
 			ret = upg_guard_eval(&ctx, res->units[u].guard, &step_holds);
 			for (i = 0; ret == UPGRADE_OK && step_holds && i < res->units[u].nactions; i++)
@@ -901,9 +957,7 @@ fail:
 	return ret;
 }
 
-/* Public (upgrade/context.h); defined here because transactions are the runner's. */
-UPGRADE_EXTERN int upgrade_context_end_step(struct upgrade_context *ctx);
-
+/* Declared in upgrade/context.h; defined here because transactions are the runner's. */
 int
 upgrade_context_end_step(struct upgrade_context *ctx)
 {
@@ -911,6 +965,11 @@ upgrade_context_end_step(struct upgrade_context *ctx)
 
 	if (ctx == NULL || !ctx->raw)
 		return UPGRADE_EINVAL;
+	if (ctx->savepoint) {
+		/* A dry run's step: kept for the next steps, rolled back with the phase. */
+		ret = upg_db_exec(ctx->conn, "RELEASE SAVEPOINT " TASK_SAVEPOINT);
+		return ret != UPGRADE_OK ? ret : upg_db_exec(ctx->conn, "SAVEPOINT " TASK_SAVEPOINT);
+	}
 	ret = ctx->dry_run ? upg_db_rollback(ctx->conn) : upg_db_commit(ctx->conn);
 	if (ret != UPGRADE_OK)
 		return ret;
@@ -945,10 +1004,13 @@ run_raw(struct upgrade_runner *r, struct upgrade_conn *conn, const struct schema
 	/* Raw tasks run once per database: a lock of their own keeps two runs from overlapping. */
 	if (conn->dialect->lock_try != NULL)
 		ret = upg_lock_acquire(conn, "*raw*", r->lock_timeout_ms, &lock);
+	if (ret == UPGRADE_OK)
+		ret = outer_begin(&run);
 	for (i = 0; ret == UPGRADE_OK && i < cat->nplan; i++)
 		if (cat->plan[i]->flags & UPGRADE_TASK_RAW)
 			ret = run_raw_task(&run, cat->plan[i], (const char *const *)schemas->names,
 			                   schemas->n);
+	outer_end(&run);
 	upg_lock_release(lock);
 	event_init(&ev, UPGRADE_EVENT_RAW_DONE, upg_buf_str(&joined));
 	ev.count = run.executed;

@@ -189,6 +189,22 @@ run "$UPGRADE" -T "$T_TMP/v2" -d "$db" status --check
 expect_rc 0 "SQLite: status --check with nothing pending"
 expect_out '^  unknown   onegov.test:Foobar  \(recorded, but no catalog has it any more\)$' "SQLite: status shows a recorded task no catalog has"
 
+# A dry run runs the tasks of a schema in one transaction, each a savepoint:
+# a task building on an earlier one works, as it will in the real run.
+cat_dir dep1 "<module $NS name=\"dep\"><task name=\"Base\"><sql>SELECT 1</sql></task></module>"
+cat_dir dep2 "<module $NS name=\"dep\"><task name=\"Base\"><sql>SELECT 1</sql></task><task name=\"Make\"><sql>CREATE TABLE dep_t (n INTEGER)</sql></task><task name=\"Use\"><sql>INSERT INTO dep_t VALUES (1)</sql></task><task name=\"Break\"><sql>INSERT INTO nowhere VALUES (1)</sql></task></module>"
+"$UPGRADE" -q -T "$T_TMP/dep1" -d "$T_TMP/dep.db" run >/dev/null 2>&1
+sum1=$(cksum <"$T_TMP/dep.db")
+run "$UPGRADE" -T "$T_TMP/dep2" -d "$T_TMP/dep.db" run --dry-run
+expect_rc 2 "SQLite: dry run with a failing task"
+expect_exact "Running upgrade for main
+* dep:Make
+* dep:Use
+* dep:Break" "SQLite: in a dry run a task sees what the tasks before it did"
+expect_err 'task dep:Break failed in main at statement 1 of 1 \(dry run\)' "SQLite: the dry run reports the task that would fail"
+[ "$sum1" = "$(cksum <"$T_TMP/dep.db")" ] && ok "SQLite: that dry run left the file unchanged" ||
+	not_ok "SQLite: that dry run changed the file"
+
 run "$UPGRADE" -T "$T_TMP/v2" -d "$T_TMP/new.db" run --dry-run
 expect_rc 0 "SQLite: dry run on a new database"
 [ "$(sqlite3 "$T_TMP/new.db" "SELECT count(*) FROM sqlite_master" 2>&1)" = 0 ] &&

@@ -12,8 +12,19 @@ cd "$TOP"
 BUILD=_build/demo
 
 # ======================================================================
-# The demo command, run from the top of the source tree. Change it here.
-DEMO_CMD=("$BUILD/upgrade" --database "$BUILD/demo.db" info)
+# The demo, run from the top of the source tree: the example catalogs
+# against a new SQLite file. The catalog schema is read from the source
+# tree, since nothing is installed.
+export UPGRADE_SCHEMA=tasks/catalog.rng
+DEMO_DB=$BUILD/demo.db
+DEMO_CMDS=(
+    "$BUILD/upgrade --database $DEMO_DB info"
+    "$BUILD/upgrade -T tasks/examples list"
+    "$BUILD/upgrade -T tasks/examples --database $DEMO_DB run --dry-run"
+    "$BUILD/upgrade -T tasks/examples --database $DEMO_DB run -v"
+    "$BUILD/upgrade -T tasks/examples --database $DEMO_DB run"
+    "$BUILD/upgrade -T tasks/examples --database $DEMO_DB status --all"
+)
 # ======================================================================
 
 # Shows each command before running it, so the demo doubles as a how-to.
@@ -34,4 +45,9 @@ run mkdir -p "$BUILD"
     run ../../configure --quiet
 )
 run make -C "$BUILD" -j2
-run "${DEMO_CMD[@]}"
+# A fresh database each time, so the demo always shows a first run.
+run rm -f "$DEMO_DB" "$DEMO_DB.upgrade-lock"
+for cmd in "${DEMO_CMDS[@]}"; do
+    # shellcheck disable=SC2086  # each entry is a command line of plain words
+    run $cmd
+done

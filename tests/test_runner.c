@@ -12,10 +12,8 @@
 
 #include "../src/connection.h"
 #include "../src/context.h"
+#include "upgrade/context.h"
 #include "testutil.h"
-
-/* Until upgrade/context.h is installed with it. */
-int upgrade_context_end_step(struct upgrade_context *ctx);
 
 struct events {
 	char log[4096];

@@ -154,10 +154,10 @@ void cli_command_help(const struct cli *cli, const struct cli_command *cmd, FILE
 
 /* Commands. */
 int cmd_info(struct cli *cli, int argc, char **argv);
-int cmd_validate(struct cli *cli, int argc, char **argv); /* catalogs (issue 3) */
+int cmd_validate(struct cli *cli, int argc, char **argv); /* catalogs */
 int cmd_list(struct cli *cli, int argc, char **argv);
 int cmd_graph(struct cli *cli, int argc, char **argv);
-int cmd_run(struct cli *cli, int argc, char **argv); /* running (issue 4) */
+int cmd_run(struct cli *cli, int argc, char **argv); /* running upgrades */
 int cmd_status(struct cli *cli, int argc, char **argv);
 int cmd_baseline(struct cli *cli, int argc, char **argv);
 int cmd_mark(struct cli *cli, int argc, char **argv);

@@ -1,0 +1,594 @@
+/*
+ * ops.c - the portable operations of tasks, carried out on a context.
+ *
+ * Each operation is: optional introspection (if-exists and if-not-exists
+ * are decided here, the same way on every engine, instead of relying on
+ * syntax only some engines have), rendering for the dialect, and the
+ * statements run one by one on the task's connection.  Nothing here
+ * commits or rolls back: the runner owns the transaction.  Changes that an
+ * engine's ALTER TABLE cannot express go to the dialect's alter_table hook
+ * (SQLite rebuilds the table).
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "context.h"
+#include "ddl.h"
+
+/* Prepares a renderer for ctx's schema; *schema is allocated for the caller to free. */
+static int
+begin(struct upgrade_context *ctx, struct upg_render *r, char **schema)
+{
+	int ret;
+
+	*schema = NULL;
+	memset(r, 0, sizeof *r);
+	if ((ret = upg_db_require(ctx->conn)) != UPGRADE_OK)
+		return ret;
+	upg_error_clear(&ctx->conn->err);
+	if ((ret = upg_ctx_schema(ctx, schema)) != UPGRADE_OK)
+		return ret;
+	return upg_render_init(r, ctx->conn, *schema);
+}
+
+static int
+end(struct upg_render *r, char *schema, int ret)
+{
+	upg_render_free(r);
+	free(schema);
+	return ret;
+}
+
+int
+upg_explain_error(struct upgrade_conn *conn, int ret)
+{
+	char state[6];
+	long native;
+	char *msg;
+
+	if (ret != UPGRADE_EDB || strcmp(conn->err.sqlstate, "55P04") != 0)
+		return ret;
+	/* PostgreSQL: "unsafe use of new value" of an enum added in this transaction. */
+	memcpy(state, conn->err.sqlstate, sizeof state);
+	native = conn->err.native;
+	msg = upg_strdup(upg_error_message(&conn->err));
+	if (msg == NULL)
+		return ret;
+	upg_error_set(
+	    &conn->err, ret,
+	    "%s\n  hint: an enum value added in this transaction cannot be used before the "
+	    "transaction commits; use it in a later task",
+	    msg);
+	memcpy(conn->err.sqlstate, state, sizeof state);
+	conn->err.native = native;
+	free(msg);
+	return ret;
+}
+
+int
+upg_exec_rendered(struct upgrade_conn *conn, struct upg_render *r)
+{
+	size_t i;
+	int ret;
+
+	if (r->ret != UPGRADE_OK)
+		return r->ret;
+	for (i = 0; i < r->nstmts; i++) {
+		ret = upg_db_exec(conn, r->stmts[i]);
+		if (ret != UPGRADE_OK)
+			return upg_explain_error(conn, ret);
+	}
+	return UPGRADE_OK;
+}
+
+/* ---- a column's current definition ---------------------------------------- */
+
+struct colcopy {
+	const char *want;
+	struct upg_colinfo info;
+	int found;
+	int oom;
+};
+
+static int
+copy_col(void *ud, const struct upg_colinfo *col)
+{
+	struct colcopy *c = ud;
+
+	/* Compared without case: MariaDB and SQL Server column names are case-insensitive. */
+	if (c->found || (strcmp(col->name, c->want) != 0 && !upg_strcaseeq(col->name, c->want)))
+		return 0;
+	c->found = 1;
+	c->info.name = upg_strdup(col->name);
+	c->info.type = upg_strdup(col->type != NULL ? col->type : "");
+	c->info.def = col->def != NULL ? upg_strdup(col->def) : NULL;
+	c->info.extra = col->extra != NULL ? upg_strdup(col->extra) : NULL;
+	c->info.notnull = col->notnull;
+	c->info.pk = col->pk;
+	if (c->info.name == NULL || c->info.type == NULL ||
+	    (col->def != NULL && c->info.def == NULL) ||
+	    (col->extra != NULL && c->info.extra == NULL))
+		c->oom = 1;
+	return 0;
+}
+
+static void
+colcopy_free(struct colcopy *c)
+{
+	free((char *)c->info.name);
+	free((char *)c->info.type);
+	free((char *)c->info.def);
+	free((char *)c->info.extra);
+	memset(&c->info, 0, sizeof c->info);
+}
+
+/* ---- tables ------------------------------------------------------------------- */
+
+int
+upg_op_create_table(struct upgrade_context *ctx, const char *table, const struct upg_coldef *cols,
+                    size_t ncols, unsigned flags)
+{
+	struct upg_render r;
+	char *schema;
+	int ret, found = 0;
+
+	if (flags & UPG_IF_NOT_EXISTS) {
+		if ((ret = upg_exists(ctx, UPG_OBJ_TABLE, table, NULL, 0, &found)) != UPGRADE_OK)
+			return ret;
+		if (found)
+			return UPGRADE_OK;
+	}
+	if ((ret = begin(ctx, &r, &schema)) == UPGRADE_OK &&
+	    (ret = upg_render_create_table(&r, table, cols, ncols)) == UPGRADE_OK)
+		ret = upg_exec_rendered(ctx->conn, &r);
+	return end(&r, schema, ret);
+}
+
+int
+upg_op_drop_table(struct upgrade_context *ctx, const char *table, unsigned flags)
+{
+	struct upg_render r;
+	char *schema;
+	int ret, found = 0;
+
+	if (flags & UPG_IF_EXISTS) {
+		if ((ret = upg_exists(ctx, UPG_OBJ_TABLE, table, NULL, 0, &found)) != UPGRADE_OK)
+			return ret;
+		if (!found)
+			return UPGRADE_OK;
+	}
+	if ((ret = begin(ctx, &r, &schema)) == UPGRADE_OK &&
+	    (ret = upg_render_drop_table(&r, table)) == UPGRADE_OK)
+		ret = upg_exec_rendered(ctx->conn, &r);
+	return end(&r, schema, ret);
+}
+
+int
+upg_op_rename_table(struct upgrade_context *ctx, const char *from, const char *to)
+{
+	struct upg_render r;
+	char *schema;
+	int ret;
+
+	if ((ret = begin(ctx, &r, &schema)) == UPGRADE_OK &&
+	    (ret = upg_render_rename_table(&r, from, to)) == UPGRADE_OK)
+		ret = upg_exec_rendered(ctx->conn, &r);
+	return end(&r, schema, ret);
+}
+
+/* ---- columns -------------------------------------------------------------------- */
+
+int
+upg_op_add_column(struct upgrade_context *ctx, const char *table, const struct upg_coldef *col,
+                  unsigned flags)
+{
+	const struct upg_dialect *d = ctx->conn->dialect;
+	struct upg_coldef c = *col;
+	struct upg_render r;
+	char *schema;
+	int ret, found = 0, later_not_null = 0;
+
+	if (flags & UPG_IF_NOT_EXISTS) {
+		if ((ret = upg_exists(ctx, UPG_OBJ_COLUMN, table, col->name, 0, &found)) !=
+		    UPGRADE_OK)
+			return ret;
+		if (found)
+			return UPGRADE_OK;
+	}
+	/*
+	 * An engine that rebuilds tables (SQLite) cannot add a NOT NULL column
+	 * without a default: add it nullable, then let the rebuild forbid NULL,
+	 * which fails only if the table has rows.
+	 */
+	if (d->alter_table != NULL && c.notnull && c.def_value == NULL && c.def_sql == NULL &&
+	    !c.pk) {
+		c.notnull = 0;
+		later_not_null = 1;
+	}
+	if ((ret = begin(ctx, &r, &schema)) == UPGRADE_OK &&
+	    (ret = upg_render_add_column(&r, table, &c)) == UPGRADE_OK)
+		ret = upg_exec_rendered(ctx->conn, &r);
+	end(&r, schema, ret);
+	if (ret == UPGRADE_OK && later_not_null) {
+		struct upg_alter a;
+
+		memset(&a, 0, sizeof a);
+		a.table = table;
+		a.column = col->name;
+		a.null_change = UPG_NULL_FORBID;
+		ret = upg_op_alter_column(ctx, &a);
+	}
+	return ret;
+}
+
+/* Hands a change to the dialect's alter_table hook. */
+static int
+change_table(struct upgrade_context *ctx, const char *table, const struct upg_table_change *chg)
+{
+	int ret;
+
+	if ((ret = upg_db_require(ctx->conn)) != UPGRADE_OK)
+		return ret;
+	upg_error_clear(&ctx->conn->err);
+	/* The hook reads the names as data: check them as the renderer would. */
+	if (table == NULL || table[0] == '\0' ||
+	    ((chg->kind == UPG_CHG_DROP_COLUMN || chg->kind == UPG_CHG_DROP_CONSTRAINT) &&
+	     (chg->name == NULL || chg->name[0] == '\0')) ||
+	    (chg->kind == UPG_CHG_ALTER_COLUMN &&
+	     (chg->alter->column == NULL || chg->alter->column[0] == '\0')))
+		return upg_error_set(&ctx->conn->err, UPGRADE_EINVAL, "empty table or column name");
+	ret = ctx->conn->dialect->alter_table(ctx->conn, table, chg);
+	return upg_explain_error(ctx->conn, ret);
+}
+
+int
+upg_op_drop_column(struct upgrade_context *ctx, const char *table, const char *column,
+                   unsigned flags)
+{
+	struct upg_render r;
+	char *schema;
+	int ret, found = 0;
+
+	if (flags & UPG_IF_EXISTS) {
+		if ((ret = upg_exists(ctx, UPG_OBJ_COLUMN, table, column, 0, &found)) != UPGRADE_OK)
+			return ret;
+		if (!found)
+			return UPGRADE_OK;
+	}
+	if (ctx->conn->dialect->alter_table != NULL) {
+		struct upg_table_change chg = {UPG_CHG_DROP_COLUMN, NULL, column, 0, NULL};
+
+		return change_table(ctx, table, &chg);
+	}
+	if ((ret = begin(ctx, &r, &schema)) == UPGRADE_OK &&
+	    (ret = upg_render_drop_column(&r, table, column)) == UPGRADE_OK)
+		ret = upg_exec_rendered(ctx->conn, &r);
+	return end(&r, schema, ret);
+}
+
+int
+upg_op_rename_column(struct upgrade_context *ctx, const char *table, const char *from,
+                     const char *to)
+{
+	struct upg_render r;
+	char *schema;
+	int ret;
+
+	if ((ret = begin(ctx, &r, &schema)) == UPGRADE_OK &&
+	    (ret = upg_render_rename_column(&r, table, from, to)) == UPGRADE_OK)
+		ret = upg_exec_rendered(ctx->conn, &r);
+	return end(&r, schema, ret);
+}
+
+int
+upg_op_alter_column(struct upgrade_context *ctx, const struct upg_alter *a)
+{
+	const struct upg_dialect *d = ctx->conn->dialect;
+	struct colcopy cur;
+	struct upg_alter copy = *a;
+	struct upg_render r;
+	char *schema;
+	int ret;
+
+	if (a->type.kind == UPG_TYPE_NONE && a->type.sql == NULL &&
+	    a->null_change == UPG_NULL_KEEP && a->def_change == UPG_DEF_KEEP)
+		return upg_error_set(
+		    &ctx->conn->err, UPGRADE_EINVAL, "column %s.%s: nothing to change",
+		    a->table != NULL ? a->table : "", a->column != NULL ? a->column : "");
+	if (d->alter_table != NULL) {
+		struct upg_table_change chg = {UPG_CHG_ALTER_COLUMN, a, NULL, 0, NULL};
+
+		return change_table(ctx, a->table, &chg);
+	}
+	memset(&cur, 0, sizeof cur);
+	cur.want = a->column;
+	/* Engines that restate the whole column need to know what it is now. */
+	if (d->render_alter_column != NULL) {
+		ret = upg_columns(ctx, a->table, copy_col, &cur);
+		if (ret == UPGRADE_OK && cur.oom)
+			ret = upg_error_oom(&ctx->conn->err);
+		if (ret == UPGRADE_OK && !cur.found)
+			ret = upg_error_set(&ctx->conn->err, UPGRADE_ENOTFOUND,
+			                    "table %s has no column %s", a->table, a->column);
+		if (ret != UPGRADE_OK) {
+			colcopy_free(&cur);
+			return ret;
+		}
+		copy.current = &cur.info;
+	}
+	if ((ret = begin(ctx, &r, &schema)) == UPGRADE_OK &&
+	    (ret = upg_render_alter_column(&r, &copy)) == UPGRADE_OK)
+		ret = upg_exec_rendered(ctx->conn, &r);
+	colcopy_free(&cur);
+	return end(&r, schema, ret);
+}
+
+/* ---- indexes ------------------------------------------------------------------------ */
+
+int
+upg_op_create_index(struct upgrade_context *ctx, const char *name, const char *table,
+                    const char *const *cols, size_t ncols, unsigned flags)
+{
+	struct upg_render r;
+	char *schema;
+	int ret, found = 0;
+
+	if (flags & UPG_IF_NOT_EXISTS) {
+		if ((ret = upg_exists(ctx, UPG_OBJ_INDEX, table, name, 0, &found)) != UPGRADE_OK)
+			return ret;
+		if (found)
+			return UPGRADE_OK;
+	}
+	if ((ret = begin(ctx, &r, &schema)) == UPGRADE_OK &&
+	    (ret = upg_render_create_index(&r, name, table, cols, ncols,
+	                                   (flags & UPG_UNIQUE) != 0)) == UPGRADE_OK)
+		ret = upg_exec_rendered(ctx->conn, &r);
+	return end(&r, schema, ret);
+}
+
+int
+upg_op_drop_index(struct upgrade_context *ctx, const char *name, const char *table, unsigned flags)
+{
+	struct upg_render r;
+	char *schema;
+	int ret, found = 0;
+
+	if (flags & UPG_IF_EXISTS) {
+		if ((ret = upg_exists(ctx, UPG_OBJ_INDEX, table, name, 0, &found)) != UPGRADE_OK)
+			return ret;
+		if (!found)
+			return UPGRADE_OK;
+	}
+	if ((ret = begin(ctx, &r, &schema)) == UPGRADE_OK &&
+	    (ret = upg_render_drop_index(&r, name, table)) == UPGRADE_OK)
+		ret = upg_exec_rendered(ctx->conn, &r);
+	return end(&r, schema, ret);
+}
+
+/* ---- constraints ---------------------------------------------------------------------- */
+
+/* Adds the constraint rendered in r->cur: ALTER TABLE, or the dialect's alter_table. */
+static int
+add_constraint(struct upgrade_context *ctx, struct upg_render *r, const char *table)
+{
+	char *frag = upg_r_take(r);
+	int ret = r->ret;
+
+	if (ret == UPGRADE_OK) {
+		if (ctx->conn->dialect->alter_table != NULL) {
+			struct upg_table_change chg = {UPG_CHG_ADD_CONSTRAINT, NULL, NULL, 0, frag};
+
+			ret = change_table(ctx, table, &chg);
+		} else if ((ret = upg_render_add_constraint(r, table, frag)) == UPGRADE_OK) {
+			ret = upg_exec_rendered(ctx->conn, r);
+		}
+	}
+	free(frag);
+	return ret;
+}
+
+int
+upg_op_add_unique(struct upgrade_context *ctx, const char *table, const char *name,
+                  const char *const *cols, size_t ncols)
+{
+	struct upg_render r;
+	char *schema;
+	int ret;
+
+	if ((ret = begin(ctx, &r, &schema)) == UPGRADE_OK &&
+	    (ret = upg_render_constraint_unique(&r, name, cols, ncols)) == UPGRADE_OK)
+		ret = add_constraint(ctx, &r, table);
+	return end(&r, schema, ret);
+}
+
+int
+upg_op_add_foreign_key(struct upgrade_context *ctx, const char *table, const char *name,
+                       const char *const *cols, size_t ncols, const char *ref_table,
+                       const char *const *ref_cols, size_t nref, int on_delete, int on_update)
+{
+	struct upg_render r;
+	char *schema;
+	int ret;
+
+	if ((ret = begin(ctx, &r, &schema)) == UPGRADE_OK &&
+	    (ret = upg_render_constraint_fk(&r, name, cols, ncols, ref_table, ref_cols, nref,
+	                                    on_delete, on_update)) == UPGRADE_OK)
+		ret = add_constraint(ctx, &r, table);
+	return end(&r, schema, ret);
+}
+
+int
+upg_op_add_check(struct upgrade_context *ctx, const char *table, const char *name, const char *expr)
+{
+	struct upg_render r;
+	char *schema;
+	int ret;
+
+	if ((ret = begin(ctx, &r, &schema)) == UPGRADE_OK &&
+	    (ret = upg_render_constraint_check(&r, name, expr)) == UPGRADE_OK)
+		ret = add_constraint(ctx, &r, table);
+	return end(&r, schema, ret);
+}
+
+int
+upg_op_drop_constraint(struct upgrade_context *ctx, const char *table, const char *name, int ctype,
+                       unsigned flags)
+{
+	const struct upg_dialect *d = ctx->conn->dialect;
+	struct upg_render r;
+	char *schema;
+	int ret, found = 0;
+
+	if (flags & UPG_IF_EXISTS) {
+		if ((ret = upg_exists(ctx, UPG_OBJ_CONSTRAINT, table, name, ctype, &found)) !=
+		    UPGRADE_OK)
+			return ret;
+		if (!found)
+			return UPGRADE_OK;
+	}
+	/* Engines that drop each kind differently (MariaDB) need the kind: find it out. */
+	if (ctype == UPG_CT_ANY && d->render_drop_constraint != NULL) {
+		int t;
+
+		for (t = UPG_CT_PRIMARY; t <= UPG_CT_CHECK && ctype == UPG_CT_ANY; t++) {
+			if ((ret = upg_exists(ctx, UPG_OBJ_CONSTRAINT, table, name, t, &found)) !=
+			    UPGRADE_OK)
+				return ret;
+			if (found)
+				ctype = t;
+		}
+		if (ctype == UPG_CT_ANY)
+			return upg_error_set(&ctx->conn->err, UPGRADE_ENOTFOUND,
+			                     "table %s has no constraint %s", table, name);
+	}
+	if (d->alter_table != NULL) {
+		struct upg_table_change chg = {UPG_CHG_DROP_CONSTRAINT, NULL, name, ctype, NULL};
+
+		return change_table(ctx, table, &chg);
+	}
+	if ((ret = begin(ctx, &r, &schema)) == UPGRADE_OK &&
+	    (ret = upg_render_drop_constraint(&r, table, name, ctype)) == UPGRADE_OK)
+		ret = upg_exec_rendered(ctx->conn, &r);
+	return end(&r, schema, ret);
+}
+
+/* ---- enumerations --------------------------------------------------------------------- */
+
+static int
+no_enums(struct upgrade_context *ctx)
+{
+	return upg_error_set(&ctx->conn->err, UPGRADE_EUNSUPPORTED,
+	                     "%s has no enumerations; use a CHECK constraint (add-check) instead",
+	                     ctx->conn->dialect->title);
+}
+
+int
+upg_op_create_enum(struct upgrade_context *ctx, const char *name, const char *const *values,
+                   size_t nvalues)
+{
+	const struct upg_dialect *d = ctx->conn->dialect;
+	char *schema = NULL;
+	size_t i, j;
+	int ret;
+
+	if ((ret = upg_db_require(ctx->conn)) != UPGRADE_OK)
+		return ret;
+	upg_error_clear(&ctx->conn->err);
+	if (d->enum_create == NULL)
+		return no_enums(ctx);
+	if (name == NULL || name[0] == '\0' || nvalues == 0)
+		return upg_error_set(&ctx->conn->err, UPGRADE_EINVAL,
+		                     "an enum needs a name and labels");
+	for (i = 0; i < nvalues; i++) {
+		if (values[i] == NULL || values[i][0] == '\0')
+			return upg_error_set(&ctx->conn->err, UPGRADE_EINVAL,
+			                     "enum %s: empty label", name);
+		for (j = 0; j < i; j++)
+			if (strcmp(values[i], values[j]) == 0)
+				return upg_error_set(&ctx->conn->err, UPGRADE_EINVAL,
+				                     "enum %s: label '%s' given twice", name,
+				                     values[i]);
+	}
+	if ((ret = upg_ctx_schema(ctx, &schema)) != UPGRADE_OK)
+		return ret;
+	ret = d->enum_create(ctx->conn, schema, name, values, nvalues);
+	free(schema);
+	return ret;
+}
+
+struct find_label {
+	const char *want;
+	int found;
+	size_t n;
+};
+
+static int
+label_row(void *ud, size_t ncols, char **values)
+{
+	struct find_label *f = ud;
+
+	f->n++;
+	if (values[0] != NULL && strcmp(values[0], f->want) == 0)
+		f->found = 1;
+	return 0;
+}
+
+int
+upg_op_add_enum_value(struct upgrade_context *ctx, const char *name, const char *value,
+                      unsigned flags)
+{
+	const struct upg_dialect *d = ctx->conn->dialect;
+	struct find_label f = {value, 0, 0};
+	char *schema = NULL;
+	int ret;
+
+	if ((ret = upg_db_require(ctx->conn)) != UPGRADE_OK)
+		return ret;
+	upg_error_clear(&ctx->conn->err);
+	if (d->enum_add_value == NULL)
+		return no_enums(ctx);
+	if (value == NULL || value[0] == '\0')
+		return upg_error_set(&ctx->conn->err, UPGRADE_EINVAL, "enum %s: empty label",
+		                     name != NULL ? name : "");
+	if ((ret = upg_enum_values(ctx, name, label_row, &f)) != UPGRADE_OK)
+		return ret;
+	if (f.n == 0)
+		return upg_error_set(&ctx->conn->err, UPGRADE_ENOTFOUND, "no enum %s", name);
+	if (f.found) {
+		if (flags & UPG_IF_NOT_EXISTS)
+			return UPGRADE_NOTHING_DONE;
+		return upg_error_set(&ctx->conn->err, UPGRADE_EINVAL,
+		                     "enum %s already has the label '%s'", name, value);
+	}
+	if ((ret = upg_ctx_schema(ctx, &schema)) != UPGRADE_OK)
+		return ret;
+	ret = d->enum_add_value(ctx->conn, schema, name, value);
+	free(schema);
+	return ret;
+}
+
+/* ---- triggers --------------------------------------------------------------------------- */
+
+int
+upg_op_triggers(struct upgrade_context *ctx, const char *table, int on)
+{
+	const struct upg_dialect *d = ctx->conn->dialect;
+	char *schema = NULL;
+	int ret;
+
+	if ((ret = upg_db_require(ctx->conn)) != UPGRADE_OK)
+		return ret;
+	upg_error_clear(&ctx->conn->err);
+	if (d->triggers_switch == NULL)
+		return upg_error_set(&ctx->conn->err, UPGRADE_EUNSUPPORTED,
+		                     "%s cannot switch triggers off for a task", d->title);
+	if (table == NULL || table[0] == '\0')
+		return upg_error_set(&ctx->conn->err, UPGRADE_EINVAL, "empty table name");
+	if ((ret = upg_ctx_schema(ctx, &schema)) != UPGRADE_OK)
+		return ret;
+	ret = d->triggers_switch(ctx->conn, schema, table, on);
+	free(schema);
+	return ret;
+}
