@@ -42,6 +42,7 @@ const struct upg_dialect upg_dialect_generic = {
 	.key_type = "VARCHAR(255)",
 	.json_type = "VARCHAR(32000)",
 	.timestamp_type = "TIMESTAMP",
+	.task_key_type = "VARCHAR(500)",
 	.current_schema_sql = NULL,
 	.default_schema = "default",
 	.type_names = generic_types,

@@ -314,6 +314,7 @@ const struct upg_dialect upg_dialect_mssql = {
 	.key_type = "NVARCHAR(255)",
 	.json_type = "NVARCHAR(MAX)",
 	.timestamp_type = "DATETIME2",
+	.task_key_type = "NVARCHAR(200)",
 	.current_schema_sql = "SELECT SCHEMA_NAME()",
 	.list_schemas_sql = "SELECT name FROM sys.schemas WHERE schema_id < 16384 "
 	                    "AND name NOT IN ('sys', 'INFORMATION_SCHEMA', 'guest') ORDER BY name",

@@ -1144,6 +1144,9 @@ const struct upg_dialect upg_dialect_sqlite = {
 	.key_type = "TEXT",
 	.json_type = "TEXT",
 	.timestamp_type = "TEXT",
+	.task_key_type = "TEXT",
+	.task_upsert = "ON CONFLICT (module, task) DO UPDATE SET executed_at = excluded.executed_at, "
+	               "duration_ms = excluded.duration_ms, checksum = excluded.checksum, how = excluded.how",
 	.current_schema_sql = NULL,
 	.default_schema = "main",
 	.list_schemas_sql = NULL,

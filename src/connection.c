@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <odbcinst.h>
+
 #include "connection.h"
 
 /* Driver messages are short; ODBC caps them at SQL_MAX_MESSAGE_LENGTH anyway. */
@@ -243,6 +245,75 @@ read_driver_info(struct upgrade_conn *conn)
 	return UPGRADE_OK;
 }
 
+static int
+contains_nocase(const char *haystack, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (; *haystack != '\0'; haystack++)
+		if (upg_strncaseeq(haystack, needle, n))
+			return 1;
+	return 0;
+}
+
+/*
+ * 1 when connstr leads to psqlODBC: its DRIVER names the library, or an
+ * odbcinst.ini section whose Driver is the library, or its DSN's odbc.ini
+ * section does.
+ */
+static int
+is_psqlodbc(const char *connstr)
+{
+	char *driver = upg_connstr_get(connstr, "DRIVER"), *dsn;
+	char path[1024];
+	int yes;
+
+	if (driver == NULL && (dsn = upg_connstr_get(connstr, "DSN")) != NULL) {
+		path[0] = '\0';
+		SQLGetPrivateProfileString(dsn, "Driver", "", path, sizeof path, "odbc.ini");
+		free(dsn);
+		driver = upg_strdup(path);
+	}
+	if (driver == NULL)
+		return 0;
+	yes = contains_nocase(driver, "psqlodbc");
+	if (!yes && driver[0] != '\0' && strchr(driver, '/') == NULL) {
+		path[0] = '\0';
+		SQLGetPrivateProfileString(driver, "Driver", "", path, sizeof path, "odbcinst.ini");
+		yes = contains_nocase(path, "psqlodbc");
+	}
+	free(driver);
+	return yes;
+}
+
+/*
+ * The connection string to use.  psqlODBC by default wraps every statement
+ * after the first of a transaction in a savepoint, so that a failing one
+ * can be undone alone: a round trip per statement that the runner never
+ * needs, since it rolls back the whole task.  Protocol=7.4-0 gives
+ * PostgreSQL's own behaviour (a failed statement aborts the transaction).
+ * A Protocol the caller chose is kept.
+ */
+static char *
+effective_connstr(const char *connstr)
+{
+	struct upg_buf buf = UPG_BUF_INIT;
+	char *protocol;
+
+	if (!is_psqlodbc(connstr))
+		return upg_strdup(connstr);
+	protocol = upg_connstr_get(connstr, "Protocol");
+	if (protocol == NULL)
+		protocol = upg_connstr_get(connstr, "A1");
+	if (protocol != NULL) {
+		free(protocol);
+		return upg_strdup(connstr);
+	}
+	upg_buf_puts(&buf, connstr);
+	upg_connstr_append(&buf, "Protocol", "7.4-0");
+	return upg_buf_detach(&buf);
+}
+
 int
 upgrade_conn_connect(struct upgrade_conn *conn, const char *connstr)
 {
@@ -256,12 +327,15 @@ upgrade_conn_connect(struct upgrade_conn *conn, const char *connstr)
 		return upg_error_set(&conn->err, UPGRADE_EINVAL, "empty connection string");
 	disconnect(conn);
 
+	conn->connstr = effective_connstr(connstr);
+	if (conn->connstr == NULL)
+		return upg_error_oom(&conn->err);
+	connstr = conn->connstr;
 	conn->connstr_redacted = upg_connstr_redact(connstr);
-	conn->connstr = upg_strdup(connstr);
 	conn->password = upg_connstr_get(connstr, "PWD");
 	if (conn->password == NULL)
 		conn->password = upg_connstr_get(connstr, "Password");
-	if (conn->connstr_redacted == NULL || conn->connstr == NULL) {
+	if (conn->connstr_redacted == NULL) {
 		disconnect(conn);
 		return upg_error_oom(&conn->err);
 	}

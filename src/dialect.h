@@ -137,6 +137,13 @@ struct upg_dialect {
 	const char *key_type;
 	const char *json_type;
 	const char *timestamp_type;
+	/* MUST: the type of a task name in the key of the table upgrade_tasks. */
+	const char *task_key_type;
+	/*
+	 * MAY: what turns "INSERT INTO upgrade_tasks ... VALUES ..." into an
+	 * upsert on (module, task); NULL: delete, then insert.
+	 */
+	const char *task_upsert;
 	/*
 	 * MAY: SQL returning the schema that unqualified names resolve to, one
 	 * row and column.  NULL: the engine has one schema, default_schema.

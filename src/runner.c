@@ -588,7 +588,7 @@ run_task_tx(struct run *run, struct upg_state *st, struct upg_state_module *m,
 		goto fail;
 	/* An always-run task that found nothing to do, already recorded: nothing to write either. */
 	if (!run->r->dry_run && !(always && nothing && recorded)) {
-		ret = upg_state_record(m, task->name, task->checksum, now_ms() - start);
+		ret = upg_state_record(m, task->name, task->checksum, now_ms() - start, "run");
 		if (ret == UPGRADE_OK)
 			ret = upg_state_save(st, m);
 		if (ret != UPGRADE_OK)
@@ -609,6 +609,7 @@ fail:
 	/* The in-memory state may hold the rolled-back record; forget it. */
 	if (!recorded && upg_state_is_executed(m, task->name))
 		upg_state_forget(m, task->name);
+	upg_state_discard_writes(m);
 	fail_event(run, task, ret, failed_at, action_count(res), now_ms() - start);
 	return ret;
 }
@@ -686,7 +687,7 @@ run_task_journal(struct run *run, struct upg_state *st, struct upg_state_module 
 		}
 	}
 	if (!(always && !holds && recorded)) {
-		ret = upg_state_record(m, task->name, task->checksum, now_ms() - start);
+		ret = upg_state_record(m, task->name, task->checksum, now_ms() - start, "run");
 		if (ret == UPGRADE_OK)
 			ret = upg_state_save(st, m);
 		if (ret != UPGRADE_OK) {
@@ -756,7 +757,7 @@ baseline(struct run *run, struct upg_state *st, int log)
 			/* Raw tasks are never recorded: they run every time. */
 			if (t->module != mod || (t->flags & UPGRADE_TASK_RAW))
 				continue;
-			if ((ret = upg_state_record(m, t->name, t->checksum, -1)) != UPGRADE_OK)
+			if ((ret = upg_state_record(m, t->name, t->checksum, -1, "baseline")) != UPGRADE_OK)
 				return upg_error_oom(&run->conn->err);
 			count++;
 		}
@@ -1295,6 +1296,10 @@ status_schema(struct run *run, struct upg_state *st, void *ud)
 	struct status_ctx *sc = ud;
 	struct upgrade_catalog *cat = run->r->cat;
 	size_t i, j;
+	int ret;
+
+	if ((ret = upg_state_load_tasks(st)) != UPGRADE_OK)
+		return ret;
 
 	for (i = 0; i < cat->nplan; i++) {
 		const struct upgrade_task *t = cat->plan[i];
@@ -1317,13 +1322,18 @@ status_schema(struct run *run, struct upg_state *st, void *ud)
 		} else if (!upg_state_is_executed(m, t->name)) {
 			state = UPGRADE_STATE_PENDING;
 		} else {
-			sum = upg_state_checksum(m, t->name);
-			at = upg_state_ran_at(m, t->name);
+			const struct upg_task_row *row = upg_state_task(st, t->module->name, t->name);
+
+			sum = row != NULL ? row->checksum : NULL;
 			state = sum != NULL && t->checksum != NULL && strcmp(sum, t->checksum) != 0
 			            ? UPGRADE_STATE_CHANGED
 			            : UPGRADE_STATE_EXECUTED;
-			if (at != NULL)
-				snprintf(detail, sizeof detail, "ran at %s", at);
+			if (row != NULL && row->at != NULL)
+				snprintf(detail, sizeof detail, "%s at %s",
+				         row->how == NULL || strcmp(row->how, "run") == 0 ? "ran"
+				         : strcmp(row->how, "baseline") == 0 ? "recorded by baseline"
+				                                             : "marked",
+				         row->at);
 		}
 		sc->fn(run->schema, t->module->name, t->name, t, state, detail[0] ? detail : NULL,
 		       sc->ud);
@@ -1387,7 +1397,7 @@ mark_schema(struct run *run, struct upg_state *st, void *ud)
 	if (m == NULL && (m = upg_state_add(st, mc->module)) == NULL)
 		return upg_error_oom(&run->conn->err);
 	if (mc->mark)
-		ret = upg_state_record(m, mc->name, mc->task != NULL ? mc->task->checksum : NULL, -1);
+		ret = upg_state_record(m, mc->name, mc->task != NULL ? mc->task->checksum : NULL, -1, "mark");
 	else
 		ret = upg_state_forget(m, mc->name);
 	if (ret == UPGRADE_OK)

@@ -1,10 +1,12 @@
 /*
- * state.c - reading and writing the `upgrades` table (see state.h).
+ * state.c - reading and writing `upgrades` and `upgrade_tasks` (see
+ * state.h).
  *
- * The table is read once per schema run, under the schema lock, so the
- * read-modify-write of a row's JSON cannot lose another writer's update.
- * Rows are written with bound parameters; JSON is parsed and printed by
- * json-c.
+ * The state is read once per schema run, under the schema lock, so the
+ * read-modify-write of a module's row cannot lose another writer's update.
+ * Everything is written with bound parameters; JSON is parsed and printed
+ * by json-c.  Task rows are written in batches: a baseline of a thousand
+ * tasks is a handful of statements, not a thousand.
  */
 #include "config.h"
 
@@ -15,6 +17,9 @@
 #include <time.h>
 
 #include "state.h"
+
+/* Rows per INSERT when task rows are written in a batch (4 parameters each). */
+#define TASK_ROWS_PER_INSERT 100
 
 void
 upg_utc_now(char *buf, size_t size)
@@ -35,52 +40,60 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* executed_tasks, creating it (and the object) when missing. */
-static json_object *
-executed_array(struct upg_state_module *m)
+/* Index of name in the sorted executed list, or where it would go (*found 0). */
+static size_t
+find_executed(const struct upg_state_module *m, const char *name, int *found)
 {
-	json_object *arr;
+	size_t lo = 0, hi = m->nexecuted;
 
-	if (!json_object_is_type(m->state, json_type_object)) {
-		json_object_put(m->state);
-		m->state = json_object_new_object();
-		if (m->state == NULL)
-			return NULL;
+	*found = 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(m->executed[mid], name);
+		if (c == 0) {
+			*found = 1;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	if (json_object_object_get_ex(m->state, "executed_tasks", &arr) &&
-	    json_object_is_type(arr, json_type_array))
-		return arr;
-	arr = json_object_new_array();
-	if (arr == NULL || json_object_object_add(m->state, "executed_tasks", arr) != 0)
-		return NULL;
-	return arr;
+	return lo;
 }
 
-/* Rebuilds the sorted lookup list from executed_tasks. */
-static int
-index_module(struct upg_state_module *m)
+int
+upg_state_is_executed(const struct upg_state_module *m, const char *name)
 {
-	json_object *arr = executed_array(m);
-	size_t i, n;
+	int found = 0;
 
-	free(m->executed);
-	m->executed = NULL;
-	m->nexecuted = 0;
-	if (arr == NULL)
-		return UPGRADE_ENOMEM;
-	n = json_object_array_length(arr);
-	if (n == 0)
+	if (m != NULL && m->nexecuted > 0)
+		find_executed(m, name, &found);
+	return found;
+}
+
+static int
+insert_executed(struct upg_state_module *m, const char *name)
+{
+	int found;
+	size_t at = find_executed(m, name, &found);
+	char *copy;
+
+	if (found)
 		return UPGRADE_OK;
-	m->executed = calloc(n, sizeof *m->executed);
-	if (m->executed == NULL)
-		return UPGRADE_ENOMEM;
-	for (i = 0; i < n; i++) {
-		json_object *v = json_object_array_get_idx(arr, i);
-		/* Foreign writers might store something else; only strings are task names. */
-		if (json_object_is_type(v, json_type_string))
-			m->executed[m->nexecuted++] = (char *)json_object_get_string(v);
+	if (m->nexecuted == m->capexecuted) {
+		size_t cap = m->capexecuted ? m->capexecuted * 2 : 32;
+		char **grown = realloc(m->executed, cap * sizeof *grown);
+		if (grown == NULL)
+			return UPGRADE_ENOMEM;
+		m->executed = grown;
+		m->capexecuted = cap;
 	}
-	qsort(m->executed, m->nexecuted, sizeof *m->executed, cmp_str);
+	if ((copy = upg_strdup(name)) == NULL)
+		return UPGRADE_ENOMEM;
+	memmove(m->executed + at + 1, m->executed + at, (m->nexecuted - at) * sizeof *m->executed);
+	m->executed[at] = copy;
+	m->nexecuted++;
 	return UPGRADE_OK;
 }
 
@@ -113,31 +126,66 @@ upg_state_add(struct upg_state *st, const char *module)
 	memset(m, 0, sizeof *m);
 	m->module = upg_strdup(module);
 	m->state = json_object_new_object();
-	if (m->module == NULL || m->state == NULL || index_module(m) != UPGRADE_OK) {
+	if (m->module == NULL || m->state == NULL) {
 		free(m->module);
 		json_object_put(m->state);
-		free(m->executed);
 		return NULL;
 	}
 	st->nmods++;
 	return m;
 }
 
-int
-upg_state_is_executed(const struct upg_state_module *m, const char *name)
+static void
+free_write(struct upg_task_write *w)
 {
-	return m != NULL && m->nexecuted > 0 &&
-	       bsearch(&name, m->executed, m->nexecuted, sizeof *m->executed, cmp_str) != NULL;
+	free(w->name);
+	free(w->checksum);
 }
 
+/* Queues a task-row change, replacing an earlier one for the same task. */
 static int
-cmp_json_str(const void *a, const void *b)
+queue_write(struct upg_state_module *m, const char *name, const char *checksum, long ms,
+            const char *how)
 {
-	const json_object *const *ja = a, *const *jb = b;
-	const char *sa = json_object_get_string((json_object *)*ja);
-	const char *sb = json_object_get_string((json_object *)*jb);
+	struct upg_task_write *w = NULL;
+	size_t i;
 
-	return strcmp(sa != NULL ? sa : "", sb != NULL ? sb : "");
+	for (i = 0; i < m->nwrites; i++)
+		if (strcmp(m->writes[i].name, name) == 0) {
+			w = &m->writes[i];
+			free_write(w);
+			break;
+		}
+	if (w == NULL) {
+		if (m->nwrites == m->capwrites) {
+			size_t cap = m->capwrites ? m->capwrites * 2 : 8;
+			struct upg_task_write *grown = realloc(m->writes, cap * sizeof *grown);
+			if (grown == NULL)
+				return UPGRADE_ENOMEM;
+			m->writes = grown;
+			m->capwrites = cap;
+		}
+		w = &m->writes[m->nwrites++];
+	}
+	memset(w, 0, sizeof *w);
+	w->name = upg_strdup(name);
+	w->checksum = checksum != NULL ? upg_strdup(checksum) : NULL;
+	w->duration_ms = ms;
+	w->how = how;
+	upg_utc_now(w->at, sizeof w->at);
+	if (w->name == NULL || (checksum != NULL && w->checksum == NULL))
+		return UPGRADE_ENOMEM;
+	return UPGRADE_OK;
+}
+
+void
+upg_state_discard_writes(struct upg_state_module *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->nwrites; i++)
+		free_write(&m->writes[i]);
+	m->nwrites = 0;
 }
 
 /* Our bookkeeping object state.upgrade.<key>, created on demand. */
@@ -146,8 +194,6 @@ ours(struct upg_state_module *m, const char *key, json_type type)
 {
 	json_object *up, *obj;
 
-	if (executed_array(m) == NULL)
-		return NULL;
 	if (!json_object_object_get_ex(m->state, "upgrade", &up) ||
 	    !json_object_is_type(up, json_type_object)) {
 		up = json_object_new_object();
@@ -167,8 +213,7 @@ ours_get(const struct upg_state_module *m, const char *key, const char *name)
 {
 	json_object *up, *obj, *entry;
 
-	if (m == NULL || !json_object_is_type(m->state, json_type_object) ||
-	    !json_object_object_get_ex(m->state, "upgrade", &up) ||
+	if (m == NULL || !json_object_object_get_ex(m->state, "upgrade", &up) ||
 	    !json_object_object_get_ex(up, key, &obj) ||
 	    !json_object_object_get_ex(obj, name, &entry) ||
 	    !json_object_is_type(entry, json_type_object))
@@ -189,60 +234,28 @@ get_string_field(json_object *obj, const char *field)
 
 int
 upg_state_record(struct upg_state_module *m, const char *name, const char *checksum,
-                 long duration_ms)
+                 long duration_ms, const char *how)
 {
-	json_object *arr, *tasks, *info;
-	char now[40];
-
-	if (!upg_state_is_executed(m, name)) {
-		arr = executed_array(m);
-		if (arr == NULL || json_object_array_add(arr, json_object_new_string(name)) != 0)
-			return UPGRADE_ENOMEM;
-		/* Sorted, so the stored order is stable and diffs of the table stay readable. */
-		json_object_array_sort(arr, cmp_json_str);
-	}
-	tasks = ours(m, "tasks", json_type_object);
-	info = json_object_new_object();
-	if (tasks == NULL || info == NULL) {
-		json_object_put(info);
+	if (insert_executed(m, name) != UPGRADE_OK)
 		return UPGRADE_ENOMEM;
-	}
-	upg_utc_now(now, sizeof now);
-	json_object_object_add(info, "at", json_object_new_string(now));
-	if (duration_ms >= 0)
-		json_object_object_add(info, "ms", json_object_new_int64(duration_ms));
-	if (checksum != NULL)
-		json_object_object_add(info, "checksum", json_object_new_string(checksum));
-	json_object_object_add(tasks, name, info);
 	upg_state_clear_partial(m, name);
-	return index_module(m);
+	return queue_write(m, name, checksum, duration_ms, how);
 }
 
 int
 upg_state_forget(struct upg_state_module *m, const char *name)
 {
-	json_object *arr = executed_array(m), *fresh, *tasks;
-	size_t i, n;
+	int found;
+	size_t at = find_executed(m, name, &found);
 
-	if (arr == NULL)
-		return UPGRADE_ENOMEM;
-	fresh = json_object_new_array();
-	if (fresh == NULL)
-		return UPGRADE_ENOMEM;
-	n = json_object_array_length(arr);
-	for (i = 0; i < n; i++) {
-		json_object *v = json_object_array_get_idx(arr, i);
-		if (json_object_is_type(v, json_type_string) &&
-		    strcmp(json_object_get_string(v), name) == 0)
-			continue;
-		json_object_array_add(fresh, json_object_get(v));
+	if (found) {
+		free(m->executed[at]);
+		memmove(m->executed + at, m->executed + at + 1,
+		        (m->nexecuted - at - 1) * sizeof *m->executed);
+		m->nexecuted--;
 	}
-	json_object_object_add(m->state, "executed_tasks", fresh);
-	tasks = ours(m, "tasks", json_type_object);
-	if (tasks != NULL)
-		json_object_object_del(tasks, name);
 	upg_state_clear_partial(m, name);
-	return index_module(m);
+	return queue_write(m, name, NULL, -1, NULL);
 }
 
 int
@@ -287,8 +300,14 @@ upg_state_clear_partial(struct upg_state_module *m, const char *name)
 	json_object *up, *partial;
 
 	if (json_object_object_get_ex(m->state, "upgrade", &up) &&
-	    json_object_object_get_ex(up, "partial", &partial))
+	    json_object_object_get_ex(up, "partial", &partial)) {
 		json_object_object_del(partial, name);
+		/* No empty leftovers in a state that tools outside share. */
+		if (json_object_object_length(partial) == 0)
+			json_object_object_del(up, "partial");
+		if (json_object_object_length(up) == 0)
+			json_object_object_del(m->state, "upgrade");
+	}
 	return UPGRADE_OK;
 }
 
@@ -307,16 +326,41 @@ upg_state_get_partial(const struct upg_state_module *m, const char *name, unsign
 	return 1;
 }
 
-const char *
-upg_state_checksum(const struct upg_state_module *m, const char *name)
+/* Takes executed_tasks out of a parsed state into the module's sorted list. */
+static int
+take_executed(struct upg_state_module *m, json_object *state)
 {
-	return get_string_field(ours_get(m, "tasks", name), "checksum");
-}
+	json_object *arr;
+	size_t i, n;
 
-const char *
-upg_state_ran_at(const struct upg_state_module *m, const char *name)
-{
-	return get_string_field(ours_get(m, "tasks", name), "at");
+	if (!json_object_object_get_ex(state, "executed_tasks", &arr) ||
+	    !json_object_is_type(arr, json_type_array))
+		return UPGRADE_OK;
+	n = json_object_array_length(arr);
+	m->executed = calloc(n > 0 ? n : 1, sizeof *m->executed);
+	if (m->executed == NULL)
+		return UPGRADE_ENOMEM;
+	m->capexecuted = n > 0 ? n : 1;
+	for (i = 0; i < n; i++) {
+		json_object *v = json_object_array_get_idx(arr, i);
+		/* Foreign writers might store something else; only strings are task names. */
+		if (!json_object_is_type(v, json_type_string))
+			continue;
+		if ((m->executed[m->nexecuted] = upg_strdup(json_object_get_string(v))) == NULL)
+			return UPGRADE_ENOMEM;
+		m->nexecuted++;
+	}
+	qsort(m->executed, m->nexecuted, sizeof *m->executed, cmp_str);
+	/* Duplicates (a foreign writer's) would break the binary search's uniqueness. */
+	for (i = 1, n = m->nexecuted > 0 ? 1 : 0; i < m->nexecuted; i++) {
+		if (strcmp(m->executed[i], m->executed[n - 1]) == 0)
+			free(m->executed[i]);
+		else
+			m->executed[n++] = m->executed[i];
+	}
+	m->nexecuted = n;
+	json_object_object_del(state, "executed_tasks");
+	return UPGRADE_OK;
 }
 
 static int
@@ -324,7 +368,7 @@ load_row(void *ud, size_t ncols, char **values)
 {
 	struct upg_state *st = ud;
 	struct upg_state_module *m;
-	json_object *parsed;
+	json_object *parsed = NULL;
 
 	if (ncols < 2 || values[0] == NULL)
 		return 0;
@@ -333,35 +377,71 @@ load_row(void *ud, size_t ncols, char **values)
 		return upg_error_oom(&st->conn->err);
 	m->exists = 1;
 	/* NULL or empty state means "nothing executed", as for the tools that share the table. */
-	parsed = values[1] != NULL && values[1][0] != '\0' ? json_tokener_parse(values[1]) : NULL;
-	if (values[1] != NULL && values[1][0] != '\0' && parsed == NULL)
-		return upg_error_set(&st->conn->err, UPGRADE_EPARSE,
-		                     "the state of module %s in %s is not valid JSON", values[0],
-		                     st->table);
-	if (parsed != NULL) {
+	if (values[1] != NULL && values[1][0] != '\0') {
+		parsed = json_tokener_parse(values[1]);
+		if (parsed == NULL || !json_object_is_type(parsed, json_type_object)) {
+			json_object_put(parsed);
+			return upg_error_set(&st->conn->err, UPGRADE_EPARSE,
+			                     "the state of module %s in %s is not a JSON object",
+			                     values[0], st->table);
+		}
 		json_object_put(m->state);
 		m->state = parsed;
 	}
-	return index_module(m) == UPGRADE_OK ? 0 : upg_error_oom(&st->conn->err);
+	return take_executed(m, m->state) == UPGRADE_OK ? 0 : upg_error_oom(&st->conn->err);
 }
 
 static char *
-quoted(struct upgrade_conn *conn, const char *name)
+qualified(struct upgrade_conn *conn, const char *schema, const char *table)
 {
-	char *q = NULL;
+	struct upg_buf buf = UPG_BUF_INIT;
+	char *qs = NULL, *qt = NULL;
 
-	if (upgrade_conn_quote_ident(&q, conn, name) != UPGRADE_OK)
+	if (upgrade_conn_quote_ident(&qt, conn, table) != UPGRADE_OK)
 		return NULL;
-	return q;
+	if (conn->caps & (UPGRADE_CAP_SCHEMAS | UPGRADE_CAP_DATABASE_SCHEMAS)) {
+		if (upgrade_conn_quote_ident(&qs, conn, schema) != UPGRADE_OK) {
+			free(qt);
+			return NULL;
+		}
+		upg_buf_printf(&buf, "%s.", qs);
+	}
+	upg_buf_puts(&buf, qt);
+	free(qs);
+	free(qt);
+	return upg_buf_detach(&buf);
+}
+
+static int
+create_tables(struct upg_state *st)
+{
+	const struct upg_dialect *d = st->conn->dialect;
+	struct upg_buf sql = UPG_BUF_INIT;
+	int ret;
+
+	upg_buf_printf(&sql,
+	               "CREATE TABLE IF NOT EXISTS %s (module %s NOT NULL PRIMARY KEY, "
+	               "state %s NOT NULL, created %s, modified %s)",
+	               st->table, d->key_type, d->json_type, d->timestamp_type, d->timestamp_type);
+	ret = sql.failed ? upg_error_oom(&st->conn->err) : upg_db_exec(st->conn, upg_buf_str(&sql));
+	upg_buf_free(&sql);
+	if (ret != UPGRADE_OK)
+		return ret;
+	upg_buf_printf(&sql,
+	               "CREATE TABLE IF NOT EXISTS %s (module %s NOT NULL, task %s NOT NULL, "
+	               "executed_at %s, duration_ms BIGINT, checksum VARCHAR(80), how VARCHAR(16), "
+	               "PRIMARY KEY (module, task))",
+	               st->tasks_table, d->key_type, d->task_key_type, d->timestamp_type);
+	ret = sql.failed ? upg_error_oom(&st->conn->err) : upg_db_exec(st->conn, upg_buf_str(&sql));
+	upg_buf_free(&sql);
+	return ret;
 }
 
 int
 upg_state_open(struct upg_state **out, struct upgrade_conn *conn, const char *schema, int create)
 {
-	const struct upg_dialect *d = conn->dialect;
 	struct upg_state *st;
 	struct upg_buf sql = UPG_BUF_INIT;
-	char *qs = NULL, *qt = NULL;
 	int ret;
 
 	*out = NULL;
@@ -370,61 +450,29 @@ upg_state_open(struct upg_state **out, struct upgrade_conn *conn, const char *sc
 		return upg_error_oom(&conn->err);
 	st->conn = conn;
 	st->schema = upg_strdup(schema);
-	qt = quoted(conn, "upgrades");
-	if (st->schema == NULL || qt == NULL) {
-		ret = qt == NULL ? conn->err.code : upg_error_oom(&conn->err);
+	st->table = qualified(conn, schema, "upgrades");
+	st->tasks_table = qualified(conn, schema, "upgrade_tasks");
+	if (st->schema == NULL || st->table == NULL || st->tasks_table == NULL) {
+		ret = conn->err.code != UPGRADE_OK ? conn->err.code : upg_error_oom(&conn->err);
 		goto fail;
 	}
-	if (conn->caps & (UPGRADE_CAP_SCHEMAS | UPGRADE_CAP_DATABASE_SCHEMAS)) {
-		qs = quoted(conn, schema);
-		if (qs == NULL) {
-			ret = conn->err.code;
-			goto fail;
-		}
-		upg_buf_printf(&sql, "%s.%s", qs, qt);
-		st->table = upg_buf_detach(&sql);
-	} else {
-		st->table = qt;
-		qt = NULL;
-	}
-	if (st->table == NULL) {
-		ret = upg_error_oom(&conn->err);
+	if (create && (ret = create_tables(st)) != UPGRADE_OK)
 		goto fail;
-	}
-	if (create) {
-		upg_buf_printf(&sql,
-		               "CREATE TABLE IF NOT EXISTS %s (module %s NOT NULL PRIMARY KEY, "
-		               "state %s NOT NULL, created %s, modified %s)",
-		               st->table, d->key_type, d->json_type, d->timestamp_type, d->timestamp_type);
-		if (sql.failed) {
-			ret = upg_error_oom(&conn->err);
-			goto fail;
-		}
-		ret = upg_db_exec(conn, upg_buf_str(&sql));
-		upg_buf_free(&sql);
-		if (ret != UPGRADE_OK)
-			goto fail;
-	}
 	upg_buf_printf(&sql, "SELECT module, state FROM %s ORDER BY module", st->table);
-	ret = upg_db_query(conn, upg_buf_str(&sql), 0, NULL, load_row, st);
+	ret = sql.failed ? upg_error_oom(&conn->err)
+	                 : upg_db_query(conn, upg_buf_str(&sql), 0, NULL, load_row, st);
 	upg_buf_free(&sql);
 	if (ret < 0) {
 		/* Without create, a table that is not there is a schema never upgraded. */
-		if (create || st->nmods > 0)
+		if (create || st->nmods > 0 || ret == UPGRADE_EPARSE || ret == UPGRADE_ENOMEM)
 			goto fail;
 		upg_error_clear(&conn->err);
-		ret = UPGRADE_OK;
 	} else {
 		st->table_exists = 1;
 	}
-	free(qs);
-	free(qt);
 	*out = st;
 	return UPGRADE_OK;
 fail:
-	upg_buf_free(&sql);
-	free(qs);
-	free(qt);
 	upg_state_free(st);
 	return ret;
 }
@@ -432,26 +480,144 @@ fail:
 void
 upg_state_free(struct upg_state *st)
 {
-	size_t i;
+	size_t i, j;
 
 	if (st == NULL)
 		return;
 	for (i = 0; i < st->nmods; i++) {
-		free(st->mods[i].module);
-		free(st->mods[i].executed);
-		json_object_put(st->mods[i].state);
+		struct upg_state_module *m = &st->mods[i];
+		for (j = 0; j < m->nexecuted; j++)
+			free(m->executed[j]);
+		free(m->executed);
+		upg_state_discard_writes(m);
+		free(m->writes);
+		free(m->module);
+		json_object_put(m->state);
 	}
+	for (i = 0; i < st->nrows; i++) {
+		free(st->rows[i].module);
+		free(st->rows[i].name);
+		free(st->rows[i].at);
+		free(st->rows[i].checksum);
+		free(st->rows[i].how);
+	}
+	free(st->rows);
 	free(st->mods);
 	free(st->schema);
 	free(st->table);
+	free(st->tasks_table);
 	free(st);
+}
+
+/* The module's state as stored: our object plus executed_tasks from the sorted list. */
+static char *
+state_json(struct upg_state_module *m)
+{
+	json_object *arr = json_object_new_array_ext((int)m->nexecuted);
+	const char *text;
+	char *copy;
+	size_t i;
+
+	if (arr == NULL)
+		return NULL;
+	for (i = 0; i < m->nexecuted; i++)
+		json_object_array_add(arr, json_object_new_string(m->executed[i]));
+	json_object_object_add(m->state, "executed_tasks", arr);
+	text = json_object_to_json_string_ext(m->state, JSON_C_TO_STRING_PLAIN);
+	copy = text != NULL ? upg_strdup(text) : NULL;
+	/* Kept out of the object between saves: the sorted list is the truth. */
+	json_object_object_del(m->state, "executed_tasks");
+	return copy;
+}
+
+static int
+delete_task_row(struct upg_state *st, const char *module, const char *name)
+{
+	struct upg_buf sql = UPG_BUF_INIT;
+	const char *p[2] = {module, name};
+	int ret;
+
+	upg_buf_printf(&sql, "DELETE FROM %s WHERE module = ? AND task = ?", st->tasks_table);
+	ret = sql.failed ? upg_error_oom(&st->conn->err)
+	                 : upg_db_exec_params(st->conn, upg_buf_str(&sql), 2, p, NULL);
+	upg_buf_free(&sql);
+	return ret;
+}
+
+/* Writes writes[from, to) (none of them deletions) as one INSERT (an upsert where possible). */
+static int
+insert_task_rows(struct upg_state *st, struct upg_state_module *m, size_t from, size_t to)
+{
+	const struct upg_dialect *d = st->conn->dialect;
+	struct upg_buf sql = UPG_BUF_INIT;
+	const char **p;
+	char (*ms)[24];
+	size_t i, k = 0;
+	int ret = UPGRADE_OK;
+
+	if (d->task_upsert == NULL)
+		for (i = from; ret == UPGRADE_OK && i < to; i++)
+			ret = delete_task_row(st, m->module, m->writes[i].name);
+	if (ret != UPGRADE_OK)
+		return ret;
+	p = calloc((to - from) * 6, sizeof *p);
+	ms = calloc(to - from, sizeof *ms);
+	if (p == NULL || ms == NULL) {
+		free(p);
+		free(ms);
+		return upg_error_oom(&st->conn->err);
+	}
+	upg_buf_printf(&sql, "INSERT INTO %s (module, task, executed_at, duration_ms, checksum, how) VALUES ",
+	               st->tasks_table);
+	for (i = from; i < to; i++) {
+		const struct upg_task_write *w = &m->writes[i];
+
+		snprintf(ms[i - from], sizeof ms[i - from], "%ld", w->duration_ms);
+		upg_buf_puts(&sql, i > from ? ", (?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?)");
+		p[k++] = m->module;
+		p[k++] = w->name;
+		p[k++] = w->at;
+		p[k++] = w->duration_ms >= 0 ? ms[i - from] : NULL;
+		p[k++] = w->checksum;
+		p[k++] = w->how;
+	}
+	if (d->task_upsert != NULL)
+		upg_buf_printf(&sql, " %s", d->task_upsert);
+	ret = sql.failed ? upg_error_oom(&st->conn->err)
+	                 : upg_db_exec_params(st->conn, upg_buf_str(&sql), k, p, NULL);
+	upg_buf_free(&sql);
+	free(p);
+	free(ms);
+	return ret;
+}
+
+static int
+flush_writes(struct upg_state *st, struct upg_state_module *m)
+{
+	size_t i = 0, j;
+	int ret = UPGRADE_OK;
+
+	while (ret == UPGRADE_OK && i < m->nwrites) {
+		if (m->writes[i].how == NULL) {
+			ret = delete_task_row(st, m->module, m->writes[i].name);
+			i++;
+			continue;
+		}
+		for (j = i; j < m->nwrites && j - i < TASK_ROWS_PER_INSERT && m->writes[j].how != NULL; j++)
+			;
+		ret = insert_task_rows(st, m, i, j);
+		i = j;
+	}
+	if (ret == UPGRADE_OK)
+		upg_state_discard_writes(m);
+	return ret;
 }
 
 int
 upg_state_save(struct upg_state *st, struct upg_state_module *m)
 {
 	struct upg_buf sql = UPG_BUF_INIT;
-	const char *json = json_object_to_json_string_ext(m->state, JSON_C_TO_STRING_PLAIN);
+	char *json = state_json(m);
 	char now[40];
 	int ret;
 
@@ -473,5 +639,83 @@ upg_state_save(struct upg_state *st, struct upg_state_module *m)
 			m->exists = 1;
 	}
 	upg_buf_free(&sql);
+	free(json);
+	if (ret == UPGRADE_OK)
+		ret = flush_writes(st, m);
 	return ret;
+}
+
+static int
+cmp_row(const void *a, const void *b)
+{
+	const struct upg_task_row *x = a, *y = b;
+	int c = strcmp(x->module, y->module);
+
+	return c != 0 ? c : strcmp(x->name, y->name);
+}
+
+struct row_list {
+	struct upg_state *st;
+	size_t cap;
+};
+
+static int
+load_task_row(void *ud, size_t ncols, char **v)
+{
+	struct row_list *l = ud;
+	struct upg_state *st = l->st;
+	struct upg_task_row *r;
+
+	if (v[0] == NULL || v[1] == NULL)
+		return 0;
+	if (st->nrows == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		struct upg_task_row *grown = realloc(st->rows, cap * sizeof *grown);
+		if (grown == NULL)
+			return upg_error_oom(&st->conn->err);
+		st->rows = grown;
+		l->cap = cap;
+	}
+	r = &st->rows[st->nrows++];
+	/* Take the strings: the query's buffers are ours to keep. */
+	r->module = v[0];
+	r->name = v[1];
+	r->at = v[2];
+	r->checksum = v[3];
+	r->how = v[4];
+	v[0] = v[1] = v[2] = v[3] = v[4] = NULL;
+	return 0;
+}
+
+int
+upg_state_load_tasks(struct upg_state *st)
+{
+	struct upg_buf sql = UPG_BUF_INIT;
+	struct row_list l = {st, 0};
+	int ret;
+
+	upg_buf_printf(&sql, "SELECT module, task, executed_at, checksum, how FROM %s", st->tasks_table);
+	ret = sql.failed ? upg_error_oom(&st->conn->err)
+	                 : upg_db_query(st->conn, upg_buf_str(&sql), 0, NULL, load_task_row, &l);
+	upg_buf_free(&sql);
+	if (ret < 0) {
+		if (ret == UPGRADE_ENOMEM)
+			return ret;
+		/* A schema upgraded by another tool has no upgrade_tasks: nothing is known. */
+		upg_error_clear(&st->conn->err);
+	}
+	qsort(st->rows, st->nrows, sizeof *st->rows, cmp_row);
+	return UPGRADE_OK;
+}
+
+const struct upg_task_row *
+upg_state_task(const struct upg_state *st, const char *module, const char *name)
+{
+	struct upg_task_row key;
+
+	if (st->nrows == 0)
+		return NULL;
+	key.module = (char *)module;
+	key.name = (char *)name;
+	return bsearch(&key, st->rows, st->nrows, sizeof *st->rows, cmp_row);
 }

@@ -1,11 +1,15 @@
 /*
- * state.h - the table `upgrades` in every upgraded schema: one row per
- * module, its `state` a JSON object whose "executed_tasks" (sorted task
- * names) is authoritative and readable by any tool that shares the table.
- * Our own bookkeeping lives under the key "upgrade", which other readers
- * ignore: per task when it ran, how long it took and the checksum of its
- * body; partial progress of a task on engines without transactional DDL;
- * and a log of baselines and manual marks.
+ * state.h - what is recorded in every upgraded schema.
+ *
+ * The table `upgrades` has one row per module; its `state` is a JSON
+ * object whose "executed_tasks" (the sorted task names) is authoritative
+ * and readable by any tool that shares the table.  The runner's own small
+ * bookkeeping lives under the key "upgrade" of that object, which other
+ * readers ignore: the progress of a partly applied task, and a log of
+ * baselines and manual marks.  What grows with every task (when it ran,
+ * how long it took, the checksum of its body) lives in a table of its own,
+ * `upgrade_tasks`, one row per task, so that recording a task writes a row
+ * of constant size instead of rewriting an ever longer JSON document.
  */
 #ifndef UPG_STATE_H
 #define UPG_STATE_H
@@ -14,27 +18,46 @@
 
 #include "connection.h"
 
+/* A change to upgrade_tasks, written by the next upg_state_save(). */
+struct upg_task_write {
+	char *name;
+	char *checksum; /* NULL when unknown */
+	long duration_ms; /* < 0 when unknown */
+	const char *how;  /* "run", "baseline", "mark"; NULL: delete the row */
+	char at[40];
+};
+
 struct upg_state_module {
 	char *module;
-	json_object *state; /* the whole object, owned */
+	json_object *state; /* the whole object but executed_tasks (rebuilt on save), owned */
 	int exists;         /* there is a row */
-	char **executed;    /* sorted names from executed_tasks, borrowed from state */
-	size_t nexecuted;
+	char **executed;    /* sorted, owned */
+	size_t nexecuted, capexecuted;
+	struct upg_task_write *writes;
+	size_t nwrites, capwrites;
+};
+
+/* A row of upgrade_tasks, as upg_state_load_tasks() reads it. */
+struct upg_task_row {
+	char *module, *name, *at, *checksum, *how;
 };
 
 struct upg_state {
 	struct upgrade_conn *conn;
 	char *schema;
-	char *table; /* quoted, qualified where the engine has schemas */
+	char *table;       /* `upgrades`, quoted, qualified where the engine has schemas */
+	char *tasks_table; /* `upgrade_tasks`, likewise */
 	int table_exists;
 	struct upg_state_module *mods;
 	size_t nmods, capmods;
+	struct upg_task_row *rows; /* after upg_state_load_tasks(), sorted by module, name */
+	size_t nrows;
 };
 
 /*
- * Reads the state of schema.  With create, makes the table when missing
- * (a DDL statement of its own, in autocommit); without, a missing table is
- * an empty state.  conn must be in autocommit mode.
+ * Reads the state of schema.  With create, makes both tables when missing
+ * (DDL of their own, in autocommit); without, a missing table is an empty
+ * state.  conn must be in autocommit mode.
  */
 int upg_state_open(struct upg_state **out, struct upgrade_conn *conn, const char *schema,
                    int create);
@@ -47,13 +70,16 @@ struct upg_state_module *upg_state_add(struct upg_state *st, const char *module)
 int upg_state_is_executed(const struct upg_state_module *m, const char *name);
 
 /*
- * In-memory changes; upg_state_save() writes the row (INSERT or UPDATE)
- * in whatever transaction the connection is in.  checksum may be NULL,
- * duration_ms < 0 means unknown.
+ * In-memory changes; upg_state_save() writes them (the module's row and
+ * its task rows) in whatever transaction the connection is in.  how is
+ * "run", "baseline" or "mark"; checksum may be NULL; duration_ms < 0
+ * means unknown.
  */
 int upg_state_record(struct upg_state_module *m, const char *name, const char *checksum,
-                     long duration_ms);
+                     long duration_ms, const char *how);
 int upg_state_forget(struct upg_state_module *m, const char *name);
+/* Drops the changes not yet saved to task rows (after a rollback). */
+void upg_state_discard_writes(struct upg_state_module *m);
 /* Appends {"at", "event", "task", "by"} to the module's log. */
 int upg_state_log(struct upg_state_module *m, const char *event, const char *task);
 
@@ -61,14 +87,17 @@ int upg_state_log(struct upg_state_module *m, const char *event, const char *tas
 int upg_state_set_partial(struct upg_state_module *m, const char *name, unsigned long done,
                           unsigned long total, const char *error);
 int upg_state_clear_partial(struct upg_state_module *m, const char *name);
-/* 1 with *done, *total, *error (borrowed) when the task is partly applied. */
+/* 1 with *done, *total, *error, *at (borrowed) when the task is partly applied. */
 int upg_state_get_partial(const struct upg_state_module *m, const char *name, unsigned long *done,
                           unsigned long *total, const char **error, const char **at);
-/* The recorded checksum and time of a task, or NULL. */
-const char *upg_state_checksum(const struct upg_state_module *m, const char *name);
-const char *upg_state_ran_at(const struct upg_state_module *m, const char *name);
 
 int upg_state_save(struct upg_state *st, struct upg_state_module *m);
+
+/* Reads upgrade_tasks for upg_state_task(); a missing table is no rows. */
+int upg_state_load_tasks(struct upg_state *st);
+/* The task row of module:name after upg_state_load_tasks(), or NULL. */
+const struct upg_task_row *upg_state_task(const struct upg_state *st, const char *module,
+                                          const char *name);
 
 /* "YYYY-MM-DD HH:MM:SS.ffffff" in UTC. */
 void upg_utc_now(char *buf, size_t size);

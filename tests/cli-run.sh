@@ -89,6 +89,13 @@ if require_env UPGRADE_TEST_PG && require_env UPGRADE_TEST_PG_ADMIN; then
 	state=$($UPGRADE_TEST_PG_ADMIN -At -c "SELECT state->'executed_tasks' FROM \"upg_foo-bar\".upgrades WHERE module = 'onegov.test'")
 	[ "$state" = '["Barfoo", "Foobar"]' ] && ok "PG: executed_tasks holds both tasks, sorted" ||
 		not_ok "PG: executed_tasks" "$state"
+	row=$($UPGRADE_TEST_PG_ADMIN -At -c "SELECT how || ',' || (checksum LIKE 'sha256:%' OR length(checksum) >= 64) || ',' || (executed_at IS NOT NULL) FROM \"upg_foo-bar\".upgrade_tasks WHERE module = 'onegov.test' AND task = 'Barfoo'")
+	[ "$row" = "run,true,true" ] && ok "PG: upgrade_tasks records how, when and the checksum" ||
+		not_ok "PG: upgrade_tasks row" "$row"
+	row=$($UPGRADE_TEST_PG_ADMIN -At -c "SELECT how FROM \"upg_foo-bar\".upgrade_tasks WHERE task = 'Foobar'")
+	[ "$row" = "baseline" ] && ok "PG: a baselined task is recorded as such" || not_ok "PG: baseline row" "$row"
+	keys=$($UPGRADE_TEST_PG_ADMIN -At -c "SELECT string_agg(k, ',' ORDER BY k) FROM \"upg_foo-bar\".upgrades, jsonb_object_keys(state) k")
+	[ "$keys" = "executed_tasks" ] && ok "PG: the state row holds executed_tasks only" || not_ok "PG: state keys" "$keys"
 	# Dry run output equals the committing run's (the model's test 6, run 2 = run 3).
 	fresh_pg
 	"$UPGRADE" -q -T "$T_TMP/v1" -c "$UPGRADE_TEST_PG" run --schemas 'upg_foo-*' >/dev/null 2>&1
@@ -119,7 +126,7 @@ if require_env UPGRADE_TEST_PG && require_env UPGRADE_TEST_PG_ADMIN; then
 	expect_err "task onegov.test:Bad failed in upg_foo-bar at statement 2 of 2" "PG: the error names task, schema and statement"
 	expect_err '\[42P01\]' "PG: the error carries the SQLSTATE"
 	tables=$($UPGRADE_TEST_PG_ADMIN -At -c "SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.tables WHERE table_schema = 'upg_foo-bar'")
-	[ "$tables" = "good,upgrades" ] && ok "PG: Good kept, Bad rolled back, Later not run" ||
+	[ "$tables" = "good,upgrade_tasks,upgrades" ] && ok "PG: Good kept, Bad rolled back, Later not run" ||
 		not_ok "PG: tables after failure" "$tables"
 	run "$UPGRADE" -T "$T_TMP/fail" -c "$UPGRADE_TEST_PG" status --schema upg_foo-bar --check
 	expect_rc 1 "PG: status --check exits 1 with pending tasks"
