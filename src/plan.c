@@ -306,7 +306,7 @@ done:
 /*
  * The priority of a task among those free to run: its module's place in
  * module order, then its declaration index.  Ranks are unique per module,
- * so the module name (the tie-break the issue asks for) is already in it.
+ * so the module name (the documented tie-break) is already in it.
  */
 
 static uint64_t
