@@ -168,53 +168,11 @@ build_phase() {
 # ---- packages and build system ----
 if ! phase deps tests/deps.sh all; then
     FAILED=$((FAILED + 1))
-    # ---- Debian packages ----
-# dpkg-buildpackage builds inside the tree it is given, so it gets a copy of
-# the tracked (and new, not ignored) files; lintian must report no error.
-# shellcheck disable=SC2317  # called through phase
-package_build() {
-    local dir
-    dir=$(mktemp -d /tmp/upg-pkg.XXXXXX)
-    mkdir "$dir/src"
-    git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C "$dir/src"
-    (cd "$dir/src" && dpkg-buildpackage -us -uc -b) &&
-        lintian --fail-on error "$dir"/*.changes &&
-        rm -rf "$dir"
-}
-if [ -n "$PACKAGES" ]; then
-    if ! phase packages package_build; then
-        FAILED=$((FAILED + 1))
-    else
-        PASSED=$((PASSED + 1))
-    fi
-fi
-
-finish
+    finish
 fi
 if ! phase autoreconf autoreconf -fi; then
     FAILED=$((FAILED + 1))
-    # ---- Debian packages ----
-# dpkg-buildpackage builds inside the tree it is given, so it gets a copy of
-# the tracked (and new, not ignored) files; lintian must report no error.
-# shellcheck disable=SC2317  # called through phase
-package_build() {
-    local dir
-    dir=$(mktemp -d /tmp/upg-pkg.XXXXXX)
-    mkdir "$dir/src"
-    git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C "$dir/src"
-    (cd "$dir/src" && dpkg-buildpackage -us -uc -b) &&
-        lintian --fail-on error "$dir"/*.changes &&
-        rm -rf "$dir"
-}
-if [ -n "$PACKAGES" ]; then
-    if ! phase packages package_build; then
-        FAILED=$((FAILED + 1))
-    else
-        PASSED=$((PASSED + 1))
-    fi
-fi
-
-finish
+    finish
 fi
 
 SAN_OK=""
@@ -225,28 +183,7 @@ build_phase sanitize _build/sanitize --enable-asan --enable-ubsan --enable-werro
 DBDIR=$(mktemp -d /tmp/upg-db.XXXXXX)
 if ! phase servers tests/testdb.sh start "$DBDIR"; then
     FAILED=$((FAILED + 1))
-    # ---- Debian packages ----
-# dpkg-buildpackage builds inside the tree it is given, so it gets a copy of
-# the tracked (and new, not ignored) files; lintian must report no error.
-# shellcheck disable=SC2317  # called through phase
-package_build() {
-    local dir
-    dir=$(mktemp -d /tmp/upg-pkg.XXXXXX)
-    mkdir "$dir/src"
-    git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C "$dir/src"
-    (cd "$dir/src" && dpkg-buildpackage -us -uc -b) &&
-        lintian --fail-on error "$dir"/*.changes &&
-        rm -rf "$dir"
-}
-if [ -n "$PACKAGES" ]; then
-    if ! phase packages package_build; then
-        FAILED=$((FAILED + 1))
-    else
-        PASSED=$((PASSED + 1))
-    fi
-fi
-
-finish
+    finish
 fi
 # shellcheck disable=SC1091  # written at run time by testdb.sh
 . "$DBDIR/env.sh"
