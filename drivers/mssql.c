@@ -259,20 +259,6 @@ mssql_render_alter_column(struct upg_render *r, const struct upg_alter *a)
 }
 
 static int
-mssql_render_drop_index(struct upg_render *r, const char *name, const char *table)
-{
-	if (table == NULL)
-		return upg_r_fail(r, UPGRADE_EINVAL,
-		                  "SQL Server needs the table of index %s (index names are per table)", name);
-	upg_r_puts(r, "DROP INDEX ");
-	upg_r_ident(r, name);
-	upg_r_puts(r, " ON ");
-	upg_r_qname(r, table);
-	upg_r_end(r);
-	return r->ret;
-}
-
-static int
 mssql_triggers_switch(struct upgrade_conn *conn, const char *schema, const char *table, int on)
 {
 	struct upg_render r;
@@ -333,6 +319,6 @@ const struct upg_dialect upg_dialect_mssql = {
 	.render_rename_table = mssql_render_rename_table,
 	.render_rename_column = mssql_render_rename_column,
 	.render_alter_column = mssql_render_alter_column,
-	.render_drop_index = mssql_render_drop_index,
+	.drop_index_on_table = 1,
 	.triggers_switch = mssql_triggers_switch,
 };

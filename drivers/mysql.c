@@ -304,20 +304,6 @@ mysql_render_alter_column(struct upg_render *r, const struct upg_alter *a)
 }
 
 static int
-mysql_render_drop_index(struct upg_render *r, const char *name, const char *table)
-{
-	if (table == NULL)
-		return upg_r_fail(r, UPGRADE_EINVAL,
-		                  "MariaDB needs the table of index %s (index names are per table)", name);
-	upg_r_puts(r, "DROP INDEX ");
-	upg_r_ident(r, name);
-	upg_r_puts(r, " ON ");
-	upg_r_qname(r, table);
-	upg_r_end(r);
-	return r->ret;
-}
-
-static int
 mysql_render_drop_constraint(struct upg_render *r, const char *table, const char *name, int ctype)
 {
 	upg_r_puts(r, "ALTER TABLE ");
@@ -618,7 +604,7 @@ const struct upg_dialect upg_dialect_mysql = {
 	.add_default_fills = 1,
 	.render_rename_table = mysql_render_rename_table,
 	.render_alter_column = mysql_render_alter_column,
-	.render_drop_index = mysql_render_drop_index,
+	.drop_index_on_table = 1,
 	.render_drop_constraint = mysql_render_drop_constraint,
 	.enum_values = mysql_enum_values,
 	.enum_create = mysql_enum_create,

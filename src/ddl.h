@@ -224,6 +224,8 @@ int upg_op_drop_column(struct upgrade_context *ctx, const char *table, const cha
 int upg_op_rename_column(struct upgrade_context *ctx, const char *table, const char *from,
                          const char *to);
 int upg_op_alter_column(struct upgrade_context *ctx, const struct upg_alter *a);
+/* ALTER ... SET NOT NULL: the last step of adding a filled column. */
+int upg_op_forbid_null(struct upgrade_context *ctx, const char *table, const char *column);
 int upg_op_create_index(struct upgrade_context *ctx, const char *name, const char *table,
                         const char *const *cols, size_t ncols, unsigned flags);
 int upg_op_drop_index(struct upgrade_context *ctx, const char *name, const char *table,

@@ -211,7 +211,7 @@ struct upg_dialect {
 	 *   rename_table     ALTER TABLE t RENAME TO n
 	 *   rename_column    ALTER TABLE t RENAME COLUMN a TO b
 	 *   alter_column     ALTER TABLE t ALTER COLUMN c SET DATA TYPE / SET|DROP NOT NULL / SET|DROP DEFAULT
-	 *   drop_index       DROP INDEX i (schema-qualified)
+	 *   (drop_index: DROP INDEX i, schema-qualified, or see drop_index_on_table)
 	 *   drop_constraint  ALTER TABLE t DROP CONSTRAINT k
 	 * They append statements to r and return UPGRADE_OK, or an error
 	 * (UPGRADE_EUNSUPPORTED with a message in r->err).
@@ -220,7 +220,8 @@ struct upg_dialect {
 	int (*render_rename_column)(struct upg_render *r, const char *table, const char *from,
 	                            const char *to);
 	int (*render_alter_column)(struct upg_render *r, const struct upg_alter *a);
-	int (*render_drop_index)(struct upg_render *r, const char *name, const char *table);
+	/* Index names are per table (DROP INDEX name ON table), not per schema. */
+	int drop_index_on_table;
 	int (*render_drop_constraint)(struct upg_render *r, const char *table, const char *name,
 	                              int ctype);
 	/*

@@ -740,14 +740,7 @@ upg_add_column_filled(struct upgrade_context *ctx, const char *table, const stru
 		if (ret != UPGRADE_OK)
 			return ret;
 	}
-	if (col->notnull || col->pk) {
-		struct upg_alter a;
-
-		memset(&a, 0, sizeof a);
-		a.table = table;
-		a.column = col->name;
-		a.null_change = UPG_NULL_FORBID;
-		ret = upg_op_alter_column(ctx, &a);
-	}
+	if (col->notnull || col->pk)
+		ret = upg_op_forbid_null(ctx, table, col->name);
 	return ret;
 }

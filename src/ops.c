@@ -211,16 +211,21 @@ upg_op_add_column(struct upgrade_context *ctx, const char *table, const struct u
 	    (ret = upg_render_add_column(&r, table, &c)) == UPGRADE_OK)
 		ret = upg_exec_rendered(ctx->conn, &r);
 	end(&r, schema, ret);
-	if (ret == UPGRADE_OK && later_not_null) {
-		struct upg_alter a;
-
-		memset(&a, 0, sizeof a);
-		a.table = table;
-		a.column = col->name;
-		a.null_change = UPG_NULL_FORBID;
-		ret = upg_op_alter_column(ctx, &a);
-	}
+	if (ret == UPGRADE_OK && later_not_null)
+		ret = upg_op_forbid_null(ctx, table, col->name);
 	return ret;
+}
+
+int
+upg_op_forbid_null(struct upgrade_context *ctx, const char *table, const char *column)
+{
+	struct upg_alter a;
+
+	memset(&a, 0, sizeof a);
+	a.table = table;
+	a.column = column;
+	a.null_change = UPG_NULL_FORBID;
+	return upg_op_alter_column(ctx, &a);
 }
 
 /* Hands a change to the dialect's alter_table hook. */

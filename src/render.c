@@ -545,10 +545,18 @@ upg_render_create_index(struct upg_render *r, const char *name, const char *tabl
 int
 upg_render_drop_index(struct upg_render *r, const char *name, const char *table)
 {
-	if (r->d->render_drop_index != NULL)
-		return r->ret != UPGRADE_OK ? r->ret : r->d->render_drop_index(r, name, table);
 	upg_r_puts(r, "DROP INDEX ");
-	upg_r_qname(r, name);
+	if (r->d->drop_index_on_table) {
+		if (table == NULL)
+			return upg_r_fail(r, UPGRADE_EINVAL,
+			                  "%s needs the table of index %s (index names are per table)",
+			                  r->d->title, name);
+		upg_r_ident(r, name);
+		upg_r_puts(r, " ON ");
+		upg_r_qname(r, table);
+	} else {
+		upg_r_qname(r, name);
+	}
 	upg_r_end(r);
 	return r->ret;
 }

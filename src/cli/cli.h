@@ -140,10 +140,25 @@ struct cli_runner_opts {
 
 /* Applies a runner option; -2 when c is not one. */
 int cli_runner_option(struct cli *cli, int c, const char *arg, struct cli_runner_opts *o);
-/* A runner over cat with the schema and lock options applied. */
-int cli_make_runner(struct cli *cli, struct upgrade_catalog *cat, const struct cli_runner_opts *o,
-                    struct upgrade_runner **out);
-void cli_runner_opts_free(struct cli_runner_opts *o);
+/* What run, status, baseline, mark and unmark work with. */
+struct cli_session {
+	struct upgrade_catalog *cat;
+	struct upgrade_conn *conn;
+	struct upgrade_runner *runner;
+	int first; /* index of the first operand in argv */
+};
+
+/*
+ * The start those commands share: parses the options (the global ones plus
+ * shortopts/longopts through fn), checks that there are exactly operands
+ * operands (0, or 1 task id), loads the catalog, connects and builds the
+ * runner.  Returns an exit status; close the session in any case.
+ */
+int cli_session_open(struct cli *cli, int argc, char **argv, const char *shortopts,
+                     const struct option *longopts, cli_option_fn fn, void *state,
+                     struct cli_runner_opts *ro, int operands, struct cli_session *s);
+void cli_session_close(struct cli_session *s, struct cli_runner_opts *ro);
+
 /* The exit status for a runner's return code outside any task. */
 int cli_runner_exit(int code);
 

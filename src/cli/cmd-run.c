@@ -283,32 +283,16 @@ cmd_run(struct cli *cli, int argc, char **argv)
 	};
 	struct run_opts o;
 	struct printer p;
-	struct upgrade_catalog *cat = NULL;
-	struct upgrade_conn *conn = NULL;
-	struct upgrade_runner *r = NULL;
-	int ret, first, rc;
+	struct cli_session s;
+	struct upgrade_runner *r;
+	int ret, rc;
 
 	memset(&o, 0, sizeof o);
 	o.jobs = 1;
-	ret = cli_parse_options(cli, argc, argv, "j:", longopts, run_option, &o, &first);
+	ret = cli_session_open(cli, argc, argv, "j:", longopts, run_option, &o, &o.r, 0, &s);
 	if (ret != CLI_EXIT_OK)
 		goto done;
-	if (first < argc) {
-		ret = cli_usage_error(cli, "run takes no arguments ('%s')", argv[first]);
-		goto done;
-	}
-	ret = cli_load_catalog(cli, NULL, 0, &cat);
-	if (ret == CLI_EXIT_CATALOG) {
-		ret = cli_catalog_failed(cli, cat);
-		cat = NULL;
-		goto done;
-	}
-	if (ret != CLI_EXIT_OK)
-		goto done;
-	if ((ret = cli_connect(cli, &conn)) != CLI_EXIT_OK)
-		goto done;
-	if ((ret = cli_make_runner(cli, cat, &o.r, &r)) != CLI_EXIT_OK)
-		goto done;
+	r = s.runner;
 	memset(&p, 0, sizeof p);
 	p.cli = cli;
 	p.progress = isatty(STDOUT_FILENO);
@@ -320,7 +304,7 @@ cmd_run(struct cli *cli, int argc, char **argv)
 	if (o.dry_run && cli->format == CLI_FORMAT_TEXT && !cli->quiet)
 		fprintf(stderr, "%s: dry run: every task is rolled back, nothing is written\n",
 		        cli->progname);
-	rc = upgrade_runner_run(r, conn);
+	rc = upgrade_runner_run(r, s.conn);
 	if (rc >= 0) {
 		ret = CLI_EXIT_OK;
 	} else if (upgrade_runner_schemas_failed(r) > 0 && upgrade_runner_schemas_ok(r) > 0) {
@@ -338,11 +322,8 @@ cmd_run(struct cli *cli, int argc, char **argv)
 	if (p.unverified && cli->format == CLI_FORMAT_TEXT && !cli->quiet)
 		fprintf(stderr, "%s: dry run on %s: tasks were listed, not executed; the database "
 		                "did not verify them\n",
-		        cli->progname, upgrade_conn_dialect(conn));
+		        cli->progname, upgrade_conn_dialect(s.conn));
 done:
-	upgrade_runner_free(r);
-	upgrade_conn_free(conn);
-	upgrade_catalog_free(cat);
-	cli_runner_opts_free(&o.r);
+	cli_session_close(&s, &o.r);
 	return ret;
 }

@@ -135,42 +135,6 @@ status_option(struct cli *cli, int c, const char *arg, void *state)
 	}
 }
 
-/*
- * Parses, loads the catalog, connects and builds the runner: the common
- * start of every command in this file.  operands receives the operands.
- */
-static int
-setup(struct cli *cli, int argc, char **argv, const struct option *longopts, cli_option_fn fn,
-      void *state, struct cli_runner_opts *ro, int *first, struct upgrade_catalog **cat,
-      struct upgrade_conn **conn, struct upgrade_runner **r)
-{
-	int ret = cli_parse_options(cli, argc, argv, "", longopts, fn, state, first);
-
-	if (ret != CLI_EXIT_OK)
-		return ret;
-	ret = cli_load_catalog(cli, NULL, 0, cat);
-	if (ret == CLI_EXIT_CATALOG) {
-		ret = cli_catalog_failed(cli, *cat);
-		*cat = NULL;
-		return ret;
-	}
-	if (ret != CLI_EXIT_OK)
-		return ret;
-	if ((ret = cli_connect(cli, conn)) != CLI_EXIT_OK)
-		return ret;
-	return cli_make_runner(cli, *cat, ro, r);
-}
-
-static void
-teardown(struct upgrade_catalog *cat, struct upgrade_conn *conn, struct upgrade_runner *r,
-         struct cli_runner_opts *ro)
-{
-	upgrade_runner_free(r);
-	upgrade_conn_free(conn);
-	upgrade_catalog_free(cat);
-	cli_runner_opts_free(ro);
-}
-
 int
 cmd_status(struct cli *cli, int argc, char **argv)
 {
@@ -183,26 +147,20 @@ cmd_status(struct cli *cli, int argc, char **argv)
 	};
 	struct status_opts o;
 	struct tally t;
-	struct upgrade_catalog *cat = NULL;
-	struct upgrade_conn *conn = NULL;
-	struct upgrade_runner *r = NULL;
-	int ret, first, rc;
+	struct cli_session s;
+	int ret, rc;
 
 	memset(&o, 0, sizeof o);
 	memset(&t, 0, sizeof t);
-	ret = setup(cli, argc, argv, longopts, status_option, &o, &o.r, &first, &cat, &conn, &r);
+	ret = cli_session_open(cli, argc, argv, "", longopts, status_option, &o, &o.r, 0, &s);
 	if (ret != CLI_EXIT_OK)
 		goto done;
-	if (first < argc) {
-		ret = cli_usage_error(cli, "status takes no arguments ('%s')", argv[first]);
-		goto done;
-	}
 	t.cli = cli;
 	t.all = o.all || cli->verbose;
-	rc = upgrade_runner_status(r, conn, on_status, &t);
+	rc = upgrade_runner_status(s.runner, s.conn, on_status, &t);
 	print_summary(&t);
 	if (rc != UPGRADE_OK) {
-		cli_error(cli, "%s", upgrade_runner_error(r));
+		cli_error(cli, "%s", upgrade_runner_error(s.runner));
 		ret = cli_runner_exit(rc);
 		goto done;
 	}
@@ -213,7 +171,7 @@ cmd_status(struct cli *cli, int argc, char **argv)
 		ret = CLI_EXIT_CHECKSUM;
 done:
 	free((char *)t.schema);
-	teardown(cat, conn, r, &o.r);
+	cli_session_close(&s, &o.r);
 	return ret;
 }
 
@@ -230,31 +188,22 @@ repair(struct cli *cli, int argc, char **argv, int what)
 {
 	static const struct option longopts[] = {CLI_RUNNER_LONGOPTS, {NULL, 0, NULL, 0}};
 	struct cli_runner_opts o;
-	struct upgrade_catalog *cat = NULL;
-	struct upgrade_conn *conn = NULL;
-	struct upgrade_runner *r = NULL;
-	int ret, first, rc;
+	struct cli_session s;
+	int ret, rc;
 
 	memset(&o, 0, sizeof o);
-	ret = setup(cli, argc, argv, longopts, repair_option, &o, &o, &first, &cat, &conn, &r);
+	ret = cli_session_open(cli, argc, argv, "", longopts, repair_option, &o, &o, what == 0 ? 0 : 1,
+	                       &s);
 	if (ret != CLI_EXIT_OK)
 		goto done;
-	if (what == 0) {
-		if (first < argc) {
-			ret = cli_usage_error(cli, "baseline takes no arguments ('%s')", argv[first]);
-			goto done;
-		}
-		rc = upgrade_runner_baseline(r, conn);
-	} else {
-		if (first + 1 != argc) {
-			ret = cli_usage_error(cli, "%s takes one task id (module:name)", argv[0]);
-			goto done;
-		}
-		rc = what == 1 ? upgrade_runner_mark(r, conn, argv[first])
-		               : upgrade_runner_unmark(r, conn, argv[first]);
-	}
+	if (what == 0)
+		rc = upgrade_runner_baseline(s.runner, s.conn);
+	else if (what == 1)
+		rc = upgrade_runner_mark(s.runner, s.conn, argv[s.first]);
+	else
+		rc = upgrade_runner_unmark(s.runner, s.conn, argv[s.first]);
 	if (rc != UPGRADE_OK) {
-		cli_error(cli, "%s", upgrade_runner_error(r));
+		cli_error(cli, "%s", upgrade_runner_error(s.runner));
 		ret = rc == UPGRADE_ENOTFOUND ? CLI_EXIT_USAGE : cli_runner_exit(rc);
 		goto done;
 	}
@@ -262,10 +211,10 @@ repair(struct cli *cli, int argc, char **argv, int what)
 		if (what == 0)
 			printf("baseline recorded\n");
 		else
-			printf("%s %s\n", what == 1 ? "marked" : "unmarked", argv[first]);
+			printf("%s %s\n", what == 1 ? "marked" : "unmarked", argv[s.first]);
 	}
 done:
-	teardown(cat, conn, r, &o);
+	cli_session_close(&s, &o);
 	return ret;
 }
 

@@ -40,7 +40,7 @@ cli_runner_option(struct cli *cli, int c, const char *arg, struct cli_runner_opt
 	}
 }
 
-int
+static int
 cli_make_runner(struct cli *cli, struct upgrade_catalog *cat, const struct cli_runner_opts *o,
                 struct upgrade_runner **out)
 {
@@ -70,7 +70,7 @@ bad:
 	}
 }
 
-void
+static void
 cli_runner_opts_free(struct cli_runner_opts *o)
 {
 	free(o->schemas);
@@ -87,4 +87,43 @@ cli_runner_exit(int code)
 	case UPGRADE_EINVAL: return CLI_EXIT_USAGE;
 	default: return CLI_EXIT_CONNECT;
 	}
+}
+
+int
+cli_session_open(struct cli *cli, int argc, char **argv, const char *shortopts,
+                 const struct option *longopts, cli_option_fn fn, void *state,
+                 struct cli_runner_opts *ro, int operands, struct cli_session *s)
+{
+	int ret;
+
+	memset(s, 0, sizeof *s);
+	ret = cli_parse_options(cli, argc, argv, shortopts, longopts, fn, state, &s->first);
+	if (ret != CLI_EXIT_OK)
+		return ret;
+	/* A wrong command line is reported before anything is loaded or connected. */
+	if (operands == 0 && s->first < argc)
+		return cli_usage_error(cli, "%s takes no arguments ('%s')", argv[0], argv[s->first]);
+	if (operands == 1 && s->first + 1 != argc)
+		return cli_usage_error(cli, "%s takes one task id (module:name)", argv[0]);
+	ret = cli_load_catalog(cli, NULL, 0, &s->cat);
+	if (ret == CLI_EXIT_CATALOG) {
+		ret = cli_catalog_failed(cli, s->cat);
+		s->cat = NULL;
+		return ret;
+	}
+	if (ret != CLI_EXIT_OK)
+		return ret;
+	if ((ret = cli_connect(cli, &s->conn)) != CLI_EXIT_OK)
+		return ret;
+	return cli_make_runner(cli, s->cat, ro, &s->runner);
+}
+
+void
+cli_session_close(struct cli_session *s, struct cli_runner_opts *ro)
+{
+	upgrade_runner_free(s->runner);
+	upgrade_conn_free(s->conn);
+	upgrade_catalog_free(s->cat);
+	cli_runner_opts_free(ro);
+	memset(s, 0, sizeof *s);
 }
