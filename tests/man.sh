@@ -1,7 +1,8 @@
 #!/bin/sh
 # man.sh - the manual: every page is mandoc -Tlint clean, every exported
-# function has a page that documents it, and the example program of
-# libupgrade(3) compiles against the headers and runs against SQLite.
+# function has a page that documents it, and the example programs of
+# libupgrade(3), upgrade_conn_new(3) and upgrade_runner_new(3) compile
+# against the headers and run against SQLite.
 . "$top_srcdir/tests/lib.sh"
 
 MANDOC=${MANDOC:-mandoc}
@@ -32,30 +33,156 @@ else
 	not_ok "$lib not built"
 fi
 
-# The libupgrade(3) example, extracted from the page as a reader sees it.
-"$MANDOC" -Tascii "$top_srcdir/man/libupgrade.3" | sed 's/.\x08//g' |
-	awk '/^EXAMPLES/ { ex = 1 } ex && /^     #include/ { on = 1 } /^     Build it with/ { exit } on { sub(/^     /, ""); print } ' \
-	>"$T_TMP/example.c"
-expect_grep() { grep -q "$1" "$T_TMP/example.c"; }
-if expect_grep 'int$' && expect_grep 'upgrade_runner_run'; then
-	ok "example extracted from libupgrade(3)"
-else
-	not_ok "example extracted from libupgrade(3)" "$(cat "$T_TMP/example.c")"
-fi
-run ${CC:-cc} ${SAN_CFLAGS:-} -std=c99 -Wall -Werror -I"$top_srcdir/include" -I"$top_builddir/include" \
-	"$T_TMP/example.c" -o "$T_TMP/example" -L"$top_builddir/.libs" -lupgrade
+# extract PAGE NAME: the example program of man/PAGE, as a reader sees it
+# (from the first #include after EXAMPLES to "Build it with"), into
+# $T_TMP/NAME.c.
+extract() {
+	"$MANDOC" -Tascii "$top_srcdir/man/$1" | sed 's/.\x08//g' |
+		awk '/^EXAMPLES/ { ex = 1 } ex && /^     #include/ { on = 1 } /^     Build it with/ { exit } on { sub(/^     /, ""); print } ' \
+		>"$T_TMP/$2.c"
+}
+extracted() { # NAME PAGE PATTERN...: every pattern is in $T_TMP/NAME.c
+	f=$T_TMP/$1.c
+	what="example extracted from $2"
+	shift 2
+	for p in "$@"; do
+		if ! grep -q -- "$p" "$f"; then not_ok "$what: no /$p/" "$(cat "$f")"; return; fi
+	done
+	ok "$what"
+}
+# build NAME: compiles $T_TMP/NAME.c into $T_TMP/NAME against the headers
+# and the built library.
+build() {
+	run ${CC:-cc} ${SAN_CFLAGS:-} -std=c99 -Wall -Werror -I"$top_srcdir/include" -I"$top_builddir/include" \
+		"$T_TMP/$1.c" -o "$T_TMP/$1" -L"$top_builddir/.libs" -lupgrade
+}
+# example NAME ARG...: runs the built example NAME with the built library.
+example() {
+	name=$1
+	shift
+	run env LD_LIBRARY_PATH="$top_builddir/.libs" "$T_TMP/$name" "$@"
+}
+
+# The libupgrade(3) example.
+extract libupgrade.3 example
+extracted example "libupgrade(3)" 'int$' 'upgrade_runner_run'
+build example
 expect_rc 0 "the libupgrade(3) example compiles"
 if [ "$rc" -eq 0 ]; then
-	run env LD_LIBRARY_PATH="$top_builddir/.libs" "$T_TMP/example" "$T_TMP/example.db"
+	example example "$T_TMP/example.db"
 	expect_rc 0 "the libupgrade(3) example runs"
 	expect_out '^SQLite 3\.[0-9.]+, dialect sqlite$' "the example describes SQLite"
 	expect_out '^done: example:Create notes$' "the example's always-run task creates its table"
 	expect_out '^executed 1 tasks$' "the C task did nothing and is not counted"
-	run env LD_LIBRARY_PATH="$top_builddir/.libs" "$T_TMP/example" "$T_TMP/example.db"
+	example example "$T_TMP/example.db"
 	expect_rc 0 "the libupgrade(3) example runs again"
 	expect_out '^executed 0 tasks$' "the second run has nothing to do"
 	[ "$(sqlite3 "$T_TMP/example.db" "SELECT count(*) FROM sqlite_master WHERE name = 'notes'")" = 1 ] &&
 		ok "the example's table exists" || not_ok "the example's table exists"
+fi
+
+# The upgrade_conn_new(3) example: a new SQLite file, then the connection
+# string it reports, then connections that fail.
+extract upgrade_conn_new.3 conninfo
+extracted conninfo "upgrade_conn_new(3)" '^main(' 'upgrade_conn_connect_sqlite' 'upgrade_conn_free'
+build conninfo
+expect_rc 0 "the upgrade_conn_new(3) example compiles"
+if [ "$rc" -eq 0 ]; then
+	example conninfo "$T_TMP/conn.db"
+	expect_rc 0 "the upgrade_conn_new(3) example connects to a new SQLite file"
+	expect_out '^engine: SQLite 3\.[0-9.]+$' "it names the engine"
+	expect_out '^dialect: sqlite$' "it names the dialect"
+	expect_out '^capability: transactional-ddl$' "it lists the capabilities"
+	expect_out '^quoted: "order items"$' "it quotes an identifier"
+	[ -f "$T_TMP/conn.db" ] && ok "the SQLite file was created" || not_ok "the SQLite file was created"
+	connstr=$(printf '%s\n' "$out" | sed -n 's/^connection: //p')
+	case $connstr in
+	*"Database=$T_TMP/conn.db"*) ok "it shows the connection string" ;;
+	*) not_ok "it shows the connection string" "$out" ;;
+	esac
+	example conninfo "$connstr"
+	expect_rc 0 "the example connects again with that connection string"
+	expect_out '^dialect: sqlite$' "to the same engine"
+	example conninfo 'DSN=upgrade-no-such-dsn;UID=app;PWD=secret123'
+	expect_rc 1 "the example fails for an unknown data source"
+	expect_err '^cannot connect \(database error\): .*DSN=upgrade-no-such-dsn;UID=app;PWD=\*\*\*' \
+		"it reports the failure with the password hidden"
+	expect_err '\[IM002\]' "with the driver manager's diagnostic"
+	expect_err '^odbcinst -q -s lists the data sources$' "and its hint for SQLSTATE IM002"
+	expect_no 'secret123' "the password appears nowhere"
+	example conninfo "$T_TMP/a;b.db"
+	expect_rc 1 "the example refuses an SQLite file name with ';'"
+	expect_err '^cannot connect \(invalid argument\): ' "as an invalid argument"
+	example conninfo
+	expect_rc 2 "the example wants one argument"
+fi
+
+# The upgrade_runner_new(3) example, on a catalog that grows: a first
+# release, a second that adds a task, a third whose new task fails.
+extract upgrade_runner_new.3 migrate
+extracted migrate "upgrade_runner_new(3)" '^main(' 'upgrade_runner_run' 'upgrade_runner_status' 'upgrade_runner_free'
+build migrate
+expect_rc 0 "the upgrade_runner_new(3) example compiles"
+if [ "$rc" -eq 0 ]; then
+	mkdir "$T_TMP/v1" "$T_TMP/v2" "$T_TMP/v3"
+	cat >"$T_TMP/v1/shop.xml" <<'EOF'
+<module xmlns="urn:upgrade:catalog:1" name="shop">
+  <task name="Create items" always-run="true">
+    <only-if><not><has-table table="items"/></not></only-if>
+    <sql>CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL)</sql>
+  </task>
+</module>
+EOF
+	sed '/^<\/module>/i\  <task name="Add price"><sql>ALTER TABLE items ADD COLUMN price INTEGER</sql></task>' \
+		"$T_TMP/v1/shop.xml" >"$T_TMP/v2/shop.xml"
+	sed '/^<\/module>/i\  <task name="Fill stock"><sql>INSERT INTO stock VALUES (1)</sql></task>' \
+		"$T_TMP/v2/shop.xml" >"$T_TMP/v3/shop.xml"
+	db=$T_TMP/shop.db
+	has_price() { sqlite3 "$db" "SELECT count(*) FROM pragma_table_info('items') WHERE name = 'price'"; }
+
+	example migrate -s "$db" "$T_TMP/v1"
+	expect_rc 0 "the upgrade_runner_new(3) example reports the state of a new database"
+	expect_out '^main: shop:Create items: new module$' "through the status callback"
+	example migrate "$db" "$T_TMP/v1"
+	expect_rc 0 "the example runs the first release"
+	expect_out '^main: recorded 1 tasks of shop as done$' "the new module is recorded"
+	expect_out '^main: done shop:Create items$' "its always-run task creates the table"
+	expect_out '^executed 1 tasks$' "and is counted"
+	example migrate "$db" "$T_TMP/v1"
+	expect_rc 0 "the example runs the first release again"
+	[ "$out" = "executed 0 tasks" ] && ok "with nothing to do" || not_ok "with nothing to do" "$out"
+
+	example migrate -s "$db" "$T_TMP/v2"
+	expect_rc 0 "the example reports the state for the second release"
+	[ "$out" = "main: shop:Add price: pending" ] && ok "only the new task is pending" ||
+		not_ok "only the new task is pending" "$out"
+	example migrate -n "$db" "$T_TMP/v2"
+	expect_rc 0 "the example makes a dry run"
+	expect_out '^main: done shop:Add price \(rolled back\)$' "the new task is executed and rolled back"
+	expect_out '^would execute 1 tasks$' "and counted"
+	[ "$(has_price)" = 0 ] && ok "the dry run left the table alone" || not_ok "the dry run left the table alone"
+	example migrate "$db" "$T_TMP/v2"
+	expect_rc 0 "the example runs the second release"
+	expect_out '^main: done shop:Add price$' "the new task runs"
+	expect_out '^executed 1 tasks$' "alone"
+	[ "$(has_price)" = 1 ] && ok "the column was added" || not_ok "the column was added"
+	example migrate "$db" "$T_TMP/v2"
+	expect_rc 0 "the example runs the second release again"
+	expect_out '^executed 0 tasks$' "with nothing more to do"
+
+	example migrate "$db" "$T_TMP/v3"
+	expect_rc 1 "the example fails when a task fails"
+	expect_err '^main: shop:Fill stock failed at action 1 of 1$' "the event callback reports the task"
+	expect_err 'no such table: stock' "the runner's message says why"
+	example migrate -s "$db" "$T_TMP/v3"
+	expect_rc 0 "the example reports the state after the failure"
+	[ "$out" = "main: shop:Fill stock: pending" ] && ok "the failed task stays pending" ||
+		not_ok "the failed task stays pending" "$out"
+
+	printf '<module' >"$T_TMP/bad.xml"
+	example migrate "$db" "$T_TMP/bad.xml"
+	expect_rc 1 "the example refuses a broken catalog"
+	expect_err "bad\.xml:[0-9]+: error: " "and says where it is broken"
 fi
 
 finish
