@@ -704,7 +704,9 @@ upg_state_load_tasks(struct upg_state *st)
 		/* A schema upgraded by another tool has no upgrade_tasks: nothing is known. */
 		upg_error_clear(&st->conn->err);
 	}
-	qsort(st->rows, st->nrows, sizeof *st->rows, cmp_row);
+	/* No table, or an empty one: rows is NULL, which qsort must not see. */
+	if (st->nrows > 1)
+		qsort(st->rows, st->nrows, sizeof *st->rows, cmp_row);
 	return UPGRADE_OK;
 }
 
