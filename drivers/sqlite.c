@@ -1145,6 +1145,8 @@ const struct upg_dialect upg_dialect_sqlite = {
 	.json_type = "TEXT",
 	.timestamp_type = "TEXT",
 	.task_key_type = "TEXT",
+	/* One b-tree instead of a table and its key's index: fewer pages written per task. */
+	.task_table_options = " WITHOUT ROWID",
 	.task_upsert = "ON CONFLICT (module, task) DO UPDATE SET executed_at = excluded.executed_at, "
 	               "duration_ms = excluded.duration_ms, checksum = excluded.checksum, how = excluded.how",
 	.current_schema_sql = NULL,

@@ -108,11 +108,18 @@ bind_params(struct upgrade_conn *conn, SQLHSTMT st, size_t nparams, const char *
 		size_t len = params[i] != NULL ? strlen(params[i]) : 0;
 		/* Long values as LONGVARCHAR: drivers cap VARCHAR parameters at 4000-8000 bytes. */
 		SQLSMALLINT type = len > 4000 ? SQL_LONGVARCHAR : SQL_VARCHAR;
+		/*
+		 * The declared size is an upper bound, rounded up to a multiple of
+		 * 8: psqlODBC (BoolsAsChar, its default) takes a VARCHAR of size 5
+		 * for a boolean and asks the server to describe the statement
+		 * first, a round trip for nothing.
+		 */
+		SQLULEN size = len < 8 ? 8 : (len + 7) & ~(size_t)7;
 		SQLRETURN rc;
 
 		ind[i] = params[i] != NULL ? (SQLLEN)len : SQL_NULL_DATA;
-		rc = SQLBindParameter(st, (SQLUSMALLINT)(i + 1), SQL_PARAM_INPUT, SQL_C_CHAR, type,
-		                      len > 0 ? len : 1, 0, (SQLPOINTER)params[i], (SQLLEN)len, &ind[i]);
+		rc = SQLBindParameter(st, (SQLUSMALLINT)(i + 1), SQL_PARAM_INPUT, SQL_C_CHAR, type, size,
+		                      0, (SQLPOINTER)params[i], (SQLLEN)len, &ind[i]);
 		if (!SQL_SUCCEEDED(rc))
 			return upg_db_error(conn, SQL_HANDLE_STMT, st, "cannot bind parameter %zu", i + 1);
 	}

@@ -139,11 +139,18 @@ struct upg_dialect {
 	const char *timestamp_type;
 	/* MUST: the type of a task name in the key of the table upgrade_tasks. */
 	const char *task_key_type;
+	/* MAY: what follows "CREATE TABLE upgrade_tasks (...)", such as a storage option. */
+	const char *task_table_options;
 	/*
 	 * MAY: what turns "INSERT INTO upgrade_tasks ... VALUES ..." into an
 	 * upsert on (module, task); NULL: delete, then insert.
 	 */
 	const char *task_upsert;
+	/*
+	 * MAY: the engine runs "WITH x AS (INSERT ...) UPDATE ...", so the
+	 * module's row and its task rows are written in one statement.
+	 */
+	int data_modifying_with;
 	/*
 	 * MAY: SQL returning the schema that unqualified names resolve to, one
 	 * row and column.  NULL: the engine has one schema, default_schema.

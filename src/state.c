@@ -430,8 +430,9 @@ create_tables(struct upg_state *st)
 	upg_buf_printf(&sql,
 	               "CREATE TABLE IF NOT EXISTS %s (module %s NOT NULL, task %s NOT NULL, "
 	               "executed_at %s, duration_ms BIGINT, checksum VARCHAR(80), how VARCHAR(16), "
-	               "PRIMARY KEY (module, task))",
-	               st->tasks_table, d->key_type, d->task_key_type, d->timestamp_type);
+	               "PRIMARY KEY (module, task))%s",
+	               st->tasks_table, d->key_type, d->task_key_type, d->timestamp_type,
+	               d->task_table_options != NULL ? d->task_table_options : "");
 	ret = sql.failed ? upg_error_oom(&st->conn->err) : upg_db_exec(st->conn, upg_buf_str(&sql));
 	upg_buf_free(&sql);
 	return ret;
@@ -544,18 +545,48 @@ delete_task_row(struct upg_state *st, const char *module, const char *name)
 	return ret;
 }
 
+/*
+ * Appends to sql the INSERT (an upsert where the dialect can) of
+ * writes[from, to), none of them deletions, and fills p with its
+ * parameters (6 a row; ms holds the durations' text); returns the count.
+ */
+static size_t
+task_insert_sql(struct upg_state *st, struct upg_state_module *m, size_t from, size_t to,
+                struct upg_buf *sql, const char **p, char (*ms)[24])
+{
+	const struct upg_dialect *d = st->conn->dialect;
+	size_t i, k = 0;
+
+	upg_buf_printf(sql, "INSERT INTO %s (module, task, executed_at, duration_ms, checksum, how) VALUES ",
+	               st->tasks_table);
+	for (i = from; i < to; i++) {
+		const struct upg_task_write *w = &m->writes[i];
+
+		snprintf(ms[i - from], sizeof ms[i - from], "%ld", w->duration_ms);
+		upg_buf_puts(sql, i > from ? ", (?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?)");
+		p[k++] = m->module;
+		p[k++] = w->name;
+		p[k++] = w->at;
+		p[k++] = w->duration_ms >= 0 ? ms[i - from] : NULL;
+		p[k++] = w->checksum;
+		p[k++] = w->how;
+	}
+	if (d->task_upsert != NULL)
+		upg_buf_printf(sql, " %s", d->task_upsert);
+	return k;
+}
+
 /* Writes writes[from, to) (none of them deletions) as one INSERT (an upsert where possible). */
 static int
 insert_task_rows(struct upg_state *st, struct upg_state_module *m, size_t from, size_t to)
 {
-	const struct upg_dialect *d = st->conn->dialect;
 	struct upg_buf sql = UPG_BUF_INIT;
 	const char **p;
 	char (*ms)[24];
-	size_t i, k = 0;
+	size_t i, k;
 	int ret = UPGRADE_OK;
 
-	if (d->task_upsert == NULL)
+	if (st->conn->dialect->task_upsert == NULL)
 		for (i = from; ret == UPGRADE_OK && i < to; i++)
 			ret = delete_task_row(st, m->module, m->writes[i].name);
 	if (ret != UPGRADE_OK)
@@ -567,22 +598,7 @@ insert_task_rows(struct upg_state *st, struct upg_state_module *m, size_t from, 
 		free(ms);
 		return upg_error_oom(&st->conn->err);
 	}
-	upg_buf_printf(&sql, "INSERT INTO %s (module, task, executed_at, duration_ms, checksum, how) VALUES ",
-	               st->tasks_table);
-	for (i = from; i < to; i++) {
-		const struct upg_task_write *w = &m->writes[i];
-
-		snprintf(ms[i - from], sizeof ms[i - from], "%ld", w->duration_ms);
-		upg_buf_puts(&sql, i > from ? ", (?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?)");
-		p[k++] = m->module;
-		p[k++] = w->name;
-		p[k++] = w->at;
-		p[k++] = w->duration_ms >= 0 ? ms[i - from] : NULL;
-		p[k++] = w->checksum;
-		p[k++] = w->how;
-	}
-	if (d->task_upsert != NULL)
-		upg_buf_printf(&sql, " %s", d->task_upsert);
+	k = task_insert_sql(st, m, from, to, &sql, p, ms);
 	ret = sql.failed ? upg_error_oom(&st->conn->err)
 	                 : upg_db_exec_params(st->conn, upg_buf_str(&sql), k, p, NULL);
 	upg_buf_free(&sql);
@@ -613,17 +629,69 @@ flush_writes(struct upg_state *st, struct upg_state_module *m)
 	return ret;
 }
 
+/*
+ * The module's row and its task rows in one statement, where the engine
+ * has data-modifying WITH: one round trip per task instead of two.  Only
+ * for an existing row and a few insertions, the common case of a run.
+ */
+static int
+save_in_one_statement(struct upg_state *st, struct upg_state_module *m, const char *json,
+                      const char *now, int *done)
+{
+	struct upg_buf sql = UPG_BUF_INIT;
+	const char **p;
+	char (*ms)[24];
+	size_t i, k;
+	int ret;
+
+	*done = 0;
+	if (!st->conn->dialect->data_modifying_with || !m->exists || m->nwrites == 0 ||
+	    m->nwrites > TASK_ROWS_PER_INSERT)
+		return UPGRADE_OK;
+	for (i = 0; i < m->nwrites; i++)
+		if (m->writes[i].how == NULL)
+			return UPGRADE_OK;
+	p = calloc(m->nwrites * 6 + 3, sizeof *p);
+	ms = calloc(m->nwrites, sizeof *ms);
+	if (p == NULL || ms == NULL) {
+		free(p);
+		free(ms);
+		return upg_error_oom(&st->conn->err);
+	}
+	upg_buf_puts(&sql, "WITH task_rows AS (");
+	k = task_insert_sql(st, m, 0, m->nwrites, &sql, p, ms);
+	upg_buf_printf(&sql, ") UPDATE %s SET state = ?, modified = ? WHERE module = ?", st->table);
+	p[k++] = json;
+	p[k++] = now;
+	p[k++] = m->module;
+	ret = sql.failed ? upg_error_oom(&st->conn->err)
+	                 : upg_db_exec_params(st->conn, upg_buf_str(&sql), k, p, NULL);
+	upg_buf_free(&sql);
+	free(p);
+	free(ms);
+	if (ret == UPGRADE_OK) {
+		upg_state_discard_writes(m);
+		*done = 1;
+	}
+	return ret;
+}
+
 int
 upg_state_save(struct upg_state *st, struct upg_state_module *m)
 {
 	struct upg_buf sql = UPG_BUF_INIT;
 	char *json = state_json(m);
 	char now[40];
-	int ret;
+	int done, ret;
 
 	if (json == NULL)
 		return upg_error_oom(&st->conn->err);
 	upg_utc_now(now, sizeof now);
+	ret = save_in_one_statement(st, m, json, now, &done);
+	if (ret != UPGRADE_OK || done) {
+		free(json);
+		return ret;
+	}
 	if (m->exists) {
 		const char *params[3] = {json, now, m->module};
 		upg_buf_printf(&sql, "UPDATE %s SET state = ?, modified = ? WHERE module = ?", st->table);

@@ -189,6 +189,9 @@ run "$UPGRADE" -T "$T_TMP/v2" -d "$db" run
 expect_exact "Running upgrade for main
 * onegov.test:Barfoo
 executed 1 upgrade tasks" "SQLite: run 3"
+row=$(sqlite3 "$db" "SELECT how || ',' || length(checksum) || ',' || (executed_at IS NOT NULL) FROM upgrade_tasks WHERE task = 'Barfoo'; SELECT sql LIKE '%WITHOUT ROWID' FROM sqlite_master WHERE name = 'upgrade_tasks'" | tr '\n' ' ')
+[ "$row" = "run,64,1 1 " ] && ok "SQLite: upgrade_tasks records how, when and the checksum, in a WITHOUT ROWID table" ||
+	not_ok "SQLite: upgrade_tasks row" "$row"
 run "$UPGRADE" -T "$T_TMP/v2" -d "$db" run
 expect_exact "Running upgrade for main
 no pending upgrade tasks found" "SQLite: run 4"
