@@ -41,7 +41,7 @@ static int
 pg_lock_try(struct upg_lock *lock, int *acquired)
 {
 	char key[32], hi[16], lo[16], app[160], since[32], *got = NULL;
-	const char *params[1];
+	const char *params[2];
 	time_t now = time(NULL);
 	struct tm tm;
 	int ret;
@@ -55,14 +55,13 @@ pg_lock_try(struct upg_lock *lock, int *acquired)
 	/* The server keeps 63 bytes; keep the end, which says since when. */
 	if (strlen(app) > 63)
 		memmove(app + 8, app + strlen(app) - 55, 56);
-	params[0] = app;
-	ret = upg_db_query(lock->conn, "SELECT set_config('application_name', ?, false)", 1, params,
-	                   NULL, NULL);
-	if (ret != UPGRADE_OK)
-		return ret;
 	params[0] = key;
-	ret = upg_db_query(lock->conn, "SELECT CASE WHEN pg_try_advisory_lock(CAST(? AS BIGINT)) "
-	                               "THEN 1 ELSE 0 END", 1, params, upg_first_value, &got);
+	params[1] = app;
+	/* One round trip: the FROM item, naming the process, is evaluated before the lock is tried. */
+	ret = upg_db_query(lock->conn,
+	                   "SELECT CASE WHEN pg_try_advisory_lock(CAST(? AS BIGINT)) THEN 1 ELSE 0 END "
+	                   "FROM (SELECT set_config('application_name', ?, false)) AS named",
+	                   2, params, upg_first_value, &got);
 	if (ret < 0)
 		return ret;
 	*acquired = got != NULL && got[0] == '1';

@@ -350,6 +350,11 @@ take_executed(struct upg_state_module *m, json_object *state)
 			return UPGRADE_ENOMEM;
 		m->nexecuted++;
 	}
+	/* Written sorted and unique by us; another writer's list is sorted here. */
+	for (i = 1; i < m->nexecuted && strcmp(m->executed[i - 1], m->executed[i]) < 0; i++)
+		;
+	if (i >= m->nexecuted)
+		goto done;
 	qsort(m->executed, m->nexecuted, sizeof *m->executed, cmp_str);
 	/* Duplicates (a foreign writer's) would break the binary search's uniqueness. */
 	for (i = 1, n = m->nexecuted > 0 ? 1 : 0; i < m->nexecuted; i++) {
@@ -359,6 +364,7 @@ take_executed(struct upg_state_module *m, json_object *state)
 			m->executed[n++] = m->executed[i];
 	}
 	m->nexecuted = n;
+done:
 	json_object_object_del(state, "executed_tasks");
 	return UPGRADE_OK;
 }
@@ -457,11 +463,36 @@ upg_state_open(struct upg_state **out, struct upgrade_conn *conn, const char *sc
 		ret = conn->err.code != UPGRADE_OK ? conn->err.code : upg_error_oom(&conn->err);
 		goto fail;
 	}
-	if (create && (ret = create_tables(st)) != UPGRADE_OK)
+	/*
+	 * The query names upgrade_tasks too (in a subquery that is always
+	 * empty), so it fails unless both tables exist; only then are they
+	 * created and the state read again.  A run with nothing to do thus
+	 * costs one statement here, not three.
+	 */
+	upg_buf_printf(&sql,
+	               "SELECT module, state FROM %s WHERE NOT EXISTS (SELECT 1 FROM %s WHERE 1 = 0) "
+	               "ORDER BY module",
+	               st->table, st->tasks_table);
+	if (sql.failed) {
+		upg_buf_free(&sql);
+		ret = upg_error_oom(&conn->err);
 		goto fail;
-	upg_buf_printf(&sql, "SELECT module, state FROM %s ORDER BY module", st->table);
-	ret = sql.failed ? upg_error_oom(&conn->err)
-	                 : upg_db_query(conn, upg_buf_str(&sql), 0, NULL, load_row, st);
+	}
+	ret = upg_db_query(conn, upg_buf_str(&sql), 0, NULL, load_row, st);
+	if (ret < 0 && st->nmods == 0 && ret != UPGRADE_ENOMEM) {
+		upg_error_clear(&conn->err);
+		if (create) {
+			ret = create_tables(st);
+			if (ret == UPGRADE_OK)
+				ret = upg_db_query(conn, upg_buf_str(&sql), 0, NULL, load_row, st);
+		} else {
+			/* Read only: upgrades may be there without upgrade_tasks (another tool's). */
+			upg_buf_free(&sql);
+			upg_buf_printf(&sql, "SELECT module, state FROM %s ORDER BY module", st->table);
+			ret = sql.failed ? upg_error_oom(&conn->err)
+			                 : upg_db_query(conn, upg_buf_str(&sql), 0, NULL, load_row, st);
+		}
+	}
 	upg_buf_free(&sql);
 	if (ret < 0) {
 		/* Without create, a table that is not there is a schema never upgraded. */

@@ -367,6 +367,7 @@ test_model_table_postgresql(void)
 	struct upgrade_catalog *cat;
 	struct upgrade_runner *r = NULL;
 	struct events e;
+	struct seen s;
 	int nothing = 0;
 
 	if ((conn = test_connect_or_fail(connstr)) == NULL)
@@ -378,13 +379,21 @@ test_model_table_postgresql(void)
 	                                  "modified TIMESTAMP WITHOUT TIME ZONE)"),
 	                UPGRADE_OK);
 	CU_ASSERT_EQUAL(upg_db_exec(conn, "INSERT INTO upg_model.upgrades VALUES ('lib', "
-	                                  "'{\"executed_tasks\": [\"Create\"], \"theirs\": 1}', "
+	                                  "'{\"executed_tasks\": [\"Nothing\", \"Create\", \"Create\"], \"theirs\": 1}', "
 	                                  "now() at time zone 'utc', NULL)"),
 	                UPGRADE_OK);
 	CU_ASSERT_EQUAL(upg_db_exec(conn, "CREATE TABLE upg_model.lib_t (n INTEGER)"), UPGRADE_OK);
 	cat = lib_catalog(2, &nothing);
 	CU_ASSERT_EQUAL_FATAL(upgrade_runner_new(&r, cat), UPGRADE_OK);
 	CU_ASSERT_EQUAL(upgrade_runner_add_schema(r, "upg_model"), UPGRADE_OK);
+	/*
+	 * Status reads that table as it is (another writer's list, unsorted and
+	 * with a duplicate), without upgrade_tasks beside it, and creates nothing.
+	 */
+	memset(&s, 0, sizeof s);
+	CU_ASSERT_EQUAL(upgrade_runner_status(r, conn, on_status, &s), UPGRADE_OK);
+	CU_ASSERT_STRING_EQUAL(s.log, "lib:Create=2;lib:Insert=1;lib:Nothing=2;");
+	assert_scalar(conn, "SELECT count(*) FROM pg_tables WHERE schemaname = 'upg_model'", "2");
 	memset(&e, 0, sizeof e);
 	upgrade_runner_set_event_callback(r, on_event, &e);
 	CU_ASSERT_EQUAL(upgrade_runner_run(r, conn), 1);
