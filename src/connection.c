@@ -130,6 +130,7 @@ free_info(struct upgrade_conn *conn)
 static void
 disconnect(struct upgrade_conn *conn)
 {
+	upg_db_release_spare(conn);
 	if (conn->borrowed) {
 		/* The host's transaction is the host's business; only our view of it ends. */
 		conn->dbc = SQL_NULL_HDBC;

@@ -18,6 +18,8 @@ struct upgrade_conn {
 	int autocommit;
 	/* The host's connection (upgrade_conn_attach_odbc): never disconnected or freed here. */
 	int borrowed;
+	/* A statement handle kept for the next statement (see src/db.c); SQL_NULL_HSTMT if none. */
+	SQLHSTMT spare;
 
 	const struct upg_dialect *forced;
 	const struct upg_dialect *dialect;
@@ -80,6 +82,9 @@ int upg_db_query(struct upgrade_conn *conn, const char *sql, size_t nparams,
  * *(char **)ud (NULL for SQL NULL) and stops with 1.
  */
 int upg_first_value(void *ud, size_t ncols, char **values);
+
+/* Frees the spare statement handle; before the connection ends. */
+void upg_db_release_spare(struct upgrade_conn *conn);
 
 /* Transactions: begin turns autocommit off; commit/rollback turn it back on. */
 int upg_db_begin(struct upgrade_conn *conn);

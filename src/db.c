@@ -23,14 +23,45 @@ upg_db_require(struct upgrade_conn *conn)
 	return UPGRADE_OK;
 }
 
+/*
+ * One statement handle is kept between statements: allocating one costs
+ * the driver manager four descriptors and the driver its own state, for
+ * every statement of every task.  A statement run while another is open
+ * (a query's row callback running one) gets a handle of its own.
+ */
 static int
 alloc_stmt(struct upgrade_conn *conn, SQLHSTMT *st)
 {
+	if (conn->spare != SQL_NULL_HSTMT) {
+		*st = conn->spare;
+		conn->spare = SQL_NULL_HSTMT;
+		return UPGRADE_OK;
+	}
 	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, conn->dbc, st))) {
 		*st = SQL_NULL_HSTMT;
 		return upg_db_error(conn, SQL_HANDLE_DBC, conn->dbc, "cannot allocate a statement");
 	}
 	return UPGRADE_OK;
+}
+
+/* Returns a handle after use: closed, its parameters unbound, kept if none is. */
+static void
+release_stmt(struct upgrade_conn *conn, SQLHSTMT st)
+{
+	if (conn->spare == SQL_NULL_HSTMT && SQL_SUCCEEDED(SQLFreeStmt(st, SQL_CLOSE)) &&
+	    SQL_SUCCEEDED(SQLFreeStmt(st, SQL_RESET_PARAMS))) {
+		conn->spare = st;
+		return;
+	}
+	SQLFreeHandle(SQL_HANDLE_STMT, st);
+}
+
+void
+upg_db_release_spare(struct upgrade_conn *conn)
+{
+	if (conn->spare != SQL_NULL_HSTMT)
+		SQLFreeHandle(SQL_HANDLE_STMT, conn->spare);
+	conn->spare = SQL_NULL_HSTMT;
 }
 
 int
@@ -151,7 +182,7 @@ run_statement(struct upgrade_conn *conn, const char *sql, size_t nparams, const 
 	if (nparams > 0) {
 		ind = calloc(nparams, sizeof *ind);
 		if (ind == NULL) {
-			SQLFreeHandle(SQL_HANDLE_STMT, st);
+			release_stmt(conn, st);
 			return upg_error_oom(&conn->err);
 		}
 		if ((ret = bind_params(conn, st, nparams, params, ind)) != UPGRADE_OK)
@@ -169,7 +200,7 @@ run_statement(struct upgrade_conn *conn, const char *sql, size_t nparams, const 
 	return UPGRADE_OK;
 fail:
 	free(ind);
-	SQLFreeHandle(SQL_HANDLE_STMT, st);
+	release_stmt(conn, st);
 	return ret;
 }
 
@@ -189,7 +220,7 @@ upg_db_exec_params(struct upgrade_conn *conn, const char *sql, size_t nparams,
 		return ret;
 	if (rowcount != NULL && rc != SQL_NO_DATA && SQL_SUCCEEDED(SQLRowCount(st, &n)) && n > 0)
 		*rowcount = (long)n;
-	SQLFreeHandle(SQL_HANDLE_STMT, st);
+	release_stmt(conn, st);
 	return UPGRADE_OK;
 }
 
@@ -242,7 +273,7 @@ done:
 			free(values[i]);
 		free(values);
 	}
-	SQLFreeHandle(SQL_HANDLE_STMT, st);
+	release_stmt(conn, st);
 	return ret;
 }
 

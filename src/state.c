@@ -72,6 +72,24 @@ upg_state_is_executed(const struct upg_state_module *m, const char *name)
 	return found;
 }
 
+/* Makes room for cap names (and their JSON texts, kept in step). */
+static int
+grow_executed(struct upg_state_module *m, size_t cap)
+{
+	char **names = realloc(m->executed, cap * sizeof *names);
+	char **texts;
+
+	if (names == NULL)
+		return UPGRADE_ENOMEM;
+	m->executed = names;
+	texts = realloc(m->executed_json, cap * sizeof *texts);
+	if (texts == NULL)
+		return UPGRADE_ENOMEM;
+	m->executed_json = texts;
+	m->capexecuted = cap;
+	return UPGRADE_OK;
+}
+
 static int
 insert_executed(struct upg_state_module *m, const char *name)
 {
@@ -81,18 +99,15 @@ insert_executed(struct upg_state_module *m, const char *name)
 
 	if (found)
 		return UPGRADE_OK;
-	if (m->nexecuted == m->capexecuted) {
-		size_t cap = m->capexecuted ? m->capexecuted * 2 : 32;
-		char **grown = realloc(m->executed, cap * sizeof *grown);
-		if (grown == NULL)
-			return UPGRADE_ENOMEM;
-		m->executed = grown;
-		m->capexecuted = cap;
-	}
+	if (m->nexecuted == m->capexecuted && grow_executed(m, m->capexecuted ? m->capexecuted * 2 : 32) != UPGRADE_OK)
+		return UPGRADE_ENOMEM;
 	if ((copy = upg_strdup(name)) == NULL)
 		return UPGRADE_ENOMEM;
 	memmove(m->executed + at + 1, m->executed + at, (m->nexecuted - at) * sizeof *m->executed);
+	memmove(m->executed_json + at + 1, m->executed_json + at,
+	        (m->nexecuted - at) * sizeof *m->executed_json);
 	m->executed[at] = copy;
+	m->executed_json[at] = NULL;
 	m->nexecuted++;
 	return UPGRADE_OK;
 }
@@ -250,8 +265,11 @@ upg_state_forget(struct upg_state_module *m, const char *name)
 
 	if (found) {
 		free(m->executed[at]);
+		free(m->executed_json[at]);
 		memmove(m->executed + at, m->executed + at + 1,
 		        (m->nexecuted - at - 1) * sizeof *m->executed);
+		memmove(m->executed_json + at, m->executed_json + at + 1,
+		        (m->nexecuted - at - 1) * sizeof *m->executed_json);
 		m->nexecuted--;
 	}
 	upg_state_clear_partial(m, name);
@@ -337,10 +355,10 @@ take_executed(struct upg_state_module *m, json_object *state)
 	    !json_object_is_type(arr, json_type_array))
 		return UPGRADE_OK;
 	n = json_object_array_length(arr);
-	m->executed = calloc(n > 0 ? n : 1, sizeof *m->executed);
-	if (m->executed == NULL)
+	if (grow_executed(m, n > 0 ? n : 1) != UPGRADE_OK)
 		return UPGRADE_ENOMEM;
-	m->capexecuted = n > 0 ? n : 1;
+	/* The JSON texts are made at the first save, if any. */
+	memset(m->executed_json, 0, m->capexecuted * sizeof *m->executed_json);
 	for (i = 0; i < n; i++) {
 		json_object *v = json_object_array_get_idx(arr, i);
 		/* Foreign writers might store something else; only strings are task names. */
@@ -520,7 +538,10 @@ upg_state_free(struct upg_state *st)
 		struct upg_state_module *m = &st->mods[i];
 		for (j = 0; j < m->nexecuted; j++)
 			free(m->executed[j]);
+		for (j = 0; j < m->nexecuted; j++)
+			free(m->executed_json[j]);
 		free(m->executed);
+		free(m->executed_json);
 		upg_state_discard_writes(m);
 		free(m->writes);
 		free(m->module);
@@ -541,25 +562,55 @@ upg_state_free(struct upg_state *st)
 	free(st);
 }
 
-/* The module's state as stored: our object plus executed_tasks from the sorted list. */
+/*
+ * The JSON text of a task name, as json-c writes a string; made once per
+ * name, so that a save does not serialize every name again.
+ */
+static const char *
+name_json(struct upg_state_module *m, size_t i)
+{
+	if (m->executed_json[i] == NULL) {
+		json_object *str = json_object_new_string(m->executed[i]);
+		const char *text = str != NULL ? json_object_to_json_string_ext(str, JSON_C_TO_STRING_PLAIN) : NULL;
+
+		m->executed_json[i] = text != NULL ? upg_strdup(text) : NULL;
+		json_object_put(str);
+	}
+	return m->executed_json[i];
+}
+
+/*
+ * The module's state as stored: json-c's text of our object (which never
+ * holds executed_tasks), with "executed_tasks" and the sorted names, each
+ * in json-c's own text, put first.  Serializing the whole object again
+ * for every task would cost more than the task's statements.
+ */
 static char *
 state_json(struct upg_state_module *m)
 {
-	json_object *arr = json_object_new_array_ext((int)m->nexecuted);
-	const char *text;
-	char *copy;
+	struct upg_buf buf = UPG_BUF_INIT;
+	const char *rest = json_object_to_json_string_ext(m->state, JSON_C_TO_STRING_PLAIN);
 	size_t i;
 
-	if (arr == NULL)
+	if (rest == NULL || rest[0] != '{')
 		return NULL;
-	for (i = 0; i < m->nexecuted; i++)
-		json_object_array_add(arr, json_object_new_string(m->executed[i]));
-	json_object_object_add(m->state, "executed_tasks", arr);
-	text = json_object_to_json_string_ext(m->state, JSON_C_TO_STRING_PLAIN);
-	copy = text != NULL ? upg_strdup(text) : NULL;
-	/* Kept out of the object between saves: the sorted list is the truth. */
-	json_object_object_del(m->state, "executed_tasks");
-	return copy;
+	upg_buf_puts(&buf, "{\"executed_tasks\":[");
+	for (i = 0; i < m->nexecuted; i++) {
+		const char *text = name_json(m, i);
+		if (text == NULL) {
+			upg_buf_free(&buf);
+			return NULL;
+		}
+		if (i > 0)
+			upg_buf_putc(&buf, ',');
+		upg_buf_puts(&buf, text);
+	}
+	upg_buf_putc(&buf, ']');
+	/* rest is "{}" or "{...}": its members follow ours. */
+	if (rest[1] != '}')
+		upg_buf_putc(&buf, ',');
+	upg_buf_puts(&buf, rest + 1);
+	return upg_buf_detach(&buf);
 }
 
 static int

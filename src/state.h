@@ -33,6 +33,8 @@ struct upg_state_module {
 	int exists;         /* there is a row */
 	char **executed;    /* sorted, owned */
 	size_t nexecuted, capexecuted;
+	/* executed[i] as a JSON string (json-c's text), made at the first save; owned */
+	char **executed_json;
 	struct upg_task_write *writes;
 	size_t nwrites, capwrites;
 };

@@ -198,6 +198,11 @@ no pending upgrade tasks found" "SQLite: run 4"
 run "$UPGRADE" -T "$T_TMP/v2" -d "$db" status --check
 expect_rc 0 "SQLite: status --check with nothing pending"
 expect_out '^  unknown   onegov.test:Foobar  \(recorded, but no catalog has it any more\)$' "SQLite: status shows a recorded task no catalog has"
+run "$UPGRADE" -T "$T_TMP/v2" -d "$db" unmark onegov.test:Foobar
+expect_rc 0 "SQLite: unmark a task no catalog has"
+row=$(sqlite3 "$db" "SELECT json_valid(state) || ',' || json_extract(state, '$.executed_tasks') || ',' || json_array_length(state, '$.upgrade.log') FROM upgrades")
+[ "$row" = '1,["Barfoo"],1' ] && ok "SQLite: the state is valid JSON: executed_tasks and the log beside it" ||
+	not_ok "SQLite: state after unmark" "$row"
 
 # A dry run runs the tasks of a schema in one transaction, each a savepoint:
 # a task building on an earlier one works, as it will in the real run.
