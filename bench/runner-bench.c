@@ -8,12 +8,16 @@
  *       TASKS more tasks t0001..; task n is one statement,
  *       "INSERT INTO bench_rows (id) VALUES (n)" (insert, the default) or
  *       "CREATE TABLE bench_tn (id INTEGER)" (create);
- *   runner-bench sql FILE FIRST LAST [insert|create] [psql]
+ *   runner-bench sql FILE FIRST LAST [insert|create] [psql] [state]
  *       writes the statements of tasks FIRST..LAST, one a line; with psql,
- *       each as "BEGIN;", the statement with ";", "COMMIT;";
- *   runner-bench odbc [-i SQL] [-b BYTES] [-g BYTES] [-m MODE] CONNECT FILE
+ *       each as "BEGIN;", the statement with ";", "COMMIT;"; with state,
+ *       each followed by the state writes the runner makes for it (as
+ *       literals; one statement with psql, two without, and then an empty
+ *       line ending the transaction, for odbc -t);
+ *   runner-bench odbc [-i SQL] [-b BYTES] [-g BYTES] [-m MODE] [-t] CONNECT FILE
  *       the plain ODBC program: SQLDriverConnect, autocommit off, then for
- *       each line of FILE SQLExecDirect and SQLEndTran(SQL_COMMIT); -i runs
+ *       each line of FILE SQLExecDirect and SQLEndTran(SQL_COMMIT) (with -t,
+ *       the lines up to an empty one, then one commit); -i runs
  *       SQL first (outside the timing); with -b or -g it also rewrites, in
  *       each transaction, one row of a table bench_state with a text of
  *       -b bytes in the first transaction, growing by -g bytes in each
@@ -148,8 +152,42 @@ generate(const char *dir, long tasks, int create)
 	return 0;
 }
 
+/*
+ * The state writes of task n as the runner makes them, with literals: the
+ * module's row with executed_tasks t0000..tn, and the task's row; on
+ * PostgreSQL (pg) in one statement, as the runner does there.
+ */
+static void
+state_writes(FILE *f, long n, int pg)
+{
+	static const char task_insert[] =
+	        "INSERT INTO \"upgrade_tasks\" (module, task, executed_at, duration_ms, checksum, how) "
+	        "VALUES ('" MODULE "', 't%04ld', '2026-11-25 12:00:00.000000', '0', "
+	        "'7dabc9ead792e598c1c9df3f2a29cc6e105fb5c3182f5f1706a46bff7f1661f6', 'run') "
+	        "ON CONFLICT (module, task) DO UPDATE SET executed_at = excluded.executed_at, "
+	        "duration_ms = excluded.duration_ms, checksum = excluded.checksum, how = excluded.how";
+	long i;
+
+	if (pg) {
+		fputs("WITH task_rows AS (", f);
+		fprintf(f, task_insert, n);
+		fputs(") ", f);
+	}
+	fputs("UPDATE \"upgrades\" SET state = '{\"executed_tasks\":[", f);
+	for (i = 0; i <= n; i++)
+		fprintf(f, "%s\"t%04ld\"", i > 0 ? "," : "", i);
+	fputs("]}', modified = '2026-11-25 12:00:00.000000' WHERE module = '" MODULE "'", f);
+	if (pg) {
+		fputs(";\n", f);
+	} else {
+		fputs("\n", f);
+		fprintf(f, task_insert, n);
+		fputs("\n", f);
+	}
+}
+
 static int
-write_sql(const char *path, long first, long last, int create, int psql)
+write_sql(const char *path, long first, long last, int create, int psql, int state)
 {
 	FILE *f = fopen(path, "w");
 	char sql[128];
@@ -161,10 +199,18 @@ write_sql(const char *path, long first, long last, int create, int psql)
 	}
 	for (n = first; n <= last; n++) {
 		statement(sql, sizeof sql, n, create);
-		if (psql)
-			fprintf(f, "BEGIN;\n%s;\nCOMMIT;\n", sql);
-		else
+		if (psql) {
+			fprintf(f, "BEGIN;\n%s;\n", sql);
+			if (state)
+				state_writes(f, n, 1);
+			fputs("COMMIT;\n", f);
+		} else if (state) {
 			fprintf(f, "%s\n", sql);
+			state_writes(f, n, 0);
+			fputs("\n", f);
+		} else {
+			fprintf(f, "%s\n", sql);
+		}
 	}
 	if (fclose(f) != 0) {
 		perror(path);
@@ -202,12 +248,12 @@ odbc_exec(SQLHSTMT st, const char *sql)
 
 static int
 plain_odbc(const char *connect, const char *file, const char *init, long base, long grow,
-           int mode)
+           int mode, int grouped)
 {
 	SQLHENV env = SQL_NULL_HENV;
 	SQLHDBC dbc = SQL_NULL_HDBC;
 	SQLHSTMT st = SQL_NULL_HSTMT, up = SQL_NULL_HSTMT;
-	char line[4096], *state = NULL;
+	char line[65536], *state = NULL;
 	SQLLEN state_len = 0;
 	long count = 0;
 	double t0, t_conn, t_loop;
@@ -261,10 +307,18 @@ plain_odbc(const char *connect, const char *file, const char *init, long base, l
 	t0 = now_ms();
 	while (fgets(line, sizeof line, f) != NULL) {
 		line[strcspn(line, "\n")] = '\0';
-		if (line[0] == '\0')
+		if (grouped) {
+			/* Statements up to an empty line form one transaction. */
+			if (line[0] != '\0') {
+				if (odbc_exec(st, line) != 0)
+					goto done;
+				continue;
+			}
+		} else if (line[0] == '\0') {
 			continue;
-		if (odbc_exec(st, line) != 0)
+		} else if (odbc_exec(st, line) != 0) {
 			goto done;
+		}
 		if (base > 0 || grow > 0) {
 			SQLLEN want = state_len == 0 ? base + grow : state_len + grow;
 			char *bigger = realloc(state, (size_t)want + 1);
@@ -518,8 +572,8 @@ static int
 usage(void)
 {
 	fprintf(stderr, "usage: runner-bench gen DIR TASKS [insert|create]\n"
-	                "       runner-bench sql FILE FIRST LAST [insert|create] [psql]\n"
-	                "       runner-bench odbc [-i SQL] [-b BYTES] [-g BYTES] [-m reuse|prepare|direct] CONNECT FILE\n"
+	                "       runner-bench sql FILE FIRST LAST [insert|create] [psql] [state]\n"
+	                "       runner-bench odbc [-i SQL] [-b BYTES] [-g BYTES] [-m reuse|prepare|direct] [-t] CONNECT FILE\n"
 	                "       runner-bench run [-r N] [-j N] [-s SCHEMA]... [-p PATTERN]... [-b] CONNECT CATALOG\n"
 	                "       runner-bench connstr DBFILE\n"
 	                "       runner-bench time COMMAND [ARG...]\n");
@@ -537,10 +591,21 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "gen") == 0 && (argc == 4 || argc == 5) && parse_long(argv[3], &a) == 0 &&
 	    (create = kind_create(argc == 5 ? argv[4] : NULL)) >= 0)
 		return generate(argv[2], a, create);
-	if (strcmp(argv[1], "sql") == 0 && argc >= 5 && argc <= 7 && parse_long(argv[3], &a) == 0 &&
-	    parse_long(argv[4], &b) == 0 && (create = kind_create(argc >= 6 ? argv[5] : NULL)) >= 0 &&
-	    (argc < 7 || strcmp(argv[6], "psql") == 0))
-		return write_sql(argv[2], a, b, create, argc == 7);
+	if (strcmp(argv[1], "sql") == 0 && argc >= 5 && parse_long(argv[3], &a) == 0 &&
+	    parse_long(argv[4], &b) == 0) {
+		int i, psql = 0, state = 0;
+
+		create = 0;
+		for (i = 5; i < argc; i++) {
+			if (strcmp(argv[i], "psql") == 0)
+				psql = 1;
+			else if (strcmp(argv[i], "state") == 0)
+				state = 1;
+			else if ((create = kind_create(argv[i])) < 0)
+				return usage();
+		}
+		return write_sql(argv[2], a, b, create, psql, state);
+	}
 	if (strcmp(argv[1], "connstr") == 0 && argc == 3)
 		return print_connstr(argv[2]);
 	if (strcmp(argv[1], "time") == 0 && argc >= 3)
@@ -548,10 +613,14 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "odbc") == 0) {
 		const char *init = NULL;
 		long base = 0, grow = 0;
-		int mode = MODE_REUSE;
+		int mode = MODE_REUSE, grouped = 0;
 
 		optind = 2;
-		while ((opt = getopt(argc, argv, "i:b:g:m:")) != -1) {
+		while ((opt = getopt(argc, argv, "i:b:g:m:t")) != -1) {
+			if (opt == 't') {
+				grouped = 1;
+				continue;
+			}
 			if (opt == 'i')
 				init = optarg;
 			else if (opt == 'm' && strcmp(optarg, "reuse") == 0)
@@ -569,7 +638,7 @@ main(int argc, char **argv)
 		}
 		if (argc - optind != 2)
 			return usage();
-		return plain_odbc(argv[optind], argv[optind + 1], init, base, grow, mode);
+		return plain_odbc(argv[optind], argv[optind + 1], init, base, grow, mode, grouped);
 	}
 	if (strcmp(argv[1], "run") == 0) {
 		struct run_opts o;
