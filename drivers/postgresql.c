@@ -325,6 +325,7 @@ const struct upg_dialect upg_dialect_postgresql = {
 	.task_upsert = "ON CONFLICT (module, task) DO UPDATE SET executed_at = excluded.executed_at, "
 	               "duration_ms = excluded.duration_ms, checksum = excluded.checksum, how = excluded.how",
 	.data_modifying_with = 1,
+	.sql_cursors = 1,
 	.current_schema_sql = "SELECT current_schema()",
 	.list_schemas_sql = "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' "
 	                    "AND nspname <> 'information_schema' ORDER BY nspname",

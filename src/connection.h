@@ -20,6 +20,8 @@ struct upgrade_conn {
 	int borrowed;
 	/* A statement handle kept for the next statement (see src/db.c); SQL_NULL_HSTMT if none. */
 	SQLHSTMT spare;
+	/* Numbers the SQL cursors of table scans (src/fill.c), unique on the connection. */
+	unsigned long cursor_seq;
 
 	const struct upg_dialect *forced;
 	const struct upg_dialect *dialect;

@@ -200,6 +200,12 @@ struct upg_dialect {
 	int literal_backslash;
 	/* 1 when parameters compared with or assigned to typed values need a CAST (PostgreSQL). */
 	int cast_params;
+	/*
+	 * MAY: "DECLARE name NO SCROLL CURSOR FOR ...", "FETCH FORWARD n FROM
+	 * name" and "CLOSE name" work inside a transaction, so a table without
+	 * a key is read in batches too.
+	 */
+	int sql_cursors;
 	enum upg_limit_syntax limit_syntax;
 	/*
 	 * Whether ADD COLUMN with a constant DEFAULT gives the existing rows that

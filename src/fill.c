@@ -16,6 +16,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -118,6 +119,7 @@ struct scan {
 	size_t limit;
 	char **last; /* the last key read */
 	int done;
+	char cursor[48]; /* the SQL cursor a keyless table is read through; "" if none */
 };
 
 /* One batch of rows: nrows x width cells, each allocated (NULL for SQL NULL). */
@@ -256,11 +258,15 @@ render_select(struct scan *s, int with_keyset)
 	return sql;
 }
 
+static void cursor_close(struct scan *s);
+
 static void
 scan_free(struct scan *s)
 {
 	size_t i;
 
+	if (s->ctx != NULL)
+		cursor_close(s);
 	if (s->last != NULL)
 		for (i = 0; i < s->nkey; i++)
 			free(s->last[i]);
@@ -345,6 +351,58 @@ scan_open(struct scan *s, struct upgrade_context *ctx, const char *table, const 
 	return UPGRADE_OK;
 }
 
+/*
+ * A table without a key, read through a cursor of the task's transaction:
+ * the rows it sees are those of when it was declared, whatever the row
+ * callback changes, and no more than a batch is held at a time.
+ */
+static int
+cursor_next(struct scan *s, struct batch *b)
+{
+	struct upgrade_conn *conn = s->ctx->conn;
+	struct upg_buf sql = UPG_BUF_INIT;
+	int ret;
+
+	if (s->cursor[0] == '\0') {
+		/* Unique among the scans a row callback may nest, and never quoted. */
+		snprintf(s->cursor, sizeof s->cursor, "upgrade_scan_%lu", ++conn->cursor_seq);
+		upg_buf_printf(&sql, "DECLARE %s NO SCROLL CURSOR FOR %s", s->cursor, s->first_sql);
+		ret = sql.failed ? upg_error_oom(&conn->err) : upg_db_exec(conn, upg_buf_str(&sql));
+		upg_buf_free(&sql);
+		if (ret != UPGRADE_OK) {
+			s->cursor[0] = '\0';
+			return ret;
+		}
+	}
+	upg_buf_printf(&sql, "FETCH FORWARD %zu FROM %s", s->limit, s->cursor);
+	ret = sql.failed ? upg_error_oom(&conn->err)
+	                 : upg_db_query(conn, upg_buf_str(&sql), 0, NULL, batch_row, b);
+	upg_buf_free(&sql);
+	if (ret == UPGRADE_OK && b->nrows < s->limit)
+		s->done = 1;
+	return ret;
+}
+
+/* Closes the scan's cursor, if any, keeping the connection's error as it was. */
+static void
+cursor_close(struct scan *s)
+{
+	struct upg_error keep = {0, NULL, "", 0};
+	char sql[80];
+
+	if (s->cursor[0] == '\0')
+		return;
+	upg_error_copy(&keep, &s->ctx->conn->err);
+	/* After a failed statement the transaction is lost anyway, and the cursor with it. */
+	if (keep.code == UPGRADE_OK) {
+		snprintf(sql, sizeof sql, "CLOSE %s", s->cursor);
+		upg_db_exec(s->ctx->conn, sql);
+	}
+	upg_error_copy(&s->ctx->conn->err, &keep);
+	upg_error_clear(&keep);
+	s->cursor[0] = '\0';
+}
+
 /* Reads the next batch into b (width nkey + nwant); b->nrows 0 at the end. */
 static int
 scan_next(struct scan *s, struct batch *b)
@@ -357,8 +415,10 @@ scan_next(struct scan *s, struct batch *b)
 	b->width = s->nkey + s->nwant;
 	if (s->done)
 		return UPGRADE_OK;
-	if (s->nkey == 0) {
-		/* No key: one query for everything. */
+	if (s->nkey == 0 && s->ctx->conn->dialect->sql_cursors && !s->ctx->conn->autocommit) {
+		ret = cursor_next(s, b);
+	} else if (s->nkey == 0) {
+		/* No key and no cursor: one query for everything. */
 		ret = upg_db_query(s->ctx->conn, s->first_sql, 0, NULL, batch_row, b);
 		s->done = 1;
 	} else if (s->last[0] == NULL) {

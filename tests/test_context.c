@@ -437,6 +437,28 @@ test_statements(void)
 	ON_ALL_ENGINES(statements);
 }
 
+/* What a row callback sees of the cursor a keyless PostgreSQL table is read through. */
+struct cursor_peek {
+	struct eng *g;
+	long rows, sum, open_cursors;
+};
+
+static int
+peek_cursor(const struct upgrade_row *row, void *ud)
+{
+	struct cursor_peek *p = ud;
+
+	p->rows++;
+	p->sum += strtol(row->values[0], NULL, 10);
+	/* Rows changed after the cursor was declared are still read as they were. */
+	if (p->rows == 1)
+		SQL_OK(p->g, "UPDATE nokey SET v = v + 100000");
+	if (p->rows == 1500)
+		p->open_cursors = query_long(p->g, "SELECT count(*) FROM pg_cursors "
+		                                   "WHERE name LIKE 'upgrade\\_scan\\_%'");
+	return 0;
+}
+
 /* Enough rows for several batches (1000 each), with a composite key and without any key. */
 static void
 records(struct eng *g)
@@ -498,6 +520,18 @@ records(struct eng *g)
 	CALL_OK(g, upgrade_context_records_per_table(g->ctx, "nokey", NULL, count_row, &s));
 	CU_ASSERT_EQUAL(s.rows, 2500);
 	CU_ASSERT_EQUAL(s.sum, 2499L * 2500 / 2);
+	if (g->e == ENG_PG) {
+		/* In a task's transaction, through a cursor: a batch at a time, closed at the end. */
+		struct cursor_peek p = {g, 0, 0, 0};
+
+		CU_ASSERT_EQUAL(upg_db_begin(g->conn), UPGRADE_OK);
+		CALL_OK(g, upgrade_context_records_per_table(g->ctx, "nokey", NULL, peek_cursor, &p));
+		CU_ASSERT_EQUAL(p.rows, 2500);
+		CU_ASSERT_EQUAL(p.sum, 2499L * 2500 / 2);
+		CU_ASSERT_EQUAL(p.open_cursors, 1);
+		CU_ASSERT_EQUAL(query_long(g, "SELECT count(*) FROM pg_cursors"), 0);
+		CU_ASSERT_EQUAL(upg_db_rollback(g->conn), UPGRADE_OK);
+	}
 	/* Stop early; fail; unknown column; unknown table. */
 	memset(&s, 0, sizeof s);
 	s.stop_at = 1500;
