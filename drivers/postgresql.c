@@ -57,7 +57,11 @@ pg_lock_try(struct upg_lock *lock, int *acquired)
 		memmove(app + 8, app + strlen(app) - 55, 56);
 	params[0] = key;
 	params[1] = app;
-	/* One round trip: the FROM item, naming the process, is evaluated before the lock is tried. */
+	/*
+	 * One round trip.  The FROM item naming the process is evaluated before
+	 * the lock is tried: set_config is volatile, so the planner neither
+	 * merges that subquery into the outer query nor drops it.
+	 */
 	ret = upg_db_query(lock->conn,
 	                   "SELECT CASE WHEN pg_try_advisory_lock(CAST(? AS BIGINT)) THEN 1 ELSE 0 END "
 	                   "FROM (SELECT set_config('application_name', ?, false)) AS named",

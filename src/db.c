@@ -158,11 +158,11 @@ bind_params(struct upgrade_conn *conn, SQLHSTMT st, size_t nparams, const char *
 }
 
 /*
- * Executes sql on a new statement handle, its parameters bound first; on
- * success *out holds the statement, to be freed by the caller.  Statements
- * are executed directly, never prepared: a handle is used once, and a
+ * Executes sql on a statement handle (see alloc_stmt), its parameters bound
+ * first; on success *out holds the statement, which the caller gives back
+ * with release_stmt.  Statements are executed directly, never prepared: a
  * prepare costs PostgreSQL and MariaDB a round trip (and a deallocation)
- * of its own.
+ * of its own, for a statement that is run once.
  */
 static int
 run_statement(struct upgrade_conn *conn, const char *sql, size_t nparams, const char *const *params,

@@ -18,7 +18,7 @@
 
 #include "state.h"
 
-/* Rows per INSERT when task rows are written in a batch (4 parameters each). */
+/* Rows per INSERT when task rows are written in a batch (6 parameters each). */
 #define TASK_ROWS_PER_INSERT 100
 
 void
@@ -351,9 +351,14 @@ take_executed(struct upg_state_module *m, json_object *state)
 	json_object *arr;
 	size_t i, n;
 
-	if (!json_object_object_get_ex(state, "executed_tasks", &arr) ||
-	    !json_object_is_type(arr, json_type_array))
+	if (!json_object_object_get_ex(state, "executed_tasks", &arr))
 		return UPGRADE_OK;
+	if (!json_object_is_type(arr, json_type_array)) {
+		/* Another writer's null or string: no tasks, and the key must go, or it would be
+		 * written after ours and win over it. */
+		json_object_object_del(state, "executed_tasks");
+		return UPGRADE_OK;
+	}
 	n = json_object_array_length(arr);
 	if (grow_executed(m, n > 0 ? n : 1) != UPGRADE_OK)
 		return UPGRADE_ENOMEM;
@@ -462,6 +467,25 @@ create_tables(struct upg_state *st)
 	return ret;
 }
 
+/*
+ * Whether the last statement failed because a table does not exist
+ * (PostgreSQL 42P01, ODBC's 42S02, SQLite's HY000 "no such table"), and
+ * not for a reason creating it would hide.  The generic dialect cannot
+ * tell, and says yes.
+ */
+static int
+table_missing(const struct upgrade_conn *conn)
+{
+	const char *state = conn->err.sqlstate;
+	const char *msg = upg_error_message(&conn->err);
+
+	if (strcmp(state, "42P01") == 0 || strcmp(state, "42S02") == 0)
+		return 1;
+	if (msg != NULL && strstr(msg, "no such table") != NULL)
+		return 1;
+	return strcmp(conn->dialect->name, "generic") == 0;
+}
+
 int
 upg_state_open(struct upg_state **out, struct upgrade_conn *conn, const char *schema, int create)
 {
@@ -497,7 +521,7 @@ upg_state_open(struct upg_state **out, struct upgrade_conn *conn, const char *sc
 		goto fail;
 	}
 	ret = upg_db_query(conn, upg_buf_str(&sql), 0, NULL, load_row, st);
-	if (ret < 0 && st->nmods == 0 && ret != UPGRADE_ENOMEM) {
+	if (ret < 0 && st->nmods == 0 && ret != UPGRADE_ENOMEM && table_missing(conn)) {
 		upg_error_clear(&conn->err);
 		if (create) {
 			ret = create_tables(st);

@@ -408,6 +408,39 @@ test_model_table_postgresql(void)
 	upgrade_conn_free(conn);
 }
 
+/* Another writer's executed_tasks that is not a list: no tasks, and ours replaces it. */
+static void
+test_foreign_not_a_list(void)
+{
+	struct upgrade_conn *conn = NULL;
+	struct upgrade_catalog *cat;
+	struct events e;
+	char path[300];
+
+	snprintf(path, sizeof path, "%s/notalist.db", test_tmpdir());
+	remove(path);
+	CU_ASSERT_EQUAL_FATAL(upgrade_conn_new(&conn), UPGRADE_OK);
+	CU_ASSERT_EQUAL_FATAL(upgrade_conn_connect_sqlite(conn, path), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upg_db_exec(conn, "CREATE TABLE upgrades (module TEXT NOT NULL PRIMARY KEY, "
+	                                  "state TEXT NOT NULL, created TEXT, modified TEXT)"),
+	                UPGRADE_OK);
+	CU_ASSERT_EQUAL(upg_db_exec(conn, "INSERT INTO upgrades VALUES ('lib', "
+	                                  "'{\"executed_tasks\": null, \"x\": 1}', NULL, NULL)"),
+	                UPGRADE_OK);
+	cat = lib_catalog(1, NULL);
+	memset(&e, 0, sizeof e);
+	CU_ASSERT_EQUAL(run_catalog(conn, cat, 0, &e), 1);
+	assert_scalar(conn, "SELECT json_extract(state, '$.executed_tasks') || ',' || "
+	                    "json_extract(state, '$.x') FROM upgrades", "[\"Create\"],1");
+	/* One executed_tasks in the text, not ours and theirs after it. */
+	assert_scalar(conn, "SELECT (SELECT count(*) FROM json_each(state) WHERE key = 'executed_tasks') "
+	                    "FROM upgrades", "1");
+	memset(&e, 0, sizeof e);
+	CU_ASSERT_EQUAL(run_catalog(conn, cat, 0, &e), 0);
+	upgrade_catalog_free(cat);
+	upgrade_conn_free(conn);
+}
+
 /* A module whose name is a prefix of another's is a different module (the model matched prefixes). */
 static void
 test_prefix_modules(void)
@@ -470,6 +503,7 @@ add_suites(void)
 	TEST_ADD(test_raw_c_steps);
 	TEST_ADD(test_attached_connection);
 	TEST_ADD(test_checksum_changed);
+	TEST_ADD(test_foreign_not_a_list);
 	TEST_ADD(test_model_table_postgresql);
 	TEST_ADD(test_prefix_modules);
 	TEST_ADD(test_bad_arguments);
