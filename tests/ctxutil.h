@@ -29,10 +29,14 @@ struct eng {
 	const char *other;  /* a second schema (NULL on SQLite) */
 };
 
-#define PG_SCHEMA "Ctx Schema \xc3\xbc"
-#define PG_OTHER "ctx_other"
-#define MARIA_SCHEMA "upg_ctx_test"
-#define MARIA_OTHER "upg_ctx_other"
+/* Schemas of the test program's own: make check runs test programs in parallel. */
+#ifndef CTX_TAG
+#error "define CTX_TAG, a short name of the test program, before including ctxutil.h"
+#endif
+#define PG_SCHEMA "Ctx Schema \xc3\xbc " CTX_TAG
+#define PG_OTHER "ctx_other_" CTX_TAG
+#define MARIA_SCHEMA "upg_ctx_test_" CTX_TAG
+#define MARIA_OTHER "upg_ctx_other_" CTX_TAG
 
 /* A quoted identifier, from one of eight rotating buffers (enough for one statement). */
 static inline const char *

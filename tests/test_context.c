@@ -14,6 +14,7 @@
 
 #include <sys/stat.h>
 
+#define CTX_TAG "ctx"
 #include "ctxutil.h"
 
 #define T_MIXED "Mixed Case T"

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#define CTX_TAG "ops"
 #include "ctxutil.h"
 
 #define T_ORDERS "Order Items \xc3\xbc"
