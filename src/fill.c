@@ -119,7 +119,8 @@ struct scan {
 	size_t limit;
 	char **last; /* the last key read */
 	int done;
-	char cursor[48]; /* the SQL cursor a keyless table is read through; "" if none */
+	int use_cursor;  /* a keyless table is read through an SQL cursor */
+	char cursor[48]; /* that cursor's name once declared; "" if none */
 };
 
 /* One batch of rows: nrows x width cells, each allocated (NULL for SQL NULL). */
@@ -258,15 +259,16 @@ render_select(struct scan *s, int with_keyset)
 	return sql;
 }
 
-static void cursor_close(struct scan *s);
+static int cursor_close(struct scan *s, int failed);
 
 static void
 scan_free(struct scan *s)
 {
 	size_t i;
 
+	/* Normally closed by the scan's user, which learns how that went. */
 	if (s->ctx != NULL)
-		cursor_close(s);
+		cursor_close(s, 1);
 	if (s->last != NULL)
 		for (i = 0; i < s->nkey; i++)
 			free(s->last[i]);
@@ -341,6 +343,12 @@ scan_open(struct scan *s, struct upgrade_context *ctx, const char *table, const 
 	if (s->nkey == 0 && keyed_only)
 		return upg_error_set(&conn->err, UPGRADE_EUNSUPPORTED,
 		                     "table %s has no primary key to fill it in batches by", table);
+	/*
+	 * A cursor lives as long as the transaction: only in a task's, which
+	 * the row callback cannot end (a raw step's can, with end_step).
+	 * Decided once, so that a scan never changes how it reads half-way.
+	 */
+	s->use_cursor = s->nkey == 0 && conn->dialect->sql_cursors && !conn->autocommit && !ctx->raw;
 	s->last = calloc(s->nkey + 1, sizeof *s->last);
 	if (s->last == NULL)
 		return upg_error_oom(&conn->err);
@@ -383,24 +391,32 @@ cursor_next(struct scan *s, struct batch *b)
 	return ret;
 }
 
-/* Closes the scan's cursor, if any, keeping the connection's error as it was. */
-static void
-cursor_close(struct scan *s)
+/*
+ * Closes the scan's cursor, if any.  When the scan failed, that failure
+ * (the connection's error) is what the caller learns, whether or not the
+ * close works (it cannot where the failure aborted the transaction);
+ * otherwise a failed close is the error.
+ */
+static int
+cursor_close(struct scan *s, int failed)
 {
+	struct upgrade_conn *conn = s->ctx->conn;
 	struct upg_error keep = {0, NULL, "", 0};
 	char sql[80];
+	int ret;
 
 	if (s->cursor[0] == '\0')
-		return;
-	upg_error_copy(&keep, &s->ctx->conn->err);
-	/* After a failed statement the transaction is lost anyway, and the cursor with it. */
-	if (keep.code == UPGRADE_OK) {
-		snprintf(sql, sizeof sql, "CLOSE %s", s->cursor);
-		upg_db_exec(s->ctx->conn, sql);
-	}
-	upg_error_copy(&s->ctx->conn->err, &keep);
-	upg_error_clear(&keep);
+		return UPGRADE_OK;
+	snprintf(sql, sizeof sql, "CLOSE %s", s->cursor);
 	s->cursor[0] = '\0';
+	if (!failed)
+		return upg_db_exec(conn, sql);
+	upg_error_copy(&keep, &conn->err);
+	ret = keep.code;
+	upg_db_exec(conn, sql);
+	upg_error_copy(&conn->err, &keep);
+	upg_error_clear(&keep);
+	return ret;
 }
 
 /* Reads the next batch into b (width nkey + nwant); b->nrows 0 at the end. */
@@ -415,7 +431,7 @@ scan_next(struct scan *s, struct batch *b)
 	b->width = s->nkey + s->nwant;
 	if (s->done)
 		return UPGRADE_OK;
-	if (s->nkey == 0 && s->ctx->conn->dialect->sql_cursors && !s->ctx->conn->autocommit) {
+	if (s->use_cursor) {
 		ret = cursor_next(s, b);
 	} else if (s->nkey == 0) {
 		/* No key and no cursor: one query for everything. */
@@ -490,6 +506,11 @@ upg_records(struct upgrade_context *ctx, const char *table, const char *const *c
 			              upgrade_strerror(ret));
 	}
 	batch_free(&b);
+	if (s.ctx != NULL) {
+		int closed = cursor_close(&s, ret != UPGRADE_OK);
+		if (ret == UPGRADE_OK)
+			ret = closed;
+	}
 	scan_free(&s);
 	return ret;
 }

@@ -538,7 +538,8 @@ upg_state_open(struct upg_state **out, struct upgrade_conn *conn, const char *sc
 	upg_buf_free(&sql);
 	if (ret < 0) {
 		/* Without create, a table that is not there is a schema never upgraded. */
-		if (create || st->nmods > 0 || ret == UPGRADE_EPARSE || ret == UPGRADE_ENOMEM)
+		if (create || st->nmods > 0 || ret == UPGRADE_EPARSE || ret == UPGRADE_ENOMEM ||
+		    !table_missing(conn))
 			goto fail;
 		upg_error_clear(&conn->err);
 	} else {

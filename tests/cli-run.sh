@@ -133,6 +133,15 @@ if require_env UPGRADE_TEST_PG && require_env UPGRADE_TEST_PG_ADMIN; then
 	expect_out '^  pending   onegov.test:Bad$' "PG: status lists the failed task as pending"
 	expect_out '^  pending   onegov.test:Later$' "PG: status lists the later task as pending"
 
+	# A state table the user may not read is an error, not a schema never upgraded.
+	$UPGRADE_TEST_PG_ADMIN -q -c "SET client_min_messages = warning" -c "DROP SCHEMA IF EXISTS upg_noperm CASCADE" \
+		-c "CREATE SCHEMA upg_noperm" \
+		-c "CREATE TABLE upg_noperm.upgrades (module TEXT PRIMARY KEY, state JSONB NOT NULL, created TIMESTAMP, modified TIMESTAMP)"
+	run "$UPGRADE" -T "$T_TMP/v1" -c "$UPGRADE_TEST_PG" status --schema upg_noperm
+	expect_rc 5 "PG: status of a schema whose state table cannot be read fails"
+	expect_err '42501.*permission denied' "PG: and says why"
+	$UPGRADE_TEST_PG_ADMIN -q -c "SET client_min_messages = warning" -c "DROP SCHEMA upg_noperm CASCADE"
+
 	run "$UPGRADE" -T "$T_TMP/fail" -c "$UPGRADE_TEST_PG" run --schemas 'upg_foo-*' --keep-going
 	expect_rc 2 "PG: keep-going where every schema fails: task failed"
 	expect_out '^Running upgrade for upg_foo-fah$' "PG: keep-going goes on with the next schema"

@@ -441,7 +441,7 @@ test_statements(void)
 /* What a row callback sees of the cursor a keyless PostgreSQL table is read through. */
 struct cursor_peek {
 	struct eng *g;
-	long rows, sum, open_cursors;
+	long rows, sum, open_cursors, fail_at;
 };
 
 static int
@@ -451,6 +451,8 @@ peek_cursor(const struct upgrade_row *row, void *ud)
 
 	p->rows++;
 	p->sum += strtol(row->values[0], NULL, 10);
+	if (p->fail_at > 0 && p->rows == p->fail_at)
+		return UPGRADE_ENOTFOUND;
 	/* Rows changed after the cursor was declared are still read as they were. */
 	if (p->rows == 1)
 		SQL_OK(p->g, "UPDATE nokey SET v = v + 100000");
@@ -523,13 +525,20 @@ records(struct eng *g)
 	CU_ASSERT_EQUAL(s.sum, 2499L * 2500 / 2);
 	if (g->e == ENG_PG) {
 		/* In a task's transaction, through a cursor: a batch at a time, closed at the end. */
-		struct cursor_peek p = {g, 0, 0, 0};
+		struct cursor_peek p = {g, 0, 0, 0, 0};
 
 		CU_ASSERT_EQUAL(upg_db_begin(g->conn), UPGRADE_OK);
 		CALL_OK(g, upgrade_context_records_per_table(g->ctx, "nokey", NULL, peek_cursor, &p));
 		CU_ASSERT_EQUAL(p.rows, 2500);
 		CU_ASSERT_EQUAL(p.sum, 2499L * 2500 / 2);
 		CU_ASSERT_EQUAL(p.open_cursors, 1);
+		CU_ASSERT_EQUAL(query_long(g, "SELECT count(*) FROM pg_cursors"), 0);
+		/* The callback fails: its code comes back, and the transaction keeps no cursor. */
+		memset(&p, 0, sizeof p);
+		p.g = g;
+		p.fail_at = 1200;
+		CU_ASSERT_EQUAL(upgrade_context_records_per_table(g->ctx, "nokey", NULL, peek_cursor, &p),
+		                UPGRADE_ENOTFOUND);
 		CU_ASSERT_EQUAL(query_long(g, "SELECT count(*) FROM pg_cursors"), 0);
 		CU_ASSERT_EQUAL(upg_db_rollback(g->conn), UPGRADE_OK);
 	}
