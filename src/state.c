@@ -157,15 +157,22 @@ free_write(struct upg_task_write *w)
 	free(w->checksum);
 }
 
-/* Queues a task-row change, replacing an earlier one for the same task. */
+/*
+ * Queues a task-row change, replacing an earlier one for the same task.
+ * fresh: the task was not recorded before, and no deletion is queued, so
+ * no write for it can be queued either (a baseline queues a thousand
+ * writes: searching them all for each would be quadratic).
+ */
 static int
 queue_write(struct upg_state_module *m, const char *name, const char *checksum, long ms,
-            const char *how)
+            const char *how, int fresh)
 {
 	struct upg_task_write *w = NULL;
 	size_t i;
 
-	for (i = 0; i < m->nwrites; i++)
+	if (how == NULL)
+		m->queued_delete = 1;
+	for (i = 0; !(fresh && !m->queued_delete) && i < m->nwrites; i++)
 		if (strcmp(m->writes[i].name, name) == 0) {
 			w = &m->writes[i];
 			free_write(w);
@@ -201,6 +208,7 @@ upg_state_discard_writes(struct upg_state_module *m)
 	for (i = 0; i < m->nwrites; i++)
 		free_write(&m->writes[i]);
 	m->nwrites = 0;
+	m->queued_delete = 0;
 }
 
 /* Our bookkeeping object state.upgrade.<key>, created on demand. */
@@ -251,10 +259,12 @@ int
 upg_state_record(struct upg_state_module *m, const char *name, const char *checksum,
                  long duration_ms, const char *how)
 {
+	int fresh = !upg_state_is_executed(m, name);
+
 	if (insert_executed(m, name) != UPGRADE_OK)
 		return UPGRADE_ENOMEM;
 	upg_state_clear_partial(m, name);
-	return queue_write(m, name, checksum, duration_ms, how);
+	return queue_write(m, name, checksum, duration_ms, how, fresh);
 }
 
 int
@@ -273,7 +283,7 @@ upg_state_forget(struct upg_state_module *m, const char *name)
 		m->nexecuted--;
 	}
 	upg_state_clear_partial(m, name);
-	return queue_write(m, name, NULL, -1, NULL);
+	return queue_write(m, name, NULL, -1, NULL, 0);
 }
 
 int

@@ -37,6 +37,7 @@ struct upg_state_module {
 	char **executed_json;
 	struct upg_task_write *writes;
 	size_t nwrites, capwrites;
+	int queued_delete; /* a deletion is among the writes */
 };
 
 /* A row of upgrade_tasks, as upg_state_load_tasks() reads it. */
