@@ -27,6 +27,8 @@
 
 #include "upgrade.h"
 
+#include "benchutil.h"
+
 static uint64_t rng_state = 88172645463325252ull;
 
 static uint64_t
@@ -128,23 +130,6 @@ generate(const char *dir, long tasks, long modules, long requires)
 	free(first);
 	free(req_flag);
 	return 0;
-}
-
-static double
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 static int

@@ -32,14 +32,7 @@
 #include "../src/connection.h"
 #include "upgrade.h"
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "benchutil.h"
 
 static long
 max_rss_kib(void)
@@ -150,7 +143,7 @@ main(int argc, char **argv)
 	col.not_null = nn;
 	memset(&fill, 0, sizeof fill);
 	rss0 = max_rss_kib();
-	t0 = now();
+	t0 = now_ms() / 1e3;
 	if (upg_db_begin(conn) != UPGRADE_OK)
 		goto done;
 	if (strcmp(mode, "hand-const") == 0) {
@@ -184,7 +177,7 @@ main(int argc, char **argv)
 	}
 	if (upg_db_commit(conn) != UPGRADE_OK)
 		goto done;
-	t1 = now();
+	t1 = now_ms() / 1e3;
 	rss1 = max_rss_kib();
 	/* A check that the work was done: no row left without a value. */
 	{

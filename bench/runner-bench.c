@@ -64,34 +64,12 @@
 
 #include "upgrade.h"
 
+#include "benchutil.h"
+
 #define MODULE "bench.runner"
 #define STATE_UPDATE "UPDATE bench_state SET state = ? WHERE module = '" MODULE "'"
 
 enum { MODE_REUSE, MODE_PREPARE, MODE_DIRECT };
-
-static double
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-median(double *v, size_t n)
-{
-	qsort(v, n, sizeof *v, cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static int
 parse_long(const char *s, long *out)

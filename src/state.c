@@ -91,15 +91,17 @@ grow_executed(struct upg_state_module *m, size_t cap)
 }
 
 static int
-insert_executed(struct upg_state_module *m, const char *name)
+insert_executed(struct upg_state_module *m, const char *name, int *added)
 {
 	int found;
 	size_t at = find_executed(m, name, &found);
 	char *copy;
 
+	*added = !found;
 	if (found)
 		return UPGRADE_OK;
-	if (m->nexecuted == m->capexecuted && grow_executed(m, m->capexecuted ? m->capexecuted * 2 : 32) != UPGRADE_OK)
+	if (m->nexecuted == m->capexecuted &&
+	    grow_executed(m, m->capexecuted ? m->capexecuted * 2 : 32) != UPGRADE_OK)
 		return UPGRADE_ENOMEM;
 	if ((copy = upg_strdup(name)) == NULL)
 		return UPGRADE_ENOMEM;
@@ -159,7 +161,7 @@ free_write(struct upg_task_write *w)
 
 /*
  * Queues a task-row change, replacing an earlier one for the same task.
- * fresh: the task was not recorded before, and no deletion is queued, so
+ * fresh: the task was not recorded before; then, unless a deletion is queued,
  * no write for it can be queued either (a baseline queues a thousand
  * writes: searching them all for each would be quadratic).
  */
@@ -259,9 +261,9 @@ int
 upg_state_record(struct upg_state_module *m, const char *name, const char *checksum,
                  long duration_ms, const char *how)
 {
-	int fresh = !upg_state_is_executed(m, name);
+	int fresh;
 
-	if (insert_executed(m, name) != UPGRADE_OK)
+	if (insert_executed(m, name, &fresh) != UPGRADE_OK)
 		return UPGRADE_ENOMEM;
 	upg_state_clear_partial(m, name);
 	return queue_write(m, name, checksum, duration_ms, how, fresh);
@@ -493,7 +495,7 @@ table_missing(const struct upgrade_conn *conn)
 		return 1;
 	if (msg != NULL && strstr(msg, "no such table") != NULL)
 		return 1;
-	return strcmp(conn->dialect->name, "generic") == 0;
+	return conn->dialect == &upg_dialect_generic;
 }
 
 int
@@ -747,86 +749,73 @@ flush_writes(struct upg_state *st, struct upg_state_module *m)
 }
 
 /*
- * The module's row and its task rows in one statement, where the engine
- * has data-modifying WITH: one round trip per task instead of two.  Only
- * for an existing row and a few insertions, the common case of a run.
+ * Whether the queued task rows can ride in the statement that writes the
+ * module's row ("WITH task_rows AS (INSERT ...) UPDATE ..."): one round
+ * trip per task instead of two.  Only an existing row and a few
+ * insertions, the common case of a run.
  */
 static int
-save_in_one_statement(struct upg_state *st, struct upg_state_module *m, const char *json,
-                      const char *now, int *done)
+writes_ride_along(const struct upg_state *st, const struct upg_state_module *m)
 {
-	struct upg_buf sql = UPG_BUF_INIT;
-	const char **p;
-	char (*ms)[24];
-	size_t i, k;
-	int ret;
+	size_t i;
 
-	*done = 0;
 	if (!st->conn->dialect->data_modifying_with || !m->exists || m->nwrites == 0 ||
 	    m->nwrites > TASK_ROWS_PER_INSERT)
-		return UPGRADE_OK;
+		return 0;
 	for (i = 0; i < m->nwrites; i++)
 		if (m->writes[i].how == NULL)
-			return UPGRADE_OK;
-	p = calloc(m->nwrites * 6 + 3, sizeof *p);
-	ms = calloc(m->nwrites, sizeof *ms);
-	if (p == NULL || ms == NULL) {
-		free(p);
-		free(ms);
-		return upg_error_oom(&st->conn->err);
-	}
-	upg_buf_puts(&sql, "WITH task_rows AS (");
-	k = task_insert_sql(st, m, 0, m->nwrites, &sql, p, ms);
-	upg_buf_printf(&sql, ") UPDATE %s SET state = ?, modified = ? WHERE module = ?", st->table);
-	p[k++] = json;
-	p[k++] = now;
-	p[k++] = m->module;
-	ret = sql.failed ? upg_error_oom(&st->conn->err)
-	                 : upg_db_exec_params(st->conn, upg_buf_str(&sql), k, p, NULL);
-	upg_buf_free(&sql);
-	free(p);
-	free(ms);
-	if (ret == UPGRADE_OK) {
-		upg_state_discard_writes(m);
-		*done = 1;
-	}
-	return ret;
+			return 0;
+	return 1;
 }
 
 int
 upg_state_save(struct upg_state *st, struct upg_state_module *m)
 {
 	struct upg_buf sql = UPG_BUF_INIT;
+	int along = writes_ride_along(st, m);
+	size_t k = 0, nrows = along ? m->nwrites : 0;
 	char *json = state_json(m);
+	const char **p = calloc(nrows * 6 + 3, sizeof *p);
+	char(*ms)[24] = calloc(nrows + 1, sizeof *ms);
 	char now[40];
-	int done, ret;
+	int ret;
 
-	if (json == NULL)
-		return upg_error_oom(&st->conn->err);
+	if (json == NULL || p == NULL || ms == NULL) {
+		ret = upg_error_oom(&st->conn->err);
+		goto done;
+	}
 	upg_utc_now(now, sizeof now);
-	ret = save_in_one_statement(st, m, json, now, &done);
-	if (ret != UPGRADE_OK || done) {
-		free(json);
-		return ret;
+	if (along) {
+		upg_buf_puts(&sql, "WITH task_rows AS (");
+		k = task_insert_sql(st, m, 0, nrows, &sql, p, ms);
+		upg_buf_puts(&sql, ") ");
 	}
 	if (m->exists) {
-		const char *params[3] = {json, now, m->module};
 		upg_buf_printf(&sql, "UPDATE %s SET state = ?, modified = ? WHERE module = ?", st->table);
-		ret = sql.failed ? upg_error_oom(&st->conn->err)
-		                 : upg_db_exec_params(st->conn, upg_buf_str(&sql), 3, params, NULL);
+		p[k++] = json;
+		p[k++] = now;
+		p[k++] = m->module;
 	} else {
-		const char *params[3] = {m->module, json, now};
 		upg_buf_printf(&sql, "INSERT INTO %s (module, state, created, modified) VALUES (?, ?, ?, NULL)",
 		               st->table);
-		ret = sql.failed ? upg_error_oom(&st->conn->err)
-		                 : upg_db_exec_params(st->conn, upg_buf_str(&sql), 3, params, NULL);
-		if (ret == UPGRADE_OK)
-			m->exists = 1;
+		p[k++] = m->module;
+		p[k++] = json;
+		p[k++] = now;
 	}
+	ret = sql.failed ? upg_error_oom(&st->conn->err)
+	                 : upg_db_exec_params(st->conn, upg_buf_str(&sql), k, p, NULL);
+	if (ret == UPGRADE_OK) {
+		m->exists = 1;
+		if (along)
+			upg_state_discard_writes(m);
+		else
+			ret = flush_writes(st, m);
+	}
+done:
 	upg_buf_free(&sql);
 	free(json);
-	if (ret == UPGRADE_OK)
-		ret = flush_writes(st, m);
+	free(p);
+	free(ms);
 	return ret;
 }
 
