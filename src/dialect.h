@@ -304,6 +304,12 @@ char *upg_quote_ident(const char *name, char open, char close, size_t max_len, c
  * with CREATE INDEX CONCURRENTLY).  UPGRADE_ELOCKED with the holder in the
  * message on timeout; UPGRADE_EUNSUPPORTED when the dialect cannot lock.
  */
+/* The lock name of the raw phase, which runs once per database. */
+#define UPG_RAW_LOCK "*raw*"
+/* Told once, when a lock is busy and the acquire starts to wait; who may be NULL. */
+typedef void (*upg_lock_wait_fn)(void *ud, const char *schema, const char *who, long timeout_ms);
+int upg_lock_acquire_notify(struct upgrade_conn *conn, const char *schema, long timeout_ms,
+                            upg_lock_wait_fn on_wait, void *ud, struct upg_lock **out);
 int upg_lock_acquire(struct upgrade_conn *conn, const char *schema, long timeout_ms,
                      struct upg_lock **out);
 /* Releases and frees; NULL is a no-op. */

@@ -78,6 +78,28 @@ upg_error_copy(struct upg_error *dst, const struct upg_error *src)
 	return dst->code;
 }
 
+void
+upg_error_stash(struct upg_error *keep, struct upg_error *err)
+{
+	*keep = *err;
+	err->message = NULL;
+	upg_error_clear(err);
+}
+
+int
+upg_error_restore(struct upg_error *err, struct upg_error *keep)
+{
+	if (keep->code != UPGRADE_OK) {
+		upg_error_clear(err);
+		*err = *keep;
+	} else {
+		upg_error_clear(keep);
+	}
+	keep->message = NULL;
+	keep->code = UPGRADE_OK;
+	return err->code;
+}
+
 const char *
 upg_error_message(const struct upg_error *err)
 {

@@ -401,9 +401,8 @@ static int
 cursor_close(struct scan *s, int failed)
 {
 	struct upgrade_conn *conn = s->ctx->conn;
-	struct upg_error keep = {0, NULL, "", 0};
+	struct upg_error keep = UPG_ERROR_INIT;
 	char sql[80];
-	int ret;
 
 	if (s->cursor[0] == '\0')
 		return UPGRADE_OK;
@@ -411,12 +410,9 @@ cursor_close(struct scan *s, int failed)
 	s->cursor[0] = '\0';
 	if (!failed)
 		return upg_db_exec(conn, sql);
-	upg_error_copy(&keep, &conn->err);
-	ret = keep.code;
+	upg_error_stash(&keep, &conn->err);
 	upg_db_exec(conn, sql);
-	upg_error_copy(&conn->err, &keep);
-	upg_error_clear(&keep);
-	return ret;
+	return upg_error_restore(&conn->err, &keep);
 }
 
 /* Reads the next batch into b (width nkey + nwant); b->nrows 0 at the end. */
@@ -806,17 +802,15 @@ upg_add_column_filled(struct upgrade_context *ctx, const char *table, const stru
 			                       : fill_all(ctx, schema, table, col, fill);
 		free(schema);
 		if (suspended) {
-			struct upg_error keep = {0, NULL, "", 0};
+			struct upg_error keep = UPG_ERROR_INIT;
 			int r2;
 
 			/* Back on even after a failure: keep the first message. */
-			upg_error_copy(&keep, &ctx->conn->err);
+			upg_error_stash(&keep, &ctx->conn->err);
 			r2 = upg_op_triggers(ctx, table, 1);
-			if (ret != UPGRADE_OK)
-				upg_error_copy(&ctx->conn->err, &keep);
-			else
+			upg_error_restore(&ctx->conn->err, &keep);
+			if (ret == UPGRADE_OK)
 				ret = r2;
-			upg_error_clear(&keep);
 		}
 		if (ret != UPGRADE_OK)
 			return ret;

@@ -79,11 +79,18 @@ int
 upg_lock_acquire(struct upgrade_conn *conn, const char *schema, long timeout_ms,
                  struct upg_lock **out)
 {
+	return upg_lock_acquire_notify(conn, schema, timeout_ms, NULL, NULL, out);
+}
+
+int
+upg_lock_acquire_notify(struct upgrade_conn *conn, const char *schema, long timeout_ms,
+                        upg_lock_wait_fn on_wait, void *ud, struct upg_lock **out)
+{
 	const struct upg_dialect *d = conn->dialect;
 	struct upg_lock *lock;
 	struct upg_buf name = UPG_BUF_INIT;
 	long start = now_ms(), pause = 25;
-	int acquired = 0, ret;
+	int acquired = 0, ret, told = 0;
 
 	*out = NULL;
 	if (d->lock_try == NULL)
@@ -114,13 +121,32 @@ upg_lock_acquire(struct upgrade_conn *conn, const char *schema, long timeout_ms,
 
 			if (d->lock_holder != NULL)
 				d->lock_holder(lock, &who);
-			upg_error_set(&conn->err, UPGRADE_ELOCKED,
-			              "schema %s is locked by another upgrade (%s); gave up after %.1f s",
-			              schema, who != NULL ? who : "holder unknown",
-			              (double)(now_ms() - start) / 1000.0);
+			if (strcmp(schema, UPG_RAW_LOCK) == 0)
+				upg_error_set(&conn->err, UPGRADE_ELOCKED,
+				              "the raw tasks of this database are being run by another "
+				              "upgrade (%s); gave up after %.1f s",
+				              who != NULL ? who : "holder unknown",
+				              (double)(now_ms() - start) / 1000.0);
+			else
+				upg_error_set(&conn->err, UPGRADE_ELOCKED,
+				              "schema %s is locked by another upgrade (%s); gave up after "
+				              "%.1f s",
+				              schema, who != NULL ? who : "holder unknown",
+				              (double)(now_ms() - start) / 1000.0);
 			free(who);
 			lock_free(lock);
 			return UPGRADE_ELOCKED;
+		}
+		if (!told && on_wait != NULL) {
+			/* A wait of up to the timeout must not look like a hang: say who holds it. */
+			char *who = NULL;
+
+			if (d->lock_holder != NULL)
+				d->lock_holder(lock, &who);
+			upg_error_clear(&conn->err);
+			on_wait(ud, schema, who, timeout_ms);
+			free(who);
+			told = 1;
 		}
 		sleep_ms(pause);
 		/* Back off to one poll a second: cheap for the server, quick enough for people. */
@@ -136,12 +162,16 @@ upg_lock_acquire(struct upgrade_conn *conn, const char *schema, long timeout_ms,
 int
 upg_lock_release(struct upg_lock *lock)
 {
+	struct upg_error keep = UPG_ERROR_INIT;
 	int ret = UPGRADE_OK;
 
 	if (lock == NULL)
 		return UPGRADE_OK;
+	/* Often called after a failure: the unlock's statement must not replace its message. */
+	upg_error_stash(&keep, &lock->conn->err);
 	if (lock->held && lock->conn->dialect->lock_release != NULL)
 		ret = lock->conn->dialect->lock_release(lock);
+	upg_error_restore(&lock->conn->err, &keep);
 	lock_free(lock);
 	return ret;
 }

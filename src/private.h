@@ -38,6 +38,15 @@ int upg_error_oom(struct upg_error *err);
 /* Copies src into dst (used when an error moves from an inner handle to an outer one). */
 int upg_error_copy(struct upg_error *dst, const struct upg_error *src);
 const char *upg_error_message(const struct upg_error *err);
+/*
+ * Cleanup after a failure (a rollback, an unlock) runs statements, and
+ * every statement starts by clearing the handle's error.  Stash the
+ * failure before cleanup and restore it after: the first error is the one
+ * reported, and a cleanup that fails after a success still reports its own.
+ */
+#define UPG_ERROR_INIT {0, NULL, "", 0}
+void upg_error_stash(struct upg_error *keep, struct upg_error *err);
+int upg_error_restore(struct upg_error *err, struct upg_error *keep);
 
 /*
  * A growable string.  After a failed allocation the buffer stays "failed"

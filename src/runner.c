@@ -60,6 +60,12 @@ struct upgrade_runner {
 	size_t npatterns;
 	struct upg_error err;
 	size_t schemas_ok, schemas_failed;
+	/*
+	 * A dry run's raw phase left its transaction open on the run's
+	 * connection: the schemas run inside it, so that their tasks see what
+	 * the raw tasks did, and it is rolled back at the end of the run.
+	 */
+	int held;
 };
 
 /* What one schema run (or the raw phase) works with. */
@@ -357,55 +363,68 @@ current_schema(struct upgrade_conn *conn, char **out)
 	return UPGRADE_OK;
 }
 
+/*
+ * The target schemas: the named ones, then those matching a pattern, each
+ * once, in that order; by default the connection's current schema.  A
+ * named schema must exist: a typo would otherwise be "upgraded" (the state
+ * table created in it, or its creation failing half-way) or, for status,
+ * reported as a fresh schema.  Dialects that cannot list schemas (SQLite)
+ * have exactly one, the current one.
+ */
 static int
 resolve_schemas(struct upgrade_runner *r, struct upgrade_conn *conn, struct schema_list *out)
 {
 	const struct upg_dialect *d = conn->dialect;
 	struct schema_list all = {NULL, 0, 0, 0};
+	char *cur = NULL;
 	size_t i, j;
 	int ret = UPGRADE_OK;
 
-	for (i = 0; i < r->nschemas; i++)
-		list_add(out, r->schemas[i]);
-	if (r->npatterns > 0) {
-		if (d->list_schemas_sql == NULL) {
-			char *cur = NULL;
-			if ((ret = current_schema(conn, &cur)) != UPGRADE_OK)
-				return upg_error_copy(&r->err, &conn->err);
-			list_add(&all, cur);
-			free(cur);
-		} else {
-			ret = upg_db_query(conn, d->list_schemas_sql, 0, NULL, collect_all, &all);
-			if (ret < 0) {
-				free_list(all.names, all.n);
-				return upg_error_copy(&r->err, &conn->err);
-			}
-		}
-		for (j = 0; j < r->npatterns; j++) {
-			size_t before = out->n;
-			for (i = 0; i < all.n; i++)
-				if (fnmatch(r->patterns[j], all.names[i], 0) == 0)
-					list_add(out, all.names[i]);
-			if (out->n == before && !list_has(out, r->patterns[j])) {
-				ret = upg_error_set(&r->err, UPGRADE_ENOTFOUND, "no schema matches '%s'",
-				                    r->patterns[j]);
-				break;
-			}
-		}
-		free_list(all.names, all.n);
-		if (ret != UPGRADE_OK)
-			return ret;
-	}
 	if (r->nschemas == 0 && r->npatterns == 0) {
-		char *cur = NULL;
 		if (current_schema(conn, &cur) != UPGRADE_OK)
 			return upg_error_copy(&r->err, &conn->err);
 		list_add(out, cur);
 		free(cur);
+		return out->failed ? upg_error_oom(&r->err) : UPGRADE_OK;
 	}
-	if (out->failed || all.failed)
-		return upg_error_oom(&r->err);
-	return UPGRADE_OK;
+	if (d->list_schemas_sql == NULL) {
+		if ((ret = current_schema(conn, &cur)) != UPGRADE_OK)
+			return upg_error_copy(&r->err, &conn->err);
+		list_add(&all, cur);
+		free(cur);
+	} else if (upg_db_query(conn, d->list_schemas_sql, 0, NULL, collect_all, &all) < 0) {
+		free_list(all.names, all.n);
+		return upg_error_copy(&r->err, &conn->err);
+	}
+	for (i = 0; ret == UPGRADE_OK && i < r->nschemas; i++) {
+		if (!list_has(&all, r->schemas[i]) && !all.failed) {
+			if (d->list_schemas_sql == NULL)
+				ret = upg_error_set(&r->err, UPGRADE_ENOTFOUND,
+				                    "no schema '%s': a %s database has one schema, '%s'",
+				                    r->schemas[i], d->name, all.n > 0 ? all.names[0] : "?");
+			else
+				ret = upg_error_set(&r->err, UPGRADE_ENOTFOUND,
+				                    "no schema '%s' in this database (or this user may not "
+				                    "see it)",
+				                    r->schemas[i]);
+		}
+		list_add(out, r->schemas[i]);
+	}
+	for (j = 0; ret == UPGRADE_OK && j < r->npatterns; j++) {
+		size_t matched = 0;
+		for (i = 0; i < all.n; i++)
+			if (fnmatch(r->patterns[j], all.names[i], 0) == 0) {
+				list_add(out, all.names[i]);
+				matched++;
+			}
+		if (matched == 0)
+			ret = upg_error_set(&r->err, UPGRADE_ENOTFOUND, "no schema matches '%s'",
+			                    r->patterns[j]);
+	}
+	if (ret == UPGRADE_OK && (out->failed || all.failed))
+		ret = upg_error_oom(&r->err);
+	free_list(all.names, all.n);
+	return ret;
 }
 
 /* ---- tasks ------------------------------------------------------------------- */
@@ -456,6 +475,7 @@ task_event(struct run *run, enum upgrade_event_type type, const struct upgrade_t
  * builds on another), and still nothing persists.
  */
 #define TASK_SAVEPOINT "upgrade_task"
+#define SCHEMA_SAVEPOINT "upgrade_schema"
 
 static int
 outer_begin(struct run *run)
@@ -473,14 +493,13 @@ outer_begin(struct run *run)
 static void
 outer_end(struct run *run)
 {
-	struct upg_error keep = {0, NULL, "", 0};
+	struct upg_error keep = UPG_ERROR_INIT;
 
 	if (!run->outer)
 		return;
-	upg_error_copy(&keep, &run->conn->err);
+	upg_error_stash(&keep, &run->conn->err);
 	upg_db_rollback(run->conn);
-	upg_error_copy(&run->conn->err, &keep);
-	upg_error_clear(&keep);
+	upg_error_restore(&run->conn->err, &keep);
 	run->outer = 0;
 }
 
@@ -508,17 +527,16 @@ finish(struct run *run, int ok)
 static void
 abandon(struct run *run)
 {
-	struct upg_error keep = {0, NULL, "", 0};
+	struct upg_error keep = UPG_ERROR_INIT;
 
-	upg_error_copy(&keep, &run->conn->err);
+	upg_error_stash(&keep, &run->conn->err);
 	if (run->outer) {
 		upg_db_exec(run->conn, "ROLLBACK TO SAVEPOINT " TASK_SAVEPOINT);
 		upg_db_exec(run->conn, "RELEASE SAVEPOINT " TASK_SAVEPOINT);
 	} else if (!run->conn->autocommit) {
 		upg_db_rollback(run->conn);
 	}
-	upg_error_copy(&run->conn->err, &keep);
-	upg_error_clear(&keep);
+	upg_error_restore(&run->conn->err, &keep);
 }
 
 /*
@@ -815,6 +833,26 @@ use_schema(struct upgrade_conn *conn, const char *schema)
 	return ret;
 }
 
+static void
+lock_wait_event(void *ud, const char *lock, const char *who, long timeout_ms)
+{
+	struct run *run = ud;
+	struct upgrade_event ev;
+
+	(void)lock;
+	event_init(&ev, UPGRADE_EVENT_LOCK_WAIT, run->schema);
+	ev.message = who != NULL ? who : "holder unknown";
+	ev.count = timeout_ms;
+	emit(run, &ev);
+}
+
+static int
+lock_schema(struct run *run, const char *name, struct upg_lock **lock)
+{
+	return upg_lock_acquire_notify(run->conn, name, run->r->lock_timeout_ms, lock_wait_event, run,
+	                               lock);
+}
+
 /*
  * Opens a schema for work: switch to it, lock it, read its state.  *lock
  * stays NULL for dialects that cannot lock.
@@ -829,7 +867,7 @@ open_schema(struct run *run, struct upg_lock **lock, struct upg_state **st, int 
 	if ((ret = use_schema(run->conn, run->schema)) != UPGRADE_OK)
 		return ret;
 	if (run->conn->dialect->lock_try != NULL) {
-		ret = upg_lock_acquire(run->conn, run->schema, run->r->lock_timeout_ms, lock);
+		ret = lock_schema(run, run->schema, lock);
 		if (ret != UPGRADE_OK)
 			return ret;
 	}
@@ -858,21 +896,40 @@ run_schema(struct run *run)
 	struct upgrade_event ev;
 	long start = now_ms();
 	size_t i;
-	int ret;
+	int ret = UPGRADE_OK, held = 0;
 
 	event_init(&ev, UPGRADE_EVENT_SCHEMA_START, run->schema);
 	ev.index = run->index;
 	ev.count = run->total;
 	emit(run, &ev);
-	ret = open_schema(run, &lock, &st, !run->r->dry_run);
+	if (run->r->held) {
+		/* Inside the dry run's open transaction: this schema is a savepoint in it. */
+		ret = upg_db_exec(run->conn, "SAVEPOINT " SCHEMA_SAVEPOINT);
+		held = ret == UPGRADE_OK;
+	}
+	if (ret == UPGRADE_OK)
+		ret = open_schema(run, &lock, &st, !run->r->dry_run);
 	if (ret == UPGRADE_OK)
 		ret = baseline(run, st, 0);
-	if (ret == UPGRADE_OK)
+	if (ret == UPGRADE_OK && held)
+		run->outer = 1;
+	else if (ret == UPGRADE_OK)
 		ret = outer_begin(run);
 	for (i = 0; ret == UPGRADE_OK && i < cat->nplan; i++) {
 		const struct upgrade_task *t = cat->plan[i];
 		if (!(t->flags & UPGRADE_TASK_RAW))
 			ret = run_task(run, st, t);
+	}
+	if (held) {
+		struct upg_error keep = UPG_ERROR_INIT;
+
+		/* A failure before the tasks (the state read) leaves the savepoint aborted. */
+		upg_error_stash(&keep, &run->conn->err);
+		if (ret != UPGRADE_OK)
+			upg_db_exec(run->conn, "ROLLBACK TO SAVEPOINT " SCHEMA_SAVEPOINT);
+		upg_db_exec(run->conn, "RELEASE SAVEPOINT " SCHEMA_SAVEPOINT);
+		upg_error_restore(&run->conn->err, &keep);
+		run->outer = 0;
 	}
 	outer_end(run);
 	close_schema(lock, st);
@@ -903,6 +960,12 @@ run_raw_task(struct run *run, const struct upgrade_task *task, const char *const
 	int ret, holds = 1, changed = 0;
 	size_t u, i;
 
+	if (run->r->dry_run && !is_transactional(run)) {
+		/* As for other tasks: what cannot be undone is not tried. */
+		run->executed++;
+		task_event(run, UPGRADE_EVENT_TASK_PLANNED, task, UPGRADE_OK, 0, 0);
+		return UPGRADE_OK;
+	}
 	if (task->fn != NULL) {
 		if ((ret = tx_begin(run)) != UPGRADE_OK)
 			goto fail;
@@ -1004,18 +1067,26 @@ run_raw(struct upgrade_runner *r, struct upgrade_conn *conn, const struct schema
 	emit(&run, &ev);
 	/* Raw tasks run once per database: a lock of their own keeps two runs from overlapping. */
 	if (conn->dialect->lock_try != NULL)
-		ret = upg_lock_acquire(conn, "*raw*", r->lock_timeout_ms, &lock);
+		ret = lock_schema(&run, UPG_RAW_LOCK, &lock);
 	if (ret == UPGRADE_OK)
 		ret = outer_begin(&run);
 	for (i = 0; ret == UPGRADE_OK && i < cat->nplan; i++)
 		if (cat->plan[i]->flags & UPGRADE_TASK_RAW)
 			ret = run_raw_task(&run, cat->plan[i], (const char *const *)schemas->names,
 			                   schemas->n);
+	if (ret == UPGRADE_OK && run.outer) {
+		r->held = 1;
+		run.outer = 0;
+	}
 	outer_end(&run);
 	upg_lock_release(lock);
 	event_init(&ev, UPGRADE_EVENT_RAW_DONE, upg_buf_str(&joined));
 	ev.count = run.executed;
 	ev.code = ret;
+	if (ret != UPGRADE_OK) {
+		ev.message = upg_error_message(&conn->err);
+		ev.sqlstate = conn->err.sqlstate;
+	}
 	emit(&run, &ev);
 	upg_buf_free(&joined);
 	free(own);
@@ -1227,10 +1298,19 @@ upgrade_runner_run(struct upgrade_runner *r, struct upgrade_conn *conn)
 	if (ret < 0)
 		goto report;
 	executed += ret;
-	if (r->jobs > 1 && schemas.n > 1)
+	/* Other connections cannot see a held transaction: such a dry run stays on this one. */
+	if (r->jobs > 1 && schemas.n > 1 && !r->held)
 		ret = run_parallel(r, conn, &schemas, &executed);
 	else
 		ret = run_serial(r, conn, &schemas, &executed);
+	if (r->held) {
+		struct upg_error keep = UPG_ERROR_INIT;
+
+		upg_error_stash(&keep, &conn->err);
+		upg_db_rollback(conn);
+		upg_error_restore(&conn->err, &keep);
+		r->held = 0;
+	}
 report:
 	event_init(&ev, UPGRADE_EVENT_RUN_DONE, NULL);
 	ev.count = executed;

@@ -498,6 +498,32 @@ table_missing(const struct upgrade_conn *conn)
 	return conn->dialect == &upg_dialect_generic;
 }
 
+/*
+ * The state query may fail because the tables are not there yet.  Inside
+ * a transaction (a dry run whose raw phase is still open) such a failure
+ * would abort the whole transaction on PostgreSQL, so there it runs in a
+ * savepoint of its own.
+ */
+static int
+state_query(struct upg_state *st, const char *sql)
+{
+	struct upgrade_conn *conn = st->conn;
+	struct upg_error keep = UPG_ERROR_INIT;
+	int ret;
+
+	if (conn->autocommit || !(conn->caps & UPGRADE_CAP_SAVEPOINTS))
+		return upg_db_query(conn, sql, 0, NULL, load_row, st);
+	if ((ret = upg_db_exec(conn, "SAVEPOINT upgrade_state")) != UPGRADE_OK)
+		return ret;
+	ret = upg_db_query(conn, sql, 0, NULL, load_row, st);
+	upg_error_stash(&keep, &conn->err);
+	if (ret < 0)
+		upg_db_exec(conn, "ROLLBACK TO SAVEPOINT upgrade_state");
+	upg_db_exec(conn, "RELEASE SAVEPOINT upgrade_state");
+	upg_error_restore(&conn->err, &keep);
+	return ret;
+}
+
 int
 upg_state_open(struct upg_state **out, struct upgrade_conn *conn, const char *schema, int create)
 {
@@ -532,7 +558,7 @@ upg_state_open(struct upg_state **out, struct upgrade_conn *conn, const char *sc
 		ret = upg_error_oom(&conn->err);
 		goto fail;
 	}
-	ret = upg_db_query(conn, upg_buf_str(&sql), 0, NULL, load_row, st);
+	ret = state_query(st, upg_buf_str(&sql));
 	if (ret < 0 && st->nmods == 0 && ret != UPGRADE_ENOMEM && table_missing(conn)) {
 		upg_error_clear(&conn->err);
 		if (create) {
@@ -543,8 +569,7 @@ upg_state_open(struct upg_state **out, struct upgrade_conn *conn, const char *sc
 			/* Read only: upgrades may be there without upgrade_tasks (another tool's). */
 			upg_buf_free(&sql);
 			upg_buf_printf(&sql, "SELECT module, state FROM %s ORDER BY module", st->table);
-			ret = sql.failed ? upg_error_oom(&conn->err)
-			                 : upg_db_query(conn, upg_buf_str(&sql), 0, NULL, load_row, st);
+			ret = sql.failed ? upg_error_oom(&conn->err) : state_query(st, upg_buf_str(&sql));
 		}
 	}
 	upg_buf_free(&sql);

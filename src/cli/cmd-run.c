@@ -119,13 +119,17 @@ print_json(const struct upgrade_event *ev)
 		json_object_object_add(o, "statement", json_object_new_int64((int64_t)ev->statement));
 		json_object_object_add(o, "statements", json_object_new_int64((int64_t)ev->statements));
 		break;
+	case UPGRADE_EVENT_LOCK_WAIT:
+		json_object_object_add(o, "holder", json_object_new_string(ev->message));
+		json_object_object_add(o, "timeout_ms", json_object_new_int64(ev->count));
+		break;
 	default:
 		break;
 	}
 	if (ev->type >= UPGRADE_EVENT_TASK_DONE && ev->type != UPGRADE_EVENT_LOCK_WAIT &&
 	    ev->type != UPGRADE_EVENT_TASK_START)
 		json_object_object_add(o, "duration_ms", json_object_new_int64(ev->duration_ms));
-	if (ev->message != NULL) {
+	if (ev->message != NULL && ev->type != UPGRADE_EVENT_LOCK_WAIT) {
 		json_object_object_add(o, "error", json_object_new_string(ev->message));
 		json_object_object_add(o, "sqlstate", json_object_new_string(ev->sqlstate));
 	}
@@ -176,6 +180,12 @@ print_event(const struct upgrade_event *ev, void *ud)
 		if (p->progress && ev->count > 1)
 			printf(" (%ld of %ld)", ev->index, ev->count);
 		putchar('\n');
+		break;
+	case UPGRADE_EVENT_LOCK_WAIT:
+		/* On stderr even with --quiet: a wait of minutes must never look like a hang. */
+		fflush(stdout);
+		fprintf(stderr, "%s: %s: waiting up to %.0f s for the lock held by %s\n", cli->progname,
+		        ev->schema, (double)ev->count / 1000.0, ev->message);
 		break;
 	case UPGRADE_EVENT_BASELINE:
 		if (cli->verbose && !cli->quiet)

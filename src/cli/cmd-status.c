@@ -204,7 +204,11 @@ repair(struct cli *cli, int argc, char **argv, int what)
 		rc = upgrade_runner_unmark(s.runner, s.conn, argv[s.first]);
 	if (rc != UPGRADE_OK) {
 		cli_error(cli, "%s", upgrade_runner_error(s.runner));
-		ret = rc == UPGRADE_ENOTFOUND ? CLI_EXIT_USAGE : cli_runner_exit(rc);
+		/* A task id that no catalog has is a wrong command line; a missing schema is not. */
+		ret = rc == UPGRADE_ENOTFOUND && what == 1 &&
+		              upgrade_catalog_find_task(s.cat, argv[s.first]) == NULL
+		          ? CLI_EXIT_USAGE
+		          : cli_runner_exit(rc);
 		goto done;
 	}
 	if (!cli->quiet) {
