@@ -45,4 +45,80 @@ shop.orders:Create orders table [always-run, guarded]
 shop.orders:Copy buyer names [requires shop.accounts:Add display name]'
 [ "$out" = "$want" ] && ok "the order upgrade-catalog(5) describes" || not_ok "order of the page's example" "$out"
 
+# ... and run as a reader would: on a new database of every engine, twice.
+# The raw task's library is the application's; a stand-in is built here.
+cat >"$T_TMP/shop-tasks.c" <<'EOF2'
+#include <upgrade.h>
+
+int shop_rebuild_search(struct upgrade_context *ctx, const char *arg);
+
+int
+shop_rebuild_search(struct upgrade_context *ctx, const char *arg)
+{
+	int yes = 0;
+
+	/* Only proves that it ran where the page says: users is there. */
+	if (upgrade_context_has_table(&yes, ctx, arg) != UPGRADE_OK || !yes)
+		return UPGRADE_ERROR;
+	return UPGRADE_OK;
+}
+EOF2
+mkdir -p "$T_TMP/shop"
+cp "$T_TMP/page1.xml" "$T_TMP/shop/shop.accounts.xml"
+cp "$T_TMP/page2.xml" "$T_TMP/shop/shop.orders.xml"
+run ${CC:-cc} ${SAN_CFLAGS:-} -std=c99 -Wall -Wextra -Werror -shared -fPIC -I"$top_srcdir/include" \
+	-I"$top_builddir/include" "$T_TMP/shop-tasks.c" -o "$T_TMP/shop/shop-tasks.so" \
+	-L"$top_builddir/.libs" -lupgrade
+expect_rc 0 "the stand-in for the page's native library builds"
+
+page_run() { # label schema connection-args...
+	label=$1
+	schema=$2
+	shift 2
+	run "$UPGRADE" -T "$T_TMP/shop" "$@" run
+	expect_rc 0 "$label: the page's catalogs run on a new database"
+	expect_no 'Refresh statistics' "$label: the raw task does nothing where users is not there yet"
+	run "$UPGRADE" -T "$T_TMP/shop" "$@" run
+	expect_rc 0 "$label: the second run"
+	expect_exact "Running raw upgrade for $schema
+* shop.accounts:Refresh statistics
+executed 1 upgrade tasks
+Running upgrade for $schema
+no pending upgrade tasks found" "$label: then the raw task runs, first"
+	run "$UPGRADE" -T "$T_TMP/shop" "$@" status --check
+	expect_rc 0 "$label: nothing is pending"
+}
+expect_exact() {
+	if [ "$out" = "$1" ]; then ok "$2"; else not_ok "$2" "got:" "$out" "want:" "$1"; fi
+}
+
+LD_LIBRARY_PATH="$top_builddir/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export LD_LIBRARY_PATH
+page_run_sqlite() {
+	run "$UPGRADE" -T "$T_TMP/shop" -d "$T_TMP/shop.db" run
+	expect_rc 0 "SQLite: the page's catalogs run on a new database"
+	expect_no 'Refresh statistics' "SQLite: the raw task does nothing where users is not there yet"
+	n=$(sqlite3 "$T_TMP/shop.db" "SELECT email FROM users; SELECT count(*) FROM orders")
+	[ "$n" = "admin@example.org
+0" ] && ok "SQLite: users with the administrator, and orders, exist" || not_ok "SQLite: tables" "$n"
+	run "$UPGRADE" -T "$T_TMP/shop" -d "$T_TMP/shop.db" run
+	expect_rc 0 "SQLite: the second run"
+	expect_exact "Running raw upgrade for main
+* shop.accounts:Refresh statistics
+executed 1 upgrade tasks
+Running upgrade for main
+no pending upgrade tasks found" "SQLite: then the raw task runs, first"
+}
+page_run_sqlite
+if require_env UPGRADE_TEST_PG && require_env UPGRADE_TEST_PG_ADMIN; then
+	$UPGRADE_TEST_PG_ADMIN -c 'DROP DATABASE IF EXISTS upg_man' -c 'CREATE DATABASE upg_man OWNER upgrade' >/dev/null 2>&1
+	page_run PostgreSQL public -c "$(printf '%s' "$UPGRADE_TEST_PG" | sed 's/Database=[^;]*/Database=upg_man/')"
+	$UPGRADE_TEST_PG_ADMIN -c 'DROP DATABASE upg_man' >/dev/null 2>&1
+fi
+if require_env UPGRADE_TEST_MARIADB && require_env UPGRADE_TEST_MARIADB_ADMIN; then
+	$UPGRADE_TEST_MARIADB_ADMIN -e 'DROP DATABASE IF EXISTS upg_man; CREATE DATABASE upg_man' >/dev/null 2>&1
+	page_run MariaDB upg_man -c "$(printf '%s' "$UPGRADE_TEST_MARIADB" | sed 's/Database=[^;]*/Database=upg_man/')"
+	$UPGRADE_TEST_MARIADB_ADMIN -e 'DROP DATABASE upg_man' >/dev/null 2>&1
+fi
+
 finish
