@@ -124,4 +124,18 @@ expect_rc 0 "SQLite: main named twice"
 [ "$(printf '%s\n' "$out" | grep -c '^Running upgrade for main$')" = 1 ] &&
 	ok "SQLite: a schema named twice runs once" || not_ok "SQLite: ran twice" "$out"
 
+# mark on a task whose body changed after it ran accepts the new body.
+cat_dir mk1 "<module $NS name=\"mk\"><task name=\"A\"><sql>SELECT 1</sql></task></module>"
+cat_dir mk2 "<module $NS name=\"mk\"><task name=\"A\"><sql>SELECT 1</sql></task><task name=\"B\"><sql>SELECT 2</sql></task></module>"
+cat_dir mk3 "<module $NS name=\"mk\"><task name=\"A\"><sql>SELECT 1</sql></task><task name=\"B\"><sql>SELECT 3</sql></task></module>"
+"$UPGRADE" -q -T "$T_TMP/mk1" -d "$T_TMP/mk.db" run >/dev/null 2>&1
+"$UPGRADE" -q -T "$T_TMP/mk2" -d "$T_TMP/mk.db" run >/dev/null 2>&1
+run "$UPGRADE" -T "$T_TMP/mk3" -d "$T_TMP/mk.db" status --check --strict
+expect_rc 7 "SQLite: a task changed after it ran"
+run "$UPGRADE" -T "$T_TMP/mk3" -d "$T_TMP/mk.db" mark mk:B
+expect_rc 0 "SQLite: mark the changed task"
+run "$UPGRADE" -T "$T_TMP/mk3" -d "$T_TMP/mk.db" status --check --strict --all
+expect_rc 0 "SQLite: mark accepted the new body"
+expect_out '^  executed  mk:B  \(marked at ' "SQLite: the task is executed, marked"
+
 finish
