@@ -29,6 +29,15 @@ if require_env UPGRADE_TEST_MARIADB && require_env UPGRADE_TEST_MARIADB_ADMIN; t
 	run "$UPGRADE" -T "$T_TMP/drop" -c "$UPGRADE_TEST_MARIADB" --format json run --dry-run --schema upg_dry
 	expect_out '"task":"m:Drop old cache","raw":true.*"verified":false' "MariaDB: JSON marks the raw task unverified"
 
+	# A user who may only read: the server's reason, never an empty error.
+	my "DROP USER IF EXISTS 'upg_ro'@'127.0.0.1'; CREATE USER 'upg_ro'@'127.0.0.1' IDENTIFIED BY 'ro'; GRANT SELECT ON upg_dry.* TO 'upg_ro'@'127.0.0.1'" >/dev/null
+	ro=$(printf '%s' "$UPGRADE_TEST_MARIADB" | sed 's/Uid=[^;]*/Uid=upg_ro/; s/Pwd={[^}]*}/Pwd=ro/; s/Database=[^;]*/Database=upg_dry/')
+	run "$UPGRADE" -T "$T_TMP/drop" -c "$ro" run
+	expect_rc 5 "MariaDB: a user with SELECT only"
+	expect_err '^upgrade: error: upg_dry: ' "MariaDB: the error names the schema"
+	expect_err 'denied' "MariaDB: the server's reason reaches the user"
+	my "DROP USER 'upg_ro'@'127.0.0.1'" >/dev/null
+
 	run "$UPGRADE" -T "$T_TMP/drop" -c "$UPGRADE_TEST_MARIADB" run --schema upg_nosuch
 	expect_rc 5 "MariaDB: a named schema that does not exist"
 	expect_err "^upgrade: error: no schema 'upg_nosuch'" "MariaDB: the missing schema is named"
@@ -89,6 +98,14 @@ if require_env UPGRADE_TEST_PG && require_env UPGRADE_TEST_PG_ADMIN; then
 	expect_err '^upgrade: error: upg_noperm: ' "PG: the error names the schema"
 	expect_err 'permission denied for schema upg_noperm' "PG: the server's reason reaches the user"
 	pg 'DROP SCHEMA upg_noperm CASCADE' >/dev/null
+	# A read-only session (a standby would say the same).
+	pg "DROP SCHEMA IF EXISTS upg_rosch; DROP ROLE IF EXISTS upg_ro; CREATE ROLE upg_ro LOGIN PASSWORD 'ro'; ALTER ROLE upg_ro SET default_transaction_read_only = on; CREATE SCHEMA upg_rosch AUTHORIZATION upg_ro" >/dev/null
+	ro=$(printf '%s' "$UPGRADE_TEST_PG" | sed 's/Uid=[^;]*/Uid=upg_ro/; s/Pwd={[^}]*}/Pwd=ro/')
+	run "$UPGRADE" -T "$T_TMP/j1" -c "$ro" run --schema upg_rosch
+	expect_rc 5 "PG: a read-only session"
+	expect_err '^upgrade: error: upg_rosch: ' "PG: the read-only error names the schema"
+	expect_err 'read-only transaction' "PG: the server's reason reaches the user"
+	pg "DROP SCHEMA upg_rosch; DROP ROLE upg_ro" >/dev/null
 
 	# A lock wait is announced; a lock timeout in the raw phase is explained.
 	cat_dir slow "<module $NS name=\"slow\"><task name=\"Wait\" raw=\"true\"><step><sql>SELECT pg_sleep(4)</sql></step></task></module>"
