@@ -85,6 +85,22 @@ for page in "$top_srcdir"/man/*.[1-9]; do
 	[ "$p" = upgrade.1 ] || exists -f "$mandir/man${p##*.}/$p"
 done
 
+# Every function named in a section 3 page's NAME has a page of its own
+# name, a link to the page that documents it.
+for page in "$top_srcdir"/man/*.3; do
+	for name in $(sed -n 's/^\.Nm \([a-z_0-9]*\).*/\1/p' "$page" | sort -u); do
+		[ "$name.3" = "${page##*/}" ] && continue
+		if [ -L "$D$mandir/man3/$name.3" ] && [ "$(readlink "$D$mandir/man3/$name.3")" = "${page##*/}" ]; then
+			nlinks=$((${nlinks:-0} + 1))
+		else
+			not_ok "man3/$name.3 links to ${page##*/}"
+		fi
+	done
+done
+[ "${nlinks:-0}" -gt 100 ] && ok "$nlinks man3 links, one per documented function" ||
+	not_ok "man3 links: only ${nlinks:-0}"
+[ -L "$D$mandir/man3/upgrade_free.3" ] && ok "man 3 upgrade_free finds a page" || not_ok "no page for upgrade_free"
+
 # The catalog schema, which the command and catalog authors validate against.
 if [ -f "$top_srcdir/tasks/catalog.rng" ]; then
 	exists -f "$pkgdatadir/catalog.rng" "${pkgdatadir#"$prefix"/}/catalog.rng (the catalog schema)"
@@ -112,6 +128,9 @@ if command -v pkg-config >/dev/null 2>&1; then
 	expect_out "^$version\$" "pkg-config --modversion is $version"
 	run env -u PKG_CONFIG_SYSROOT_DIR "$pc_env" pkg-config --libs libupgrade
 	expect_out '(^| )-lupgrade( |$)' "pkg-config --libs names -lupgrade"
+	# The headers need nothing of libxml2, json-c, ODBC or nettle: their flags stay out.
+	run env -u PKG_CONFIG_SYSROOT_DIR "$pc_env" pkg-config --cflags --libs libupgrade
+	expect_no 'libxml2' "pkg-config gives no flags of the library's own dependencies"
 	for var in libdir includedir taskdir; do
 		eval "want=\$$var"
 		run env -u PKG_CONFIG_SYSROOT_DIR "$pc_env" pkg-config --variable="$var" libupgrade

@@ -17,6 +17,27 @@ for page in "$top_srcdir"/man/*.[1-9]; do
 		not_ok "lint ${page##*/}" "$out" "$err"; fi
 done
 
+# Every cross-reference leads somewhere: a page of this tree, a function one
+# of its pages names (installed as a link), or a page of another package.
+names=$(sed -n 's/^\.Nm \([a-z_0-9]*\).*/\1/p' "$top_srcdir"/man/*.3 | sort -u)
+grep -ho '^\.Xr [^ ]* [0-9]' "$top_srcdir"/man/*.[1-9] | sort -u | while read -r _ name sec; do
+	if [ -f "$top_srcdir/man/$name.$sec" ]; then
+		ok "Xr $name $sec: a page of this tree"
+	elif [ "$sec" = 3 ] && printf '%s\n' "$names" | grep -qx "$name"; then
+		ok "Xr $name $sec: named in a page of this tree"
+	else
+		case "$name($sec)" in
+		"fnmatch(3)" | "strcmp(3)" | "xmllint(1)" | "odbcinst(1)" | "isql(1)" | "dot(1)" | \
+			"pkg-config(1)" | "sqlite3(1)" | "psql(1)" | "mariadb(1)" | "fcntl(2)" | "dlopen(3)")
+			ok "Xr $name $sec: another package's page" ;;
+		*) not_ok "Xr $name $sec leads nowhere: no such page here, no function of that name" ;;
+		esac
+	fi
+done >"$T_TMP/xr"
+cat "$T_TMP/xr"
+t_pass=$((t_pass + $(grep -c '^ok' "$T_TMP/xr")))
+t_fail=$((t_fail + $(grep -c '^FAIL' "$T_TMP/xr")))
+
 lib="$top_builddir/.libs/libupgrade.so"
 if [ -f "$lib" ]; then
 	syms=$(nm -D --defined-only "$lib" | awk '$2 == "T" { print $3 }')
