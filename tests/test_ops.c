@@ -1253,6 +1253,75 @@ test_sqlite_rebuild(void)
 	engine_close(&g);
 }
 
+/*
+ * Every operation that rebuilds a SQLite table keeps AUTOINCREMENT's
+ * high-water mark (sqlite_sequence), so a deleted id is never handed out
+ * again; and keeps the table's indexes, its triggers and the views on it.
+ */
+static void
+test_sqlite_rebuild_autoincrement(void)
+{
+	static const char xml[] =
+	    "<task name=\"alter\">\n"
+	    "  <alter-column table=\"child\" name=\"amount\" type=\"numeric\" precision=\"10\" "
+	    "scale=\"2\"/>\n"
+	    "</task>\n";
+	static const char *const code[] = {"code", NULL};
+	static const char *const parent_id[] = {"id", NULL};
+	struct upgrade_column_change ch;
+	struct eng g;
+	long next = 4;
+
+	if (engine_open(&g, ENG_SQLITE) != 0)
+		return;
+	SQL_OK(&g, "CREATE TABLE parent (id INTEGER PRIMARY KEY)");
+	SQL_OK(&g, "INSERT INTO parent VALUES (1)");
+	SQL_OK(&g, "CREATE TABLE child (id INTEGER PRIMARY KEY AUTOINCREMENT, amount VARCHAR(20), "
+	           "code TEXT, gone INT, parent INT)");
+	SQL_OK(&g, "CREATE INDEX ix_code ON child (code)");
+	SQL_OK(&g, "CREATE TABLE audit (id INT)");
+	SQL_OK(&g, "CREATE TRIGGER trg_child AFTER INSERT ON child BEGIN "
+	           "INSERT INTO audit VALUES (new.id); END");
+	SQL_OK(&g, "CREATE VIEW child_view AS SELECT id, amount FROM child");
+	SQL_OK(&g, "INSERT INTO child (amount, code) VALUES ('1.50', 'a'), ('2', 'b'), ('3', 'c')");
+	SQL_OK(&g, "DELETE FROM child WHERE id = 3");
+
+	/* The reported case: alter-column from a catalog. */
+	CU_ASSERT_EQUAL(run_xml(&g, xml, "alter", NULL), UPGRADE_OK);
+	CU_ASSERT_EQUAL(query_long(&g, "SELECT seq FROM sqlite_sequence WHERE name = 'child'"), 3);
+	/* Then every other operation that rebuilds the table, each followed by an insert. */
+	memset(&ch, 0, sizeof ch);
+	ch.nullability = UPGRADE_NULL_FORBID;
+	ch.default_value = "0";
+	CALL_OK(&g, upgrade_context_alter_column(g.ctx, "child", "amount", &ch));
+	CALL_OK(&g, upgrade_context_drop_column(g.ctx, "child", "gone", 0));
+	CALL_OK(&g, upgrade_context_add_unique(g.ctx, "child", "uq_code", code));
+	CALL_OK(&g, upgrade_context_add_check(g.ctx, "child", "ck_amount", "amount >= 0"));
+	CALL_OK(&g, upgrade_context_add_foreign_key(g.ctx, "child", "fk_parent",
+	                                            (const char *const[]){"parent", NULL}, "parent",
+	                                            parent_id, 0, 0));
+	CALL_OK(&g, upgrade_context_drop_constraint(g.ctx, "child", "ck_amount", 0, 0));
+	/* After each rebuild above the next id must still be new: check the last one. */
+	SQL_OK(&g, "INSERT INTO child (amount, code) VALUES (4, 'd')");
+	CU_ASSERT_EQUAL(query_long(&g, "SELECT MAX(id) FROM child"), next);
+	/* An emptied table keeps its mark too: the copy inserts no row that would set it. */
+	SQL_OK(&g, "DELETE FROM child");
+	memset(&ch, 0, sizeof ch);
+	ch.type = "text";
+	CALL_OK(&g, upgrade_context_alter_column(g.ctx, "child", "code", &ch));
+	SQL_OK(&g, "INSERT INTO child (amount, code) VALUES (5, 'e')");
+	CU_ASSERT_EQUAL(query_long(&g, "SELECT MAX(id) FROM child"), next + 1);
+	CU_ASSERT_EQUAL(query_long(&g, "SELECT COUNT(*) FROM sqlite_sequence"), 1);
+
+	/* The index, the trigger and the view survived every rebuild. */
+	CU_ASSERT_EQUAL(exists(&g, UPG_OBJ_INDEX, "child", "ix_code", 0), 1);
+	CU_ASSERT_EQUAL(query_long(&g, "SELECT COUNT(*) FROM audit"), 5);
+	CU_ASSERT_EQUAL(query_long(&g, "SELECT COUNT(*) FROM child_view"), 1);
+	CU_ASSERT_EQUAL(exists(&g, UPG_OBJ_CONSTRAINT, "child", "uq_code", UPG_CT_UNIQUE), 1);
+	CU_ASSERT_EQUAL(exists(&g, UPG_OBJ_CONSTRAINT, "child", "fk_parent", UPG_CT_FOREIGN), 1);
+	engine_close(&g);
+}
+
 /* The generic dialect on SQLite: ODBC catalog functions only. */
 static void
 test_generic(void)
@@ -1379,6 +1448,7 @@ add_suites(void)
 	TEST_ADD(test_triggers);
 	TEST_ADD(test_xml_ops);
 	TEST_ADD(test_sqlite_rebuild);
+	TEST_ADD(test_sqlite_rebuild_autoincrement);
 	TEST_ADD(test_generic);
 	TEST_ADD(test_null_args);
 }
