@@ -200,11 +200,68 @@ pg_columns(struct upgrade_conn *conn, const char *schema, const char *table, upg
 
 /* ---- rendering ------------------------------------------------------------------ */
 
+/* Starts the next subcommand of the one ALTER TABLE: ", ALTER COLUMN c ". */
+static void
+pg_alter_col(struct upg_render *r, const struct upg_alter *a, int *n)
+{
+	upg_r_puts(r, (*n)++ > 0 ? ", ALTER COLUMN " : " ALTER COLUMN ");
+	upg_r_ident(r, a->column);
+	upg_r_puts(r, " ");
+}
+
+/*
+ * Every change as a subcommand of one ALTER TABLE (one table rewrite at
+ * most).  A new type converts the column's default too, and fails (42804)
+ * when the default cannot be cast, as a varchar's '0' to numeric: a default
+ * the change replaces or drops is dropped before the type changes, so only
+ * the new one has to fit.  PostgreSQL runs the subcommands in passes,
+ * dropped defaults before type changes and new defaults after them.
+ */
 static int
 pg_render_alter_column(struct upg_render *r, const struct upg_alter *a)
 {
-	/* ALTER COLUMN ... TYPE with USING: the conversion is PostgreSQL's own. */
-	return upg_render_alter_column_ansi(r, a, "TYPE", 1);
+	int type = a->type.kind != UPG_TYPE_NONE || a->type.sql != NULL;
+	int n = 0;
+
+	if (a->using_sql != NULL && !type)
+		return upg_r_fail(r, UPGRADE_EINVAL, "column %s.%s: using needs a new type",
+		                  a->table, a->column);
+	if (!type && a->null_change == UPG_NULL_KEEP && a->def_change == UPG_DEF_KEEP)
+		return upg_r_fail(r, UPGRADE_EINVAL, "column %s.%s: nothing to change", a->table,
+		                  a->column);
+	upg_r_puts(r, "ALTER TABLE ");
+	upg_r_qname(r, a->table);
+	if (type && a->def_change != UPG_DEF_KEEP) {
+		pg_alter_col(r, a, &n);
+		upg_r_puts(r, "DROP DEFAULT");
+	}
+	if (type) {
+		pg_alter_col(r, a, &n);
+		upg_r_puts(r, "TYPE ");
+		upg_r_type(r, &a->type);
+		/* The conversion is PostgreSQL's own USING expression. */
+		if (a->using_sql != NULL) {
+			upg_r_puts(r, " USING ");
+			upg_r_puts(r, a->using_sql);
+		}
+	}
+	if (a->null_change != UPG_NULL_KEEP) {
+		pg_alter_col(r, a, &n);
+		upg_r_puts(r, a->null_change == UPG_NULL_FORBID ? "SET NOT NULL" : "DROP NOT NULL");
+	}
+	if (a->def_change == UPG_DEF_DROP && !type) {
+		pg_alter_col(r, a, &n);
+		upg_r_puts(r, "DROP DEFAULT");
+	} else if (a->def_change == UPG_DEF_VALUE || a->def_change == UPG_DEF_SQL) {
+		pg_alter_col(r, a, &n);
+		upg_r_puts(r, "SET DEFAULT ");
+		if (a->def_change == UPG_DEF_VALUE)
+			upg_r_value(r, a->def, upg_alter_value_type(a));
+		else
+			upg_r_puts(r, a->def);
+	}
+	upg_r_end(r);
+	return r->ret;
 }
 
 static const char *const pg_types[UPG_TYPE_COUNT] = {
