@@ -313,6 +313,7 @@ const struct upg_dialect upg_dialect_mssql = {
 	        UPGRADE_CAP_DISABLE_TRIGGERS,
 	.bid = mssql_bid,
 	.version_caps = NULL,
+	.server_version_sql = "SELECT CAST(SERVERPROPERTY('ProductVersion') AS NVARCHAR(128))",
 	.quote_open = '[',
 	.quote_close = ']',
 	.max_ident_len = 128,

@@ -574,6 +574,7 @@ const struct upg_dialect upg_dialect_mysql = {
 	        UPGRADE_CAP_DROP_COLUMN,
 	.bid = mysql_bid,
 	.version_caps = mysql_version_caps,
+	.server_version_sql = "SELECT VERSION()",
 	.quote_open = '`',
 	.quote_close = '`',
 	.max_ident_len = 64,

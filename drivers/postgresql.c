@@ -375,6 +375,7 @@ const struct upg_dialect upg_dialect_postgresql = {
 	        UPGRADE_CAP_INDEX_IF_NOT_EXISTS | UPGRADE_CAP_DISABLE_TRIGGERS,
 	.bid = postgresql_bid,
 	.version_caps = NULL,
+	.server_version_sql = "SELECT current_setting('server_version')",
 	.quote_open = '"',
 	.quote_close = '"',
 	.max_ident_len = 63,

@@ -1212,6 +1212,8 @@ const struct upg_dialect upg_dialect_sqlite = {
 	        UPGRADE_CAP_INDEX_IF_NOT_EXISTS | UPGRADE_CAP_DISABLE_TRIGGERS,
 	.bid = sqlite_bid,
 	.version_caps = sqlite_version_caps,
+	/* The library in use, not the one sqliteodbc was built against. */
+	.server_version_sql = "SELECT sqlite_version()",
 	.quote_open = '"',
 	.quote_close = '"',
 	.max_ident_len = 0,

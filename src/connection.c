@@ -220,6 +220,29 @@ get_info_string(struct upgrade_conn *conn, SQLUSMALLINT what)
 	return upg_strdup((char *)value);
 }
 
+/*
+ * Replaces the driver's SQL_DBMS_VER with the engine's own answer, where
+ * the dialect knows the question.  A dialect forced onto another engine
+ * may ask in vain: the driver's answer then stays, and so does the
+ * connection.
+ */
+static void
+ask_server_version(struct upgrade_conn *conn)
+{
+	char *ver = NULL;
+
+	if (conn->dialect->server_version_sql == NULL)
+		return;
+	if (upg_db_query_string(conn, conn->dialect->server_version_sql, &ver) == UPGRADE_OK &&
+	    ver != NULL && ver[0] != '\0') {
+		free(conn->dbms_ver);
+		conn->dbms_ver = ver;
+		return;
+	}
+	free(ver);
+	upg_error_clear(&conn->err);
+}
+
 static int
 read_driver_info(struct upgrade_conn *conn)
 {
@@ -240,6 +263,7 @@ read_driver_info(struct upgrade_conn *conn)
 	free(quote);
 	conn->dialect = conn->forced != NULL ? conn->forced
 	                                     : upg_dialect_detect(conn->dbms_name, conn->dbms_ver);
+	ask_server_version(conn);
 	conn->caps = conn->dialect->version_caps != NULL
 	                 ? conn->dialect->version_caps(conn->dbms_ver, conn->dialect->caps)
 	                 : conn->dialect->caps;

@@ -124,6 +124,14 @@ struct upg_dialect {
 	 */
 	unsigned int (*version_caps)(const char *dbms_ver, unsigned int caps);
 	/*
+	 * MAY: SQL returning the engine's version as the engine itself spells
+	 * it, one row and column; it replaces SQL_DBMS_VER, which drivers
+	 * reformat (psqlODBC: "15.00.0018" for 15.18, Connector/ODBC:
+	 * "10.11.000019") or fix when they are built (sqliteodbc).  NULL, or a
+	 * query that fails: SQL_DBMS_VER as the driver says it.
+	 */
+	const char *server_version_sql;
+	/*
 	 * Identifier quoting: open and close characters; an embedded close
 	 * character is doubled.  '\0' for both means "ask the driver"
 	 * (SQL_IDENTIFIER_QUOTE_CHAR), which only the generic dialect does.
