@@ -264,6 +264,29 @@ pg_render_alter_column(struct upg_render *r, const struct upg_alter *a)
 	return r->ret;
 }
 
+/*
+ * psqlODBC by default wraps every statement after the first of a
+ * transaction in a savepoint, so that a failing one can be undone alone: a
+ * round trip per statement that the runner never needs, since it rolls back
+ * the whole task.  Protocol=7.4-0 gives PostgreSQL's own behaviour (a
+ * failed statement aborts the transaction).  A Protocol the caller chose is
+ * kept.  psqlODBC bounds the login by SQL_ATTR_LOGIN_TIMEOUT itself.
+ */
+static void
+pg_prepare_connstr(struct upg_buf *buf, const char *connstr, int login_timeout)
+{
+	char *protocol = upg_connstr_get(connstr, "Protocol");
+
+	(void)login_timeout;
+	if (protocol == NULL)
+		protocol = upg_connstr_get(connstr, "A1");
+	if (protocol == NULL)
+		upg_connstr_append(buf, "Protocol", "7.4-0");
+	free(protocol);
+}
+
+static const char *const pg_driver_files[] = {"psqlodbc", NULL};
+
 static const char *const pg_types[UPG_TYPE_COUNT] = {
 	[UPG_TYPE_INTEGER] = "INTEGER",
 	[UPG_TYPE_BIGINT] = "BIGINT",
@@ -376,6 +399,8 @@ const struct upg_dialect upg_dialect_postgresql = {
 	.bid = postgresql_bid,
 	.version_caps = NULL,
 	.server_version_sql = "SELECT current_setting('server_version')",
+	.driver_files = pg_driver_files,
+	.prepare_connstr = pg_prepare_connstr,
 	.quote_open = '"',
 	.quote_close = '"',
 	.max_ident_len = 63,

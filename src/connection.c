@@ -270,28 +270,17 @@ read_driver_info(struct upgrade_conn *conn)
 	return UPGRADE_OK;
 }
 
-static int
-contains_nocase(const char *haystack, const char *needle)
-{
-	size_t n = strlen(needle);
-
-	for (; *haystack != '\0'; haystack++)
-		if (upg_strncaseeq(haystack, needle, n))
-			return 1;
-	return 0;
-}
-
 /*
- * 1 when connstr leads to psqlODBC: its DRIVER names the library, or an
- * odbcinst.ini section whose Driver is the library, or its DSN's odbc.ini
- * section does.
+ * The driver library connstr leads to: its DRIVER (a path, a file name, or
+ * an odbcinst.ini section whose Driver is the library), or the Driver of
+ * its DSN's odbc.ini section, resolved the same way.  Allocated; NULL when
+ * the string names neither.
  */
-static int
-is_psqlodbc(const char *connstr)
+static char *
+driver_library(const char *connstr)
 {
 	char *driver = upg_connstr_get(connstr, "DRIVER"), *dsn;
 	char path[1024];
-	int yes;
 
 	if (driver == NULL && (dsn = upg_connstr_get(connstr, "DSN")) != NULL) {
 		path[0] = '\0';
@@ -299,43 +288,34 @@ is_psqlodbc(const char *connstr)
 		free(dsn);
 		driver = upg_strdup(path);
 	}
-	if (driver == NULL)
-		return 0;
-	yes = contains_nocase(driver, "psqlodbc");
-	if (!yes && driver[0] != '\0' && strchr(driver, '/') == NULL) {
-		path[0] = '\0';
-		SQLGetPrivateProfileString(driver, "Driver", "", path, sizeof path, "odbcinst.ini");
-		yes = contains_nocase(path, "psqlodbc");
-	}
+	if (driver == NULL || driver[0] == '\0' || strchr(driver, '/') != NULL)
+		return driver;
+	path[0] = '\0';
+	SQLGetPrivateProfileString(driver, "Driver", "", path, sizeof path, "odbcinst.ini");
+	if (path[0] == '\0')
+		return driver;
 	free(driver);
-	return yes;
+	return upg_strdup(path);
 }
 
 /*
- * The connection string to use.  psqlODBC by default wraps every statement
- * after the first of a transaction in a savepoint, so that a failing one
- * can be undone alone: a round trip per statement that the runner never
- * needs, since it rolls back the whole task.  Protocol=7.4-0 gives
- * PostgreSQL's own behaviour (a failed statement aborts the transaction).
- * A Protocol the caller chose is kept.
+ * The connection string to use: the caller's, with what the dialect of its
+ * driver adds (prepare_connstr), such as the login timeout for a driver
+ * that ignores SQL_ATTR_LOGIN_TIMEOUT.
  */
 static char *
-effective_connstr(const char *connstr)
+effective_connstr(const struct upgrade_conn *conn, const char *connstr)
 {
 	struct upg_buf buf = UPG_BUF_INIT;
-	char *protocol;
+	const struct upg_dialect *d;
+	char *library = driver_library(connstr);
 
-	if (!is_psqlodbc(connstr))
+	d = upg_dialect_for_driver(library);
+	free(library);
+	if (d == NULL || d->prepare_connstr == NULL)
 		return upg_strdup(connstr);
-	protocol = upg_connstr_get(connstr, "Protocol");
-	if (protocol == NULL)
-		protocol = upg_connstr_get(connstr, "A1");
-	if (protocol != NULL) {
-		free(protocol);
-		return upg_strdup(connstr);
-	}
 	upg_buf_puts(&buf, connstr);
-	upg_connstr_append(&buf, "Protocol", "7.4-0");
+	d->prepare_connstr(&buf, connstr, conn->login_timeout);
 	return upg_buf_detach(&buf);
 }
 
@@ -352,7 +332,7 @@ upgrade_conn_connect(struct upgrade_conn *conn, const char *connstr)
 		return upg_error_set(&conn->err, UPGRADE_EINVAL, "empty connection string");
 	disconnect(conn);
 
-	conn->connstr = effective_connstr(connstr);
+	conn->connstr = effective_connstr(conn, connstr);
 	if (conn->connstr == NULL)
 		return upg_error_oom(&conn->err);
 	connstr = conn->connstr;

@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 struct upgrade_conn;
+struct upg_buf;
 
 /*
  * A held (or wanted) schema lock.  name identifies what is locked
@@ -131,6 +132,20 @@ struct upg_dialect {
 	 * query that fails: SQL_DBMS_VER as the driver says it.
 	 */
 	const char *server_version_sql;
+	/*
+	 * MAY: parts of the file names of this engine's ODBC drivers
+	 * ("psqlodbc"), NULL-terminated: before connecting, the dialect is not
+	 * known yet, only the driver library the connection string leads to.
+	 */
+	const char *const *driver_files;
+	/*
+	 * MAY: appends keywords of the driver's own to buf, which holds the
+	 * caller's connection string connstr: settings the dialect relies on,
+	 * and login_timeout (seconds; 0 when none was asked for) where the
+	 * driver does not bound the login by SQL_ATTR_LOGIN_TIMEOUT alone.  A
+	 * keyword connstr already has MUST be left as the caller wrote it.
+	 */
+	void (*prepare_connstr)(struct upg_buf *buf, const char *connstr, int login_timeout);
 	/*
 	 * Identifier quoting: open and close characters; an embedded close
 	 * character is doubled.  '\0' for both means "ask the driver"
@@ -292,6 +307,9 @@ const struct upg_dialect *upg_dialect_find(const char *name);
 
 /* The best bidder for a driver's self-description; never NULL (generic). */
 const struct upg_dialect *upg_dialect_detect(const char *dbms_name, const char *dbms_ver);
+
+/* The dialect whose driver_files match a driver library's name; NULL when none does. */
+const struct upg_dialect *upg_dialect_for_driver(const char *library);
 
 /*
  * Parses the leading "major.minor" of a version string such as "15.0.18",

@@ -65,6 +65,29 @@ expect_rc 5 "SQLite file in a missing directory"
 expect_err '^upgrade: error: cannot connect to DRIVER=' "connect error names the target"
 expect_err '\[[0-9A-Z]{5}\]' "connect error carries an SQLSTATE"
 
+# A server that accepts connections and never says a word: --login-timeout
+# must bound the wait on every engine.  perl is in every Debian system.
+silent_pid=
+start_silent() {
+	perl -MIO::Socket::INET -e '
+		alarm 300;
+		my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => 0,
+		                              Listen => 16, ReuseAddr => 1) or die "listen: $!\n";
+		$| = 1;
+		print $s->sockport, "\n";
+		my @held;
+		while (my $c = $s->accept) { push @held, $c; }
+	' >"$T_TMP/silent.port" &
+	silent_pid=$!
+	trap 'kill "$silent_pid" 2>/dev/null; rm -rf "$T_TMP"' EXIT
+	for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+		silent_port=$(cat "$T_TMP/silent.port")
+		[ -n "$silent_port" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 if require_env UPGRADE_TEST_PG && require_env UPGRADE_TEST_MARIADB &&
 	require_env UPGRADE_TEST_PASSWORD && require_env UPGRADE_TEST_DOWN_PORT &&
 	require_env UPGRADE_TEST_PG_ADMIN && require_env UPGRADE_TEST_MARIADB_ADMIN; then
@@ -109,6 +132,19 @@ if require_env UPGRADE_TEST_PG && require_env UPGRADE_TEST_MARIADB &&
 		expect_err "Port=$UPGRADE_TEST_DOWN_PORT" "$engine: server down names the port"
 		expect_err '\[[0-9A-Z]{5}\]' "$engine: server down has an SQLSTATE"
 		expect_no "$UPGRADE_TEST_PASSWORD" "$engine: server down never prints the password"
+
+		if [ -n "$silent_pid" ] || start_silent; then
+			silent=$(printf '%s' "$conn" | sed "s/Port=[0-9]*/Port=$silent_port/")
+			started=$(date +%s)
+			run timeout 30 "$UPGRADE" --login-timeout 2 --connect "$silent" info
+			took=$(($(date +%s) - started))
+			expect_rc 5 "$engine: silent server, --login-timeout 2 returns"
+			expect_err '^upgrade: error: cannot connect to ' "$engine: silent server: connect error"
+			if [ "$took" -le 15 ]; then ok "$engine: silent server: gave up after ${took} s"; else
+				not_ok "$engine: silent server: gave up after ${took} s, want at most 15"; fi
+		else
+			not_ok "$engine: cannot start a silent listener"
+		fi
 	done
 
 	run "$UPGRADE" --dsn upgrade_pg info
