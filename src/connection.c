@@ -39,6 +39,35 @@ scrub_password(const struct upgrade_conn *conn, char *text)
 	}
 }
 
+/*
+ * Makes text one line, in place: every line break, with the blanks around
+ * it, becomes one space, and trailing white space goes.  psqlODBC ends its
+ * messages with a line break and puts one in the middle ("ERROR: ...;\n
+ * Error while executing the query"), and SQL quoted in a message has its
+ * own: the error's first line and each diagnostic record stay one line.
+ */
+static void
+one_line(char *text)
+{
+	char *r = text, *w = text;
+
+	while (*r != '\0') {
+		if (*r == '\n' || *r == '\r') {
+			while (w > text && (w[-1] == ' ' || w[-1] == '\t'))
+				w--;
+			while (*r == '\n' || *r == '\r' || *r == ' ' || *r == '\t')
+				r++;
+			if (w > text)
+				*w++ = ' ';
+		} else {
+			*w++ = *r++;
+		}
+	}
+	while (w > text && (w[-1] == ' ' || w[-1] == '\t'))
+		w--;
+	*w = '\0';
+}
+
 int
 upg_db_error(struct upgrade_conn *conn, SQLSMALLINT type, SQLHANDLE handle, const char *fmt, ...)
 {
@@ -54,6 +83,7 @@ upg_db_error(struct upgrade_conn *conn, SQLSMALLINT type, SQLHANDLE handle, cons
 	{
 		char head[1024];
 		vsnprintf(head, sizeof head, fmt, ap);
+		one_line(head);
 		upg_buf_puts(&buf, head);
 	}
 	va_end(ap);
@@ -64,6 +94,8 @@ upg_db_error(struct upgrade_conn *conn, SQLSMALLINT type, SQLHANDLE handle, cons
 			break;
 		memcpy(state, sqlstate, 5);
 		state[5] = '\0';
+		message[sizeof message - 1] = '\0';
+		one_line((char *)message);
 		if (i == 1) {
 			memcpy(first_state, state, sizeof first_state);
 			first_native = native;
