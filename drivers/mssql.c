@@ -213,9 +213,24 @@ drop_default(struct upg_render *r, const struct upg_alter *a)
 static int
 mssql_render_alter_column(struct upg_render *r, const struct upg_alter *a)
 {
+	int type = a->type.kind != UPG_TYPE_NONE || a->type.sql != NULL;
+	const char *readd = NULL;
+	int dropped = 0;
+
 	if (a->using_sql != NULL)
 		return upg_render_alter_column_ansi(r, a, "", 0);
-	if (a->type.kind != UPG_TYPE_NONE || a->type.sql != NULL || a->null_change != UPG_NULL_KEEP) {
+	/*
+	 * SQL Server refuses to change the type of a column that has a default
+	 * (error 5074): the default constraint goes first, and a default the
+	 * change keeps is added again afterwards, from its text.
+	 */
+	if (type && a->def_change == UPG_DEF_KEEP && a->current != NULL && a->current->def != NULL)
+		readd = a->current->def;
+	if (type && (a->def_change != UPG_DEF_KEEP || readd != NULL)) {
+		drop_default(r, a);
+		dropped = 1;
+	}
+	if (type || a->null_change != UPG_NULL_KEEP) {
 		int notnull;
 
 		if (a->current == NULL && (a->type.kind == UPG_TYPE_NONE && a->type.sql == NULL))
@@ -237,13 +252,17 @@ mssql_render_alter_column(struct upg_render *r, const struct upg_alter *a)
 		upg_r_puts(r, notnull ? " NOT NULL" : " NULL");
 		upg_r_end(r);
 	}
-	if (a->def_change != UPG_DEF_KEEP) {
-		drop_default(r, a);
+	if (a->def_change != UPG_DEF_KEEP || readd != NULL) {
+		if (!dropped)
+			drop_default(r, a);
 		if (a->def_change != UPG_DEF_DROP) {
 			upg_r_puts(r, "ALTER TABLE ");
 			upg_r_qname(r, a->table);
 			upg_r_puts(r, " ADD DEFAULT ");
-			if (a->def_change == UPG_DEF_VALUE) {
+			if (readd != NULL) {
+				/* sys.default_constraints keeps the definition parenthesised. */
+				upg_r_puts(r, readd);
+			} else if (a->def_change == UPG_DEF_VALUE) {
 				upg_r_value(r, a->def, upg_alter_value_type(a));
 			} else {
 				upg_r_puts(r, "(");
@@ -294,6 +313,7 @@ const struct upg_dialect upg_dialect_mssql = {
 	        UPGRADE_CAP_DISABLE_TRIGGERS,
 	.bid = mssql_bid,
 	.version_caps = NULL,
+	.server_version_sql = "SELECT CAST(SERVERPROPERTY('ProductVersion') AS NVARCHAR(128))",
 	.quote_open = '[',
 	.quote_close = ']',
 	.max_ident_len = 128,

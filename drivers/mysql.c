@@ -330,6 +330,30 @@ mysql_render_drop_constraint(struct upg_render *r, const char *table, const char
 	return r->ret;
 }
 
+/*
+ * Connector/ODBC ignores SQL_ATTR_LOGIN_TIMEOUT: against a server that
+ * accepts the connection and never sends its greeting it waits for good.
+ * Its CONN_TIMEOUT bounds the TCP connect and the wait for the greeting.
+ * READ_TIMEOUT would bound the rest of the login too, but it stays for the
+ * whole session and would cut off a long ALTER TABLE, so it is not set.
+ */
+static void
+mysql_prepare_connstr(struct upg_buf *buf, const char *connstr, int login_timeout)
+{
+	char *given, n[16];
+
+	if (login_timeout <= 0)
+		return;
+	given = upg_connstr_get(connstr, "CONN_TIMEOUT");
+	if (given == NULL) {
+		snprintf(n, sizeof n, "%d", login_timeout);
+		upg_connstr_append(buf, "CONN_TIMEOUT", n);
+	}
+	free(given);
+}
+
+static const char *const mysql_driver_files[] = {"maodbc", NULL};
+
 static const char *const mysql_types[UPG_TYPE_COUNT] = {
 	[UPG_TYPE_INTEGER] = "INT",
 	[UPG_TYPE_BIGINT] = "BIGINT",
@@ -574,6 +598,9 @@ const struct upg_dialect upg_dialect_mysql = {
 	        UPGRADE_CAP_DROP_COLUMN,
 	.bid = mysql_bid,
 	.version_caps = mysql_version_caps,
+	.server_version_sql = "SELECT VERSION()",
+	.driver_files = mysql_driver_files,
+	.prepare_connstr = mysql_prepare_connstr,
 	.quote_open = '`',
 	.quote_close = '`',
 	.max_ident_len = 64,

@@ -200,12 +200,92 @@ pg_columns(struct upgrade_conn *conn, const char *schema, const char *table, upg
 
 /* ---- rendering ------------------------------------------------------------------ */
 
+/* Starts the next subcommand of the one ALTER TABLE: ", ALTER COLUMN c ". */
+static void
+pg_alter_col(struct upg_render *r, const struct upg_alter *a, int *n)
+{
+	upg_r_puts(r, (*n)++ > 0 ? ", ALTER COLUMN " : " ALTER COLUMN ");
+	upg_r_ident(r, a->column);
+	upg_r_puts(r, " ");
+}
+
+/*
+ * Every change as a subcommand of one ALTER TABLE (one table rewrite at
+ * most).  A new type converts the column's default too, and fails (42804)
+ * when the default cannot be cast, as a varchar's '0' to numeric: a default
+ * the change replaces or drops is dropped before the type changes, so only
+ * the new one has to fit.  PostgreSQL runs the subcommands in passes,
+ * dropped defaults before type changes and new defaults after them.
+ */
 static int
 pg_render_alter_column(struct upg_render *r, const struct upg_alter *a)
 {
-	/* ALTER COLUMN ... TYPE with USING: the conversion is PostgreSQL's own. */
-	return upg_render_alter_column_ansi(r, a, "TYPE", 1);
+	int type = a->type.kind != UPG_TYPE_NONE || a->type.sql != NULL;
+	int n = 0;
+
+	if (a->using_sql != NULL && !type)
+		return upg_r_fail(r, UPGRADE_EINVAL, "column %s.%s: using needs a new type",
+		                  a->table, a->column);
+	if (!type && a->null_change == UPG_NULL_KEEP && a->def_change == UPG_DEF_KEEP)
+		return upg_r_fail(r, UPGRADE_EINVAL, "column %s.%s: nothing to change", a->table,
+		                  a->column);
+	upg_r_puts(r, "ALTER TABLE ");
+	upg_r_qname(r, a->table);
+	if (type && a->def_change != UPG_DEF_KEEP) {
+		pg_alter_col(r, a, &n);
+		upg_r_puts(r, "DROP DEFAULT");
+	}
+	if (type) {
+		pg_alter_col(r, a, &n);
+		upg_r_puts(r, "TYPE ");
+		upg_r_type(r, &a->type);
+		/* The conversion is PostgreSQL's own USING expression. */
+		if (a->using_sql != NULL) {
+			upg_r_puts(r, " USING ");
+			upg_r_puts(r, a->using_sql);
+		}
+	}
+	if (a->null_change != UPG_NULL_KEEP) {
+		pg_alter_col(r, a, &n);
+		upg_r_puts(r, a->null_change == UPG_NULL_FORBID ? "SET NOT NULL" : "DROP NOT NULL");
+	}
+	if (a->def_change == UPG_DEF_DROP && !type) {
+		pg_alter_col(r, a, &n);
+		upg_r_puts(r, "DROP DEFAULT");
+	} else if (a->def_change == UPG_DEF_VALUE || a->def_change == UPG_DEF_SQL) {
+		pg_alter_col(r, a, &n);
+		upg_r_puts(r, "SET DEFAULT ");
+		if (a->def_change == UPG_DEF_VALUE)
+			upg_r_value(r, a->def, upg_alter_value_type(a));
+		else
+			upg_r_puts(r, a->def);
+	}
+	upg_r_end(r);
+	return r->ret;
 }
+
+/*
+ * psqlODBC by default wraps every statement after the first of a
+ * transaction in a savepoint, so that a failing one can be undone alone: a
+ * round trip per statement that the runner never needs, since it rolls back
+ * the whole task.  Protocol=7.4-0 gives PostgreSQL's own behaviour (a
+ * failed statement aborts the transaction).  A Protocol the caller chose is
+ * kept.  psqlODBC bounds the login by SQL_ATTR_LOGIN_TIMEOUT itself.
+ */
+static void
+pg_prepare_connstr(struct upg_buf *buf, const char *connstr, int login_timeout)
+{
+	char *protocol = upg_connstr_get(connstr, "Protocol");
+
+	(void)login_timeout;
+	if (protocol == NULL)
+		protocol = upg_connstr_get(connstr, "A1");
+	if (protocol == NULL)
+		upg_connstr_append(buf, "Protocol", "7.4-0");
+	free(protocol);
+}
+
+static const char *const pg_driver_files[] = {"psqlodbc", NULL};
 
 static const char *const pg_types[UPG_TYPE_COUNT] = {
 	[UPG_TYPE_INTEGER] = "INTEGER",
@@ -318,6 +398,9 @@ const struct upg_dialect upg_dialect_postgresql = {
 	        UPGRADE_CAP_INDEX_IF_NOT_EXISTS | UPGRADE_CAP_DISABLE_TRIGGERS,
 	.bid = postgresql_bid,
 	.version_caps = NULL,
+	.server_version_sql = "SELECT current_setting('server_version')",
+	.driver_files = pg_driver_files,
+	.prepare_connstr = pg_prepare_connstr,
 	.quote_open = '"',
 	.quote_close = '"',
 	.max_ident_len = 63,

@@ -898,6 +898,76 @@ exec_ident(struct upgrade_conn *conn, const char *head, const char *name, const 
 
 static const char rebuild_tmp[] = "upgrade_rebuild_tmp";
 
+/*
+ * AUTOINCREMENT's high-water mark is a row of sqlite_sequence named after
+ * the table.  DROP TABLE deletes it and the copy gives the new table the
+ * largest id copied, so the ids of rows deleted at the end would be handed
+ * out again, which AUTOINCREMENT promises never to do.  *seq is the mark as
+ * text, NULL when the table has none.
+ */
+static int
+sequence_read(struct upgrade_conn *conn, const char *table, char **seq)
+{
+	const char *p[1] = {table};
+	char *any = NULL;
+	int ret;
+
+	*seq = NULL;
+	/* The table exists once any table of the file was created with AUTOINCREMENT. */
+	ret = upg_db_query_string(conn,
+	                          "SELECT 1 FROM sqlite_master WHERE type = 'table' "
+	                          "AND name = 'sqlite_sequence'",
+	                          &any);
+	if (ret != UPGRADE_OK || any == NULL)
+		return ret;
+	free(any);
+	ret = upg_db_query(conn, "SELECT seq FROM sqlite_sequence WHERE name = ?", 1, p,
+	                   upg_first_value, seq);
+	return ret < 0 ? ret : UPGRADE_OK;
+}
+
+/* Whether CREATE TABLE text declares an AUTOINCREMENT column. */
+static int
+has_autoincrement(const char *sql)
+{
+	struct toks t;
+	size_t i;
+	int yes = 0;
+
+	if (tokenize(&t, sql) == 0)
+		for (i = 0; i < t.n && !yes; i++)
+			yes = is_kw(&t, i, "AUTOINCREMENT");
+	free(t.v);
+	return yes;
+}
+
+/* Gives the rebuilt table the mark sequence_read() found, or a higher one it has now. */
+static int
+sequence_restore(struct upgrade_conn *conn, const char *table, const char *seq, const char *created)
+{
+	const char *p[2] = {seq, table};
+	long n = 0;
+	int ret;
+
+	/* A rebuild that dropped the AUTOINCREMENT column leaves nothing to keep. */
+	if (seq == NULL || !has_autoincrement(created))
+		return UPGRADE_OK;
+	ret = upg_db_exec_params(conn,
+	                         "UPDATE sqlite_sequence SET seq = MAX(seq, CAST(? AS INTEGER)) "
+	                         "WHERE name = ?",
+	                         2, p, &n);
+	/* No row when no row was copied: the table was empty. */
+	if (ret == UPGRADE_OK && n == 0) {
+		p[0] = table;
+		p[1] = seq;
+		ret = upg_db_exec_params(conn,
+		                         "INSERT INTO sqlite_sequence (name, seq) "
+		                         "VALUES (?, CAST(? AS INTEGER))",
+		                         2, p, NULL);
+	}
+	return ret;
+}
+
 /* The rebuild itself, inside the savepoint; see the file's comment. */
 static int
 rebuild(struct upgrade_conn *conn, const char *table, const char *sql,
@@ -908,7 +978,7 @@ rebuild(struct upgrade_conn *conn, const char *table, const char *sql,
 	struct upg_buf create = UPG_BUF_INIT;
 	struct upg_render r;
 	struct table_sql ts;
-	char *copy = NULL, *created = NULL, *rename = NULL;
+	char *copy = NULL, *created = NULL, *rename = NULL, *seq = NULL;
 	size_t i;
 	int ret;
 
@@ -941,6 +1011,8 @@ rebuild(struct upgrade_conn *conn, const char *table, const char *sql,
 	if (ret == UPGRADE_OK && (cols.oom || schema_sql.oom || skip.oom))
 		ret = upg_error_oom(&conn->err);
 	if (ret == UPGRADE_OK)
+		ret = sequence_read(conn, table, &seq);
+	if (ret == UPGRADE_OK)
 		ret = render_copy(conn, table, rebuild_tmp, &cols, chg, &copy);
 	if (ret == UPGRADE_OK) {
 		upg_render_init(&r, conn, NULL);
@@ -957,7 +1029,8 @@ rebuild(struct upgrade_conn *conn, const char *table, const char *sql,
 	if ((ret = upg_db_exec(conn, created)) != UPGRADE_OK ||
 	    (ret = upg_db_exec(conn, copy)) != UPGRADE_OK ||
 	    (ret = exec_ident(conn, "DROP TABLE ", table, "")) != UPGRADE_OK ||
-	    (ret = upg_db_exec(conn, rename)) != UPGRADE_OK)
+	    (ret = upg_db_exec(conn, rename)) != UPGRADE_OK ||
+	    (ret = sequence_restore(conn, table, seq, created)) != UPGRADE_OK)
 		goto done;
 	/* schema_sql holds name, sql pairs. */
 	for (i = 0; i + 1 < schema_sql.n; i += 2) {
@@ -970,6 +1043,7 @@ done:
 	free(created);
 	free(copy);
 	free(rename);
+	free(seq);
 	upg_buf_free(&create);
 	strlist_free(&cols);
 	strlist_free(&schema_sql);
@@ -1138,6 +1212,8 @@ const struct upg_dialect upg_dialect_sqlite = {
 	        UPGRADE_CAP_INDEX_IF_NOT_EXISTS | UPGRADE_CAP_DISABLE_TRIGGERS,
 	.bid = sqlite_bid,
 	.version_caps = sqlite_version_caps,
+	/* The library in use, not the one sqliteodbc was built against. */
+	.server_version_sql = "SELECT sqlite_version()",
 	.quote_open = '"',
 	.quote_close = '"',
 	.max_ident_len = 0,

@@ -39,6 +39,35 @@ scrub_password(const struct upgrade_conn *conn, char *text)
 	}
 }
 
+/*
+ * Makes text one line, in place: every line break, with the blanks around
+ * it, becomes one space, and trailing white space goes.  psqlODBC ends its
+ * messages with a line break and puts one in the middle ("ERROR: ...;\n
+ * Error while executing the query"), and SQL quoted in a message has its
+ * own: the error's first line and each diagnostic record stay one line.
+ */
+static void
+one_line(char *text)
+{
+	char *r = text, *w = text;
+
+	while (*r != '\0') {
+		if (*r == '\n' || *r == '\r') {
+			while (w > text && (w[-1] == ' ' || w[-1] == '\t'))
+				w--;
+			while (*r == '\n' || *r == '\r' || *r == ' ' || *r == '\t')
+				r++;
+			if (w > text)
+				*w++ = ' ';
+		} else {
+			*w++ = *r++;
+		}
+	}
+	while (w > text && (w[-1] == ' ' || w[-1] == '\t'))
+		w--;
+	*w = '\0';
+}
+
 int
 upg_db_error(struct upgrade_conn *conn, SQLSMALLINT type, SQLHANDLE handle, const char *fmt, ...)
 {
@@ -54,6 +83,7 @@ upg_db_error(struct upgrade_conn *conn, SQLSMALLINT type, SQLHANDLE handle, cons
 	{
 		char head[1024];
 		vsnprintf(head, sizeof head, fmt, ap);
+		one_line(head);
 		upg_buf_puts(&buf, head);
 	}
 	va_end(ap);
@@ -64,6 +94,8 @@ upg_db_error(struct upgrade_conn *conn, SQLSMALLINT type, SQLHANDLE handle, cons
 			break;
 		memcpy(state, sqlstate, 5);
 		state[5] = '\0';
+		message[sizeof message - 1] = '\0';
+		one_line((char *)message);
 		if (i == 1) {
 			memcpy(first_state, state, sizeof first_state);
 			first_native = native;
@@ -220,6 +252,29 @@ get_info_string(struct upgrade_conn *conn, SQLUSMALLINT what)
 	return upg_strdup((char *)value);
 }
 
+/*
+ * Replaces the driver's SQL_DBMS_VER with the engine's own answer, where
+ * the dialect knows the question.  A dialect forced onto another engine
+ * may ask in vain: the driver's answer then stays, and so does the
+ * connection.
+ */
+static void
+ask_server_version(struct upgrade_conn *conn)
+{
+	char *ver = NULL;
+
+	if (conn->dialect->server_version_sql == NULL)
+		return;
+	if (upg_db_query_string(conn, conn->dialect->server_version_sql, &ver) == UPGRADE_OK &&
+	    ver != NULL && ver[0] != '\0') {
+		free(conn->dbms_ver);
+		conn->dbms_ver = ver;
+		return;
+	}
+	free(ver);
+	upg_error_clear(&conn->err);
+}
+
 static int
 read_driver_info(struct upgrade_conn *conn)
 {
@@ -240,34 +295,24 @@ read_driver_info(struct upgrade_conn *conn)
 	free(quote);
 	conn->dialect = conn->forced != NULL ? conn->forced
 	                                     : upg_dialect_detect(conn->dbms_name, conn->dbms_ver);
+	ask_server_version(conn);
 	conn->caps = conn->dialect->version_caps != NULL
 	                 ? conn->dialect->version_caps(conn->dbms_ver, conn->dialect->caps)
 	                 : conn->dialect->caps;
 	return UPGRADE_OK;
 }
 
-static int
-contains_nocase(const char *haystack, const char *needle)
-{
-	size_t n = strlen(needle);
-
-	for (; *haystack != '\0'; haystack++)
-		if (upg_strncaseeq(haystack, needle, n))
-			return 1;
-	return 0;
-}
-
 /*
- * 1 when connstr leads to psqlODBC: its DRIVER names the library, or an
- * odbcinst.ini section whose Driver is the library, or its DSN's odbc.ini
- * section does.
+ * The driver library connstr leads to: its DRIVER (a path, a file name, or
+ * an odbcinst.ini section whose Driver is the library), or the Driver of
+ * its DSN's odbc.ini section, resolved the same way.  Allocated; NULL when
+ * the string names neither.
  */
-static int
-is_psqlodbc(const char *connstr)
+static char *
+driver_library(const char *connstr)
 {
 	char *driver = upg_connstr_get(connstr, "DRIVER"), *dsn;
 	char path[1024];
-	int yes;
 
 	if (driver == NULL && (dsn = upg_connstr_get(connstr, "DSN")) != NULL) {
 		path[0] = '\0';
@@ -275,43 +320,34 @@ is_psqlodbc(const char *connstr)
 		free(dsn);
 		driver = upg_strdup(path);
 	}
-	if (driver == NULL)
-		return 0;
-	yes = contains_nocase(driver, "psqlodbc");
-	if (!yes && driver[0] != '\0' && strchr(driver, '/') == NULL) {
-		path[0] = '\0';
-		SQLGetPrivateProfileString(driver, "Driver", "", path, sizeof path, "odbcinst.ini");
-		yes = contains_nocase(path, "psqlodbc");
-	}
+	if (driver == NULL || driver[0] == '\0' || strchr(driver, '/') != NULL)
+		return driver;
+	path[0] = '\0';
+	SQLGetPrivateProfileString(driver, "Driver", "", path, sizeof path, "odbcinst.ini");
+	if (path[0] == '\0')
+		return driver;
 	free(driver);
-	return yes;
+	return upg_strdup(path);
 }
 
 /*
- * The connection string to use.  psqlODBC by default wraps every statement
- * after the first of a transaction in a savepoint, so that a failing one
- * can be undone alone: a round trip per statement that the runner never
- * needs, since it rolls back the whole task.  Protocol=7.4-0 gives
- * PostgreSQL's own behaviour (a failed statement aborts the transaction).
- * A Protocol the caller chose is kept.
+ * The connection string to use: the caller's, with what the dialect of its
+ * driver adds (prepare_connstr), such as the login timeout for a driver
+ * that ignores SQL_ATTR_LOGIN_TIMEOUT.
  */
 static char *
-effective_connstr(const char *connstr)
+effective_connstr(const struct upgrade_conn *conn, const char *connstr)
 {
 	struct upg_buf buf = UPG_BUF_INIT;
-	char *protocol;
+	const struct upg_dialect *d;
+	char *library = driver_library(connstr);
 
-	if (!is_psqlodbc(connstr))
+	d = upg_dialect_for_driver(library);
+	free(library);
+	if (d == NULL || d->prepare_connstr == NULL)
 		return upg_strdup(connstr);
-	protocol = upg_connstr_get(connstr, "Protocol");
-	if (protocol == NULL)
-		protocol = upg_connstr_get(connstr, "A1");
-	if (protocol != NULL) {
-		free(protocol);
-		return upg_strdup(connstr);
-	}
 	upg_buf_puts(&buf, connstr);
-	upg_connstr_append(&buf, "Protocol", "7.4-0");
+	d->prepare_connstr(&buf, connstr, conn->login_timeout);
 	return upg_buf_detach(&buf);
 }
 
@@ -328,7 +364,7 @@ upgrade_conn_connect(struct upgrade_conn *conn, const char *connstr)
 		return upg_error_set(&conn->err, UPGRADE_EINVAL, "empty connection string");
 	disconnect(conn);
 
-	conn->connstr = effective_connstr(connstr);
+	conn->connstr = effective_connstr(conn, connstr);
 	if (conn->connstr == NULL)
 		return upg_error_oom(&conn->err);
 	connstr = conn->connstr;

@@ -55,6 +55,36 @@ upg_dialect_detect(const char *dbms_name, const char *dbms_ver)
 	return best;
 }
 
+static int
+contains_nocase(const char *haystack, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (; *haystack != '\0'; haystack++)
+		if (upg_strncaseeq(haystack, needle, n))
+			return 1;
+	return 0;
+}
+
+const struct upg_dialect *
+upg_dialect_for_driver(const char *library)
+{
+	const char *base;
+	size_t i, j;
+
+	if (library == NULL)
+		return NULL;
+	/* Only the file name: a directory may be named anything. */
+	base = strrchr(library, '/') != NULL ? strrchr(library, '/') + 1 : library;
+	for (i = 0; upg_dialects[i] != NULL; i++)
+		for (j = 0; upg_dialects[i]->driver_files != NULL &&
+		            upg_dialects[i]->driver_files[j] != NULL;
+		     j++)
+			if (contains_nocase(base, upg_dialects[i]->driver_files[j]))
+				return upg_dialects[i];
+	return NULL;
+}
+
 long
 upg_version_parse(const char *ver)
 {

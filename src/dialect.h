@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 struct upgrade_conn;
+struct upg_buf;
 
 /*
  * A held (or wanted) schema lock.  name identifies what is locked
@@ -123,6 +124,28 @@ struct upg_dialect {
 	 * arrived later); NULL keeps caps.
 	 */
 	unsigned int (*version_caps)(const char *dbms_ver, unsigned int caps);
+	/*
+	 * MAY: SQL returning the engine's version as the engine itself spells
+	 * it, one row and column; it replaces SQL_DBMS_VER, which drivers
+	 * reformat (psqlODBC: "15.00.0018" for 15.18, Connector/ODBC:
+	 * "10.11.000019") or fix when they are built (sqliteodbc).  NULL, or a
+	 * query that fails: SQL_DBMS_VER as the driver says it.
+	 */
+	const char *server_version_sql;
+	/*
+	 * MAY: parts of the file names of this engine's ODBC drivers
+	 * ("psqlodbc"), NULL-terminated: before connecting, the dialect is not
+	 * known yet, only the driver library the connection string leads to.
+	 */
+	const char *const *driver_files;
+	/*
+	 * MAY: appends keywords of the driver's own to buf, which holds the
+	 * caller's connection string connstr: settings the dialect relies on,
+	 * and login_timeout (seconds; 0 when none was asked for) where the
+	 * driver does not bound the login by SQL_ATTR_LOGIN_TIMEOUT alone.  A
+	 * keyword connstr already has MUST be left as the caller wrote it.
+	 */
+	void (*prepare_connstr)(struct upg_buf *buf, const char *connstr, int login_timeout);
 	/*
 	 * Identifier quoting: open and close characters; an embedded close
 	 * character is doubled.  '\0' for both means "ask the driver"
@@ -284,6 +307,9 @@ const struct upg_dialect *upg_dialect_find(const char *name);
 
 /* The best bidder for a driver's self-description; never NULL (generic). */
 const struct upg_dialect *upg_dialect_detect(const char *dbms_name, const char *dbms_ver);
+
+/* The dialect whose driver_files match a driver library's name; NULL when none does. */
+const struct upg_dialect *upg_dialect_for_driver(const char *library);
 
 /*
  * Parses the leading "major.minor" of a version string such as "15.0.18",

@@ -41,29 +41,33 @@ end(struct upg_render *r, char *schema, int ret)
 	return ret;
 }
 
-int
-upg_explain_error(struct upgrade_conn *conn, int ret)
+/* Appends an indented "hint:" line to conn's error, keeping its code, SQLSTATE and native code. */
+static void
+add_hint(struct upgrade_conn *conn, const char *hint)
 {
 	char state[6];
 	long native;
 	char *msg;
 
-	if (ret != UPGRADE_EDB || strcmp(conn->err.sqlstate, "55P04") != 0)
-		return ret;
-	/* PostgreSQL: "unsafe use of new value" of an enum added in this transaction. */
 	memcpy(state, conn->err.sqlstate, sizeof state);
 	native = conn->err.native;
 	msg = upg_strdup(upg_error_message(&conn->err));
 	if (msg == NULL)
-		return ret;
-	upg_error_set(
-	    &conn->err, ret,
-	    "%s\n  hint: an enum value added in this transaction cannot be used before the "
-	    "transaction commits; use it in a later task",
-	    msg);
+		return;
+	upg_error_set(&conn->err, conn->err.code, "%s\n  hint: %s", msg, hint);
 	memcpy(conn->err.sqlstate, state, sizeof state);
 	conn->err.native = native;
 	free(msg);
+}
+
+int
+upg_explain_error(struct upgrade_conn *conn, int ret)
+{
+	if (ret != UPGRADE_EDB || strcmp(conn->err.sqlstate, "55P04") != 0)
+		return ret;
+	/* PostgreSQL: "unsafe use of new value" of an enum added in this transaction. */
+	add_hint(conn, "an enum value added in this transaction cannot be used before the "
+	               "transaction commits; use it in a later task");
 	return ret;
 }
 
@@ -326,6 +330,16 @@ upg_op_alter_column(struct upgrade_context *ctx, const struct upg_alter *a)
 	if ((ret = begin(ctx, &r, &schema)) == UPGRADE_OK &&
 	    (ret = upg_render_alter_column(&r, &copy)) == UPGRADE_OK)
 		ret = upg_exec_rendered(ctx->conn, &r);
+	/*
+	 * A kept default is converted along with the type (PostgreSQL), which
+	 * fails with "datatype mismatch" when it cannot be: say how to go on.
+	 */
+	if (ret == UPGRADE_EDB && a->def_change == UPG_DEF_KEEP &&
+	    (a->type.kind != UPG_TYPE_NONE || a->type.sql != NULL) &&
+	    strcmp(ctx->conn->err.sqlstate, "42804") == 0)
+		add_hint(ctx->conn, "the column's default cannot be converted to the new type; "
+		                    "give the new default (default or default-sql) or drop-default "
+		                    "in the same alter-column");
 	colcopy_free(&cur);
 	return end(&r, schema, ret);
 }

@@ -469,14 +469,23 @@ int
 upg_render_alter_column_ansi(struct upg_render *r, const struct upg_alter *a,
                              const char *type_keyword, int allow_using)
 {
-	int any = 0;
+	int any = 0, type = a->type.kind != UPG_TYPE_NONE || a->type.sql != NULL;
 
 	if (a->using_sql != NULL && !allow_using)
 		return upg_r_fail(r, UPGRADE_EUNSUPPORTED,
 		                  "column %s.%s: a USING conversion is PostgreSQL's; %s converts "
 		                  "implicitly or needs the conversion as <sql>",
 		                  a->table, a->column, r->d->title);
-	if (a->type.kind != UPG_TYPE_NONE || a->type.sql != NULL) {
+	/*
+	 * An engine may convert the old default along with the type, and fail
+	 * when it cannot: a default being replaced or dropped goes first.
+	 */
+	if (type && a->def_change != UPG_DEF_KEEP) {
+		alter_col(r, a);
+		upg_r_puts(r, "DROP DEFAULT");
+		upg_r_end(r);
+	}
+	if (type) {
 		alter_col(r, a);
 		upg_r_puts(r, type_keyword);
 		upg_r_puts(r, " ");
@@ -497,7 +506,9 @@ upg_render_alter_column_ansi(struct upg_render *r, const struct upg_alter *a,
 		upg_r_end(r);
 		any = 1;
 	}
-	if (a->def_change != UPG_DEF_KEEP) {
+	if (a->def_change == UPG_DEF_DROP && type) {
+		any = 1;
+	} else if (a->def_change != UPG_DEF_KEEP) {
 		alter_col(r, a);
 		if (a->def_change == UPG_DEF_DROP) {
 			upg_r_puts(r, "DROP DEFAULT");

@@ -202,7 +202,7 @@ if [ -n "$VALGRIND" ] || [ -n "$DISTCHECK" ]; then
             # The command itself under valgrind, through the shell tests that
             # do not depend on timing (the racing and killing ones do).
             UPGRADE_VALGRIND=1 test_phase cli-valgrind _build/plain check "" \
-                TESTS="tests/cli-usage.sh tests/cli-info.sh tests/cli-run.sh tests/cli-validate.sh tests/cli-list.sh tests/cli-graph.sh"
+                TESTS="tests/cli-usage.sh tests/cli-info.sh tests/cli-errors.sh tests/cli-run.sh tests/cli-validate.sh tests/cli-list.sh tests/cli-graph.sh"
         fi
         if [ -n "$DISTCHECK" ]; then
             test_phase distcheck _build/plain distcheck failures-only

@@ -401,6 +401,60 @@ test_alter(void)
 	ON_ALL_ENGINES(alter);
 }
 
+/*
+ * A new type and a new default together, where the old default does not
+ * cast to the new type (PostgreSQL: "default ... cannot be cast
+ * automatically"); and a new type with the old default kept, which fails on
+ * PostgreSQL with a hint and leaves the column alone.
+ */
+static void
+alter_type_default(struct eng *g)
+{
+	static const char xml[] =
+	    "<task name=\"make\">\n"
+	    "  <sql>CREATE TABLE child (id INTEGER PRIMARY KEY, amount VARCHAR(20) DEFAULT '0', "
+	    "code VARCHAR(10) DEFAULT 'x')</sql>\n"
+	    "  <sql>INSERT INTO child (id, amount) VALUES (1, '1.5')</sql>\n"
+	    "</task>\n"
+	    "<task name=\"retype\">\n"
+	    "  <alter-column dialect=\"postgresql\" table=\"child\" name=\"amount\" "
+	    "type=\"numeric\" precision=\"10\" scale=\"2\" using=\"amount::numeric(10,2)\" "
+	    "default=\"0\"/>\n"
+	    "  <alter-column dialect=\"sqlite mysql\" table=\"child\" name=\"amount\" "
+	    "type=\"numeric\" precision=\"10\" scale=\"2\" default=\"0\"/>\n"
+	    "</task>\n"
+	    "<task name=\"keep\">\n"
+	    "  <alter-column table=\"child\" name=\"code\" type=\"integer\" "
+	    "using=\"length(code)\" dialect=\"postgresql\"/>\n"
+	    "</task>\n";
+
+	CU_ASSERT_EQUAL(run_xml(g, xml, "make", NULL), UPGRADE_OK);
+	CU_ASSERT_EQUAL(run_xml(g, xml, "retype", NULL), UPGRADE_OK);
+	SQL_OK(g, "INSERT INTO child (id) VALUES (2)");
+	CU_ASSERT_EQUAL(count_rows(g, "child", "amount = 0 AND id = 2"), 1);
+	CU_ASSERT_EQUAL(count_rows(g, "child", "amount = 1.5 AND id = 1"), 1);
+	if (g->e == ENG_PG) {
+		char *v = query_str(g, "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+		                       "WHERE attrelid = 'child'::regclass AND attname = 'amount'");
+
+		CU_ASSERT_STRING_EQUAL(v != NULL ? v : "", "numeric(10,2)");
+		free(v);
+		/* The old default 'x' cannot become an integer: a clear error, nothing changed. */
+		CU_ASSERT_EQUAL(run_xml(g, xml, "keep", NULL), UPGRADE_EDB);
+		CU_ASSERT_STRING_EQUAL(upgrade_conn_sqlstate(g->conn), "42804");
+		CU_ASSERT_PTR_NOT_NULL(strstr(upgrade_conn_error(g->conn), "hint: "));
+		CU_ASSERT_PTR_NOT_NULL(strstr(upgrade_conn_error(g->conn), "drop-default"));
+		SQL_OK(g, "INSERT INTO child (id) VALUES (3)");
+		CU_ASSERT_EQUAL(count_rows(g, "child", "code = 'x'"), 3);
+	}
+}
+
+static void
+test_alter_type_default(void)
+{
+	ON_ALL_ENGINES(alter_type_default);
+}
+
 /* Transactional DDL: everything an operation did goes with ROLLBACK (not on MariaDB). */
 static void
 rollback(struct eng *g)
@@ -1086,14 +1140,38 @@ test_mssql(void)
 	a.def = "5";
 	upg_render_init(&r, mssql_conn, "dbo");
 	upg_render_alter_column(&r, &a);
+	/* SQL Server cannot change the type under a default (5074): the default goes first. */
 	EXPECT(
-	    &r, "ALTER TABLE [dbo].[t] ALTER COLUMN [qty] BIGINT NULL",
+	    &r,
 	    "DECLARE @df sysname = (SELECT d.name FROM sys.default_constraints d JOIN sys.columns "
 	    "c "
 	    "ON c.object_id = d.parent_object_id AND c.column_id = d.parent_column_id "
 	    "WHERE d.parent_object_id = OBJECT_ID(N'[dbo].[t]') AND c.name = N'qty'); "
 	    "IF @df IS NOT NULL EXEC (N'ALTER TABLE [dbo].[t] DROP CONSTRAINT ' + QUOTENAME(@df))",
+	    "ALTER TABLE [dbo].[t] ALTER COLUMN [qty] BIGINT NULL",
 	    "ALTER TABLE [dbo].[t] ADD DEFAULT 5 FOR [qty]");
+	/* A new type and the old default kept: dropped, then added again from its text. */
+	a.def_change = UPG_DEF_KEEP;
+	a.def = NULL;
+	cur.def = "((0))";
+	upg_render_init(&r, mssql_conn, "dbo");
+	upg_render_alter_column(&r, &a);
+	EXPECT(
+	    &r,
+	    "DECLARE @df sysname = (SELECT d.name FROM sys.default_constraints d JOIN sys.columns "
+	    "c "
+	    "ON c.object_id = d.parent_object_id AND c.column_id = d.parent_column_id "
+	    "WHERE d.parent_object_id = OBJECT_ID(N'[dbo].[t]') AND c.name = N'qty'); "
+	    "IF @df IS NOT NULL EXEC (N'ALTER TABLE [dbo].[t] DROP CONSTRAINT ' + QUOTENAME(@df))",
+	    "ALTER TABLE [dbo].[t] ALTER COLUMN [qty] BIGINT NULL",
+	    "ALTER TABLE [dbo].[t] ADD DEFAULT ((0)) FOR [qty]");
+	/* Nullability alone leaves the default alone. */
+	a.type.kind = UPG_TYPE_NONE;
+	a.null_change = UPG_NULL_FORBID;
+	upg_render_init(&r, mssql_conn, "dbo");
+	upg_render_alter_column(&r, &a);
+	EXPECT(&r, "ALTER TABLE [dbo].[t] ALTER COLUMN [qty] int NOT NULL");
+	cur.def = NULL;
 	memset(&a, 0, sizeof a);
 	a.table = "it's";
 	a.column = "c";
@@ -1253,6 +1331,75 @@ test_sqlite_rebuild(void)
 	engine_close(&g);
 }
 
+/*
+ * Every operation that rebuilds a SQLite table keeps AUTOINCREMENT's
+ * high-water mark (sqlite_sequence), so a deleted id is never handed out
+ * again; and keeps the table's indexes, its triggers and the views on it.
+ */
+static void
+test_sqlite_rebuild_autoincrement(void)
+{
+	static const char xml[] =
+	    "<task name=\"alter\">\n"
+	    "  <alter-column table=\"child\" name=\"amount\" type=\"numeric\" precision=\"10\" "
+	    "scale=\"2\"/>\n"
+	    "</task>\n";
+	static const char *const code[] = {"code", NULL};
+	static const char *const parent_id[] = {"id", NULL};
+	struct upgrade_column_change ch;
+	struct eng g;
+	long next = 4;
+
+	if (engine_open(&g, ENG_SQLITE) != 0)
+		return;
+	SQL_OK(&g, "CREATE TABLE parent (id INTEGER PRIMARY KEY)");
+	SQL_OK(&g, "INSERT INTO parent VALUES (1)");
+	SQL_OK(&g, "CREATE TABLE child (id INTEGER PRIMARY KEY AUTOINCREMENT, amount VARCHAR(20), "
+	           "code TEXT, gone INT, parent INT)");
+	SQL_OK(&g, "CREATE INDEX ix_code ON child (code)");
+	SQL_OK(&g, "CREATE TABLE audit (id INT)");
+	SQL_OK(&g, "CREATE TRIGGER trg_child AFTER INSERT ON child BEGIN "
+	           "INSERT INTO audit VALUES (new.id); END");
+	SQL_OK(&g, "CREATE VIEW child_view AS SELECT id, amount FROM child");
+	SQL_OK(&g, "INSERT INTO child (amount, code) VALUES ('1.50', 'a'), ('2', 'b'), ('3', 'c')");
+	SQL_OK(&g, "DELETE FROM child WHERE id = 3");
+
+	/* The reported case: alter-column from a catalog. */
+	CU_ASSERT_EQUAL(run_xml(&g, xml, "alter", NULL), UPGRADE_OK);
+	CU_ASSERT_EQUAL(query_long(&g, "SELECT seq FROM sqlite_sequence WHERE name = 'child'"), 3);
+	/* Then every other operation that rebuilds the table, each followed by an insert. */
+	memset(&ch, 0, sizeof ch);
+	ch.nullability = UPGRADE_NULL_FORBID;
+	ch.default_value = "0";
+	CALL_OK(&g, upgrade_context_alter_column(g.ctx, "child", "amount", &ch));
+	CALL_OK(&g, upgrade_context_drop_column(g.ctx, "child", "gone", 0));
+	CALL_OK(&g, upgrade_context_add_unique(g.ctx, "child", "uq_code", code));
+	CALL_OK(&g, upgrade_context_add_check(g.ctx, "child", "ck_amount", "amount >= 0"));
+	CALL_OK(&g, upgrade_context_add_foreign_key(g.ctx, "child", "fk_parent",
+	                                            (const char *const[]){"parent", NULL}, "parent",
+	                                            parent_id, 0, 0));
+	CALL_OK(&g, upgrade_context_drop_constraint(g.ctx, "child", "ck_amount", 0, 0));
+	/* After each rebuild above the next id must still be new: check the last one. */
+	SQL_OK(&g, "INSERT INTO child (amount, code) VALUES (4, 'd')");
+	CU_ASSERT_EQUAL(query_long(&g, "SELECT MAX(id) FROM child"), next);
+	/* An emptied table keeps its mark too: the copy inserts no row that would set it. */
+	SQL_OK(&g, "DELETE FROM child");
+	memset(&ch, 0, sizeof ch);
+	ch.type = "text";
+	CALL_OK(&g, upgrade_context_alter_column(g.ctx, "child", "code", &ch));
+	SQL_OK(&g, "INSERT INTO child (amount, code) VALUES (5, 'e')");
+	CU_ASSERT_EQUAL(query_long(&g, "SELECT MAX(id) FROM child"), next + 1);
+	CU_ASSERT_EQUAL(query_long(&g, "SELECT COUNT(*) FROM sqlite_sequence"), 1);
+
+	/* The index, the trigger and the view survived every rebuild. */
+	CU_ASSERT_EQUAL(exists(&g, UPG_OBJ_INDEX, "child", "ix_code", 0), 1);
+	CU_ASSERT_EQUAL(query_long(&g, "SELECT COUNT(*) FROM audit"), 5);
+	CU_ASSERT_EQUAL(query_long(&g, "SELECT COUNT(*) FROM child_view"), 1);
+	CU_ASSERT_EQUAL(exists(&g, UPG_OBJ_CONSTRAINT, "child", "uq_code", UPG_CT_UNIQUE), 1);
+	CU_ASSERT_EQUAL(exists(&g, UPG_OBJ_CONSTRAINT, "child", "fk_parent", UPG_CT_FOREIGN), 1);
+	engine_close(&g);
+}
+
 /* The generic dialect on SQLite: ODBC catalog functions only. */
 static void
 test_generic(void)
@@ -1373,12 +1520,14 @@ add_suites(void)
 	TEST_ADD(test_tables);
 	TEST_ADD(test_indexes);
 	TEST_ADD(test_alter);
+	TEST_ADD(test_alter_type_default);
 	TEST_ADD(test_rollback);
 	TEST_ADD(test_enum_ops);
 	TEST_ADD(test_fill);
 	TEST_ADD(test_triggers);
 	TEST_ADD(test_xml_ops);
 	TEST_ADD(test_sqlite_rebuild);
+	TEST_ADD(test_sqlite_rebuild_autoincrement);
 	TEST_ADD(test_generic);
 	TEST_ADD(test_null_args);
 }

@@ -219,11 +219,11 @@ print_event(const struct upgrade_event *ev, void *ud)
 			       color(p, "\033[0m"));
 		fflush(stdout);
 		if (ev->statement > 0)
-			fprintf(stderr, "%s: error: task %s failed in %s at statement %lu of %lu%s:\n%s\n",
+			fprintf(stderr, "%s: error: task %s failed in %s at statement %lu of %lu%s: %s\n",
 			        cli->progname, upgrade_task_id(ev->task), ev->schema, ev->statement,
 			        ev->statements, ev->dry_run ? " (dry run)" : "", ev->message);
 		else
-			fprintf(stderr, "%s: error: task %s failed in %s%s:\n%s\n", cli->progname,
+			fprintf(stderr, "%s: error: task %s failed in %s%s: %s\n", cli->progname,
 			        upgrade_task_id(ev->task), ev->schema, ev->dry_run ? " (dry run)" : "",
 			        ev->message);
 		break;
