@@ -127,6 +127,7 @@ while [ "$i" -le "$nblocks" ]; do
 		run_block "$i"
 		expect_rc 0 "example $i: info through a DSN of odbc.ini"
 		expect_out '^dialect: +postgresql$' "example $i: the DSN reaches PostgreSQL"
+		expect_shown "example $i: info prints what the page shows"
 		;;
 	'$ export UPGRADE_CONNECT='*)
 		# The page's server "db" is not here: the same command with this test's string.
