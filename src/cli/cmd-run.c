@@ -214,8 +214,9 @@ print_event(const struct upgrade_event *ev, void *ud)
 			       color(p, "\033[33m"), upgrade_task_id(ev->task), color(p, "\033[0m"));
 		break;
 	case UPGRADE_EVENT_TASK_FAILED:
+		/* Not "*", which says done: without colour (a pipe) the line alone must tell. */
 		if (!cli->quiet)
-			printf("%s* %s%s\n", color(p, "\033[31m"), upgrade_task_id(ev->task),
+			printf("%s! %s FAILED%s\n", color(p, "\033[31m"), upgrade_task_id(ev->task),
 			       color(p, "\033[0m"));
 		fflush(stdout);
 		if (ev->statement > 0)
