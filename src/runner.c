@@ -1342,7 +1342,8 @@ each_schema(struct upgrade_runner *r, struct upgrade_conn *conn, int write,
 	if ((ret = resolve_schemas(r, conn, &schemas)) != UPGRADE_OK)
 		goto done;
 	for (i = 0; ret == UPGRADE_OK && i < schemas.n; i++) {
-		struct run run = {.r = r, .conn = conn, .schema = schemas.names[i]};
+		struct run run = {.r = r, .conn = conn, .schema = schemas.names[i],
+		                  .index = (long)i + 1, .total = (long)schemas.n};
 		struct upg_lock *lock = NULL;
 		struct upg_state *st = NULL;
 
@@ -1375,11 +1376,17 @@ status_schema(struct run *run, struct upg_state *st, void *ud)
 {
 	struct status_ctx *sc = ud;
 	struct upgrade_catalog *cat = run->r->cat;
+	struct upgrade_event ev;
 	size_t i, j;
 	int ret;
 
 	if ((ret = upg_state_load_tasks(st)) != UPGRADE_OK)
 		return ret;
+	/* A schema with no task to report still gets its heading and count from the caller. */
+	event_init(&ev, UPGRADE_EVENT_SCHEMA_START, run->schema);
+	ev.index = run->index;
+	ev.count = run->total;
+	emit(run, &ev);
 
 	for (i = 0; i < cat->nplan; i++) {
 		const struct upgrade_task *t = cat->plan[i];
