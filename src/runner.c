@@ -94,6 +94,8 @@ dup_or_null(const char *s)
 	return s != NULL ? upg_strdup(s) : NULL;
 }
 
+static int is_transactional(const struct run *run);
+
 static void
 emit(struct run *run, struct upgrade_event *ev)
 {
@@ -102,6 +104,9 @@ emit(struct run *run, struct upgrade_event *ev)
 	struct queued_event *q;
 
 	ev->dry_run = r->dry_run;
+	/* Tasks say for themselves; the rest of a dry run is verified where tasks are executed. */
+	if (ev->task == NULL && r->dry_run)
+		ev->verified = run->conn != NULL && is_transactional(run);
 	if (job == NULL) {
 		if (r->fn != NULL)
 			r->fn(ev, r->ud);
@@ -736,7 +741,8 @@ run_task(struct run *run, struct upg_state *st, const struct upgrade_task *task)
 		return upg_error_oom(&run->conn->err);
 	if (upg_state_is_executed(m, task->name) && !(task->flags & UPGRADE_TASK_ALWAYS_RUN))
 		return UPGRADE_OK;
-	task_event(run, UPGRADE_EVENT_TASK_START, task, UPGRADE_OK, 0, 1);
+	task_event(run, UPGRADE_EVENT_TASK_START, task, UPGRADE_OK, 0,
+	           !run->r->dry_run || is_transactional(run));
 	if (task->fn == NULL) {
 		ret = upg_task_resolve(&res, task, run->conn->dialect->name, &run->conn->err);
 		if (ret != UPGRADE_OK) {

@@ -30,6 +30,7 @@ struct run_opts {
 
 struct printer {
 	struct cli *cli;
+	const char *dialect;
 	int task_failed;  /* a TASK_FAILED event was seen */
 	int unverified;   /* a dry run planned tasks it could not execute */
 	int progress;     /* stdout is a terminal: show what is running */
@@ -168,6 +169,16 @@ print_event(const struct upgrade_event *ev, void *ud)
 	}
 	clear_progress(p);
 	switch (ev->type) {
+	case UPGRADE_EVENT_RUN_START:
+		/* The runner knows whether this connection can execute and roll back DDL. */
+		if (ev->dry_run && !cli->quiet && ev->verified)
+			fprintf(stderr, "%s: dry run: every task is rolled back, nothing is written\n",
+			        cli->progname);
+		else if (ev->dry_run && !cli->quiet)
+			fprintf(stderr, "%s: dry run on %s: nothing is executed; pending tasks are "
+			                "listed as a plan, not verified\n",
+			        cli->progname, p->dialect);
+		break;
 	case UPGRADE_EVENT_RAW_START:
 		if (!cli->quiet)
 			printf("%sRunning raw upgrade for %s%s\n", color(p, "\033[4m"), ev->schema,
@@ -306,15 +317,13 @@ cmd_run(struct cli *cli, int argc, char **argv)
 	r = s.runner;
 	memset(&p, 0, sizeof p);
 	p.cli = cli;
+	p.dialect = upgrade_conn_dialect(s.conn);
 	p.progress = isatty(STDOUT_FILENO);
 	upgrade_runner_set_dry_run(r, o.dry_run);
 	upgrade_runner_set_keep_going(r, o.keep_going);
 	upgrade_runner_set_resume(r, o.resume);
 	upgrade_runner_set_jobs(r, o.jobs);
 	upgrade_runner_set_event_callback(r, print_event, &p);
-	if (o.dry_run && cli->format == CLI_FORMAT_TEXT && !cli->quiet)
-		fprintf(stderr, "%s: dry run: every task is rolled back, nothing is written\n",
-		        cli->progname);
 	rc = upgrade_runner_run(r, s.conn);
 	if (rc >= 0) {
 		ret = CLI_EXIT_OK;
