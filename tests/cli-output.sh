@@ -2,7 +2,8 @@
 # cli-output.sh - what the commands print in the cases that are easy to
 # get wrong: status of a schema with nothing to list still has its heading
 # and count line; a dry run says whether it executes and rolls back or only
-# plans (MariaDB), in text and in JSON.  SQLite, PostgreSQL and MariaDB.
+# plans (MariaDB), in text and in JSON; `run | head -1` does not kill the
+# run half-way.  SQLite, PostgreSQL and MariaDB.
 . "$top_srcdir/tests/lib.sh"
 
 NS='xmlns="urn:upgrade:catalog:1"'
@@ -71,6 +72,65 @@ if require_env UPGRADE_TEST_MARIADB && require_env UPGRADE_TEST_MARIADB_ADMIN; t
 	my 'DROP DATABASE IF EXISTS upg_out; CREATE DATABASE upg_out'
 	dry_run MariaDB false -c "$UPGRADE_TEST_MARIADB"
 	my 'DROP DATABASE upg_out'
+fi
+
+# --- a reader that goes away (upgrade run | head -1) does not cut the run short ---
+# pipe_run LABEL ARGS...: upgrade ARGS | head -1; the status in $rc, what head saw in $out.
+pipe_run() {
+	label=$1
+	shift
+	{
+		"$UPGRADE" "$@"
+		echo $? >"$T_TMP/pipe.rc"
+	} 2>"$T_TMP/pipe.err" | head -n 1 >"$T_TMP/pipe.out"
+	rc=$(cat "$T_TMP/pipe.rc")
+	out=$(cat "$T_TMP/pipe.out")
+	err=$(cat "$T_TMP/pipe.err")
+	expect_rc 0 "$label: the run ends normally after its reader went away"
+	expect_out '^Running upgrade for ' "$label: the reader got the first line"
+	expect_lines 0 err "$label: nothing on stderr"
+}
+PIPE_TASKS=8
+pipe_catalogs() { # slow-sql-of-task-%d
+	mk pipe0 "<module $NS name=\"pipe\"><task name=\"T0\"><sql>SELECT 1</sql></task></module>"
+	{
+		printf '<module %s name="pipe"><task name="T0"><sql>SELECT 1</sql></task>' "$NS"
+		i=1
+		while [ "$i" -le "$PIPE_TASKS" ]; do
+			# shellcheck disable=SC2059 # the format is the caller's
+			printf "<task name=\"T%d\">$1</task>" "$i" "$i"
+			i=$((i + 1))
+		done
+		printf '</module>\n'
+	} >"$T_TMP/pipe1/catalog.xml"
+}
+mkdir -p "$T_TMP/pipe1"
+
+# SQLite has no sleep: each task counts to a million first (about 0.2 s).
+pipe_catalogs '<sql>INSERT INTO applied SELECT %d FROM (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x &lt; 1000000) SELECT count(*) AS n FROM c) t</sql>'
+db="$T_TMP/pipe.db"
+"$UPGRADE" -q -T "$T_TMP/pipe0" -d "$db" run >/dev/null 2>&1
+sqlite3 "$db" 'CREATE TABLE applied (n INTEGER)'
+pipe_run SQLite -T "$T_TMP/pipe1" -d "$db" run
+state=$(sqlite3 "$db" "SELECT count(*) || ' ' || count(DISTINCT n) FROM applied; SELECT count(*) FROM upgrade_tasks WHERE how = 'run'" | tr '\n' ' ')
+[ "$state" = "$PIPE_TASKS $PIPE_TASKS $PIPE_TASKS " ] && ok "SQLite: every task applied once and recorded as run" ||
+	not_ok "SQLite: applied rows, distinct, recorded: $state"
+run "$UPGRADE" -T "$T_TMP/pipe1" -d "$db" status --check
+expect_rc 0 "SQLite: nothing is pending after the run"
+
+if require_env UPGRADE_TEST_PG && require_env UPGRADE_TEST_PG_ADMIN; then
+	pipe_catalogs '<sql>SELECT pg_sleep(0.2)</sql><sql>INSERT INTO applied VALUES (%d)</sql>'
+	pg 'DROP SCHEMA IF EXISTS upg_out CASCADE; CREATE SCHEMA upg_out AUTHORIZATION upgrade'
+	"$UPGRADE" -q -T "$T_TMP/pipe0" -c "$UPGRADE_TEST_PG" run --schema upg_out >/dev/null 2>&1
+	pg 'CREATE TABLE upg_out.applied (n INTEGER); ALTER TABLE upg_out.applied OWNER TO upgrade'
+	pipe_run PG -T "$T_TMP/pipe1" -c "$UPGRADE_TEST_PG" run --schema upg_out
+	state=$($UPGRADE_TEST_PG_ADMIN -At -c "SELECT count(*) || ' ' || count(DISTINCT n) FROM upg_out.applied" \
+		-c "SELECT count(*) FROM upg_out.upgrade_tasks WHERE how = 'run'" | tr '\n' ' ')
+	[ "$state" = "$PIPE_TASKS $PIPE_TASKS $PIPE_TASKS " ] && ok "PG: every task applied once and recorded as run" ||
+		not_ok "PG: applied rows, distinct, recorded: $state"
+	run "$UPGRADE" -T "$T_TMP/pipe1" -c "$UPGRADE_TEST_PG" status --schema upg_out --check
+	expect_rc 0 "PG: nothing is pending after the run"
+	pg 'DROP SCHEMA upg_out CASCADE'
 fi
 
 finish

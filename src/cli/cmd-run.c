@@ -9,10 +9,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -35,7 +38,35 @@ struct printer {
 	int unverified;   /* a dry run planned tasks it could not execute */
 	int progress;     /* stdout is a terminal: show what is running */
 	int pending_line; /* a progress line waits to be overwritten */
+	int muted;        /* stdout's reader went away: output goes to /dev/null */
 };
+
+/*
+ * When the reader of stdout has gone (`upgrade run | head -1`), the run goes
+ * on to its end without output: stopping half-way would leave the schema at
+ * a point nobody chose, and a task must never be cut off by the signal.
+ * SIGPIPE is ignored for that (see cmd_run); the first failed write to
+ * the pipe sends stdout, and whatever is still buffered, to /dev/null.
+ */
+static void
+check_stdout(struct printer *p)
+{
+	struct stat st;
+	int fd;
+
+	/* A failed write to a pipe is its reader gone; errno may be stale by now. */
+	if (p->muted || (fflush(stdout) == 0 && !ferror(stdout)) || fstat(STDOUT_FILENO, &st) != 0 ||
+	    !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+		return;
+	fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (dup2(fd, STDOUT_FILENO) >= 0)
+			clearerr(stdout);
+		close(fd);
+	}
+	p->muted = 1;
+	p->progress = 0;
+}
 
 /* Clears a progress line ("  ... task") before the next real line. */
 static void
@@ -155,6 +186,7 @@ print_event(const struct upgrade_event *ev, void *ud)
 		p->unverified = 1;
 	if (cli->format == CLI_FORMAT_JSON) {
 		print_json(ev);
+		check_stdout(p);
 		return;
 	}
 	if (ev->type == UPGRADE_EVENT_TASK_START) {
@@ -258,6 +290,7 @@ print_event(const struct upgrade_event *ev, void *ud)
 		break;
 	}
 	fflush(stdout);
+	check_stdout(p);
 }
 
 static int
@@ -311,6 +344,8 @@ cmd_run(struct cli *cli, int argc, char **argv)
 
 	memset(&o, 0, sizeof o);
 	o.jobs = 1;
+	/* A closed stdout must not kill the run in the middle of a task (see check_stdout). */
+	signal(SIGPIPE, SIG_IGN);
 	ret = cli_session_open(cli, argc, argv, "j:", longopts, run_option, &o, &o.r, 0, &s);
 	if (ret != CLI_EXIT_OK)
 		goto done;
