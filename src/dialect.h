@@ -22,7 +22,7 @@ struct upg_lock {
 	struct upgrade_conn *conn;
 	char *schema;
 	char *name;
-	int fd;       /* a file lock's descriptor, else -1 */
+	int fd;       /* a held file lock's descriptor, else -1; closed when the lock is freed */
 	char *path;   /* a file lock's path */
 	int held;
 };

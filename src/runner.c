@@ -94,6 +94,8 @@ dup_or_null(const char *s)
 	return s != NULL ? upg_strdup(s) : NULL;
 }
 
+static int is_transactional(const struct run *run);
+
 static void
 emit(struct run *run, struct upgrade_event *ev)
 {
@@ -102,6 +104,9 @@ emit(struct run *run, struct upgrade_event *ev)
 	struct queued_event *q;
 
 	ev->dry_run = r->dry_run;
+	/* Tasks say for themselves; the rest of a dry run is verified where tasks are executed. */
+	if (ev->task == NULL && r->dry_run)
+		ev->verified = run->conn != NULL && is_transactional(run);
 	if (job == NULL) {
 		if (r->fn != NULL)
 			r->fn(ev, r->ud);
@@ -736,7 +741,8 @@ run_task(struct run *run, struct upg_state *st, const struct upgrade_task *task)
 		return upg_error_oom(&run->conn->err);
 	if (upg_state_is_executed(m, task->name) && !(task->flags & UPGRADE_TASK_ALWAYS_RUN))
 		return UPGRADE_OK;
-	task_event(run, UPGRADE_EVENT_TASK_START, task, UPGRADE_OK, 0, 1);
+	task_event(run, UPGRADE_EVENT_TASK_START, task, UPGRADE_OK, 0,
+	           !run->r->dry_run || is_transactional(run));
 	if (task->fn == NULL) {
 		ret = upg_task_resolve(&res, task, run->conn->dialect->name, &run->conn->err);
 		if (ret != UPGRADE_OK) {
@@ -1342,7 +1348,8 @@ each_schema(struct upgrade_runner *r, struct upgrade_conn *conn, int write,
 	if ((ret = resolve_schemas(r, conn, &schemas)) != UPGRADE_OK)
 		goto done;
 	for (i = 0; ret == UPGRADE_OK && i < schemas.n; i++) {
-		struct run run = {.r = r, .conn = conn, .schema = schemas.names[i]};
+		struct run run = {.r = r, .conn = conn, .schema = schemas.names[i],
+		                  .index = (long)i + 1, .total = (long)schemas.n};
 		struct upg_lock *lock = NULL;
 		struct upg_state *st = NULL;
 
@@ -1375,11 +1382,17 @@ status_schema(struct run *run, struct upg_state *st, void *ud)
 {
 	struct status_ctx *sc = ud;
 	struct upgrade_catalog *cat = run->r->cat;
+	struct upgrade_event ev;
 	size_t i, j;
 	int ret;
 
 	if ((ret = upg_state_load_tasks(st)) != UPGRADE_OK)
 		return ret;
+	/* A schema with no task to report still gets its heading and count from the caller. */
+	event_init(&ev, UPGRADE_EVENT_SCHEMA_START, run->schema);
+	ev.index = run->index;
+	ev.count = run->total;
+	emit(run, &ev);
 
 	for (i = 0; i < cat->nplan; i++) {
 		const struct upgrade_task *t = cat->plan[i];
