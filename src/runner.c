@@ -51,6 +51,7 @@ struct schema_job {
 struct upgrade_runner {
 	struct upgrade_catalog *cat;
 	int dry_run, keep_going, resume, jobs;
+	unsigned long resume_from; /* 0, or the statement a partly applied task continues with */
 	long lock_timeout_ms;
 	upgrade_event_fn fn;
 	void *ud;
@@ -203,6 +204,15 @@ upgrade_runner_set_resume(struct upgrade_runner *r, int on)
 	if (r == NULL)
 		return UPGRADE_EINVAL;
 	r->resume = on != 0;
+	return UPGRADE_OK;
+}
+
+int
+upgrade_runner_set_resume_from(struct upgrade_runner *r, unsigned long statement)
+{
+	if (r == NULL)
+		return UPGRADE_EINVAL;
+	r->resume_from = statement;
 	return UPGRADE_OK;
 }
 
@@ -633,9 +643,131 @@ fail:
 }
 
 /*
- * A task on an engine without transactional DDL: each action commits on
- * its own, and the progress is written after each, so that the state tells
- * exactly which actions are in the database.
+ * Whether an action can commit together with the journal entry that
+ * records it: only a <sql> statement the dialect vouches for.  Operations
+ * are DDL, and a <native> action may run anything.
+ */
+static int
+action_transactional(const struct run *run, const struct upg_node *action)
+{
+	const struct upg_dialect *d = run->conn->dialect;
+
+	return action->kind == UPG_NODE_SQL && d->statement_transactional != NULL &&
+	       d->statement_transactional(action->text);
+}
+
+/*
+ * Writes the journal entry for "done of total statements committed": the
+ * task's record once all are, else the progress, with the intent of
+ * statement done + 1 when running is set.  In whatever transaction the
+ * connection is in.
+ */
+static int
+journal_write(struct run *run, struct upg_state *st, struct upg_state_module *m,
+              const struct upgrade_task *task, unsigned long done, unsigned long total,
+              int running, long start)
+{
+	int ret;
+
+	if (done == total)
+		ret = upg_state_record(m, task->name, task->checksum, now_ms() - start, "run");
+	else if (running)
+		ret = upg_state_set_running(m, task->name, done, total);
+	else
+		ret = upg_state_set_partial(m, task->name, done, total, NULL);
+	if (ret != UPGRADE_OK)
+		return upg_error_oom(&run->conn->err);
+	return upg_state_save(st, m);
+}
+
+/*
+ * After statement done + 1 failed without committing (or its transaction
+ * was rolled back): the journal says done committed, and the failure.
+ * The failure's message stays on the connection.  When even this write
+ * fails (the connection died), an intent already written stays, and the
+ * statement is reported unknown: it may have committed before the end.
+ */
+static void
+journal_failed(struct run *run, struct upg_state *st, struct upg_state_module *m,
+               const struct upgrade_task *task, int recorded, unsigned long done,
+               unsigned long total)
+{
+	struct upg_error keep = {0, NULL, "", 0};
+
+	upg_error_copy(&keep, &run->conn->err);
+	if (!run->conn->autocommit)
+		upg_db_rollback(run->conn);
+	/* The in-memory state may hold what was rolled back; forget it. */
+	if (!recorded && upg_state_is_executed(m, task->name))
+		upg_state_forget(m, task->name);
+	upg_state_discard_writes(m);
+	if (upg_state_set_partial(m, task->name, done, total, upg_error_message(&keep)) == UPGRADE_OK)
+		upg_state_save(st, m);
+	upg_error_copy(&run->conn->err, &keep);
+	upg_error_clear(&keep);
+}
+
+/*
+ * Where a partly applied task continues (0-based, in *done), or a refusal
+ * (UPGRADE_ERROR, the reason on the connection): a statement whose outcome
+ * is unknown needs the user's word (--resume-from or mark), any other
+ * partial state --resume.  The user's word is written to the journal
+ * first, so that a second interruption does not ask again.
+ */
+static int
+journal_resume_point(struct run *run, struct upg_state *st, struct upg_state_module *m,
+                     const struct upgrade_task *task, unsigned long total, unsigned long *done)
+{
+	unsigned long pdone, ptotal, running = upg_state_get_running(m, task->name);
+	unsigned long from = run->r->resume_from;
+	const char *perr = NULL, *pat = NULL;
+	char event[40];
+
+	upg_state_get_partial(m, task->name, &pdone, &ptotal, &perr, &pat);
+	if (from > 0) {
+		if (from > total + 1)
+			return upg_error_set(&run->conn->err, UPGRADE_ERROR,
+			                     "task %s has %lu statements: --resume-from %lu is past its end "
+			                     "(%lu records it as done)",
+			                     task->id, total, from, total + 1);
+		*done = from - 1;
+		snprintf(event, sizeof event, "resume-from %lu", from);
+		if (upg_state_set_partial(m, task->name, *done, total, NULL) != UPGRADE_OK ||
+		    upg_state_log(m, event, task->name) != UPGRADE_OK)
+			return upg_error_oom(&run->conn->err);
+		return upg_state_save(st, m);
+	}
+	if (running > 0)
+		return upg_error_set(&run->conn->err, UPGRADE_ERROR,
+		                     "task %s was interrupted during statement %lu of %lu (started at %s): "
+		                     "whether it committed is unknown. Check the schema, then run again "
+		                     "with --resume-from %lu if it did not commit or --resume-from %lu if "
+		                     "it did, or finish the task by hand and record it with "
+		                     "'upgrade mark %s'",
+		                     task->id, running, ptotal, pat != NULL ? pat : "?", running,
+		                     running + 1, task->id);
+	if (!run->r->resume)
+		return upg_error_set(&run->conn->err, UPGRADE_ERROR,
+		                     "task %s is partly applied: %lu of %lu statements committed "
+		                     "(at %s; %s%s). Check the schema, then run again with "
+		                     "--resume to continue with statement %lu, or finish it by hand and "
+		                     "record it with 'upgrade mark %s'",
+		                     task->id, pdone, ptotal, pat != NULL ? pat : "?",
+		                     perr != NULL ? "it failed with: " : "it was interrupted",
+		                     perr != NULL ? perr : "", pdone + 1, task->id);
+	*done = pdone;
+	return UPGRADE_OK;
+}
+
+/*
+ * A task on an engine without transactional DDL, where the journal (the
+ * task's partial state) must never lie about which statements committed.
+ * A statement the dialect knows to run inside a transaction commits
+ * together with its journal entry.  Any other commits on its own: its
+ * intent is committed first and its result after it, so a process killed
+ * in between leaves "statement k unknown", which the next run refuses to
+ * guess about.  A run that goes on after such a statement writes its
+ * result and the next statement's intent at once.
  */
 static int
 run_task_journal(struct run *run, struct upg_state *st, struct upg_state_module *m,
@@ -646,7 +778,7 @@ run_task_journal(struct run *run, struct upg_state *st, struct upg_state_module 
 	const char *perr = NULL, *pat = NULL;
 	long start = now_ms();
 	int holds = 1, ret, always = (task->flags & UPGRADE_TASK_ALWAYS_RUN) != 0;
-	int recorded = upg_state_is_executed(m, task->name);
+	int recorded = upg_state_is_executed(m, task->name), announced = 0;
 
 	if (run->r->dry_run) {
 		/* Nothing can be tried and undone here: report the plan, unverified. */
@@ -659,18 +791,13 @@ run_task_journal(struct run *run, struct upg_state *st, struct upg_state_module 
 		return run_task_tx(run, st, m, task, res);
 	}
 	if (upg_state_get_partial(m, task->name, &pdone, &ptotal, &perr, &pat)) {
-		if (!run->r->resume) {
-			upg_error_set(&run->conn->err, UPGRADE_ERROR,
-			              "task %s is partly applied: %lu of %lu statements committed "
-			              "(at %s; it failed with: %s). Check the schema, then run again with "
-			              "--resume to continue with statement %lu, or finish it by hand and "
-			              "record it with 'upgrade mark %s'",
-			              task->id, pdone, ptotal, pat != NULL ? pat : "?",
-			              perr != NULL ? perr : "?", pdone + 1, task->id);
-			fail_event(run, task, UPGRADE_ERROR, pdone + 1, ptotal, 0);
-			return UPGRADE_ERROR;
+		ret = journal_resume_point(run, st, m, task, total, &done);
+		if (ret != UPGRADE_OK) {
+			unsigned long running = upg_state_get_running(m, task->name);
+
+			fail_event(run, task, ret, running > 0 ? running : pdone + 1, ptotal, 0);
+			return ret;
 		}
-		done = pdone;
 	} else {
 		ret = upg_guard_eval(&ctx, res->guard, &holds);
 		if (ret != UPGRADE_OK) {
@@ -678,33 +805,42 @@ run_task_journal(struct run *run, struct upg_state *st, struct upg_state_module 
 			return ret;
 		}
 	}
-	if (holds) {
-		/* "Started, nothing done yet" is committed first, so a crash in action 1 is visible. */
-		if ((ret = upg_state_set_partial(m, task->name, done, total, NULL)) != UPGRADE_OK ||
-		    (ret = upg_state_save(st, m)) != UPGRADE_OK) {
-			fail_event(run, task, ret, 0, total, now_ms() - start);
+	for (i = done; holds && i < total; i++) {
+		const struct upg_node *action = res->units[0].actions[i];
+		int next_own = i + 1 < total &&
+		               !action_transactional(run, res->units[0].actions[i + 1]);
+
+		if (action_transactional(run, action)) {
+			if ((ret = upg_db_begin(run->conn)) == UPGRADE_OK &&
+			    (ret = upg_action_exec(&ctx, action)) == UPGRADE_OK &&
+			    (ret = journal_write(run, st, m, task, i + 1, total, 0, start)) == UPGRADE_OK)
+				ret = upg_db_commit(run->conn);
+			if (ret != UPGRADE_OK) {
+				journal_failed(run, st, m, task, recorded, i, total);
+				fail_event(run, task, ret, i + 1, total, now_ms() - start);
+				return ret;
+			}
+			announced = 0;
+			continue;
+		}
+		if (!announced && (ret = journal_write(run, st, m, task, i, total, 1, start)) != UPGRADE_OK) {
+			fail_event(run, task, ret, i + 1, total, now_ms() - start);
 			return ret;
 		}
-		for (i = done; i < total; i++) {
-			ret = upg_action_exec(&ctx, res->units[0].actions[i]);
-			if (ret != UPGRADE_OK) {
-				struct upg_error keep = {0, NULL, "", 0};
-				upg_error_copy(&keep, &run->conn->err);
-				upg_state_set_partial(m, task->name, i, total, upg_error_message(&keep));
-				upg_state_save(st, m);
-				upg_error_copy(&run->conn->err, &keep);
-				upg_error_clear(&keep);
-				fail_event(run, task, ret, i + 1, total, now_ms() - start);
-				return ret;
-			}
-			if ((ret = upg_state_set_partial(m, task->name, i + 1, total, NULL)) != UPGRADE_OK ||
-			    (ret = upg_state_save(st, m)) != UPGRADE_OK) {
-				fail_event(run, task, ret, i + 1, total, now_ms() - start);
-				return ret;
-			}
+		if ((ret = upg_action_exec(&ctx, action)) != UPGRADE_OK) {
+			journal_failed(run, st, m, task, recorded, i, total);
+			fail_event(run, task, ret, i + 1, total, now_ms() - start);
+			return ret;
 		}
+		/* Unwritten, the intent stays: the statement is unknown, never "not run". */
+		if ((ret = journal_write(run, st, m, task, i + 1, total, next_own, start)) != UPGRADE_OK) {
+			fail_event(run, task, ret, i + 1, total, now_ms() - start);
+			return ret;
+		}
+		announced = next_own;
 	}
-	if (!(always && !holds && recorded)) {
+	/* The last statement's entry recorded the task; without statements run, record it here. */
+	if (!(holds && done < total) && !(always && !holds && recorded)) {
 		ret = upg_state_record(m, task->name, task->checksum, now_ms() - start, "run");
 		if (ret == UPGRADE_OK)
 			ret = upg_state_save(st, m);
@@ -1395,10 +1531,19 @@ status_schema(struct run *run, struct upg_state *st, void *ud)
 		if (m == NULL || !m->exists) {
 			state = UPGRADE_STATE_NEW_MODULE;
 		} else if (upg_state_get_partial(m, t->name, &done, &total, &err, &at)) {
+			unsigned long running = upg_state_get_running(m, t->name);
+
 			state = UPGRADE_STATE_PARTIAL;
-			snprintf(detail, sizeof detail, "%lu of %lu statements committed at %s%s%.400s", done,
-			         total, at != NULL ? at : "?", err != NULL ? "; failed: " : "",
-			         err != NULL ? err : "");
+			/* A statement started and never recorded as ended may have committed: say so. */
+			if (running > 0)
+				snprintf(detail, sizeof detail,
+				         "%lu of %lu statements committed; statement %lu unknown: started at %s, "
+				         "its end never recorded",
+				         done, total, running, at != NULL ? at : "?");
+			else
+				snprintf(detail, sizeof detail, "%lu of %lu statements committed at %s%s%.400s",
+				         done, total, at != NULL ? at : "?", err != NULL ? "; failed: " : "",
+				         err != NULL ? err : "");
 		} else if (!upg_state_is_executed(m, t->name)) {
 			state = UPGRADE_STATE_PENDING;
 		} else {
