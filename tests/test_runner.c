@@ -487,6 +487,9 @@ test_bad_arguments(void)
 	CU_ASSERT_STRING_EQUAL(upgrade_runner_error(r), "the catalog is not prepared");
 	CU_ASSERT_EQUAL(upgrade_runner_set_jobs(r, 65), UPGRADE_EINVAL);
 	CU_ASSERT_EQUAL(upgrade_runner_set_lock_timeout(r, -1), UPGRADE_EINVAL);
+	CU_ASSERT_EQUAL(upgrade_runner_set_resume_from(NULL, 2), UPGRADE_EINVAL);
+	CU_ASSERT_EQUAL(upgrade_runner_set_resume_from(r, 2), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_runner_set_resume_from(r, 0), UPGRADE_OK);
 	CU_ASSERT_EQUAL(upgrade_runner_add_schema(r, ""), UPGRADE_EINVAL);
 	CU_ASSERT_EQUAL(upgrade_runner_mark(r, conn, "no-colon"), UPGRADE_EINVAL);
 	upgrade_runner_free(r);
