@@ -672,7 +672,7 @@ journal_write(struct run *run, struct upg_state *st, struct upg_state_module *m,
 	if (done == total)
 		ret = upg_state_record(m, task->name, task->checksum, now_ms() - start, "run");
 	else if (running)
-		ret = upg_state_set_running(m, task->name, done, total);
+		ret = upg_state_set_running(m, task->name, done, total, NULL);
 	else
 		ret = upg_state_set_partial(m, task->name, done, total, NULL);
 	if (ret != UPGRADE_OK)
@@ -739,13 +739,14 @@ journal_resume_point(struct run *run, struct upg_state *st, struct upg_state_mod
 	}
 	if (running > 0)
 		return upg_error_set(&run->conn->err, UPGRADE_ERROR,
-		                     "task %s was interrupted during statement %lu of %lu (started at %s): "
+		                     "task %s %s during statement %lu of %lu (started at %s%s%s): "
 		                     "whether it committed is unknown. Check the schema, then run again "
 		                     "with --resume-from %lu if it did not commit or --resume-from %lu if "
 		                     "it did, or finish the task by hand and record it with "
 		                     "'upgrade mark %s'",
-		                     task->id, running, ptotal, pat != NULL ? pat : "?", running,
-		                     running + 1, task->id);
+		                     task->id, perr != NULL ? "failed" : "was interrupted", running,
+		                     ptotal, pat != NULL ? pat : "?", perr != NULL ? "; it failed with: " : "",
+		                     perr != NULL ? perr : "", running, running + 1, task->id);
 	if (!run->r->resume)
 		return upg_error_set(&run->conn->err, UPGRADE_ERROR,
 		                     "task %s is partly applied: %lu of %lu statements committed "
@@ -756,6 +757,63 @@ journal_resume_point(struct run *run, struct upg_state *st, struct upg_state_mod
 		                     perr != NULL ? "it failed with: " : "it was interrupted",
 		                     perr != NULL ? perr : "", pdone + 1, task->id);
 	*done = pdone;
+	return UPGRADE_OK;
+}
+
+/*
+ * A C task on an engine without transactional DDL: one statement to the
+ * journal, of whatever kind.  It runs in a transaction that commits its
+ * record with its work, but DDL in it commits on its own, so its intent
+ * is written first.  A failure cannot say what committed before the
+ * rollback: the intent stays, with the error, and the task is unknown.
+ */
+static int
+run_c_task_journal(struct run *run, struct upg_state *st, struct upg_state_module *m,
+                   const struct upgrade_task *task)
+{
+	unsigned long done = 0, pdone, ptotal;
+	const char *perr = NULL, *pat = NULL;
+	long start = now_ms();
+	int ret;
+
+	if (upg_state_get_partial(m, task->name, &pdone, &ptotal, &perr, &pat)) {
+		if ((ret = journal_resume_point(run, st, m, task, 1, &done)) != UPGRADE_OK) {
+			unsigned long running = upg_state_get_running(m, task->name);
+
+			fail_event(run, task, ret, running > 0 ? running : pdone + 1, 1, 0);
+			return ret;
+		}
+		if (done >= 1) {
+			if ((ret = journal_write(run, st, m, task, 1, 1, 0, start)) != UPGRADE_OK) {
+				fail_event(run, task, ret, 0, 1, now_ms() - start);
+				return ret;
+			}
+			run->executed++;
+			task_event(run, UPGRADE_EVENT_TASK_DONE, task, UPGRADE_OK, now_ms() - start, 1);
+			return UPGRADE_OK;
+		}
+	}
+	if ((ret = journal_write(run, st, m, task, 0, 1, 1, start)) != UPGRADE_OK) {
+		fail_event(run, task, ret, 1, 1, now_ms() - start);
+		return ret;
+	}
+	ret = run_task_tx(run, st, m, task, NULL);
+	if (ret != UPGRADE_OK) {
+		struct upg_error keep = {0, NULL, "", 0};
+
+		upg_error_copy(&keep, &run->conn->err);
+		if (upg_state_set_running(m, task->name, 0, 1, upg_error_message(&keep)) == UPGRADE_OK)
+			upg_state_save(st, m);
+		upg_error_copy(&run->conn->err, &keep);
+		upg_error_clear(&keep);
+		return ret;
+	}
+	/* An always-run task that found nothing to do wrote no record to replace the intent. */
+	if (upg_state_get_partial(m, task->name, &pdone, &ptotal, &perr, &pat)) {
+		upg_state_clear_partial(m, task->name);
+		if ((ret = upg_state_save(st, m)) != UPGRADE_OK)
+			return ret;
+	}
 	return UPGRADE_OK;
 }
 
@@ -786,10 +844,8 @@ run_task_journal(struct run *run, struct upg_state *st, struct upg_state_module 
 		task_event(run, UPGRADE_EVENT_TASK_PLANNED, task, UPGRADE_OK, 0, 0);
 		return UPGRADE_OK;
 	}
-	if (task->fn != NULL) {
-		/* C tasks manage their own statements; run them as one transaction. */
-		return run_task_tx(run, st, m, task, res);
-	}
+	if (task->fn != NULL)
+		return run_c_task_journal(run, st, m, task);
 	if (upg_state_get_partial(m, task->name, &pdone, &ptotal, &perr, &pat)) {
 		ret = journal_resume_point(run, st, m, task, total, &done);
 		if (ret != UPGRADE_OK) {
@@ -1535,7 +1591,12 @@ status_schema(struct run *run, struct upg_state *st, void *ud)
 
 			state = UPGRADE_STATE_PARTIAL;
 			/* A statement started and never recorded as ended may have committed: say so. */
-			if (running > 0)
+			if (running > 0 && err != NULL)
+				snprintf(detail, sizeof detail,
+				         "%lu of %lu statements committed; statement %lu unknown: started at %s, "
+				         "failed: %.400s",
+				         done, total, running, at != NULL ? at : "?", err);
+			else if (running > 0)
 				snprintf(detail, sizeof detail,
 				         "%lu of %lu statements committed; statement %lu unknown: started at %s, "
 				         "its end never recorded",

@@ -326,10 +326,10 @@ upg_state_set_partial(struct upg_state_module *m, const char *name, unsigned lon
 
 int
 upg_state_set_running(struct upg_state_module *m, const char *name, unsigned long done,
-                      unsigned long total)
+                      unsigned long total, const char *error)
 {
 	json_object *entry, *running;
-	int ret = upg_state_set_partial(m, name, done, total, NULL);
+	int ret = upg_state_set_partial(m, name, done, total, error);
 
 	if (ret != UPGRADE_OK)
 		return ret;
