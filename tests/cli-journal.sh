@@ -155,9 +155,9 @@ expected() {
 	executed) echo 111 ;;
 	pending) echo 000 ;;
 	partial)
-		p= i=1
+		p='' i=1
 		while [ "$i" -le 3 ]; do
-			if [ "$i" -le "$2" ]; then p="${p}1"; elif [ "$i" = "$3" ]; then p="$p[01]"; else p="${p}0"; fi
+			if [ "$i" -le "$2" ]; then p="${p}1"; elif [ "$i" = "$3" ]; then p="${p}[01]"; else p="${p}0"; fi
 			i=$((i + 1))
 		done
 		echo "$p" ;;
