@@ -692,9 +692,9 @@ journal_failed(struct run *run, struct upg_state *st, struct upg_state_module *m
                const struct upgrade_task *task, int recorded, unsigned long done,
                unsigned long total)
 {
-	struct upg_error keep = {0, NULL, "", 0};
+	struct upg_error keep = UPG_ERROR_INIT;
 
-	upg_error_copy(&keep, &run->conn->err);
+	upg_error_stash(&keep, &run->conn->err);
 	if (!run->conn->autocommit)
 		upg_db_rollback(run->conn);
 	/* The in-memory state may hold what was rolled back; forget it. */
@@ -703,8 +703,7 @@ journal_failed(struct run *run, struct upg_state *st, struct upg_state_module *m
 	upg_state_discard_writes(m);
 	if (upg_state_set_partial(m, task->name, done, total, upg_error_message(&keep)) == UPGRADE_OK)
 		upg_state_save(st, m);
-	upg_error_copy(&run->conn->err, &keep);
-	upg_error_clear(&keep);
+	upg_error_restore(&run->conn->err, &keep);
 }
 
 /*
@@ -799,13 +798,12 @@ run_c_task_journal(struct run *run, struct upg_state *st, struct upg_state_modul
 	}
 	ret = run_task_tx(run, st, m, task, NULL);
 	if (ret != UPGRADE_OK) {
-		struct upg_error keep = {0, NULL, "", 0};
+		struct upg_error keep = UPG_ERROR_INIT;
 
-		upg_error_copy(&keep, &run->conn->err);
+		upg_error_stash(&keep, &run->conn->err);
 		if (upg_state_set_running(m, task->name, 0, 1, upg_error_message(&keep)) == UPGRADE_OK)
 			upg_state_save(st, m);
-		upg_error_copy(&run->conn->err, &keep);
-		upg_error_clear(&keep);
+		upg_error_restore(&run->conn->err, &keep);
 		return ret;
 	}
 	/* An always-run task that found nothing to do wrote no record to replace the intent. */
