@@ -601,7 +601,8 @@ static const char *
 skip_blanks(const char *p)
 {
 	for (;;) {
-		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f' || *p == '\v')
+		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f' ||
+		       *p == '\v')
 			p++;
 		/* "--" starts a comment only before a blank (or the end). */
 		if (p[0] == '#' || (p[0] == '-' && p[1] == '-' &&
