@@ -8,10 +8,14 @@
  * in its own transaction together with its state update.
  *
  * Engines without transactional DDL (MariaDB) cannot undo a half-done
- * task, so there the state must never lie: the task's progress is written
- * action by action (each committed), a failure leaves "partly applied"
- * with the actions that committed, and the next run refuses to run the
- * task blind (--resume continues after the last committed action).
+ * task, so there the state must never lie, not even when the process dies
+ * while the server runs a statement: the task's progress is journaled
+ * action by action, a DML action in one transaction with its entry, any
+ * other with its start written before it and its end after.  A failure
+ * leaves "partly applied" with the actions that committed, a death inside
+ * a non-transactional action leaves that action unknown, and the next run
+ * refuses to run the task blind (--resume continues after the last
+ * committed action; only --resume-from settles an unknown one).
  *
  * With jobs > 1 the schemas run on threads, each with its own connection;
  * events are queued per schema and delivered in schema order, so output
