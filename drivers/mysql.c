@@ -590,6 +590,107 @@ mysql_enum_add_value(struct upgrade_conn *conn, const char *schema, const char *
 	return ret;
 }
 
+/* ---- which statements a transaction can hold -------------------------------- */
+
+/*
+ * Skips blanks and comments.  Returns where the next token starts, or NULL
+ * at an executable comment (the server runs what a slash-star-bang comment
+ * holds, which this scanner does not judge) or an unterminated comment.
+ */
+static const char *
+skip_blanks(const char *p)
+{
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f' ||
+		       *p == '\v')
+			p++;
+		/* "--" starts a comment only before a blank (or the end). */
+		if (p[0] == '#' || (p[0] == '-' && p[1] == '-' &&
+		                    (p[2] == ' ' || p[2] == '\t' || p[2] == '\n' || p[2] == '\r' ||
+		                     p[2] == '\0'))) {
+			while (*p != '\0' && *p != '\n')
+				p++;
+			continue;
+		}
+		if (p[0] == '/' && p[1] == '*') {
+			if (p[2] == '!' || (p[2] == 'M' && p[3] == '!'))
+				return NULL;
+			if ((p = strstr(p + 2, "*/")) == NULL)
+				return NULL;
+			p += 2;
+			continue;
+		}
+		return p;
+	}
+}
+
+static int
+word_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '$';
+}
+
+static int
+word_is(const char *word, size_t len, const char *const *list)
+{
+	size_t i;
+
+	for (i = 0; list[i] != NULL; i++)
+		if (strlen(list[i]) == len && upg_strncaseeq(word, list[i], len))
+			return 1;
+	return 0;
+}
+
+/*
+ * DML on InnoDB runs inside a transaction; everything else may commit
+ * implicitly (DDL, LOCK TABLES, SET autocommit, ...), and CALL can do
+ * anything.  So: a statement that starts with a DML keyword, holds no
+ * second statement, no executable comment and no file output, and whose
+ * string literals hold no backslash (whose meaning depends on sql_mode,
+ * and with it where a literal ends).  Anything else counts as committing
+ * on its own.  What the text cannot show is the table's engine: DML on
+ * MyISAM or Aria tables commits at once whatever the transaction.
+ */
+static int
+mysql_statement_transactional(const char *sql)
+{
+	static const char *const dml[] = {"INSERT", "UPDATE", "DELETE", "REPLACE", "SELECT", "WITH",
+	                                  NULL};
+	static const char *const outside[] = {"OUTFILE", "DUMPFILE", NULL};
+	const char *p = skip_blanks(sql), *word;
+
+	if (p == NULL)
+		return 0;
+	for (word = p; word_char(*p); p++)
+		;
+	if (!word_is(word, (size_t)(p - word), dml))
+		return 0;
+	while ((p = skip_blanks(p)) != NULL && *p != '\0') {
+		if (*p == '\'' || *p == '"' || *p == '`') {
+			char quote = *p++;
+
+			/* A doubled quote closes and reopens: the loop sees two literals. */
+			while (*p != '\0' && *p != quote && *p != '\\')
+				p++;
+			if (*p != quote)
+				return 0;
+			p++;
+		} else if (*p == ';') {
+			p = skip_blanks(p + 1);
+			return p != NULL && *p == '\0';
+		} else if (word_char(*p)) {
+			for (word = p; word_char(*p); p++)
+				;
+			if (word_is(word, (size_t)(p - word), outside))
+				return 0;
+		} else {
+			p++;
+		}
+	}
+	return p != NULL;
+}
+
 const struct upg_dialect upg_dialect_mysql = {
 	.name = "mysql",
 	.title = "MariaDB / MySQL",
@@ -619,6 +720,7 @@ const struct upg_dialect upg_dialect_mysql = {
 	.lock_try = mysql_lock_try,
 	.lock_release = mysql_lock_release,
 	.lock_holder = mysql_lock_holder,
+	.statement_transactional = mysql_statement_transactional,
 	.exists = mysql_exists,
 	.columns = mysql_columns,
 	.type_names = mysql_types,

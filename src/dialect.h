@@ -193,6 +193,15 @@ struct upg_dialect {
 	int (*lock_try)(struct upg_lock *lock, int *acquired);
 	int (*lock_release)(struct upg_lock *lock);
 	int (*lock_holder)(struct upg_lock *lock, char **who);
+	/*
+	 * MAY, for engines without transactional DDL: 1 when the statement sql
+	 * surely runs inside a transaction (no implicit commit before, during
+	 * or after it), so the runner commits it together with the journal
+	 * entry that records it; 0 when it commits on its own or the hook
+	 * cannot tell.  It MUST err towards 0: a wrong 1 lets the journal lie.
+	 * NULL: every statement commits on its own.
+	 */
+	int (*statement_transactional)(const char *sql);
 
 	/* ---- introspection (src/introspect.c) ------------------------------ */
 	/*

@@ -23,12 +23,14 @@
 enum {
 	OPT_DRY_RUN = 700,
 	OPT_KEEP_GOING,
-	OPT_RESUME
+	OPT_RESUME,
+	OPT_RESUME_FROM
 };
 
 struct run_opts {
 	struct cli_runner_opts r;
 	int dry_run, keep_going, resume, jobs;
+	unsigned long resume_from;
 };
 
 struct printer {
@@ -313,6 +315,14 @@ run_option(struct cli *cli, int c, const char *arg, void *state)
 	case OPT_RESUME:
 		o->resume = 1;
 		return CLI_EXIT_OK;
+	case OPT_RESUME_FROM:
+		errno = 0;
+		v = strtol(arg, &end, 10);
+		if (errno != 0 || end == arg || *end != '\0' || v < 1)
+			return cli_usage_error(cli, "--resume-from wants a statement number from 1, not '%s'",
+			                       arg);
+		o->resume_from = (unsigned long)v;
+		return CLI_EXIT_OK;
 	case 'j':
 		errno = 0;
 		v = strtol(arg, &end, 10);
@@ -333,6 +343,7 @@ cmd_run(struct cli *cli, int argc, char **argv)
 		{"dry-run", no_argument, NULL, OPT_DRY_RUN},
 		{"keep-going", no_argument, NULL, OPT_KEEP_GOING},
 		{"resume", no_argument, NULL, OPT_RESUME},
+		{"resume-from", required_argument, NULL, OPT_RESUME_FROM},
 		{"jobs", required_argument, NULL, 'j'},
 		{NULL, 0, NULL, 0}
 	};
@@ -357,6 +368,7 @@ cmd_run(struct cli *cli, int argc, char **argv)
 	upgrade_runner_set_dry_run(r, o.dry_run);
 	upgrade_runner_set_keep_going(r, o.keep_going);
 	upgrade_runner_set_resume(r, o.resume);
+	upgrade_runner_set_resume_from(r, o.resume_from);
 	upgrade_runner_set_jobs(r, o.jobs);
 	upgrade_runner_set_event_callback(r, print_event, &p);
 	rc = upgrade_runner_run(r, s.conn);
