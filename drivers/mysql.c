@@ -96,6 +96,37 @@ mysql_lock_holder(struct upg_lock *lock, char **who)
 	return ret < 0 ? ret : UPGRADE_OK;
 }
 
+/*
+ * read_only (a replica, a Galera node taken out of service) stops every
+ * user without an exemption with error 1290.  MariaDB 10.11 exempts only
+ * READ_ONLY ADMIN (part of ALL PRIVILEGES), no longer SUPER; older
+ * MariaDB and MySQL exempt SUPER.  Only direct grants are seen: a user
+ * exempted through a role is let through and gets the server's error.
+ * GRANTEE reads 'user'@'host'; the user part may itself contain '@'.
+ */
+#define READ_ONLY_SQL(exempt)                                                                  \
+	"SELECT CONCAT(IF(VERSION() LIKE '%MariaDB%', 'MariaDB', 'MySQL'), ' server ', "          \
+	"@@hostname, ':', @@port, ' is read-only (read_only is ON) for ', cu.u) "                 \
+	"FROM (SELECT CURRENT_USER() AS u) cu WHERE @@global.read_only <> 0 AND NOT EXISTS "      \
+	"(SELECT 1 FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = CONCAT('''', "         \
+	"LEFT(cu.u, LENGTH(cu.u) - LENGTH(SUBSTRING_INDEX(cu.u, '@', -1)) - 1), '''@''', "        \
+	"SUBSTRING_INDEX(cu.u, '@', -1), '''') AND PRIVILEGE_TYPE IN (" exempt "))"
+
+static int
+mysql_read_only(struct upgrade_conn *conn, char **why)
+{
+	int ret;
+
+	*why = NULL;
+	/* MySQL's versions stay below 10, so 10.11 and later is MariaDB. */
+	ret = upg_db_query(conn,
+	                   upg_version_parse(conn->dbms_ver) >= 10011
+	                       ? READ_ONLY_SQL("'READ_ONLY ADMIN'")
+	                       : READ_ONLY_SQL("'SUPER', 'READ_ONLY ADMIN'"),
+	                   0, NULL, upg_first_value, why);
+	return ret < 0 ? ret : UPGRADE_OK;
+}
+
 /* ---- introspection ---------------------------------------------------------- */
 
 /* Appended to every TABLE_NAME = ? test, with the table name bound once more. */
@@ -592,6 +623,7 @@ const struct upg_dialect upg_dialect_mysql = {
 	.lock_try = mysql_lock_try,
 	.lock_release = mysql_lock_release,
 	.lock_holder = mysql_lock_holder,
+	.read_only = mysql_read_only,
 	.exists = mysql_exists,
 	.columns = mysql_columns,
 	.type_names = mysql_types,

@@ -170,6 +170,14 @@ struct upg_dialect {
 	int (*lock_try)(struct upg_lock *lock, int *acquired);
 	int (*lock_release)(struct upg_lock *lock);
 	int (*lock_holder)(struct upg_lock *lock, char **who);
+	/*
+	 * MAY: sets *why to an allocated description of the server, naming it
+	 * and why it takes no writes from this session (a standby, a read-only
+	 * replica), or leaves it NULL when it takes writes.  The runner asks
+	 * before a command that writes, so that it fails at once and not at
+	 * its first write.  NULL hook: the engine's own error at that write.
+	 */
+	int (*read_only)(struct upgrade_conn *conn, char **why);
 
 	/* ---- introspection (src/introspect.c) ------------------------------ */
 	/*
