@@ -24,6 +24,8 @@ struct upg_lock {
 	int fd;       /* a file lock's descriptor, else -1 */
 	char *path;   /* a file lock's path */
 	int held;
+	/* A held lock's state of the dialect's own; its lock_release frees it. */
+	void *priv;
 };
 
 /* ---- what the task context needs from a dialect ---------------- */

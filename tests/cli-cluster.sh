@@ -4,7 +4,11 @@
 #    fail at once with exit 8 and one line naming the server as a standby,
 #    also when nothing is pending (which used to "succeed"); status works;
 #  - the same on a MariaDB (Galera) node with read_only=ON for a user that
-#    is not exempt from it, while an exempt user still writes.
+#    is not exempt from it, while an exempt user still writes;
+#  - on Galera, runs racing on three nodes apply every task exactly once
+#    (GET_LOCK is local to a node; the lock table is cluster-wide), a run
+#    on another node waits for the holder and names it, and the lock of a
+#    holder killed with -9 is free within its lease.
 # It uses the clusters named by UPGRADE_TEST_CLUSTER_DIR's env.sh (as
 # tests/check.sh starts them), else starts its own with tests/cluster.sh and
 # stops them at the end.
@@ -115,6 +119,102 @@ if require_env UPGRADE_TEST_GALERA3 && require_env UPGRADE_TEST_GALERA_ADMIN3; t
 	my 'SET GLOBAL read_only = 0' >/dev/null
 	ro_node_admin=
 	my "DROP USER 'upg_cl_ro'@'127.0.0.1', 'upg_cl_su'@'127.0.0.1'; DROP DATABASE upg_cl" >/dev/null
+fi
+
+# --- Galera: the lock table ---------------------------------------------------
+if require_env UPGRADE_TEST_GALERA1 && require_env UPGRADE_TEST_GALERA2 &&
+	require_env UPGRADE_TEST_GALERA3 && require_env UPGRADE_TEST_GALERA_ADMIN1 &&
+	require_env UPGRADE_TEST_GALERA_ADMIN2; then
+	g1() { $UPGRADE_TEST_GALERA_ADMIN1 -N -e "$1" 2>&1; }
+	g2() { $UPGRADE_TEST_GALERA_ADMIN2 -N -e "$1" 2>&1; }
+	{
+		echo "<module $NS name=\"race\">"
+		i=1
+		while [ $i -le 100 ]; do
+			echo "<task name=\"t$i\"><sql>INSERT INTO hits (task) VALUES ('t$i')</sql></task>"
+			i=$((i + 1))
+		done
+		echo "<task name=\"raw\" raw=\"true\"><step><sql>INSERT INTO upgrade_test.raw_hits VALUES (1)</sql></step></task>"
+		echo "</module>"
+	} >"$T_TMP/race.xml"
+	cat_dir race0 "<module $NS name=\"race\"><task name=\"t0\"><sql>SELECT 1</sql></task></module>"
+	mkdir -p "$T_TMP/race100" && cp "$T_TMP/race.xml" "$T_TMP/race100/catalog.xml"
+
+	# Three runs at once, one per node, several times: without a lock that
+	# the cluster serializes, some task runs twice or a run trips over the
+	# other's half-written state.
+	trial=1
+	while [ $trial -le 5 ]; do
+		g1 'DROP DATABASE IF EXISTS upg_race; CREATE DATABASE upg_race;
+		    CREATE TABLE upg_race.hits (id INTEGER AUTO_INCREMENT PRIMARY KEY, task VARCHAR(20));
+		    DROP TABLE IF EXISTS upgrade_test.raw_hits; CREATE TABLE upgrade_test.raw_hits (i INTEGER)' >/dev/null
+		"$UPGRADE" -q -T "$T_TMP/race0" -c "$UPGRADE_TEST_GALERA1" run --schema upg_race >/dev/null 2>&1
+		for n in 1 2 3; do
+			eval "conn=\$UPGRADE_TEST_GALERA$n"
+			"$UPGRADE" -T "$T_TMP/race100" -c "$conn" run --schema upg_race --lock-timeout 60 \
+				>"$T_TMP/race$n.out" 2>&1 &
+			eval "pid$n=\$!"
+		done
+		codes=
+		for n in 1 2 3; do
+			eval "p=\$pid$n"
+			rc=0
+			wait "$p" || rc=$?
+			codes="$codes$rc"
+		done
+		# Node 2 must see every row; wsrep_sync_wait makes it wait for them.
+		counts=$(g2 'SET SESSION wsrep_sync_wait = 1; SELECT COUNT(*), COUNT(DISTINCT task) FROM upg_race.hits; SELECT COUNT(*) FROM upgrade_test.raw_hits' | tr '\t\n' '  ')
+		# Raw tasks are never recorded: each run does it once, one after the other.
+		if [ "$codes" = 000 ] && [ "$counts" = "100 100 3 " ]; then
+			ok "Galera race $trial: three runs on three nodes, every task once"
+		else
+			not_ok "Galera race $trial: exits $codes, rows/distinct/raw $counts (want 000, 100 100 3)" \
+				"$(cat "$T_TMP/race1.out" "$T_TMP/race2.out" "$T_TMP/race3.out" | grep -v '^\*')"
+		fi
+		trial=$((trial + 1))
+	done
+	n=$(g2 'SELECT COUNT(*) FROM upg_race.upgrade_locks')
+	[ "$n" = 0 ] && ok "Galera: the released locks left no rows" || not_ok "Galera: $n lock rows left"
+
+	# A holder killed with -9 stops renewing; its lock is free within the lease.
+	cat_dir slow0 "<module $NS name=\"slow\"><task name=\"A\"><sql>SELECT 1</sql></task></module>"
+	cat_dir slow1 "<module $NS name=\"slow\"><task name=\"A\"><sql>SELECT 1</sql></task><task name=\"Slow\"><sql>SELECT SLEEP(30)</sql></task></module>"
+	g1 'DROP DATABASE IF EXISTS upg_kill; CREATE DATABASE upg_kill' >/dev/null
+	"$UPGRADE" -q -T "$T_TMP/slow0" -c "$UPGRADE_TEST_GALERA1" run --schema upg_kill >/dev/null 2>&1
+	"$UPGRADE" -T "$T_TMP/slow1" -c "$UPGRADE_TEST_GALERA1" --lock-lease 3 run --schema upg_kill \
+		>"$T_TMP/holder.out" 2>&1 &
+	holder=$!
+	i=0
+	while [ "$(g2 'SELECT COUNT(*) FROM upg_kill.upgrade_locks' 2>/dev/null)" != 1 ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	run "$UPGRADE" -T "$T_TMP/slow1" -c "$UPGRADE_TEST_GALERA2" --lock-lease 3 run --schema upg_kill --lock-timeout 1
+	expect_rc 3 "Galera: a run on another node does not get the held lock"
+	expect_err "locked by another upgrade \\(upgrade [^ ]+ pid $holder since [^,]+, lease until " \
+		"Galera: the holder is named, with its lease"
+	kill -9 "$holder"
+	wait "$holder" 2>/dev/null
+	# The server notices the dead client only when its SLEEP ends; ending
+	# that session too leaves nothing but the lock row and its lease.
+	for id in $(g1 "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO = 'SELECT SLEEP(30)'"); do
+		g1 "KILL $id" >/dev/null
+	done
+	start=$(date +%s)
+	run "$UPGRADE" -T "$T_TMP/slow1" -c "$UPGRADE_TEST_GALERA2" --lock-lease 3 run --schema upg_kill --lock-timeout 20
+	took=$(($(date +%s) - start))
+	expect_no "locked by another upgrade" "Galera: the killed holder's lock was taken over"
+	# The killed run left its task half done, which the journal reports.
+	expect_err "slow:Slow is partly applied" "Galera: the new holder sees the killed run's task"
+	# The lease runs 3 s from the last renewal; the waiter polls once a second.
+	[ $took -le 5 ] && ok "Galera: the lock was free within the 3 s lease and a poll ($took s)" ||
+		not_ok "Galera: the lock took $took s to become free (lease 3 s)"
+
+	run "$UPGRADE" -T "$T_TMP/slow1" -c "$UPGRADE_TEST_GALERA1" --cluster-lock bogus run
+	expect_rc 64 "--cluster-lock takes auto, off or table"
+	run "$UPGRADE" -T "$T_TMP/slow1" -c "$UPGRADE_TEST_GALERA1" --lock-lease 0 run
+	expect_rc 64 "--lock-lease takes at least a second"
+	g1 'DROP DATABASE upg_race; DROP DATABASE upg_kill; DROP TABLE upgrade_test.raw_hits' >/dev/null
 fi
 
 finish

@@ -41,6 +41,9 @@ struct cli {
 	const char *database;
 	const char *dialect;
 	int login_timeout;
+	/* --cluster-lock (enum upgrade_cluster_lock) and --lock-lease seconds (0: default). */
+	int cluster_lock;
+	int lock_lease;
 
 	/* Catalogs: -T paths (else $UPGRADE_TASKS_PATH, else the task directory). */
 	const char **task_paths;
