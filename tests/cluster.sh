@@ -143,7 +143,7 @@ cmd_stop() {
     done
     # rsync daemons of an SST still in progress.
     for f in "$dir"/galera/n*/data/rsync_sst.pid; do
-        [ -f "$f" ] && kill -KILL "$(cat "$f")" 2>/dev/null || true
+        if [ -f "$f" ]; then kill -KILL "$(cat "$f")" 2>/dev/null || true; fi
     done
     stop_pg "$dir/pgs/data" || rc=1
     stop_pg "$dir/pg/data" || rc=1
