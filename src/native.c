@@ -308,7 +308,8 @@ resolve(struct upgrade_context *ctx, const char *lib, const char *sym, upgrade_n
 	if (path == NULL) {
 		if (refused.len > 0)
 			ret = upg_error_set(&conn->err, UPGRADE_ENOTFOUND,
-			                    "native library %s refused: %s", lib, upg_buf_str(&refused));
+			                    "native library %s refused: %s", lib,
+			                    upg_buf_str(&refused));
 		else
 			ret = upg_error_set(
 			    &conn->err, UPGRADE_ENOTFOUND,
