@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
@@ -181,17 +182,22 @@ on_schema_parse_error(void *ctx, xmlErrorPtr err)
 
 /* ---- reading files ----------------------------------------------------------- */
 
-/* Reads a whole (small) file; NULL with errno-free reason in *why. */
+/* Reads a whole (small) regular file; NULL with the reason in *why. */
 static char *
 slurp(const char *path, size_t max, size_t *len, const char **why)
 {
-	FILE *f = fopen(path, "rb");
+	struct stat st;
+	int fd = upg_open_regular(path, &st);
+	FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
 	char *buf = NULL;
 	size_t n = 0, cap = 0;
 
-	*why = "cannot open";
-	if (f == NULL)
+	*why = fd == -2 ? upg_file_kind(st.st_mode) : "cannot open";
+	if (f == NULL) {
+		if (fd >= 0)
+			close(fd);
 		return NULL;
+	}
 	for (;;) {
 		size_t got;
 

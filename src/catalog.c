@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "catalog.h"
 
@@ -69,6 +70,7 @@ upgrade_catalog_free(struct upgrade_catalog *cat)
 	free(cat->tasks);
 	free(cat->defines);
 	free(cat->diags);
+	free(cat->warnings);
 	free(cat->plan);
 	upg_error_clear(&cat->error);
 	upg_arena_free(&cat->arena);
@@ -165,6 +167,49 @@ upg_diag_add(struct upgrade_catalog *cat, const char *file, uint32_t file_index,
 	return rc;
 }
 
+/* Records a warning about path (copied). */
+static int
+warn_add(struct upgrade_catalog *cat, const char *path, const char *fmt, ...) UPG_PRINTF(3, 4);
+
+static int
+warn_add(struct upgrade_catalog *cat, const char *path, const char *fmt, ...)
+{
+	struct upg_diag *w;
+	va_list ap;
+	char *msg;
+	int n;
+
+	if (cat->nwarnings == cat->capwarnings) {
+		size_t ncap = cat->capwarnings == 0 ? 4 : cat->capwarnings * 2;
+		struct upg_diag *nw = realloc(cat->warnings, ncap * sizeof *nw);
+
+		if (nw == NULL)
+			return UPGRADE_ENOMEM;
+		cat->warnings = nw;
+		cat->capwarnings = ncap;
+	}
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return UPGRADE_ENOMEM;
+	msg = upg_arena_alloc(&cat->arena, (size_t)n + 1);
+	if (msg == NULL)
+		return UPGRADE_ENOMEM;
+	va_start(ap, fmt);
+	vsnprintf(msg, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	w = &cat->warnings[cat->nwarnings];
+	memset(w, 0, sizeof *w);
+	w->file = upg_arena_strdup(&cat->arena, path);
+	if (w->file == NULL)
+		return UPGRADE_ENOMEM;
+	w->object = "";
+	w->message = msg;
+	w->seq = (uint32_t)cat->nwarnings++;
+	return UPGRADE_OK;
+}
+
 static int
 diag_cmp(const void *a, const void *b)
 {
@@ -214,6 +259,34 @@ upgrade_catalog_diag(const char **file, unsigned long *line, const char **object
 		*object = d->object;
 	if (message != NULL)
 		*message = d->message;
+	return UPGRADE_OK;
+}
+
+size_t
+upgrade_catalog_warning_count(const struct upgrade_catalog *cat)
+{
+	return cat != NULL ? cat->nwarnings : 0;
+}
+
+int
+upgrade_catalog_warning(const char **file, unsigned long *line, const char **object,
+                        const char **message, const struct upgrade_catalog *cat, size_t index)
+{
+	const struct upg_diag *w;
+
+	if (cat == NULL)
+		return UPGRADE_EINVAL;
+	if (index >= cat->nwarnings)
+		return UPGRADE_ENOTFOUND;
+	w = &cat->warnings[index];
+	if (file != NULL)
+		*file = w->file;
+	if (line != NULL)
+		*line = w->line;
+	if (object != NULL)
+		*object = w->object;
+	if (message != NULL)
+		*message = w->message;
 	return UPGRADE_OK;
 }
 
@@ -423,9 +496,10 @@ upgrade_catalog_load_memory(struct upgrade_catalog *cat, const char *name, const
 }
 
 /*
- * Reads a file, refusing one over the size limit before reading it all.
- * Returns the bytes (malloc'ed, NUL-terminated) or NULL with a diagnostic
- * recorded and *rc set.
+ * Reads a file, refusing one over the size limit before reading it all,
+ * and anything that is not a regular file before reading from it (a FIFO
+ * would block forever, /dev/zero never end).  Returns the bytes (malloc'ed,
+ * NUL-terminated) or NULL with a diagnostic recorded and *rc set.
  */
 static char *
 read_catalog_file(struct upgrade_catalog *cat, const char *path, size_t *len, int *rc)
@@ -435,20 +509,31 @@ read_catalog_file(struct upgrade_catalog *cat, const char *path, size_t *len, in
 	size_t cap, n = 0;
 	char *buf;
 	FILE *f;
+	int fd;
 
-	f = fopen(path, "rb");
+	fd = upg_open_regular(path, &st);
+	f = fd >= 0 ? fdopen(fd, "rb") : NULL;
 	if (f == NULL) {
 		int e = errno;
+		struct stat lst;
+		const char *dangling = "";
 
+		if (fd >= 0)
+			close(fd);
+		/* ENOENT for a name that is there: a link to nothing. */
+		if (fd == -1 && e == ENOENT && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
+			dangling = " (a dangling symbolic link)";
 		fname = upg_arena_strdup(&cat->arena, path);
-		*rc = e == ENOENT ? UPGRADE_ENOTFOUND : UPGRADE_EPARSE;
-		if (fname == NULL || upg_diag_add(cat, fname, cat->nfiles++, 0, "", "cannot open: %s",
-		                                  strerror(e)) != UPGRADE_OK)
+		*rc = fd == -1 && e == ENOENT ? UPGRADE_ENOTFOUND : UPGRADE_EPARSE;
+		if (fname == NULL ||
+		    (fd == -2 ? upg_diag_add(cat, fname, cat->nfiles++, 0, "", "cannot load: %s",
+		                             upg_file_kind(st.st_mode))
+		              : upg_diag_add(cat, fname, cat->nfiles++, 0, "", "cannot open: %s%s",
+		                             strerror(e), dangling)) != UPGRADE_OK)
 			*rc = UPGRADE_ENOMEM;
 		return NULL;
 	}
-	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
-	    (uintmax_t)st.st_size > (uintmax_t)cat->limits.file_size) {
+	if ((uintmax_t)st.st_size > (uintmax_t)cat->limits.file_size) {
 		fclose(f);
 		fname = upg_arena_strdup(&cat->arena, path);
 		*rc = UPGRADE_EPARSE;
@@ -459,8 +544,9 @@ read_catalog_file(struct upgrade_catalog *cat, const char *path, size_t *len, in
 		return NULL;
 	}
 	/* Read at most one byte past the limit: enough to know it is exceeded
-	 * (the size may have changed since fstat, or it is not a regular file). */
-	cap = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size + 1 : 65536;
+	 * (the size may have changed since fstat, or it is a file such as
+	 * those of /proc that says it is empty). */
+	cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 65536;
 	if (cap > cat->limits.file_size + 1)
 		cap = cat->limits.file_size + 1;
 	buf = malloc(cap + 1);
@@ -562,6 +648,7 @@ upgrade_catalog_load_dir(struct upgrade_catalog *cat, const char *path)
 	char **names = NULL;
 	size_t n = 0, cap = 0, i;
 	struct dirent *de;
+	struct stat st;
 	int rc = UPGRADE_OK;
 	DIR *dir;
 
@@ -585,7 +672,6 @@ upgrade_catalog_load_dir(struct upgrade_catalog *cat, const char *path)
 	}
 	while ((de = readdir(dir)) != NULL) {
 		struct upg_buf full = UPG_BUF_INIT;
-		struct stat st;
 		char *s;
 
 		if (!is_catalog_name(de->d_name))
@@ -600,19 +686,21 @@ upgrade_catalog_load_dir(struct upgrade_catalog *cat, const char *path)
 			rc = UPGRADE_ENOMEM;
 			break;
 		}
-		/* Directories named *.xml are not catalogs; a dangling link is
-		 * reported when it cannot be opened. */
-		if (stat(s, &st) == 0 && S_ISDIR(st.st_mode)) {
-			free(s);
-			continue;
-		}
 		names[n++] = s;
 	}
 	closedir(dir);
 	if (rc == UPGRADE_OK && n > 1)
 		qsort(names, n, sizeof *names, name_cmp);
 	for (i = 0; i < n; i++) {
-		if (rc != UPGRADE_ENOMEM) {
+		/* A directory, FIFO or device named *.xml is no catalog: it is
+		 * skipped, with a warning, for it may well be a mistake.  A
+		 * dangling link or one that cannot be followed is an error, when
+		 * it cannot be opened; so is a file replaced by a FIFO now. */
+		if (rc != UPGRADE_ENOMEM && stat(names[i], &st) == 0 && !S_ISREG(st.st_mode)) {
+			if (warn_add(cat, names[i], "skipped: %s", upg_file_kind(st.st_mode)) !=
+			    UPGRADE_OK)
+				rc = UPGRADE_ENOMEM;
+		} else if (rc != UPGRADE_ENOMEM) {
 			int r = upgrade_catalog_load_file(cat, names[i]);
 
 			if (r == UPGRADE_ENOMEM || rc == UPGRADE_OK)

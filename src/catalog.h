@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "private.h"
 #include "upgrade/catalog.h"
@@ -55,6 +56,18 @@ void *upg_map_get(const struct upg_map *map, const char *key);
  */
 int upg_map_put(struct upg_map *map, const char *key, void *value, void **old);
 void upg_map_free(struct upg_map *map);
+
+/* ---- files ----------------------------------------------------------------- */
+
+/*
+ * Opens path for reading if it is a regular file, without ever waiting on
+ * a FIFO or a device.  Returns a blocking descriptor with *st filled; -1
+ * when it cannot be opened (errno says why); -2 when it is not a regular
+ * file (*st says what it is).
+ */
+int upg_open_regular(const char *path, struct stat *st);
+/* Says what a file that is not a regular file is: "a FIFO, not a regular file". */
+const char *upg_file_kind(mode_t mode);
 
 /* ---- dialects ------------------------------------------------------------ */
 
@@ -196,6 +209,8 @@ struct upgrade_catalog {
 
 	struct upg_diag *diags;
 	size_t ndiags, capdiags;
+	struct upg_diag *warnings; /* things skipped; they fail nothing */
+	size_t nwarnings, capwarnings;
 
 	struct upgrade_task **plan; /* prepared order */
 	size_t nplan;

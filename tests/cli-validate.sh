@@ -2,7 +2,8 @@
 # cli-validate.sh - `upgrade validate`: no database, every problem of every
 # catalog as FILE:LINE: error: [OBJECT: ]MESSAGE on stderr, exit 4 on any;
 # where catalogs come from (-T, operands, $UPGRADE_TASKS_PATH); -D values;
-# --dialect; the size limit; a missing schema.
+# --dialect; the size limit; a missing schema; FIFOs, devices, links and
+# unreadable files where catalogs are expected.
 . "$top_srcdir/tests/lib.sh"
 
 ex="$top_srcdir/tasks/examples"
@@ -100,5 +101,79 @@ rm -f "$T_TMP/big.xml"
 UPGRADE_SCHEMA="$T_TMP/none.rng" run "$UPGRADE" validate -T "$ex"
 expect_rc 4 "a missing schema"
 expect_err "none.rng: error: cannot read the catalog schema" "the schema is named"
+
+# Only regular files are read: a FIFO, a device or a directory where a
+# catalog is expected never makes upgrade wait or read forever.  Each run
+# is bounded by timeout(1), so that the old hang fails the test instead of
+# stopping the suite.  In a directory such an entry is skipped with a
+# warning; named on its own it is an error.
+sp="$T_TMP/special"
+mkdir -p "$sp/sub.xml"
+cp "$ex/accounts.xml" "$sp/accounts.xml"
+mkfifo "$sp/pipe.xml"
+ln -s /dev/zero "$sp/zero.xml"
+for cmd in validate run; do
+	db=
+	[ $cmd = run ] && db="-d $T_TMP/special.db"
+	# shellcheck disable=SC2086 # $db is two words or none
+	run timeout 60 "$UPGRADE" $db $cmd -T "$sp"
+	expect_rc 0 "$cmd: a directory holding a FIFO, a link to /dev/zero and a directory *.xml"
+	expect_err "^$sp/pipe\.xml: warning: skipped: a FIFO, not a regular file\$" "$cmd: the FIFO is skipped, with a warning"
+	expect_err "^$sp/zero\.xml: warning: skipped: a character device, not a regular file\$" \
+		"$cmd: the device is skipped, with a warning"
+	expect_err "^$sp/sub\.xml: warning: skipped: a directory, not a regular file\$" \
+		"$cmd: the directory is skipped, with a warning"
+	expect_lines 3 err "$cmd: one line each"
+done
+expect_out '^\* demo\.accounts:' "run: the catalog beside them ran"
+
+# refused_file PATH PATTERN DESCRIPTION: -T PATH is an error, for validate
+# and run: exit 4 and one line "PATH: error: ..." matching PATTERN.
+refused_file() {
+	for cmd in validate run; do
+		db=
+		[ $cmd = run ] && db="-d $T_TMP/special.db"
+		# shellcheck disable=SC2086 # $db is two words or none
+		run timeout 60 "$UPGRADE" $db $cmd -T "$1"
+		expect_rc 4 "$cmd: $3"
+		expect_err "^$1: error: $2\$" "$cmd: $3: the path and the reason are named"
+		expect_lines 1 err "$cmd: $3: in one line"
+	done
+}
+refused_file "$sp/pipe.xml" "cannot load: a FIFO, not a regular file" "a FIFO named on its own"
+refused_file /dev/zero "cannot load: a character device, not a regular file" "/dev/zero"
+refused_file /dev/null "cannot load: a character device, not a regular file" "/dev/null"
+ln -s loop.xml "$sp/loop.xml"
+refused_file "$sp/loop.xml" "cannot open: Too many levels of symbolic links" "a symbolic link loop"
+ln -s no-such-file.xml "$sp/dangling.xml"
+refused_file "$sp/dangling.xml" "cannot open: No such file or directory \(a dangling symbolic link\)" \
+	"a dangling symbolic link"
+# Both are errors inside a directory too: a catalog meant to be there is not.
+run timeout 60 "$UPGRADE" validate -T "$sp"
+expect_rc 4 "a directory with a link loop and a dangling link"
+expect_err "^$sp/loop\.xml: error: cannot open: Too many levels of symbolic links\$" "the loop is named"
+expect_err "^$sp/dangling\.xml: error: cannot open: No such file or directory" "the dangling link is named"
+rm "$sp/loop.xml" "$sp/dangling.xml"
+
+# An unreadable file; root reads anything, so as root the capabilities
+# that let it are dropped for the run.
+cp "$ex/accounts.xml" "$T_TMP/secret.xml"
+chmod 000 "$T_TMP/secret.xml"
+unprivileged=
+[ "$(id -u)" -eq 0 ] && unprivileged="setpriv --bounding-set=-dac_override,-dac_read_search"
+if [ -n "$unprivileged" ] && ! command -v setpriv >/dev/null 2>&1; then
+	echo "# root without setpriv(1): the unreadable file is left out"
+else
+	# shellcheck disable=SC2086 # a command and its option, or nothing
+	run timeout 60 $unprivileged "$UPGRADE" validate -T "$T_TMP/secret.xml"
+	expect_rc 4 "an unreadable file"
+	expect_err "^$T_TMP/secret\.xml: error: cannot open: Permission denied\$" "it is named"
+	expect_lines 1 err "an unreadable file: in one line"
+fi
+
+# The schema is read the same way.
+UPGRADE_SCHEMA="$sp/pipe.xml" run timeout 60 "$UPGRADE" validate -T "$ex"
+expect_rc 4 "a FIFO as the schema"
+expect_err "pipe\.xml: error: cannot read the catalog schema: a FIFO, not a regular file" "it is named"
 
 finish

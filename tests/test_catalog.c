@@ -277,6 +277,92 @@ test_directory(void)
 	upgrade_catalog_free(cat);
 }
 
+/* True when some warning's file ends with file and its message holds text. */
+static int
+has_warning(const struct upgrade_catalog *cat, const char *file, const char *text)
+{
+	size_t i;
+
+	for (i = 0; i < upgrade_catalog_warning_count(cat); i++) {
+		const char *f, *o, *m;
+		unsigned long l;
+		size_t fl, want = strlen(file);
+
+		CU_ASSERT_EQUAL(upgrade_catalog_warning(&f, &l, &o, &m, cat, i), UPGRADE_OK);
+		fl = strlen(f);
+		if (fl >= want && strcmp(f + fl - want, file) == 0 && strstr(m, text) != NULL)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Only regular files are read: a FIFO (which blocked the loader for good),
+ * a device, a directory.  In a directory they are skipped with a warning;
+ * named on their own they are errors.  The alarm turns a hang into a
+ * failure.
+ */
+static void
+test_special_files(void)
+{
+	char dir[1024], p[1100], x[512];
+	const char *f, *o, *m;
+	unsigned long l;
+	struct upgrade_catalog *cat;
+
+	alarm(60);
+	snprintf(dir, sizeof dir, "%s/special", test_tmpdir());
+	CU_ASSERT_EQUAL_FATAL(mkdir(dir, 0700), 0);
+	module_xml(x, sizeof x, "a", NULL, "<task name=\"t\"/>");
+	write_file(dir, "a.xml", x);
+	snprintf(p, sizeof p, "%s/pipe.xml", dir);
+	CU_ASSERT_EQUAL_FATAL(mkfifo(p, 0600), 0);
+	snprintf(p, sizeof p, "%s/null.xml", dir);
+	CU_ASSERT_EQUAL_FATAL(symlink("/dev/null", p), 0);
+
+	cat = new_catalog();
+	CU_ASSERT_EQUAL(upgrade_catalog_load_dir(cat, dir), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_prepare(cat), UPGRADE_OK);
+	dump_diags(cat);
+	CU_ASSERT_EQUAL(upgrade_catalog_module_count(cat), 1);
+	CU_ASSERT_EQUAL(upgrade_catalog_warning_count(cat), 2);
+	/* In the order of the names, like the files loaded. */
+	CU_ASSERT_EQUAL(upgrade_catalog_warning(&f, &l, &o, &m, cat, 0), UPGRADE_OK);
+	CU_ASSERT_PTR_NOT_NULL(strstr(f, "/null.xml"));
+	CU_ASSERT_EQUAL(l, 0);
+	CU_ASSERT_STRING_EQUAL(o, "");
+	CU_ASSERT_STRING_EQUAL(m, "skipped: a character device, not a regular file");
+	CU_ASSERT_TRUE(has_warning(cat, "/pipe.xml", "skipped: a FIFO, not a regular file"));
+	CU_ASSERT_EQUAL(upgrade_catalog_warning(&f, &l, &o, &m, cat, 2), UPGRADE_ENOTFOUND);
+	CU_ASSERT_EQUAL(upgrade_catalog_warning(&f, &l, &o, &m, NULL, 0), UPGRADE_EINVAL);
+	CU_ASSERT_EQUAL(upgrade_catalog_warning_count(NULL), 0);
+	upgrade_catalog_free(cat);
+
+	cat = new_catalog();
+	snprintf(p, sizeof p, "%s/pipe.xml", dir);
+	CU_ASSERT_EQUAL(upgrade_catalog_load_file(cat, p), UPGRADE_EPARSE);
+	CU_ASSERT_TRUE(
+	    has_diag(cat, "/pipe.xml", 0, "", "cannot load: a FIFO, not a regular file"));
+	CU_ASSERT_EQUAL(upgrade_catalog_load_path(cat, p), UPGRADE_EPARSE);
+	CU_ASSERT_EQUAL(upgrade_catalog_load_file(cat, "/dev/zero"), UPGRADE_EPARSE);
+	CU_ASSERT_TRUE(has_diag(cat, "/dev/zero", 0, "", "a character device, not a regular file"));
+	CU_ASSERT_EQUAL(upgrade_catalog_load_file(cat, dir), UPGRADE_EPARSE);
+	CU_ASSERT_TRUE(
+	    has_diag(cat, "/special", 0, "", "cannot load: a directory, not a regular file"));
+	snprintf(p, sizeof p, "%s/dangling.xml", dir);
+	CU_ASSERT_EQUAL_FATAL(symlink("nothing.xml", p), 0);
+	CU_ASSERT_EQUAL(upgrade_catalog_load_file(cat, p), UPGRADE_ENOTFOUND);
+	CU_ASSERT_TRUE(has_diag(cat, "/dangling.xml", 0, "", "(a dangling symbolic link)"));
+	snprintf(p, sizeof p, "%s/loop.xml", dir);
+	CU_ASSERT_EQUAL_FATAL(symlink("loop.xml", p), 0);
+	CU_ASSERT_EQUAL(upgrade_catalog_load_file(cat, p), UPGRADE_EPARSE);
+	CU_ASSERT_TRUE(
+	    has_diag(cat, "/loop.xml", 0, "", "cannot open: Too many levels of symbolic links"));
+	CU_ASSERT_EQUAL(upgrade_catalog_warning_count(cat), 0);
+	upgrade_catalog_free(cat);
+	alarm(0);
+}
+
 /*
  * Runs one statement with the sqlite3 shell on db; returns its exit status
  * and leaves its error output in errbuf.
@@ -1185,6 +1271,7 @@ add_suites(void)
 	TEST_ADD(test_memory);
 	TEST_ADD(test_missing_path);
 	TEST_ADD(test_directory);
+	TEST_ADD(test_special_files);
 	TEST_ADD(test_bad_one_by_one);
 	TEST_ADD(test_bad_all_together);
 	TEST_ADD(test_doctype);

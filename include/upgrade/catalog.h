@@ -146,6 +146,19 @@ UPGRADE_EXTERN int upgrade_catalog_diag(const char **file, unsigned long *line, 
                                         size_t index);
 
 /*
+ * Warnings: what loading skipped without it being an error, such as an
+ * entry of a directory that is not a regular file.  They do not make a
+ * load or upgrade_catalog_prepare() fail.  The out-parameters are those of
+ * upgrade_catalog_diag(); print them as "FILE:LINE: warning: MESSAGE".
+ * They are kept in the order they were found.  UPGRADE_ENOTFOUND when
+ * index is out of range.
+ */
+UPGRADE_EXTERN size_t upgrade_catalog_warning_count(const struct upgrade_catalog *cat);
+UPGRADE_EXTERN int upgrade_catalog_warning(const char **file, unsigned long *line,
+                                           const char **object, const char **message,
+                                           const struct upgrade_catalog *cat, size_t index);
+
+/*
  * The last failure of a call on this handle ("" and UPGRADE_OK when none):
  * for a load or prepare that found problems, a summary such as "3 errors".
  */
