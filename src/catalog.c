@@ -31,6 +31,13 @@
 #define DEFAULT_FILE_TASKS 100000u
 #define DEFAULT_FILES 10000u
 #define DEFAULT_TASKS 1000000u
+#define DEFAULT_ATTRIBUTES 64u
+/* Room for the tasks a file may hold, and as many other elements. */
+#define DEFAULT_CHILDREN (2u * DEFAULT_FILE_TASKS)
+#define DEFAULT_VALUE (1024u * 1024u)
+/* Each costs libxml2 and us a hundred bytes or more, whatever its size in
+ * the file: a 16 MiB file of bare attributes would need 600 MiB. */
+#define DEFAULT_NODES 1000000u
 
 /* Diagnostics of things registered in C sort after every file. */
 #define C_FILE_INDEX UINT32_MAX
@@ -53,6 +60,10 @@ upgrade_catalog_new(struct upgrade_catalog **out)
 	cat->limits.file_tasks = DEFAULT_FILE_TASKS;
 	cat->limits.files = DEFAULT_FILES;
 	cat->limits.tasks = DEFAULT_TASKS;
+	cat->limits.attributes = DEFAULT_ATTRIBUTES;
+	cat->limits.children = DEFAULT_CHILDREN;
+	cat->limits.value = DEFAULT_VALUE;
+	cat->limits.nodes = DEFAULT_NODES;
 	*out = cat;
 	return UPGRADE_OK;
 }
@@ -70,6 +81,7 @@ upgrade_catalog_free(struct upgrade_catalog *cat)
 	free(cat->tasks);
 	free(cat->defines);
 	free(cat->diags);
+	free(cat->file_diags);
 	free(cat->warnings);
 	free(cat->plan);
 	upg_error_clear(&cat->error);
@@ -104,6 +116,10 @@ upgrade_catalog_set_limit(struct upgrade_catalog *cat, int limit, size_t value)
 		/* Declaration indexes are 32-bit. */
 		cat->limits.tasks = value > UINT32_MAX ? UINT32_MAX : value;
 		break;
+	case UPGRADE_CATALOG_LIMIT_ATTRIBUTES: cat->limits.attributes = value; break;
+	case UPGRADE_CATALOG_LIMIT_CHILDREN: cat->limits.children = value; break;
+	case UPGRADE_CATALOG_LIMIT_VALUE: cat->limits.value = value; break;
+	case UPGRADE_CATALOG_LIMIT_NODES: cat->limits.nodes = value; break;
 	default:
 		return upg_error_set(&cat->error, UPGRADE_EINVAL, "unknown limit %d", limit);
 	}
@@ -114,7 +130,14 @@ upgrade_catalog_set_limit(struct upgrade_catalog *cat, int limit, size_t value)
 /*
  * The message is formatted straight into the arena; file and object must
  * already live as long as the catalog (they are arena strings or static).
+ *
+ * One file may hold hundreds of thousands of faults (every <depends> of a
+ * module naming an unknown module): past MAX_FILE_DIAGS of them, one more
+ * diagnostic says so and the rest are dropped, so that neither memory nor
+ * the time to print them grows with a broken file.
  */
+
+#define MAX_FILE_DIAGS 1000u
 
 int
 upg_diag_vadd(struct upgrade_catalog *cat, const char *file, uint32_t file_index, unsigned long line,
@@ -123,8 +146,23 @@ upg_diag_vadd(struct upgrade_catalog *cat, const char *file, uint32_t file_index
 	struct upg_diag *d;
 	va_list copy;
 	char *msg;
-	int n;
+	int n, full = 0;
 
+	if (file_index != C_FILE_INDEX) {
+		if (file_index >= cat->nfile_diags) {
+			size_t ncap = (size_t)file_index + 16;
+			uint32_t *nc = realloc(cat->file_diags, ncap * sizeof *nc);
+
+			if (nc == NULL)
+				return UPGRADE_ENOMEM;
+			memset(nc + cat->nfile_diags, 0, (ncap - cat->nfile_diags) * sizeof *nc);
+			cat->file_diags = nc;
+			cat->nfile_diags = ncap;
+		}
+		if (cat->file_diags[file_index] > MAX_FILE_DIAGS)
+			return UPGRADE_OK;
+		full = ++cat->file_diags[file_index] > MAX_FILE_DIAGS;
+	}
 	if (cat->ndiags == cat->capdiags) {
 		size_t ncap = cat->capdiags == 0 ? 16 : cat->capdiags * 2;
 		struct upg_diag *nd = realloc(cat->diags, ncap * sizeof *nd);
@@ -134,15 +172,26 @@ upg_diag_vadd(struct upgrade_catalog *cat, const char *file, uint32_t file_index
 		cat->diags = nd;
 		cat->capdiags = ncap;
 	}
-	va_copy(copy, ap);
-	n = vsnprintf(NULL, 0, fmt, copy);
-	va_end(copy);
-	if (n < 0)
-		return UPGRADE_ENOMEM;
-	msg = upg_arena_alloc(&cat->arena, (size_t)n + 1);
-	if (msg == NULL)
-		return UPGRADE_ENOMEM;
-	vsnprintf(msg, (size_t)n + 1, fmt, ap);
+	if (full) {
+		/* Line 0 sorts it before the file's other messages. */
+		msg = upg_arena_printf(
+		    &cat->arena, "more than %u problems in this file; the others are not shown",
+		    MAX_FILE_DIAGS);
+		if (msg == NULL)
+			return UPGRADE_ENOMEM;
+		line = 0;
+		object = "";
+	} else {
+		va_copy(copy, ap);
+		n = vsnprintf(NULL, 0, fmt, copy);
+		va_end(copy);
+		if (n < 0)
+			return UPGRADE_ENOMEM;
+		msg = upg_arena_alloc(&cat->arena, (size_t)n + 1);
+		if (msg == NULL)
+			return UPGRADE_ENOMEM;
+		vsnprintf(msg, (size_t)n + 1, fmt, ap);
+	}
 	d = &cat->diags[cat->ndiags];
 	d->file = file;
 	d->file_index = file_index;
@@ -819,15 +868,27 @@ param_value(const struct upgrade_catalog *cat, const struct upgrade_module *mod,
             size_t plen, int *declared)
 {
 	const char *v;
-	size_t i;
+
+	/* Binary search: the parameters are sorted by name. */
+	size_t lo = 0, hi = mod->nparams;
 
 	*declared = 0;
-	for (i = 0; i < mod->nparams; i++) {
-		if (strncmp(mod->params[i].name, param, plen) == 0 && mod->params[i].name[plen] == '\0') {
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const char *name = mod->params[mid].name;
+		int c = strncmp(name, param, plen);
+
+		if (c == 0 && name[plen] != '\0')
+			c = 1;
+		if (c == 0) {
 			*declared = 1;
 			v = defined_value(cat, mod->name, param, plen);
-			return v != NULL ? v : mod->params[i].def;
+			return v != NULL ? v : mod->params[mid].def;
 		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
 	return NULL;
 }
@@ -967,9 +1028,9 @@ check_params(struct upgrade_catalog *cat)
 			continue;
 		for (j = 0; j < mod->nparams; j++) {
 			const struct upg_param *p = &mod->params[j];
-			int declared;
 
-			if (param_value(cat, mod, p->name, strlen(p->name), &declared) != NULL)
+			if (p->def != NULL ||
+			    defined_value(cat, mod->name, p->name, strlen(p->name)) != NULL)
 				continue;
 			if (upg_diag_add(cat, mod->file, mod->file_index, p->line, mod->name,
 			                 "parameter '%s' has no value (give it a default, or a value with -D %s=VALUE)",

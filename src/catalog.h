@@ -142,7 +142,7 @@ struct upgrade_module {
 	const char **depends;
 	unsigned long *depends_line;
 	size_t ndepends;
-	struct upg_param *params;
+	struct upg_param *params; /* sorted by name */
 	size_t nparams;
 	uint32_t ntasks;
 	int quiet; /* its file failed schema validation: no follow-up errors */
@@ -191,6 +191,10 @@ struct upg_limits {
 	size_t file_tasks;
 	size_t files;
 	size_t tasks;
+	size_t attributes; /* per element */
+	size_t children;   /* child elements per element */
+	size_t value;      /* bytes per attribute value */
+	size_t nodes;      /* elements, attributes, comments... per file */
 };
 
 struct upgrade_catalog {
@@ -209,6 +213,8 @@ struct upgrade_catalog {
 
 	struct upg_diag *diags;
 	size_t ndiags, capdiags;
+	uint32_t *file_diags; /* diagnostics recorded per file index */
+	size_t nfile_diags;
 	struct upg_diag *warnings; /* things skipped; they fail nothing */
 	size_t nwarnings, capwarnings;
 

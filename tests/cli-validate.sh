@@ -176,4 +176,64 @@ UPGRADE_SCHEMA="$sp/pipe.xml" run timeout 60 "$UPGRADE" validate -T "$ex"
 expect_rc 4 "a FIFO as the schema"
 expect_err "pipe\.xml: error: cannot read the catalog schema: a FIFO, not a regular file" "it is named"
 
+# What libxml2, RelaxNG or the loader would take quadratic time or
+# unbounded memory for, in files under the size limit, is refused before
+# libxml2 sees it; FILE:LINE names where.  Generated with awk; each run is
+# bounded by timeout(1) so that a slow loader fails instead of stalling.
+# gen NAME AWK-PROGRAM: writes $T_TMP/lim/NAME.xml from the program's output.
+mkdir "$T_TMP/lim"
+gen() { awk "BEGIN { $2 }" >"$T_TMP/lim/$1.xml"; }
+M='printf "<module xmlns=\"urn:upgrade:catalog:1\" name=\"m\">\n"'
+# limit NAME PATTERN DESCRIPTION: validate refuses NAME.xml with PATTERN.
+limit() {
+	run timeout 60 "$UPGRADE" validate -T "$T_TMP/lim/$1.xml"
+	expect_rc 4 "$3"
+	expect_err "^$T_TMP/lim/$1\.xml:$2" "$3: file, line and limit named"
+	rm -f "$T_TMP/lim/$1.xml"
+}
+gen attrs "$M"'; printf "<task name=\"t\""; for (i = 0; i < 1000000; i++) printf " a%d=\"\"", i; print "/></module>"'
+limit attrs "2: error: an element has more than 64 attributes$" "1,000,000 attributes on one element (11 MB)"
+gen elems "$M"'; for (i = 0; i < 1000000; i++) printf "<a/>"; print "</module>"'
+limit elems "1: error: an element has more than 200000 child elements$" "1,000,000 empty elements"
+gen deep "$M"'; for (i = 0; i < 1000000; i++) printf "<a>"; for (i = 0; i < 1000000; i++) printf "</a>"; print "</module>"'
+limit deep "2: error: elements are nested deeper than the limit of 32$" "1,000,000 nested elements"
+gen name "$M"'; printf "<"; for (i = 0; i < 1000000; i++) printf "a"; print "/></module>"'
+limit name "2: error: an element name is longer than the limit of 1024 bytes$" "a 1,000,000-byte element name"
+gen attrname "$M"'; printf "<task name=\"t\" "; for (i = 0; i < 1000000; i++) printf "a"; print "=\"\"/></module>"'
+limit attrname "2: error: an attribute name is longer than the limit of 1024 bytes$" "a 1,000,000-byte attribute name"
+gen value "$M"'; printf "<task\n name=\""; for (i = 0; i < 2000000; i++) printf "a"; print "\"/></module>"'
+limit value "2: error: an attribute value is longer than the limit of 1048576 bytes$" "a 2,000,000-byte attribute value"
+gen comments "$M"'; printf "<task name=\"t\"><sql>x"; for (i = 0; i < 1100000; i++) printf "<!---->"; print "</sql></task></module>"'
+limit comments "2: error: more than 1000000 nodes \(elements, attributes, comments" "1,100,000 comments"
+# UTF-16 hides nothing: the same attributes, two bytes each.
+gen attrs16 "$M"'; printf "<task name=\"t\""; for (i = 0; i < 100000; i++) printf " a%d=\"\"", i; print "/></module>"'
+iconv -f UTF-8 -t UTF-16 "$T_TMP/lim/attrs16.xml" >"$T_TMP/lim/utf16.xml"
+rm "$T_TMP/lim/attrs16.xml"
+limit utf16 "2: error: an element has more than 64 attributes$" "100,000 attributes in UTF-16"
+# An encoding in which markup need not be ASCII is refused.
+gen utf7 'print "<?xml version=\"1.0\" encoding=\"UTF-7\"?>"; print "<module xmlns=\"urn:upgrade:catalog:1\" name=\"m\"/>"'
+limit utf7 "1: error: encoding 'UTF-7' is not supported in catalogs: use UTF-8$" "a UTF-7 catalog"
+# A catalog in UTF-16 that is within the limits still loads.
+iconv -f UTF-8 -t UTF-16 "$ex/accounts.xml" >"$T_TMP/lim/accounts16.xml"
+run timeout 60 "$UPGRADE" validate -T "$T_TMP/lim/accounts16.xml"
+expect_rc 0 "a UTF-16 catalog within the limits"
+# Many faults, each cheap, are not all reported: 200,000 unknown
+# dependencies, and 100,000 tasks with a schema violation each (libxml2
+# used to look through every earlier sibling for each).
+gen depends "$M"'; for (i = 0; i < 200000; i++) printf "<depends module=\"d%d\"/>\n", i; print "</module>"'
+run timeout 60 "$UPGRADE" validate -T "$T_TMP/lim/depends.xml"
+expect_rc 4 "200,000 unknown dependencies"
+expect_err "^$T_TMP/lim/depends\.xml: error: more than 1000 problems in this file; the others are not shown$" \
+	"the count of problems is bounded"
+expect_lines 1001 err "1000 problems shown"
+gen faults "$M"'; for (i = 0; i < 100000; i++) printf "<task name=\"t%d\" bad=\"x\"/>\n", i; print "</module>"'
+run timeout 60 "$UPGRADE" validate -T "$T_TMP/lim/faults.xml"
+expect_rc 4 "100,000 tasks with a schema violation each"
+expect_err "faults\.xml: error: more schema violations not shown$" "schema violations are bounded"
+# Within every limit: 100,000 tasks in one file.
+gen tasks "$M"'; for (i = 0; i < 100000; i++) printf "<task name=\"t%d\"><sql>SELECT 1</sql></task>\n", i; print "</module>"'
+run timeout 60 "$UPGRADE" validate -T "$T_TMP/lim/tasks.xml"
+expect_rc 0 "100,000 tasks in one file are within the limits"
+expect_out '^1 module, 100000 tasks: valid$' "and all of them are loaded"
+
 finish

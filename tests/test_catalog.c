@@ -674,6 +674,126 @@ test_limits(void)
 	CU_ASSERT_TRUE(has_diag(cat, UPG_C_FILE, 0, "", "module name 'long' is too long"));
 	upgrade_catalog_free(cat);
 
+	/* The limits checked before libxml2 parses: each names the line. */
+	cat = new_catalog();
+	CU_ASSERT_EQUAL(upgrade_catalog_set_limit(cat, UPGRADE_CATALOG_LIMIT_ATTRIBUTES, 1),
+	                UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "m.xml", mem_catalog, strlen(mem_catalog)),
+	                UPGRADE_EPARSE);
+	CU_ASSERT_TRUE(has_diag(cat, "m.xml", 2, "", "an element has more than 1 attributes"));
+	upgrade_catalog_free(cat);
+	cat = new_catalog();
+	CU_ASSERT_EQUAL(upgrade_catalog_set_limit(cat, UPGRADE_CATALOG_LIMIT_CHILDREN, 1),
+	                UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "m.xml", mem_catalog, strlen(mem_catalog)),
+	                UPGRADE_EPARSE);
+	CU_ASSERT_TRUE(has_diag(cat, "m.xml", 2, "", "an element has more than 1 child elements"));
+	upgrade_catalog_free(cat);
+	cat = new_catalog();
+	CU_ASSERT_EQUAL(upgrade_catalog_set_limit(cat, UPGRADE_CATALOG_LIMIT_VALUE, 2), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "m.xml", mem_catalog, strlen(mem_catalog)),
+	                UPGRADE_EPARSE);
+	CU_ASSERT_TRUE(has_diag(cat, "m.xml", 2, "",
+	                        "an attribute value is longer than the limit of 2 bytes"));
+	upgrade_catalog_free(cat);
+	cat = new_catalog();
+	CU_ASSERT_EQUAL(upgrade_catalog_set_limit(cat, UPGRADE_CATALOG_LIMIT_NODES, 3), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "m.xml", mem_catalog, strlen(mem_catalog)),
+	                UPGRADE_EPARSE);
+	CU_ASSERT_TRUE(has_diag(cat, "m.xml", 2, "", "more than 3 nodes"));
+	upgrade_catalog_free(cat);
+
+	/* The markup counts however it is spelled: UTF-16 in either byte
+	 * order, a '>' in a value, a comment that looks like a tag. */
+	{
+		static const char *const docs[] = {
+		    "<module xmlns=\"urn:upgrade:catalog:1\" name=\"u\"><!-- <a b='' c=''> -->"
+		    "<task name=\"a>b\" x='' y=''/></module>",
+		};
+		char u16[2 * 256 + 2];
+		size_t k, j, n = strlen(docs[0]);
+		int be;
+
+		for (be = 0; be <= 1; be++) {
+			k = 0;
+			u16[k++] = (char)(be ? 0xFE : 0xFF);
+			u16[k++] = (char)(be ? 0xFF : 0xFE);
+			for (j = 0; j < n && k + 2 <= sizeof u16; j++) {
+				u16[k++] = be ? 0 : docs[0][j];
+				u16[k++] = be ? docs[0][j] : 0;
+			}
+			cat = new_catalog();
+			CU_ASSERT_EQUAL(
+			    upgrade_catalog_set_limit(cat, UPGRADE_CATALOG_LIMIT_ATTRIBUTES, 2),
+			    UPGRADE_OK);
+			CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "u16.xml", u16, k),
+			                UPGRADE_EPARSE);
+			CU_ASSERT_TRUE(has_diag(cat, "u16.xml", 1, "",
+			                        "an element has more than 2 attributes"));
+			upgrade_catalog_free(cat);
+		}
+		cat = new_catalog();
+		CU_ASSERT_EQUAL(upgrade_catalog_set_limit(cat, UPGRADE_CATALOG_LIMIT_ATTRIBUTES, 3),
+		                UPGRADE_OK);
+		CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "ok.xml", docs[0], n),
+		                UPGRADE_EPARSE);
+		/* Within the limits: only the schema complains, of x and y. */
+		CU_ASSERT_FALSE(has_diag(cat, "ok.xml", 1, "", "more than"));
+		CU_ASSERT_TRUE(has_diag(cat, "ok.xml", 1, "", "schema violation"));
+		upgrade_catalog_free(cat);
+	}
+
+	/* Encodings that could hide markup are refused. */
+	{
+		static const char *const bad[] = {
+		    "<?xml version=\"1.0\" encoding=\"UTF-7\"?><module/>",
+		    "<?xml version='1.0' encoding='ebcdic-cp-us'?><module/>",
+		    "<?xml version=\"1.0\" encoding=\"ISO-2022-JP\"?><module/>",
+		};
+		static const char ok[] = "<?xml version=\"1.0\" encoding=\"iso-8859-15\"?>"
+		                         "<module xmlns=\"urn:upgrade:catalog:1\" name=\"l\"/>";
+
+		for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+			cat = new_catalog();
+			CU_ASSERT_EQUAL(
+			    upgrade_catalog_load_memory(cat, "e.xml", bad[i], strlen(bad[i])),
+			    UPGRADE_EPARSE);
+			CU_ASSERT_TRUE(
+			    has_diag(cat, "e.xml", 1, "", "is not supported in catalogs"));
+			upgrade_catalog_free(cat);
+		}
+		cat = new_catalog();
+		CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "l.xml", ok, strlen(ok)),
+		                UPGRADE_OK);
+		dump_diags(cat);
+		upgrade_catalog_free(cat);
+		cat = new_catalog();
+		CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "4.xml", "<\0\0\0m\0\0\0", 8),
+		                UPGRADE_EPARSE);
+		CU_ASSERT_TRUE(has_diag(cat, "4.xml", 1, "", "UCS-4 catalogs are not supported"));
+		upgrade_catalog_free(cat);
+	}
+
+	/* A file with many faults reports the first thousand, and says so. */
+	{
+		struct upg_buf many = UPG_BUF_INIT;
+
+		upg_buf_puts(&many, "<module xmlns=\"urn:upgrade:catalog:1\" name=\"many\">\n");
+		for (i = 0; i < 1500; i++)
+			upg_buf_printf(&many, "<depends module=\"d%zu\"/>\n", i);
+		upg_buf_puts(&many, "</module>\n");
+		cat = new_catalog();
+		CU_ASSERT_EQUAL(
+		    upgrade_catalog_load_memory(cat, "many.xml", upg_buf_str(&many), many.len),
+		    UPGRADE_OK);
+		CU_ASSERT_EQUAL(upgrade_catalog_prepare(cat), UPGRADE_EPARSE);
+		CU_ASSERT_EQUAL(upgrade_catalog_diag_count(cat), 1001);
+		CU_ASSERT_TRUE(
+		    has_diag(cat, "many.xml", 0, "", "more than 1000 problems in this file"));
+		upg_buf_free(&many);
+		upgrade_catalog_free(cat);
+	}
+
 	/* The default depth limit, with the nesting libxml2 itself allows. */
 	cat = new_catalog();
 	at = (size_t)snprintf(big, sizeof big, "<module xmlns=\"urn:upgrade:catalog:1\" name=\"d\"><task name=\"t\"><only-if>");

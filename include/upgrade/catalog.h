@@ -55,7 +55,11 @@ enum upgrade_catalog_limit {
 	UPGRADE_CATALOG_LIMIT_NAME = 3,       /* bytes per name; 1024 */
 	UPGRADE_CATALOG_LIMIT_FILE_TASKS = 4, /* tasks per file; 100000 */
 	UPGRADE_CATALOG_LIMIT_FILES = 5,      /* files per catalog; 10000 */
-	UPGRADE_CATALOG_LIMIT_TASKS = 6       /* tasks per catalog; 1000000 */
+	UPGRADE_CATALOG_LIMIT_TASKS = 6,      /* tasks per catalog; 1000000 */
+	UPGRADE_CATALOG_LIMIT_ATTRIBUTES = 7, /* attributes per element; 64 */
+	UPGRADE_CATALOG_LIMIT_CHILDREN = 8,   /* child elements per element; 200000 */
+	UPGRADE_CATALOG_LIMIT_VALUE = 9,      /* bytes per attribute value; 1 MiB */
+	UPGRADE_CATALOG_LIMIT_NODES = 10      /* XML nodes per file; 1000000 */
 };
 
 /* Creates an empty catalog.  *out is NULL on failure (UPGRADE_ENOMEM). */
