@@ -61,6 +61,8 @@ struct loader {
 	int doctype;      /* a DOCTYPE was seen and refused */
 	int schema_errors;
 	int oom;
+	int other_error;       /* one was recorded by on_other_error() */
+	xmlParserCtxtPtr ctxt; /* while parsing, for the line of other errors */
 	size_t ntasks;
 	int too_many_tasks;
 	struct upg_buf canon; /* reused for every task's canonical form */
@@ -503,21 +505,52 @@ prescan(struct loader *ld, const char *buf, size_t len)
 
 /* ---- libxml2 callbacks ------------------------------------------------------ */
 
-/* Copies a libxml2 message without its trailing newline. */
+/* Appends len bytes of s to dst (size bytes, *n used), control characters as spaces. */
+static void
+put_text(char *dst, size_t size, size_t *n, const char *s, size_t len)
+{
+	for (; len > 0 && *n + 1 < size; s++, len--)
+		dst[(*n)++] = (unsigned char)*s < 0x20 || *s == 0x7F ? ' ' : *s;
+	dst[*n] = '\0';
+}
+
+/*
+ * Copies a libxml2 message as one line, as every diagnostic must be.
+ * libxml2 puts details on lines of their own ("Bytes: 0xFF 0xFE ..."):
+ * they follow the first line in parentheses, separated by "; ".
+ */
 static void
 error_text(char *dst, size_t size, const char *msg)
 {
-	size_t n;
+	size_t n = 0, lines = 0;
+	const char *p = msg != NULL ? msg : "";
 
-	if (msg == NULL)
-		msg = "unknown error";
-	n = strlen(msg);
-	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
-		n--;
-	if (n >= size)
-		n = size - 1;
-	memcpy(dst, msg, n);
-	dst[n] = '\0';
+	dst[0] = '\0';
+	while (*p != '\0') {
+		const char *end = strchr(p, '\n');
+		size_t len;
+
+		if (end == NULL)
+			end = p + strlen(p);
+		while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
+			p++;
+		len = (size_t)(end - p);
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t' || p[len - 1] == '\r'))
+			len--;
+		if (len > 0) {
+			if (lines == 1)
+				put_text(dst, size, &n, " (", 2);
+			else if (lines > 1)
+				put_text(dst, size, &n, "; ", 2);
+			put_text(dst, size, &n, p, len);
+			lines++;
+		}
+		p = *end != '\0' ? end + 1 : end;
+	}
+	if (lines > 1)
+		put_text(dst, size, &n, ")", 1);
+	if (lines == 0)
+		put_text(dst, size, &n, "unknown error", 13);
 }
 
 /* Structured parser errors: ctx is the parser context (SAX2 userData). */
@@ -536,6 +569,29 @@ on_parse_error(void *ctx, xmlErrorPtr err)
 		return;
 	error_text(msg, sizeof msg, err->message);
 	ld_error(ld, err->line > 0 ? (unsigned long)err->line : 0, "", "malformed XML: %s", msg);
+}
+
+/*
+ * Errors libxml2 raises with no parser at hand, such as a byte sequence
+ * its decoder rejects: it would print them on stderr itself.  data is the
+ * loader.  The first one is recorded; the others are its consequences
+ * ("I/O error: encoder error").
+ */
+static void
+on_other_error(void *data, xmlErrorPtr err)
+{
+	struct loader *ld = data;
+	char msg[512];
+
+	if (ld == NULL || err == NULL || err->level == XML_ERR_WARNING || ld->other_error)
+		return;
+	ld->other_error = 1;
+	error_text(msg, sizeof msg, err->message);
+	ld_error(ld,
+	         ld->ctxt != NULL && ld->ctxt->input != NULL && ld->ctxt->input->line > 0
+	             ? (unsigned long)ld->ctxt->input->line
+	             : 0,
+	         "", "malformed XML: %s", msg);
 }
 
 /* Any DOCTYPE is refused and parsing stops right here. */
@@ -679,9 +735,12 @@ compile_schema(struct upgrade_catalog *cat, const char *path)
 	xmlRelaxNGPtr schema = NULL;
 	xmlDocPtr doc = NULL;
 	struct schema_load sl;
+	xmlStructuredErrorFunc saved_error = NULL;
+	void *saved_error_ctx = NULL;
 	const char *why;
 	char *buf = NULL;
 	size_t len = 0;
+	int handler_set = 0;
 
 	memset(&sl, 0, sizeof sl);
 	buf = slurp(path, SCHEMA_MAX_SIZE, &len, &why);
@@ -689,6 +748,11 @@ compile_schema(struct upgrade_catalog *cat, const char *path)
 		upg_diag_add(cat, path, 0, 0, "", "cannot read the catalog schema: %s", why);
 		goto done;
 	}
+	/* Errors without a parser context (encoding) would go to stderr. */
+	saved_error = xmlStructuredError;
+	saved_error_ctx = xmlStructuredErrorContext;
+	xmlSetStructuredErrorFunc(&sl, on_schema_parse_error);
+	handler_set = 1;
 	doc = xmlReadMemory(buf, (int)len, path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (doc == NULL) {
 		upg_diag_add(cat, path, 0, 0, "", "the catalog schema is not well-formed XML");
@@ -705,6 +769,8 @@ compile_schema(struct upgrade_catalog *cat, const char *path)
 		upg_diag_add(cat, path, 0, 0, "", "the catalog schema is invalid: %s",
 		             sl.have ? sl.msg : "unknown error");
 done:
+	if (handler_set)
+		xmlSetStructuredErrorFunc(saved_error_ctx, saved_error);
 	xmlRelaxNGFreeParserCtxt(pctxt);
 	xmlFreeDoc(doc);
 	free(buf);
@@ -1603,7 +1669,9 @@ upg_xml_load(struct upgrade_catalog *cat, const char *file, const char *buf, siz
 	xmlDocPtr doc = NULL;
 	xmlNodePtr root, deep = NULL;
 	xmlRelaxNGPtr schema;
-	int rc = UPGRADE_OK;
+	xmlStructuredErrorFunc saved_error = NULL;
+	void *saved_error_ctx = NULL;
+	int rc = UPGRADE_OK, handler_set = 0;
 
 	memset(&ld, 0, sizeof ld);
 	ld.cat = cat;
@@ -1629,6 +1697,12 @@ upg_xml_load(struct upgrade_catalog *cat, const char *file, const char *buf, siz
 	ctxt->sax->internalSubset = on_internal_subset;
 	ctxt->sax->serror = on_parse_error;
 	ctxt->sax->initialized = XML_SAX2_MAGIC;
+	/* Per thread in libxml2; restored when done. */
+	saved_error = xmlStructuredError;
+	saved_error_ctx = xmlStructuredErrorContext;
+	xmlSetStructuredErrorFunc(&ld, on_other_error);
+	handler_set = 1;
+	ld.ctxt = ctxt;
 	/* No NOENT, DTDLOAD, DTDATTR or XINCLUDE: nothing is fetched or
 	 * expanded.  BIG_LINES keeps line numbers right past 65535.  The
 	 * format has no mixed content, so the white space between elements
@@ -1641,6 +1715,7 @@ upg_xml_load(struct upgrade_catalog *cat, const char *file, const char *buf, siz
 	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, NULL,
 	                        XML_PARSE_NONET | XML_PARSE_BIG_LINES | XML_PARSE_COMPACT |
 	                            XML_PARSE_NOBLANKS | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	ld.ctxt = NULL;
 	if (ld.oom) {
 		rc = UPGRADE_ENOMEM;
 		goto done;
@@ -1690,6 +1765,8 @@ upg_xml_load(struct upgrade_catalog *cat, const char *file, const char *buf, siz
 	}
 	rc = build_module(&ld, root);
 done:
+	if (handler_set)
+		xmlSetStructuredErrorFunc(saved_error_ctx, saved_error);
 	if (ld.oom && rc == UPGRADE_OK)
 		rc = UPGRADE_ENOMEM;
 	if (ctxt != NULL)

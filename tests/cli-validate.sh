@@ -236,4 +236,38 @@ run timeout 60 "$UPGRADE" validate -T "$T_TMP/lim/tasks.xml"
 expect_rc 0 "100,000 tasks in one file are within the limits"
 expect_out '^1 module, 100000 tasks: valid$' "and all of them are loaded"
 
+# What libxml2 says about broken bytes is one line per problem, in the
+# documented form: its details ("Bytes: 0xFF 0xFE ...") stay on that line,
+# and its decoder's complaints are not printed by libxml2 itself.
+# one_line_errors NAME DESCRIPTION: NAME.xml is refused, every stderr line
+# is FILE:LINE: error: ...
+one_line_errors() {
+	run timeout 60 "$UPGRADE" validate -T "$T_TMP/enc/$1.xml"
+	expect_rc 4 "$2"
+	if [ -n "$err" ] && printf '%s\n' "$err" | grep -Evq "^$T_TMP/enc/$1\.xml:[0-9]+: error: malformed XML: [^ ]"; then
+		not_ok "$2: a stderr line is not FILE:LINE: error: MESSAGE" "$err"
+	else
+		ok "$2: one line per problem"
+	fi
+}
+mkdir "$T_TMP/enc"
+printf '<module xmlns="urn:upgrade:catalog:1" name="x\377\376"><task name="t"/></module>\n' \
+	>"$T_TMP/enc/latin.xml"
+one_line_errors latin "invalid UTF-8 bytes"
+expect_err "latin\.xml:1: error: malformed XML: Input is not proper UTF-8, indicate encoding ! \(Bytes: 0xFF 0xFE 0x22 0x3E\)$" \
+	"the bytes are named on the same line"
+# UTF-16 with a byte order mark, and a lone surrogate in a value.
+{
+	printf '\377\376'
+	printf '<module xmlns="urn:upgrade:catalog:1" name="x' | iconv -f UTF-8 -t UTF-16LE
+	printf '\000\330"\000/\000>\000'
+} >"$T_TMP/enc/utf16.xml"
+one_line_errors utf16 "UTF-16 with a byte order mark and a lone surrogate"
+expect_err "utf16\.xml:1: error: malformed XML: input conversion failed due to input error, bytes 0x00 0xD8" \
+	"the decoder's complaint is a diagnostic"
+head -c 200 "$ex/accounts.xml" >"$T_TMP/enc/truncated.xml"
+one_line_errors truncated "a truncated file"
+iconv -f UTF-8 -t UTF-16 "$ex/accounts.xml" | head -c 301 >"$T_TMP/enc/truncated16.xml"
+one_line_errors truncated16 "a truncated UTF-16 file, cut inside a character"
+
 finish

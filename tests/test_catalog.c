@@ -364,6 +364,37 @@ test_special_files(void)
 }
 
 /*
+ * libxml2's messages become one line each: its details in parentheses,
+ * the complaints of its decoder (which it would print itself) recorded.
+ */
+static void
+test_one_line_errors(void)
+{
+	static const char latin[] = "<module xmlns=\"urn:upgrade:catalog:1\" name=\"x\xff\xfe\"/>";
+	static const char surrogate[] = "\xff\xfe<\0m\0 \0n\0=\0\"\0\x00\xd8\"\0/\0>\0";
+	const char *f, *o, *m;
+	unsigned long l;
+	struct upgrade_catalog *cat;
+	size_t i;
+
+	cat = new_catalog();
+	CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "latin.xml", latin, strlen(latin)),
+	                UPGRADE_EPARSE);
+	CU_ASSERT_TRUE(
+	    has_diag(cat, "latin.xml", 1, "",
+	             "Input is not proper UTF-8, indicate encoding ! (Bytes: 0xFF 0xFE"));
+	CU_ASSERT_EQUAL(
+	    upgrade_catalog_load_memory(cat, "utf16.xml", surrogate, sizeof surrogate - 1),
+	    UPGRADE_EPARSE);
+	CU_ASSERT_TRUE(has_diag(cat, "utf16.xml", 1, "", "input conversion failed"));
+	for (i = 0; i < upgrade_catalog_diag_count(cat); i++) {
+		CU_ASSERT_EQUAL(upgrade_catalog_diag(&f, &l, &o, &m, cat, i), UPGRADE_OK);
+		CU_ASSERT_PTR_NULL(strchr(m, '\n'));
+	}
+	upgrade_catalog_free(cat);
+}
+
+/*
  * Runs one statement with the sqlite3 shell on db; returns its exit status
  * and leaves its error output in errbuf.
  */
@@ -1395,6 +1426,7 @@ add_suites(void)
 	TEST_ADD(test_bad_one_by_one);
 	TEST_ADD(test_bad_all_together);
 	TEST_ADD(test_doctype);
+	TEST_ADD(test_one_line_errors);
 	TEST_ADD(test_schema_quiet);
 	TEST_ADD(test_limits);
 	TEST_ADD(test_placeholders);
