@@ -156,18 +156,20 @@ expect_err "^$sp/dangling\.xml: error: cannot open: No such file or directory" "
 rm "$sp/loop.xml" "$sp/dangling.xml"
 
 # An unreadable file; root reads anything, so as root the capabilities
-# that let it are dropped for the run.
-cp "$ex/accounts.xml" "$T_TMP/secret.xml"
-chmod 000 "$T_TMP/secret.xml"
+# that let it are dropped for the run.  It is named through its directory:
+# libtool's wrapper (under UPGRADE_VALGRIND) reads files named as arguments.
+mkdir "$T_TMP/secret"
+cp "$ex/accounts.xml" "$T_TMP/secret/secret.xml"
+chmod 000 "$T_TMP/secret/secret.xml"
 unprivileged=
 [ "$(id -u)" -eq 0 ] && unprivileged="setpriv --bounding-set=-dac_override,-dac_read_search"
 if [ -n "$unprivileged" ] && ! command -v setpriv >/dev/null 2>&1; then
 	echo "# root without setpriv(1): the unreadable file is left out"
 else
 	# shellcheck disable=SC2086 # a command and its option, or nothing
-	run timeout 60 $unprivileged "$UPGRADE" validate -T "$T_TMP/secret.xml"
+	run timeout 60 $unprivileged "$UPGRADE" validate -T "$T_TMP/secret"
 	expect_rc 4 "an unreadable file"
-	expect_err "^$T_TMP/secret\.xml: error: cannot open: Permission denied\$" "it is named"
+	expect_err "^$T_TMP/secret/secret\.xml: error: cannot open: Permission denied\$" "it is named"
 	expect_lines 1 err "an unreadable file: in one line"
 fi
 
