@@ -100,8 +100,9 @@ ld_error(struct loader *ld, unsigned long line, const char *object, const char *
  * hours, all inside one call that no callback can interrupt; and our own
  * tree is far larger than the bytes it comes from.  So before libxml2 sees
  * a document, one linear pass over it counts what can blow up: attributes
- * per element, child elements per element, nesting depth, and the lengths
- * of element and attribute names and attribute values.
+ * per element, child elements per element, nesting depth, the lengths of
+ * element and attribute names and attribute values, and the nodes of the
+ * whole file (each costs a hundred bytes or more once parsed).
  *
  * The scan only needs markup characters, which are ASCII, so it reads code
  * units: bytes of UTF-8 (or another encoding whose ASCII bytes are always
