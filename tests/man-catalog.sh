@@ -63,11 +63,12 @@ shop_rebuild_search(struct upgrade_context *ctx, const char *arg)
 	return UPGRADE_OK;
 }
 EOF2
-mkdir -p "$T_TMP/shop"
-cp "$T_TMP/page1.xml" "$T_TMP/shop/shop.accounts.xml"
-cp "$T_TMP/page2.xml" "$T_TMP/shop/shop.orders.xml"
+# The library is loaded from beside the catalog, which must be trusted.
+trusted_tmpdir SHOP || { not_ok "no trusted directory for native libraries"; finish; }
+cp "$T_TMP/page1.xml" "$SHOP/shop.accounts.xml"
+cp "$T_TMP/page2.xml" "$SHOP/shop.orders.xml"
 run ${CC:-cc} ${SAN_CFLAGS:-} -std=c99 -Wall -Wextra -Werror -shared -fPIC -I"$top_srcdir/include" \
-	-I"$top_builddir/include" "$T_TMP/shop-tasks.c" -o "$T_TMP/shop/shop-tasks.so" \
+	-I"$top_builddir/include" "$T_TMP/shop-tasks.c" -o "$SHOP/shop-tasks.so" \
 	-L"$top_builddir/.libs" -lupgrade
 expect_rc 0 "the stand-in for the page's native library builds"
 
@@ -75,17 +76,17 @@ page_run() { # label schema connection-args...
 	label=$1
 	schema=$2
 	shift 2
-	run "$UPGRADE" -T "$T_TMP/shop" "$@" run
+	run "$UPGRADE" -T "$SHOP" "$@" run
 	expect_rc 0 "$label: the page's catalogs run on a new database"
 	expect_no 'Refresh statistics' "$label: the raw task does nothing where users is not there yet"
-	run "$UPGRADE" -T "$T_TMP/shop" "$@" run
+	run "$UPGRADE" -T "$SHOP" "$@" run
 	expect_rc 0 "$label: the second run"
 	expect_exact "Running raw upgrade for $schema
 * shop.accounts:Refresh statistics
 executed 1 upgrade tasks
 Running upgrade for $schema
 no pending upgrade tasks found" "$label: then the raw task runs, first"
-	run "$UPGRADE" -T "$T_TMP/shop" "$@" status --check
+	run "$UPGRADE" -T "$SHOP" "$@" status --check
 	expect_rc 0 "$label: nothing is pending"
 }
 expect_exact() {
@@ -95,13 +96,13 @@ expect_exact() {
 LD_LIBRARY_PATH="$top_builddir/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export LD_LIBRARY_PATH
 page_run_sqlite() {
-	run "$UPGRADE" -T "$T_TMP/shop" -d "$T_TMP/shop.db" run
+	run "$UPGRADE" -T "$SHOP" -d "$T_TMP/shop.db" run
 	expect_rc 0 "SQLite: the page's catalogs run on a new database"
 	expect_no 'Refresh statistics' "SQLite: the raw task does nothing where users is not there yet"
 	n=$(sqlite3 "$T_TMP/shop.db" "SELECT email FROM users; SELECT count(*) FROM orders")
 	[ "$n" = "admin@example.org
 0" ] && ok "SQLite: users with the administrator, and orders, exist" || not_ok "SQLite: tables" "$n"
-	run "$UPGRADE" -T "$T_TMP/shop" -d "$T_TMP/shop.db" run
+	run "$UPGRADE" -T "$SHOP" -d "$T_TMP/shop.db" run
 	expect_rc 0 "SQLite: the second run"
 	expect_exact "Running raw upgrade for main
 * shop.accounts:Refresh statistics
