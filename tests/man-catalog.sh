@@ -45,6 +45,30 @@ shop.orders:Create orders table [always-run, guarded]
 shop.orders:Copy buyer names [requires shop.accounts:Add display name]'
 [ "$out" = "$want" ] && ok "the order upgrade-catalog(5) describes" || not_ok "order of the page's example" "$out"
 
+# The page's commands, as printed, in a directory laid out as they assume:
+# the two catalogs under the names the page gives, the drop-in directory and
+# the schema where a package puts them (a DESTDIR-like root).
+mkdir -p "$T_TMP/cmds/usr/share/upgrade/tasks"
+cp "$T_TMP/page1.xml" "$T_TMP/cmds/shop.accounts.xml"
+cp "$T_TMP/page2.xml" "$T_TMP/cmds/shop.orders.xml"
+cp "$T_TMP/page1.xml" "$T_TMP/page2.xml" "$T_TMP/cmds/usr/share/upgrade/tasks/"
+cp "$T_TMP/page2.xml" "$T_TMP/cmds/my.xml"
+cp "$top_srcdir/tasks/catalog.rng" "$T_TMP/cmds/usr/share/upgrade/catalog.rng"
+"$MANDOC" -Tascii "$top_srcdir/man/upgrade-catalog.5" | sed 's/.\x08//g' |
+	sed -n 's/^ *\$ //p' >"$T_TMP/cmds/commands"
+n=0
+while IFS= read -r cmd; do
+	n=$((n + 1))
+	# Absolute paths of the page are below the laid-out root here.
+	cmd=$(printf '%s' "$cmd" | sed "s| /usr/| $T_TMP/cmds/usr/|g; s|^upgrade |\"\$UPGRADE\" |")
+	rc=0
+	(cd "$T_TMP/cmds" && eval "$cmd") >"$T_TMP/out" 2>"$T_TMP/err" || rc=$?
+	out=$(cat "$T_TMP/out")
+	err=$(cat "$T_TMP/err")
+	expect_rc 0 "upgrade-catalog(5) command $n: $cmd"
+done <"$T_TMP/cmds/commands"
+[ "$n" -eq 3 ] && ok "the page's three commands ran" || not_ok "the page's commands: $n, want 3"
+
 # ... and run as a reader would: on a new database of every engine, twice.
 # The raw task's library is the application's; a stand-in is built here.
 cat >"$T_TMP/shop-tasks.c" <<'EOF2'
