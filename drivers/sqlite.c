@@ -233,15 +233,8 @@ tokenize(struct toks *t, const char *sql)
 			i++;
 		}
 		k.end = i;
-		if (t->n == t->cap) {
-			size_t cap = t->cap ? t->cap * 2 : 64;
-			struct tok *v = realloc(t->v, cap * sizeof *v);
-
-			if (v == NULL)
-				return -2;
-			t->v = v;
-			t->cap = cap;
-		}
+		if (upg_grow(&t->v, &t->cap, t->n + 1, sizeof *t->v, 64) != UPGRADE_OK)
+			return -2;
 		t->v[t->n++] = k;
 	}
 	return depth == 0 ? 0 : -1;
@@ -795,16 +788,9 @@ strlist_row(void *ud, size_t ncols, char **values)
 	size_t i;
 
 	for (i = 0; i < ncols && i < 2; i++) {
-		if (l->n == l->cap) {
-			size_t cap = l->cap ? l->cap * 2 : 16;
-			char **v = realloc(l->v, cap * sizeof *v);
-
-			if (v == NULL) {
-				l->oom = 1;
-				return 1;
-			}
-			l->v = v;
-			l->cap = cap;
+		if (upg_grow(&l->v, &l->cap, l->n + 1, sizeof *l->v, 16) != UPGRADE_OK) {
+			l->oom = 1;
+			return 1;
 		}
 		l->v[l->n++] = values[i];
 		values[i] = NULL;

@@ -288,40 +288,13 @@ upg_check_task_name(const char *name, size_t max)
 	return NULL;
 }
 
-/* ---- growing the object lists ------------------------------------------------------ */
-/*
- * Makes room for need elements of size bytes in *arr (capacity *cap),
- * doubling so that appending stays amortised O(1).
- */
-
-static int
-grow(void **arr, size_t *cap, size_t need, size_t size)
-{
-	size_t ncap;
-	void *p;
-
-	if (need <= *cap)
-		return UPGRADE_OK;
-	ncap = *cap == 0 ? 64 : *cap;
-	while (ncap < need)
-		ncap *= 2;
-	if (ncap > SIZE_MAX / size)
-		return UPGRADE_ENOMEM;
-	p = realloc(*arr, ncap * size);
-	if (p == NULL)
-		return UPGRADE_ENOMEM;
-	*arr = p;
-	*cap = ncap;
-	return UPGRADE_OK;
-}
-
 int
 upg_catalog_add_module_obj(struct upgrade_catalog *cat, struct upgrade_module *mod)
 {
 	void *old = NULL;
 	int rc;
 
-	if (grow((void **)&cat->modules, &cat->capmodules, cat->nmodules + 1, sizeof *cat->modules) != 0)
+	if (upg_grow(&cat->modules, &cat->capmodules, cat->nmodules + 1, sizeof *cat->modules, 64) != 0)
 		return UPGRADE_ENOMEM;
 	rc = upg_map_put(&cat->module_map, mod->name, mod, &old);
 	if (rc < 0)
@@ -355,7 +328,7 @@ upg_catalog_add_task_obj(struct upgrade_catalog *cat, struct upgrade_task *t)
 		}
 		return UPGRADE_EPARSE;
 	}
-	if (grow((void **)&cat->tasks, &cat->captasks, cat->ntasks + 1, sizeof *cat->tasks) != 0)
+	if (upg_grow(&cat->tasks, &cat->captasks, cat->ntasks + 1, sizeof *cat->tasks, 64) != 0)
 		return UPGRADE_ENOMEM;
 	rc = upg_map_put(&cat->task_map, t->id, t, &old);
 	if (rc < 0)
@@ -477,7 +450,8 @@ read_catalog_file(struct upgrade_catalog *cat, const char *path, size_t *len, in
 
 			if (cap > cat->limits.file_size)
 				break;
-			cap = cap * 2 > cat->limits.file_size + 1 ? cat->limits.file_size + 1 : cap * 2;
+			/* Not upg_grow(): the buffer stops one byte past the limit. */
+			cap = cap > (cat->limits.file_size + 1) / 2 ? cat->limits.file_size + 1 : cap * 2;
 			nb = realloc(buf, cap + 1);
 			if (nb == NULL) {
 				free(buf);
@@ -595,7 +569,7 @@ upgrade_catalog_load_dir(struct upgrade_catalog *cat, const char *path)
 			upg_buf_putc(&full, '/');
 		upg_buf_puts(&full, de->d_name);
 		s = upg_buf_detach(&full);
-		if (s == NULL || grow((void **)&names, &cap, n + 1, sizeof *names) != 0) {
+		if (s == NULL || upg_grow(&names, &cap, n + 1, sizeof *names, 64) != 0) {
 			free(s);
 			rc = UPGRADE_ENOMEM;
 			break;
@@ -692,7 +666,7 @@ upgrade_catalog_set_param(struct upgrade_catalog *cat, const char *name, const c
 			return UPGRADE_OK;
 		}
 	}
-	if (grow((void **)&cat->defines, &cat->capdefines, cat->ndefines + 1, sizeof *cat->defines) != 0)
+	if (upg_grow(&cat->defines, &cat->capdefines, cat->ndefines + 1, sizeof *cat->defines, 64) != 0)
 		return upg_error_oom(&cat->error);
 	d = &cat->defines[cat->ndefines];
 	d->name = upg_arena_strdup(&cat->arena, name);
@@ -1096,7 +1070,7 @@ struct action_list {
 static int
 action_push(struct action_list *l, const struct upg_node *n)
 {
-	if (grow((void **)&l->items, &l->cap, l->n + 1, sizeof *l->items) != UPGRADE_OK)
+	if (upg_grow(&l->items, &l->cap, l->n + 1, sizeof *l->items, 64) != UPGRADE_OK)
 		return UPGRADE_ENOMEM;
 	l->items[l->n++] = n;
 	return UPGRADE_OK;

@@ -71,6 +71,16 @@ void upg_buf_free(struct upg_buf *buf);
 /* The current contents ("" when empty); valid until the next append. */
 const char *upg_buf_str(const struct upg_buf *buf);
 
+/*
+ * Makes room for need elements of size (> 0) bytes in the array *arrp
+ * points to (a pointer to any object pointer), whose capacity is *cap
+ * elements.  The capacity starts at min and doubles until it holds need,
+ * so appending stays amortised O(1).  Returns UPGRADE_OK, or UPGRADE_ENOMEM
+ * when the byte size would overflow or realloc fails; the array and *cap
+ * are then unchanged.
+ */
+int upg_grow(void *arrp, size_t *cap, size_t need, size_t size, size_t min);
+
 char *upg_strdup(const char *s);
 char *upg_strndup(const char *s, size_t n);
 /* ASCII-only case-insensitive comparison: connection string keywords and SQL keywords. */

@@ -39,6 +39,15 @@ struct queued_event {
 	char *schema, *module, *message, *sqlstate;
 };
 
+/*
+ * Slots of a job's event queue that only the events ending a schema may
+ * use: its one TASK_FAILED (a schema stops at its first failure) and its
+ * SCHEMA_DONE, whose message becomes the runner's error.  They are
+ * allocated before the job starts, so running out of memory later can
+ * cost progress events but never these.
+ */
+#define RESERVED_EVENTS 2
+
 struct schema_job {
 	const char *schema;
 	struct queued_event *events;
@@ -94,12 +103,28 @@ dup_or_null(const char *s)
 	return s != NULL ? upg_strdup(s) : NULL;
 }
 
+/* A copy of s for a queued event; without memory, a text that says so rather than NULL. */
+static const char *
+queued_text(char **copy, const char *s, const char *fallback)
+{
+	*copy = dup_or_null(s);
+	return s == NULL || *copy != NULL ? *copy : fallback;
+}
+
+/*
+ * Reports an event: at once in a serial run, queued in the job (copied)
+ * in a parallel one, to be delivered in schema order.  Keeps
+ * RESERVED_EVENTS free slots for TASK_FAILED and SCHEMA_DONE, which
+ * therefore always get one; other events are dropped only when no memory
+ * is left for them.
+ */
 static void
 emit(struct run *run, struct upgrade_event *ev)
 {
 	struct upgrade_runner *r = run->r;
 	struct schema_job *job = run->job;
 	struct queued_event *q;
+	size_t reserve;
 
 	ev->dry_run = r->dry_run;
 	if (job == NULL) {
@@ -107,25 +132,19 @@ emit(struct run *run, struct upgrade_event *ev)
 			r->fn(ev, r->ud);
 		return;
 	}
-	/* Parallel: copy, deliver later in schema order. */
-	if (job->nevents == job->capevents) {
-		size_t cap = job->capevents ? job->capevents * 2 : 16;
-		struct queued_event *grown = realloc(job->events, cap * sizeof *grown);
-		if (grown == NULL)
-			return;
-		job->events = grown;
-		job->capevents = cap;
-	}
+	reserve = ev->type == UPGRADE_EVENT_TASK_FAILED || ev->type == UPGRADE_EVENT_SCHEMA_DONE
+	              ? 0
+	              : RESERVED_EVENTS;
+	if (upg_grow(&job->events, &job->capevents, job->nevents + 1 + RESERVED_EVENTS,
+	             sizeof *job->events, 16) != UPGRADE_OK &&
+	    job->capevents - job->nevents < 1 + reserve)
+		return;
 	q = &job->events[job->nevents++];
 	q->ev = *ev;
-	q->schema = dup_or_null(ev->schema);
-	q->module = dup_or_null(ev->module);
-	q->message = dup_or_null(ev->message);
-	q->sqlstate = dup_or_null(ev->sqlstate);
-	q->ev.schema = q->schema;
-	q->ev.module = q->module;
-	q->ev.message = q->message;
-	q->ev.sqlstate = q->sqlstate;
+	q->ev.schema = queued_text(&q->schema, ev->schema, "?");
+	q->ev.module = queued_text(&q->module, ev->module, "?");
+	q->ev.message = queued_text(&q->message, ev->message, "out of memory");
+	q->ev.sqlstate = queued_text(&q->sqlstate, ev->sqlstate, "");
 }
 
 static void
@@ -315,15 +334,9 @@ list_add(struct schema_list *l, const char *name)
 {
 	if (l->failed || list_has(l, name))
 		return;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		char **grown = realloc(l->names, cap * sizeof *grown);
-		if (grown == NULL) {
-			l->failed = 1;
-			return;
-		}
-		l->names = grown;
-		l->cap = cap;
+	if (upg_grow(&l->names, &l->cap, l->n + 1, sizeof *l->names, 16) != UPGRADE_OK) {
+		l->failed = 1;
+		return;
 	}
 	if ((l->names[l->n] = upg_strdup(name)) == NULL)
 		l->failed = 1;
@@ -688,12 +701,12 @@ run_task_journal(struct run *run, struct upg_state *st, struct upg_state_module 
 		for (i = done; i < total; i++) {
 			ret = upg_action_exec(&ctx, res->units[0].actions[i]);
 			if (ret != UPGRADE_OK) {
-				struct upg_error keep = {0, NULL, "", 0};
-				upg_error_copy(&keep, &run->conn->err);
+				struct upg_error keep = UPG_ERROR_INIT;
+
+				upg_error_stash(&keep, &run->conn->err);
 				upg_state_set_partial(m, task->name, i, total, upg_error_message(&keep));
 				upg_state_save(st, m);
-				upg_error_copy(&run->conn->err, &keep);
-				upg_error_clear(&keep);
+				upg_error_restore(&run->conn->err, &keep);
 				fail_event(run, task, ret, i + 1, total, now_ms() - start);
 				return ret;
 			}
@@ -1203,8 +1216,16 @@ run_parallel(struct upgrade_runner *r, struct upgrade_conn *conn, const struct s
 	p.jobs = calloc(schemas->n, sizeof *p.jobs);
 	if (p.jobs == NULL)
 		return upg_error_oom(&r->err);
-	for (i = 0; i < schemas->n; i++)
+	for (i = 0; i < schemas->n; i++) {
 		p.jobs[i].schema = schemas->names[i];
+		if (upg_grow(&p.jobs[i].events, &p.jobs[i].capevents, RESERVED_EVENTS,
+		             sizeof *p.jobs[i].events, RESERVED_EVENTS) != UPGRADE_OK) {
+			while (i-- > 0)
+				free(p.jobs[i].events);
+			free(p.jobs);
+			return upg_error_oom(&r->err);
+		}
+	}
 	pthread_mutex_init(&p.mutex, NULL);
 	pthread_cond_init(&p.cond, NULL);
 	for (i = 0; i < nthreads; i++)
