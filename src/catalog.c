@@ -46,6 +46,7 @@ upgrade_catalog_new(struct upgrade_catalog **out)
 	cat = calloc(1, sizeof *cat);
 	if (cat == NULL)
 		return UPGRADE_ENOMEM;
+	cat->magic = UPG_MAGIC_CATALOG;
 	cat->limits.file_size = DEFAULT_FILE_SIZE;
 	cat->limits.depth = DEFAULT_DEPTH;
 	cat->limits.name = DEFAULT_NAME;
@@ -60,7 +61,7 @@ upgrade_catalog_new(struct upgrade_catalog **out)
 void
 upgrade_catalog_free(struct upgrade_catalog *cat)
 {
-	if (cat == NULL)
+	if (!UPG_IS(cat, CATALOG))
 		return;
 	upg_xml_free_schema(cat);
 	upg_map_free(&cat->module_map);
@@ -72,13 +73,15 @@ upgrade_catalog_free(struct upgrade_catalog *cat)
 	free(cat->plan);
 	upg_error_clear(&cat->error);
 	upg_arena_free(&cat->arena);
+	cat->magic = UPG_MAGIC_FREED;
 	free(cat);
 }
 
 int
-upgrade_catalog_set_limit(struct upgrade_catalog *cat, int limit, size_t value)
+upgrade_catalog_set_limit(struct upgrade_catalog *cat, enum upgrade_catalog_limit limit,
+                          size_t value)
 {
-	if (cat == NULL)
+	if (!UPG_IS(cat, CATALOG))
 		return UPGRADE_EINVAL;
 	if (value == 0)
 		return upg_error_set(&cat->error, UPGRADE_EINVAL, "a limit must be at least 1");
@@ -192,7 +195,7 @@ sort_diags(struct upgrade_catalog *cat)
 size_t
 upgrade_catalog_diag_count(const struct upgrade_catalog *cat)
 {
-	return cat != NULL ? cat->ndiags : 0;
+	return UPG_IS(cat, CATALOG) ? cat->ndiags : 0;
 }
 
 int
@@ -201,7 +204,7 @@ upgrade_catalog_diag(const char **file, unsigned long *line, const char **object
 {
 	const struct upg_diag *d;
 
-	if (cat == NULL)
+	if (!UPG_IS(cat, CATALOG))
 		return UPGRADE_EINVAL;
 	if (index >= cat->ndiags)
 		return UPGRADE_ENOTFOUND;
@@ -220,13 +223,25 @@ upgrade_catalog_diag(const char **file, unsigned long *line, const char **object
 const char *
 upgrade_catalog_error(const struct upgrade_catalog *cat)
 {
-	return cat != NULL ? upg_error_message(&cat->error) : "";
+	return UPG_IS(cat, CATALOG) ? upg_error_message(&cat->error) : "";
 }
 
 int
 upgrade_catalog_error_code(const struct upgrade_catalog *cat)
 {
-	return cat != NULL ? cat->error.code : UPGRADE_EINVAL;
+	return UPG_IS(cat, CATALOG) ? cat->error.code : UPGRADE_EINVAL;
+}
+
+const char *
+upgrade_catalog_sqlstate(const struct upgrade_catalog *cat)
+{
+	return UPG_IS(cat, CATALOG) ? cat->error.sqlstate : "";
+}
+
+long
+upgrade_catalog_native_error(const struct upgrade_catalog *cat)
+{
+	return UPG_IS(cat, CATALOG) ? cat->error.native : 0;
 }
 
 /* Sets the handle's error to a summary of the diagnostics, if any. */
@@ -294,6 +309,7 @@ upg_catalog_add_module_obj(struct upgrade_catalog *cat, struct upgrade_module *m
 	void *old = NULL;
 	int rc;
 
+	mod->magic = UPG_MAGIC_MODULE;
 	if (upg_grow(&cat->modules, &cat->capmodules, cat->nmodules + 1, sizeof *cat->modules, 64) != 0)
 		return UPGRADE_ENOMEM;
 	rc = upg_map_put(&cat->module_map, mod->name, mod, &old);
@@ -318,6 +334,7 @@ upg_catalog_add_task_obj(struct upgrade_catalog *cat, struct upgrade_task *t)
 	void *old = NULL;
 	int rc;
 
+	t->magic = UPG_MAGIC_TASK;
 	if (cat->ntasks >= cat->limits.tasks) {
 		if (cat->ntasks == cat->limits.tasks) {
 			if (upg_diag_add(cat, mod->file, mod->file_index, t->line, t->id,
@@ -385,7 +402,7 @@ load_buffer(struct upgrade_catalog *cat, const char *name, const char *buf, size
 int
 upgrade_catalog_load_memory(struct upgrade_catalog *cat, const char *name, const void *buf, size_t len)
 {
-	if (cat == NULL)
+	if (!UPG_IS(cat, CATALOG))
 		return UPGRADE_EINVAL;
 	if (name == NULL || (buf == NULL && len > 0))
 		return upg_error_set(&cat->error, UPGRADE_EINVAL, "a name and a buffer are required");
@@ -492,7 +509,7 @@ upgrade_catalog_load_file(struct upgrade_catalog *cat, const char *path)
 	char *buf;
 	int rc;
 
-	if (cat == NULL)
+	if (!UPG_IS(cat, CATALOG))
 		return UPGRADE_EINVAL;
 	if (path == NULL)
 		return upg_error_set(&cat->error, UPGRADE_EINVAL, "no path given");
@@ -539,7 +556,7 @@ upgrade_catalog_load_dir(struct upgrade_catalog *cat, const char *path)
 	int rc = UPGRADE_OK;
 	DIR *dir;
 
-	if (cat == NULL)
+	if (!UPG_IS(cat, CATALOG))
 		return UPGRADE_EINVAL;
 	if (path == NULL)
 		return upg_error_set(&cat->error, UPGRADE_EINVAL, "no path given");
@@ -607,7 +624,7 @@ upgrade_catalog_load_path(struct upgrade_catalog *cat, const char *path)
 {
 	struct stat st;
 
-	if (cat == NULL)
+	if (!UPG_IS(cat, CATALOG))
 		return UPGRADE_EINVAL;
 	if (path != NULL && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
 		return upgrade_catalog_load_dir(cat, path);
@@ -644,7 +661,7 @@ upgrade_catalog_set_param(struct upgrade_catalog *cat, const char *name, const c
 	struct upg_define *d;
 	size_t i;
 
-	if (cat == NULL)
+	if (!UPG_IS(cat, CATALOG))
 		return UPGRADE_EINVAL;
 	if (name == NULL || value == NULL)
 		return upg_error_set(&cat->error, UPGRADE_EINVAL, "a parameter needs a name and a value");
@@ -876,7 +893,7 @@ upgrade_catalog_add_module(struct upgrade_catalog *cat, const char *name, const 
 	const char *why;
 	int rc;
 
-	if (cat == NULL)
+	if (!UPG_IS(cat, CATALOG))
 		return UPGRADE_EINVAL;
 	if (name == NULL)
 		return upg_error_set(&cat->error, UPGRADE_EINVAL, "a module needs a name");
@@ -932,7 +949,7 @@ upgrade_catalog_add_task(struct upgrade_catalog *cat, const char *module, const 
 	const char *why;
 	int rc;
 
-	if (cat == NULL)
+	if (!UPG_IS(cat, CATALOG))
 		return UPGRADE_EINVAL;
 	if (module == NULL || name == NULL || fn == NULL)
 		return upg_error_set(&cat->error, UPGRADE_EINVAL, "a task needs a module, a name and a function");
@@ -1007,7 +1024,7 @@ upgrade_catalog_prepare(struct upgrade_catalog *cat)
 	int oom = 0, rc;
 	size_t i;
 
-	if (cat == NULL)
+	if (!UPG_IS(cat, CATALOG))
 		return UPGRADE_EINVAL;
 	if (cat->prepared)
 		return upg_error_set(&cat->error, UPGRADE_EINVAL, "the catalog is already prepared");
@@ -1221,7 +1238,7 @@ upgrade_catalog_check_dialect(struct upgrade_catalog *cat, const char *dialect)
 	size_t before, i;
 	struct upg_error err = {0, NULL, "", 0};
 
-	if (cat == NULL)
+	if (!UPG_IS(cat, CATALOG))
 		return UPGRADE_EINVAL;
 	if (dialect == NULL || upg_dialect_bit(dialect, strlen(dialect)) == 0)
 		return upg_error_set(&cat->error, UPGRADE_ENOTFOUND, "no such dialect '%s'",
@@ -1257,131 +1274,131 @@ upgrade_catalog_check_dialect(struct upgrade_catalog *cat, const char *dialect)
 size_t
 upgrade_catalog_task_count(const struct upgrade_catalog *cat)
 {
-	return cat != NULL ? cat->nplan : 0;
+	return UPG_IS(cat, CATALOG) ? cat->nplan : 0;
 }
 
 const struct upgrade_task *
 upgrade_catalog_task_at(const struct upgrade_catalog *cat, size_t index)
 {
-	return cat != NULL && index < cat->nplan ? cat->plan[index] : NULL;
+	return UPG_IS(cat, CATALOG) && index < cat->nplan ? cat->plan[index] : NULL;
 }
 
 const struct upgrade_task *
 upgrade_catalog_find_task(const struct upgrade_catalog *cat, const char *id)
 {
-	return cat != NULL && id != NULL ? upg_map_get(&cat->task_map, id) : NULL;
+	return UPG_IS(cat, CATALOG) && id != NULL ? upg_map_get(&cat->task_map, id) : NULL;
 }
 
 size_t
 upgrade_catalog_module_count(const struct upgrade_catalog *cat)
 {
-	return cat != NULL ? cat->nmodules : 0;
+	return UPG_IS(cat, CATALOG) ? cat->nmodules : 0;
 }
 
 const struct upgrade_module *
 upgrade_catalog_module_at(const struct upgrade_catalog *cat, size_t index)
 {
-	return cat != NULL && index < cat->nmodules ? cat->modules[index] : NULL;
+	return UPG_IS(cat, CATALOG) && index < cat->nmodules ? cat->modules[index] : NULL;
 }
 
 const struct upgrade_module *
 upgrade_catalog_find_module(const struct upgrade_catalog *cat, const char *name)
 {
-	return cat != NULL && name != NULL ? upg_map_get(&cat->module_map, name) : NULL;
+	return UPG_IS(cat, CATALOG) && name != NULL ? upg_map_get(&cat->module_map, name) : NULL;
 }
 
 const char *
 upgrade_task_id(const struct upgrade_task *task)
 {
-	return task != NULL ? task->id : NULL;
+	return UPG_IS(task, TASK) ? task->id : NULL;
 }
 
 const char *
 upgrade_task_module(const struct upgrade_task *task)
 {
-	return task != NULL ? task->module->name : NULL;
+	return UPG_IS(task, TASK) ? task->module->name : NULL;
 }
 
 const char *
 upgrade_task_name(const struct upgrade_task *task)
 {
-	return task != NULL ? task->name : NULL;
+	return UPG_IS(task, TASK) ? task->name : NULL;
 }
 
 const char *
 upgrade_task_description(const struct upgrade_task *task)
 {
-	return task != NULL ? task->description : NULL;
+	return UPG_IS(task, TASK) ? task->description : NULL;
 }
 
 unsigned
 upgrade_task_flags(const struct upgrade_task *task)
 {
-	return task != NULL ? task->flags : 0;
+	return UPG_IS(task, TASK) ? task->flags : 0;
 }
 
 const char *
 upgrade_task_requires(const struct upgrade_task *task)
 {
-	return task != NULL ? task->requires : NULL;
+	return UPG_IS(task, TASK) ? task->requires : NULL;
 }
 
 const char *
 upgrade_task_file(const struct upgrade_task *task)
 {
-	return task != NULL ? task->module->file : NULL;
+	return UPG_IS(task, TASK) ? task->module->file : NULL;
 }
 
 unsigned long
 upgrade_task_line(const struct upgrade_task *task)
 {
-	return task != NULL ? task->line : 0;
+	return UPG_IS(task, TASK) ? task->line : 0;
 }
 
 const char *
 upgrade_task_checksum(const struct upgrade_task *task)
 {
-	return task != NULL ? task->checksum : NULL;
+	return UPG_IS(task, TASK) ? task->checksum : NULL;
 }
 
 const char *
 upgrade_module_name(const struct upgrade_module *module)
 {
-	return module != NULL ? module->name : NULL;
+	return UPG_IS(module, MODULE) ? module->name : NULL;
 }
 
 const char *
 upgrade_module_description(const struct upgrade_module *module)
 {
-	return module != NULL ? module->description : NULL;
+	return UPG_IS(module, MODULE) ? module->description : NULL;
 }
 
 const char *
 upgrade_module_file(const struct upgrade_module *module)
 {
-	return module != NULL ? module->file : NULL;
+	return UPG_IS(module, MODULE) ? module->file : NULL;
 }
 
 unsigned long
 upgrade_module_line(const struct upgrade_module *module)
 {
-	return module != NULL ? module->line : 0;
+	return UPG_IS(module, MODULE) ? module->line : 0;
 }
 
 size_t
 upgrade_module_depends_count(const struct upgrade_module *module)
 {
-	return module != NULL ? module->ndepends : 0;
+	return UPG_IS(module, MODULE) ? module->ndepends : 0;
 }
 
 const char *
 upgrade_module_depends_at(const struct upgrade_module *module, size_t index)
 {
-	return module != NULL && index < module->ndepends ? module->depends[index] : NULL;
+	return UPG_IS(module, MODULE) && index < module->ndepends ? module->depends[index] : NULL;
 }
 
 size_t
 upgrade_module_task_count(const struct upgrade_module *module)
 {
-	return module != NULL ? module->ntasks : 0;
+	return UPG_IS(module, MODULE) ? module->ntasks : 0;
 }
