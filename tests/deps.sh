@@ -21,11 +21,13 @@ BUILD_PKGS=(
 )
 # The full test run also talks to PostgreSQL and MariaDB (their drivers and
 # servers), checks memory with valgrind and the sanitizers (clang runtime),
+# compares the library's ABI with the committed baseline (abigail-tools),
 # and builds the Debian package.
 TEST_PKGS=(
     odbc-postgresql odbc-mariadb tdsodbc
     postgresql-15 mariadb-server
     valgrind clang libclang-rt-14-dev
+    abigail-tools
     dpkg-dev debhelper devscripts lintian fakeroot
 )
 
