@@ -598,7 +598,7 @@ upgrade_context_free(struct upgrade_context *ctx)
 }
 
 struct upgrade_conn *
-upgrade_context_conn(struct upgrade_context *ctx)
+upgrade_context_conn(const struct upgrade_context *ctx)
 {
 	return UPG_IS(ctx, CONTEXT) ? ctx->conn : NULL;
 }

@@ -195,7 +195,7 @@ UPGRADE_EXTERN int upgrade_context_new(struct upgrade_context **out, struct upgr
 UPGRADE_EXTERN void upgrade_context_free(struct upgrade_context *ctx);
 
 /* The connection the task runs on, for what the helpers do not cover. */
-UPGRADE_EXTERN struct upgrade_conn *upgrade_context_conn(struct upgrade_context *ctx);
+UPGRADE_EXTERN struct upgrade_conn *upgrade_context_conn(const struct upgrade_context *ctx);
 /* The schema being upgraded (NULL: the connection's current schema). */
 UPGRADE_EXTERN const char *upgrade_context_schema(const struct upgrade_context *ctx);
 /* Raw tasks: the target schemas of the run; 0 and NULL for other tasks. */
