@@ -18,9 +18,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -61,21 +64,167 @@ main_file(void *ud, size_t ncols, char **values)
 }
 
 /*
- * SQLite has no named locks, so the lock is a kernel file lock on a file
- * beside the database ("<db>.upgrade-lock"), holding the holder's name.
+ * SQLite has no named locks, so the lock is a kernel lock on the database
+ * file itself: an open-file-description lock (F_OFD_SETLK) on one byte at
+ * 2^62 + hash(lock name), far above the bytes SQLite locks (0x40000000 to
+ * 0x400001FF) and never written.  Being keyed by the file and not by its
+ * name, it is the same lock through hard links, symlinks, other spellings
+ * of the path and bind mounts; the kernel drops it when the holder dies.
+ *
+ * The descriptor is on the file SQLite has open, and closing any
+ * descriptor of a file drops every traditional POSIX lock the process
+ * holds on it, SQLite's own included (a WAL database keeps a shared lock
+ * for as long as it is open).  Only the process knows when its last
+ * connection to a file is gone, and a host program may have connections
+ * of its own, so no descriptor opened here is ever closed: an idle one is
+ * kept in a pool, keyed by device and inode, for the next lock of that
+ * file.  A descriptor serves one lock at a time, so two locks in one
+ * process (two threads, two connections) still exclude each other; a
+ * forked child shares its parent's descriptors and so their locks, and
+ * never takes one of them from the pool.  The cost is one descriptor per
+ * database file and concurrent lock, until the process exits.  Without
+ * OFD locks (not Linux) plain POSIX locks are used: they do not exclude
+ * threads of one process.
+ *
+ * Who holds a lock is information only, for the message of a run that
+ * times out: it is an extended attribute of the file ("user.upgrade.lock.
+ * HASH"), so every name of the file shows it, or, where the file system
+ * has no user attributes, the file "<db>.upgrade-lock" beside the name the
+ * holder used.
  */
+struct lock_fd {
+	dev_t dev;
+	ino_t ino;
+	pid_t pid; /* the process that opened it */
+	int fd;
+	int busy;
+};
+
+static pthread_mutex_t lock_pool_mutex = PTHREAD_MUTEX_INITIALIZER;
+static struct lock_fd *lock_pool;
+static size_t lock_pool_n, lock_pool_size;
+
+/* An idle pooled descriptor of the file at path, or a new one; -1 with errno set on failure. */
+static int
+lock_fd_get(const char *path)
+{
+	struct stat st;
+	size_t i;
+	int fd = -1;
+
+	pthread_mutex_lock(&lock_pool_mutex);
+	if (stat(path, &st) == 0) {
+		for (i = 0; i < lock_pool_n; i++) {
+			if (!lock_pool[i].busy && lock_pool[i].dev == st.st_dev &&
+			    lock_pool[i].ino == st.st_ino && lock_pool[i].pid == getpid()) {
+				lock_pool[i].busy = 1;
+				fd = lock_pool[i].fd;
+				goto done;
+			}
+		}
+	}
+	if (upg_grow(&lock_pool, &lock_pool_size, lock_pool_n + 1, sizeof *lock_pool, 4) !=
+	    UPGRADE_OK) {
+		errno = ENOMEM;
+		goto done;
+	}
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		goto done;
+	/* From here on fd stays open (see above); fstat cannot fail on an open descriptor. */
+	if (fstat(fd, &st) != 0)
+		memset(&st, 0, sizeof st);
+	lock_pool[lock_pool_n].dev = st.st_dev;
+	lock_pool[lock_pool_n].ino = st.st_ino;
+	lock_pool[lock_pool_n].pid = getpid();
+	lock_pool[lock_pool_n].fd = fd;
+	lock_pool[lock_pool_n].busy = 1;
+	lock_pool_n++;
+done:
+	pthread_mutex_unlock(&lock_pool_mutex);
+	return fd;
+}
+
+/* Gives a descriptor back to the pool, unlocked by the caller. */
+static void
+lock_fd_put(int fd)
+{
+	size_t i;
+
+	pthread_mutex_lock(&lock_pool_mutex);
+	for (i = 0; i < lock_pool_n; i++)
+		if (lock_pool[i].fd == fd && lock_pool[i].pid == getpid())
+			lock_pool[i].busy = 0;
+	pthread_mutex_unlock(&lock_pool_mutex);
+}
+
+/* The byte range of a lock name: one byte in [2^62, 2^63). */
+static void
+lock_range(const struct upg_lock *lock, struct flock *fl, short type)
+{
+	memset(fl, 0, sizeof *fl);
+	fl->l_type = type;
+	fl->l_whence = SEEK_SET;
+	fl->l_start = (off_t)((1ULL << 62) + upg_hash62(lock->name));
+	fl->l_len = 1;
+}
+
+static void
+holder_attr(const struct upg_lock *lock, char *name, size_t size)
+{
+	snprintf(name, size, "user.upgrade.lock.%016llx", upg_hash62(lock->name));
+}
+
+/* The sidecar file for file systems without user attributes. */
+static char *
+holder_file(const struct upg_lock *lock)
+{
+	struct upg_buf path = UPG_BUF_INIT;
+
+	upg_buf_printf(&path, "%s.upgrade-lock", lock->path);
+	return upg_buf_detach(&path);
+}
+
+/* Records the holder's description; failing to is no failure of the lock. */
+static void
+holder_write(struct upg_lock *lock)
+{
+	char who[160], since[32], attr[64];
+	time_t now = time(NULL);
+	struct tm tm;
+	int n;
+
+	gmtime_r(&now, &tm);
+	strftime(since, sizeof since, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	n = snprintf(who, sizeof who, "upgrade %s since %s", upg_lock_owner(), since);
+	if (n <= 0 || (size_t)n >= sizeof who)
+		return;
+	holder_attr(lock, attr, sizeof attr);
+	if (fsetxattr(lock->fd, attr, who, (size_t)n, 0) != 0 && errno == ENOTSUP) {
+		char *file = holder_file(lock);
+		int fd = file != NULL ? open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
+
+		/* A file of its own: closing it touches no lock on the database. */
+		if (fd >= 0) {
+			if (write(fd, who, (size_t)n) != n)
+				n = 0;
+			close(fd);
+		}
+		free(file);
+	}
+}
+
 static int
 sqlite_lock_try(struct upg_lock *lock, int *acquired)
 {
 	struct flock fl;
-	char *db = NULL;
-	int ret;
+	int fd;
 
 	*acquired = 0;
-	if (lock->fd < 0) {
-		struct upg_buf path = UPG_BUF_INIT;
+	if (lock->path == NULL) {
+		char *db = NULL;
+		int ret = upg_db_query(lock->conn, "PRAGMA database_list", 0, NULL, main_file, &db);
 
-		ret = upg_db_query(lock->conn, "PRAGMA database_list", 0, NULL, main_file, &db);
 		if (ret < 0)
 			return ret;
 		if (db == NULL || db[0] == '\0') {
@@ -84,39 +233,25 @@ sqlite_lock_try(struct upg_lock *lock, int *acquired)
 			*acquired = 1;
 			return UPGRADE_OK;
 		}
-		upg_buf_printf(&path, "%s.upgrade-lock", db);
-		free(db);
-		lock->path = upg_buf_detach(&path);
-		if (lock->path == NULL)
-			return upg_error_oom(&lock->conn->err);
-		lock->fd = open(lock->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-		if (lock->fd < 0)
-			return upg_error_set(&lock->conn->err, UPGRADE_ERROR, "cannot open lock file %s: %s",
-			                     lock->path, strerror(errno));
+		lock->path = db;
 	}
-	memset(&fl, 0, sizeof fl);
-	fl.l_type = F_WRLCK;
-	fl.l_whence = SEEK_SET;
-	if (fcntl(lock->fd, LOCK_CMD, &fl) < 0) {
-		if (errno == EAGAIN || errno == EACCES)
+	fd = lock_fd_get(lock->path);
+	if (fd < 0)
+		return upg_error_set(&lock->conn->err, UPGRADE_ERROR, "cannot open %s to lock it: %s",
+		                     lock->path, strerror(errno));
+	lock_range(lock, &fl, F_WRLCK);
+	if (fcntl(fd, LOCK_CMD, &fl) < 0) {
+		int err = errno;
+
+		lock_fd_put(fd);
+		if (err == EAGAIN || err == EACCES)
 			return UPGRADE_OK;
 		return upg_error_set(&lock->conn->err, UPGRADE_ERROR, "cannot lock %s: %s", lock->path,
-		                     strerror(errno));
+		                     strerror(err));
 	}
+	lock->fd = fd;
 	*acquired = 1;
-	{
-		char who[160], since[32];
-		time_t now = time(NULL);
-		struct tm tm;
-		int n;
-
-		gmtime_r(&now, &tm);
-		strftime(since, sizeof since, "%Y-%m-%dT%H:%M:%SZ", &tm);
-		n = snprintf(who, sizeof who, "upgrade %s since %s\n", upg_lock_owner(), since);
-		/* Who holds it is information only; failing to write it must not fail the lock. */
-		if (ftruncate(lock->fd, 0) == 0 && n > 0 && pwrite(lock->fd, who, (size_t)n, 0) < 0)
-			n = 0;
-	}
+	holder_write(lock);
 	return UPGRADE_OK;
 }
 
@@ -124,28 +259,50 @@ static int
 sqlite_lock_release(struct upg_lock *lock)
 {
 	struct flock fl;
+	char attr[64];
+	int ret = UPGRADE_OK;
 
 	if (lock->fd < 0)
 		return UPGRADE_OK;
-	memset(&fl, 0, sizeof fl);
-	fl.l_type = F_UNLCK;
-	fl.l_whence = SEEK_SET;
-	if (ftruncate(lock->fd, 0) != 0 || fcntl(lock->fd, LOCK_CMD, &fl) < 0)
-		return upg_error_set(&lock->conn->err, UPGRADE_ERROR, "cannot unlock %s: %s", lock->path,
-		                     strerror(errno));
-	return UPGRADE_OK;
+	holder_attr(lock, attr, sizeof attr);
+	if (fremovexattr(lock->fd, attr) != 0 && errno == ENOTSUP) {
+		char *file = holder_file(lock);
+
+		if (file != NULL)
+			unlink(file);
+		free(file);
+	}
+	lock_range(lock, &fl, F_UNLCK);
+	if (fcntl(lock->fd, LOCK_CMD, &fl) < 0)
+		ret = upg_error_set(&lock->conn->err, UPGRADE_ERROR, "cannot unlock %s: %s", lock->path,
+		                    strerror(errno));
+	/* Back to the pool, never closed (see above); lock_free() must not close it either. */
+	lock_fd_put(lock->fd);
+	lock->fd = -1;
+	return ret;
 }
 
 static int
 sqlite_lock_holder(struct upg_lock *lock, char **who)
 {
-	char text[200];
+	char text[200], attr[64];
 	ssize_t n;
 
 	*who = NULL;
-	if (lock->fd < 0)
+	if (lock->path == NULL)
 		return UPGRADE_OK;
-	n = pread(lock->fd, text, sizeof text - 1, 0);
+	holder_attr(lock, attr, sizeof attr);
+	n = getxattr(lock->path, attr, text, sizeof text - 1);
+	if (n < 0 && errno == ENOTSUP) {
+		char *file = holder_file(lock);
+		int fd = file != NULL ? open(file, O_RDONLY | O_CLOEXEC) : -1;
+
+		free(file);
+		if (fd < 0)
+			return UPGRADE_OK;
+		n = read(fd, text, sizeof text - 1);
+		close(fd);
+	}
 	if (n <= 0)
 		return UPGRADE_OK;
 	text[n] = '\0';

@@ -22,9 +22,11 @@ struct upg_lock {
 	struct upgrade_conn *conn;
 	char *schema;
 	char *name;
-	int fd;       /* a file lock's descriptor, else -1 */
+	int fd;       /* a held file lock's descriptor, else -1; closed when the lock is freed */
 	char *path;   /* a file lock's path */
 	int held;
+	/* A held lock's state of the dialect's own; its lock_release frees it. */
+	void *priv;
 };
 
 /* ---- what the task context needs from a dialect ---------------- */
@@ -193,6 +195,23 @@ struct upg_dialect {
 	int (*lock_try)(struct upg_lock *lock, int *acquired);
 	int (*lock_release)(struct upg_lock *lock);
 	int (*lock_holder)(struct upg_lock *lock, char **who);
+	/*
+	 * MAY, for engines without transactional DDL: 1 when the statement sql
+	 * surely runs inside a transaction (no implicit commit before, during
+	 * or after it), so the runner commits it together with the journal
+	 * entry that records it; 0 when it commits on its own or the hook
+	 * cannot tell.  It MUST err towards 0: a wrong 1 lets the journal lie.
+	 * NULL: every statement commits on its own.
+	 */
+	int (*statement_transactional)(const char *sql);
+	/*
+	 * MAY: sets *why to an allocated description of the server, naming it
+	 * and why it takes no writes from this session (a standby, a read-only
+	 * replica), or leaves it NULL when it takes writes.  The runner asks
+	 * before a command that writes, so that it fails at once and not at
+	 * its first write.  NULL hook: the engine's own error at that write.
+	 */
+	int (*read_only)(struct upgrade_conn *conn, char **why);
 
 	/* ---- introspection (src/introspect.c) ------------------------------ */
 	/*

@@ -8,10 +8,14 @@
  * in its own transaction together with its state update.
  *
  * Engines without transactional DDL (MariaDB) cannot undo a half-done
- * task, so there the state must never lie: the task's progress is written
- * action by action (each committed), a failure leaves "partly applied"
- * with the actions that committed, and the next run refuses to run the
- * task blind (--resume continues after the last committed action).
+ * task, so there the state must never lie, not even when the process dies
+ * while the server runs a statement: the task's progress is journaled
+ * action by action, a DML action in one transaction with its entry, any
+ * other with its start written before it and its end after.  A failure
+ * leaves "partly applied" with the actions that committed, a death inside
+ * a non-transactional action leaves that action unknown, and the next run
+ * refuses to run the task blind (--resume continues after the last
+ * committed action; only --resume-from settles an unknown one).
  *
  * With jobs > 1 the schemas run on threads, each with its own connection;
  * events are queued per schema and delivered in schema order, so output
@@ -61,6 +65,7 @@ struct upgrade_runner {
 	unsigned int magic;                /* UPG_MAGIC_RUNNER, first: see UPG_IS() */
 	const struct upgrade_catalog *cat; /* borrowed, only read */
 	int dry_run, keep_going, resume, jobs;
+	unsigned long resume_from; /* 0, or the statement a partly applied task continues with */
 	long lock_timeout_ms;
 	upgrade_event_fn fn;
 	void *ud;
@@ -104,6 +109,8 @@ dup_or_null(const char *s)
 	return s != NULL ? upg_strdup(s) : NULL;
 }
 
+static int is_transactional(const struct run *run);
+
 /* A copy of s for a queued event; without memory, a text that says so rather than NULL. */
 static const char *
 queued_text(char **copy, const char *s, const char *fallback)
@@ -128,6 +135,9 @@ emit(struct run *run, struct upgrade_event *ev)
 	size_t reserve;
 
 	ev->dry_run = r->dry_run;
+	/* Tasks say for themselves; the rest of a dry run is verified where tasks are executed. */
+	if (ev->task == NULL && r->dry_run)
+		ev->verified = run->conn != NULL && is_transactional(run);
 	if (job == NULL) {
 		if (r->fn != NULL)
 			r->fn(ev, r->ud);
@@ -225,6 +235,15 @@ upgrade_runner_set_resume(struct upgrade_runner *r, int on)
 	if (!UPG_IS(r, RUNNER))
 		return UPGRADE_EINVAL;
 	r->resume = on != 0;
+	return UPGRADE_OK;
+}
+
+int
+upgrade_runner_set_resume_from(struct upgrade_runner *r, unsigned long statement)
+{
+	if (!UPG_IS(r, RUNNER))
+		return UPGRADE_EINVAL;
+	r->resume_from = statement;
 	return UPGRADE_OK;
 }
 
@@ -670,9 +689,187 @@ fail:
 }
 
 /*
- * A task on an engine without transactional DDL: each action commits on
- * its own, and the progress is written after each, so that the state tells
- * exactly which actions are in the database.
+ * Whether an action can commit together with the journal entry that
+ * records it: only a <sql> statement the dialect vouches for.  Operations
+ * are DDL, and a <native> action may run anything.
+ */
+static int
+action_transactional(const struct run *run, const struct upg_node *action)
+{
+	const struct upg_dialect *d = run->conn->dialect;
+
+	return action->kind == UPG_NODE_SQL && d->statement_transactional != NULL &&
+	       d->statement_transactional(action->text);
+}
+
+/*
+ * Writes the journal entry for "done of total statements committed": the
+ * task's record once all are, else the progress, with the intent of
+ * statement done + 1 when running is set.  In whatever transaction the
+ * connection is in.
+ */
+static int
+journal_write(struct run *run, struct upg_state *st, struct upg_state_module *m,
+              const struct upgrade_task *task, unsigned long done, unsigned long total,
+              int running, long start)
+{
+	int ret;
+
+	if (done == total)
+		ret = upg_state_record(m, task->name, task->checksum, now_ms() - start, "run");
+	else if (running)
+		ret = upg_state_set_running(m, task->name, done, total, NULL);
+	else
+		ret = upg_state_set_partial(m, task->name, done, total, NULL);
+	if (ret != UPGRADE_OK)
+		return upg_error_oom(&run->conn->err);
+	return upg_state_save(st, m);
+}
+
+/*
+ * After statement done + 1 failed without committing (or its transaction
+ * was rolled back): the journal says done committed, and the failure.
+ * The failure's message stays on the connection.  When even this write
+ * fails (the connection died), an intent already written stays, and the
+ * statement is reported unknown: it may have committed before the end.
+ */
+static void
+journal_failed(struct run *run, struct upg_state *st, struct upg_state_module *m,
+               const struct upgrade_task *task, int recorded, unsigned long done,
+               unsigned long total)
+{
+	struct upg_error keep = UPG_ERROR_INIT;
+
+	upg_error_stash(&keep, &run->conn->err);
+	if (!run->conn->autocommit)
+		upg_db_rollback(run->conn);
+	/* The in-memory state may hold what was rolled back; forget it. */
+	if (!recorded && upg_state_is_executed(m, task->name))
+		upg_state_forget(m, task->name);
+	upg_state_discard_writes(m);
+	if (upg_state_set_partial(m, task->name, done, total, upg_error_message(&keep)) == UPGRADE_OK)
+		upg_state_save(st, m);
+	upg_error_restore(&run->conn->err, &keep);
+}
+
+/*
+ * Where a partly applied task continues (0-based, in *done), or a refusal
+ * (UPGRADE_ERROR, the reason on the connection): a statement whose outcome
+ * is unknown needs the user's word (--resume-from or mark), any other
+ * partial state --resume.  The user's word is written to the journal
+ * first, so that a second interruption does not ask again.
+ */
+static int
+journal_resume_point(struct run *run, struct upg_state *st, struct upg_state_module *m,
+                     const struct upgrade_task *task, unsigned long total, unsigned long *done)
+{
+	unsigned long pdone, ptotal, running = upg_state_get_running(m, task->name);
+	unsigned long from = run->r->resume_from;
+	const char *perr = NULL, *pat = NULL;
+	char event[40];
+
+	upg_state_get_partial(m, task->name, &pdone, &ptotal, &perr, &pat);
+	if (from > 0) {
+		if (from > total + 1)
+			return upg_error_set(&run->conn->err, UPGRADE_ERROR,
+			                     "task %s has %lu statements: --resume-from %lu is past its end "
+			                     "(%lu records it as done)",
+			                     task->id, total, from, total + 1);
+		*done = from - 1;
+		snprintf(event, sizeof event, "resume-from %lu", from);
+		if (upg_state_set_partial(m, task->name, *done, total, NULL) != UPGRADE_OK ||
+		    upg_state_log(m, event, task->name) != UPGRADE_OK)
+			return upg_error_oom(&run->conn->err);
+		return upg_state_save(st, m);
+	}
+	if (running > 0)
+		return upg_error_set(&run->conn->err, UPGRADE_ERROR,
+		                     "task %s %s during statement %lu of %lu (started at %s%s%s): "
+		                     "whether it committed is unknown. Check the schema, then run again "
+		                     "with --resume-from %lu if it did not commit or --resume-from %lu if "
+		                     "it did, or finish the task by hand and record it with "
+		                     "'upgrade mark %s'",
+		                     task->id, perr != NULL ? "failed" : "was interrupted", running,
+		                     ptotal, pat != NULL ? pat : "?", perr != NULL ? "; it failed with: " : "",
+		                     perr != NULL ? perr : "", running, running + 1, task->id);
+	if (!run->r->resume)
+		return upg_error_set(&run->conn->err, UPGRADE_ERROR,
+		                     "task %s is partly applied: %lu of %lu statements committed "
+		                     "(at %s; %s%s). Check the schema, then run again with "
+		                     "--resume to continue with statement %lu, or finish it by hand and "
+		                     "record it with 'upgrade mark %s'",
+		                     task->id, pdone, ptotal, pat != NULL ? pat : "?",
+		                     perr != NULL ? "it failed with: " : "it was interrupted",
+		                     perr != NULL ? perr : "", pdone + 1, task->id);
+	*done = pdone;
+	return UPGRADE_OK;
+}
+
+/*
+ * A C task on an engine without transactional DDL: one statement to the
+ * journal, of whatever kind.  It runs in a transaction that commits its
+ * record with its work, but DDL in it commits on its own, so its intent
+ * is written first.  A failure cannot say what committed before the
+ * rollback: the intent stays, with the error, and the task is unknown.
+ */
+static int
+run_c_task_journal(struct run *run, struct upg_state *st, struct upg_state_module *m,
+                   const struct upgrade_task *task)
+{
+	unsigned long done = 0, pdone, ptotal;
+	const char *perr = NULL, *pat = NULL;
+	long start = now_ms();
+	int ret;
+
+	if (upg_state_get_partial(m, task->name, &pdone, &ptotal, &perr, &pat)) {
+		if ((ret = journal_resume_point(run, st, m, task, 1, &done)) != UPGRADE_OK) {
+			unsigned long running = upg_state_get_running(m, task->name);
+
+			fail_event(run, task, ret, running > 0 ? running : pdone + 1, 1, 0);
+			return ret;
+		}
+		if (done >= 1) {
+			if ((ret = journal_write(run, st, m, task, 1, 1, 0, start)) != UPGRADE_OK) {
+				fail_event(run, task, ret, 0, 1, now_ms() - start);
+				return ret;
+			}
+			run->executed++;
+			task_event(run, UPGRADE_EVENT_TASK_DONE, task, UPGRADE_OK, now_ms() - start, 1);
+			return UPGRADE_OK;
+		}
+	}
+	if ((ret = journal_write(run, st, m, task, 0, 1, 1, start)) != UPGRADE_OK) {
+		fail_event(run, task, ret, 1, 1, now_ms() - start);
+		return ret;
+	}
+	ret = run_task_tx(run, st, m, task, NULL);
+	if (ret != UPGRADE_OK) {
+		struct upg_error keep = UPG_ERROR_INIT;
+
+		upg_error_stash(&keep, &run->conn->err);
+		if (upg_state_set_running(m, task->name, 0, 1, upg_error_message(&keep)) == UPGRADE_OK)
+			upg_state_save(st, m);
+		upg_error_restore(&run->conn->err, &keep);
+		return ret;
+	}
+	/* An always-run task that found nothing to do wrote no record to replace the intent. */
+	if (upg_state_get_partial(m, task->name, &pdone, &ptotal, &perr, &pat)) {
+		upg_state_clear_partial(m, task->name);
+		if ((ret = upg_state_save(st, m)) != UPGRADE_OK)
+			return ret;
+	}
+	return UPGRADE_OK;
+}
+
+/*
+ * A task on an engine without transactional DDL, where the journal (the
+ * task's partial state) must never lie about which statements committed.
+ * A statement the dialect knows to run inside a transaction commits
+ * together with its journal entry.  Any other commits on its own: its
+ * intent is committed first and its result after it, so a process killed
+ * in between leaves "statement k unknown", which the next run refuses to
+ * guess about.  A run that goes on after such a statement writes its
+ * result and the next statement's intent at once.
  */
 static int
 run_task_journal(struct run *run, struct upg_state *st, struct upg_state_module *m,
@@ -684,7 +881,7 @@ run_task_journal(struct run *run, struct upg_state *st, struct upg_state_module 
 	const char *perr = NULL, *pat = NULL;
 	long start = now_ms();
 	int holds = 1, ret, always = (task->flags & UPGRADE_TASK_ALWAYS_RUN) != 0;
-	int recorded = upg_state_is_executed(m, task->name);
+	int recorded = upg_state_is_executed(m, task->name), announced = 0;
 
 	if (run->r->dry_run) {
 		/* Nothing can be tried and undone here: report the plan, unverified. */
@@ -692,23 +889,16 @@ run_task_journal(struct run *run, struct upg_state *st, struct upg_state_module 
 		task_event(run, UPGRADE_EVENT_TASK_PLANNED, task, UPGRADE_OK, 0, 0);
 		return UPGRADE_OK;
 	}
-	if (task->fn != NULL) {
-		/* C tasks manage their own statements; run them as one transaction. */
-		return run_task_tx(run, st, m, task, res);
-	}
+	if (task->fn != NULL)
+		return run_c_task_journal(run, st, m, task);
 	if (upg_state_get_partial(m, task->name, &pdone, &ptotal, &perr, &pat)) {
-		if (!run->r->resume) {
-			upg_error_set(&run->conn->err, UPGRADE_ERROR,
-			              "task %s is partly applied: %lu of %lu statements committed "
-			              "(at %s; it failed with: %s). Check the schema, then run again with "
-			              "--resume to continue with statement %lu, or finish it by hand and "
-			              "record it with 'upgrade mark %s'",
-			              task->id, pdone, ptotal, pat != NULL ? pat : "?",
-			              perr != NULL ? perr : "?", pdone + 1, task->id);
-			fail_event(run, task, UPGRADE_ERROR, pdone + 1, ptotal, 0);
-			return UPGRADE_ERROR;
+		ret = journal_resume_point(run, st, m, task, total, &done);
+		if (ret != UPGRADE_OK) {
+			unsigned long running = upg_state_get_running(m, task->name);
+
+			fail_event(run, task, ret, running > 0 ? running : pdone + 1, ptotal, 0);
+			return ret;
 		}
-		done = pdone;
 	} else {
 		ret = upg_guard_eval(&ctx, res->guard, &holds);
 		if (ret != UPGRADE_OK) {
@@ -716,33 +906,42 @@ run_task_journal(struct run *run, struct upg_state *st, struct upg_state_module 
 			return ret;
 		}
 	}
-	if (holds) {
-		/* "Started, nothing done yet" is committed first, so a crash in action 1 is visible. */
-		if ((ret = upg_state_set_partial(m, task->name, done, total, NULL)) != UPGRADE_OK ||
-		    (ret = upg_state_save(st, m)) != UPGRADE_OK) {
-			fail_event(run, task, ret, 0, total, now_ms() - start);
+	for (i = done; holds && i < total; i++) {
+		const struct upg_node *action = res->units[0].actions[i];
+		int next_own = i + 1 < total &&
+		               !action_transactional(run, res->units[0].actions[i + 1]);
+
+		if (action_transactional(run, action)) {
+			if ((ret = upg_db_begin(run->conn)) == UPGRADE_OK &&
+			    (ret = upg_action_exec(&ctx, action)) == UPGRADE_OK &&
+			    (ret = journal_write(run, st, m, task, i + 1, total, 0, start)) == UPGRADE_OK)
+				ret = upg_db_commit(run->conn);
+			if (ret != UPGRADE_OK) {
+				journal_failed(run, st, m, task, recorded, i, total);
+				fail_event(run, task, ret, i + 1, total, now_ms() - start);
+				return ret;
+			}
+			announced = 0;
+			continue;
+		}
+		if (!announced && (ret = journal_write(run, st, m, task, i, total, 1, start)) != UPGRADE_OK) {
+			fail_event(run, task, ret, i + 1, total, now_ms() - start);
 			return ret;
 		}
-		for (i = done; i < total; i++) {
-			ret = upg_action_exec(&ctx, res->units[0].actions[i]);
-			if (ret != UPGRADE_OK) {
-				struct upg_error keep = UPG_ERROR_INIT;
-
-				upg_error_stash(&keep, &run->conn->err);
-				upg_state_set_partial(m, task->name, i, total, upg_error_message(&keep));
-				upg_state_save(st, m);
-				upg_error_restore(&run->conn->err, &keep);
-				fail_event(run, task, ret, i + 1, total, now_ms() - start);
-				return ret;
-			}
-			if ((ret = upg_state_set_partial(m, task->name, i + 1, total, NULL)) != UPGRADE_OK ||
-			    (ret = upg_state_save(st, m)) != UPGRADE_OK) {
-				fail_event(run, task, ret, i + 1, total, now_ms() - start);
-				return ret;
-			}
+		if ((ret = upg_action_exec(&ctx, action)) != UPGRADE_OK) {
+			journal_failed(run, st, m, task, recorded, i, total);
+			fail_event(run, task, ret, i + 1, total, now_ms() - start);
+			return ret;
 		}
+		/* Unwritten, the intent stays: the statement is unknown, never "not run". */
+		if ((ret = journal_write(run, st, m, task, i + 1, total, next_own, start)) != UPGRADE_OK) {
+			fail_event(run, task, ret, i + 1, total, now_ms() - start);
+			return ret;
+		}
+		announced = next_own;
 	}
-	if (!(always && !holds && recorded)) {
+	/* The last statement's entry recorded the task; without statements run, record it here. */
+	if (!(holds && done < total) && !(always && !holds && recorded)) {
 		ret = upg_state_record(m, task->name, task->checksum, now_ms() - start, "run");
 		if (ret == UPGRADE_OK)
 			ret = upg_state_save(st, m);
@@ -774,7 +973,8 @@ run_task(struct run *run, struct upg_state *st, const struct upgrade_task *task)
 		return upg_error_oom(&run->conn->err);
 	if (upg_state_is_executed(m, task->name) && !(task->flags & UPGRADE_TASK_ALWAYS_RUN))
 		return UPGRADE_OK;
-	task_event(run, UPGRADE_EVENT_TASK_START, task, UPGRADE_OK, 0, 1);
+	task_event(run, UPGRADE_EVENT_TASK_START, task, UPGRADE_OK, 0,
+	           !run->r->dry_run || is_transactional(run));
 	if (task->fn == NULL) {
 		ret = upg_task_resolve(&res, task, run->conn->dialect->name, &run->conn->err);
 		if (ret != UPGRADE_OK) {
@@ -1331,6 +1531,31 @@ check_ready(struct upgrade_runner *r, struct upgrade_conn *conn)
 	return UPGRADE_OK;
 }
 
+/*
+ * A command that writes fails before its first schema when the server
+ * takes no writes: on a standby every task would fail, and a run with
+ * nothing pending would succeed without the primary having been checked.
+ */
+static int
+check_writable(struct upgrade_runner *r, struct upgrade_conn *conn)
+{
+	char *why = NULL;
+	int ret;
+
+	if (conn->dialect->read_only == NULL)
+		return UPGRADE_OK;
+	if ((ret = conn->dialect->read_only(conn, &why)) != UPGRADE_OK) {
+		upg_error_copy(&r->err, &conn->err);
+		return ret;
+	}
+	if (why == NULL)
+		return UPGRADE_OK;
+	ret = upg_error_set(&r->err, UPGRADE_EREADONLY,
+	                    "%s; this command writes, so point it at the primary", why);
+	free(why);
+	return ret;
+}
+
 int
 upgrade_runner_run(struct upgrade_runner *r, struct upgrade_conn *conn)
 {
@@ -1340,7 +1565,7 @@ upgrade_runner_run(struct upgrade_runner *r, struct upgrade_conn *conn)
 	long executed = 0, start = now_ms();
 	int ret;
 
-	if ((ret = check_ready(r, conn)) != UPGRADE_OK)
+	if ((ret = check_ready(r, conn)) != UPGRADE_OK || (ret = check_writable(r, conn)) != UPGRADE_OK)
 		return ret;
 	r->schemas_ok = r->schemas_failed = 0;
 	memset(&top, 0, sizeof top);
@@ -1396,10 +1621,13 @@ each_schema(struct upgrade_runner *r, struct upgrade_conn *conn, int write,
 
 	if ((ret = check_ready(r, conn)) != UPGRADE_OK)
 		return ret;
+	if (write && (ret = check_writable(r, conn)) != UPGRADE_OK)
+		return ret;
 	if ((ret = resolve_schemas(r, conn, &schemas)) != UPGRADE_OK)
 		goto done;
 	for (i = 0; ret == UPGRADE_OK && i < schemas.n; i++) {
-		struct run run = {.r = r, .conn = conn, .schema = schemas.names[i]};
+		struct run run = {.r = r, .conn = conn, .schema = schemas.names[i],
+		                  .index = (long)i + 1, .total = (long)schemas.n};
 		struct upg_lock *lock = NULL;
 		struct upg_state *st = NULL;
 
@@ -1432,11 +1660,17 @@ status_schema(struct run *run, struct upg_state *st, void *ud)
 {
 	struct status_ctx *sc = ud;
 	const struct upgrade_catalog *cat = run->r->cat;
+	struct upgrade_event ev;
 	size_t i, j;
 	int ret;
 
 	if ((ret = upg_state_load_tasks(st)) != UPGRADE_OK)
 		return ret;
+	/* A schema with no task to report still gets its heading and count from the caller. */
+	event_init(&ev, UPGRADE_EVENT_SCHEMA_START, run->schema);
+	ev.index = run->index;
+	ev.count = run->total;
+	emit(run, &ev);
 
 	for (i = 0; i < cat->nplan; i++) {
 		const struct upgrade_task *t = cat->plan[i];
@@ -1452,10 +1686,24 @@ status_schema(struct run *run, struct upg_state *st, void *ud)
 		if (m == NULL || !m->exists) {
 			state = UPGRADE_STATE_NEW_MODULE;
 		} else if (upg_state_get_partial(m, t->name, &done, &total, &err, &at)) {
+			unsigned long running = upg_state_get_running(m, t->name);
+
 			state = UPGRADE_STATE_PARTIAL;
-			snprintf(detail, sizeof detail, "%lu of %lu statements committed at %s%s%.400s", done,
-			         total, at != NULL ? at : "?", err != NULL ? "; failed: " : "",
-			         err != NULL ? err : "");
+			/* A statement started and never recorded as ended may have committed: say so. */
+			if (running > 0 && err != NULL)
+				snprintf(detail, sizeof detail,
+				         "%lu of %lu statements committed; statement %lu unknown: started at %s, "
+				         "failed: %.400s",
+				         done, total, running, at != NULL ? at : "?", err);
+			else if (running > 0)
+				snprintf(detail, sizeof detail,
+				         "%lu of %lu statements committed; statement %lu unknown: started at %s, "
+				         "its end never recorded",
+				         done, total, running, at != NULL ? at : "?");
+			else
+				snprintf(detail, sizeof detail, "%lu of %lu statements committed at %s%s%.400s",
+				         done, total, at != NULL ? at : "?", err != NULL ? "; failed: " : "",
+				         err != NULL ? err : "");
 		} else if (!upg_state_is_executed(m, t->name)) {
 			state = UPGRADE_STATE_PENDING;
 		} else {

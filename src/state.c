@@ -311,6 +311,35 @@ upg_state_set_partial(struct upg_state_module *m, const char *name, unsigned lon
 }
 
 int
+upg_state_set_running(struct upg_state_module *m, const char *name, unsigned long done,
+                      unsigned long total, const char *error)
+{
+	json_object *entry, *running;
+	int ret = upg_state_set_partial(m, name, done, total, error);
+
+	if (ret != UPGRADE_OK)
+		return ret;
+	entry = ours_get(m, "partial", name);
+	running = json_object_new_int64((int64_t)done + 1);
+	if (entry == NULL || running == NULL ||
+	    json_object_object_add(entry, "running", running) != 0) {
+		json_object_put(running);
+		return UPGRADE_ENOMEM;
+	}
+	return UPGRADE_OK;
+}
+
+unsigned long
+upg_state_get_running(const struct upg_state_module *m, const char *name)
+{
+	json_object *entry = ours_get(m, "partial", name), *v;
+
+	if (entry == NULL || !json_object_object_get_ex(entry, "running", &v))
+		return 0;
+	return (unsigned long)json_object_get_int64(v);
+}
+
+int
 upg_state_clear_partial(struct upg_state_module *m, const char *name)
 {
 	json_object *up, *partial;

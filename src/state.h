@@ -90,6 +90,16 @@ int upg_state_log(struct upg_state_module *m, const char *event, const char *tas
 int upg_state_set_partial(struct upg_state_module *m, const char *name, unsigned long done,
                           unsigned long total, const char *error);
 int upg_state_clear_partial(struct upg_state_module *m, const char *name);
+/*
+ * The intent before a statement that commits on its own: done of total
+ * committed, statement done + 1 started.  Until the next set_partial (or
+ * record) replaces it, nobody knows whether that statement committed.
+ * error, when not NULL, is how it failed (and still maybe committed).
+ */
+int upg_state_set_running(struct upg_state_module *m, const char *name, unsigned long done,
+                          unsigned long total, const char *error);
+/* The started statement (1-based) whose end is not recorded, or 0. */
+unsigned long upg_state_get_running(const struct upg_state_module *m, const char *name);
 /* 1 with *done, *total, *error, *at (borrowed) when the task is partly applied. */
 int upg_state_get_partial(const struct upg_state_module *m, const char *name, unsigned long *done,
                           unsigned long *total, const char **error, const char **at);

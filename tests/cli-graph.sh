@@ -17,6 +17,9 @@ expect_out '^		"demo\.accounts:Create users table" \[label="Create users table",
 expect_out '^	"demo\.accounts:Add display name" -> "demo\.accounts:Fill display name";$' "requires edge"
 expect_out '^	"demo\.accounts:Fill display name" -> "demo\.billing:Add billing name";$' "cross-module requires edge"
 expect_out '^	"module demo\.accounts" -> "module demo\.billing" \[style=dashed, ltail="cluster_0", lhead="cluster_1"\];$' "module dependency edge"
+first=$(printf '%s\n' "$out" | sed -n '/^	subgraph "cluster_1"/,/^	}/p' | sed -n 4p)
+[ "$first" = '		"demo.billing:Refresh statistics" [label="Refresh statistics", style=filled, fillcolor=lightgrey, peripheries=2, shape=hexagon];' ] &&
+	ok "a raw task comes first in its module, as it runs first" || not_ok "first task of demo.billing" "$first"
 
 run "$UPGRADE" graph --modules -T "$ex"
 expect_rc 0 "graph --modules"

@@ -11,9 +11,11 @@ unset UPGRADE_CONNECT UPGRADE_TASKS_PATH
 run "$UPGRADE" list -T "$ex"
 expect_rc 0 "list the examples"
 expect_lines 16 out "one task a line"
-first=$(printf '%s\n' "$out" | head -n 1)
-[ "$first" = "demo.accounts:Create users table [always-run, guarded]" ] && ok "first line" ||
-	not_ok "first line: $first"
+first=$(printf '%s\n' "$out" | head -n 2)
+[ "$first" = "demo.billing:Refresh statistics [raw, guarded]
+demo.accounts:Create users table [always-run, guarded]" ] &&
+	ok "the raw task first, as it runs before any schema's, then the first task" ||
+	not_ok "first lines: $first"
 expect_out '^demo\.billing:Refresh statistics \[raw, guarded\]$' "a raw task"
 expect_out '^demo\.accounts:Fill display name \[requires demo\.accounts:Add display name\]$' "a requires"
 expect_out '^demo\.accounts:Index email$' "a task without flags"
@@ -66,6 +68,9 @@ expect_out '"raw": true,' "json: flags spelt out"
 expect_out '"requires": "demo.accounts:Fill display name",' "json: requires"
 expect_out '"checksum": "[0-9a-f]{64}"' "json: checksum"
 expect_out '"depends": \[' "json: module dependencies"
+first=$(printf '%s\n' "$out" | grep -m 2 '"id": ' | sed 's/^ *//')
+[ "$first" = '"id": "demo.billing:Refresh statistics",
+"id": "demo.accounts:Create users table",' ] && ok "json: the raw task first" || not_ok "json: first tasks" "$first"
 if command -v python3 >/dev/null 2>&1; then
 	if printf '%s\n' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d["tasks"]) == 16 and d["modules"][1]["depends"] == ["demo.accounts"]'; then
 		ok "json: parses, with the expected content"

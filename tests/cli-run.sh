@@ -122,7 +122,7 @@ if require_env UPGRADE_TEST_PG && require_env UPGRADE_TEST_PG_ADMIN; then
 	expect_rc 2 "PG: a failing task gives exit status 2"
 	expect_exact "Running upgrade for upg_foo-bar
 * onegov.test:Good
-* onegov.test:Bad" "PG: output stops at the failed task, no summary, no further schema"
+! onegov.test:Bad FAILED" "PG: output stops at the failed task, marked failed, no summary, no further schema"
 	expect_err "task onegov.test:Bad failed in upg_foo-bar at statement 2 of 2" "PG: the error names task, schema and statement"
 	expect_err '\[42P01\]' "PG: the error carries the SQLSTATE"
 	tables=$($UPGRADE_TEST_PG_ADMIN -At -c "SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.tables WHERE table_schema = 'upg_foo-bar'")
@@ -224,7 +224,7 @@ expect_rc 2 "SQLite: dry run with a failing task"
 expect_exact "Running upgrade for main
 * dep:Make
 * dep:Use
-* dep:Break" "SQLite: in a dry run a task sees what the tasks before it did"
+! dep:Break FAILED" "SQLite: in a dry run a task sees what the tasks before it did"
 expect_err 'task dep:Break failed in main at statement 1 of 1 \(dry run\)' "SQLite: the dry run reports the task that would fail"
 [ "$sum1" = "$(cksum <"$T_TMP/dep.db")" ] && ok "SQLite: that dry run left the file unchanged" ||
 	not_ok "SQLite: that dry run changed the file"

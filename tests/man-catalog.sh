@@ -36,11 +36,11 @@ if [ -f "$T_TMP/page1.xml" ] && [ -f "$T_TMP/page2.xml" ]; then ok "two catalogs
 	not_ok "catalogs extracted from upgrade-catalog(5)"; fi
 run "$UPGRADE" list -T "$T_TMP/page1.xml" -T "$T_TMP/page2.xml"
 expect_rc 0 "the catalogs of upgrade-catalog(5) are valid"
-want='shop.accounts:Create users table [always-run, guarded]
+want='shop.accounts:Refresh statistics [raw]
+shop.accounts:Create users table [always-run, guarded]
 shop.accounts:Create administrator [always-run, guarded]
 shop.accounts:Add display name [guarded]
 shop.accounts:Index email
-shop.accounts:Refresh statistics [raw]
 shop.orders:Create orders table [always-run, guarded]
 shop.orders:Copy buyer names [requires shop.accounts:Add display name]'
 [ "$out" = "$want" ] && ok "the order upgrade-catalog(5) describes" || not_ok "order of the page's example" "$out"

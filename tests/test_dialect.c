@@ -224,6 +224,68 @@ test_forced_dialect(void)
 	upgrade_conn_free(conn);
 }
 
+/*
+ * Which MariaDB statements the journal may commit together with their
+ * entry: plain DML only, and only when the text cannot hide anything that
+ * commits on its own.  A wrong "yes" lets the journal lie after a kill.
+ */
+static void
+test_statement_transactional(void)
+{
+	static const char *const yes[] = {
+		"INSERT INTO t VALUES (1)",
+		"  insert into t select 'slow', 2, SLEEP(2)",
+		"UPDATE t SET a = 'x;y' WHERE b = \"q\"",
+		"DELETE FROM t",
+		"REPLACE INTO t VALUES (1)",
+		"SELECT 1",
+		"WITH x AS (SELECT 1) SELECT * FROM x",
+		"-- a comment\n/* another */ # and one more\nINSERT INTO t VALUES (1);",
+		"INSERT INTO t VALUES ('it''s')",
+		"INSERT INTO `odd;name` VALUES (1) ;  -- done",
+		NULL
+	};
+	static const char *const no[] = {
+		"CREATE TABLE t (id INTEGER)",
+		"ALTER TABLE t ADD c INTEGER",
+		"CALL p()",
+		"LOCK TABLES t WRITE",
+		"SET autocommit = 1",
+		"TRUNCATE t",
+		"INSERTX INTO t VALUES (1)",
+		"INSERT INTO t VALUES (1); DROP TABLE u",
+		"INSERT INTO t VALUES (1);;",
+		"/*!50000 CREATE TABLE u (id INTEGER) */ SELECT 1",
+		"SELECT 1 /*M! ; DROP TABLE u */",
+		"SELECT * INTO OUTFILE '/tmp/x' FROM t",
+		"SELECT a FROM t INTO dumpfile '/tmp/x'",
+		"INSERT INTO t VALUES ('a\\'); DROP TABLE u; -- ')",
+		"INSERT INTO t VALUES ('unterminated",
+		"SELECT 1 /* unterminated",
+		"(SELECT 1)",
+		"",
+		"   ",
+		NULL
+	};
+	int (*fn)(const char *) = upg_dialect_mysql.statement_transactional;
+	size_t i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fn);
+	for (i = 0; yes[i] != NULL; i++) {
+		CU_ASSERT_TRUE(fn(yes[i]));
+		if (!fn(yes[i]))
+			fprintf(stderr, "not transactional: %s\n", yes[i]);
+	}
+	for (i = 0; no[i] != NULL; i++) {
+		CU_ASSERT_FALSE(fn(no[i]));
+		if (fn(no[i]))
+			fprintf(stderr, "transactional: %s\n", no[i]);
+	}
+	/* Where DDL is transactional, or nothing is known, the hook is not there. */
+	CU_ASSERT_PTR_NULL(upg_dialect_postgresql.statement_transactional);
+	CU_ASSERT_PTR_NULL(upg_dialect_generic.statement_transactional);
+}
+
 static void
 add_suites(void)
 {
@@ -232,6 +294,7 @@ add_suites(void)
 	TEST_ADD(test_find);
 	TEST_ADD(test_version_parse);
 	TEST_ADD(test_version_caps);
+	TEST_ADD(test_statement_transactional);
 	TEST_ADD(test_quote_text);
 	TEST_ADD(test_quote_rejects);
 	TEST_ADD(test_quote_api_without_connection);

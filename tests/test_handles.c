@@ -119,6 +119,8 @@ test_not_a_conn(void)
 		upgrade_conn_free(bad);
 		CU_ASSERT_EQUAL(upgrade_conn_set_dialect(bad, "sqlite"), UPGRADE_EINVAL);
 		CU_ASSERT_EQUAL(upgrade_conn_set_login_timeout(bad, 5), UPGRADE_EINVAL);
+		CU_ASSERT_EQUAL(upgrade_conn_set_cluster_lock(bad, UPGRADE_CLUSTER_LOCK_TABLE, 10),
+		                UPGRADE_EINVAL);
 		CU_ASSERT_EQUAL(upgrade_conn_connect(bad, "DSN=x"), UPGRADE_EINVAL);
 		CU_ASSERT_EQUAL(upgrade_conn_connect_dsn(bad, "x"), UPGRADE_EINVAL);
 		CU_ASSERT_EQUAL(upgrade_conn_connect_sqlite(bad, "/nonexistent/x.db"),
@@ -187,6 +189,9 @@ test_not_a_catalog(void)
 		CU_ASSERT_EQUAL(upgrade_catalog_check_dialect(bad, "sqlite"), UPGRADE_EINVAL);
 		CU_ASSERT_EQUAL(upgrade_catalog_diag_count(bad), 0);
 		CU_ASSERT_EQUAL(upgrade_catalog_diag(&file, &line, &object, &message, bad, 0),
+		                UPGRADE_EINVAL);
+		CU_ASSERT_EQUAL(upgrade_catalog_warning_count(bad), 0);
+		CU_ASSERT_EQUAL(upgrade_catalog_warning(&file, &line, &object, &message, bad, 0),
 		                UPGRADE_EINVAL);
 		CU_ASSERT_STRING_EQUAL(upgrade_catalog_error(bad), "");
 		CU_ASSERT_EQUAL(upgrade_catalog_error_code(bad), UPGRADE_EINVAL);
@@ -262,6 +267,7 @@ test_not_a_runner(void)
 		CU_ASSERT_EQUAL(upgrade_runner_set_keep_going(bad, 1), UPGRADE_EINVAL);
 		CU_ASSERT_EQUAL(upgrade_runner_set_lock_timeout(bad, 10), UPGRADE_EINVAL);
 		CU_ASSERT_EQUAL(upgrade_runner_set_resume(bad, 1), UPGRADE_EINVAL);
+		CU_ASSERT_EQUAL(upgrade_runner_set_resume_from(bad, 2), UPGRADE_EINVAL);
 		CU_ASSERT_EQUAL(upgrade_runner_set_jobs(bad, 2), UPGRADE_EINVAL);
 		CU_ASSERT_EQUAL(upgrade_runner_set_event_callback(bad, event_fn, NULL),
 		                UPGRADE_EINVAL);

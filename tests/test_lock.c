@@ -1,7 +1,8 @@
 /*
  * test_lock.c - schema locks on SQLite, PostgreSQL and MariaDB: a second
  * holder waits and times out with a message naming the holder; a lock is
- * free again after release and after its holder dies without releasing.
+ * free again after release and after its holder dies without releasing;
+ * on SQLite, every name of the database file is the same lock.
  */
 #include "config.h"
 
@@ -127,6 +128,41 @@ test_sqlite(void)
 	holder_dies(NULL, "main");
 }
 
+/* Two names of one file (a hard link, a symlink) are one lock, in one process too. */
+static void
+test_sqlite_two_names(void)
+{
+	char link_path[320], sym_path[320];
+	const char *names[2] = {link_path, sym_path};
+	struct upgrade_conn *a, *b;
+	struct upg_lock *la = NULL, *lb = NULL;
+	size_t i;
+
+	a = open_conn(NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	snprintf(link_path, sizeof link_path, "%s.link", sqlite_path);
+	snprintf(sym_path, sizeof sym_path, "%s.sym", sqlite_path);
+	unlink(link_path);
+	unlink(sym_path);
+	CU_ASSERT_EQUAL_FATAL(link(sqlite_path, link_path), 0);
+	CU_ASSERT_EQUAL_FATAL(symlink(sqlite_path, sym_path), 0);
+	for (i = 0; i < 2; i++) {
+		CU_ASSERT_EQUAL_FATAL(upgrade_conn_new(&b), UPGRADE_OK);
+		CU_ASSERT_EQUAL_FATAL(upgrade_conn_connect_sqlite(b, names[i]), UPGRADE_OK);
+		CU_ASSERT_EQUAL_FATAL(upg_lock_acquire(a, "main", 0, &la), UPGRADE_OK);
+		CU_ASSERT_EQUAL(upg_lock_acquire(b, "main", 100, &lb), UPGRADE_ELOCKED);
+		CU_ASSERT_PTR_NOT_NULL(strstr(upgrade_conn_error(b), "pid"));
+		CU_ASSERT_EQUAL(upg_lock_release(la), UPGRADE_OK);
+		CU_ASSERT_EQUAL(upg_lock_acquire(b, "main", 0, &lb), UPGRADE_OK);
+		CU_ASSERT_EQUAL(upg_lock_acquire(a, "main", 0, &la), UPGRADE_ELOCKED);
+		CU_ASSERT_EQUAL(upg_lock_release(lb), UPGRADE_OK);
+		upgrade_conn_free(b);
+	}
+	upgrade_conn_free(a);
+	unlink(link_path);
+	unlink(sym_path);
+}
+
 static void
 test_postgresql(void)
 {
@@ -174,6 +210,7 @@ add_suites(void)
 	TEST_SUITE("lock");
 	snprintf(sqlite_path, sizeof sqlite_path, "%s/lock.db", test_tmpdir());
 	TEST_ADD(test_sqlite);
+	TEST_ADD(test_sqlite_two_names);
 	TEST_ADD(test_postgresql);
 	TEST_ADD(test_mariadb);
 	TEST_ADD(test_generic_cannot_lock);

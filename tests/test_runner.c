@@ -471,6 +471,104 @@ test_prefix_modules(void)
 	upgrade_conn_free(conn);
 }
 
+/* DDL commits on MariaDB whatever the transaction; then the C task fails. */
+static int
+task_ddl_then_fail(struct upgrade_context *ctx, void *ud)
+{
+	int ret = upg_db_exec(ctx->conn, "CREATE TABLE c_made (id INTEGER)");
+
+	(void)ud;
+	return ret != UPGRADE_OK ? ret : upg_db_exec(ctx->conn, "INSERT INTO no_such_table VALUES (1)");
+}
+
+struct ddl_seen {
+	enum upgrade_task_state state;
+	char detail[600];
+};
+
+static void
+on_status_ddl(const char *schema, const char *module, const char *name,
+              const struct upgrade_task *task, enum upgrade_task_state state, const char *detail,
+              void *ud)
+{
+	struct ddl_seen *seen = ud;
+
+	if (strcmp(name, "Ddl") != 0)
+		return;
+	seen->state = state;
+	snprintf(seen->detail, sizeof seen->detail, "%s", detail != NULL ? detail : "");
+}
+
+/*
+ * A C task on MariaDB that committed DDL and then failed: the rollback
+ * cannot take the DDL back, so the state must not say "pending" (not run);
+ * it says the task's outcome is unknown until the host settles it.
+ */
+static void
+test_c_task_journal(void)
+{
+	struct upgrade_conn *conn = test_connect_or_fail(TEST_SERVER("UPGRADE_TEST_MARIADB"));
+	struct upgrade_catalog *cat = NULL;
+	struct upgrade_runner *r = NULL;
+	struct ddl_seen seen;
+	struct events e;
+
+	if (conn == NULL)
+		return;
+	CU_ASSERT_EQUAL_FATAL(upg_db_exec(conn, "DROP DATABASE IF EXISTS upg_ctask"), UPGRADE_OK);
+	CU_ASSERT_EQUAL_FATAL(upg_db_exec(conn, "CREATE DATABASE upg_ctask"), UPGRADE_OK);
+	/* The module is seen first without the task, so that the task is pending, not baselined. */
+	CU_ASSERT_EQUAL_FATAL(upgrade_catalog_new(&cat), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_add_module(cat, "lib", NULL), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_add_task(cat, "lib", "Create", task_create, NULL, 0, NULL),
+	                UPGRADE_OK);
+	CU_ASSERT_EQUAL_FATAL(upgrade_catalog_prepare(cat), UPGRADE_OK);
+	CU_ASSERT_EQUAL_FATAL(upgrade_runner_new(&r, cat), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_runner_add_schema(r, "upg_ctask"), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_runner_run(r, conn), 0);
+	upgrade_runner_free(r);
+	upgrade_catalog_free(cat);
+
+	CU_ASSERT_EQUAL_FATAL(upgrade_catalog_new(&cat), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_add_module(cat, "lib", NULL), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_add_task(cat, "lib", "Create", task_create, NULL, 0, NULL),
+	                UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_add_task(cat, "lib", "Ddl", task_ddl_then_fail, NULL, 0, NULL),
+	                UPGRADE_OK);
+	CU_ASSERT_EQUAL_FATAL(upgrade_catalog_prepare(cat), UPGRADE_OK);
+	CU_ASSERT_EQUAL_FATAL(upgrade_runner_new(&r, cat), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_runner_add_schema(r, "upg_ctask"), UPGRADE_OK);
+	memset(&e, 0, sizeof e);
+	upgrade_runner_set_event_callback(r, on_event, &e);
+	CU_ASSERT(upgrade_runner_run(r, conn) < 0);
+	CU_ASSERT_EQUAL(e.failed, 1);
+	assert_scalar(conn, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = "
+	                    "'upg_ctask' AND TABLE_NAME = 'c_made'", "1");
+
+	memset(&seen, 0, sizeof seen);
+	CU_ASSERT_EQUAL(upgrade_runner_status(r, conn, on_status_ddl, &seen), UPGRADE_OK);
+	CU_ASSERT_EQUAL(seen.state, UPGRADE_STATE_PARTIAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(seen.detail, "0 of 1 statements committed; statement 1 unknown"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(seen.detail, "failed: "));
+
+	/* --resume alone does not guess; the host's word does. */
+	upgrade_runner_set_resume(r, 1);
+	memset(&e, 0, sizeof e);
+	CU_ASSERT(upgrade_runner_run(r, conn) < 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.message, "whether it committed is unknown"));
+	upgrade_runner_set_resume_from(r, 2);
+	memset(&e, 0, sizeof e);
+	CU_ASSERT_EQUAL(upgrade_runner_run(r, conn), 1);
+	CU_ASSERT_STRING_EQUAL(e.log, "schema upg_ctask;done lib:Ddl;");
+	memset(&seen, 0, sizeof seen);
+	CU_ASSERT_EQUAL(upgrade_runner_status(r, conn, on_status_ddl, &seen), UPGRADE_OK);
+	CU_ASSERT_EQUAL(seen.state, UPGRADE_STATE_EXECUTED);
+	upgrade_runner_free(r);
+	upgrade_catalog_free(cat);
+	CU_ASSERT_EQUAL(upg_db_exec(conn, "DROP DATABASE upg_ctask"), UPGRADE_OK);
+	upgrade_conn_free(conn);
+}
+
 static void
 test_bad_arguments(void)
 {
@@ -487,6 +585,9 @@ test_bad_arguments(void)
 	CU_ASSERT_STRING_EQUAL(upgrade_runner_error(r), "the catalog is not prepared");
 	CU_ASSERT_EQUAL(upgrade_runner_set_jobs(r, 65), UPGRADE_EINVAL);
 	CU_ASSERT_EQUAL(upgrade_runner_set_lock_timeout(r, -1), UPGRADE_EINVAL);
+	CU_ASSERT_EQUAL(upgrade_runner_set_resume_from(NULL, 2), UPGRADE_EINVAL);
+	CU_ASSERT_EQUAL(upgrade_runner_set_resume_from(r, 2), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_runner_set_resume_from(r, 0), UPGRADE_OK);
 	CU_ASSERT_EQUAL(upgrade_runner_add_schema(r, ""), UPGRADE_EINVAL);
 	CU_ASSERT_EQUAL(upgrade_runner_mark(r, conn, "no-colon"), UPGRADE_EINVAL);
 	upgrade_runner_free(r);
@@ -506,6 +607,7 @@ add_suites(void)
 	TEST_ADD(test_foreign_not_a_list);
 	TEST_ADD(test_model_table_postgresql);
 	TEST_ADD(test_prefix_modules);
+	TEST_ADD(test_c_task_journal);
 	TEST_ADD(test_bad_arguments);
 }
 

@@ -72,6 +72,12 @@ UPGRADE_EXTERN int upgrade_runner_set_keep_going(struct upgrade_runner *runner, 
 UPGRADE_EXTERN int upgrade_runner_set_lock_timeout(struct upgrade_runner *runner, long ms);
 /* Continue a partly applied task (engines without transactional DDL) after its last committed statement. */
 UPGRADE_EXTERN int upgrade_runner_set_resume(struct upgrade_runner *runner, int resume);
+/*
+ * Continue a partly applied task with statement (1-based; one past the
+ * last records the task as done), whatever its journal says; 0 turns it off.
+ */
+UPGRADE_EXTERN int upgrade_runner_set_resume_from(struct upgrade_runner *runner,
+                                                  unsigned long statement);
 /* Run up to jobs schemas at once, each on its own connection; default 1. */
 UPGRADE_EXTERN int upgrade_runner_set_jobs(struct upgrade_runner *runner, int jobs);
 UPGRADE_EXTERN int upgrade_runner_set_event_callback(struct upgrade_runner *runner,

@@ -2,7 +2,8 @@
  * catalog-opts.c - loading the catalogs the command line names: -T paths,
  * else $UPGRADE_TASKS_PATH, else the compiled-in task directory; -D
  * placeholder values; then one prepare, whose every problem is printed as
- * "FILE:LINE: error: [OBJECT: ]MESSAGE" so editors can jump to it.
+ * "FILE:LINE: error: [OBJECT: ]MESSAGE" so editors can jump to it.  What
+ * loading skipped is printed as "FILE: warning: MESSAGE".
  */
 #include "config.h"
 
@@ -124,6 +125,18 @@ cli_load_catalog(struct cli *cli, const char *const *paths, size_t npaths,
 	}
 	if (ret != CLI_EXIT_OK)
 		goto fail;
+	/* What was skipped is said once, whatever happens next. */
+	for (i = 0; i < upgrade_catalog_warning_count(cat); i++) {
+		const char *file = NULL, *message = NULL;
+		unsigned long line = 0;
+
+		if (upgrade_catalog_warning(&file, &line, NULL, &message, cat, i) != UPGRADE_OK)
+			continue;
+		if (line > 0)
+			fprintf(stderr, "%s:%lu: warning: %s\n", file, line, message);
+		else
+			fprintf(stderr, "%s: warning: %s\n", file, message);
+	}
 	*out = cat;
 	if (upgrade_catalog_prepare(cat) != UPGRADE_OK)
 		return upgrade_catalog_error_code(cat) == UPGRADE_ENOMEM ? CLI_EXIT_SOFTWARE

@@ -24,6 +24,7 @@ enum cli_exit {
 	CLI_EXIT_CONNECT = 5,      /* cannot connect, or the database refused a query */
 	CLI_EXIT_PARTIAL = 6,      /* --keep-going: some schemas failed, others succeeded */
 	CLI_EXIT_CHECKSUM = 7,     /* status --check --strict: a task changed after it ran */
+	CLI_EXIT_READ_ONLY = 8,    /* a writing command on a standby or read-only server */
 	CLI_EXIT_USAGE = 64,       /* bad command line */
 	CLI_EXIT_SOFTWARE = 70     /* out of memory or an internal error */
 };
@@ -40,6 +41,9 @@ struct cli {
 	const char *database;
 	const char *dialect;
 	int login_timeout;
+	/* --cluster-lock (enum upgrade_cluster_lock) and --lock-lease seconds (0: default). */
+	int cluster_lock;
+	int lock_lease;
 
 	/* Catalogs: -T paths (else $UPGRADE_TASKS_PATH, else the task directory). */
 	const char **task_paths;

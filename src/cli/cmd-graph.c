@@ -1,7 +1,8 @@
 /*
  * cmd-graph.c - `upgrade graph`: the catalogs as a Graphviz DOT graph.
  *
- * Each module is a cluster holding its tasks in declaration order; solid
+ * Each module is a cluster holding its tasks in run order (raw tasks,
+ * which run before any schema's, first); solid
  * edges go from a task to the task that requires it (the direction things
  * run), dashed edges from a module to the modules depending on it.  Every
  * module has a small heading node, which also anchors the module edges,
@@ -89,12 +90,13 @@ print_graph(const struct upgrade_catalog *cat, int modules_only)
 		printf(" [label=");
 		dot_string(upgrade_module_name(m));
 		printf(", shape=folder];\n");
-		/* Tasks of this module, in run order. */
-		for (j = 0; j < nt; j++) {
-			const struct upgrade_task *t = upgrade_catalog_task_at(cat, j);
+		/* Tasks of this module, in run order: raw tasks first, as the runner does. */
+		for (j = 0; j < 2 * nt; j++) {
+			const struct upgrade_task *t = upgrade_catalog_task_at(cat, j % nt);
 			unsigned flags = upgrade_task_flags(t);
 
-			if (strcmp(upgrade_task_module(t), upgrade_module_name(m)) != 0)
+			if (strcmp(upgrade_task_module(t), upgrade_module_name(m)) != 0 ||
+			    ((flags & UPGRADE_TASK_RAW) != 0) != (j < nt))
 				continue;
 			printf("\t\t");
 			dot_string(upgrade_task_id(t));

@@ -4,12 +4,15 @@
  * Text: one task a line, "ID [flags]", so the order can be read and
  * diffed; with -v the file, line and checksum follow.  JSON (--format
  * json): one document with the modules in module order and the tasks in
- * run order, every attribute spelt out, for tools.
+ * run order, every attribute spelt out, for tools.  Run order is the
+ * runner's: the raw tasks first (once per database, before any schema),
+ * then the tasks every schema runs, each group in plan order.
  */
 #include "config.h"
 
 #include <json-c/json.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cli.h"
 
@@ -49,13 +52,40 @@ print_flags(const struct upgrade_task *t)
 		putchar(']');
 }
 
+/*
+ * The tasks in run order, a new array of upgrade_catalog_task_count()
+ * borrowed pointers (NULL when out of memory; also for no task).
+ */
+static const struct upgrade_task **
+run_order(const struct upgrade_catalog *cat)
+{
+	size_t n = upgrade_catalog_task_count(cat), i, k = 0;
+	const struct upgrade_task **order = n > 0 ? calloc(n, sizeof *order) : NULL;
+	int raw;
+
+	if (order == NULL)
+		return NULL;
+	for (raw = 1; raw >= 0; raw--) {
+		for (i = 0; i < n; i++) {
+			const struct upgrade_task *t = upgrade_catalog_task_at(cat, i);
+
+			if (((upgrade_task_flags(t) & UPGRADE_TASK_RAW) != 0) == raw)
+				order[k++] = t;
+		}
+	}
+	return order;
+}
+
 static int
 list_text(const struct cli *cli, const struct upgrade_catalog *cat)
 {
 	size_t i, n = upgrade_catalog_task_count(cat);
+	const struct upgrade_task **order = run_order(cat);
 
+	if (order == NULL && n > 0)
+		return CLI_EXIT_SOFTWARE;
 	for (i = 0; i < n; i++) {
-		const struct upgrade_task *t = upgrade_catalog_task_at(cat, i);
+		const struct upgrade_task *t = order[i];
 
 		fputs(upgrade_task_id(t), stdout);
 		print_flags(t);
@@ -67,6 +97,7 @@ list_text(const struct cli *cli, const struct upgrade_catalog *cat)
 		}
 		putchar('\n');
 	}
+	free(order);
 	return ferror(stdout) ? CLI_EXIT_SOFTWARE : CLI_EXIT_OK;
 }
 
@@ -82,13 +113,16 @@ list_json(const struct upgrade_catalog *cat)
 {
 	json_object *root = json_object_new_object(), *mods = json_object_new_array(),
 	            *tasks = json_object_new_array();
+	const struct upgrade_task **order = run_order(cat);
 	size_t i, j;
 	int ret = CLI_EXIT_OK;
 
-	if (root == NULL || mods == NULL || tasks == NULL) {
+	if (root == NULL || mods == NULL || tasks == NULL ||
+	    (order == NULL && upgrade_catalog_task_count(cat) > 0)) {
 		json_object_put(root);
 		json_object_put(mods);
 		json_object_put(tasks);
+		free(order);
 		return CLI_EXIT_SOFTWARE;
 	}
 	json_object_object_add(root, "modules", mods);
@@ -114,7 +148,7 @@ list_json(const struct upgrade_catalog *cat)
 		json_object_array_add(mods, o);
 	}
 	for (i = 0; i < upgrade_catalog_task_count(cat); i++) {
-		const struct upgrade_task *t = upgrade_catalog_task_at(cat, i);
+		const struct upgrade_task *t = order[i];
 		unsigned flags = upgrade_task_flags(t);
 		json_object *o = json_object_new_object();
 
@@ -141,6 +175,7 @@ list_json(const struct upgrade_catalog *cat)
 		ret = CLI_EXIT_SOFTWARE;
 done:
 	json_object_put(root);
+	free(order);
 	return ret;
 }
 

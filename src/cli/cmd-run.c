@@ -9,10 +9,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -20,21 +23,52 @@
 enum {
 	OPT_DRY_RUN = 700,
 	OPT_KEEP_GOING,
-	OPT_RESUME
+	OPT_RESUME,
+	OPT_RESUME_FROM
 };
 
 struct run_opts {
 	struct cli_runner_opts r;
 	int dry_run, keep_going, resume, jobs;
+	unsigned long resume_from;
 };
 
 struct printer {
 	struct cli *cli;
+	const char *dialect;
 	int task_failed;  /* a TASK_FAILED event was seen */
 	int unverified;   /* a dry run planned tasks it could not execute */
 	int progress;     /* stdout is a terminal: show what is running */
 	int pending_line; /* a progress line waits to be overwritten */
+	int muted;        /* stdout's reader went away: output goes to /dev/null */
 };
+
+/*
+ * When the reader of stdout has gone (`upgrade run | head -1`), the run goes
+ * on to its end without output: stopping half-way would leave the schema at
+ * a point nobody chose, and a task must never be cut off by the signal.
+ * SIGPIPE is ignored for that (see cmd_run); the first failed write to
+ * the pipe sends stdout, and whatever is still buffered, to /dev/null.
+ */
+static void
+check_stdout(struct printer *p)
+{
+	struct stat st;
+	int fd;
+
+	/* A failed write to a pipe is its reader gone; errno may be stale by now. */
+	if (p->muted || (fflush(stdout) == 0 && !ferror(stdout)) || fstat(STDOUT_FILENO, &st) != 0 ||
+	    !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+		return;
+	fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (dup2(fd, STDOUT_FILENO) >= 0)
+			clearerr(stdout);
+		close(fd);
+	}
+	p->muted = 1;
+	p->progress = 0;
+}
 
 /* Clears a progress line ("  ... task") before the next real line. */
 static void
@@ -154,6 +188,7 @@ print_event(const struct upgrade_event *ev, void *ud)
 		p->unverified = 1;
 	if (cli->format == CLI_FORMAT_JSON) {
 		print_json(ev);
+		check_stdout(p);
 		return;
 	}
 	if (ev->type == UPGRADE_EVENT_TASK_START) {
@@ -168,6 +203,16 @@ print_event(const struct upgrade_event *ev, void *ud)
 	}
 	clear_progress(p);
 	switch (ev->type) {
+	case UPGRADE_EVENT_RUN_START:
+		/* The runner knows whether this connection can execute and roll back DDL. */
+		if (ev->dry_run && !cli->quiet && ev->verified)
+			fprintf(stderr, "%s: dry run: every task is rolled back, nothing is written\n",
+			        cli->progname);
+		else if (ev->dry_run && !cli->quiet)
+			fprintf(stderr, "%s: dry run on %s: nothing is executed; pending tasks are "
+			                "listed as a plan, not verified\n",
+			        cli->progname, p->dialect);
+		break;
 	case UPGRADE_EVENT_RAW_START:
 		if (!cli->quiet)
 			printf("%sRunning raw upgrade for %s%s\n", color(p, "\033[4m"), ev->schema,
@@ -214,8 +259,9 @@ print_event(const struct upgrade_event *ev, void *ud)
 			       color(p, "\033[33m"), upgrade_task_id(ev->task), color(p, "\033[0m"));
 		break;
 	case UPGRADE_EVENT_TASK_FAILED:
+		/* Not "*", which says done: without colour (a pipe) the line alone must tell. */
 		if (!cli->quiet)
-			printf("%s* %s%s\n", color(p, "\033[31m"), upgrade_task_id(ev->task),
+			printf("%s! %s FAILED%s\n", color(p, "\033[31m"), upgrade_task_id(ev->task),
 			       color(p, "\033[0m"));
 		fflush(stdout);
 		if (ev->statement > 0)
@@ -246,6 +292,7 @@ print_event(const struct upgrade_event *ev, void *ud)
 		break;
 	}
 	fflush(stdout);
+	check_stdout(p);
 }
 
 static int
@@ -268,6 +315,14 @@ run_option(struct cli *cli, int c, const char *arg, void *state)
 	case OPT_RESUME:
 		o->resume = 1;
 		return CLI_EXIT_OK;
+	case OPT_RESUME_FROM:
+		errno = 0;
+		v = strtol(arg, &end, 10);
+		if (errno != 0 || end == arg || *end != '\0' || v < 1)
+			return cli_usage_error(cli, "--resume-from wants a statement number from 1, not '%s'",
+			                       arg);
+		o->resume_from = (unsigned long)v;
+		return CLI_EXIT_OK;
 	case 'j':
 		errno = 0;
 		v = strtol(arg, &end, 10);
@@ -288,6 +343,7 @@ cmd_run(struct cli *cli, int argc, char **argv)
 		{"dry-run", no_argument, NULL, OPT_DRY_RUN},
 		{"keep-going", no_argument, NULL, OPT_KEEP_GOING},
 		{"resume", no_argument, NULL, OPT_RESUME},
+		{"resume-from", required_argument, NULL, OPT_RESUME_FROM},
 		{"jobs", required_argument, NULL, 'j'},
 		{NULL, 0, NULL, 0}
 	};
@@ -299,21 +355,22 @@ cmd_run(struct cli *cli, int argc, char **argv)
 
 	memset(&o, 0, sizeof o);
 	o.jobs = 1;
+	/* A closed stdout must not kill the run in the middle of a task (see check_stdout). */
+	signal(SIGPIPE, SIG_IGN);
 	ret = cli_session_open(cli, argc, argv, "j:", longopts, run_option, &o, &o.r, 0, &s);
 	if (ret != CLI_EXIT_OK)
 		goto done;
 	r = s.runner;
 	memset(&p, 0, sizeof p);
 	p.cli = cli;
+	p.dialect = upgrade_conn_dialect(s.conn);
 	p.progress = isatty(STDOUT_FILENO);
 	upgrade_runner_set_dry_run(r, o.dry_run);
 	upgrade_runner_set_keep_going(r, o.keep_going);
 	upgrade_runner_set_resume(r, o.resume);
+	upgrade_runner_set_resume_from(r, o.resume_from);
 	upgrade_runner_set_jobs(r, o.jobs);
 	upgrade_runner_set_event_callback(r, print_event, &p);
-	if (o.dry_run && cli->format == CLI_FORMAT_TEXT && !cli->quiet)
-		fprintf(stderr, "%s: dry run: every task is rolled back, nothing is written\n",
-		        cli->progname);
 	rc = upgrade_runner_run(r, s.conn);
 	if (rc >= 0) {
 		ret = CLI_EXIT_OK;

@@ -70,6 +70,28 @@ print_summary(struct tally *t)
 	       t->pending, t->executed, t->changed, t->partial, t->unknown, t->fresh);
 }
 
+/* Ends the previous schema with its count line and heads the next one. */
+static void
+begin_schema(struct tally *t, const char *schema)
+{
+	if (t->schema != NULL && strcmp(t->schema, schema) == 0)
+		return;
+	print_summary(t);
+	free((char *)t->schema);
+	t->schema = strdup(schema);
+	t->pending = t->executed = t->changed = t->unknown = t->partial = t->fresh = 0;
+	if (t->cli->format == CLI_FORMAT_TEXT && !t->cli->quiet)
+		printf("Status of %s\n", schema);
+}
+
+/* The runner announces every schema, also one without a task to list. */
+static void
+on_event(const struct upgrade_event *ev, void *ud)
+{
+	if (ev->type == UPGRADE_EVENT_SCHEMA_START && ev->schema != NULL)
+		begin_schema(ud, ev->schema);
+}
+
 static void
 on_status(const char *schema, const char *module, const char *name, const struct upgrade_task *task,
           enum upgrade_task_state state, const char *detail, void *ud)
@@ -77,14 +99,7 @@ on_status(const char *schema, const char *module, const char *name, const struct
 	struct tally *t = ud;
 	const char *note = detail != NULL ? detail : state_note(state);
 
-	if (t->schema == NULL || strcmp(t->schema, schema) != 0) {
-		print_summary(t);
-		free((char *)t->schema);
-		t->schema = strdup(schema);
-		t->pending = t->executed = t->changed = t->unknown = t->partial = t->fresh = 0;
-		if (t->cli->format == CLI_FORMAT_TEXT && !t->cli->quiet)
-			printf("Status of %s\n", schema);
-	}
+	begin_schema(t, schema);
 	if (state == UPGRADE_STATE_PENDING || state == UPGRADE_STATE_PARTIAL)
 		t->all_pending++;
 	if (state == UPGRADE_STATE_CHANGED || state == UPGRADE_STATE_UNKNOWN)
@@ -157,6 +172,7 @@ cmd_status(struct cli *cli, int argc, char **argv)
 		goto done;
 	t.cli = cli;
 	t.all = o.all || cli->verbose;
+	upgrade_runner_set_event_callback(s.runner, on_event, &t);
 	rc = upgrade_runner_status(s.runner, s.conn, on_status, &t);
 	print_summary(&t);
 	if (rc != UPGRADE_OK) {

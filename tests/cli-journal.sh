@@ -1,0 +1,233 @@
+#!/bin/sh
+# cli-journal.sh - on MariaDB the journal of a task's statements never lies,
+# even when the process is killed while the server runs a statement:
+#  - a DML statement commits together with its journal entry, so a killed
+#    run leaves it undone and --resume runs every statement exactly once;
+#  - a DDL statement records its start first, so a killed run leaves it
+#    "unknown" in status, --resume refuses, --resume-from settles it;
+#  - runs of many short tasks killed at random times never leave the state
+#    behind the database.  UPGRADE_KILL_TRIALS sets how many (default 5).
+. "$top_srcdir/tests/lib.sh"
+
+NS='xmlns="urn:upgrade:catalog:1"'
+mk() { mkdir -p "$T_TMP/$1"; printf '%s\n' "$2" >"$T_TMP/$1/catalog.xml"; }
+# An always-run task that never does anything: the module exists before the
+# tasks under test arrive, so they are pending, not baselined.
+TABLE='<task name="Table" always-run="true"><only-if><query>SELECT 1 FROM (SELECT 1 AS x) t WHERE 1 = 0</query></only-if><sql>SELECT 1</sql></task>'
+mk base "<module $NS name=\"j\">$TABLE</module>"
+DB=upg_journal
+
+require_env UPGRADE_TEST_MARIADB && require_env UPGRADE_TEST_MARIADB_ADMIN || finish
+my() { $UPGRADE_TEST_MARIADB_ADMIN -N -e "$1" 2>&1; }
+
+# fresh: an empty database that has seen module j.
+fresh() {
+	my "DROP DATABASE IF EXISTS $DB; CREATE DATABASE $DB; $1" >/dev/null
+	"$UPGRADE" -q -T "$T_TMP/base" -c "$UPGRADE_TEST_MARIADB" run --schema "$DB" >/dev/null 2>&1
+}
+
+# settle: after a kill, wait until the server has finished the dead client's
+# statement (it runs on, and commits unless it is in a transaction).
+settle() {
+	n=0
+	while [ "$n" -lt 100 ]; do
+		c=$(my "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = '$DB'")
+		[ "$c" = 0 ] && return 0
+		sleep 0.1
+		n=$((n + 1))
+	done
+	not_ok "the killed client's session did not end within 10 s"
+}
+
+# killed CATALOG SECONDS: a run killed with SIGKILL after SECONDS.
+killed() {
+	"$UPGRADE" -q -T "$T_TMP/$1" -c "$UPGRADE_TEST_MARIADB" run --schema "$DB" >/dev/null 2>&1 &
+	victim=$!
+	sleep "$2"
+	kill -9 "$victim" 2>/dev/null
+	wait "$victim" 2>/dev/null
+	settle
+}
+
+# st CATALOG ARGS... and go CATALOG ARGS...: status and run of the schema.
+st() {
+	c=$1
+	shift
+	run "$UPGRADE" -T "$T_TMP/$c" -c "$UPGRADE_TEST_MARIADB" status --schema "$DB" "$@"
+}
+go() {
+	c=$1
+	shift
+	run "$UPGRADE" -T "$T_TMP/$c" -c "$UPGRADE_TEST_MARIADB" run --schema "$DB" "$@"
+}
+
+# (a) Three INSERTs, killed during the slow second one: it is rolled back
+# with its journal entry, and --resume inserts every row exactly once.
+mk rows "<module $NS name=\"j\">$TABLE<task name=\"Rows\"><sql>INSERT INTO r VALUES ('fast', 1, 0)</sql><sql>INSERT INTO r SELECT 'slow', 2, SLEEP(2)</sql><sql>INSERT INTO r VALUES ('last', 3, 0)</sql></task></module>"
+fresh "CREATE TABLE $DB.r (name VARCHAR(10), n INTEGER, z INTEGER)"
+killed rows 1
+st rows
+expect_out '^  partial   j:Rows  \(1 of 3 statements committed at ' "DML killed mid-statement: status says 1 of 3 committed"
+rows=$(my "SELECT GROUP_CONCAT(name ORDER BY n) FROM $DB.r")
+[ "$rows" = fast ] && ok "DML killed mid-statement: the table agrees with the journal" ||
+	not_ok "DML killed mid-statement: the journal says 1 of 3, the table holds: $rows"
+go rows
+expect_rc 2 "DML: the next run refuses to run the task blind"
+expect_err 'is partly applied: 1 of 3 statements committed \(at [0-9-]+ [0-9:.]+; it was interrupted\)' "DML: the refusal says it was interrupted"
+go rows --resume
+expect_rc 0 "DML: --resume"
+rows=$(my "SELECT GROUP_CONCAT(name ORDER BY n) FROM $DB.r")
+[ "$rows" = fast,slow,last ] && ok "DML: after --resume every row is there exactly once" ||
+	not_ok "DML: after --resume the table holds: $rows"
+st rows --check
+expect_rc 0 "DML: nothing pending after the resume"
+
+# (b) DDL killed while it runs commits on its own: its outcome is unknown,
+# and only the user can say; --resume refuses, --resume-from settles it.
+mk ddl "<module $NS name=\"j\">$TABLE<task name=\"Ddl\"><sql>CREATE TABLE d1 (id INTEGER)</sql><sql>CREATE TABLE d2 AS SELECT SLEEP(2) AS x</sql><sql>CREATE TABLE d3 (id INTEGER)</sql></task></module>"
+fresh ""
+killed ddl 1
+st ddl
+expect_out '^  partial   j:Ddl  \(1 of 3 statements committed; statement 2 unknown: started at [0-9-]+ [0-9:.]+, its end never recorded\)$' "DDL killed mid-statement: status says statement 2 is unknown"
+expect_no '  pending   j:Ddl' "DDL killed mid-statement: never reported as not run"
+st ddl --check
+expect_rc 1 "DDL: a task with an unknown statement is pending for --check"
+go ddl --resume
+expect_rc 2 "DDL: --resume refuses to guess"
+expect_err 'task j:Ddl was interrupted during statement 2 of 3 \(started at [0-9-]+ [0-9:.]+\): whether it committed is unknown' "DDL: the refusal says the outcome is unknown"
+expect_err '\-\-resume-from 2 if it did not commit or \-\-resume-from 3 if it did' "DDL: the refusal says how to settle it"
+go ddl
+expect_rc 2 "DDL: a plain run refuses too"
+go ddl --resume-from 5
+expect_rc 2 "DDL: --resume-from past the end"
+expect_err 'task j:Ddl has 3 statements: \-\-resume-from 5 is past its end \(4 records it as done\)' "DDL: --resume-from past the end is explained"
+go ddl --resume-from 0
+expect_rc 64 "DDL: --resume-from 0 is a usage error"
+t=$(my "SELECT GROUP_CONCAT(TABLE_NAME ORDER BY TABLE_NAME) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '$DB' AND TABLE_NAME LIKE 'd%'")
+[ "$t" = d1,d2 ] && ok "DDL: the killed statement committed on the server" || not_ok "DDL: tables after the kill: $t"
+# d2 is there: statement 2 committed, continue with 3.
+go ddl --resume-from 3
+expect_rc 0 "DDL: --resume-from 3"
+expect_out '^\* j:Ddl$' "DDL: the settled task is reported done"
+t=$(my "SELECT GROUP_CONCAT(TABLE_NAME ORDER BY TABLE_NAME) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '$DB' AND TABLE_NAME LIKE 'd%'")
+[ "$t" = d1,d2,d3 ] && ok "DDL: every statement ran once" || not_ok "DDL: tables after --resume-from: $t"
+st ddl --check
+expect_rc 0 "DDL: nothing pending after --resume-from"
+log=$(my "SELECT state FROM $DB.upgrades WHERE module = 'j'")
+case $log in
+*'"event":"resume-from 3","task":"Ddl"'*) ok "DDL: the user's word is logged in the state" ;;
+*) not_ok "DDL: no resume-from in the log" "$log" ;;
+esac
+
+# The same, settled with mark instead.
+fresh ""
+killed ddl 1
+st ddl
+expect_out 'statement 2 unknown' "DDL killed again: unknown"
+my "CREATE TABLE $DB.d3 (id INTEGER)" >/dev/null
+run "$UPGRADE" -T "$T_TMP/ddl" -c "$UPGRADE_TEST_MARIADB" mark j:Ddl --schema "$DB"
+expect_rc 0 "DDL: mark after finishing by hand"
+st ddl --check
+expect_rc 0 "DDL: nothing pending after mark"
+
+# (c) Random kills of a run of many short tasks, each an INSERT, a CREATE
+# TABLE and an INSERT: after every kill, each task's state must match the
+# database exactly (an unknown statement may be either); after resuming,
+# every statement ran exactly once.
+ntasks=30
+tasks=
+k=1
+while [ "$k" -le "$ntasks" ]; do
+	tasks="$tasks<task name=\"T$k\"><sql>INSERT INTO log SELECT $k, 1, SLEEP(0.01)</sql><sql>CREATE TABLE t_$k AS SELECT SLEEP(0.01) AS x</sql><sql>INSERT INTO log SELECT $k, 3, SLEEP(0.01)</sql></task>"
+	k=$((k + 1))
+done
+mk many "<module $NS name=\"j\">$TABLE$tasks</module>"
+
+# facts K: what the database holds of task K, one digit per statement.
+facts() {
+	printf '%s\n' "$log_rows" | awk -v k="$1" '$1 == k && $2 == 1 { n = $3 } END { printf "%d", n }'
+	printf '%s\n' "$tables" | awk -v t="t_$1" '$1 == t { n++ } END { printf "%d", n }'
+	printf '%s\n' "$log_rows" | awk -v k="$1" '$1 == k && $2 == 3 { n = $3 } END { printf "%d", n }'
+}
+# expected STATE DONE RUNNING: a case pattern for facts.
+expected() {
+	case $1 in
+	executed) echo 111 ;;
+	pending) echo 000 ;;
+	partial)
+		p='' i=1
+		while [ "$i" -le 3 ]; do
+			if [ "$i" -le "$2" ]; then p="${p}1"; elif [ "$i" = "$3" ]; then p="${p}[01]"; else p="${p}0"; fi
+			i=$((i + 1))
+		done
+		echo "$p" ;;
+	*) echo "?" ;;
+	esac
+}
+read_db() {
+	log_rows=$(my "SELECT k, stmt, COUNT(*) FROM $DB.log GROUP BY k, stmt")
+	tables=$(my "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = '$DB' AND TABLE_NAME LIKE 't\\_%'")
+}
+
+trials=${UPGRADE_KILL_TRIALS:-5}
+trial=1
+behind=0
+while [ "$trial" -le "$trials" ]; do
+	fresh "CREATE TABLE $DB.log (k INTEGER, stmt INTEGER, z INTEGER)"
+	delay=$(awk -v s="$trial$$" 'BEGIN { srand(s); printf "%.2f", 0.2 + rand() * 1.2 }')
+	killed many "$delay"
+	st many --all
+	read_db
+	bad=
+	partial=
+	k=1
+	while [ "$k" -le "$ntasks" ]; do
+		line=$(printf '%s\n' "$out" | awk -v t="j:T$k" '$2 == t')
+		state=$(printf '%s\n' "$line" | awk '{ print $1 }')
+		done_n=$(printf '%s\n' "$line" | sed -n 's/.*(\([0-9]*\) of 3 statements committed.*/\1/p')
+		running=$(printf '%s\n' "$line" | sed -n 's/.*statement \([0-9]*\) unknown.*/\1/p')
+		pat=$(expected "$state" "${done_n:-0}" "${running:-0}")
+		[ "$state" = partial ] && partial=" (T$k: $done_n of 3${running:+, $running unknown})"
+		f=$(facts "$k")
+		# shellcheck disable=SC2254 # the pattern is meant as one
+		case $f in
+		$pat) ;;
+		*) bad="$bad T$k: state '$line', database $f;" ;;
+		esac
+		k=$((k + 1))
+	done
+	if [ -z "$bad" ]; then
+		ok "random kill $trial of $trials (after ${delay}s): the state matches the database$partial"
+	else
+		behind=$((behind + 1))
+		not_ok "random kill $trial of $trials (after ${delay}s): the state lies" "$bad"
+	fi
+	# Resume to the end, settling an unknown statement from what the database holds.
+	n=0
+	while [ "$n" -lt 5 ]; do
+		go many --resume
+		[ "$rc" = 0 ] && break
+		stmt=$(printf '%s\n' "$err" | sed -n 's/.*task j:T\([0-9]*\) was interrupted during statement \([0-9]*\) of 3.*/\1 \2/p')
+		[ -z "$stmt" ] && break
+		read_db
+		f=$(facts "${stmt% *}")
+		s=${stmt#* }
+		did=$(printf '%s' "$f" | cut -c"$s")
+		go many --resume-from $((s + did))
+		[ "$rc" = 0 ] && break
+		n=$((n + 1))
+	done
+	if [ "$rc" = 0 ]; then ok "random kill $trial: resumed to the end"; else
+		not_ok "random kill $trial: cannot resume" "$out" "$err"; fi
+	read_db
+	twice=$(printf '%s\n' "$log_rows" | awk '$3 != 1' | head -3)
+	nrows=$(printf '%s\n' "$log_rows" | grep -c .)
+	ntables=$(printf '%s\n' "$tables" | grep -c .)
+	[ -z "$twice" ] && [ "$nrows" = $((ntasks * 2)) ] && [ "$ntables" = "$ntasks" ] &&
+		ok "random kill $trial: every statement ran exactly once" ||
+		not_ok "random kill $trial: not exactly once" "rows $nrows, tables $ntables, repeated: $twice"
+	trial=$((trial + 1))
+done
+
+my "DROP DATABASE $DB" >/dev/null
+finish
