@@ -18,7 +18,7 @@ fi
 # A build tree below a directory anyone may write (a package built in
 # /tmp): no library in it may be loaded, which is all there is to test.
 if ! trusted "$LIBDIR"; then
-	printf '<module %s name="ctx.cli"><task name="t"><native library="example-tasks.so" symbol="example_noop"/></task></module>\n' \
+	printf '<module %s name="ctx.cli"><task name="t" always-run="true"><native library="example-tasks.so" symbol="example_noop"/></task></module>\n' \
 		"$NS" >"$T_TMP/c.xml"
 	run env UPGRADE_LIBRARY_PATH="$LIBDIR" "$UPGRADE" -T "$T_TMP/c.xml" -d "$T_TMP/refused.db" run
 	expect_rc 2 "the build tree $LIBDIR is not trusted: its libraries are refused"
