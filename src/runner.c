@@ -759,6 +759,26 @@ journal_failed(struct run *run, struct upg_state *st, struct upg_state_module *m
  * partial state --resume.  The user's word is written to the journal
  * first, so that a second interruption does not ask again.
  */
+/*
+ * The failure a journal recorded, as detail lines under a one-line message:
+ * "  earlier failure: ..." with its own detail lines indented further.
+ */
+static void
+earlier_failure(struct upg_buf *out, const char *perr)
+{
+	const char *p;
+
+	if (perr == NULL)
+		return;
+	upg_buf_puts(out, "\n  earlier failure: ");
+	for (p = perr; *p != '\0'; p++) {
+		if (*p == '\n')
+			upg_buf_puts(out, "\n  ");
+		else
+			upg_buf_append(out, p, 1);
+	}
+}
+
 static int
 journal_resume_point(struct run *run, struct upg_state *st, struct upg_state_module *m,
                      const struct upgrade_task *task, unsigned long total, unsigned long *done)
@@ -782,25 +802,33 @@ journal_resume_point(struct run *run, struct upg_state *st, struct upg_state_mod
 			return upg_error_oom(&run->conn->err);
 		return upg_state_save(st, m);
 	}
-	if (running > 0)
-		return upg_error_set(&run->conn->err, UPGRADE_ERROR,
-		                     "task %s %s during statement %lu of %lu (started at %s%s%s): "
-		                     "whether it committed is unknown. Check the schema, then run again "
-		                     "with --resume-from %lu if it did not commit or --resume-from %lu if "
-		                     "it did, or finish the task by hand and record it with "
-		                     "'upgrade mark %s'",
-		                     task->id, perr != NULL ? "failed" : "was interrupted", running,
-		                     ptotal, pat != NULL ? pat : "?", perr != NULL ? "; it failed with: " : "",
-		                     perr != NULL ? perr : "", running, running + 1, task->id);
-	if (!run->r->resume)
-		return upg_error_set(&run->conn->err, UPGRADE_ERROR,
-		                     "task %s is partly applied: %lu of %lu statements committed "
-		                     "(at %s; %s%s). Check the schema, then run again with "
-		                     "--resume to continue with statement %lu, or finish it by hand and "
-		                     "record it with 'upgrade mark %s'",
-		                     task->id, pdone, ptotal, pat != NULL ? pat : "?",
-		                     perr != NULL ? "it failed with: " : "it was interrupted",
-		                     perr != NULL ? perr : "", pdone + 1, task->id);
+	if (running > 0 || !run->r->resume) {
+		struct upg_buf why = UPG_BUF_INIT;
+		int ret;
+
+		earlier_failure(&why, perr);
+		if (running > 0)
+			ret = upg_error_set(&run->conn->err, UPGRADE_ERROR,
+			                    "task %s %s during statement %lu of %lu (started at %s): whether "
+			                    "it committed is unknown. Check the schema, then run again with "
+			                    "--resume-from %lu if it did not commit or --resume-from %lu if it "
+			                    "did, or finish the task by hand and record it with 'upgrade mark "
+			                    "%s'%s",
+			                    task->id, perr != NULL ? "failed" : "was interrupted", running,
+			                    ptotal, pat != NULL ? pat : "?", running, running + 1, task->id,
+			                    upg_buf_str(&why));
+		else
+			ret = upg_error_set(&run->conn->err, UPGRADE_ERROR,
+			                    "task %s is partly applied: %lu of %lu statements committed (at "
+			                    "%s%s). Check the schema, then run again with --resume to continue "
+			                    "with statement %lu, or finish it by hand and record it with "
+			                    "'upgrade mark %s'%s",
+			                    task->id, pdone, ptotal, pat != NULL ? pat : "?",
+			                    perr != NULL ? "" : "; it was interrupted", pdone + 1, task->id,
+			                    upg_buf_str(&why));
+		upg_buf_free(&why);
+		return ret;
+	}
 	*done = pdone;
 	return UPGRADE_OK;
 }
@@ -1655,6 +1683,24 @@ struct status_ctx {
 	void *ud;
 };
 
+/* A status line is one line: a stored message's line breaks and indents become one space. */
+static void
+one_line(char *text)
+{
+	char *in = text, *out = text;
+
+	while (*in != '\0') {
+		if (*in == '\n') {
+			*out++ = ' ';
+			while (*++in == ' ')
+				;
+			continue;
+		}
+		*out++ = *in++;
+	}
+	*out = '\0';
+}
+
 static int
 status_schema(struct run *run, struct upg_state *st, void *ud)
 {
@@ -1720,6 +1766,7 @@ status_schema(struct run *run, struct upg_state *st, void *ud)
 				                                             : "marked",
 				         row->at);
 		}
+		one_line(detail);
 		sc->fn(run->schema, t->module->name, t->name, t, state, detail[0] ? detail : NULL,
 		       sc->ud);
 	}
