@@ -24,11 +24,15 @@ if ! trusted "$LIBDIR"; then
 	expect_rc 2 "the build tree $LIBDIR is not trusted: its libraries are refused"
 	expect_err 'native library example-tasks\.so refused: .* is writable by' "the offending directory is named"
 fi
-# From here on the libraries come from a directory that may be trusted.
-trusted_tmpdir SAFE || {
-	not_ok "no trusted directory for native libraries: neither the build tree nor \$HOME"
+# From here on the libraries come from a directory that may be trusted.  A
+# Debian package build has neither: the tree is below /tmp and debhelper
+# points HOME into it; there the refusal above is all there is to test.
+if ! trusted_tmpdir SAFE; then
+	if trusted "$LIBDIR"; then
+		not_ok "the build tree is trusted, but no directory below it could be made"
+	fi
 	finish
-}
+fi
 if ! trusted "$LIBDIR"; then
 	mkdir -m 755 "$SAFE/lib"
 	cp "$LIBDIR/example-tasks.so" "$SAFE/lib/" && chmod 644 "$SAFE/lib/example-tasks.so"
