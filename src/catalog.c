@@ -70,6 +70,7 @@ upgrade_catalog_free(struct upgrade_catalog *cat)
 	free(cat->defines);
 	free(cat->diags);
 	free(cat->plan);
+	free(cat->select);
 	upg_error_clear(&cat->error);
 	upg_arena_free(&cat->arena);
 	free(cat);
@@ -1063,7 +1064,7 @@ upgrade_catalog_prepare(struct upgrade_catalog *cat)
 		cat->nplan = 0;
 		return diag_result(cat, 0);
 	}
-	return UPGRADE_OK;
+	return upg_plan_select(cat);
 }
 
 /* ---- resolution for one dialect ------------------------------------------------------ */
@@ -1295,7 +1296,9 @@ upgrade_catalog_task_at(const struct upgrade_catalog *cat, size_t index)
 const struct upgrade_task *
 upgrade_catalog_find_task(const struct upgrade_catalog *cat, const char *id)
 {
-	return cat != NULL && id != NULL ? upg_map_get(&cat->task_map, id) : NULL;
+	const struct upgrade_task *t = cat != NULL && id != NULL ? upg_map_get(&cat->task_map, id) : NULL;
+
+	return t != NULL && !t->module->unselected ? t : NULL;
 }
 
 size_t
@@ -1313,7 +1316,10 @@ upgrade_catalog_module_at(const struct upgrade_catalog *cat, size_t index)
 const struct upgrade_module *
 upgrade_catalog_find_module(const struct upgrade_catalog *cat, const char *name)
 {
-	return cat != NULL && name != NULL ? upg_map_get(&cat->module_map, name) : NULL;
+	const struct upgrade_module *m =
+	    cat != NULL && name != NULL ? upg_map_get(&cat->module_map, name) : NULL;
+
+	return m != NULL && !m->unselected ? m : NULL;
 }
 
 const char *

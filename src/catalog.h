@@ -133,6 +133,7 @@ struct upgrade_module {
 	size_t nparams;
 	uint32_t ntasks;
 	int quiet; /* its file failed schema validation: no follow-up errors */
+	int unselected; /* left out by upgrade_catalog_select_modules() */
 	/* Planning. */
 	uint32_t rank;  /* position in module order */
 	uint32_t index; /* scratch for the planner */
@@ -204,6 +205,9 @@ struct upgrade_catalog {
 	uint32_t nfiles;
 	int prepared;
 
+	/* upgrade_catalog_select_modules() patterns, arena strings; none selects all. */
+	const char **select;
+	size_t nselect, capselect;
 	void *schema;       /* xmlRelaxNGPtr, loaded on first use */
 	int schema_failed;  /* reported once */
 };
@@ -251,6 +255,17 @@ void upg_xml_free_schema(struct upgrade_catalog *cat);
  * Fills cat->plan when everything is right.
  */
 int upg_plan_compute(struct upgrade_catalog *cat);
+/*
+ * Applies the module selection to a computed plan: the modules matching a
+ * pattern, and transitively those they depend on and those of the tasks
+ * their tasks require, stay; the others leave cat->modules and cat->plan
+ * (their objects stay in the arena and the maps, marked unselected).
+ * Returns UPGRADE_OK, UPGRADE_ENOTFOUND when a pattern matches no module
+ * (the message in cat->error names it), or UPGRADE_ENOMEM.
+ */
+int upg_plan_select(struct upgrade_catalog *cat);
+/* 1 when the module named is part of the selection (always, without one). */
+int upg_catalog_selects(const struct upgrade_catalog *cat, const char *module);
 
 /* ---- what the runner uses ------------------------------------------------------- */
 

@@ -1642,6 +1642,10 @@ status_schema(struct run *run, struct upg_state *st, void *ud)
 	/* Recorded names that no catalog task has any more. */
 	for (i = 0; i < st->nmods; i++) {
 		struct upg_state_module *m = &st->mods[i];
+
+		/* Another package's modules, left out by the selection, are none of this status's business. */
+		if (!upg_catalog_selects(cat, m->module))
+			continue;
 		for (j = 0; j < m->nexecuted; j++) {
 			struct upg_buf id = UPG_BUF_INIT;
 			const struct upgrade_task *t;

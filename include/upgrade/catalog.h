@@ -123,6 +123,16 @@ UPGRADE_EXTERN int upgrade_catalog_add_task(struct upgrade_catalog *cat, const c
 UPGRADE_EXTERN int upgrade_catalog_prepare(struct upgrade_catalog *cat);
 
 /*
+ * Restricts the catalog to the modules whose names match pattern
+ * (fnmatch(3)) and, transitively, the modules they depend on and the
+ * modules of the tasks they require.  Repeatable (the union is selected);
+ * call before upgrade_catalog_prepare(), which applies it and fails with
+ * UPGRADE_ENOTFOUND when a pattern matches no module.  Modules left out
+ * are not counted, listed, found, planned or run.
+ */
+UPGRADE_EXTERN int upgrade_catalog_select_modules(struct upgrade_catalog *cat, const char *pattern);
+
+/*
  * Checks that every task of a prepared catalog can run on a dialect
  * ("sqlite", "postgresql", "mysql", "mssql", "generic"): every <choose>
  * has an alternative for it.  Problems become diagnostics; returns

@@ -21,7 +21,8 @@ enum cli_exit {
 	CLI_EXIT_TASK_FAILED = 2,  /* a task failed; its schema stopped */
 	CLI_EXIT_LOCK_TIMEOUT = 3, /* the schema lock was not granted in time */
 	CLI_EXIT_CATALOG = 4,      /* a catalog is invalid */
-	CLI_EXIT_CONNECT = 5,      /* cannot connect, or the database refused a query */
+	CLI_EXIT_CONNECT = 5,      /* cannot connect, the database refused a query, or the
+	                              database file or a named schema does not exist */
 	CLI_EXIT_PARTIAL = 6,      /* --keep-going: some schemas failed, others succeeded */
 	CLI_EXIT_CHECKSUM = 7,     /* status --check --strict: a task changed after it ran */
 	CLI_EXIT_USAGE = 64,       /* bad command line */
@@ -40,6 +41,12 @@ struct cli {
 	const char *database;
 	const char *dialect;
 	int login_timeout;
+	/*
+	 * Set by the commands that write (run without --dry-run, baseline,
+	 * mark, unmark): only they may create the --database file; for the
+	 * others a missing file is an error, never a new empty database.
+	 */
+	int creates;
 
 	/* Catalogs: -T paths (else $UPGRADE_TASKS_PATH, else the task directory). */
 	const char **task_paths;
@@ -47,6 +54,11 @@ struct cli {
 	/* -D NAME=VALUE placeholder definitions, as given. */
 	const char **defines;
 	size_t ndefines;
+	/* -m module patterns (else $UPGRADE_MODULES); none selects every module. */
+	const char **modules;
+	size_t nmodules;
+	/* validate --allow-empty: no catalog at all is no error. */
+	int allow_empty;
 
 	enum cli_format format;
 	int color;   /* resolved: 1 only when stdout is a terminal, unless forced */

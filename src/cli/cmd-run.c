@@ -308,6 +308,7 @@ run_option(struct cli *cli, int c, const char *arg, void *state)
 	switch (c) {
 	case OPT_DRY_RUN:
 		o->dry_run = 1;
+		cli->creates = 0;
 		return CLI_EXIT_OK;
 	case OPT_KEEP_GOING:
 		o->keep_going = 1;
@@ -357,6 +358,7 @@ cmd_run(struct cli *cli, int argc, char **argv)
 	o.jobs = 1;
 	/* A closed stdout must not kill the run in the middle of a task (see check_stdout). */
 	signal(SIGPIPE, SIG_IGN);
+	cli->creates = 1;
 	ret = cli_session_open(cli, argc, argv, "j:", longopts, run_option, &o, &o.r, 0, &s);
 	if (ret != CLI_EXIT_OK)
 		goto done;

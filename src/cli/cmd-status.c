@@ -208,6 +208,7 @@ repair(struct cli *cli, int argc, char **argv, int what)
 	int ret, rc;
 
 	memset(&o, 0, sizeof o);
+	cli->creates = 1;
 	ret = cli_session_open(cli, argc, argv, "", longopts, repair_option, &o, &o, what == 0 ? 0 : 1,
 	                       &s);
 	if (ret != CLI_EXIT_OK)
