@@ -1571,6 +1571,37 @@ struct status_ctx {
 	void *ud;
 };
 
+/*
+ * Whether a recorded always-run task would do something in the next run:
+ * its guard, a read-only query, holds.  Without a guard (or in C) only
+ * running it can tell, so it is not counted as due.  A guard that cannot
+ * be evaluated counts as due: the run will meet the same problem.
+ */
+static int
+always_run_due(struct run *run, const struct upgrade_task *t, char *detail, size_t size)
+{
+	struct upgrade_context ctx = {.conn = run->conn, .schema = run->schema, .task = t,
+	                              .dry_run = 1};
+	struct upg_resolved *res = NULL;
+	int holds = 0, ret;
+
+	if (t->fn != NULL || t->guard == NULL)
+		return 0;
+	ret = upg_task_resolve(&res, t, run->conn->dialect->name, &run->conn->err);
+	if (ret == UPGRADE_OK)
+		ret = upg_guard_eval(&ctx, res->guard, &holds);
+	upg_resolved_free(res);
+	if (ret != UPGRADE_OK) {
+		snprintf(detail, size, "always-run; its guard cannot be evaluated: %.400s",
+		         upg_error_message(&run->conn->err));
+		upg_error_clear(&run->conn->err);
+		return 1;
+	}
+	if (holds)
+		snprintf(detail, size, "always-run and its guard holds: the next run executes it");
+	return holds;
+}
+
 static int
 status_schema(struct run *run, struct upg_state *st, void *ud)
 {
@@ -1635,6 +1666,9 @@ status_schema(struct run *run, struct upg_state *st, void *ud)
 				         : strcmp(row->how, "baseline") == 0 ? "recorded by baseline"
 				                                             : "marked",
 				         row->at);
+			if ((t->flags & UPGRADE_TASK_ALWAYS_RUN) &&
+			    always_run_due(run, t, detail, sizeof detail))
+				state = UPGRADE_STATE_PENDING;
 		}
 		sc->fn(run->schema, t->module->name, t->name, t, state, detail[0] ? detail : NULL,
 		       sc->ud);

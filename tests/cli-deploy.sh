@@ -6,7 +6,10 @@
 #    missing --database file is an error naming it;
 #  - an empty catalog set (also after -m) is an error naming the paths;
 #  - -m / UPGRADE_MODULES select modules and what they need, never another
-#    package's modules sharing the directory.
+#    package's modules sharing the directory;
+#  - status --check exits 1 whenever the next run would change anything
+#    (an empty database, a module never seen, a pending task, an always-run
+#    task whose guard holds) and 0 only when that run finds nothing to do.
 . "$top_srcdir/tests/lib.sh"
 
 NS='xmlns="urn:upgrade:catalog:1"'
@@ -135,9 +138,64 @@ packages() { # label tables-command connection-args...
 	expect_no 'lib.unused' "$label: a module outside the selection is not reported"
 }
 
+
+# ---- 4. the status gate ----------------------------------------------------------------
+mkdir -p g1 g2 g3 g4
+printf '<module %s name="gate.a">%s</module>\n' "$NS" "$(create_task 'Create gate' gate_t)" >g1/a.xml
+printf '<module %s name="gate.a">%s<task name="Add row"><sql>INSERT INTO gate_t (id) VALUES (1)</sql></task></module>\n' "$NS" "$(create_task 'Create gate' gate_t)" >g2/a.xml
+cp g2/a.xml g3/a.xml
+printf '<module %s name="gate.b"><depends module="gate.a"/><task name="Count"><sql>SELECT 1</sql></task></module>\n' "$NS" >g3/b.xml
+cp g3/*.xml g4/
+printf '<module %s name="gate.c"><task name="Tidy" always-run="true"><sql>DELETE FROM gate_t WHERE id &lt; 0</sql></task></module>\n' "$NS" >g4/c.xml
+
+gate() { # label drop-table-command connection-args...
+	label=$1
+	drop=$2
+	shift 2
+	check() { # catalog want description
+		run "$UPGRADE" -T "$1" "$@" status --check $SCH
+		expect_rc "$2" "$label: status --check: $3"
+	}
+	run "$UPGRADE" -T g1 "$@" status --check $SCH
+	expect_rc 1 "$label: status --check on an empty database"
+	expect_out '^0 pending, 0 executed, 0 changed, 0 partly applied, 0 unknown, 1 in new modules$' "$label: the new module is counted"
+	run "$UPGRADE" -T g1 "$@" run $SCH
+	expect_rc 0 "$label: the first run"
+	run "$UPGRADE" -T g1 "$@" status --check $SCH
+	expect_rc 0 "$label: status --check after the first run"
+	run "$UPGRADE" -T g1 "$@" run $SCH
+	expect_out '^no pending upgrade tasks found$' "$label: and run agrees: nothing to do"
+	eval "$drop" >/dev/null
+	run "$UPGRADE" -T g1 "$@" status --check $SCH
+	expect_rc 1 "$label: status --check: an always-run task whose guard holds"
+	expect_out '^  pending   gate.a:Create gate  \(always-run and its guard holds: the next run executes it\)$' \
+		"$label: status says why the always-run task is due"
+	run "$UPGRADE" -T g1 "$@" run $SCH
+	expect_out '^\* gate.a:Create gate$' "$label: and run does execute it"
+	run "$UPGRADE" -T g1 "$@" status --check $SCH
+	expect_rc 0 "$label: status --check once the table is back"
+	run "$UPGRADE" -T g2 "$@" status --check $SCH
+	expect_rc 1 "$label: status --check: a pending task"
+	"$UPGRADE" -q -T g2 "$@" run $SCH >/dev/null 2>&1
+	run "$UPGRADE" -T g2 "$@" status --check $SCH
+	expect_rc 0 "$label: status --check after the pending task ran"
+	run "$UPGRADE" -T g3 "$@" status --check $SCH
+	expect_rc 1 "$label: status --check: a new module in an existing database"
+	"$UPGRADE" -q -T g3 "$@" run $SCH >/dev/null 2>&1
+	run "$UPGRADE" -T g3 "$@" status --check $SCH
+	expect_rc 0 "$label: status --check after the new module was recorded"
+	run "$UPGRADE" -T g3 "$@" run $SCH
+	expect_out '^no pending upgrade tasks found$' "$label: all clean: run has nothing to do"
+	"$UPGRADE" -q -T g4 "$@" run $SCH >/dev/null 2>&1
+	run "$UPGRADE" -T g4 "$@" status --check $SCH
+	expect_rc 0 "$label: status --check: an always-run task without a guard does not fail the gate"
+}
+
 sqlite_tables() { sqlite3 pkg.db "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'upgrade%' ORDER BY name)"; }
 SCH=
 packages SQLite sqlite_tables -d pkg.db
+: >gate.db
+gate SQLite "sqlite3 gate.db 'DROP TABLE gate_t'" -d gate.db
 
 if require_env UPGRADE_TEST_PG && require_env UPGRADE_TEST_PG_ADMIN; then
 	pg() { $UPGRADE_TEST_PG_ADMIN -tA -c "$1" 2>&1; }
@@ -151,6 +209,11 @@ if require_env UPGRADE_TEST_PG && require_env UPGRADE_TEST_PG_ADMIN; then
 	[ "$(pg_all)" = 0 ] && ok "PG: status and the dry run created no table" || not_ok "PG: tables were created" "$(pg_all)"
 	SCH="--schema upg_deploy"
 	packages PG pg_tables -c "$UPGRADE_TEST_PG"
+	pg 'DROP SCHEMA upg_deploy CASCADE; CREATE SCHEMA upg_deploy AUTHORIZATION upgrade' >/dev/null
+	gate PG "pg 'DROP TABLE upg_deploy.gate_t'" -c "$UPGRADE_TEST_PG"
+	run "$UPGRADE" -T g1 -c "$UPGRADE_TEST_PG" status --schema upg_nosuch
+	expect_rc 5 "PG: status of a schema that does not exist"
+	expect_err "^upgrade: error: no schema 'upg_nosuch'" "PG: the missing schema is named"
 	pg 'DROP SCHEMA upg_deploy CASCADE' >/dev/null
 fi
 
@@ -167,6 +230,8 @@ if require_env UPGRADE_TEST_MARIADB && require_env UPGRADE_TEST_MARIADB_ADMIN; t
 		not_ok "MariaDB: tables were created" "$(my_all)"
 	SCH="--schema upg_deploy"
 	packages MariaDB my_tables -c "$UPGRADE_TEST_MARIADB"
+	my 'DROP DATABASE upg_deploy; CREATE DATABASE upg_deploy' >/dev/null
+	gate MariaDB "my 'DROP TABLE upg_deploy.gate_t'" -c "$UPGRADE_TEST_MARIADB"
 	my 'DROP DATABASE upg_deploy' >/dev/null
 fi
 

@@ -186,11 +186,13 @@ while [ "$i" -le "$nblocks" ]; do
 	'$ upgrade --dsn legacy baseline --schema shop')
 		UPGRADE_TASKS_PATH=$WORK/shop-v2
 		export UPGRADE_TASKS_PATH
+		# An existing database whose schema is current: its table is there, empty.
+		PGEX 'CREATE TABLE shop.people (id INTEGER PRIMARY KEY, full_name VARCHAR(100), first_name VARCHAR(50), last_name VARCHAR(50)); ALTER TABLE shop.people OWNER TO upgrade' >/dev/null
 		run_block "$i"
 		expect_rc 0 "example $i: baseline of an existing schema"
 		run "$UPGRADE" --dsn legacy status --schema shop --check
 		expect_rc 0 "example $i: after the baseline nothing is pending"
-		[ "$(PGEX "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'shop' AND table_name = 'people'")" = 0 ] &&
+		[ "$(PGEX "SELECT count(*) FROM shop.people")" = 0 ] &&
 			ok "example $i: the baseline ran nothing" || not_ok "example $i: the baseline ran a task"
 		;;
 	'$ upgrade --dsn maria status --schema shop')

@@ -4,8 +4,9 @@
  * `mark` and `unmark`.
  *
  * status writes nothing and takes no lock, so it can run beside an upgrade
- * and in deploy scripts: with --check its exit status says whether anything
- * is pending.
+ * and in deploy scripts: with --check its exit status says whether the next
+ * run would change anything (pending or partly applied tasks, modules never
+ * seen, always-run tasks whose guard holds).
  */
 #include "config.h"
 
@@ -32,7 +33,7 @@ struct tally {
 	const char *schema; /* the schema whose heading was printed last */
 	long pending, executed, changed, unknown, partial, fresh;
 	/* Over all schemas, for --check. */
-	long all_pending, all_changed;
+	long all_pending, all_changed, all_fresh;
 };
 
 static const char *
@@ -104,6 +105,9 @@ on_status(const char *schema, const char *module, const char *name, const struct
 		t->all_pending++;
 	if (state == UPGRADE_STATE_CHANGED || state == UPGRADE_STATE_UNKNOWN)
 		t->all_changed++;
+	/* A module never seen gets state written (and always-run tasks run) by the next run. */
+	if (state == UPGRADE_STATE_NEW_MODULE)
+		t->all_fresh++;
 	switch (state) {
 	case UPGRADE_STATE_PENDING: t->pending++; break;
 	case UPGRADE_STATE_EXECUTED: t->executed++; break;
@@ -181,7 +185,7 @@ cmd_status(struct cli *cli, int argc, char **argv)
 		goto done;
 	}
 	ret = CLI_EXIT_OK;
-	if (o.check && t.all_pending > 0)
+	if (o.check && (t.all_pending > 0 || t.all_fresh > 0))
 		ret = CLI_EXIT_PENDING;
 	else if (o.check && o.strict && t.all_changed > 0)
 		ret = CLI_EXIT_CHECKSUM;
