@@ -55,6 +55,7 @@ struct schema_job {
 struct upgrade_runner {
 	struct upgrade_catalog *cat;
 	int dry_run, keep_going, resume, jobs;
+	int create_schemas; /* run creates a named schema that does not exist */
 	unsigned long resume_from; /* 0, or the statement a partly applied task continues with */
 	long lock_timeout_ms;
 	upgrade_event_fn fn;
@@ -235,6 +236,15 @@ upgrade_runner_set_lock_timeout(struct upgrade_runner *r, long ms)
 }
 
 int
+upgrade_runner_set_create_schemas(struct upgrade_runner *r, int on)
+{
+	if (r == NULL)
+		return UPGRADE_EINVAL;
+	r->create_schemas = on != 0;
+	return UPGRADE_OK;
+}
+
+int
 upgrade_runner_set_jobs(struct upgrade_runner *r, int jobs)
 {
 	if (r == NULL)
@@ -382,16 +392,20 @@ current_schema(struct upgrade_conn *conn, char **out)
 	return UPGRADE_OK;
 }
 
+static int schema_sql(struct upgrade_conn *conn, const char *tmpl, const char *schema);
+
 /*
  * The target schemas: the named ones, then those matching a pattern, each
  * once, in that order; by default the connection's current schema.  A
  * named schema must exist: a typo would otherwise be "upgraded" (the state
  * table created in it, or its creation failing half-way) or, for status,
- * reported as a fresh schema.  Dialects that cannot list schemas (SQLite)
- * have exactly one, the current one.
+ * reported as a fresh schema.  Only a real run with create_schemas set
+ * (create is then 1) creates a missing one, through the dialect.  Dialects
+ * that cannot list schemas (SQLite) have exactly one, the current one.
  */
 static int
-resolve_schemas(struct upgrade_runner *r, struct upgrade_conn *conn, struct schema_list *out)
+resolve_schemas(struct upgrade_runner *r, struct upgrade_conn *conn, struct schema_list *out,
+                int create)
 {
 	const struct upg_dialect *d = conn->dialect;
 	struct schema_list all = {NULL, 0, 0, 0};
@@ -417,15 +431,23 @@ resolve_schemas(struct upgrade_runner *r, struct upgrade_conn *conn, struct sche
 	}
 	for (i = 0; ret == UPGRADE_OK && i < r->nschemas; i++) {
 		if (!list_has(&all, r->schemas[i]) && !all.failed) {
-			if (d->list_schemas_sql == NULL)
+			if (create && d->create_schema_sql != NULL) {
+				if (schema_sql(conn, d->create_schema_sql, r->schemas[i]) != UPGRADE_OK)
+					ret = upg_error_set(&r->err, conn->err.code,
+					                    "cannot create schema '%s': %s", r->schemas[i],
+					                    upg_error_message(&conn->err));
+			} else if (d->list_schemas_sql == NULL)
 				ret = upg_error_set(&r->err, UPGRADE_ENOTFOUND,
 				                    "no schema '%s': a %s database has one schema, '%s'",
 				                    r->schemas[i], d->name, all.n > 0 ? all.names[0] : "?");
 			else
 				ret = upg_error_set(&r->err, UPGRADE_ENOTFOUND,
 				                    "no schema '%s' in this database (or this user may not "
-				                    "see it)",
-				                    r->schemas[i]);
+				                    "see it)%s",
+				                    r->schemas[i],
+				                    d->create_schema_sql == NULL ? ""
+				                    : r->create_schemas         ? "; a dry run does not create it"
+				                                                : "; run --create-schemas creates it");
 		}
 		list_add(out, r->schemas[i]);
 	}
@@ -1001,27 +1023,26 @@ baseline(struct run *run, struct upg_state *st, int log)
 	return UPGRADE_OK;
 }
 
+/* Executes one of the dialect's schema templates with the quoted schema name. */
 static int
-use_schema(struct upgrade_conn *conn, const char *schema)
+schema_sql(struct upgrade_conn *conn, const char *tmpl, const char *schema)
 {
 	const struct upg_dialect *d = conn->dialect;
 	struct upg_buf sql = UPG_BUF_INIT;
 	char *q = NULL;
 	int ret;
 
-	if (d->use_schema_sql == NULL)
-		return UPGRADE_OK;
 	if ((ret = upgrade_conn_quote_ident(&q, conn, schema)) != UPGRADE_OK)
 		return ret;
 	{
 		/* The dialect's template has exactly one "%s", for the quoted name. */
-		const char *hole = strstr(d->use_schema_sql, "%s");
+		const char *hole = strstr(tmpl, "%s");
 		if (hole == NULL) {
 			free(q);
-			return upg_error_set(&conn->err, UPGRADE_ERROR, "bad use_schema_sql in dialect %s",
-			                     d->name);
+			return upg_error_set(&conn->err, UPGRADE_ERROR, "bad schema template '%s' in dialect %s",
+			                     tmpl, d->name);
 		}
-		upg_buf_append(&sql, d->use_schema_sql, (size_t)(hole - d->use_schema_sql));
+		upg_buf_append(&sql, tmpl, (size_t)(hole - tmpl));
 		upg_buf_puts(&sql, q);
 		upg_buf_puts(&sql, hole + 2);
 	}
@@ -1031,6 +1052,16 @@ use_schema(struct upgrade_conn *conn, const char *schema)
 	ret = upg_db_exec(conn, upg_buf_str(&sql));
 	upg_buf_free(&sql);
 	return ret;
+}
+
+static int
+use_schema(struct upgrade_conn *conn, const char *schema)
+{
+	const struct upg_dialect *d = conn->dialect;
+
+	if (d->use_schema_sql == NULL)
+		return UPGRADE_OK;
+	return schema_sql(conn, d->use_schema_sql, schema);
 }
 
 static void
@@ -1489,7 +1520,7 @@ upgrade_runner_run(struct upgrade_runner *r, struct upgrade_conn *conn)
 	memset(&top, 0, sizeof top);
 	top.r = r;
 	top.conn = conn;
-	if ((ret = resolve_schemas(r, conn, &schemas)) != UPGRADE_OK)
+	if ((ret = resolve_schemas(r, conn, &schemas, r->create_schemas && !r->dry_run)) != UPGRADE_OK)
 		goto done;
 	event_init(&ev, UPGRADE_EVENT_RUN_START, NULL);
 	ev.count = (long)schemas.n;
@@ -1539,7 +1570,7 @@ each_schema(struct upgrade_runner *r, struct upgrade_conn *conn, int write,
 
 	if ((ret = check_ready(r, conn)) != UPGRADE_OK)
 		return ret;
-	if ((ret = resolve_schemas(r, conn, &schemas)) != UPGRADE_OK)
+	if ((ret = resolve_schemas(r, conn, &schemas, 0)) != UPGRADE_OK)
 		goto done;
 	for (i = 0; ret == UPGRADE_OK && i < schemas.n; i++) {
 		struct run run = {.r = r, .conn = conn, .schema = schemas.names[i],

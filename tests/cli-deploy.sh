@@ -9,7 +9,9 @@
 #    package's modules sharing the directory;
 #  - status --check exits 1 whenever the next run would change anything
 #    (an empty database, a module never seen, a pending task, an always-run
-#    task whose guard holds) and 0 only when that run finds nothing to do.
+#    task whose guard holds) and 0 only when that run finds nothing to do;
+#  - a schema that does not exist is an error naming it, unless run is
+#    given --create-schemas: then it is created (quoted) and upgraded.
 . "$top_srcdir/tests/lib.sh"
 
 NS='xmlns="urn:upgrade:catalog:1"'
@@ -191,11 +193,42 @@ gate() { # label drop-table-command connection-args...
 	expect_rc 0 "$label: status --check: an always-run task without a guard does not fail the gate"
 }
 
+
+# ---- 5. schemas that do not exist --------------------------------------------------------
+# The name needs quoting on both engines.
+NEWS='upg_New-1'
+newschema() { # label exists-command connection-args...
+	label=$1
+	exists=$2
+	shift 2
+	for cmd in 'run' 'run --dry-run' 'run --dry-run --create-schemas' 'status' 'status --check' 'baseline'; do
+		# shellcheck disable=SC2086
+		run "$UPGRADE" -T g1 "$@" $cmd --schema "$NEWS"
+		expect_rc 5 "$label: $cmd on a schema that does not exist"
+		expect_err "^upgrade: error: no schema '$NEWS' in this database" "$label: $cmd names the schema"
+		expect_lines 1 err "$label: $cmd: one line"
+		[ "$(eval "$exists")" = 0 ] && ok "$label: $cmd created no schema" || not_ok "$label: $cmd created the schema"
+	done
+	run "$UPGRADE" -T g1 "$@" run --schema "$NEWS"
+	expect_err 'run --create-schemas creates it' "$label: the error tells how to create it"
+	run "$UPGRADE" -T g1 "$@" run --create-schemas --schema "$NEWS"
+	expect_rc 0 "$label: run --create-schemas"
+	expect_out "^\\* gate.a:Create gate\$" "$label: and upgrades the new schema"
+	[ "$(eval "$exists")" = 1 ] && ok "$label: the schema was created" || not_ok "$label: no schema was created"
+	run "$UPGRADE" -T g1 "$@" status --check --schema "$NEWS"
+	expect_rc 0 "$label: the created schema is current"
+	run "$UPGRADE" -T g1 "$@" run --create-schemas --schema "$NEWS"
+	expect_out '^no pending upgrade tasks found$' "$label: --create-schemas on an existing schema changes nothing"
+}
+
 sqlite_tables() { sqlite3 pkg.db "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'upgrade%' ORDER BY name)"; }
 SCH=
 packages SQLite sqlite_tables -d pkg.db
 : >gate.db
 gate SQLite "sqlite3 gate.db 'DROP TABLE gate_t'" -d gate.db
+run "$UPGRADE" -T g1 -d gate.db run --create-schemas --schema other
+expect_rc 5 "SQLite: --create-schemas cannot make another schema"
+expect_err "^upgrade: error: no schema 'other': a sqlite database has one schema, 'main'\$" "SQLite: and says why"
 
 if require_env UPGRADE_TEST_PG && require_env UPGRADE_TEST_PG_ADMIN; then
 	pg() { $UPGRADE_TEST_PG_ADMIN -tA -c "$1" 2>&1; }
@@ -215,6 +248,9 @@ if require_env UPGRADE_TEST_PG && require_env UPGRADE_TEST_PG_ADMIN; then
 	expect_rc 5 "PG: status of a schema that does not exist"
 	expect_err "^upgrade: error: no schema 'upg_nosuch'" "PG: the missing schema is named"
 	pg 'DROP SCHEMA upg_deploy CASCADE' >/dev/null
+	pg "DROP SCHEMA IF EXISTS \"$NEWS\" CASCADE" >/dev/null
+	newschema PG "pg \"SELECT count(*) FROM pg_namespace WHERE nspname = '$NEWS'\"" -c "$UPGRADE_TEST_PG"
+	pg "DROP SCHEMA \"$NEWS\" CASCADE" >/dev/null
 fi
 
 if require_env UPGRADE_TEST_MARIADB && require_env UPGRADE_TEST_MARIADB_ADMIN; then
@@ -233,6 +269,9 @@ if require_env UPGRADE_TEST_MARIADB && require_env UPGRADE_TEST_MARIADB_ADMIN; t
 	my 'DROP DATABASE upg_deploy; CREATE DATABASE upg_deploy' >/dev/null
 	gate MariaDB "my 'DROP TABLE upg_deploy.gate_t'" -c "$UPGRADE_TEST_MARIADB"
 	my 'DROP DATABASE upg_deploy' >/dev/null
+	my "DROP DATABASE IF EXISTS \`$NEWS\`" >/dev/null
+	newschema MariaDB "my \"SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '$NEWS'\"" -c "$UPGRADE_TEST_MARIADB"
+	my "DROP DATABASE \`$NEWS\`" >/dev/null
 fi
 
 finish

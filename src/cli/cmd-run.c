@@ -24,12 +24,13 @@ enum {
 	OPT_DRY_RUN = 700,
 	OPT_KEEP_GOING,
 	OPT_RESUME,
-	OPT_RESUME_FROM
+	OPT_RESUME_FROM,
+	OPT_CREATE_SCHEMAS
 };
 
 struct run_opts {
 	struct cli_runner_opts r;
-	int dry_run, keep_going, resume, jobs;
+	int dry_run, keep_going, resume, jobs, create_schemas;
 	unsigned long resume_from;
 };
 
@@ -313,6 +314,9 @@ run_option(struct cli *cli, int c, const char *arg, void *state)
 	case OPT_KEEP_GOING:
 		o->keep_going = 1;
 		return CLI_EXIT_OK;
+	case OPT_CREATE_SCHEMAS:
+		o->create_schemas = 1;
+		return CLI_EXIT_OK;
 	case OPT_RESUME:
 		o->resume = 1;
 		return CLI_EXIT_OK;
@@ -346,6 +350,7 @@ cmd_run(struct cli *cli, int argc, char **argv)
 		{"resume", no_argument, NULL, OPT_RESUME},
 		{"resume-from", required_argument, NULL, OPT_RESUME_FROM},
 		{"jobs", required_argument, NULL, 'j'},
+		{"create-schemas", no_argument, NULL, OPT_CREATE_SCHEMAS},
 		{NULL, 0, NULL, 0}
 	};
 	struct run_opts o;
@@ -372,6 +377,7 @@ cmd_run(struct cli *cli, int argc, char **argv)
 	upgrade_runner_set_resume(r, o.resume);
 	upgrade_runner_set_resume_from(r, o.resume_from);
 	upgrade_runner_set_jobs(r, o.jobs);
+	upgrade_runner_set_create_schemas(r, o.create_schemas);
 	upgrade_runner_set_event_callback(r, print_event, &p);
 	rc = upgrade_runner_run(r, s.conn);
 	if (rc >= 0) {

@@ -49,7 +49,7 @@ const struct cli_command cli_commands[] = {
 	{"validate", "validate [--allow-empty] [PATH...]", "check the task catalogs without a database", cmd_validate},
 	{"list", "list", "list the tasks in the order they run", cmd_list},
 	{"graph", "graph [--modules]", "print modules and tasks as a Graphviz graph", cmd_graph},
-	{"run", "run [--dry-run] [--keep-going] [--resume | --resume-from N] [-j N] [--schema NAME]... [--schemas PATTERN]... [--lock-timeout S]",
+	{"run", "run [--dry-run] [--keep-going] [--resume | --resume-from N] [-j N] [--schema NAME]... [--create-schemas] [--schemas PATTERN]... [--lock-timeout S]",
 	 "run the raw tasks, then every pending task in every schema", cmd_run},
 	{"status", "status [--check] [--strict] [--all] [--schema NAME]... [--schemas PATTERN]...",
 	 "show pending, executed, changed and unknown tasks per schema", cmd_status},
