@@ -105,6 +105,26 @@ pg_lock_holder(struct upg_lock *lock, char **who)
 	return ret < 0 ? ret : UPGRADE_OK;
 }
 
+/*
+ * A standby in recovery refuses every write with 25006.  Through a pooler
+ * inet_server_addr() is the server PgBouncer talks to, which is the one
+ * worth naming.
+ */
+static int
+pg_read_only(struct upgrade_conn *conn, char **why)
+{
+	int ret;
+
+	*why = NULL;
+	ret = upg_db_query(conn,
+	                   "SELECT 'PostgreSQL server ' || COALESCE(host(inet_server_addr()) || ':' || "
+	                   "inet_server_port(), 'on a local socket') || ', database ' || "
+	                   "current_database() || ', is a standby (pg_is_in_recovery() is true)' "
+	                   "WHERE pg_is_in_recovery()",
+	                   0, NULL, upg_first_value, why);
+	return ret < 0 ? ret : UPGRADE_OK;
+}
+
 /* ---- introspection ------------------------------------------------------- */
 
 static const char *const contypes[] = {"", "p", "u", "f", "c"};
@@ -421,6 +441,7 @@ const struct upg_dialect upg_dialect_postgresql = {
 	.lock_try = pg_lock_try,
 	.lock_release = pg_lock_release,
 	.lock_holder = pg_lock_holder,
+	.read_only = pg_read_only,
 	.exists = pg_exists,
 	.columns = pg_columns,
 	.type_names = pg_types,

@@ -1,6 +1,7 @@
 /*
  * catalog-util.c - the small containers the catalog is built from: an
- * arena allocator, a string-keyed hash map, and the dialect vocabulary.
+ * arena allocator, a string-keyed hash map, and the dialect vocabulary;
+ * and the one way catalog and schema files are opened.
  *
  * A catalog of 100,000 tasks holds about a million small strings and
  * nodes; allocating them from an arena keeps loading fast, memory compact
@@ -8,11 +9,14 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "catalog.h"
 
@@ -280,4 +284,53 @@ upg_dialect_bit(const char *name, size_t len)
 		if (strlen(dialects[i].name) == len && memcmp(dialects[i].name, name, len) == 0)
 			return dialects[i].bit;
 	return 0;
+}
+
+/* ---- files ------------------------------------------------------------------ */
+
+const char *
+upg_file_kind(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory, not a regular file";
+	if (S_ISFIFO(mode))
+		return "a FIFO, not a regular file";
+	if (S_ISCHR(mode))
+		return "a character device, not a regular file";
+	if (S_ISBLK(mode))
+		return "a block device, not a regular file";
+	if (S_ISSOCK(mode))
+		return "a socket, not a regular file";
+	return "not a regular file";
+}
+
+/*
+ * Opening with O_NONBLOCK returns at once for a FIFO without a writer
+ * (a plain open would wait for one forever) and for devices; fstat() on
+ * the descriptor then says what was really opened, whatever the path
+ * pointed at a moment before.
+ */
+int
+upg_open_regular(const char *path, struct stat *st)
+{
+	int fd, flags, e;
+
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, st) != 0)
+		goto fail;
+	if (!S_ISREG(st->st_mode)) {
+		close(fd);
+		return -2;
+	}
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0)
+		goto fail;
+	return fd;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
 }

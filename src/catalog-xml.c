@@ -5,7 +5,9 @@
  * the bytes we were given switched off: no network, no DTD loading, no
  * entity substitution, no XInclude, and any document type declaration is
  * refused before its content is looked at (that is where entity bombs and
- * external entities live).  Then it is checked against the RelaxNG schema
+ * external entities live).  Before that, one linear pass over the bytes
+ * enforces the limits on what makes libxml2 slow or large (see "the
+ * pre-scan" below).  Then it is checked against the RelaxNG schema
  * tasks/catalog.rng, which owns the structure; this file only builds the
  * in-memory module and checks what a schema cannot express well (names,
  * dialect names, the raw-task rules).
@@ -22,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
@@ -45,6 +48,9 @@
 /* Schema violations beyond this many per file add nothing but noise. */
 #define MAX_SCHEMA_ERRORS 20
 
+/* Element and attribute names of the format are a few bytes long. */
+#define MAX_XML_NAME 1024u
+
 struct loader {
 	struct upgrade_catalog *cat;
 	const char *file;
@@ -55,6 +61,8 @@ struct loader {
 	int doctype;      /* a DOCTYPE was seen and refused */
 	int schema_errors;
 	int oom;
+	int other_error;       /* one was recorded by on_other_error() */
+	xmlParserCtxtPtr ctxt; /* while parsing, for the line of other errors */
 	size_t ntasks;
 	int too_many_tasks;
 	struct upg_buf canon; /* reused for every task's canonical form */
@@ -85,23 +93,465 @@ ld_error(struct loader *ld, unsigned long line, const char *object, const char *
 	return rc;
 }
 
+/* ---- the pre-scan ----------------------------------------------------------- */
+/*
+ * libxml2 compares every attribute of a start tag with every other one, so
+ * a million attributes on one element (11 MB, under the size limit) take
+ * hours, all inside one call that no callback can interrupt; and our own
+ * tree is far larger than the bytes it comes from.  So before libxml2 sees
+ * a document, one linear pass over it counts what can blow up: attributes
+ * per element, child elements per element, nesting depth, the lengths of
+ * element and attribute names and attribute values, and the nodes of the
+ * whole file (each costs a hundred bytes or more once parsed).
+ *
+ * The scan only needs markup characters, which are ASCII, so it reads code
+ * units: bytes of UTF-8 (or another encoding whose ASCII bytes are always
+ * ASCII) or 16-bit units of UTF-16.  Encodings where that does not hold
+ * (UTF-7, EBCDIC, UCS-4, ISO-2022...) could hide markup from it and are
+ * refused.  It follows libxml2 where a document is malformed (a '<' in an
+ * attribute value starts a tag) and never stops early: libxml2 may go on
+ * after an error, so the rest must be checked too.
+ */
+
+struct scan {
+	const unsigned char *buf;
+	size_t n;  /* code units */
+	size_t i;  /* current unit */
+	int width; /* bytes per unit: 1 or 2 */
+	int big;   /* UTF-16BE */
+	unsigned long line;
+	int cr; /* the last unit was a CR: a following LF ends no line */
+};
+
+/* The code unit at i, or 0 past the end. */
+static unsigned
+sc_at(const struct scan *sc, size_t i)
+{
+	const unsigned char *p;
+
+	if (i >= sc->n)
+		return 0;
+	if (sc->width == 1)
+		return sc->buf[i];
+	p = sc->buf + 2 * i;
+	return sc->big ? (unsigned)p[0] << 8 | p[1] : (unsigned)p[1] << 8 | p[0];
+}
+
+/* Moves past the current unit, counting lines as libxml2 does (CR, LF, CR LF). */
+static unsigned
+sc_next(struct scan *sc)
+{
+	unsigned c = sc_at(sc, sc->i);
+
+	if (sc->i < sc->n)
+		sc->i++;
+	if (c == '\n' && !sc->cr)
+		sc->line++;
+	else if (c == '\r')
+		sc->line++;
+	sc->cr = c == '\r';
+	return c;
+}
+
+/* Whether the ASCII string s starts at unit i. */
+static int
+sc_looking_at(const struct scan *sc, size_t i, const char *s)
+{
+	for (; *s != '\0'; s++, i++)
+		if (sc_at(sc, i) != (unsigned char)*s)
+			return 0;
+	return 1;
+}
+
+/* Skips to just past the ASCII string end, or to the end of the document. */
+static void
+sc_skip_past(struct scan *sc, const char *end)
+{
+	while (sc->i < sc->n && !sc_looking_at(sc, sc->i, end))
+		sc_next(sc);
+	for (; *end != '\0' && sc->i < sc->n; end++)
+		sc_next(sc);
+}
+
+static int
+sc_space(unsigned c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Upper-cases an ASCII letter. */
+static unsigned
+sc_upper(unsigned c)
+{
+	return c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c;
+}
+
+/* Whether name is prefix followed by one or more digits and nothing else. */
+static int
+numbered(const char *name, const char *prefix)
+{
+	size_t l = strlen(prefix);
+
+	if (strncmp(name, prefix, l) != 0 || name[l] == '\0')
+		return 0;
+	for (name += l; *name >= '0' && *name <= '9'; name++)
+		continue;
+	return *name == '\0';
+}
+
+/*
+ * Whether the encoding named in an XML declaration (upper-cased) keeps
+ * every markup character one ASCII unit at the width found.  libxml2
+ * switches to a declared encoding even in the middle of a UTF-16
+ * document, except to UTF-8 and UTF-16, which it then ignores.
+ */
+static int
+encoding_ok(const char *name, int width)
+{
+	static const char *const any[] = {"UTF-8", "UTF8", "UTF-16", "UTF16"};
+	static const char *const utf16[] = {"UTF-16LE", "UTF-16BE"};
+	static const char *const ascii[] = {"US-ASCII", "ASCII"};
+	static const char *const families[] = {"ISO-8859-", "ISO_8859-",   "ISO-LATIN-",
+	                                       "LATIN",     "WINDOWS-125", "CP125"};
+	size_t k;
+
+	for (k = 0; k < sizeof any / sizeof any[0]; k++)
+		if (strcmp(name, any[k]) == 0)
+			return 1;
+	for (k = 0; width == 2 && k < sizeof utf16 / sizeof utf16[0]; k++)
+		if (strcmp(name, utf16[k]) == 0)
+			return 1;
+	for (k = 0; width == 1 && k < sizeof ascii / sizeof ascii[0]; k++)
+		if (strcmp(name, ascii[k]) == 0)
+			return 1;
+	for (k = 0; width == 1 && k < sizeof families / sizeof families[0]; k++)
+		if (numbered(name, families[k]))
+			return 1;
+	return 0;
+}
+
+/*
+ * Finds the unit width and byte order as libxml2 does (a byte order mark,
+ * or how "<?" is spelled), then checks the encoding declaration.  Returns
+ * 0, or -1 after recording why the document is refused.
+ */
+static int
+scan_encoding(struct loader *ld, struct scan *sc, const char *buf, size_t len)
+{
+	static const unsigned char ucs4[][4] = {
+	    {0x3C, 0, 0, 0}, {0, 0, 0, 0x3C}, {0, 0, 0x3C, 0}, {0, 0x3C, 0, 0}};
+	const unsigned char *b = (const unsigned char *)buf;
+	char name[48];
+	size_t k = 0, j, value = 0;
+	unsigned q = 0;
+
+	sc->buf = b;
+	sc->n = len;
+	sc->width = 1;
+	sc->line = 1;
+	for (j = 0; len >= 4 && j < sizeof ucs4 / sizeof ucs4[0]; j++) {
+		if (memcmp(b, ucs4[j], 4) == 0) {
+			ld_error(ld, 1, "", "UCS-4 catalogs are not supported: use UTF-8");
+			return -1;
+		}
+	}
+	if (len >= 4 && memcmp(b, "\x4C\x6F\xA7\x94", 4) == 0) {
+		ld_error(ld, 1, "", "EBCDIC catalogs are not supported: use UTF-8");
+		return -1;
+	}
+	if (len >= 4 && memcmp(b, "\x00<\x00?", 4) == 0) {
+		sc->width = 2;
+		sc->big = 1;
+	} else if (len >= 4 && memcmp(b, "<\x00?\x00", 4) == 0) {
+		sc->width = 2;
+	} else if (len >= 3 && memcmp(b, "\xEF\xBB\xBF", 3) == 0) {
+		sc->i = 3;
+	} else if (len >= 2 && (memcmp(b, "\xFE\xFF", 2) == 0 || memcmp(b, "\xFF\xFE", 2) == 0)) {
+		sc->width = 2;
+		sc->big = b[0] == 0xFE;
+		sc->i = 1;
+	}
+	if (sc->width == 2)
+		sc->n = len / 2;
+	if (!sc_looking_at(sc, sc->i, "<?xml") || !sc_space(sc_at(sc, sc->i + 5)))
+		return 0;
+	/* The declaration ends at "?>"; its encoding="..." is all we need. */
+	for (j = sc->i + 5; j < sc->n && !sc_looking_at(sc, j, "?>"); j++) {
+		if (!sc_looking_at(sc, j, "encoding"))
+			continue;
+		for (j += 8; sc_space(sc_at(sc, j)); j++)
+			continue;
+		if (sc_at(sc, j) != '=')
+			break;
+		for (j++; sc_space(sc_at(sc, j)); j++)
+			continue;
+		q = sc_at(sc, j);
+		if (q == '"' || q == '\'')
+			value = j + 1;
+		break;
+	}
+	if (value == 0)
+		return 0;
+	for (j = value; j < sc->n && sc_at(sc, j) != q && k + 1 < sizeof name; j++) {
+		unsigned c = sc_at(sc, j);
+
+		/* Anything but printable ASCII is shown as '?', and refused. */
+		name[k++] = (char)(c >= 0x20 && c < 0x7F ? sc_upper(c) : '?');
+	}
+	name[k] = '\0';
+	if (encoding_ok(name, sc->width))
+		return 0;
+	ld_error(ld, 1, "", "encoding '%s' is not supported in catalogs%s: use UTF-8", name,
+	         sc->width == 2 ? " written in UTF-16" : "");
+	return -1;
+}
+
+/*
+ * Scans a name (element or attribute): up to white space, '=', '/', '>',
+ * '<', a quote or the end.  Returns its length in bytes.
+ */
+static size_t
+scan_name(struct scan *sc)
+{
+	size_t start = sc->i;
+
+	for (;;) {
+		unsigned c = sc_at(sc, sc->i);
+
+		if (sc->i >= sc->n || sc_space(c) || c == '=' || c == '/' || c == '>' || c == '<' ||
+		    c == '"' || c == '\'')
+			break;
+		sc_next(sc);
+	}
+	return (sc->i - start) * (size_t)sc->width;
+}
+
+/* Counts one more node of the tree libxml2 will build; -1 past the limit. */
+static int
+count_node(struct loader *ld, size_t *nodes, unsigned long line)
+{
+	if (++*nodes <= ld->cat->limits.nodes)
+		return 0;
+	ld_error(ld, line, "",
+	         "more than %zu nodes (elements, attributes, comments, CDATA sections, processing "
+	         "instructions) in one file",
+	         ld->cat->limits.nodes);
+	return -1;
+}
+
+/*
+ * Checks the document against the limits on attributes, children, depth,
+ * name and value lengths.  Returns 0, or -1 with the first excess recorded
+ * (file and line).  Linear in the size of the document.
+ */
+static int
+prescan(struct loader *ld, const char *buf, size_t len)
+{
+	/* Beyond libxml2's own depth limit (256) nothing is parsed. */
+	enum { MAX_LEVELS = 258 };
+	struct {
+		size_t children;
+		unsigned long line;
+	} level[MAX_LEVELS];
+	const struct upg_limits *lim = &ld->cat->limits;
+	struct scan sc;
+	size_t depth = 0, nodes = 0;
+
+	memset(&sc, 0, sizeof sc);
+	if (scan_encoding(ld, &sc, buf, len) != 0)
+		return -1;
+	level[0].children = 0;
+	level[0].line = 1;
+	while (sc.i < sc.n) {
+		unsigned long tag_line;
+		size_t attrs = 0, l;
+		int empty = 0;
+
+		if (sc_at(&sc, sc.i) != '<') {
+			sc_next(&sc);
+			continue;
+		}
+		tag_line = sc.line;
+		if (sc_looking_at(&sc, sc.i, "<!--")) {
+			if (count_node(ld, &nodes, tag_line) != 0)
+				return -1;
+			sc_skip_past(&sc, "-->");
+			continue;
+		}
+		if (sc_looking_at(&sc, sc.i, "<![CDATA[")) {
+			if (count_node(ld, &nodes, tag_line) != 0)
+				return -1;
+			sc_skip_past(&sc, "]]>");
+			continue;
+		}
+		if (sc_looking_at(&sc, sc.i, "<!DOCTYPE")) {
+			/* Its internal subset is parsed before any callback could
+			 * refuse it, so it is refused here. */
+			ld_error(
+			    ld, tag_line, "",
+			    "document type declarations (DOCTYPE) are not allowed in catalogs");
+			ld->doctype = 1;
+			return -1;
+		}
+		if (sc_looking_at(&sc, sc.i, "<?")) {
+			if (count_node(ld, &nodes, tag_line) != 0)
+				return -1;
+			sc_skip_past(&sc, "?>");
+			continue;
+		}
+		if (sc_looking_at(&sc, sc.i, "</")) {
+			while (sc.i < sc.n && sc_at(&sc, sc.i) != '>')
+				sc_next(&sc);
+			sc_next(&sc);
+			if (depth > 0)
+				depth--;
+			continue;
+		}
+		/* A start tag: "<", then "!" other than the above is malformed
+		 * and scanned like a tag, which costs nothing. */
+		if (count_node(ld, &nodes, tag_line) != 0)
+			return -1;
+		sc_next(&sc);
+		l = scan_name(&sc);
+		if (l > MAX_XML_NAME) {
+			ld_error(ld, tag_line, "",
+			         "an element name is longer than the limit of %u bytes",
+			         MAX_XML_NAME);
+			return -1;
+		}
+		for (;;) {
+			unsigned c = sc_at(&sc, sc.i);
+
+			if (sc.i >= sc.n || c == '<')
+				break; /* malformed: libxml2 starts over at '<' */
+			if (c == '>') {
+				sc_next(&sc);
+				break;
+			}
+			if (c == '/' && sc_at(&sc, sc.i + 1) == '>') {
+				sc_next(&sc);
+				sc_next(&sc);
+				empty = 1;
+				break;
+			}
+			if (sc_space(c) || c == '/' || c == '=') {
+				sc_next(&sc);
+				continue;
+			}
+			if (c != '"' && c != '\'') {
+				l = scan_name(&sc);
+				if (l > MAX_XML_NAME) {
+					ld_error(ld, tag_line, "",
+					         "an attribute name is longer than the limit of %u "
+					         "bytes",
+					         MAX_XML_NAME);
+					return -1;
+				}
+				while (sc_space(sc_at(&sc, sc.i)))
+					sc_next(&sc);
+				if (sc_at(&sc, sc.i) == '=') {
+					sc_next(&sc);
+					while (sc_space(sc_at(&sc, sc.i)))
+						sc_next(&sc);
+				}
+			}
+			/* A name with or without a value, or a stray value: each
+			 * counts, so no spelling makes attributes invisible. */
+			if (++attrs > lim->attributes) {
+				ld_error(ld, tag_line, "",
+				         "an element has more than %zu attributes",
+				         lim->attributes);
+				return -1;
+			}
+			if (count_node(ld, &nodes, tag_line) != 0)
+				return -1;
+			c = sc_at(&sc, sc.i);
+			if (c == '"' || c == '\'') {
+				size_t start;
+
+				sc_next(&sc);
+				start = sc.i;
+				while (sc.i < sc.n && sc_at(&sc, sc.i) != c &&
+				       sc_at(&sc, sc.i) != '<')
+					sc_next(&sc);
+				if ((sc.i - start) * (size_t)sc.width > lim->value) {
+					ld_error(ld, tag_line, "",
+					         "an attribute value is longer than the limit of "
+					         "%zu bytes",
+					         lim->value);
+					return -1;
+				}
+				if (sc_at(&sc, sc.i) == c)
+					sc_next(&sc);
+			}
+		}
+		if (++level[depth].children > lim->children) {
+			ld_error(ld, level[depth].line, "",
+			         "an element has more than %zu child elements", lim->children);
+			return -1;
+		}
+		if (depth + 1 > lim->depth) {
+			ld_error(ld, tag_line, "",
+			         "elements are nested deeper than the limit of %zu", lim->depth);
+			return -1;
+		}
+		if (!empty && depth + 1 < MAX_LEVELS) {
+			depth++;
+			level[depth].children = 0;
+			level[depth].line = tag_line;
+		}
+	}
+	return 0;
+}
+
 /* ---- libxml2 callbacks ------------------------------------------------------ */
 
-/* Copies a libxml2 message without its trailing newline. */
+/* Appends len bytes of s to dst (size bytes, *n used), control characters as spaces. */
+static void
+put_text(char *dst, size_t size, size_t *n, const char *s, size_t len)
+{
+	for (; len > 0 && *n + 1 < size; s++, len--)
+		dst[(*n)++] = (unsigned char)*s < 0x20 || *s == 0x7F ? ' ' : *s;
+	dst[*n] = '\0';
+}
+
+/*
+ * Copies a libxml2 message as one line, as every diagnostic must be.
+ * libxml2 puts details on lines of their own ("Bytes: 0xFF 0xFE ..."):
+ * they follow the first line in parentheses, separated by "; ".
+ */
 static void
 error_text(char *dst, size_t size, const char *msg)
 {
-	size_t n;
+	size_t n = 0, lines = 0;
+	const char *p = msg != NULL ? msg : "";
 
-	if (msg == NULL)
-		msg = "unknown error";
-	n = strlen(msg);
-	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
-		n--;
-	if (n >= size)
-		n = size - 1;
-	memcpy(dst, msg, n);
-	dst[n] = '\0';
+	dst[0] = '\0';
+	while (*p != '\0') {
+		const char *end = strchr(p, '\n');
+		size_t len;
+
+		if (end == NULL)
+			end = p + strlen(p);
+		while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
+			p++;
+		len = (size_t)(end - p);
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t' || p[len - 1] == '\r'))
+			len--;
+		if (len > 0) {
+			if (lines == 1)
+				put_text(dst, size, &n, " (", 2);
+			else if (lines > 1)
+				put_text(dst, size, &n, "; ", 2);
+			put_text(dst, size, &n, p, len);
+			lines++;
+		}
+		p = *end != '\0' ? end + 1 : end;
+	}
+	if (lines > 1)
+		put_text(dst, size, &n, ")", 1);
+	if (lines == 0)
+		put_text(dst, size, &n, "unknown error", 13);
 }
 
 /* Structured parser errors: ctx is the parser context (SAX2 userData). */
@@ -120,6 +570,29 @@ on_parse_error(void *ctx, xmlErrorPtr err)
 		return;
 	error_text(msg, sizeof msg, err->message);
 	ld_error(ld, err->line > 0 ? (unsigned long)err->line : 0, "", "malformed XML: %s", msg);
+}
+
+/*
+ * Errors libxml2 raises with no parser at hand, such as a byte sequence
+ * its decoder rejects: it would print them on stderr itself.  data is the
+ * loader.  The first one is recorded; the others are its consequences
+ * ("I/O error: encoder error").
+ */
+static void
+on_other_error(void *data, xmlErrorPtr err)
+{
+	struct loader *ld = data;
+	char msg[512];
+
+	if (ld == NULL || err == NULL || err->level == XML_ERR_WARNING || ld->other_error)
+		return;
+	ld->other_error = 1;
+	error_text(msg, sizeof msg, err->message);
+	ld_error(ld,
+	         ld->ctxt != NULL && ld->ctxt->input != NULL && ld->ctxt->input->line > 0
+	             ? (unsigned long)ld->ctxt->input->line
+	             : 0,
+	         "", "malformed XML: %s", msg);
 }
 
 /* Any DOCTYPE is refused and parsing stops right here. */
@@ -181,17 +654,22 @@ on_schema_parse_error(void *ctx, xmlErrorPtr err)
 
 /* ---- reading files ----------------------------------------------------------- */
 
-/* Reads a whole (small) file; NULL with errno-free reason in *why. */
+/* Reads a whole (small) regular file; NULL with the reason in *why. */
 static char *
 slurp(const char *path, size_t max, size_t *len, const char **why)
 {
-	FILE *f = fopen(path, "rb");
+	struct stat st;
+	int fd = upg_open_regular(path, &st);
+	FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
 	char *buf = NULL;
 	size_t n = 0, cap = 0;
 
-	*why = "cannot open";
-	if (f == NULL)
+	*why = fd == -2 ? upg_file_kind(st.st_mode) : "cannot open";
+	if (f == NULL) {
+		if (fd >= 0)
+			close(fd);
 		return NULL;
+	}
 	for (;;) {
 		size_t got;
 
@@ -258,9 +736,12 @@ compile_schema(struct upgrade_catalog *cat, const char *path)
 	xmlRelaxNGPtr schema = NULL;
 	xmlDocPtr doc = NULL;
 	struct schema_load sl;
+	xmlStructuredErrorFunc saved_error = NULL;
+	void *saved_error_ctx = NULL;
 	const char *why;
 	char *buf = NULL;
 	size_t len = 0;
+	int handler_set = 0;
 
 	memset(&sl, 0, sizeof sl);
 	buf = slurp(path, SCHEMA_MAX_SIZE, &len, &why);
@@ -268,6 +749,11 @@ compile_schema(struct upgrade_catalog *cat, const char *path)
 		upg_diag_add(cat, path, 0, 0, "", "cannot read the catalog schema: %s", why);
 		goto done;
 	}
+	/* Errors without a parser context (encoding) would go to stderr. */
+	saved_error = xmlStructuredError;
+	saved_error_ctx = xmlStructuredErrorContext;
+	xmlSetStructuredErrorFunc(&sl, on_schema_parse_error);
+	handler_set = 1;
 	doc = xmlReadMemory(buf, (int)len, path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (doc == NULL) {
 		upg_diag_add(cat, path, 0, 0, "", "the catalog schema is not well-formed XML");
@@ -284,6 +770,8 @@ compile_schema(struct upgrade_catalog *cat, const char *path)
 		upg_diag_add(cat, path, 0, 0, "", "the catalog schema is invalid: %s",
 		             sl.have ? sl.msg : "unknown error");
 done:
+	if (handler_set)
+		xmlSetStructuredErrorFunc(saved_error_ctx, saved_error);
 	xmlRelaxNGFreeParserCtxt(pctxt);
 	xmlFreeDoc(doc);
 	free(buf);
@@ -370,38 +858,44 @@ line_of(xmlNodePtr n)
 	return l > 0 ? (unsigned long)l : 0;
 }
 
+/* The value of attribute a of element n, copied into the arena. */
+static const char *
+attr_value(struct loader *ld, xmlNodePtr n, xmlAttrPtr a)
+{
+	if (a->children == NULL)
+		return "";
+	/* One text child is the common case: no need for libxml2 to
+	 * allocate a joined copy. */
+	if (a->children->next == NULL && a->children->type == XML_TEXT_NODE) {
+		const char *v =
+		    upg_arena_strdup(&ld->cat->arena, (const char *)a->children->content);
+
+		if (v == NULL)
+			ld->oom = 1;
+		return v;
+	} else {
+		xmlChar *s = xmlNodeListGetString(n->doc, a->children, 1);
+		const char *v;
+
+		if (s == NULL)
+			return "";
+		v = upg_arena_strdup(&ld->cat->arena, (const char *)s);
+		xmlFree(s);
+		if (v == NULL)
+			ld->oom = 1;
+		return v;
+	}
+}
+
 /* The value of an unqualified attribute, copied into the arena; NULL if absent. */
 static const char *
 attr(struct loader *ld, xmlNodePtr n, const char *name)
 {
 	xmlAttrPtr a;
 
-	for (a = n->properties; a != NULL; a = a->next) {
-		if (a->ns != NULL || strcmp((const char *)a->name, name) != 0)
-			continue;
-		if (a->children == NULL)
-			return "";
-		/* One text child is the common case: no need for libxml2 to
-		 * allocate a joined copy. */
-		if (a->children->next == NULL && a->children->type == XML_TEXT_NODE) {
-			const char *v = upg_arena_strdup(&ld->cat->arena, (const char *)a->children->content);
-
-			if (v == NULL)
-				ld->oom = 1;
-			return v;
-		} else {
-			xmlChar *s = xmlNodeListGetString(n->doc, a->children, 1);
-			const char *v;
-
-			if (s == NULL)
-				return "";
-			v = upg_arena_strdup(&ld->cat->arena, (const char *)s);
-			xmlFree(s);
-			if (v == NULL)
-				ld->oom = 1;
-			return v;
-		}
-	}
+	for (a = n->properties; a != NULL; a = a->next)
+		if (a->ns == NULL && strcmp((const char *)a->name, name) == 0)
+			return attr_value(ld, n, a);
 	return NULL;
 }
 
@@ -647,7 +1141,7 @@ build_node(struct loader *ld, xmlNodePtr el, const char *object)
 			if (a->ns != NULL)
 				continue;
 			at.name = upg_arena_strdup(arena, (const char *)a->name);
-			at.raw = attr(ld, el, (const char *)a->name);
+			at.raw = attr_value(ld, el, a);
 			if (at.name == NULL || at.raw == NULL)
 				goto oom;
 			at.value = at.raw;
@@ -700,27 +1194,30 @@ build_node(struct loader *ld, xmlNodePtr el, const char *object)
 
 	if (kind == UPG_NODE_CHOOSE) {
 		/* A dialect named by two <when> of one <choose>: the second could
-		 * never be taken, which is surely not what the author meant. */
-		const struct upg_node *w, *v;
+		 * never be taken, which is surely not what the author meant.  Each
+		 * is compared with the first <when> of its dialects only, so that
+		 * a choose of many alternatives costs no more than their number. */
+		static const char *const dn[] = {"sqlite", "postgresql", "mysql", "mssql",
+		                                 "generic"};
+		unsigned long first[5];
+		unsigned seen = 0;
+		const struct upg_node *w;
 
 		for (w = node->child; w != NULL; w = w->next) {
 			if (w->kind != UPG_NODE_WHEN)
 				continue;
-			for (v = node->child; v != w; v = v->next) {
-				unsigned both = v->kind == UPG_NODE_WHEN ? (v->dialects & w->dialects) : 0;
-
-				for (i = 0; both != 0 && i < 5; i++) {
-					static const char *const dn[] = {"sqlite", "postgresql", "mysql", "mssql",
-					                                 "generic"};
-
-					if (both & (1u << i)) {
-						ld_error(ld, w->line, object,
-						         "dialect '%s' is already chosen by the <when> at line %lu", dn[i],
-						         v->line);
-						both &= ~(1u << i);
-					}
-				}
+			for (i = 0; i < 5; i++) {
+				if (!(w->dialects & (1u << i)))
+					continue;
+				if (seen & (1u << i))
+					ld_error(ld, w->line, object,
+					         "dialect '%s' is already chosen by the <when> at "
+					         "line %lu",
+					         dn[i], first[i]);
+				else
+					first[i] = w->line;
 			}
+			seen |= w->dialects;
 		}
 	}
 	return node;
@@ -1015,12 +1512,24 @@ param_name_ok(const char *s)
 	return 1;
 }
 
-/* Builds the module from the root element and adds it with its tasks. */
+static int
+param_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct upg_param *)a)->name, ((const struct upg_param *)b)->name);
+}
+
+/*
+ * Builds the module from the root element and adds it with its tasks.
+ * Repeated dependencies and parameters are found through maps, since a
+ * file may list a hundred thousand of them; the parameters end up sorted
+ * by name, as catalog.h says.
+ */
 static int
 build_module(struct loader *ld, xmlNodePtr root)
 {
 	struct upgrade_catalog *cat = ld->cat;
 	struct upgrade_module *mod;
+	struct upg_map deps_seen = {0}, params_seen = {0};
 	size_t ndeps = 0, nparams = 0;
 	const char *name, *why;
 	xmlNodePtr c;
@@ -1075,19 +1584,23 @@ build_module(struct loader *ld, xmlNodePtr root)
 		if (named(c, "description")) {
 			char *d = text_of(ld, c);
 
-			if (d == NULL)
-				return UPGRADE_ENOMEM;
+			if (d == NULL) {
+				rc = UPGRADE_ENOMEM;
+				goto out;
+			}
 			mod->description = trim(d);
 		} else if (named(c, "depends")) {
 			const char *dep = attr(ld, c, "module");
-			size_t i;
+			int put;
 
 			if (dep == NULL)
 				continue;
-			for (i = 0; i < mod->ndepends; i++)
-				if (strcmp(mod->depends[i], dep) == 0)
-					break;
-			if (i < mod->ndepends) {
+			put = upg_map_put(&deps_seen, dep, (void *)dep, NULL);
+			if (put < 0) {
+				rc = UPGRADE_ENOMEM;
+				goto out;
+			}
+			if (put == 0) {
 				ld_error(ld, line_of(c), mod->name, "dependency '%s' is listed twice", dep);
 				continue;
 			}
@@ -1095,7 +1608,8 @@ build_module(struct loader *ld, xmlNodePtr root)
 			mod->depends[mod->ndepends++] = dep;
 		} else if (named(c, "param")) {
 			struct upg_param p;
-			size_t i;
+			void *first = NULL;
+			int put;
 
 			p.name = attr(ld, c, "name");
 			p.def = attr(ld, c, "default");
@@ -1106,33 +1620,45 @@ build_module(struct loader *ld, xmlNodePtr root)
 				ld_error(ld, p.line, mod->name, "invalid parameter name '%s'", p.name);
 				continue;
 			}
-			for (i = 0; i < mod->nparams; i++)
-				if (strcmp(mod->params[i].name, p.name) == 0)
-					break;
-			if (i < mod->nparams) {
+			/* The array does not move: its size was counted above. */
+			put = upg_map_put(&params_seen, p.name, &mod->params[mod->nparams], &first);
+			if (put < 0) {
+				rc = UPGRADE_ENOMEM;
+				goto out;
+			}
+			if (put == 0) {
 				ld_error(ld, p.line, mod->name,
-				         "parameter '%s' is declared twice (first at line %lu)", p.name,
-				         mod->params[i].line);
+				         "parameter '%s' is declared twice (first at line %lu)",
+				         p.name, ((const struct upg_param *)first)->line);
 				continue;
 			}
 			mod->params[mod->nparams++] = p;
 		} else if (named(c, "task")) {
 			rc = build_task(ld, c);
 			if (rc != UPGRADE_OK)
-				return rc;
+				goto out;
 		} else if (cat->schema_failed) {
 			ld_error(ld, line_of(c), mod->name, "unexpected element <%s>", (const char *)c->name);
 		}
-		if (ld->oom)
-			return UPGRADE_ENOMEM;
+		if (ld->oom) {
+			rc = UPGRADE_ENOMEM;
+			goto out;
+		}
 	}
-	return UPGRADE_OK;
+	rc = UPGRADE_OK;
+out:
+	if (mod->nparams > 1)
+		qsort(mod->params, mod->nparams, sizeof *mod->params, param_cmp);
+	upg_map_free(&deps_seen);
+	upg_map_free(&params_seen);
+	return rc;
 }
 
 /* ---- entry point -------------------------------------------------------------- */
 /*
- * Steps, each stopping the file on failure: size limit, well-formedness
- * (DOCTYPE refused), root element and format version, depth limit, schema
+ * Steps, each stopping the file on failure: size limit, the pre-scan
+ * (encoding, per-element and per-file counts, DOCTYPE refused),
+ * well-formedness, root element and format version, depth limit, schema
  * (failure makes the rest quiet), then the module is built.
  */
 
@@ -1144,7 +1670,9 @@ upg_xml_load(struct upgrade_catalog *cat, const char *file, const char *buf, siz
 	xmlDocPtr doc = NULL;
 	xmlNodePtr root, deep = NULL;
 	xmlRelaxNGPtr schema;
-	int rc = UPGRADE_OK;
+	xmlStructuredErrorFunc saved_error = NULL;
+	void *saved_error_ctx = NULL;
+	int rc = UPGRADE_OK, handler_set = 0;
 
 	memset(&ld, 0, sizeof ld);
 	ld.cat = cat;
@@ -1157,6 +1685,8 @@ upg_xml_load(struct upgrade_catalog *cat, const char *file, const char *buf, siz
 		ld_error(&ld, 0, "", "file is larger than the limit of %zu bytes", cat->limits.file_size);
 		goto done;
 	}
+	if (prescan(&ld, buf, len) != 0)
+		goto done;
 	schema = get_schema(&ld);
 
 	ctxt = xmlNewParserCtxt();
@@ -1168,14 +1698,25 @@ upg_xml_load(struct upgrade_catalog *cat, const char *file, const char *buf, siz
 	ctxt->sax->internalSubset = on_internal_subset;
 	ctxt->sax->serror = on_parse_error;
 	ctxt->sax->initialized = XML_SAX2_MAGIC;
+	/* Per thread in libxml2; restored when done. */
+	saved_error = xmlStructuredError;
+	saved_error_ctx = xmlStructuredErrorContext;
+	xmlSetStructuredErrorFunc(&ld, on_other_error);
+	handler_set = 1;
+	ld.ctxt = ctxt;
 	/* No NOENT, DTDLOAD, DTDATTR or XINCLUDE: nothing is fetched or
 	 * expanded.  BIG_LINES keeps line numbers right past 65535.  The
 	 * format has no mixed content, so the white space between elements
 	 * (NOBLANKS) is dropped instead of being allocated, validated and
-	 * freed. */
-	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, ld.file, NULL,
-	                        XML_PARSE_NONET | XML_PARSE_BIG_LINES | XML_PARSE_COMPACT | XML_PARSE_NOBLANKS |
-	                            XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	 * freed.  The document gets no URL: messages name the file
+	 * themselves, and for a document with a URL libxml2 walks back over
+	 * every preceding sibling of the node of each validation error,
+	 * looking for XInclude markers, which made a module of many faulty
+	 * tasks take time quadratic in their number. */
+	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, NULL,
+	                        XML_PARSE_NONET | XML_PARSE_BIG_LINES | XML_PARSE_COMPACT |
+	                            XML_PARSE_NOBLANKS | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	ld.ctxt = NULL;
 	if (ld.oom) {
 		rc = UPGRADE_ENOMEM;
 		goto done;
@@ -1225,6 +1766,8 @@ upg_xml_load(struct upgrade_catalog *cat, const char *file, const char *buf, siz
 	}
 	rc = build_module(&ld, root);
 done:
+	if (handler_set)
+		xmlSetStructuredErrorFunc(saved_error_ctx, saved_error);
 	if (ld.oom && rc == UPGRADE_OK)
 		rc = UPGRADE_ENOMEM;
 	if (ctxt != NULL)

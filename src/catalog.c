@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "catalog.h"
 
@@ -30,6 +31,13 @@
 #define DEFAULT_FILE_TASKS 100000u
 #define DEFAULT_FILES 10000u
 #define DEFAULT_TASKS 1000000u
+#define DEFAULT_ATTRIBUTES 64u
+/* Room for the tasks a file may hold, and as many other elements. */
+#define DEFAULT_CHILDREN (2u * DEFAULT_FILE_TASKS)
+#define DEFAULT_VALUE (1024u * 1024u)
+/* Each costs libxml2 and us a hundred bytes or more, whatever its size in
+ * the file: a 16 MiB file of bare attributes would need 600 MiB. */
+#define DEFAULT_NODES 1000000u
 
 /* Diagnostics of things registered in C sort after every file. */
 #define C_FILE_INDEX UINT32_MAX
@@ -52,6 +60,10 @@ upgrade_catalog_new(struct upgrade_catalog **out)
 	cat->limits.file_tasks = DEFAULT_FILE_TASKS;
 	cat->limits.files = DEFAULT_FILES;
 	cat->limits.tasks = DEFAULT_TASKS;
+	cat->limits.attributes = DEFAULT_ATTRIBUTES;
+	cat->limits.children = DEFAULT_CHILDREN;
+	cat->limits.value = DEFAULT_VALUE;
+	cat->limits.nodes = DEFAULT_NODES;
 	*out = cat;
 	return UPGRADE_OK;
 }
@@ -69,6 +81,8 @@ upgrade_catalog_free(struct upgrade_catalog *cat)
 	free(cat->tasks);
 	free(cat->defines);
 	free(cat->diags);
+	free(cat->file_diags);
+	free(cat->warnings);
 	free(cat->plan);
 	free(cat->select);
 	upg_error_clear(&cat->error);
@@ -103,6 +117,10 @@ upgrade_catalog_set_limit(struct upgrade_catalog *cat, int limit, size_t value)
 		/* Declaration indexes are 32-bit. */
 		cat->limits.tasks = value > UINT32_MAX ? UINT32_MAX : value;
 		break;
+	case UPGRADE_CATALOG_LIMIT_ATTRIBUTES: cat->limits.attributes = value; break;
+	case UPGRADE_CATALOG_LIMIT_CHILDREN: cat->limits.children = value; break;
+	case UPGRADE_CATALOG_LIMIT_VALUE: cat->limits.value = value; break;
+	case UPGRADE_CATALOG_LIMIT_NODES: cat->limits.nodes = value; break;
 	default:
 		return upg_error_set(&cat->error, UPGRADE_EINVAL, "unknown limit %d", limit);
 	}
@@ -113,7 +131,14 @@ upgrade_catalog_set_limit(struct upgrade_catalog *cat, int limit, size_t value)
 /*
  * The message is formatted straight into the arena; file and object must
  * already live as long as the catalog (they are arena strings or static).
+ *
+ * One file may hold hundreds of thousands of faults (every <depends> of a
+ * module naming an unknown module): past MAX_FILE_DIAGS of them, one more
+ * diagnostic says so and the rest are dropped, so that neither memory nor
+ * the time to print them grows with a broken file.
  */
+
+#define MAX_FILE_DIAGS 1000u
 
 int
 upg_diag_vadd(struct upgrade_catalog *cat, const char *file, uint32_t file_index, unsigned long line,
@@ -122,8 +147,23 @@ upg_diag_vadd(struct upgrade_catalog *cat, const char *file, uint32_t file_index
 	struct upg_diag *d;
 	va_list copy;
 	char *msg;
-	int n;
+	int n, full = 0;
 
+	if (file_index != C_FILE_INDEX) {
+		if (file_index >= cat->nfile_diags) {
+			size_t ncap = (size_t)file_index + 16;
+			uint32_t *nc = realloc(cat->file_diags, ncap * sizeof *nc);
+
+			if (nc == NULL)
+				return UPGRADE_ENOMEM;
+			memset(nc + cat->nfile_diags, 0, (ncap - cat->nfile_diags) * sizeof *nc);
+			cat->file_diags = nc;
+			cat->nfile_diags = ncap;
+		}
+		if (cat->file_diags[file_index] > MAX_FILE_DIAGS)
+			return UPGRADE_OK;
+		full = ++cat->file_diags[file_index] > MAX_FILE_DIAGS;
+	}
 	if (cat->ndiags == cat->capdiags) {
 		size_t ncap = cat->capdiags == 0 ? 16 : cat->capdiags * 2;
 		struct upg_diag *nd = realloc(cat->diags, ncap * sizeof *nd);
@@ -133,15 +173,26 @@ upg_diag_vadd(struct upgrade_catalog *cat, const char *file, uint32_t file_index
 		cat->diags = nd;
 		cat->capdiags = ncap;
 	}
-	va_copy(copy, ap);
-	n = vsnprintf(NULL, 0, fmt, copy);
-	va_end(copy);
-	if (n < 0)
-		return UPGRADE_ENOMEM;
-	msg = upg_arena_alloc(&cat->arena, (size_t)n + 1);
-	if (msg == NULL)
-		return UPGRADE_ENOMEM;
-	vsnprintf(msg, (size_t)n + 1, fmt, ap);
+	if (full) {
+		/* Line 0 sorts it before the file's other messages. */
+		msg = upg_arena_printf(
+		    &cat->arena, "more than %u problems in this file; the others are not shown",
+		    MAX_FILE_DIAGS);
+		if (msg == NULL)
+			return UPGRADE_ENOMEM;
+		line = 0;
+		object = "";
+	} else {
+		va_copy(copy, ap);
+		n = vsnprintf(NULL, 0, fmt, copy);
+		va_end(copy);
+		if (n < 0)
+			return UPGRADE_ENOMEM;
+		msg = upg_arena_alloc(&cat->arena, (size_t)n + 1);
+		if (msg == NULL)
+			return UPGRADE_ENOMEM;
+		vsnprintf(msg, (size_t)n + 1, fmt, ap);
+	}
 	d = &cat->diags[cat->ndiags];
 	d->file = file;
 	d->file_index = file_index;
@@ -164,6 +215,49 @@ upg_diag_add(struct upgrade_catalog *cat, const char *file, uint32_t file_index,
 	rc = upg_diag_vadd(cat, file, file_index, line, object, fmt, ap);
 	va_end(ap);
 	return rc;
+}
+
+/* Records a warning about path (copied). */
+static int
+warn_add(struct upgrade_catalog *cat, const char *path, const char *fmt, ...) UPG_PRINTF(3, 4);
+
+static int
+warn_add(struct upgrade_catalog *cat, const char *path, const char *fmt, ...)
+{
+	struct upg_diag *w;
+	va_list ap;
+	char *msg;
+	int n;
+
+	if (cat->nwarnings == cat->capwarnings) {
+		size_t ncap = cat->capwarnings == 0 ? 4 : cat->capwarnings * 2;
+		struct upg_diag *nw = realloc(cat->warnings, ncap * sizeof *nw);
+
+		if (nw == NULL)
+			return UPGRADE_ENOMEM;
+		cat->warnings = nw;
+		cat->capwarnings = ncap;
+	}
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return UPGRADE_ENOMEM;
+	msg = upg_arena_alloc(&cat->arena, (size_t)n + 1);
+	if (msg == NULL)
+		return UPGRADE_ENOMEM;
+	va_start(ap, fmt);
+	vsnprintf(msg, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	w = &cat->warnings[cat->nwarnings];
+	memset(w, 0, sizeof *w);
+	w->file = upg_arena_strdup(&cat->arena, path);
+	if (w->file == NULL)
+		return UPGRADE_ENOMEM;
+	w->object = "";
+	w->message = msg;
+	w->seq = (uint32_t)cat->nwarnings++;
+	return UPGRADE_OK;
 }
 
 static int
@@ -215,6 +309,34 @@ upgrade_catalog_diag(const char **file, unsigned long *line, const char **object
 		*object = d->object;
 	if (message != NULL)
 		*message = d->message;
+	return UPGRADE_OK;
+}
+
+size_t
+upgrade_catalog_warning_count(const struct upgrade_catalog *cat)
+{
+	return cat != NULL ? cat->nwarnings : 0;
+}
+
+int
+upgrade_catalog_warning(const char **file, unsigned long *line, const char **object,
+                        const char **message, const struct upgrade_catalog *cat, size_t index)
+{
+	const struct upg_diag *w;
+
+	if (cat == NULL)
+		return UPGRADE_EINVAL;
+	if (index >= cat->nwarnings)
+		return UPGRADE_ENOTFOUND;
+	w = &cat->warnings[index];
+	if (file != NULL)
+		*file = w->file;
+	if (line != NULL)
+		*line = w->line;
+	if (object != NULL)
+		*object = w->object;
+	if (message != NULL)
+		*message = w->message;
 	return UPGRADE_OK;
 }
 
@@ -424,9 +546,10 @@ upgrade_catalog_load_memory(struct upgrade_catalog *cat, const char *name, const
 }
 
 /*
- * Reads a file, refusing one over the size limit before reading it all.
- * Returns the bytes (malloc'ed, NUL-terminated) or NULL with a diagnostic
- * recorded and *rc set.
+ * Reads a file, refusing one over the size limit before reading it all,
+ * and anything that is not a regular file before reading from it (a FIFO
+ * would block forever, /dev/zero never end).  Returns the bytes (malloc'ed,
+ * NUL-terminated) or NULL with a diagnostic recorded and *rc set.
  */
 static char *
 read_catalog_file(struct upgrade_catalog *cat, const char *path, size_t *len, int *rc)
@@ -436,20 +559,31 @@ read_catalog_file(struct upgrade_catalog *cat, const char *path, size_t *len, in
 	size_t cap, n = 0;
 	char *buf;
 	FILE *f;
+	int fd;
 
-	f = fopen(path, "rb");
+	fd = upg_open_regular(path, &st);
+	f = fd >= 0 ? fdopen(fd, "rb") : NULL;
 	if (f == NULL) {
 		int e = errno;
+		struct stat lst;
+		const char *dangling = "";
 
+		if (fd >= 0)
+			close(fd);
+		/* ENOENT for a name that is there: a link to nothing. */
+		if (fd == -1 && e == ENOENT && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
+			dangling = " (a dangling symbolic link)";
 		fname = upg_arena_strdup(&cat->arena, path);
-		*rc = e == ENOENT ? UPGRADE_ENOTFOUND : UPGRADE_EPARSE;
-		if (fname == NULL || upg_diag_add(cat, fname, cat->nfiles++, 0, "", "cannot open: %s",
-		                                  strerror(e)) != UPGRADE_OK)
+		*rc = fd == -1 && e == ENOENT ? UPGRADE_ENOTFOUND : UPGRADE_EPARSE;
+		if (fname == NULL ||
+		    (fd == -2 ? upg_diag_add(cat, fname, cat->nfiles++, 0, "", "cannot load: %s",
+		                             upg_file_kind(st.st_mode))
+		              : upg_diag_add(cat, fname, cat->nfiles++, 0, "", "cannot open: %s%s",
+		                             strerror(e), dangling)) != UPGRADE_OK)
 			*rc = UPGRADE_ENOMEM;
 		return NULL;
 	}
-	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
-	    (uintmax_t)st.st_size > (uintmax_t)cat->limits.file_size) {
+	if ((uintmax_t)st.st_size > (uintmax_t)cat->limits.file_size) {
 		fclose(f);
 		fname = upg_arena_strdup(&cat->arena, path);
 		*rc = UPGRADE_EPARSE;
@@ -460,8 +594,9 @@ read_catalog_file(struct upgrade_catalog *cat, const char *path, size_t *len, in
 		return NULL;
 	}
 	/* Read at most one byte past the limit: enough to know it is exceeded
-	 * (the size may have changed since fstat, or it is not a regular file). */
-	cap = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size + 1 : 65536;
+	 * (the size may have changed since fstat, or it is a file such as
+	 * those of /proc that says it is empty). */
+	cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 65536;
 	if (cap > cat->limits.file_size + 1)
 		cap = cat->limits.file_size + 1;
 	buf = malloc(cap + 1);
@@ -563,6 +698,7 @@ upgrade_catalog_load_dir(struct upgrade_catalog *cat, const char *path)
 	char **names = NULL;
 	size_t n = 0, cap = 0, i;
 	struct dirent *de;
+	struct stat st;
 	int rc = UPGRADE_OK;
 	DIR *dir;
 
@@ -586,7 +722,6 @@ upgrade_catalog_load_dir(struct upgrade_catalog *cat, const char *path)
 	}
 	while ((de = readdir(dir)) != NULL) {
 		struct upg_buf full = UPG_BUF_INIT;
-		struct stat st;
 		char *s;
 
 		if (!is_catalog_name(de->d_name))
@@ -601,19 +736,21 @@ upgrade_catalog_load_dir(struct upgrade_catalog *cat, const char *path)
 			rc = UPGRADE_ENOMEM;
 			break;
 		}
-		/* Directories named *.xml are not catalogs; a dangling link is
-		 * reported when it cannot be opened. */
-		if (stat(s, &st) == 0 && S_ISDIR(st.st_mode)) {
-			free(s);
-			continue;
-		}
 		names[n++] = s;
 	}
 	closedir(dir);
 	if (rc == UPGRADE_OK && n > 1)
 		qsort(names, n, sizeof *names, name_cmp);
 	for (i = 0; i < n; i++) {
-		if (rc != UPGRADE_ENOMEM) {
+		/* A directory, FIFO or device named *.xml is no catalog: it is
+		 * skipped, with a warning, for it may well be a mistake.  A
+		 * dangling link or one that cannot be followed is an error, when
+		 * it cannot be opened; so is a file replaced by a FIFO now. */
+		if (rc != UPGRADE_ENOMEM && stat(names[i], &st) == 0 && !S_ISREG(st.st_mode)) {
+			if (warn_add(cat, names[i], "skipped: %s", upg_file_kind(st.st_mode)) !=
+			    UPGRADE_OK)
+				rc = UPGRADE_ENOMEM;
+		} else if (rc != UPGRADE_ENOMEM) {
 			int r = upgrade_catalog_load_file(cat, names[i]);
 
 			if (r == UPGRADE_ENOMEM || rc == UPGRADE_OK)
@@ -732,15 +869,27 @@ param_value(const struct upgrade_catalog *cat, const struct upgrade_module *mod,
             size_t plen, int *declared)
 {
 	const char *v;
-	size_t i;
+
+	/* Binary search: the parameters are sorted by name. */
+	size_t lo = 0, hi = mod->nparams;
 
 	*declared = 0;
-	for (i = 0; i < mod->nparams; i++) {
-		if (strncmp(mod->params[i].name, param, plen) == 0 && mod->params[i].name[plen] == '\0') {
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const char *name = mod->params[mid].name;
+		int c = strncmp(name, param, plen);
+
+		if (c == 0 && name[plen] != '\0')
+			c = 1;
+		if (c == 0) {
 			*declared = 1;
 			v = defined_value(cat, mod->name, param, plen);
-			return v != NULL ? v : mod->params[i].def;
+			return v != NULL ? v : mod->params[mid].def;
 		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
 	return NULL;
 }
@@ -880,9 +1029,9 @@ check_params(struct upgrade_catalog *cat)
 			continue;
 		for (j = 0; j < mod->nparams; j++) {
 			const struct upg_param *p = &mod->params[j];
-			int declared;
 
-			if (param_value(cat, mod, p->name, strlen(p->name), &declared) != NULL)
+			if (p->def != NULL ||
+			    defined_value(cat, mod->name, p->name, strlen(p->name)) != NULL)
 				continue;
 			if (upg_diag_add(cat, mod->file, mod->file_index, p->line, mod->name,
 			                 "parameter '%s' has no value (give it a default, or a value with -D %s=VALUE)",

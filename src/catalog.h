@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "private.h"
 #include "upgrade/catalog.h"
@@ -55,6 +56,18 @@ void *upg_map_get(const struct upg_map *map, const char *key);
  */
 int upg_map_put(struct upg_map *map, const char *key, void *value, void **old);
 void upg_map_free(struct upg_map *map);
+
+/* ---- files ----------------------------------------------------------------- */
+
+/*
+ * Opens path for reading if it is a regular file, without ever waiting on
+ * a FIFO or a device.  Returns a blocking descriptor with *st filled; -1
+ * when it cannot be opened (errno says why); -2 when it is not a regular
+ * file (*st says what it is).
+ */
+int upg_open_regular(const char *path, struct stat *st);
+/* Says what a file that is not a regular file is: "a FIFO, not a regular file". */
+const char *upg_file_kind(mode_t mode);
 
 /* ---- dialects ------------------------------------------------------------ */
 
@@ -129,7 +142,7 @@ struct upgrade_module {
 	const char **depends;
 	unsigned long *depends_line;
 	size_t ndepends;
-	struct upg_param *params;
+	struct upg_param *params; /* sorted by name */
 	size_t nparams;
 	uint32_t ntasks;
 	int quiet; /* its file failed schema validation: no follow-up errors */
@@ -179,6 +192,10 @@ struct upg_limits {
 	size_t file_tasks;
 	size_t files;
 	size_t tasks;
+	size_t attributes; /* per element */
+	size_t children;   /* child elements per element */
+	size_t value;      /* bytes per attribute value */
+	size_t nodes;      /* elements, attributes, comments... per file */
 };
 
 struct upgrade_catalog {
@@ -197,6 +214,10 @@ struct upgrade_catalog {
 
 	struct upg_diag *diags;
 	size_t ndiags, capdiags;
+	uint32_t *file_diags; /* diagnostics recorded per file index */
+	size_t nfile_diags;
+	struct upg_diag *warnings; /* things skipped; they fail nothing */
+	size_t nwarnings, capwarnings;
 
 	struct upgrade_task **plan; /* prepared order */
 	size_t nplan;

@@ -230,6 +230,23 @@ upgrade_conn_set_dialect(struct upgrade_conn *conn, const char *name)
 }
 
 int
+upgrade_conn_set_cluster_lock(struct upgrade_conn *conn, int mode, int lease_seconds)
+{
+	if (conn == NULL)
+		return UPGRADE_EINVAL;
+	if (mode != UPGRADE_CLUSTER_LOCK_AUTO && mode != UPGRADE_CLUSTER_LOCK_OFF &&
+	    mode != UPGRADE_CLUSTER_LOCK_TABLE)
+		return upg_error_set(&conn->err, UPGRADE_EINVAL, "unknown cluster lock mode %d", mode);
+	/* A day is far beyond any useful lease; the bound keeps the ms count in a long. */
+	if (lease_seconds < 0 || lease_seconds > 86400)
+		return upg_error_set(&conn->err, UPGRADE_EINVAL,
+		                     "the lock lease must be 1 to 86400 seconds (0: the default)");
+	conn->cluster_lock = mode;
+	conn->lock_lease_ms = (long)lease_seconds * 1000;
+	return UPGRADE_OK;
+}
+
+int
 upgrade_conn_set_login_timeout(struct upgrade_conn *conn, int seconds)
 {
 	if (conn == NULL)
@@ -456,6 +473,8 @@ upg_conn_clone(struct upgrade_conn *conn, struct upgrade_conn **out)
 		return ret;
 	copy->forced = conn->forced;
 	copy->login_timeout = conn->login_timeout;
+	copy->cluster_lock = conn->cluster_lock;
+	copy->lock_lease_ms = conn->lock_lease_ms;
 	*out = copy;
 	if (conn->connstr == NULL)
 		return upg_error_set(&copy->err, UPGRADE_EINVAL,

@@ -29,6 +29,9 @@ struct upgrade_conn {
 	/* The driver's quote character, for the generic dialect. */
 	char driver_quote;
 	int login_timeout;
+	/* enum upgrade_cluster_lock, and the lock table's lease in ms. */
+	int cluster_lock;
+	long lock_lease_ms;
 
 	char *dbms_name;
 	char *dbms_ver;

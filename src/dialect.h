@@ -25,6 +25,8 @@ struct upg_lock {
 	int fd;       /* a held file lock's descriptor, else -1; closed when the lock is freed */
 	char *path;   /* a file lock's path */
 	int held;
+	/* A held lock's state of the dialect's own; its lock_release frees it. */
+	void *priv;
 };
 
 /* ---- what the task context needs from a dialect ---------------- */
@@ -207,6 +209,14 @@ struct upg_dialect {
 	 * NULL: every statement commits on its own.
 	 */
 	int (*statement_transactional)(const char *sql);
+	/*
+	 * MAY: sets *why to an allocated description of the server, naming it
+	 * and why it takes no writes from this session (a standby, a read-only
+	 * replica), or leaves it NULL when it takes writes.  The runner asks
+	 * before a command that writes, so that it fails at once and not at
+	 * its first write.  NULL hook: the engine's own error at that write.
+	 */
+	int (*read_only)(struct upgrade_conn *conn, char **why);
 
 	/* ---- introspection (src/introspect.c) ------------------------------ */
 	/*

@@ -120,6 +120,7 @@ upgrade_strerror(int code)
 	case UPGRADE_EDB: return "database error";
 	case UPGRADE_ELOCKED: return "lock not available";
 	case UPGRADE_EUNSUPPORTED: return "not supported";
+	case UPGRADE_EREADONLY: return "read-only server";
 	default: return "unknown error code";
 	}
 }

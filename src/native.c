@@ -8,19 +8,28 @@
  *   2. the directories of $UPGRADE_LIBRARY_PATH (colon-separated),
  *   3. UPGRADE_NATIVEDIR, the package's library directory.
  * The catalog gives a bare file name (the loader rejects directory parts
- * and this file checks again), the dynamic linker's own search
- * (LD_LIBRARY_PATH, the cache) is never used, and a file or directory that
- * anyone may write is refused.  Each library and symbol is resolved once
- * per process and kept: the handles stay open until the process ends.
+ * and this file checks again), and the dynamic linker's own search
+ * (LD_LIBRARY_PATH, the cache) is never used.  A library is trusted only
+ * when nobody but root and the user running us could have chosen its
+ * bytes: the file, after symbolic links are resolved, is a regular file
+ * and every directory from it up to "/", and the directory the name was
+ * found in, are owned by root or by our effective uid and writable by
+ * neither group nor others.  A sticky bit does not help: in a sticky
+ * directory anyone may still create the name we are about to look up.
+ * Each library and symbol is resolved once per process and kept: the
+ * handles stay open until the process ends.
  */
 #include "config.h"
 
 #include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "context.h"
 
@@ -73,42 +82,173 @@ catalog_dir(const struct upgrade_context *ctx)
 }
 
 /*
- * Looks for lib in dir (len bytes of it).  Returns the canonical path, or
- * NULL; *refused explains a file that exists but may not be loaded.
+ * Whether st, the status of path (a directory when dir, else the library),
+ * is something only root or our effective uid can have chosen: of the
+ * right type, owned by one of them, writable by neither group nor others.
+ * When not, appends why to why.
+ */
+static int
+trusted(const struct stat *st, int dir, const char *path, struct upg_buf *why)
+{
+	const char *what = dir ? "directory" : "file";
+	uid_t euid = geteuid();
+
+	if (dir ? !S_ISDIR(st->st_mode) : !S_ISREG(st->st_mode)) {
+		upg_buf_printf(why, "%s is not a %s", path, dir ? "directory" : "regular file");
+		return 0;
+	}
+	if (st->st_uid != 0 && st->st_uid != euid) {
+		upg_buf_printf(why, "%s %s is owned by uid %lu, not by root or uid %lu", what, path,
+		               (unsigned long)st->st_uid, (unsigned long)euid);
+		return 0;
+	}
+	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+		upg_buf_printf(why, "%s %s is writable by %s (mode %04lo)", what, path,
+		               (st->st_mode & S_IWOTH) ? "anyone" : "its group",
+		               (unsigned long)(st->st_mode & 07777));
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * Checks dir, a path without symbolic links, and each directory above it
+ * up to "/".  A symbolic link met on the way (the tree changed since the
+ * path was resolved) is refused as not being a directory.
+ */
+static int
+trusted_dirs(const char *dir, struct upg_buf *why)
+{
+	char *p = upg_strdup(dir), *slash;
+	struct stat st;
+	int ok = 1;
+
+	if (p == NULL) {
+		upg_buf_puts(why, "out of memory");
+		return 0;
+	}
+	for (;;) {
+		if (lstat(p, &st) != 0) {
+			upg_buf_printf(why, "cannot check directory %s: %s", p, strerror(errno));
+			ok = 0;
+			break;
+		}
+		if (!trusted(&st, 1, p, why)) {
+			ok = 0;
+			break;
+		}
+		slash = strrchr(p, '/');
+		if (slash == NULL || (slash == p && p[1] == '\0'))
+			break;
+		if (slash == p)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	free(p);
+	return ok;
+}
+
+/* Checks the directory part of real, a path without symbolic links. */
+static int
+trusted_parent(const char *real, struct upg_buf *why)
+{
+	const char *slash = strrchr(real, '/');
+	char *dir;
+	int ok;
+
+	if (slash == NULL)
+		return trusted_dirs(".", why);
+	dir = upg_strndup(real, slash == real ? 1 : (size_t)(slash - real));
+	if (dir == NULL) {
+		upg_buf_puts(why, "out of memory");
+		return 0;
+	}
+	ok = trusted_dirs(dir, why);
+	free(dir);
+	return ok;
+}
+
+/*
+ * Looks for lib in dir (len bytes of it).  Returns the canonical path of
+ * a library that may be loaded, or NULL: when there is none, or when one
+ * exists but may not be loaded, which is then explained in why (the path
+ * tried, the offending file or directory, and the reason).
  */
 static char *
-try_dir(const char *dir, size_t len, const char *lib, const char **refused)
+try_dir(const char *dir, size_t len, const char *lib, struct upg_buf *why)
 {
-	struct upg_buf path = UPG_BUF_INIT;
-	struct stat st, dst;
-	char *p, *real = NULL;
+	struct upg_buf path = UPG_BUF_INIT, reason = UPG_BUF_INIT;
+	struct stat st;
+	char *p = NULL, *rdir = NULL, *real = NULL;
+	int fd = -1, ok = 0;
 
 	if (len == 0)
 		return NULL;
 	upg_buf_append(&path, dir, len);
-	if (stat(upg_buf_str(&path), &dst) != 0 || !S_ISDIR(dst.st_mode)) {
-		upg_buf_free(&path);
-		return NULL;
-	}
 	upg_buf_putc(&path, '/');
 	upg_buf_puts(&path, lib);
 	p = upg_buf_detach(&path);
 	if (p == NULL)
 		return NULL;
-	if (stat(p, &st) == 0 && S_ISREG(st.st_mode)) {
-		/* Writable by anyone: anyone could choose the code we run. */
-		if ((st.st_mode & S_IWOTH) || ((dst.st_mode & S_IWOTH) && !(dst.st_mode & S_ISVTX)))
-			*refused = "it, or its directory, is writable by anyone";
-		else
-			real = realpath(p, NULL);
+	/* Not here at all (a dangling link is there, and is refused below). */
+	if (lstat(p, &st) != 0)
+		goto done;
+	p[len] = '\0';
+	rdir = realpath(p, NULL);
+	p[len] = '/';
+	if (rdir == NULL) {
+		upg_buf_printf(&reason, "cannot resolve directory %.*s: %s", (int)len, dir,
+		               strerror(errno));
+		goto done;
 	}
+	/* The directory holding the name decides which file the name means. */
+	if (!trusted_dirs(rdir, &reason))
+		goto done;
+	real = realpath(p, NULL);
+	if (real == NULL) {
+		upg_buf_printf(&reason, "cannot resolve %s: %s", p, strerror(errno));
+		goto done;
+	}
+	if (!trusted_parent(real, &reason))
+		goto done;
+	/* The file's own checks are made on the file opened, so that they are
+	 * about what is there now; O_NONBLOCK keeps a FIFO from blocking us.
+	 * Nobody else can replace it before dlopen() below: every directory
+	 * above it has just been found writable by root and us only. */
+	fd = open(real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0) {
+		upg_buf_printf(&reason, "cannot open %s: %s", real, strerror(errno));
+		goto done;
+	}
+	if (fstat(fd, &st) != 0) {
+		upg_buf_printf(&reason, "cannot check %s: %s", real, strerror(errno));
+		goto done;
+	}
+	ok = trusted(&st, 0, real, &reason);
+done:
+	if (fd >= 0)
+		close(fd);
+	if (!ok && reason.len > 0 && why->len == 0)
+		upg_buf_printf(why, "%s: %s", p, upg_buf_str(&reason));
+	upg_buf_free(&reason);
 	free(p);
+	free(rdir);
+	if (!ok) {
+		free(real);
+		real = NULL;
+	}
 	return real;
 }
 
+/*
+ * Searches the directories in their documented order; the first library
+ * that may be loaded wins.  A refusal is kept in refused (the first one
+ * only) and reported when nothing loadable is found.
+ */
 static char *
 find_library(const struct upgrade_context *ctx, const char *lib, const char *catdir,
-             struct upg_buf *searched, const char **refused)
+             struct upg_buf *searched, struct upg_buf *refused)
 {
 	const char *env = getenv("UPGRADE_LIBRARY_PATH"), *p, *e;
 	char *found = NULL;
@@ -139,9 +279,8 @@ static int
 resolve(struct upgrade_context *ctx, const char *lib, const char *sym, upgrade_native_fn *fn)
 {
 	struct upgrade_conn *conn = ctx->conn;
-	struct upg_buf key = UPG_BUF_INIT, searched = UPG_BUF_INIT;
+	struct upg_buf key = UPG_BUF_INIT, searched = UPG_BUF_INIT, refused = UPG_BUF_INIT;
 	struct native_entry *e;
-	const char *refused = NULL;
 	char *catdir = catalog_dir(ctx), *path = NULL, *k;
 	void *handle, *addr;
 	int ret = UPGRADE_OK;
@@ -167,9 +306,10 @@ resolve(struct upgrade_context *ctx, const char *lib, const char *sym, upgrade_n
 		goto done;
 	path = find_library(ctx, lib, catdir, &searched, &refused);
 	if (path == NULL) {
-		if (refused != NULL)
+		if (refused.len > 0)
 			ret = upg_error_set(&conn->err, UPGRADE_ENOTFOUND,
-			                    "native library %s: refused, %s", lib, refused);
+			                    "native library %s refused: %s", lib,
+			                    upg_buf_str(&refused));
 		else
 			ret = upg_error_set(
 			    &conn->err, UPGRADE_ENOTFOUND,
@@ -210,6 +350,7 @@ resolve(struct upgrade_context *ctx, const char *lib, const char *sym, upgrade_n
 done:
 	pthread_mutex_unlock(&cache_lock);
 	upg_buf_free(&searched);
+	upg_buf_free(&refused);
 	free(path);
 	free(catdir);
 	free(k);

@@ -1505,6 +1505,31 @@ check_ready(struct upgrade_runner *r, struct upgrade_conn *conn)
 	return UPGRADE_OK;
 }
 
+/*
+ * A command that writes fails before its first schema when the server
+ * takes no writes: on a standby every task would fail, and a run with
+ * nothing pending would succeed without the primary having been checked.
+ */
+static int
+check_writable(struct upgrade_runner *r, struct upgrade_conn *conn)
+{
+	char *why = NULL;
+	int ret;
+
+	if (conn->dialect->read_only == NULL)
+		return UPGRADE_OK;
+	if ((ret = conn->dialect->read_only(conn, &why)) != UPGRADE_OK) {
+		upg_error_copy(&r->err, &conn->err);
+		return ret;
+	}
+	if (why == NULL)
+		return UPGRADE_OK;
+	ret = upg_error_set(&r->err, UPGRADE_EREADONLY,
+	                    "%s; this command writes, so point it at the primary", why);
+	free(why);
+	return ret;
+}
+
 int
 upgrade_runner_run(struct upgrade_runner *r, struct upgrade_conn *conn)
 {
@@ -1514,7 +1539,7 @@ upgrade_runner_run(struct upgrade_runner *r, struct upgrade_conn *conn)
 	long executed = 0, start = now_ms();
 	int ret;
 
-	if ((ret = check_ready(r, conn)) != UPGRADE_OK)
+	if ((ret = check_ready(r, conn)) != UPGRADE_OK || (ret = check_writable(r, conn)) != UPGRADE_OK)
 		return ret;
 	r->schemas_ok = r->schemas_failed = 0;
 	memset(&top, 0, sizeof top);
@@ -1569,6 +1594,8 @@ each_schema(struct upgrade_runner *r, struct upgrade_conn *conn, int write,
 	int ret;
 
 	if ((ret = check_ready(r, conn)) != UPGRADE_OK)
+		return ret;
+	if (write && (ret = check_writable(r, conn)) != UPGRADE_OK)
 		return ret;
 	if ((ret = resolve_schemas(r, conn, &schemas, 0)) != UPGRADE_OK)
 		goto done;

@@ -5,7 +5,8 @@
 #
 # Phases: install packages (tests/deps.sh) -> autoreconf -> build
 # _build/sanitize (ASan + UBSan + -Werror) -> start PostgreSQL and MariaDB
-# (tests/testdb.sh) -> make check -> build _build/plain -> make
+# (tests/testdb.sh) and the clusters (tests/cluster.sh: Galera, a
+# PostgreSQL standby, PgBouncer) -> make check -> build _build/plain -> make
 # check-valgrind -> make distcheck -> stop the servers.
 #
 #   --quick          sanitizer build and `make check` only
@@ -44,6 +45,7 @@ JOBS=2
 PASSED=0
 FAILED=0
 DBDIR=""
+CLUSTERDIR=""
 TIMINGS=()
 
 now() { date +%s.%N; }
@@ -65,6 +67,10 @@ phase() {
 
 cleanup() {
     local rc=$?
+    if [ -n "$CLUSTERDIR" ]; then
+        tests/cluster.sh stop "$CLUSTERDIR" || say "stopping the test clusters failed"
+        CLUSTERDIR=""
+    fi
     if [ -n "$DBDIR" ]; then
         tests/testdb.sh stop "$DBDIR" || say "stopping the test servers failed"
         DBDIR=""
@@ -187,6 +193,17 @@ if ! phase servers tests/testdb.sh start "$DBDIR"; then
 fi
 # shellcheck disable=SC1091  # written at run time by testdb.sh
 . "$DBDIR/env.sh"
+# Without the clusters only tests/cli-cluster.sh fails (it then tries to
+# start its own), so the other tests still run.
+CLUSTERDIR=$(mktemp -d /tmp/upg-cl.XXXXXX)
+if phase clusters tests/cluster.sh start "$CLUSTERDIR"; then
+    # shellcheck disable=SC1091  # written at run time by cluster.sh
+    . "$CLUSTERDIR/env.sh"
+else
+    FAILED=$((FAILED + 1))
+    tests/cluster.sh stop "$CLUSTERDIR" >/dev/null 2>&1 || true
+    CLUSTERDIR=""
+fi
 
 # ---- tests ----
 if [ -n "$SAN_OK" ]; then

@@ -98,7 +98,7 @@ if require_env UPGRADE_TEST_PG && require_env UPGRADE_TEST_PG_ADMIN; then
 	expect_err '^upgrade: error: upg_noperm: ' "PG: the error names the schema"
 	expect_err 'permission denied for schema upg_noperm' "PG: the server's reason reaches the user"
 	pg 'DROP SCHEMA upg_noperm CASCADE' >/dev/null
-	# A read-only session (a standby would say the same).
+	# A read-only session that is no standby: the server refuses the first write.
 	pg "DROP SCHEMA IF EXISTS upg_rosch; DROP ROLE IF EXISTS upg_ro; CREATE ROLE upg_ro LOGIN PASSWORD 'ro'; ALTER ROLE upg_ro SET default_transaction_read_only = on; CREATE SCHEMA upg_rosch AUTHORIZATION upg_ro" >/dev/null
 	ro=$(printf '%s' "$UPGRADE_TEST_PG" | sed 's/Uid=[^;]*/Uid=upg_ro/; s/Pwd={[^}]*}/Pwd=ro/')
 	run "$UPGRADE" -T "$T_TMP/j1" -c "$ro" run --schema upg_rosch

@@ -3,13 +3,40 @@
 # functions of the example task library (tests/native/example-tasks.c),
 # found through UPGRADE_LIBRARY_PATH, on SQLite: a table created and
 # filled from C, a column added and filled per row from C, then the
-# catalog's own operations on top.
+# catalog's own operations on top.  Then the libraries that must be
+# refused: in or below a directory others may write (sticky or not),
+# owned by another user, reached through a symbolic link.
 . "$top_srcdir/tests/lib.sh"
 
 NS='xmlns="urn:upgrade:catalog:1"'
 LIBDIR="$top_builddir/tests/native/.libs"
 if [ ! -f "$LIBDIR/example-tasks.so" ]; then
 	not_ok "the example task library is built ($LIBDIR/example-tasks.so)"
+	finish
+fi
+
+# trusted DIR: DIR and every directory above it are owned by root or by us
+# and writable by neither group nor others, as upgrade_context(3) demands.
+trusted() {
+	d=$(cd "$1" && pwd -P) || return 1
+	while :; do
+		# shellcheck disable=SC2046 # two numbers
+		set -- $(stat -c '%u %a' "$d")
+		[ "$1" -eq 0 ] || [ "$1" -eq "$(id -u)" ] || return 1
+		[ $((0$2 & 022)) -eq 0 ] || return 1
+		[ "$d" = / ] && return 0
+		d=$(dirname "$d")
+	done
+}
+
+# A build tree below a directory anyone may write (a package built in
+# /tmp): no library in it may be loaded, which is all there is to test.
+if ! trusted "$LIBDIR"; then
+	printf '<module %s name="ctx.cli"><task name="t"><native library="example-tasks.so" symbol="example_noop"/></task></module>\n' \
+		"$NS" >"$T_TMP/c.xml"
+	run env UPGRADE_LIBRARY_PATH="$LIBDIR" "$UPGRADE" -T "$T_TMP/c.xml" -d "$T_TMP/refused.db" run
+	expect_rc 2 "the build tree $LIBDIR is not trusted: its libraries are refused"
+	expect_err 'native library example-tasks\.so refused: .* is writable by' "the offending directory is named"
 	finish
 fi
 
@@ -52,25 +79,120 @@ run env -u UPGRADE_LIBRARY_PATH "$UPGRADE" -T "$T_TMP/v1" -d "$T_TMP/other.db" r
 expect_rc 2 "without UPGRADE_LIBRARY_PATH the task fails"
 expect_err 'native library example-tasks\.so not found' "the library is not searched elsewhere"
 
+# A directory of our own where libraries may be loaded from: $T_TMP is
+# below /tmp, which anyone may write.
+SAFE=$(mktemp -d "$top_builddir/tests/native-sh.XXXXXX")
+trap 'rm -rf "$T_TMP" "$SAFE"' EXIT
+
 # The example of upgrade_context(3) compiles as it is printed, and its
 # library is found beside the catalog that names it.
-mkdir -p "$T_TMP/man"
+mkdir -p "$SAFE/man"
 "${MANDOC:-mandoc}" -Tascii "$top_srcdir/man/upgrade_context.3" | sed 's/.\x08//g' |
 	awk '/^EXAMPLES/ { ex = 1 } ex && /^     #include/ { on = 1 }
 	     on && (/^SEE ALSO/ || /^     Built with/) { exit } on { sub(/^     /, ""); print }' \
-	>"$T_TMP/man/example.c"
+	>"$SAFE/man/example.c"
 run ${CC:-cc} ${SAN_CFLAGS:-} -std=c99 -Wall -Werror -shared -fPIC -I"$top_srcdir/include" \
-	-I"$top_builddir/include" "$T_TMP/man/example.c" -o "$T_TMP/man/man-example.so"
+	-I"$top_builddir/include" "$SAFE/man/example.c" -o "$SAFE/man/man-example.so"
 expect_rc 0 "the upgrade_context(3) example compiles"
 printf '<module %s name="ctx.man">%s%s</module>\n' "$NS" "$create" '<task name="Slug" always-run="true">
   <only-if><not><has-column table="notes" column="slug"/></not></only-if>
   <native library="man-example.so" symbol="example_add_slug" arg="notes"/>
-</task>' >"$T_TMP/man/c.xml"
-run env UPGRADE_LIBRARY_PATH="$LIBDIR" "$UPGRADE" -T "$T_TMP/man" -d "$T_TMP/man.db" run
+</task>' >"$SAFE/man/c.xml"
+run env UPGRADE_LIBRARY_PATH="$LIBDIR" "$UPGRADE" -T "$SAFE/man" -d "$T_TMP/man.db" run
 expect_rc 0 "the example runs from beside its catalog"
 expect_out '^\* ctx\.man:Slug$' "it adds the column"
-run env UPGRADE_LIBRARY_PATH="$LIBDIR" "$UPGRADE" -T "$T_TMP/man" -d "$T_TMP/man.db" run
+run env UPGRADE_LIBRARY_PATH="$LIBDIR" "$UPGRADE" -T "$SAFE/man" -d "$T_TMP/man.db" run
 expect_rc 0 "and again"
 expect_out '^no pending upgrade tasks found$' "then finds nothing to do"
+
+
+# Libraries nobody but root and us could have put there, and nothing else.
+# Each case is a catalog beside its library, run without
+# UPGRADE_LIBRARY_PATH; the task creates the table "planted".
+# refused DIR PATTERN DESCRIPTION: the library beside DIR/c.xml is refused:
+# the task fails with a message naming the library, the path tried and
+# what is wrong (matching PATTERN).
+planted='<task name="Plant" always-run="true"><native library="natlib.so" symbol="example_create_notes" arg="planted"/></task>'
+refused() {
+	printf '<module %s name="ctx.plant">%s</module>\n' "$NS" "$planted" >"$1/c.xml"
+	rm -f "$T_TMP/plant.db"
+	run env -u UPGRADE_LIBRARY_PATH "$UPGRADE" -T "$1/c.xml" -d "$T_TMP/plant.db" run
+	expect_rc 2 "$3: refused"
+	expect_err "native library natlib\.so refused: $1/natlib\.so: $2" "$3: the path and the reason are named"
+}
+lib=$LIBDIR/example-tasks.so
+
+# The control: a library of ours in a directory of ours is loaded.
+mkdir -m 755 "$SAFE/ok"
+cp "$lib" "$SAFE/ok/natlib.so"
+chmod 644 "$SAFE/ok/natlib.so"
+printf '<module %s name="ctx.plant">%s</module>\n' "$NS" "$planted" >"$SAFE/ok/c.xml"
+run env -u UPGRADE_LIBRARY_PATH "$UPGRADE" -T "$SAFE/ok/c.xml" -d "$T_TMP/ok.db" run
+expect_rc 0 "a library beside its catalog in a directory of ours is loaded"
+expect_out '^\* ctx\.plant:Plant$' "its task ran"
+
+# A catalog in a sticky directory anyone may write, like /tmp: anyone could
+# have put the library there.
+mkdir -m 1777 "$SAFE/sticky" && chmod 1777 "$SAFE/sticky"
+cp "$lib" "$SAFE/sticky/natlib.so"
+chmod 644 "$SAFE/sticky/natlib.so"
+refused "$SAFE/sticky" "directory $SAFE/sticky is writable by anyone \(mode 1777\)" \
+	"a library in a sticky world-writable directory"
+
+# A group-writable directory, and one below a world-writable directory.
+mkdir -m 775 "$SAFE/group" && chmod 775 "$SAFE/group"
+cp "$lib" "$SAFE/group/natlib.so"
+chmod 644 "$SAFE/group/natlib.so"
+refused "$SAFE/group" "directory $SAFE/group is writable by its group \(mode 0775\)" \
+	"a library in a group-writable directory"
+mkdir -m 777 "$SAFE/open" && chmod 777 "$SAFE/open"
+mkdir -m 755 "$SAFE/open/lib"
+cp "$lib" "$SAFE/open/lib/natlib.so"
+chmod 644 "$SAFE/open/lib/natlib.so"
+refused "$SAFE/open/lib" "directory $SAFE/open is writable by anyone \(mode 0777\)" \
+	"a library below a world-writable directory"
+
+# A group-writable library in a directory of ours.
+mkdir -m 755 "$SAFE/gfile"
+cp "$lib" "$SAFE/gfile/natlib.so"
+chmod 664 "$SAFE/gfile/natlib.so"
+refused "$SAFE/gfile" "file $SAFE/gfile/natlib.so is writable by its group \(mode 0664\)" \
+	"a group-writable library"
+
+# A symbolic link in a directory of ours to a library in a 0777 directory.
+mkdir -m 755 "$SAFE/link"
+ln -s "../open/lib/natlib.so" "$SAFE/link/natlib.so"
+refused "$SAFE/link" "directory $SAFE/open is writable by anyone" \
+	"a link to a library below a world-writable directory"
+# A dangling link and a FIFO in its place: named, never waited on.
+mkdir -m 755 "$SAFE/dangling" "$SAFE/fifo"
+ln -s "no-such.so" "$SAFE/dangling/natlib.so"
+refused "$SAFE/dangling" "cannot resolve $SAFE/dangling/natlib\.so: No such file" "a dangling link"
+mkfifo "$SAFE/fifo/natlib.so"
+refused "$SAFE/fifo" "$SAFE/fifo/natlib\.so is not a regular file" "a FIFO"
+
+# A library owned by another user (nobody), in a directory of ours and
+# beside a catalog in a sticky directory: as root, the defect's own case.
+if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
+	nobody=$(id -u nobody)
+	mkdir -m 755 "$SAFE/theirs"
+	cp "$lib" "$SAFE/theirs/natlib.so"
+	chmod 644 "$SAFE/theirs/natlib.so"
+	chown nobody "$SAFE/theirs/natlib.so"
+	refused "$SAFE/theirs" "file $SAFE/theirs/natlib\.so is owned by uid $nobody, not by root or uid 0" \
+		"a library owned by nobody"
+	chown nobody "$SAFE/sticky/natlib.so"
+	refused "$SAFE/sticky" "directory $SAFE/sticky is writable by anyone" \
+		"a library owned by nobody in a sticky directory"
+	# A directory owned by nobody, even one only its owner may write.
+	mkdir -m 755 "$SAFE/nobodys"
+	cp "$lib" "$SAFE/nobodys/natlib.so"
+	chmod 644 "$SAFE/nobodys/natlib.so"
+	chown nobody "$SAFE/nobodys"
+	refused "$SAFE/nobodys" "directory $SAFE/nobodys is owned by uid $nobody" \
+		"a library in a directory owned by nobody"
+else
+	echo "# not root: the cases with files owned by nobody are left out"
+fi
 
 finish

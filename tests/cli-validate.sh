@@ -2,7 +2,8 @@
 # cli-validate.sh - `upgrade validate`: no database, every problem of every
 # catalog as FILE:LINE: error: [OBJECT: ]MESSAGE on stderr, exit 4 on any;
 # where catalogs come from (-T, operands, $UPGRADE_TASKS_PATH); -D values;
-# --dialect; the size limit; a missing schema.
+# --dialect; the size limit; a missing schema; FIFOs, devices, links and
+# unreadable files where catalogs are expected.
 . "$top_srcdir/tests/lib.sh"
 
 ex="$top_srcdir/tasks/examples"
@@ -100,5 +101,175 @@ rm -f "$T_TMP/big.xml"
 UPGRADE_SCHEMA="$T_TMP/none.rng" run "$UPGRADE" validate -T "$ex"
 expect_rc 4 "a missing schema"
 expect_err "none.rng: error: cannot read the catalog schema" "the schema is named"
+
+# Only regular files are read: a FIFO, a device or a directory where a
+# catalog is expected never makes upgrade wait or read forever.  Each run
+# is bounded by timeout(1), so that the old hang fails the test instead of
+# stopping the suite.  In a directory such an entry is skipped with a
+# warning; named on its own it is an error.
+sp="$T_TMP/special"
+mkdir -p "$sp/sub.xml"
+cp "$ex/accounts.xml" "$sp/accounts.xml"
+mkfifo "$sp/pipe.xml"
+ln -s /dev/zero "$sp/zero.xml"
+for cmd in validate run; do
+	db=
+	[ $cmd = run ] && db="-d $T_TMP/special.db"
+	# shellcheck disable=SC2086 # $db is two words or none
+	run timeout 60 "$UPGRADE" $db $cmd -T "$sp"
+	expect_rc 0 "$cmd: a directory holding a FIFO, a link to /dev/zero and a directory *.xml"
+	expect_err "^$sp/pipe\.xml: warning: skipped: a FIFO, not a regular file\$" "$cmd: the FIFO is skipped, with a warning"
+	expect_err "^$sp/zero\.xml: warning: skipped: a character device, not a regular file\$" \
+		"$cmd: the device is skipped, with a warning"
+	expect_err "^$sp/sub\.xml: warning: skipped: a directory, not a regular file\$" \
+		"$cmd: the directory is skipped, with a warning"
+	expect_lines 3 err "$cmd: one line each"
+done
+expect_out '^\* demo\.accounts:' "run: the catalog beside them ran"
+
+# refused_file PATH PATTERN DESCRIPTION: -T PATH is an error, for validate
+# and run: exit 4 and one line "PATH: error: ..." matching PATTERN.
+refused_file() {
+	for cmd in validate run; do
+		db=
+		[ $cmd = run ] && db="-d $T_TMP/special.db"
+		# shellcheck disable=SC2086 # $db is two words or none
+		run timeout 60 "$UPGRADE" $db $cmd -T "$1"
+		expect_rc 4 "$cmd: $3"
+		expect_err "^$1: error: $2\$" "$cmd: $3: the path and the reason are named"
+		expect_lines 1 err "$cmd: $3: in one line"
+	done
+}
+refused_file "$sp/pipe.xml" "cannot load: a FIFO, not a regular file" "a FIFO named on its own"
+refused_file /dev/zero "cannot load: a character device, not a regular file" "/dev/zero"
+refused_file /dev/null "cannot load: a character device, not a regular file" "/dev/null"
+ln -s loop.xml "$sp/loop.xml"
+refused_file "$sp/loop.xml" "cannot open: Too many levels of symbolic links" "a symbolic link loop"
+ln -s no-such-file.xml "$sp/dangling.xml"
+refused_file "$sp/dangling.xml" "cannot open: No such file or directory \(a dangling symbolic link\)" \
+	"a dangling symbolic link"
+# Both are errors inside a directory too: a catalog meant to be there is not.
+run timeout 60 "$UPGRADE" validate -T "$sp"
+expect_rc 4 "a directory with a link loop and a dangling link"
+expect_err "^$sp/loop\.xml: error: cannot open: Too many levels of symbolic links\$" "the loop is named"
+expect_err "^$sp/dangling\.xml: error: cannot open: No such file or directory" "the dangling link is named"
+rm "$sp/loop.xml" "$sp/dangling.xml"
+
+# An unreadable file; root reads anything, so as root the capabilities
+# that let it are dropped for the run.  It is named through its directory:
+# libtool's wrapper (under UPGRADE_VALGRIND) reads files named as arguments.
+mkdir "$T_TMP/secret"
+cp "$ex/accounts.xml" "$T_TMP/secret/secret.xml"
+chmod 000 "$T_TMP/secret/secret.xml"
+unprivileged=
+[ "$(id -u)" -eq 0 ] && unprivileged="setpriv --bounding-set=-dac_override,-dac_read_search"
+if [ -n "$unprivileged" ] && ! command -v setpriv >/dev/null 2>&1; then
+	echo "# root without setpriv(1): the unreadable file is left out"
+else
+	# shellcheck disable=SC2086 # a command and its option, or nothing
+	run timeout 60 $unprivileged "$UPGRADE" validate -T "$T_TMP/secret"
+	expect_rc 4 "an unreadable file"
+	expect_err "^$T_TMP/secret/secret\.xml: error: cannot open: Permission denied\$" "it is named"
+	expect_lines 1 err "an unreadable file: in one line"
+fi
+
+# The schema is read the same way.
+UPGRADE_SCHEMA="$sp/pipe.xml" run timeout 60 "$UPGRADE" validate -T "$ex"
+expect_rc 4 "a FIFO as the schema"
+expect_err "pipe\.xml: error: cannot read the catalog schema: a FIFO, not a regular file" "it is named"
+
+# What libxml2, RelaxNG or the loader would take quadratic time or
+# unbounded memory for, in files under the size limit, is refused before
+# libxml2 sees it; FILE:LINE names where.  Generated with awk; each run is
+# bounded by timeout(1) so that a slow loader fails instead of stalling.
+# gen NAME AWK-PROGRAM: writes $T_TMP/lim/NAME.xml from the program's output.
+mkdir "$T_TMP/lim"
+gen() { awk "BEGIN { $2 }" >"$T_TMP/lim/$1.xml"; }
+M='printf "<module xmlns=\"urn:upgrade:catalog:1\" name=\"m\">\n"'
+# limit NAME PATTERN DESCRIPTION: validate refuses NAME.xml with PATTERN.
+limit() {
+	run timeout 60 "$UPGRADE" validate -T "$T_TMP/lim/$1.xml"
+	expect_rc 4 "$3"
+	expect_err "^$T_TMP/lim/$1\.xml:$2" "$3: file, line and limit named"
+	rm -f "$T_TMP/lim/$1.xml"
+}
+gen attrs "$M"'; printf "<task name=\"t\""; for (i = 0; i < 1000000; i++) printf " a%d=\"\"", i; print "/></module>"'
+limit attrs "2: error: an element has more than 64 attributes$" "1,000,000 attributes on one element (11 MB)"
+gen elems "$M"'; for (i = 0; i < 1000000; i++) printf "<a/>"; print "</module>"'
+limit elems "1: error: an element has more than 200000 child elements$" "1,000,000 empty elements"
+gen deep "$M"'; for (i = 0; i < 1000000; i++) printf "<a>"; for (i = 0; i < 1000000; i++) printf "</a>"; print "</module>"'
+limit deep "2: error: elements are nested deeper than the limit of 32$" "1,000,000 nested elements"
+gen name "$M"'; printf "<"; for (i = 0; i < 1000000; i++) printf "a"; print "/></module>"'
+limit name "2: error: an element name is longer than the limit of 1024 bytes$" "a 1,000,000-byte element name"
+gen attrname "$M"'; printf "<task name=\"t\" "; for (i = 0; i < 1000000; i++) printf "a"; print "=\"\"/></module>"'
+limit attrname "2: error: an attribute name is longer than the limit of 1024 bytes$" "a 1,000,000-byte attribute name"
+gen value "$M"'; printf "<task\n name=\""; for (i = 0; i < 2000000; i++) printf "a"; print "\"/></module>"'
+limit value "2: error: an attribute value is longer than the limit of 1048576 bytes$" "a 2,000,000-byte attribute value"
+gen comments "$M"'; printf "<task name=\"t\"><sql>x"; for (i = 0; i < 1100000; i++) printf "<!---->"; print "</sql></task></module>"'
+limit comments "2: error: more than 1000000 nodes \(elements, attributes, comments" "1,100,000 comments"
+# UTF-16 hides nothing: the same attributes, two bytes each.
+gen attrs16 "$M"'; printf "<task name=\"t\""; for (i = 0; i < 100000; i++) printf " a%d=\"\"", i; print "/></module>"'
+iconv -f UTF-8 -t UTF-16 "$T_TMP/lim/attrs16.xml" >"$T_TMP/lim/utf16.xml"
+rm "$T_TMP/lim/attrs16.xml"
+limit utf16 "2: error: an element has more than 64 attributes$" "100,000 attributes in UTF-16"
+# An encoding in which markup need not be ASCII is refused.
+gen utf7 'print "<?xml version=\"1.0\" encoding=\"UTF-7\"?>"; print "<module xmlns=\"urn:upgrade:catalog:1\" name=\"m\"/>"'
+limit utf7 "1: error: encoding 'UTF-7' is not supported in catalogs: use UTF-8$" "a UTF-7 catalog"
+# A catalog in UTF-16 that is within the limits still loads.
+iconv -f UTF-8 -t UTF-16 "$ex/accounts.xml" >"$T_TMP/lim/accounts16.xml"
+run timeout 60 "$UPGRADE" validate -T "$T_TMP/lim/accounts16.xml"
+expect_rc 0 "a UTF-16 catalog within the limits"
+# Many faults, each cheap, are not all reported: 200,000 unknown
+# dependencies, and 100,000 tasks with a schema violation each (libxml2
+# used to look through every earlier sibling for each).
+gen depends "$M"'; for (i = 0; i < 200000; i++) printf "<depends module=\"d%d\"/>\n", i; print "</module>"'
+run timeout 60 "$UPGRADE" validate -T "$T_TMP/lim/depends.xml"
+expect_rc 4 "200,000 unknown dependencies"
+expect_err "^$T_TMP/lim/depends\.xml: error: more than 1000 problems in this file; the others are not shown$" \
+	"the count of problems is bounded"
+expect_lines 1001 err "1000 problems shown"
+gen faults "$M"'; for (i = 0; i < 100000; i++) printf "<task name=\"t%d\" bad=\"x\"/>\n", i; print "</module>"'
+run timeout 60 "$UPGRADE" validate -T "$T_TMP/lim/faults.xml"
+expect_rc 4 "100,000 tasks with a schema violation each"
+expect_err "faults\.xml: error: more schema violations not shown$" "schema violations are bounded"
+# Within every limit: 100,000 tasks in one file.
+gen tasks "$M"'; for (i = 0; i < 100000; i++) printf "<task name=\"t%d\"><sql>SELECT 1</sql></task>\n", i; print "</module>"'
+run timeout 60 "$UPGRADE" validate -T "$T_TMP/lim/tasks.xml"
+expect_rc 0 "100,000 tasks in one file are within the limits"
+expect_out '^1 module, 100000 tasks: valid$' "and all of them are loaded"
+
+# What libxml2 says about broken bytes is one line per problem, in the
+# documented form: its details ("Bytes: 0xFF 0xFE ...") stay on that line,
+# and its decoder's complaints are not printed by libxml2 itself.
+# one_line_errors NAME DESCRIPTION: NAME.xml is refused, every stderr line
+# is FILE:LINE: error: ...
+one_line_errors() {
+	run timeout 60 "$UPGRADE" validate -T "$T_TMP/enc/$1.xml"
+	expect_rc 4 "$2"
+	if [ -n "$err" ] && printf '%s\n' "$err" | grep -Evq "^$T_TMP/enc/$1\.xml:[0-9]+: error: malformed XML: [^ ]"; then
+		not_ok "$2: a stderr line is not FILE:LINE: error: MESSAGE" "$err"
+	else
+		ok "$2: one line per problem"
+	fi
+}
+mkdir "$T_TMP/enc"
+printf '<module xmlns="urn:upgrade:catalog:1" name="x\377\376"><task name="t"/></module>\n' \
+	>"$T_TMP/enc/latin.xml"
+one_line_errors latin "invalid UTF-8 bytes"
+expect_err "latin\.xml:1: error: malformed XML: Input is not proper UTF-8, indicate encoding ! \(Bytes: 0xFF 0xFE 0x22 0x3E\)$" \
+	"the bytes are named on the same line"
+# UTF-16 with a byte order mark, and a lone surrogate in a value.
+{
+	printf '\377\376'
+	printf '<module xmlns="urn:upgrade:catalog:1" name="x' | iconv -f UTF-8 -t UTF-16LE
+	printf '\000\330"\000/\000>\000'
+} >"$T_TMP/enc/utf16.xml"
+one_line_errors utf16 "UTF-16 with a byte order mark and a lone surrogate"
+expect_err "utf16\.xml:1: error: malformed XML: input conversion failed due to input error, bytes 0x00 0xD8" \
+	"the decoder's complaint is a diagnostic"
+head -c 200 "$ex/accounts.xml" >"$T_TMP/enc/truncated.xml"
+one_line_errors truncated "a truncated file"
+iconv -f UTF-8 -t UTF-16 "$ex/accounts.xml" | head -c 301 >"$T_TMP/enc/truncated16.xml"
+one_line_errors truncated16 "a truncated UTF-16 file, cut inside a character"
 
 finish

@@ -20,11 +20,12 @@ BUILD_PKGS=(
     sqlite3 git
 )
 # The full test run also talks to PostgreSQL and MariaDB (their drivers and
-# servers), checks memory with valgrind and the sanitizers (clang runtime),
-# and builds the Debian package.
+# servers; galera-4, rsync for its state transfers and pgbouncer for the
+# clusters of tests/cluster.sh), checks memory with valgrind and the
+# sanitizers (clang runtime), and builds the Debian package.
 TEST_PKGS=(
     odbc-postgresql odbc-mariadb tdsodbc
-    postgresql-15 mariadb-server
+    postgresql-15 mariadb-server galera-4 rsync pgbouncer
     valgrind clang libclang-rt-14-dev
     dpkg-dev debhelper devscripts lintian fakeroot
 )

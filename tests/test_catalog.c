@@ -277,6 +277,123 @@ test_directory(void)
 	upgrade_catalog_free(cat);
 }
 
+/* True when some warning's file ends with file and its message holds text. */
+static int
+has_warning(const struct upgrade_catalog *cat, const char *file, const char *text)
+{
+	size_t i;
+
+	for (i = 0; i < upgrade_catalog_warning_count(cat); i++) {
+		const char *f, *o, *m;
+		unsigned long l;
+		size_t fl, want = strlen(file);
+
+		CU_ASSERT_EQUAL(upgrade_catalog_warning(&f, &l, &o, &m, cat, i), UPGRADE_OK);
+		fl = strlen(f);
+		if (fl >= want && strcmp(f + fl - want, file) == 0 && strstr(m, text) != NULL)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Only regular files are read: a FIFO (which blocked the loader for good),
+ * a device, a directory.  In a directory they are skipped with a warning;
+ * named on their own they are errors.  The alarm turns a hang into a
+ * failure.
+ */
+static void
+test_special_files(void)
+{
+	char dir[1024], p[1100], x[512];
+	const char *f, *o, *m;
+	unsigned long l;
+	struct upgrade_catalog *cat;
+
+	alarm(60);
+	snprintf(dir, sizeof dir, "%s/special", test_tmpdir());
+	CU_ASSERT_EQUAL_FATAL(mkdir(dir, 0700), 0);
+	module_xml(x, sizeof x, "a", NULL, "<task name=\"t\"/>");
+	write_file(dir, "a.xml", x);
+	snprintf(p, sizeof p, "%s/pipe.xml", dir);
+	CU_ASSERT_EQUAL_FATAL(mkfifo(p, 0600), 0);
+	snprintf(p, sizeof p, "%s/null.xml", dir);
+	CU_ASSERT_EQUAL_FATAL(symlink("/dev/null", p), 0);
+
+	cat = new_catalog();
+	CU_ASSERT_EQUAL(upgrade_catalog_load_dir(cat, dir), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_prepare(cat), UPGRADE_OK);
+	dump_diags(cat);
+	CU_ASSERT_EQUAL(upgrade_catalog_module_count(cat), 1);
+	CU_ASSERT_EQUAL(upgrade_catalog_warning_count(cat), 2);
+	/* In the order of the names, like the files loaded. */
+	CU_ASSERT_EQUAL(upgrade_catalog_warning(&f, &l, &o, &m, cat, 0), UPGRADE_OK);
+	CU_ASSERT_PTR_NOT_NULL(strstr(f, "/null.xml"));
+	CU_ASSERT_EQUAL(l, 0);
+	CU_ASSERT_STRING_EQUAL(o, "");
+	CU_ASSERT_STRING_EQUAL(m, "skipped: a character device, not a regular file");
+	CU_ASSERT_TRUE(has_warning(cat, "/pipe.xml", "skipped: a FIFO, not a regular file"));
+	CU_ASSERT_EQUAL(upgrade_catalog_warning(&f, &l, &o, &m, cat, 2), UPGRADE_ENOTFOUND);
+	CU_ASSERT_EQUAL(upgrade_catalog_warning(&f, &l, &o, &m, NULL, 0), UPGRADE_EINVAL);
+	CU_ASSERT_EQUAL(upgrade_catalog_warning_count(NULL), 0);
+	upgrade_catalog_free(cat);
+
+	cat = new_catalog();
+	snprintf(p, sizeof p, "%s/pipe.xml", dir);
+	CU_ASSERT_EQUAL(upgrade_catalog_load_file(cat, p), UPGRADE_EPARSE);
+	CU_ASSERT_TRUE(
+	    has_diag(cat, "/pipe.xml", 0, "", "cannot load: a FIFO, not a regular file"));
+	CU_ASSERT_EQUAL(upgrade_catalog_load_path(cat, p), UPGRADE_EPARSE);
+	CU_ASSERT_EQUAL(upgrade_catalog_load_file(cat, "/dev/zero"), UPGRADE_EPARSE);
+	CU_ASSERT_TRUE(has_diag(cat, "/dev/zero", 0, "", "a character device, not a regular file"));
+	CU_ASSERT_EQUAL(upgrade_catalog_load_file(cat, dir), UPGRADE_EPARSE);
+	CU_ASSERT_TRUE(
+	    has_diag(cat, "/special", 0, "", "cannot load: a directory, not a regular file"));
+	snprintf(p, sizeof p, "%s/dangling.xml", dir);
+	CU_ASSERT_EQUAL_FATAL(symlink("nothing.xml", p), 0);
+	CU_ASSERT_EQUAL(upgrade_catalog_load_file(cat, p), UPGRADE_ENOTFOUND);
+	CU_ASSERT_TRUE(has_diag(cat, "/dangling.xml", 0, "", "(a dangling symbolic link)"));
+	snprintf(p, sizeof p, "%s/loop.xml", dir);
+	CU_ASSERT_EQUAL_FATAL(symlink("loop.xml", p), 0);
+	CU_ASSERT_EQUAL(upgrade_catalog_load_file(cat, p), UPGRADE_EPARSE);
+	CU_ASSERT_TRUE(
+	    has_diag(cat, "/loop.xml", 0, "", "cannot open: Too many levels of symbolic links"));
+	CU_ASSERT_EQUAL(upgrade_catalog_warning_count(cat), 0);
+	upgrade_catalog_free(cat);
+	alarm(0);
+}
+
+/*
+ * libxml2's messages become one line each: its details in parentheses,
+ * the complaints of its decoder (which it would print itself) recorded.
+ */
+static void
+test_one_line_errors(void)
+{
+	static const char latin[] = "<module xmlns=\"urn:upgrade:catalog:1\" name=\"x\xff\xfe\"/>";
+	static const char surrogate[] = "\xff\xfe<\0m\0 \0n\0=\0\"\0\x00\xd8\"\0/\0>\0";
+	const char *f, *o, *m;
+	unsigned long l;
+	struct upgrade_catalog *cat;
+	size_t i;
+
+	cat = new_catalog();
+	CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "latin.xml", latin, strlen(latin)),
+	                UPGRADE_EPARSE);
+	CU_ASSERT_TRUE(
+	    has_diag(cat, "latin.xml", 1, "",
+	             "Input is not proper UTF-8, indicate encoding ! (Bytes: 0xFF 0xFE"));
+	CU_ASSERT_EQUAL(
+	    upgrade_catalog_load_memory(cat, "utf16.xml", surrogate, sizeof surrogate - 1),
+	    UPGRADE_EPARSE);
+	CU_ASSERT_TRUE(has_diag(cat, "utf16.xml", 1, "", "input conversion failed"));
+	for (i = 0; i < upgrade_catalog_diag_count(cat); i++) {
+		CU_ASSERT_EQUAL(upgrade_catalog_diag(&f, &l, &o, &m, cat, i), UPGRADE_OK);
+		CU_ASSERT_PTR_NULL(strchr(m, '\n'));
+	}
+	upgrade_catalog_free(cat);
+}
+
 /*
  * Runs one statement with the sqlite3 shell on db; returns its exit status
  * and leaves its error output in errbuf.
@@ -587,6 +704,126 @@ test_limits(void)
 	CU_ASSERT_EQUAL(upgrade_catalog_add_module(cat, "long", NULL), UPGRADE_EINVAL);
 	CU_ASSERT_TRUE(has_diag(cat, UPG_C_FILE, 0, "", "module name 'long' is too long"));
 	upgrade_catalog_free(cat);
+
+	/* The limits checked before libxml2 parses: each names the line. */
+	cat = new_catalog();
+	CU_ASSERT_EQUAL(upgrade_catalog_set_limit(cat, UPGRADE_CATALOG_LIMIT_ATTRIBUTES, 1),
+	                UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "m.xml", mem_catalog, strlen(mem_catalog)),
+	                UPGRADE_EPARSE);
+	CU_ASSERT_TRUE(has_diag(cat, "m.xml", 2, "", "an element has more than 1 attributes"));
+	upgrade_catalog_free(cat);
+	cat = new_catalog();
+	CU_ASSERT_EQUAL(upgrade_catalog_set_limit(cat, UPGRADE_CATALOG_LIMIT_CHILDREN, 1),
+	                UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "m.xml", mem_catalog, strlen(mem_catalog)),
+	                UPGRADE_EPARSE);
+	CU_ASSERT_TRUE(has_diag(cat, "m.xml", 2, "", "an element has more than 1 child elements"));
+	upgrade_catalog_free(cat);
+	cat = new_catalog();
+	CU_ASSERT_EQUAL(upgrade_catalog_set_limit(cat, UPGRADE_CATALOG_LIMIT_VALUE, 2), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "m.xml", mem_catalog, strlen(mem_catalog)),
+	                UPGRADE_EPARSE);
+	CU_ASSERT_TRUE(has_diag(cat, "m.xml", 2, "",
+	                        "an attribute value is longer than the limit of 2 bytes"));
+	upgrade_catalog_free(cat);
+	cat = new_catalog();
+	CU_ASSERT_EQUAL(upgrade_catalog_set_limit(cat, UPGRADE_CATALOG_LIMIT_NODES, 3), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "m.xml", mem_catalog, strlen(mem_catalog)),
+	                UPGRADE_EPARSE);
+	CU_ASSERT_TRUE(has_diag(cat, "m.xml", 2, "", "more than 3 nodes"));
+	upgrade_catalog_free(cat);
+
+	/* The markup counts however it is spelled: UTF-16 in either byte
+	 * order, a '>' in a value, a comment that looks like a tag. */
+	{
+		static const char *const docs[] = {
+		    "<module xmlns=\"urn:upgrade:catalog:1\" name=\"u\"><!-- <a b='' c=''> -->"
+		    "<task name=\"a>b\" x='' y=''/></module>",
+		};
+		char u16[2 * 256 + 2];
+		size_t k, j, n = strlen(docs[0]);
+		int be;
+
+		for (be = 0; be <= 1; be++) {
+			k = 0;
+			u16[k++] = (char)(be ? 0xFE : 0xFF);
+			u16[k++] = (char)(be ? 0xFF : 0xFE);
+			for (j = 0; j < n && k + 2 <= sizeof u16; j++) {
+				u16[k++] = be ? 0 : docs[0][j];
+				u16[k++] = be ? docs[0][j] : 0;
+			}
+			cat = new_catalog();
+			CU_ASSERT_EQUAL(
+			    upgrade_catalog_set_limit(cat, UPGRADE_CATALOG_LIMIT_ATTRIBUTES, 2),
+			    UPGRADE_OK);
+			CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "u16.xml", u16, k),
+			                UPGRADE_EPARSE);
+			CU_ASSERT_TRUE(has_diag(cat, "u16.xml", 1, "",
+			                        "an element has more than 2 attributes"));
+			upgrade_catalog_free(cat);
+		}
+		cat = new_catalog();
+		CU_ASSERT_EQUAL(upgrade_catalog_set_limit(cat, UPGRADE_CATALOG_LIMIT_ATTRIBUTES, 3),
+		                UPGRADE_OK);
+		CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "ok.xml", docs[0], n),
+		                UPGRADE_EPARSE);
+		/* Within the limits: only the schema complains, of x and y. */
+		CU_ASSERT_FALSE(has_diag(cat, "ok.xml", 1, "", "more than"));
+		CU_ASSERT_TRUE(has_diag(cat, "ok.xml", 1, "", "schema violation"));
+		upgrade_catalog_free(cat);
+	}
+
+	/* Encodings that could hide markup are refused. */
+	{
+		static const char *const bad[] = {
+		    "<?xml version=\"1.0\" encoding=\"UTF-7\"?><module/>",
+		    "<?xml version='1.0' encoding='ebcdic-cp-us'?><module/>",
+		    "<?xml version=\"1.0\" encoding=\"ISO-2022-JP\"?><module/>",
+		};
+		static const char ok[] = "<?xml version=\"1.0\" encoding=\"iso-8859-15\"?>"
+		                         "<module xmlns=\"urn:upgrade:catalog:1\" name=\"l\"/>";
+
+		for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+			cat = new_catalog();
+			CU_ASSERT_EQUAL(
+			    upgrade_catalog_load_memory(cat, "e.xml", bad[i], strlen(bad[i])),
+			    UPGRADE_EPARSE);
+			CU_ASSERT_TRUE(
+			    has_diag(cat, "e.xml", 1, "", "is not supported in catalogs"));
+			upgrade_catalog_free(cat);
+		}
+		cat = new_catalog();
+		CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "l.xml", ok, strlen(ok)),
+		                UPGRADE_OK);
+		dump_diags(cat);
+		upgrade_catalog_free(cat);
+		cat = new_catalog();
+		CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "4.xml", "<\0\0\0m\0\0\0", 8),
+		                UPGRADE_EPARSE);
+		CU_ASSERT_TRUE(has_diag(cat, "4.xml", 1, "", "UCS-4 catalogs are not supported"));
+		upgrade_catalog_free(cat);
+	}
+
+	/* A file with many faults reports the first thousand, and says so. */
+	{
+		struct upg_buf many = UPG_BUF_INIT;
+
+		upg_buf_puts(&many, "<module xmlns=\"urn:upgrade:catalog:1\" name=\"many\">\n");
+		for (i = 0; i < 1500; i++)
+			upg_buf_printf(&many, "<depends module=\"d%zu\"/>\n", i);
+		upg_buf_puts(&many, "</module>\n");
+		cat = new_catalog();
+		CU_ASSERT_EQUAL(
+		    upgrade_catalog_load_memory(cat, "many.xml", upg_buf_str(&many), many.len),
+		    UPGRADE_OK);
+		CU_ASSERT_EQUAL(upgrade_catalog_prepare(cat), UPGRADE_EPARSE);
+		CU_ASSERT_EQUAL(upgrade_catalog_diag_count(cat), 1001);
+		CU_ASSERT_TRUE(
+		    has_diag(cat, "many.xml", 0, "", "more than 1000 problems in this file"));
+		upg_buf_free(&many);
+		upgrade_catalog_free(cat);
+	}
 
 	/* The default depth limit, with the nesting libxml2 itself allows. */
 	cat = new_catalog();
@@ -1185,9 +1422,11 @@ add_suites(void)
 	TEST_ADD(test_memory);
 	TEST_ADD(test_missing_path);
 	TEST_ADD(test_directory);
+	TEST_ADD(test_special_files);
 	TEST_ADD(test_bad_one_by_one);
 	TEST_ADD(test_bad_all_together);
 	TEST_ADD(test_doctype);
+	TEST_ADD(test_one_line_errors);
 	TEST_ADD(test_schema_quiet);
 	TEST_ADD(test_limits);
 	TEST_ADD(test_placeholders);

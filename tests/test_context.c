@@ -653,9 +653,12 @@ native(struct eng *g)
 	                UPGRADE_ENOTFOUND);
 	CU_ASSERT_PTR_NOT_NULL(strstr(upgrade_conn_error(g->conn), "UPGRADE_LIBRARY_PATH"));
 
-	/* Without the path: found only beside the catalog; refused when anyone may write it. */
+	/* Without the path: found only beside the catalog; refused when anyone
+	 * may write it.  Not below test_tmpdir(): /tmp, which anyone may
+	 * write, would make every library there refused. */
 	unsetenv("UPGRADE_LIBRARY_PATH");
-	snprintf(dir, sizeof dir, "%s/native-%s", test_tmpdir(), engine_names[g->e]);
+	snprintf(dir, sizeof dir, "%s/tests/native-%s",
+	         getenv("top_builddir") != NULL ? getenv("top_builddir") : ".", engine_names[g->e]);
 	mkdir(dir, 0755);
 	snprintf(copy, sizeof copy, "%s/beside.so", dir);
 	CU_ASSERT_EQUAL(copy_file(lib, copy, 0644), 0);
@@ -680,6 +683,13 @@ native(struct eng *g)
 	                        "symbol=\"example_noop\"/></task>",
 	                        "x", &held),
 	                UPGRADE_ENOTFOUND);
+	snprintf(copy, sizeof copy, "%s/beside.so", dir);
+	unlink(copy);
+	snprintf(copy, sizeof copy, "%s/open.so", dir);
+	unlink(copy);
+	snprintf(copy, sizeof copy, "%s/ctx-task.xml", dir);
+	unlink(copy);
+	rmdir(dir);
 }
 
 static void

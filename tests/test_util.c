@@ -130,6 +130,7 @@ test_error_record(void)
 	upg_error_clear(&err);
 	CU_ASSERT_EQUAL(err.code, UPGRADE_OK);
 	CU_ASSERT_STRING_EQUAL(upgrade_strerror(UPGRADE_EDB), "database error");
+	CU_ASSERT_STRING_EQUAL(upgrade_strerror(UPGRADE_EREADONLY), "read-only server");
 	CU_ASSERT_STRING_EQUAL(upgrade_strerror(12345), "unknown error code");
 }
 

@@ -55,7 +55,11 @@ enum upgrade_catalog_limit {
 	UPGRADE_CATALOG_LIMIT_NAME = 3,       /* bytes per name; 1024 */
 	UPGRADE_CATALOG_LIMIT_FILE_TASKS = 4, /* tasks per file; 100000 */
 	UPGRADE_CATALOG_LIMIT_FILES = 5,      /* files per catalog; 10000 */
-	UPGRADE_CATALOG_LIMIT_TASKS = 6       /* tasks per catalog; 1000000 */
+	UPGRADE_CATALOG_LIMIT_TASKS = 6,      /* tasks per catalog; 1000000 */
+	UPGRADE_CATALOG_LIMIT_ATTRIBUTES = 7, /* attributes per element; 64 */
+	UPGRADE_CATALOG_LIMIT_CHILDREN = 8,   /* child elements per element; 200000 */
+	UPGRADE_CATALOG_LIMIT_VALUE = 9,      /* bytes per attribute value; 1 MiB */
+	UPGRADE_CATALOG_LIMIT_NODES = 10      /* XML nodes per file; 1000000 */
 };
 
 /* Creates an empty catalog.  *out is NULL on failure (UPGRADE_ENOMEM). */
@@ -154,6 +158,19 @@ UPGRADE_EXTERN size_t upgrade_catalog_diag_count(const struct upgrade_catalog *c
 UPGRADE_EXTERN int upgrade_catalog_diag(const char **file, unsigned long *line, const char **object,
                                         const char **message, const struct upgrade_catalog *cat,
                                         size_t index);
+
+/*
+ * Warnings: what loading skipped without it being an error, such as an
+ * entry of a directory that is not a regular file.  They do not make a
+ * load or upgrade_catalog_prepare() fail.  The out-parameters are those of
+ * upgrade_catalog_diag(); print them as "FILE:LINE: warning: MESSAGE".
+ * They are kept in the order they were found.  UPGRADE_ENOTFOUND when
+ * index is out of range.
+ */
+UPGRADE_EXTERN size_t upgrade_catalog_warning_count(const struct upgrade_catalog *cat);
+UPGRADE_EXTERN int upgrade_catalog_warning(const char **file, unsigned long *line,
+                                           const char **object, const char **message,
+                                           const struct upgrade_catalog *cat, size_t index);
 
 /*
  * The last failure of a call on this handle ("" and UPGRADE_OK when none):

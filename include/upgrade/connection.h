@@ -70,6 +70,25 @@ UPGRADE_EXTERN int upgrade_conn_set_dialect(struct upgrade_conn *conn, const cha
 /* Seconds to wait for the server when connecting; 0 means the driver's default. */
 UPGRADE_EXTERN int upgrade_conn_set_login_timeout(struct upgrade_conn *conn, int seconds);
 
+/* How schemas are locked where a server lock does not reach the whole cluster. */
+enum upgrade_cluster_lock {
+	/* The dialect decides: MariaDB uses the lock table when wsrep_on is ON (Galera). */
+	UPGRADE_CLUSTER_LOCK_AUTO = 0,
+	/* Always the server's own lock (GET_LOCK, advisory locks). */
+	UPGRADE_CLUSTER_LOCK_OFF = 1,
+	/* A row in the schema's table upgrade_locks with a lease (MariaDB and MySQL). */
+	UPGRADE_CLUSTER_LOCK_TABLE = 2
+};
+
+/*
+ * Chooses how schemas are locked (enum upgrade_cluster_lock) and, for the
+ * lock table, the lease in seconds: a holder that stops renewing loses the
+ * lock that long after its last renewal; 0 keeps the default of 30.
+ * Connections opened from this one for parallel jobs inherit both.
+ */
+UPGRADE_EXTERN int upgrade_conn_set_cluster_lock(struct upgrade_conn *conn, int mode,
+                                                 int lease_seconds);
+
 /*
  * Connects with a full ODBC connection string ("DRIVER=...;Server=...", or
  * "DSN=name;..."), without prompting.  UPGRADE_EDB with the diagnostics on

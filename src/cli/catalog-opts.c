@@ -3,7 +3,8 @@
  * else $UPGRADE_TASKS_PATH, else the compiled-in task directory; -D
  * placeholder values; -m module patterns (else $UPGRADE_MODULES); then one
  * prepare, whose every problem is printed as
- * "FILE:LINE: error: [OBJECT: ]MESSAGE" so editors can jump to it.
+ * "FILE:LINE: error: [OBJECT: ]MESSAGE" so editors can jump to it.  What
+ * loading skipped is printed as "FILE: warning: MESSAGE".
  *
  * A set of catalogs that ends up empty, or a pattern that selects nothing,
  * is an error naming the paths searched: a deploy that found nothing to
@@ -178,6 +179,18 @@ cli_load_catalog(struct cli *cli, const char *const *paths, size_t npaths,
 	}
 	if (ret != CLI_EXIT_OK)
 		goto fail;
+	/* What was skipped is said once, whatever happens next. */
+	for (i = 0; i < upgrade_catalog_warning_count(cat); i++) {
+		const char *file = NULL, *message = NULL;
+		unsigned long line = 0;
+
+		if (upgrade_catalog_warning(&file, &line, NULL, &message, cat, i) != UPGRADE_OK)
+			continue;
+		if (line > 0)
+			fprintf(stderr, "%s:%lu: warning: %s\n", file, line, message);
+		else
+			fprintf(stderr, "%s: warning: %s\n", file, message);
+	}
 	if (cli->nmodules > 0) {
 		for (i = 0; ret == CLI_EXIT_OK && i < cli->nmodules; i++)
 			if (upgrade_catalog_select_modules(cat, cli->modules[i]) != UPGRADE_OK)

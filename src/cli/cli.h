@@ -25,6 +25,7 @@ enum cli_exit {
 	                              database file or a named schema does not exist */
 	CLI_EXIT_PARTIAL = 6,      /* --keep-going: some schemas failed, others succeeded */
 	CLI_EXIT_CHECKSUM = 7,     /* status --check --strict: a task changed after it ran */
+	CLI_EXIT_READ_ONLY = 8,    /* a writing command on a standby or read-only server */
 	CLI_EXIT_USAGE = 64,       /* bad command line */
 	CLI_EXIT_SOFTWARE = 70     /* out of memory or an internal error */
 };
@@ -47,6 +48,9 @@ struct cli {
 	 * others a missing file is an error, never a new empty database.
 	 */
 	int creates;
+	/* --cluster-lock (enum upgrade_cluster_lock) and --lock-lease seconds (0: default). */
+	int cluster_lock;
+	int lock_lease;
 
 	/* Catalogs: -T paths (else $UPGRADE_TASKS_PATH, else the task directory). */
 	const char **task_paths;

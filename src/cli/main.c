@@ -21,7 +21,9 @@ enum {
 	OPT_DIALECT,
 	OPT_FORMAT,
 	OPT_COLOR,
-	OPT_LOGIN_TIMEOUT
+	OPT_LOGIN_TIMEOUT,
+	OPT_CLUSTER_LOCK,
+	OPT_LOCK_LEASE
 };
 
 #define GLOBAL_SHORTOPTS "c:d:T:D:m:qvhV"
@@ -32,6 +34,8 @@ static const struct option global_longopts[] = {
 	{"database", required_argument, NULL, 'd'},
 	{"dialect", required_argument, NULL, OPT_DIALECT},
 	{"login-timeout", required_argument, NULL, OPT_LOGIN_TIMEOUT},
+	{"cluster-lock", required_argument, NULL, OPT_CLUSTER_LOCK},
+	{"lock-lease", required_argument, NULL, OPT_LOCK_LEASE},
 	{"tasks", required_argument, NULL, 'T'},
 	{"define", required_argument, NULL, 'D'},
 	{"module", required_argument, NULL, 'm'},
@@ -126,6 +130,8 @@ global_help(const struct cli *cli, FILE *to)
 	      "  -d, --database FILE    SQLite database file\n"
 	      "      --dialect NAME     sqlite, postgresql, mysql, mssql or generic\n"
 	      "      --login-timeout S  seconds to wait for the server\n"
+	      "      --cluster-lock HOW auto, off or table (MariaDB: table on Galera)\n"
+	      "      --lock-lease S     seconds a lock table's lock outlives its holder\n"
 	      "\n"
 	      "Catalogs:\n"
 	      "  -T, --tasks PATH       catalog file or directory (repeatable)\n"
@@ -200,6 +206,20 @@ global_option(struct cli *cli, int c, const char *arg)
 		if (parse_int(arg, &cli->login_timeout) < 0)
 			return cli_usage_error(cli, "--login-timeout wants a number of seconds, not '%s'",
 			                       arg);
+		return CLI_EXIT_OK;
+	case OPT_CLUSTER_LOCK:
+		if (strcmp(arg, "auto") == 0)
+			cli->cluster_lock = UPGRADE_CLUSTER_LOCK_AUTO;
+		else if (strcmp(arg, "off") == 0)
+			cli->cluster_lock = UPGRADE_CLUSTER_LOCK_OFF;
+		else if (strcmp(arg, "table") == 0)
+			cli->cluster_lock = UPGRADE_CLUSTER_LOCK_TABLE;
+		else
+			return cli_usage_error(cli, "--cluster-lock wants auto, off or table, not '%s'", arg);
+		return CLI_EXIT_OK;
+	case OPT_LOCK_LEASE:
+		if (parse_int(arg, &cli->lock_lease) < 0 || cli->lock_lease < 1 || cli->lock_lease > 86400)
+			return cli_usage_error(cli, "--lock-lease wants 1 to 86400 seconds, not '%s'", arg);
 		return CLI_EXIT_OK;
 	case 'T':
 		if (cli_push(&cli->task_paths, &cli->ntask_paths, arg) < 0)
@@ -367,6 +387,7 @@ cli_connect(struct cli *cli, struct upgrade_conn **out)
 		}
 	}
 	upgrade_conn_set_login_timeout(conn, cli->login_timeout);
+	upgrade_conn_set_cluster_lock(conn, cli->cluster_lock, cli->lock_lease);
 	if (cli->connect != NULL)
 		rc = upgrade_conn_connect(conn, cli->connect);
 	else if (cli->dsn != NULL)

@@ -83,6 +83,7 @@ cli_runner_exit(int code)
 	switch (code) {
 	case UPGRADE_OK: return CLI_EXIT_OK;
 	case UPGRADE_ELOCKED: return CLI_EXIT_LOCK_TIMEOUT;
+	case UPGRADE_EREADONLY: return CLI_EXIT_READ_ONLY;
 	case UPGRADE_ENOMEM: return CLI_EXIT_SOFTWARE;
 	case UPGRADE_EINVAL: return CLI_EXIT_USAGE;
 	default: return CLI_EXIT_CONNECT;

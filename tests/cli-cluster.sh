@@ -1,0 +1,229 @@
+#!/bin/sh
+# cli-cluster.sh - upgrade(1) against the clusters of tests/cluster.sh:
+#  - run, baseline, mark and unmark against a PostgreSQL streaming standby
+#    fail at once with exit 8 and one line naming the server as a standby,
+#    also when nothing is pending (which used to "succeed"); status works;
+#  - the same on a MariaDB (Galera) node with read_only=ON for a user that
+#    is not exempt from it, while an exempt user still writes;
+#  - on Galera, runs racing on three nodes apply every task exactly once
+#    (GET_LOCK is local to a node; the lock table is cluster-wide), a run
+#    on another node waits for the holder and names it, and the lock of a
+#    holder killed with -9 is free within its lease.
+# It uses the clusters named by UPGRADE_TEST_CLUSTER_DIR's env.sh (as
+# tests/check.sh starts them), else starts its own with tests/cluster.sh and
+# stops them at the end.
+. "$top_srcdir/tests/lib.sh"
+
+own_cluster=
+stop_cluster() {
+	if [ -n "$own_cluster" ]; then
+		"$top_srcdir/tests/cluster.sh" stop "$own_cluster" >/dev/null 2>&1 ||
+			echo "stopping the cluster in $own_cluster failed" >&2
+	fi
+	[ -n "${ro_node_admin:-}" ] && $ro_node_admin -e 'SET GLOBAL read_only = 0' >/dev/null 2>&1
+	rm -rf "$T_TMP"
+}
+trap stop_cluster EXIT
+
+if [ -z "${UPGRADE_TEST_PG_STANDBY:-}" ]; then
+	# Short: the servers' unix sockets live below it.
+	own_cluster=$(mktemp -d /tmp/upg-cl.XXXXXX)
+	if "$top_srcdir/tests/cluster.sh" start "$own_cluster" >"$T_TMP/cluster.log" 2>&1; then
+		. "$own_cluster/env.sh"
+	else
+		not_ok "tests/cluster.sh could not start the clusters" "$(tail -n 20 "$T_TMP/cluster.log")"
+	fi
+fi
+
+NS='xmlns="urn:upgrade:catalog:1"'
+cat_dir() { mkdir -p "$T_TMP/$1"; printf '%s\n' "$2" >"$T_TMP/$1/catalog.xml"; }
+cat_dir v1 "<module $NS name=\"cl\"><task name=\"One\"><sql>CREATE TABLE one (id INTEGER)</sql></task></module>"
+cat_dir v2 "<module $NS name=\"cl\"><task name=\"One\"><sql>CREATE TABLE one (id INTEGER)</sql></task><task name=\"Two\"><sql>CREATE TABLE two (id INTEGER)</sql></task></module>"
+
+# writers LABEL CONN PATTERN SCHEMA-ARGS...: every writing command is refused
+# at once with exit 8 and one line matching PATTERN; status still works.
+writers() {
+	label=$1 conn=$2 pattern=$3
+	shift 3
+	for cmd in run "run --dry-run" baseline "mark cl:Two" "unmark cl:One"; do
+		# shellcheck disable=SC2086 # cmd is the command and its arguments
+		run "$UPGRADE" -T "$T_TMP/v2" -c "$conn" $cmd "$@"
+		expect_rc 8 "$label: $cmd is refused"
+		expect_err "^upgrade: error: $pattern" "$label: $cmd names the server"
+		# A dry run announces itself first; that line is no part of the error.
+		err=$(printf '%s\n' "$err" | grep -v '^upgrade: dry run: ')
+		expect_lines 1 err "$label: $cmd says so in one line"
+	done
+	run "$UPGRADE" -T "$T_TMP/v1" -c "$conn" run "$@"
+	expect_rc 8 "$label: a run with nothing pending is refused too"
+	run "$UPGRADE" -T "$T_TMP/v2" -c "$conn" status "$@"
+	expect_rc 0 "$label: status works"
+	expect_out 'pending +cl:Two' "$label: status lists the pending task"
+	run "$UPGRADE" -T "$T_TMP/v2" -c "$conn" status --check "$@"
+	expect_rc 1 "$label: status --check says something is pending"
+}
+
+# --- PostgreSQL: a streaming standby ------------------------------------------
+if require_env UPGRADE_TEST_PG_STANDBY && require_env UPGRADE_TEST_PG_PRIMARY_ADMIN &&
+	require_env UPGRADE_TEST_PG_STANDBY_ADMIN; then
+	pgp() { $UPGRADE_TEST_PG_PRIMARY_ADMIN -At -c "$1" 2>&1; }
+	pgs() { $UPGRADE_TEST_PG_STANDBY_ADMIN -At -c "$1" 2>&1; }
+	pgp 'DROP SCHEMA IF EXISTS upg_cl CASCADE; CREATE SCHEMA upg_cl AUTHORIZATION upgrade' >/dev/null
+	run "$UPGRADE" -T "$T_TMP/v1" -c "$UPGRADE_TEST_PG_PRIMARY" run --schema upg_cl
+	expect_rc 0 "PG primary: the first run records the module"
+	# The standby must have replayed that before it is asked.
+	lsn=$(pgp 'SELECT pg_current_wal_lsn()')
+	i=0
+	while [ "$(pgs "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" != t ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ $i -lt 100 ] && ok "PG standby: replayed the primary" || not_ok "PG standby: did not replay $lsn in 10 s"
+
+	writers "PG standby" "$UPGRADE_TEST_PG_STANDBY" \
+		"PostgreSQL server 127\\.0\\.0\\.1:$UPGRADE_TEST_PG_STANDBY_PORT, database upgrade_test, is a standby" \
+		--schema upg_cl
+
+	run "$UPGRADE" -T "$T_TMP/v2" -c "$UPGRADE_TEST_PG_PRIMARY" run --schema upg_cl
+	expect_rc 0 "PG primary: the run that the standby refused works there"
+	expect_out '^\* cl:Two' "PG primary: the pending task ran"
+fi
+
+# --- MariaDB: a Galera node with read_only=ON ---------------------------------
+if require_env UPGRADE_TEST_GALERA3 && require_env UPGRADE_TEST_GALERA_ADMIN3; then
+	my() { $UPGRADE_TEST_GALERA_ADMIN3 -N -e "$1" 2>&1; }
+	ro_node_admin=$UPGRADE_TEST_GALERA_ADMIN3
+	# read_only is per node and not replicated: only node 3 refuses.
+	my "DROP DATABASE IF EXISTS upg_cl; CREATE DATABASE upg_cl;
+	    DROP USER IF EXISTS 'upg_cl_ro'@'127.0.0.1', 'upg_cl_su'@'127.0.0.1';
+	    CREATE USER 'upg_cl_ro'@'127.0.0.1' IDENTIFIED BY 'ro';
+	    GRANT ALL ON upg_cl.* TO 'upg_cl_ro'@'127.0.0.1';
+	    CREATE USER 'upg_cl_su'@'127.0.0.1' IDENTIFIED BY 'su';
+	    GRANT SUPER ON *.* TO 'upg_cl_su'@'127.0.0.1';
+	    GRANT ALL ON upg_cl.* TO 'upg_cl_su'@'127.0.0.1'" >/dev/null
+	run "$UPGRADE" -T "$T_TMP/v1" -c "$UPGRADE_TEST_GALERA3" run --schema upg_cl
+	expect_rc 0 "MariaDB: the first run records the module"
+	my 'SET GLOBAL read_only = 1' >/dev/null
+	ro=$(printf '%s' "$UPGRADE_TEST_GALERA3" | sed 's/Uid=[^;]*/Uid=upg_cl_ro/; s/Pwd={[^}]*}/Pwd=ro/; s/Database=[^;]*/Database=upg_cl/')
+	writers "MariaDB read_only" "$ro" \
+		"MariaDB server [^ ]*:$UPGRADE_TEST_GALERA3_PORT is read-only \\(read_only is ON\\) for upg_cl_ro@" \
+		--schema upg_cl
+	# Since 10.11 SUPER no longer exempts from read_only.
+	su=$(printf '%s' "$UPGRADE_TEST_GALERA3" | sed 's/Uid=[^;]*/Uid=upg_cl_su/; s/Pwd={[^}]*}/Pwd=su/; s/Database=[^;]*/Database=upg_cl/')
+	run "$UPGRADE" -T "$T_TMP/v2" -c "$su" run --schema upg_cl
+	expect_rc 8 "MariaDB read_only: a user with SUPER is refused"
+	# ALL PRIVILEGES includes READ_ONLY ADMIN, which read_only does not stop.
+	run "$UPGRADE" -T "$T_TMP/v2" -c "$UPGRADE_TEST_GALERA3" run --schema upg_cl
+	expect_rc 0 "MariaDB read_only: a user with READ_ONLY ADMIN still runs"
+	expect_out '^\* cl:Two' "MariaDB read_only: the exempt user's task ran"
+	my 'SET GLOBAL read_only = 0' >/dev/null
+	ro_node_admin=
+	my "DROP USER 'upg_cl_ro'@'127.0.0.1', 'upg_cl_su'@'127.0.0.1'; DROP DATABASE upg_cl" >/dev/null
+fi
+
+# --- Galera: the lock table ---------------------------------------------------
+if require_env UPGRADE_TEST_GALERA1 && require_env UPGRADE_TEST_GALERA2 &&
+	require_env UPGRADE_TEST_GALERA3 && require_env UPGRADE_TEST_GALERA_ADMIN1 &&
+	require_env UPGRADE_TEST_GALERA_ADMIN2; then
+	g1() { $UPGRADE_TEST_GALERA_ADMIN1 -N -e "$1" 2>&1; }
+	g2() { $UPGRADE_TEST_GALERA_ADMIN2 -N -e "$1" 2>&1; }
+	{
+		echo "<module $NS name=\"race\">"
+		i=1
+		while [ $i -le 100 ]; do
+			echo "<task name=\"t$i\"><sql>INSERT INTO hits (task) VALUES ('t$i')</sql></task>"
+			i=$((i + 1))
+		done
+		echo "<task name=\"raw\" raw=\"true\"><step><sql>INSERT INTO upgrade_test.raw_hits VALUES (1)</sql></step></task>"
+		echo "</module>"
+	} >"$T_TMP/race.xml"
+	cat_dir race0 "<module $NS name=\"race\"><task name=\"t0\"><sql>SELECT 1</sql></task></module>"
+	mkdir -p "$T_TMP/race100" && cp "$T_TMP/race.xml" "$T_TMP/race100/catalog.xml"
+
+	# Three runs at once, one per node, several times: without a lock that
+	# the cluster serializes, some task runs twice or a run trips over the
+	# other's half-written state.
+	trial=1
+	while [ $trial -le 5 ]; do
+		g1 'DROP DATABASE IF EXISTS upg_race; CREATE DATABASE upg_race;
+		    CREATE TABLE upg_race.hits (id INTEGER AUTO_INCREMENT PRIMARY KEY, task VARCHAR(20));
+		    DROP TABLE IF EXISTS upgrade_test.raw_hits; CREATE TABLE upgrade_test.raw_hits (i INTEGER)' >/dev/null
+		"$UPGRADE" -q -T "$T_TMP/race0" -c "$UPGRADE_TEST_GALERA1" run --schema upg_race >/dev/null 2>&1
+		pids=
+		n=1
+		for conn in "$UPGRADE_TEST_GALERA1" "$UPGRADE_TEST_GALERA2" "$UPGRADE_TEST_GALERA3"; do
+			"$UPGRADE" -T "$T_TMP/race100" -c "$conn" run --schema upg_race --lock-timeout 60 \
+				>"$T_TMP/race$n.out" 2>&1 &
+			pids="$pids $!"
+			n=$((n + 1))
+		done
+		codes=
+		for p in $pids; do
+			rc=0
+			wait "$p" || rc=$?
+			codes="$codes$rc"
+		done
+		# Node 2 must see every row; wsrep_sync_wait makes it wait for them.
+		counts=$(g2 'SET SESSION wsrep_sync_wait = 1; SELECT COUNT(*), COUNT(DISTINCT task) FROM upg_race.hits; SELECT COUNT(*) FROM upgrade_test.raw_hits' | tr '\t\n' '  ')
+		# Raw tasks are never recorded: each run does it once, one after the other.
+		if [ "$codes" = 000 ] && [ "$counts" = "100 100 3 " ]; then
+			ok "Galera race $trial: three runs on three nodes, every task once"
+		else
+			not_ok "Galera race $trial: exits $codes, rows/distinct/raw $counts (want 000, 100 100 3)" \
+				"$(cat "$T_TMP/race1.out" "$T_TMP/race2.out" "$T_TMP/race3.out" | grep -v '^\*')"
+		fi
+		trial=$((trial + 1))
+	done
+	n=$(g2 'SELECT COUNT(*) FROM upg_race.upgrade_locks')
+	[ "$n" = 0 ] && ok "Galera: the released locks left no rows" || not_ok "Galera: $n lock rows left"
+
+	# A holder killed with -9 stops renewing; its lock is free within the lease.
+	cat_dir slow0 "<module $NS name=\"slow\"><task name=\"A\"><sql>SELECT 1</sql></task></module>"
+	cat_dir slow1 "<module $NS name=\"slow\"><task name=\"A\"><sql>SELECT 1</sql></task><task name=\"Slow\"><sql>SELECT SLEEP(30)</sql></task></module>"
+	g1 'DROP DATABASE IF EXISTS upg_kill; CREATE DATABASE upg_kill' >/dev/null
+	"$UPGRADE" -q -T "$T_TMP/slow0" -c "$UPGRADE_TEST_GALERA1" run --schema upg_kill >/dev/null 2>&1
+	"$UPGRADE" -T "$T_TMP/slow1" -c "$UPGRADE_TEST_GALERA1" --lock-lease 3 run --schema upg_kill \
+		>"$T_TMP/holder.out" 2>&1 &
+	holder=$!
+	i=0
+	while [ "$(g2 'SELECT COUNT(*) FROM upg_kill.upgrade_locks' 2>/dev/null)" != 1 ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	run "$UPGRADE" -T "$T_TMP/slow1" -c "$UPGRADE_TEST_GALERA2" --lock-lease 3 run --schema upg_kill --lock-timeout 1
+	expect_rc 3 "Galera: a run on another node does not get the held lock"
+	expect_err "locked by another upgrade \\(upgrade [^ ]+ pid $holder since [^,]+, lease until " \
+		"Galera: the holder is named, with its lease"
+	kill -9 "$holder"
+	wait "$holder" 2>/dev/null
+	# The server notices the dead client only when its SLEEP ends; ending
+	# that session too leaves nothing but the lock row and its lease.
+	for id in $(g1 "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO = 'SELECT SLEEP(30)'"); do
+		g1 "KILL $id" >/dev/null
+	done
+	# The task is quick now, so the time measured is the wait for the lock.
+	cat_dir slow2 "<module $NS name=\"slow\"><task name=\"A\"><sql>SELECT 1</sql></task><task name=\"Slow\"><sql>SELECT 2</sql></task></module>"
+	start=$(date +%s.%N)
+	run "$UPGRADE" -T "$T_TMP/slow2" -c "$UPGRADE_TEST_GALERA2" --lock-lease 3 run --schema upg_kill --lock-timeout 20
+	took=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+	expect_rc 0 "Galera: the run after the killed holder"
+	expect_no "locked by another upgrade" "Galera: the killed holder's lock was taken over"
+	# The killed statement was a SELECT: it and its journal entry rolled back
+	# together, so the journal knows it never committed and the task runs.
+	expect_out '^\* slow:Slow$' "Galera: the new holder runs the killed run's task, which never committed"
+	# The lease runs 3 s from the last renewal; the waiter polls once a
+	# second and needs a moment to start on a busy machine.
+	if awk -v t="$took" 'BEGIN { exit !(t <= 6) }'; then
+		ok "Galera: the lock was free within the 3 s lease, a poll and start-up ($took s)"
+	else
+		not_ok "Galera: the lock took $took s to become free (lease 3 s)"
+	fi
+
+	run "$UPGRADE" -T "$T_TMP/slow1" -c "$UPGRADE_TEST_GALERA1" --cluster-lock bogus run
+	expect_rc 64 "--cluster-lock takes auto, off or table"
+	run "$UPGRADE" -T "$T_TMP/slow1" -c "$UPGRADE_TEST_GALERA1" --lock-lease 0 run
+	expect_rc 64 "--lock-lease takes at least a second"
+	g1 'DROP DATABASE upg_race; DROP DATABASE upg_kill; DROP TABLE upgrade_test.raw_hits' >/dev/null
+fi
+
+finish
