@@ -408,6 +408,8 @@ upg_check_task_name(const char *name, size_t max)
 		return "contains control characters";
 	if (name[0] == ' ' || name[n - 1] == ' ')
 		return "has leading or trailing white space";
+	if (strcmp(name, UPG_INSTALL_NAME) == 0)
+		return "is reserved for the module's install block";
 	return NULL;
 }
 
@@ -1200,6 +1202,9 @@ upgrade_catalog_prepare(struct upgrade_catalog *cat)
 		if (!oom)
 			substitute_nodes(cat, t, t->body, &oom);
 	}
+	for (i = 0; i < cat->nmodules && !oom; i++)
+		if (cat->modules[i]->install != NULL)
+			substitute_nodes(cat, cat->modules[i]->install, cat->modules[i]->install->body, &oom);
 	if (oom)
 		return upg_error_oom(&cat->error);
 	rc = upg_plan_compute(cat);
@@ -1565,4 +1570,55 @@ size_t
 upgrade_module_task_count(const struct upgrade_module *module)
 {
 	return module != NULL ? module->ntasks : 0;
+}
+
+const struct upgrade_task *
+upgrade_module_install(const struct upgrade_module *module)
+{
+	return module != NULL ? module->install : NULL;
+}
+
+/* The install block's task object; its id names it in messages. */
+struct upgrade_task *
+upg_install_new(struct upgrade_catalog *cat, struct upgrade_module *mod)
+{
+	struct upgrade_task *t = upg_arena_alloc(&cat->arena, sizeof *t);
+
+	if (t == NULL)
+		return NULL;
+	t->name = UPG_INSTALL_NAME;
+	t->id = upg_arena_printf(&cat->arena, "%s %s", mod->name, UPG_INSTALL_NAME);
+	if (t->id == NULL)
+		return NULL;
+	t->module = mod;
+	t->flags = UPGRADE_TASK_INSTALL;
+	return t;
+}
+
+int
+upgrade_catalog_set_install(struct upgrade_catalog *cat, const char *module, upgrade_task_fn fn,
+                            void *userdata)
+{
+	struct upgrade_module *mod;
+	struct upgrade_task *t;
+
+	if (cat == NULL)
+		return UPGRADE_EINVAL;
+	if (module == NULL || fn == NULL)
+		return upg_error_set(&cat->error, UPGRADE_EINVAL, "an install block needs a module and a function");
+	if (check_loadable(cat) != UPGRADE_OK)
+		return UPGRADE_EINVAL;
+	mod = upg_map_get(&cat->module_map, module);
+	if (mod == NULL)
+		return upg_error_set(&cat->error, UPGRADE_ENOTFOUND, "unknown module '%s'", module);
+	if (mod->install != NULL)
+		return upg_error_set(&cat->error, UPGRADE_EINVAL, "module '%s' has an install block already",
+		                     module);
+	if ((t = upg_install_new(cat, mod)) == NULL)
+		return upg_error_oom(&cat->error);
+	t->fn = fn;
+	t->userdata = userdata;
+	t->flags |= UPGRADE_TASK_CODE;
+	mod->install = t;
+	return UPGRADE_OK;
 }

@@ -147,6 +147,12 @@ struct upgrade_module {
 	uint32_t ntasks;
 	int quiet; /* its file failed schema validation: no follow-up errors */
 	int unselected; /* left out by upgrade_catalog_select_modules() */
+	/*
+	 * <install> (or upgrade_catalog_set_install()): a task object that is in
+	 * neither tasks nor plan; named UPG_INSTALL_NAME in the state, where it
+	 * is journaled like a task while it runs.  NULL: none.
+	 */
+	struct upgrade_task *install;
 	/* Planning. */
 	uint32_t rank;  /* position in module order */
 	uint32_t index; /* scratch for the planner */
@@ -233,6 +239,9 @@ struct upgrade_catalog {
 	int schema_failed;  /* reported once */
 };
 
+/* The state name of a module's install block; no task may have it. */
+#define UPG_INSTALL_NAME "(install)"
+
 /* The file name used for objects registered in C. */
 #define UPG_C_FILE "<C>"
 
@@ -256,6 +265,9 @@ int upg_catalog_add_task_obj(struct upgrade_catalog *cat, struct upgrade_task *t
  */
 const char *upg_check_module_name(const char *name, size_t max);
 const char *upg_check_task_name(const char *name, size_t max);
+
+/* A module's install block object (catalog.c), not yet attached; NULL when out of memory. */
+struct upgrade_task *upg_install_new(struct upgrade_catalog *cat, struct upgrade_module *mod);
 
 /* ---- the XML loader (catalog-xml.c) ------------------------------------------ */
 

@@ -974,33 +974,189 @@ run_task(struct run *run, struct upg_state *st, const struct upgrade_task *task)
 	return ret;
 }
 
-/* Records every task of every catalog module the schema has not seen yet. */
+/* Records every task of mod but the raw ones as done; returns how many, or -1 when out of memory. */
+static long
+record_all(const struct upgrade_catalog *cat, struct upg_state_module *m,
+           const struct upgrade_module *mod, const char *how)
+{
+	long count = 0;
+	size_t j;
+
+	for (j = 0; j < cat->nplan; j++) {
+		const struct upgrade_task *t = cat->plan[j];
+		/* Raw tasks are never recorded: they run every time. */
+		if (t->module != mod || (t->flags & UPGRADE_TASK_RAW))
+			continue;
+		if (upg_state_record(m, t->name, t->checksum, -1, how) != UPGRADE_OK)
+			return -1;
+		count++;
+	}
+	return count;
+}
+
+static void
+baseline_event(struct run *run, const struct upgrade_module *mod, long count)
+{
+	struct upgrade_event ev;
+
+	event_init(&ev, UPGRADE_EVENT_BASELINE, run->schema);
+	ev.module = mod->name;
+	ev.task = mod->install;
+	ev.count = count;
+	emit(run, &ev);
+}
+
+/*
+ * A complete install on an engine without transactional DDL: its journal
+ * entry gives way to the module's tasks, in one transaction, so that a
+ * death in between leaves the entry, which the next run completes here.
+ */
 static int
-baseline(struct run *run, struct upg_state *st, int log)
+install_recorded(struct run *run, struct upg_state *st, struct upg_state_module *m,
+                 const struct upgrade_module *mod)
+{
+	long count;
+	int ret;
+
+	upg_state_forget(m, UPG_INSTALL_NAME);
+	if ((count = record_all(run->r->cat, m, mod, "install")) < 0)
+		return upg_error_oom(&run->conn->err);
+	if (!run->r->dry_run) {
+		if ((ret = upg_db_begin(run->conn)) != UPGRADE_OK)
+			return ret;
+		ret = upg_state_save(st, m);
+		if (ret == UPGRADE_OK)
+			ret = upg_db_commit(run->conn);
+		if (ret != UPGRADE_OK) {
+			abandon(run);
+			return ret;
+		}
+	}
+	baseline_event(run, mod, count);
+	return UPGRADE_OK;
+}
+
+/* The install block and the module's tasks in one transaction (or savepoint). */
+static int
+install_tx(struct run *run, struct upg_state *st, struct upg_state_module *m,
+           const struct upgrade_module *mod, const struct upg_resolved *res)
+{
+	const struct upgrade_task *inst = mod->install;
+	struct upgrade_context ctx = {.conn = run->conn, .schema = run->schema, .task = inst,
+	                              .dry_run = run->r->dry_run};
+	unsigned long failed_at = 0;
+	long start = now_ms(), count;
+	int nothing = 0, ret;
+
+	if ((ret = tx_begin(run)) != UPGRADE_OK)
+		goto fail;
+	if ((ret = run_body(run, &ctx, inst, res, &nothing, &failed_at)) != UPGRADE_OK)
+		goto fail;
+	if ((count = record_all(run->r->cat, m, mod, "install")) < 0) {
+		ret = upg_error_oom(&run->conn->err);
+		goto fail;
+	}
+	/* A dry run has no state table to write to; the tasks are recorded in memory only. */
+	if (!run->r->dry_run && (ret = upg_state_save(st, m)) != UPGRADE_OK)
+		goto fail;
+	if ((ret = finish(run, 1)) != UPGRADE_OK)
+		goto fail;
+	run->executed++;
+	task_event(run, UPGRADE_EVENT_TASK_DONE, inst, UPGRADE_OK, now_ms() - start, 1);
+	baseline_event(run, mod, count);
+	return UPGRADE_OK;
+fail:
+	abandon(run);
+	upg_state_discard_writes(m);
+	fail_event(run, inst, ret, failed_at, action_count(res), now_ms() - start);
+	return ret;
+}
+
+/*
+ * Runs the install block of a module first seen (or whose install did not
+ * finish) and records all its tasks: on transactional engines in one
+ * transaction; elsewhere journaled as the task UPG_INSTALL_NAME, so that
+ * a half-done install is reported partly applied and resumed like a task.
+ */
+static int
+install(struct run *run, struct upg_state *st, struct upg_state_module *m,
+        const struct upgrade_module *mod)
+{
+	const struct upgrade_task *inst = mod->install;
+	struct upg_resolved *res = NULL;
+	int ret;
+
+	task_event(run, UPGRADE_EVENT_TASK_START, inst, UPGRADE_OK, 0,
+	           !run->r->dry_run || is_transactional(run));
+	if (inst->fn == NULL) {
+		ret = upg_task_resolve(&res, inst, run->conn->dialect->name, &run->conn->err);
+		if (ret != UPGRADE_OK) {
+			fail_event(run, inst, ret, 0, 0, 0);
+			return ret;
+		}
+	}
+	if (is_transactional(run)) {
+		ret = install_tx(run, st, m, mod, res);
+	} else {
+		ret = run_task_journal(run, st, m, inst, res);
+		if (ret == UPGRADE_OK)
+			ret = install_recorded(run, st, m, mod);
+	}
+	upg_resolved_free(res);
+	return ret;
+}
+
+/* An install whose journal is open, or whose entry was not yet replaced by the tasks. */
+static int
+install_unfinished(const struct upg_state_module *m)
+{
+	unsigned long done, total;
+	const char *err = NULL, *at = NULL;
+
+	return m != NULL && m->exists &&
+	       (upg_state_get_partial(m, UPG_INSTALL_NAME, &done, &total, &err, &at) ||
+	        upg_state_is_executed(m, UPG_INSTALL_NAME));
+}
+
+/*
+ * Every catalog module the schema has not seen yet: with install set (a
+ * run) a module with an install block is installed, any other has its
+ * tasks recorded as done; the baseline command (install 0) records all.
+ */
+static int
+baseline(struct run *run, struct upg_state *st, int log, int with_install)
 {
 	struct upgrade_catalog *cat = run->r->cat;
-	size_t i, j;
+	size_t i;
 	int ret;
 
 	for (i = 0; i < cat->nmodules; i++) {
 		const struct upgrade_module *mod = cat->modules[i];
 		struct upg_state_module *m = upg_state_find(st, mod->name);
-		long count = 0;
-		struct upgrade_event ev;
+		long count;
 
+		if (with_install && mod->install != NULL && install_unfinished(m)) {
+			unsigned long done, total;
+			const char *err = NULL, *at = NULL;
+
+			ret = upg_state_get_partial(m, UPG_INSTALL_NAME, &done, &total, &err, &at)
+			          ? install(run, st, m, mod)
+			          : install_recorded(run, st, m, mod);
+			if (ret != UPGRADE_OK)
+				return ret;
+			continue;
+		}
 		if (m != NULL && m->exists)
 			continue;
 		if (m == NULL && (m = upg_state_add(st, mod->name)) == NULL)
 			return upg_error_oom(&run->conn->err);
-		for (j = 0; j < cat->nplan; j++) {
-			const struct upgrade_task *t = cat->plan[j];
-			/* Raw tasks are never recorded: they run every time. */
-			if (t->module != mod || (t->flags & UPGRADE_TASK_RAW))
-				continue;
-			if ((ret = upg_state_record(m, t->name, t->checksum, -1, "baseline")) != UPGRADE_OK)
-				return upg_error_oom(&run->conn->err);
-			count++;
+		if (with_install && mod->install != NULL) {
+			if ((ret = install(run, st, m, mod)) != UPGRADE_OK)
+				return ret;
+			continue;
 		}
+		if ((count = record_all(cat, m, mod, "baseline")) < 0)
+			return upg_error_oom(&run->conn->err);
 		if (log && upg_state_log(m, "baseline", NULL) != UPGRADE_OK)
 			return upg_error_oom(&run->conn->err);
 		if (!run->r->dry_run) {
@@ -1015,10 +1171,7 @@ baseline(struct run *run, struct upg_state *st, int log)
 				return ret;
 			}
 		}
-		event_init(&ev, UPGRADE_EVENT_BASELINE, run->schema);
-		ev.module = mod->name;
-		ev.count = count;
-		emit(run, &ev);
+		baseline_event(run, mod, count);
 	}
 	return UPGRADE_OK;
 }
@@ -1141,7 +1294,7 @@ run_schema(struct run *run)
 	if (ret == UPGRADE_OK)
 		ret = open_schema(run, &lock, &st, !run->r->dry_run);
 	if (ret == UPGRADE_OK)
-		ret = baseline(run, st, 0);
+		ret = baseline(run, st, 0, 1);
 	if (ret == UPGRADE_OK && held)
 		run->outer = 1;
 	else if (ret == UPGRADE_OK)
@@ -1688,8 +1841,11 @@ status_schema(struct run *run, struct upg_state *st, void *ud)
 		detail[0] = '\0';
 		if (t->flags & UPGRADE_TASK_RAW)
 			continue;
-		if (m == NULL || !m->exists) {
+		if (m == NULL || !m->exists || (t->module->install != NULL && install_unfinished(m))) {
 			state = UPGRADE_STATE_NEW_MODULE;
+			snprintf(detail, sizeof detail, "%s",
+			         t->module->install != NULL ? "will install: its module's install block runs"
+			                                    : "will be recorded as done: module not seen yet");
 		} else if (upg_state_get_partial(m, t->name, &done, &total, &err, &at)) {
 			unsigned long running = upg_state_get_running(m, t->name);
 
@@ -1722,6 +1878,7 @@ status_schema(struct run *run, struct upg_state *st, void *ud)
 				snprintf(detail, sizeof detail, "%s at %s",
 				         row->how == NULL || strcmp(row->how, "run") == 0 ? "ran"
 				         : strcmp(row->how, "baseline") == 0 ? "recorded by baseline"
+				         : strcmp(row->how, "install") == 0  ? "recorded by install"
 				                                             : "marked",
 				         row->at);
 			if ((t->flags & UPGRADE_TASK_ALWAYS_RUN) &&
@@ -1735,13 +1892,30 @@ status_schema(struct run *run, struct upg_state *st, void *ud)
 	for (i = 0; i < st->nmods; i++) {
 		struct upg_state_module *m = &st->mods[i];
 
+		const struct upgrade_module *mod;
+		unsigned long done, total;
+		const char *err = NULL, *at = NULL;
+		char detail[600];
+
 		/* Another package's modules, left out by the selection, are none of this status's business. */
 		if (!upg_catalog_selects(cat, m->module))
 			continue;
+		mod = upgrade_catalog_find_module(cat, m->module);
+		if (mod != NULL && mod->install != NULL &&
+		    upg_state_get_partial(m, UPG_INSTALL_NAME, &done, &total, &err, &at)) {
+			snprintf(detail, sizeof detail, "install: %lu of %lu statements committed at %s%s%.400s",
+			         done, total, at != NULL ? at : "?", err != NULL ? "; failed: " : "",
+			         err != NULL ? err : "");
+			sc->fn(run->schema, m->module, UPG_INSTALL_NAME, mod->install, UPGRADE_STATE_PARTIAL,
+			       detail, sc->ud);
+		}
 		for (j = 0; j < m->nexecuted; j++) {
 			struct upg_buf id = UPG_BUF_INIT;
 			const struct upgrade_task *t;
 
+			/* A finished install's entry is the tasks' to replace, not unknown. */
+			if (strcmp(m->executed[j], UPG_INSTALL_NAME) == 0)
+				continue;
 			upg_buf_printf(&id, "%s:%s", m->module, m->executed[j]);
 			t = id.failed ? NULL : upgrade_catalog_find_task(cat, upg_buf_str(&id));
 			upg_buf_free(&id);
@@ -1767,7 +1941,7 @@ upgrade_runner_status(struct upgrade_runner *r, struct upgrade_conn *conn, upgra
 static int
 baseline_schema(struct run *run, struct upg_state *st, void *ud)
 {
-	return baseline(run, st, 1);
+	return baseline(run, st, 1, 0);
 }
 
 int

@@ -126,6 +126,8 @@ print_json(const struct upgrade_event *ev)
 		json_object_object_add(o, "task", json_object_new_string(upgrade_task_id(ev->task)));
 		json_object_object_add(o, "raw", json_object_new_boolean(
 		                                     (upgrade_task_flags(ev->task) & UPGRADE_TASK_RAW) != 0));
+		if (upgrade_task_flags(ev->task) & UPGRADE_TASK_INSTALL)
+			json_object_object_add(o, "install", json_object_new_boolean(1));
 	}
 	if (ev->module != NULL)
 		json_object_object_add(o, "module", json_object_new_string(ev->module));

@@ -29,6 +29,7 @@ struct status_opts {
 
 struct tally {
 	struct cli *cli;
+	const struct upgrade_catalog *cat;
 	int all;
 	const char *schema; /* the schema whose heading was printed last */
 	long pending, executed, changed, unknown, partial, fresh;
@@ -126,6 +127,15 @@ on_status(const char *schema, const char *module, const char *name, const struct
 		json_object_object_add(o, "state", json_object_new_string(state_name(state)));
 		if (task != NULL && upgrade_task_flags(task) & UPGRADE_TASK_ALWAYS_RUN)
 			json_object_object_add(o, "always_run", json_object_new_boolean(1));
+		if (task != NULL && upgrade_task_flags(task) & UPGRADE_TASK_INSTALL)
+			json_object_object_add(o, "install", json_object_new_boolean(1));
+		/* A new module's first run: its install block, or recording its tasks. */
+		if (state == UPGRADE_STATE_NEW_MODULE && task != NULL)
+			json_object_object_add(o, "will", json_object_new_string(
+			                                      upgrade_module_install(upgrade_catalog_find_module(
+			                                          t->cat, module)) != NULL
+			                                          ? "install"
+			                                          : "record"));
 		if (note != NULL)
 			json_object_object_add(o, "detail", json_object_new_string(note));
 		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
@@ -175,6 +185,7 @@ cmd_status(struct cli *cli, int argc, char **argv)
 	if (ret != CLI_EXIT_OK)
 		goto done;
 	t.cli = cli;
+	t.cat = s.cat;
 	t.all = o.all || cli->verbose;
 	upgrade_runner_set_event_callback(s.runner, on_event, &t);
 	rc = upgrade_runner_status(s.runner, s.conn, on_status, &t);
