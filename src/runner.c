@@ -1119,12 +1119,37 @@ install_unfinished(const struct upg_state_module *m)
 }
 
 /*
- * Every catalog module the schema has not seen yet: with install set (a
- * run) a module with an install block is installed, any other has its
- * tasks recorded as done; the baseline command (install 0) records all.
+ * Installs module i if due[i] says so (a run clears it): a module first
+ * seen, or whose install did not finish.  It runs where the module's first
+ * task would, so that the pending tasks of the modules it depends on have
+ * run before, as they would have before a task of its own.
  */
 static int
-baseline(struct run *run, struct upg_state *st, int log, int with_install)
+install_due(struct run *run, struct upg_state *st, unsigned char *due, size_t i)
+{
+	const struct upgrade_module *mod = run->r->cat->modules[i];
+	struct upg_state_module *m = upg_state_find(st, mod->name);
+	unsigned long done, total;
+	const char *err = NULL, *at = NULL;
+
+	if (!due[i])
+		return UPGRADE_OK;
+	due[i] = 0;
+	if (m == NULL && (m = upg_state_add(st, mod->name)) == NULL)
+		return upg_error_oom(&run->conn->err);
+	if (m->exists && !upg_state_get_partial(m, UPG_INSTALL_NAME, &done, &total, &err, &at))
+		return install_recorded(run, st, m, mod);
+	return install(run, st, m, mod);
+}
+
+/*
+ * Every catalog module the schema has not seen yet has its tasks recorded
+ * as done; with due (a run), a module with an install block is marked due
+ * instead, as is one whose install did not finish (see install_due).  The
+ * baseline command (due NULL) records every module.
+ */
+static int
+baseline(struct run *run, struct upg_state *st, int log, unsigned char *due)
 {
 	struct upgrade_catalog *cat = run->r->cat;
 	size_t i;
@@ -1135,26 +1160,14 @@ baseline(struct run *run, struct upg_state *st, int log, int with_install)
 		struct upg_state_module *m = upg_state_find(st, mod->name);
 		long count;
 
-		if (with_install && mod->install != NULL && install_unfinished(m)) {
-			unsigned long done, total;
-			const char *err = NULL, *at = NULL;
-
-			ret = upg_state_get_partial(m, UPG_INSTALL_NAME, &done, &total, &err, &at)
-			          ? install(run, st, m, mod)
-			          : install_recorded(run, st, m, mod);
-			if (ret != UPGRADE_OK)
-				return ret;
+		if (due != NULL && mod->install != NULL && (m == NULL || !m->exists || install_unfinished(m))) {
+			due[i] = 1;
 			continue;
 		}
 		if (m != NULL && m->exists)
 			continue;
 		if (m == NULL && (m = upg_state_add(st, mod->name)) == NULL)
 			return upg_error_oom(&run->conn->err);
-		if (with_install && mod->install != NULL) {
-			if ((ret = install(run, st, m, mod)) != UPGRADE_OK)
-				return ret;
-			continue;
-		}
 		if ((count = record_all(cat, m, mod, "baseline")) < 0)
 			return upg_error_oom(&run->conn->err);
 		if (log && upg_state_log(m, "baseline", NULL) != UPGRADE_OK)
@@ -1270,7 +1283,10 @@ close_schema(struct upg_lock *lock, struct upg_state *st)
 	upg_lock_release(lock);
 }
 
-/* One schema: baseline, then every pending task.  Returns executed count or error. */
+/*
+ * One schema: baseline, then every pending task, each install block where
+ * its module's first task would run.  Returns executed count or error.
+ */
 static int
 run_schema(struct run *run)
 {
@@ -1278,8 +1294,10 @@ run_schema(struct run *run)
 	struct upg_lock *lock = NULL;
 	struct upg_state *st = NULL;
 	struct upgrade_event ev;
+	const struct upgrade_module *last = NULL;
+	unsigned char *due = calloc(cat->nmodules + 1, 1);
 	long start = now_ms();
-	size_t i;
+	size_t i, j;
 	int ret = UPGRADE_OK, held = 0;
 
 	event_init(&ev, UPGRADE_EVENT_SCHEMA_START, run->schema);
@@ -1293,17 +1311,30 @@ run_schema(struct run *run)
 	}
 	if (ret == UPGRADE_OK)
 		ret = open_schema(run, &lock, &st, !run->r->dry_run);
+	if (ret == UPGRADE_OK && due == NULL)
+		ret = upg_error_oom(&run->conn->err);
 	if (ret == UPGRADE_OK)
-		ret = baseline(run, st, 0, 1);
+		ret = baseline(run, st, 0, due);
 	if (ret == UPGRADE_OK && held)
 		run->outer = 1;
 	else if (ret == UPGRADE_OK)
 		ret = outer_begin(run);
 	for (i = 0; ret == UPGRADE_OK && i < cat->nplan; i++) {
 		const struct upgrade_task *t = cat->plan[i];
-		if (!(t->flags & UPGRADE_TASK_RAW))
+
+		if (t->flags & UPGRADE_TASK_RAW)
+			continue;
+		for (j = 0; t->module != last && j < cat->nmodules; j++)
+			if (cat->modules[j] == t->module)
+				ret = install_due(run, st, due, j);
+		last = t->module;
+		if (ret == UPGRADE_OK)
 			ret = run_task(run, st, t);
 	}
+	/* Modules without a task of their own to run. */
+	for (j = 0; ret == UPGRADE_OK && j < cat->nmodules; j++)
+		ret = install_due(run, st, due, j);
+	free(due);
 	if (held) {
 		struct upg_error keep = UPG_ERROR_INIT;
 
@@ -1941,7 +1972,7 @@ upgrade_runner_status(struct upgrade_runner *r, struct upgrade_conn *conn, upgra
 static int
 baseline_schema(struct run *run, struct upg_state *st, void *ud)
 {
-	return baseline(run, st, 1, 0);
+	return baseline(run, st, 1, NULL);
 }
 
 int
