@@ -1874,9 +1874,6 @@ status_schema(struct run *run, struct upg_state *st, void *ud)
 			continue;
 		if (m == NULL || !m->exists || (t->module->install != NULL && install_unfinished(m))) {
 			state = UPGRADE_STATE_NEW_MODULE;
-			snprintf(detail, sizeof detail, "%s",
-			         t->module->install != NULL ? "will install: its module's install block runs"
-			                                    : "will be recorded as done: module not seen yet");
 		} else if (upg_state_get_partial(m, t->name, &done, &total, &err, &at)) {
 			unsigned long running = upg_state_get_running(m, t->name);
 

@@ -57,7 +57,7 @@ state_note(enum upgrade_task_state s)
 	switch (s) {
 	case UPGRADE_STATE_CHANGED: return "its body changed after it ran; it will not run again";
 	case UPGRADE_STATE_UNKNOWN: return "recorded, but no catalog has it any more";
-	case UPGRADE_STATE_NEW_MODULE: return "module not seen yet: the first run records it as done";
+	case UPGRADE_STATE_NEW_MODULE: return "will be recorded as done: module not seen yet";
 	default: return NULL;
 	}
 }
@@ -100,6 +100,8 @@ on_status(const char *schema, const char *module, const char *name, const struct
 {
 	struct tally *t = ud;
 	const char *note = detail != NULL ? detail : state_note(state);
+	int installs = state == UPGRADE_STATE_NEW_MODULE &&
+	               upgrade_module_install(upgrade_catalog_find_module(t->cat, module)) != NULL;
 
 	begin_schema(t, schema);
 	if (state == UPGRADE_STATE_PENDING || state == UPGRADE_STATE_PARTIAL)
@@ -117,6 +119,8 @@ on_status(const char *schema, const char *module, const char *name, const struct
 	case UPGRADE_STATE_PARTIAL: t->partial++; break;
 	case UPGRADE_STATE_NEW_MODULE: t->fresh++; break;
 	}
+	if (installs && detail == NULL)
+		note = "will install: its module's install block runs";
 	if (t->cli->format == CLI_FORMAT_JSON) {
 		json_object *o = json_object_new_object();
 		if (o == NULL)
@@ -130,12 +134,8 @@ on_status(const char *schema, const char *module, const char *name, const struct
 		if (task != NULL && upgrade_task_flags(task) & UPGRADE_TASK_INSTALL)
 			json_object_object_add(o, "install", json_object_new_boolean(1));
 		/* A new module's first run: its install block, or recording its tasks. */
-		if (state == UPGRADE_STATE_NEW_MODULE && task != NULL)
-			json_object_object_add(o, "will", json_object_new_string(
-			                                      upgrade_module_install(upgrade_catalog_find_module(
-			                                          t->cat, module)) != NULL
-			                                          ? "install"
-			                                          : "record"));
+		if (state == UPGRADE_STATE_NEW_MODULE)
+			json_object_object_add(o, "will", json_object_new_string(installs ? "install" : "record"));
 		if (note != NULL)
 			json_object_object_add(o, "detail", json_object_new_string(note));
 		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
