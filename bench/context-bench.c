@@ -137,11 +137,11 @@ main(int argc, char **argv)
 	if (setup(conn, engine, rows) != 0 || upgrade_context_new(&ctx, conn, NULL) != UPGRADE_OK)
 		goto done;
 
-	memset(&col, 0, sizeof col);
+	upgrade_column_init(&col, UPGRADE_COLUMN_VERSION);
 	col.name = "c";
 	col.type = strstr(mode, "const") != NULL ? "varchar(20)" : "bigint";
 	col.not_null = nn;
-	memset(&fill, 0, sizeof fill);
+	upgrade_fill_init(&fill, UPGRADE_FILL_VERSION);
 	rss0 = max_rss_kib();
 	t0 = now_ms() / 1e3;
 	if (upg_db_begin(conn) != UPGRADE_OK)

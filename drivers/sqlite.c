@@ -123,16 +123,10 @@ lock_fd_get(const char *path)
 			}
 		}
 	}
-	if (lock_pool_n == lock_pool_size) {
-		size_t size = lock_pool_size ? lock_pool_size * 2 : 4;
-		struct lock_fd *p = realloc(lock_pool, size * sizeof *p);
-
-		if (p == NULL) {
-			errno = ENOMEM;
-			goto done;
-		}
-		lock_pool = p;
-		lock_pool_size = size;
+	if (upg_grow(&lock_pool, &lock_pool_size, lock_pool_n + 1, sizeof *lock_pool, 4) !=
+	    UPGRADE_OK) {
+		errno = ENOMEM;
+		goto done;
 	}
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
@@ -396,15 +390,8 @@ tokenize(struct toks *t, const char *sql)
 			i++;
 		}
 		k.end = i;
-		if (t->n == t->cap) {
-			size_t cap = t->cap ? t->cap * 2 : 64;
-			struct tok *v = realloc(t->v, cap * sizeof *v);
-
-			if (v == NULL)
-				return -2;
-			t->v = v;
-			t->cap = cap;
-		}
+		if (upg_grow(&t->v, &t->cap, t->n + 1, sizeof *t->v, 64) != UPGRADE_OK)
+			return -2;
 		t->v[t->n++] = k;
 	}
 	return depth == 0 ? 0 : -1;
@@ -958,16 +945,9 @@ strlist_row(void *ud, size_t ncols, char **values)
 	size_t i;
 
 	for (i = 0; i < ncols && i < 2; i++) {
-		if (l->n == l->cap) {
-			size_t cap = l->cap ? l->cap * 2 : 16;
-			char **v = realloc(l->v, cap * sizeof *v);
-
-			if (v == NULL) {
-				l->oom = 1;
-				return 1;
-			}
-			l->v = v;
-			l->cap = cap;
+		if (upg_grow(&l->v, &l->cap, l->n + 1, sizeof *l->v, 16) != UPGRADE_OK) {
+			l->oom = 1;
+			return 1;
 		}
 		l->v[l->n++] = values[i];
 		values[i] = NULL;

@@ -673,22 +673,18 @@ slurp(const char *path, size_t max, size_t *len, const char **why)
 	for (;;) {
 		size_t got;
 
-		if (cap - n < 4096) {
-			char *nb;
-
+		/* Room for a read of 4096 bytes and the final NUL. */
+		if (cap - n <= 4096) {
 			if (cap > max) {
 				*why = "too large";
 				goto fail;
 			}
-			cap = cap == 0 ? 65536 : cap * 2;
-			nb = realloc(buf, cap + 1);
-			if (nb == NULL) {
+			if (upg_grow(&buf, &cap, n + 4096 + 1, 1, 65536) != UPGRADE_OK) {
 				*why = "out of memory";
 				goto fail;
 			}
-			buf = nb;
 		}
-		got = fread(buf + n, 1, cap - n, f);
+		got = fread(buf + n, 1, cap - n - 1, f);
 		n += got;
 		if (got == 0)
 			break;

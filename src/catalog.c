@@ -54,6 +54,7 @@ upgrade_catalog_new(struct upgrade_catalog **out)
 	cat = calloc(1, sizeof *cat);
 	if (cat == NULL)
 		return UPGRADE_ENOMEM;
+	cat->magic = UPG_MAGIC_CATALOG;
 	cat->limits.file_size = DEFAULT_FILE_SIZE;
 	cat->limits.depth = DEFAULT_DEPTH;
 	cat->limits.name = DEFAULT_NAME;
@@ -72,7 +73,7 @@ upgrade_catalog_new(struct upgrade_catalog **out)
 void
 upgrade_catalog_free(struct upgrade_catalog *cat)
 {
-	if (cat == NULL)
+	if (!UPG_IS(cat, CATALOG))
 		return;
 	upg_xml_free_schema(cat);
 	upg_map_free(&cat->module_map);
@@ -87,13 +88,15 @@ upgrade_catalog_free(struct upgrade_catalog *cat)
 	free(cat->select);
 	upg_error_clear(&cat->error);
 	upg_arena_free(&cat->arena);
+	cat->magic = UPG_MAGIC_FREED;
 	free(cat);
 }
 
 int
-upgrade_catalog_set_limit(struct upgrade_catalog *cat, int limit, size_t value)
+upgrade_catalog_set_limit(struct upgrade_catalog *cat, enum upgrade_catalog_limit limit,
+                          size_t value)
 {
-	if (cat == NULL)
+	if (!UPG_IS(cat, CATALOG))
 		return UPGRADE_EINVAL;
 	if (value == 0)
 		return upg_error_set(&cat->error, UPGRADE_EINVAL, "a limit must be at least 1");
@@ -287,7 +290,7 @@ sort_diags(struct upgrade_catalog *cat)
 size_t
 upgrade_catalog_diag_count(const struct upgrade_catalog *cat)
 {
-	return cat != NULL ? cat->ndiags : 0;
+	return UPG_IS(cat, CATALOG) ? cat->ndiags : 0;
 }
 
 int
@@ -296,7 +299,7 @@ upgrade_catalog_diag(const char **file, unsigned long *line, const char **object
 {
 	const struct upg_diag *d;
 
-	if (cat == NULL)
+	if (!UPG_IS(cat, CATALOG))
 		return UPGRADE_EINVAL;
 	if (index >= cat->ndiags)
 		return UPGRADE_ENOTFOUND;
@@ -315,7 +318,7 @@ upgrade_catalog_diag(const char **file, unsigned long *line, const char **object
 size_t
 upgrade_catalog_warning_count(const struct upgrade_catalog *cat)
 {
-	return cat != NULL ? cat->nwarnings : 0;
+	return UPG_IS(cat, CATALOG) ? cat->nwarnings : 0;
 }
 
 int
@@ -324,7 +327,7 @@ upgrade_catalog_warning(const char **file, unsigned long *line, const char **obj
 {
 	const struct upg_diag *w;
 
-	if (cat == NULL)
+	if (!UPG_IS(cat, CATALOG))
 		return UPGRADE_EINVAL;
 	if (index >= cat->nwarnings)
 		return UPGRADE_ENOTFOUND;
@@ -343,13 +346,25 @@ upgrade_catalog_warning(const char **file, unsigned long *line, const char **obj
 const char *
 upgrade_catalog_error(const struct upgrade_catalog *cat)
 {
-	return cat != NULL ? upg_error_message(&cat->error) : "";
+	return UPG_IS(cat, CATALOG) ? upg_error_message(&cat->error) : "";
 }
 
 int
 upgrade_catalog_error_code(const struct upgrade_catalog *cat)
 {
-	return cat != NULL ? cat->error.code : UPGRADE_EINVAL;
+	return UPG_IS(cat, CATALOG) ? cat->error.code : UPGRADE_EINVAL;
+}
+
+const char *
+upgrade_catalog_sqlstate(const struct upgrade_catalog *cat)
+{
+	return UPG_IS(cat, CATALOG) ? cat->error.sqlstate : "";
+}
+
+long
+upgrade_catalog_native_error(const struct upgrade_catalog *cat)
+{
+	return UPG_IS(cat, CATALOG) ? cat->error.native : 0;
 }
 
 /* Sets the handle's error to a summary of the diagnostics, if any. */
@@ -413,40 +428,14 @@ upg_check_task_name(const char *name, size_t max)
 	return NULL;
 }
 
-/* ---- growing the object lists ------------------------------------------------------ */
-/*
- * Makes room for need elements of size bytes in *arr (capacity *cap),
- * doubling so that appending stays amortised O(1).
- */
-
-static int
-grow(void **arr, size_t *cap, size_t need, size_t size)
-{
-	size_t ncap;
-	void *p;
-
-	if (need <= *cap)
-		return UPGRADE_OK;
-	ncap = *cap == 0 ? 64 : *cap;
-	while (ncap < need)
-		ncap *= 2;
-	if (ncap > SIZE_MAX / size)
-		return UPGRADE_ENOMEM;
-	p = realloc(*arr, ncap * size);
-	if (p == NULL)
-		return UPGRADE_ENOMEM;
-	*arr = p;
-	*cap = ncap;
-	return UPGRADE_OK;
-}
-
 int
 upg_catalog_add_module_obj(struct upgrade_catalog *cat, struct upgrade_module *mod)
 {
 	void *old = NULL;
 	int rc;
 
-	if (grow((void **)&cat->modules, &cat->capmodules, cat->nmodules + 1, sizeof *cat->modules) != 0)
+	mod->magic = UPG_MAGIC_MODULE;
+	if (upg_grow(&cat->modules, &cat->capmodules, cat->nmodules + 1, sizeof *cat->modules, 64) != 0)
 		return UPGRADE_ENOMEM;
 	rc = upg_map_put(&cat->module_map, mod->name, mod, &old);
 	if (rc < 0)
@@ -470,6 +459,7 @@ upg_catalog_add_task_obj(struct upgrade_catalog *cat, struct upgrade_task *t)
 	void *old = NULL;
 	int rc;
 
+	t->magic = UPG_MAGIC_TASK;
 	if (cat->ntasks >= cat->limits.tasks) {
 		if (cat->ntasks == cat->limits.tasks) {
 			if (upg_diag_add(cat, mod->file, mod->file_index, t->line, t->id,
@@ -480,7 +470,7 @@ upg_catalog_add_task_obj(struct upgrade_catalog *cat, struct upgrade_task *t)
 		}
 		return UPGRADE_EPARSE;
 	}
-	if (grow((void **)&cat->tasks, &cat->captasks, cat->ntasks + 1, sizeof *cat->tasks) != 0)
+	if (upg_grow(&cat->tasks, &cat->captasks, cat->ntasks + 1, sizeof *cat->tasks, 64) != 0)
 		return UPGRADE_ENOMEM;
 	rc = upg_map_put(&cat->task_map, t->id, t, &old);
 	if (rc < 0)
@@ -537,7 +527,7 @@ load_buffer(struct upgrade_catalog *cat, const char *name, const char *buf, size
 int
 upgrade_catalog_load_memory(struct upgrade_catalog *cat, const char *name, const void *buf, size_t len)
 {
-	if (cat == NULL)
+	if (!UPG_IS(cat, CATALOG))
 		return UPGRADE_EINVAL;
 	if (name == NULL || (buf == NULL && len > 0))
 		return upg_error_set(&cat->error, UPGRADE_EINVAL, "a name and a buffer are required");
@@ -615,7 +605,8 @@ read_catalog_file(struct upgrade_catalog *cat, const char *path, size_t *len, in
 
 			if (cap > cat->limits.file_size)
 				break;
-			cap = cap * 2 > cat->limits.file_size + 1 ? cat->limits.file_size + 1 : cap * 2;
+			/* Not upg_grow(): the buffer stops one byte past the limit. */
+			cap = cap > (cat->limits.file_size + 1) / 2 ? cat->limits.file_size + 1 : cap * 2;
 			nb = realloc(buf, cap + 1);
 			if (nb == NULL) {
 				free(buf);
@@ -656,7 +647,7 @@ upgrade_catalog_load_file(struct upgrade_catalog *cat, const char *path)
 	char *buf;
 	int rc;
 
-	if (cat == NULL)
+	if (!UPG_IS(cat, CATALOG))
 		return UPGRADE_EINVAL;
 	if (path == NULL)
 		return upg_error_set(&cat->error, UPGRADE_EINVAL, "no path given");
@@ -704,7 +695,7 @@ upgrade_catalog_load_dir(struct upgrade_catalog *cat, const char *path)
 	int rc = UPGRADE_OK;
 	DIR *dir;
 
-	if (cat == NULL)
+	if (!UPG_IS(cat, CATALOG))
 		return UPGRADE_EINVAL;
 	if (path == NULL)
 		return upg_error_set(&cat->error, UPGRADE_EINVAL, "no path given");
@@ -733,7 +724,7 @@ upgrade_catalog_load_dir(struct upgrade_catalog *cat, const char *path)
 			upg_buf_putc(&full, '/');
 		upg_buf_puts(&full, de->d_name);
 		s = upg_buf_detach(&full);
-		if (s == NULL || grow((void **)&names, &cap, n + 1, sizeof *names) != 0) {
+		if (s == NULL || upg_grow(&names, &cap, n + 1, sizeof *names, 64) != 0) {
 			free(s);
 			rc = UPGRADE_ENOMEM;
 			break;
@@ -773,7 +764,7 @@ upgrade_catalog_load_path(struct upgrade_catalog *cat, const char *path)
 {
 	struct stat st;
 
-	if (cat == NULL)
+	if (!UPG_IS(cat, CATALOG))
 		return UPGRADE_EINVAL;
 	if (path != NULL && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
 		return upgrade_catalog_load_dir(cat, path);
@@ -810,7 +801,7 @@ upgrade_catalog_set_param(struct upgrade_catalog *cat, const char *name, const c
 	struct upg_define *d;
 	size_t i;
 
-	if (cat == NULL)
+	if (!UPG_IS(cat, CATALOG))
 		return UPGRADE_EINVAL;
 	if (name == NULL || value == NULL)
 		return upg_error_set(&cat->error, UPGRADE_EINVAL, "a parameter needs a name and a value");
@@ -832,7 +823,7 @@ upgrade_catalog_set_param(struct upgrade_catalog *cat, const char *name, const c
 			return UPGRADE_OK;
 		}
 	}
-	if (grow((void **)&cat->defines, &cat->capdefines, cat->ndefines + 1, sizeof *cat->defines) != 0)
+	if (upg_grow(&cat->defines, &cat->capdefines, cat->ndefines + 1, sizeof *cat->defines, 64) != 0)
 		return upg_error_oom(&cat->error);
 	d = &cat->defines[cat->ndefines];
 	d->name = upg_arena_strdup(&cat->arena, name);
@@ -1054,7 +1045,7 @@ upgrade_catalog_add_module(struct upgrade_catalog *cat, const char *name, const 
 	const char *why;
 	int rc;
 
-	if (cat == NULL)
+	if (!UPG_IS(cat, CATALOG))
 		return UPGRADE_EINVAL;
 	if (name == NULL)
 		return upg_error_set(&cat->error, UPGRADE_EINVAL, "a module needs a name");
@@ -1110,7 +1101,7 @@ upgrade_catalog_add_task(struct upgrade_catalog *cat, const char *module, const 
 	const char *why;
 	int rc;
 
-	if (cat == NULL)
+	if (!UPG_IS(cat, CATALOG))
 		return UPGRADE_EINVAL;
 	if (module == NULL || name == NULL || fn == NULL)
 		return upg_error_set(&cat->error, UPGRADE_EINVAL, "a task needs a module, a name and a function");
@@ -1185,7 +1176,7 @@ upgrade_catalog_prepare(struct upgrade_catalog *cat)
 	int oom = 0, rc;
 	size_t i;
 
-	if (cat == NULL)
+	if (!UPG_IS(cat, CATALOG))
 		return UPGRADE_EINVAL;
 	if (cat->prepared)
 		return upg_error_set(&cat->error, UPGRADE_EINVAL, "the catalog is already prepared");
@@ -1251,7 +1242,7 @@ struct action_list {
 static int
 action_push(struct action_list *l, const struct upg_node *n)
 {
-	if (grow((void **)&l->items, &l->cap, l->n + 1, sizeof *l->items) != UPGRADE_OK)
+	if (upg_grow(&l->items, &l->cap, l->n + 1, sizeof *l->items, 64) != UPGRADE_OK)
 		return UPGRADE_ENOMEM;
 	l->items[l->n++] = n;
 	return UPGRADE_OK;
@@ -1402,7 +1393,7 @@ upgrade_catalog_check_dialect(struct upgrade_catalog *cat, const char *dialect)
 	size_t before, i;
 	struct upg_error err = {0, NULL, "", 0};
 
-	if (cat == NULL)
+	if (!UPG_IS(cat, CATALOG))
 		return UPGRADE_EINVAL;
 	if (dialect == NULL || upg_dialect_bit(dialect, strlen(dialect)) == 0)
 		return upg_error_set(&cat->error, UPGRADE_ENOTFOUND, "no such dialect '%s'",
@@ -1438,19 +1429,20 @@ upgrade_catalog_check_dialect(struct upgrade_catalog *cat, const char *dialect)
 size_t
 upgrade_catalog_task_count(const struct upgrade_catalog *cat)
 {
-	return cat != NULL ? cat->nplan : 0;
+	return UPG_IS(cat, CATALOG) ? cat->nplan : 0;
 }
 
 const struct upgrade_task *
 upgrade_catalog_task_at(const struct upgrade_catalog *cat, size_t index)
 {
-	return cat != NULL && index < cat->nplan ? cat->plan[index] : NULL;
+	return UPG_IS(cat, CATALOG) && index < cat->nplan ? cat->plan[index] : NULL;
 }
 
 const struct upgrade_task *
 upgrade_catalog_find_task(const struct upgrade_catalog *cat, const char *id)
 {
-	const struct upgrade_task *t = cat != NULL && id != NULL ? upg_map_get(&cat->task_map, id) : NULL;
+	const struct upgrade_task *t =
+	    UPG_IS(cat, CATALOG) && id != NULL ? upg_map_get(&cat->task_map, id) : NULL;
 
 	return t != NULL && !t->module->unselected ? t : NULL;
 }
@@ -1458,20 +1450,20 @@ upgrade_catalog_find_task(const struct upgrade_catalog *cat, const char *id)
 size_t
 upgrade_catalog_module_count(const struct upgrade_catalog *cat)
 {
-	return cat != NULL ? cat->nmodules : 0;
+	return UPG_IS(cat, CATALOG) ? cat->nmodules : 0;
 }
 
 const struct upgrade_module *
 upgrade_catalog_module_at(const struct upgrade_catalog *cat, size_t index)
 {
-	return cat != NULL && index < cat->nmodules ? cat->modules[index] : NULL;
+	return UPG_IS(cat, CATALOG) && index < cat->nmodules ? cat->modules[index] : NULL;
 }
 
 const struct upgrade_module *
 upgrade_catalog_find_module(const struct upgrade_catalog *cat, const char *name)
 {
 	const struct upgrade_module *m =
-	    cat != NULL && name != NULL ? upg_map_get(&cat->module_map, name) : NULL;
+	    UPG_IS(cat, CATALOG) && name != NULL ? upg_map_get(&cat->module_map, name) : NULL;
 
 	return m != NULL && !m->unselected ? m : NULL;
 }
@@ -1479,103 +1471,103 @@ upgrade_catalog_find_module(const struct upgrade_catalog *cat, const char *name)
 const char *
 upgrade_task_id(const struct upgrade_task *task)
 {
-	return task != NULL ? task->id : NULL;
+	return UPG_IS(task, TASK) ? task->id : NULL;
 }
 
 const char *
 upgrade_task_module(const struct upgrade_task *task)
 {
-	return task != NULL ? task->module->name : NULL;
+	return UPG_IS(task, TASK) ? task->module->name : NULL;
 }
 
 const char *
 upgrade_task_name(const struct upgrade_task *task)
 {
-	return task != NULL ? task->name : NULL;
+	return UPG_IS(task, TASK) ? task->name : NULL;
 }
 
 const char *
 upgrade_task_description(const struct upgrade_task *task)
 {
-	return task != NULL ? task->description : NULL;
+	return UPG_IS(task, TASK) ? task->description : NULL;
 }
 
 unsigned
 upgrade_task_flags(const struct upgrade_task *task)
 {
-	return task != NULL ? task->flags : 0;
+	return UPG_IS(task, TASK) ? task->flags : 0;
 }
 
 const char *
 upgrade_task_requires(const struct upgrade_task *task)
 {
-	return task != NULL ? task->requires : NULL;
+	return UPG_IS(task, TASK) ? task->requires : NULL;
 }
 
 const char *
 upgrade_task_file(const struct upgrade_task *task)
 {
-	return task != NULL ? task->module->file : NULL;
+	return UPG_IS(task, TASK) ? task->module->file : NULL;
 }
 
 unsigned long
 upgrade_task_line(const struct upgrade_task *task)
 {
-	return task != NULL ? task->line : 0;
+	return UPG_IS(task, TASK) ? task->line : 0;
 }
 
 const char *
 upgrade_task_checksum(const struct upgrade_task *task)
 {
-	return task != NULL ? task->checksum : NULL;
+	return UPG_IS(task, TASK) ? task->checksum : NULL;
 }
 
 const char *
 upgrade_module_name(const struct upgrade_module *module)
 {
-	return module != NULL ? module->name : NULL;
+	return UPG_IS(module, MODULE) ? module->name : NULL;
 }
 
 const char *
 upgrade_module_description(const struct upgrade_module *module)
 {
-	return module != NULL ? module->description : NULL;
+	return UPG_IS(module, MODULE) ? module->description : NULL;
 }
 
 const char *
 upgrade_module_file(const struct upgrade_module *module)
 {
-	return module != NULL ? module->file : NULL;
+	return UPG_IS(module, MODULE) ? module->file : NULL;
 }
 
 unsigned long
 upgrade_module_line(const struct upgrade_module *module)
 {
-	return module != NULL ? module->line : 0;
+	return UPG_IS(module, MODULE) ? module->line : 0;
 }
 
 size_t
 upgrade_module_depends_count(const struct upgrade_module *module)
 {
-	return module != NULL ? module->ndepends : 0;
+	return UPG_IS(module, MODULE) ? module->ndepends : 0;
 }
 
 const char *
 upgrade_module_depends_at(const struct upgrade_module *module, size_t index)
 {
-	return module != NULL && index < module->ndepends ? module->depends[index] : NULL;
+	return UPG_IS(module, MODULE) && index < module->ndepends ? module->depends[index] : NULL;
 }
 
 size_t
 upgrade_module_task_count(const struct upgrade_module *module)
 {
-	return module != NULL ? module->ntasks : 0;
+	return UPG_IS(module, MODULE) ? module->ntasks : 0;
 }
 
 const struct upgrade_task *
 upgrade_module_install(const struct upgrade_module *module)
 {
-	return module != NULL ? module->install : NULL;
+	return UPG_IS(module, MODULE) ? module->install : NULL;
 }
 
 /* The install block's task object; its id names it in messages. */
@@ -1592,6 +1584,7 @@ upg_install_new(struct upgrade_catalog *cat, struct upgrade_module *mod)
 		return NULL;
 	t->module = mod;
 	t->flags = UPGRADE_TASK_INSTALL;
+	t->magic = UPG_MAGIC_TASK;
 	return t;
 }
 
@@ -1602,7 +1595,7 @@ upgrade_catalog_set_install(struct upgrade_catalog *cat, const char *module, upg
 	struct upgrade_module *mod;
 	struct upgrade_task *t;
 
-	if (cat == NULL)
+	if (!UPG_IS(cat, CATALOG))
 		return UPGRADE_EINVAL;
 	if (module == NULL || fn == NULL)
 		return upg_error_set(&cat->error, UPGRADE_EINVAL, "an install block needs a module and a function");

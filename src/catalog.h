@@ -134,6 +134,7 @@ struct upg_param {
 };
 
 struct upgrade_module {
+	unsigned int magic; /* UPG_MAGIC_MODULE once the catalog holds it */
 	const char *name;
 	const char *description;
 	const char *file;
@@ -159,6 +160,7 @@ struct upgrade_module {
 };
 
 struct upgrade_task {
+	unsigned int magic; /* UPG_MAGIC_TASK once the catalog holds it */
 	const char *id;
 	const char *name;
 	const char *description;
@@ -205,6 +207,7 @@ struct upg_limits {
 };
 
 struct upgrade_catalog {
+	unsigned int magic; /* UPG_MAGIC_CATALOG, first: see UPG_IS() */
 	struct upg_arena arena;
 	struct upg_error error;
 

@@ -126,6 +126,7 @@ upgrade_conn_new(struct upgrade_conn **out)
 	conn = calloc(1, sizeof *conn);
 	if (conn == NULL)
 		return UPGRADE_ENOMEM;
+	conn->magic = UPG_MAGIC_CONN;
 	conn->env = SQL_NULL_HENV;
 	conn->dbc = SQL_NULL_HDBC;
 	conn->autocommit = 1;
@@ -191,10 +192,11 @@ disconnect(struct upgrade_conn *conn)
 void
 upgrade_conn_free(struct upgrade_conn *conn)
 {
-	if (conn == NULL)
+	if (!UPG_IS(conn, CONN))
 		return;
 	disconnect(conn);
 	upg_error_clear(&conn->err);
+	conn->magic = UPG_MAGIC_FREED;
 	free(conn);
 }
 
@@ -203,7 +205,7 @@ upgrade_conn_set_dialect(struct upgrade_conn *conn, const char *name)
 {
 	const struct upg_dialect *d;
 
-	if (conn == NULL)
+	if (!UPG_IS(conn, CONN))
 		return UPGRADE_EINVAL;
 	upg_error_clear(&conn->err);
 	if (name == NULL) {
@@ -230,13 +232,15 @@ upgrade_conn_set_dialect(struct upgrade_conn *conn, const char *name)
 }
 
 int
-upgrade_conn_set_cluster_lock(struct upgrade_conn *conn, int mode, int lease_seconds)
+upgrade_conn_set_cluster_lock(struct upgrade_conn *conn, enum upgrade_cluster_lock mode,
+                              int lease_seconds)
 {
-	if (conn == NULL)
+	if (!UPG_IS(conn, CONN))
 		return UPGRADE_EINVAL;
 	if (mode != UPGRADE_CLUSTER_LOCK_AUTO && mode != UPGRADE_CLUSTER_LOCK_OFF &&
 	    mode != UPGRADE_CLUSTER_LOCK_TABLE)
-		return upg_error_set(&conn->err, UPGRADE_EINVAL, "unknown cluster lock mode %d", mode);
+		return upg_error_set(&conn->err, UPGRADE_EINVAL, "unknown cluster lock mode %d",
+		                     (int)mode);
 	/* A day is far beyond any useful lease; the bound keeps the ms count in a long. */
 	if (lease_seconds < 0 || lease_seconds > 86400)
 		return upg_error_set(&conn->err, UPGRADE_EINVAL,
@@ -249,7 +253,7 @@ upgrade_conn_set_cluster_lock(struct upgrade_conn *conn, int mode, int lease_sec
 int
 upgrade_conn_set_login_timeout(struct upgrade_conn *conn, int seconds)
 {
-	if (conn == NULL)
+	if (!UPG_IS(conn, CONN))
 		return UPGRADE_EINVAL;
 	if (seconds < 0)
 		return upg_error_set(&conn->err, UPGRADE_EINVAL, "login timeout must not be negative");
@@ -374,7 +378,7 @@ upgrade_conn_connect(struct upgrade_conn *conn, const char *connstr)
 	SQLRETURN rc;
 	int ret;
 
-	if (conn == NULL)
+	if (!UPG_IS(conn, CONN))
 		return UPGRADE_EINVAL;
 	upg_error_clear(&conn->err);
 	if (connstr == NULL || connstr[0] == '\0')
@@ -440,7 +444,7 @@ upgrade_conn_attach_odbc(struct upgrade_conn *conn, void *hdbc)
 	SQLUINTEGER autocommit = SQL_AUTOCOMMIT_ON;
 	int ret;
 
-	if (conn == NULL)
+	if (!UPG_IS(conn, CONN))
 		return UPGRADE_EINVAL;
 	upg_error_clear(&conn->err);
 	if (hdbc == NULL)
@@ -490,7 +494,7 @@ upgrade_conn_connect_dsn(struct upgrade_conn *conn, const char *dsn)
 	char *connstr;
 	int ret;
 
-	if (conn == NULL)
+	if (!UPG_IS(conn, CONN))
 		return UPGRADE_EINVAL;
 	upg_error_clear(&conn->err);
 	if (dsn == NULL || dsn[0] == '\0')
@@ -533,7 +537,7 @@ upgrade_conn_connect_sqlite(struct upgrade_conn *conn, const char *path)
 	char *connstr;
 	int ret;
 
-	if (conn == NULL)
+	if (!UPG_IS(conn, CONN))
 		return UPGRADE_EINVAL;
 	upg_error_clear(&conn->err);
 	if (path == NULL || path[0] == '\0')
@@ -559,61 +563,61 @@ upgrade_conn_connect_sqlite(struct upgrade_conn *conn, const char *path)
 const char *
 upgrade_conn_error(const struct upgrade_conn *conn)
 {
-	return conn != NULL ? upg_error_message(&conn->err) : "no connection handle";
+	return UPG_IS(conn, CONN) ? upg_error_message(&conn->err) : "no connection handle";
 }
 
 const char *
 upgrade_conn_sqlstate(const struct upgrade_conn *conn)
 {
-	return conn != NULL ? conn->err.sqlstate : "";
+	return UPG_IS(conn, CONN) ? conn->err.sqlstate : "";
 }
 
 long
 upgrade_conn_native_error(const struct upgrade_conn *conn)
 {
-	return conn != NULL ? conn->err.native : 0;
+	return UPG_IS(conn, CONN) ? conn->err.native : 0;
 }
 
 int
 upgrade_conn_error_code(const struct upgrade_conn *conn)
 {
-	return conn != NULL ? conn->err.code : UPGRADE_EINVAL;
+	return UPG_IS(conn, CONN) ? conn->err.code : UPGRADE_EINVAL;
 }
 
 const char *
 upgrade_conn_dbms_name(const struct upgrade_conn *conn)
 {
-	return conn != NULL && conn->connected ? conn->dbms_name : NULL;
+	return UPG_IS(conn, CONN) && conn->connected ? conn->dbms_name : NULL;
 }
 
 const char *
 upgrade_conn_dbms_version(const struct upgrade_conn *conn)
 {
-	return conn != NULL && conn->connected ? conn->dbms_ver : NULL;
+	return UPG_IS(conn, CONN) && conn->connected ? conn->dbms_ver : NULL;
 }
 
 const char *
 upgrade_conn_driver_name(const struct upgrade_conn *conn)
 {
-	return conn != NULL && conn->connected ? conn->driver_name : NULL;
+	return UPG_IS(conn, CONN) && conn->connected ? conn->driver_name : NULL;
 }
 
 const char *
 upgrade_conn_driver_version(const struct upgrade_conn *conn)
 {
-	return conn != NULL && conn->connected ? conn->driver_ver : NULL;
+	return UPG_IS(conn, CONN) && conn->connected ? conn->driver_ver : NULL;
 }
 
 const char *
 upgrade_conn_string(const struct upgrade_conn *conn)
 {
-	return conn != NULL && conn->connected ? conn->connstr_redacted : NULL;
+	return UPG_IS(conn, CONN) && conn->connected ? conn->connstr_redacted : NULL;
 }
 
 const char *
 upgrade_conn_dialect(const struct upgrade_conn *conn)
 {
-	if (conn == NULL)
+	if (!UPG_IS(conn, CONN))
 		return NULL;
 	if (conn->connected)
 		return conn->dialect->name;
@@ -623,11 +627,11 @@ upgrade_conn_dialect(const struct upgrade_conn *conn)
 unsigned int
 upgrade_conn_capabilities(const struct upgrade_conn *conn)
 {
-	return conn != NULL && conn->connected ? conn->caps : 0;
+	return UPG_IS(conn, CONN) && conn->connected ? conn->caps : 0;
 }
 
 const char *
-upgrade_capability_name(unsigned int capability)
+upgrade_capability_name(enum upgrade_capability capability)
 {
 	switch (capability) {
 	case UPGRADE_CAP_TRANSACTIONAL_DDL: return "transactional-ddl";
@@ -653,7 +657,7 @@ upgrade_conn_quote_ident(char **out, struct upgrade_conn *conn, const char *name
 	const char *why;
 	char open, close;
 
-	if (out == NULL || conn == NULL)
+	if (out == NULL || !UPG_IS(conn, CONN))
 		return UPGRADE_EINVAL;
 	*out = NULL;
 	upg_error_clear(&conn->err);

@@ -12,6 +12,7 @@
 #include "private.h"
 
 struct upgrade_conn {
+	unsigned int magic; /* UPG_MAGIC_CONN, first: see UPG_IS() */
 	SQLHENV env;
 	SQLHDBC dbc;
 	int connected;

@@ -542,10 +542,13 @@ upg_action_exec(struct upgrade_context *ctx, const struct upg_node *action)
 
 /* ---- the public API ------------------------------------------------------------------ */
 
-/* Every entry point checks its context first: a release build must not crash on NULL. */
+/*
+ * Every entry point checks its context first: a release build must not
+ * crash on NULL or on another kind of handle.
+ */
 #define CHECK_CTX(ctx)                                                                             \
 	do {                                                                                       \
-		if ((ctx) == NULL || (ctx)->conn == NULL)                                          \
+		if (!UPG_IS(ctx, CONTEXT) || !UPG_IS((ctx)->conn, CONN))                           \
 			return UPGRADE_EINVAL;                                                     \
 	} while (0)
 
@@ -563,11 +566,12 @@ upgrade_context_new(struct upgrade_context **out, struct upgrade_conn *conn, con
 	if (out == NULL)
 		return UPGRADE_EINVAL;
 	*out = NULL;
-	if (conn == NULL)
+	if (!UPG_IS(conn, CONN))
 		return UPGRADE_EINVAL;
 	ctx = calloc(1, sizeof *ctx);
 	if (ctx == NULL)
 		return upg_error_oom(&conn->err);
+	ctx->magic = UPG_MAGIC_CONTEXT;
 	ctx->conn = conn;
 	ctx->owned = 1;
 	if (schema != NULL) {
@@ -586,34 +590,35 @@ void
 upgrade_context_free(struct upgrade_context *ctx)
 {
 	/* A context of the runner lives on its stack; only ours are freed. */
-	if (ctx == NULL || !ctx->owned)
+	if (!UPG_IS(ctx, CONTEXT) || !ctx->owned)
 		return;
 	free(ctx->own_schema);
+	ctx->magic = UPG_MAGIC_FREED;
 	free(ctx);
 }
 
 struct upgrade_conn *
-upgrade_context_conn(struct upgrade_context *ctx)
+upgrade_context_conn(const struct upgrade_context *ctx)
 {
-	return ctx != NULL ? ctx->conn : NULL;
+	return UPG_IS(ctx, CONTEXT) ? ctx->conn : NULL;
 }
 
 const char *
 upgrade_context_schema(const struct upgrade_context *ctx)
 {
-	return ctx != NULL ? ctx->schema : NULL;
+	return UPG_IS(ctx, CONTEXT) ? ctx->schema : NULL;
 }
 
 size_t
 upgrade_context_schema_count(const struct upgrade_context *ctx)
 {
-	return ctx != NULL && ctx->schemas != NULL ? ctx->nschemas : 0;
+	return UPG_IS(ctx, CONTEXT) && ctx->schemas != NULL ? ctx->nschemas : 0;
 }
 
 const char *
 upgrade_context_schema_at(const struct upgrade_context *ctx, size_t index)
 {
-	if (ctx == NULL || ctx->schemas == NULL || index >= ctx->nschemas)
+	if (!UPG_IS(ctx, CONTEXT) || ctx->schemas == NULL || index >= ctx->nschemas)
 		return NULL;
 	return ctx->schemas[index];
 }
@@ -621,19 +626,37 @@ upgrade_context_schema_at(const struct upgrade_context *ctx, size_t index)
 int
 upgrade_context_is_dry_run(const struct upgrade_context *ctx)
 {
-	return ctx != NULL && ctx->dry_run;
+	return UPG_IS(ctx, CONTEXT) && ctx->dry_run;
 }
 
 const char *
 upgrade_context_error(const struct upgrade_context *ctx)
 {
-	return ctx != NULL && ctx->conn != NULL ? upgrade_conn_error(ctx->conn) : "no context";
+	return UPG_IS(ctx, CONTEXT) ? upgrade_conn_error(ctx->conn) : "no context";
+}
+
+int
+upgrade_context_error_code(const struct upgrade_context *ctx)
+{
+	return UPG_IS(ctx, CONTEXT) ? upgrade_conn_error_code(ctx->conn) : UPGRADE_EINVAL;
+}
+
+const char *
+upgrade_context_sqlstate(const struct upgrade_context *ctx)
+{
+	return UPG_IS(ctx, CONTEXT) ? upgrade_conn_sqlstate(ctx->conn) : "";
+}
+
+long
+upgrade_context_native_error(const struct upgrade_context *ctx)
+{
+	return UPG_IS(ctx, CONTEXT) ? upgrade_conn_native_error(ctx->conn) : 0;
 }
 
 void
 upgrade_context_changed(struct upgrade_context *ctx)
 {
-	if (ctx != NULL)
+	if (UPG_IS(ctx, CONTEXT))
 		ctx->changed = 1;
 }
 
@@ -679,7 +702,7 @@ upgrade_context_has_index(int *result, struct upgrade_context *ctx, const char *
 
 int
 upgrade_context_has_constraint(int *result, struct upgrade_context *ctx, const char *table,
-                               const char *name, int type)
+                               const char *name, enum upgrade_constraint_type type)
 {
 	int dummy;
 
@@ -838,13 +861,92 @@ upgrade_context_records_per_table(struct upgrade_context *ctx, const char *table
 	return upg_records(ctx, table, columns, count_list(columns), fn, userdata);
 }
 
+/* ---- versions of the structs a caller fills ---------------------------------------- */
+
+/*
+ * The size of each struct as each version defines it, indexed by version
+ * (0 is never valid).  The init functions zero only that many bytes, and
+ * an array is stepped through by its elements' size, so that a program
+ * built against an older, shorter version is read correctly.  A version
+ * that appends a member appends an entry here, giving the older versions
+ * offsetof() the new member; code that reads the new member must check
+ * the caller's version first.
+ */
+static const size_t column_size[] = {0, sizeof(struct upgrade_column)};
+static const size_t column_change_size[] = {0, sizeof(struct upgrade_column_change)};
+static const size_t fill_size[] = {0, sizeof(struct upgrade_fill)};
+
+#define KNOWN_VERSIONS(sizes) (sizeof(sizes) / sizeof(sizes)[0] - 1)
+
+/*
+ * UPGRADE_OK when version is one of the 1..known this library reads,
+ * else UPGRADE_EINVAL with a message naming the struct (on the context's
+ * connection when there is one).
+ */
+static int
+check_version(struct upgrade_context *ctx, const char *type, const char *init, unsigned int version,
+              size_t known)
+{
+	if (version >= 1 && version <= known)
+		return UPGRADE_OK;
+	if (ctx == NULL)
+		return UPGRADE_EINVAL;
+	return upg_error_set(&ctx->conn->err, UPGRADE_EINVAL,
+	                     "struct %s has version %u; this libupgrade knows versions 1 to %zu "
+	                     "(initialise it with %s)",
+	                     type, version, known, init);
+}
+
+int
+upgrade_column_init(struct upgrade_column *column, unsigned int version)
+{
+	if (column == NULL ||
+	    check_version(NULL, "", "", version, KNOWN_VERSIONS(column_size)) != 0)
+		return UPGRADE_EINVAL;
+	memset(column, 0, column_size[version]);
+	column->version = version;
+	return UPGRADE_OK;
+}
+
+int
+upgrade_column_change_init(struct upgrade_column_change *change, unsigned int version)
+{
+	if (change == NULL ||
+	    check_version(NULL, "", "", version, KNOWN_VERSIONS(column_change_size)) != 0)
+		return UPGRADE_EINVAL;
+	memset(change, 0, column_change_size[version]);
+	change->version = version;
+	return UPGRADE_OK;
+}
+
+int
+upgrade_fill_init(struct upgrade_fill *fill, unsigned int version)
+{
+	if (fill == NULL || check_version(NULL, "", "", version, KNOWN_VERSIONS(fill_size)) != 0)
+		return UPGRADE_EINVAL;
+	memset(fill, 0, fill_size[version]);
+	fill->version = version;
+	return UPGRADE_OK;
+}
+
+static int
+check_column_version(struct upgrade_context *ctx, const struct upgrade_column *c)
+{
+	return check_version(ctx, "upgrade_column", "UPGRADE_COLUMN_INIT or upgrade_column_init()",
+	                     c->version, KNOWN_VERSIONS(column_size));
+}
+
 /* A public column description as the operations take it. */
 static int
 to_coldef(struct upgrade_context *ctx, const struct upgrade_column *c, struct upg_coldef *out)
 {
+	int ret;
+
 	memset(out, 0, sizeof *out);
 	if (c == NULL)
 		return null_arg(ctx, "column");
+	if ((ret = check_column_version(ctx, c)) != UPGRADE_OK)
+		return ret;
 	out->name = c->name;
 	out->notnull = c->not_null;
 	out->def_value = c->default_value;
@@ -871,6 +973,9 @@ upgrade_context_add_column_with_defaults(struct upgrade_context *ctx, const char
 	CHECK_CTX(ctx);
 	if (fill == NULL)
 		return null_arg(ctx, "fill");
+	if ((ret = check_version(ctx, "upgrade_fill", "UPGRADE_FILL_INIT or upgrade_fill_init()",
+	                         fill->version, KNOWN_VERSIONS(fill_size))) != UPGRADE_OK)
+		return ret;
 	if ((ret = to_coldef(ctx, column, &col)) != UPGRADE_OK)
 		return ret;
 	return upg_add_column_filled(ctx, table, &col, fill);
@@ -895,17 +1000,33 @@ upgrade_context_create_table(struct upgrade_context *ctx, const char *table,
                              const struct upgrade_column *columns, size_t ncolumns, unsigned flags)
 {
 	struct upg_coldef *cols;
+	const char *at = (const char *)columns;
+	unsigned int version;
 	size_t i;
 	int ret = UPGRADE_OK;
 
 	CHECK_CTX(ctx);
 	if (columns == NULL || ncolumns == 0)
 		return upg_error_set(&ctx->conn->err, UPGRADE_EINVAL, "a table needs columns");
+	/* The first element's version gives the size of every element. */
+	if ((ret = check_column_version(ctx, columns)) != UPGRADE_OK)
+		return ret;
+	version = columns->version;
 	cols = calloc(ncolumns, sizeof *cols);
 	if (cols == NULL)
 		return upg_error_oom(&ctx->conn->err);
-	for (i = 0; i < ncolumns && ret == UPGRADE_OK; i++)
-		ret = to_coldef(ctx, &columns[i], &cols[i]);
+	for (i = 0; i < ncolumns && ret == UPGRADE_OK; i++) {
+		const struct upgrade_column *c = (const void *)(at + i * column_size[version]);
+
+		if (c->version != version)
+			ret = upg_error_set(
+			    &ctx->conn->err, UPGRADE_EINVAL,
+			    "struct upgrade_column: element %zu of the array has version %u, "
+			    "the first has %u",
+			    i, c->version, version);
+		else
+			ret = to_coldef(ctx, c, &cols[i]);
+	}
 	if (ret == UPGRADE_OK)
 		ret = upg_op_create_table(ctx, table, cols, ncolumns, flags & UPG_IF_NOT_EXISTS);
 	free(cols);
@@ -965,6 +1086,11 @@ upgrade_context_alter_column(struct upgrade_context *ctx, const char *table, con
 	CHECK_CTX(ctx);
 	if (change == NULL)
 		return null_arg(ctx, "change");
+	if ((ret = check_version(ctx, "upgrade_column_change",
+	                         "UPGRADE_COLUMN_CHANGE_INIT or upgrade_column_change_init()",
+	                         change->version, KNOWN_VERSIONS(column_change_size))) !=
+	    UPGRADE_OK)
+		return ret;
 	memset(&a, 0, sizeof a);
 	a.table = table;
 	a.column = column;
@@ -973,9 +1099,11 @@ upgrade_context_alter_column(struct upgrade_context *ctx, const char *table, con
 		return ret;
 	if (change->type == NULL)
 		a.type.sql = change->sql_type;
-	if (change->nullability < UPGRADE_NULL_KEEP || change->nullability > UPGRADE_NULL_FORBID)
+	/* A caller may store any int; compare as one (an enum may be unsigned). */
+	if ((int)change->nullability < UPGRADE_NULL_KEEP ||
+	    (int)change->nullability > UPGRADE_NULL_FORBID)
 		return upg_error_set(&ctx->conn->err, UPGRADE_EINVAL, "unknown nullability %d",
-		                     change->nullability);
+		                     (int)change->nullability);
 	a.null_change = change->nullability;
 	if ((change->default_value != NULL) + (change->default_sql != NULL) +
 	        (change->drop_default != 0) >
@@ -1025,7 +1153,8 @@ upgrade_context_add_unique(struct upgrade_context *ctx, const char *table, const
 int
 upgrade_context_add_foreign_key(struct upgrade_context *ctx, const char *table, const char *name,
                                 const char *const *columns, const char *ref_table,
-                                const char *const *ref_columns, int on_delete, int on_update)
+                                const char *const *ref_columns, enum upgrade_fk_action on_delete,
+                                enum upgrade_fk_action on_update)
 {
 	CHECK_CTX(ctx);
 	return upg_op_add_foreign_key(ctx, table, name, columns, count_list(columns), ref_table,
@@ -1042,13 +1171,16 @@ upgrade_context_add_check(struct upgrade_context *ctx, const char *table, const 
 
 int
 upgrade_context_drop_constraint(struct upgrade_context *ctx, const char *table, const char *name,
-                                int type, unsigned flags)
+                                enum upgrade_constraint_type type, unsigned flags)
 {
+	/* A caller may pass any int; compare as one (an enum may be unsigned). */
+	int t = (int)type;
+
 	CHECK_CTX(ctx);
-	if (type < UPG_CT_ANY || type > UPG_CT_CHECK)
+	if (t < UPG_CT_ANY || t > UPG_CT_CHECK)
 		return upg_error_set(&ctx->conn->err, UPGRADE_EINVAL, "unknown constraint type %d",
-		                     type);
-	return upg_op_drop_constraint(ctx, table, name, type, flags & UPG_IF_EXISTS);
+		                     t);
+	return upg_op_drop_constraint(ctx, table, name, t, flags & UPG_IF_EXISTS);
 }
 
 int

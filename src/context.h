@@ -16,6 +16,7 @@
 #include "upgrade/context.h"
 
 struct upgrade_context {
+	unsigned int magic; /* UPG_MAGIC_CONTEXT, first: see UPG_IS() */
 	struct upgrade_conn *conn;
 	/* The schema being upgraded; for raw tasks the connection's own. */
 	const char *schema;

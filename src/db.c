@@ -314,7 +314,7 @@ end_tran(struct upgrade_conn *conn, SQLSMALLINT how)
 	if (conn->autocommit)
 		return upg_error_set(&conn->err, UPGRADE_EINVAL, "no transaction is open");
 	if (!SQL_SUCCEEDED(SQLEndTran(SQL_HANDLE_DBC, conn->dbc, how))) {
-		struct upg_error first = {0, NULL, "", 0};
+		struct upg_error first = UPG_ERROR_INIT;
 
 		ret = upg_db_error(conn, SQL_HANDLE_DBC, conn->dbc, "%s failed",
 		                   how == SQL_COMMIT ? "COMMIT" : "ROLLBACK");
@@ -325,11 +325,10 @@ end_tran(struct upgrade_conn *conn, SQLSMALLINT how)
 		 * no transaction is active"); the first error is the one that says
 		 * why, so it is kept.
 		 */
-		upg_error_copy(&first, &conn->err);
+		upg_error_stash(&first, &conn->err);
 		SQLEndTran(SQL_HANDLE_DBC, conn->dbc, SQL_ROLLBACK);
 		set_autocommit(conn, 1);
-		upg_error_copy(&conn->err, &first);
-		upg_error_clear(&first);
+		upg_error_restore(&conn->err, &first);
 		return ret;
 	}
 	return set_autocommit(conn, 1);

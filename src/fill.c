@@ -16,6 +16,7 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,21 +44,16 @@ collect_col(void *ud, const struct upg_colinfo *col)
 	struct table_cols *t = ud;
 
 	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 16;
-		char **names = realloc(t->names, cap * sizeof *names);
-		char **types = names != NULL ? realloc(t->types, cap * sizeof *types) : NULL;
-		int *pk = types != NULL ? realloc(t->pk, cap * sizeof *pk) : NULL;
+		/* Three arrays in step: t->cap moves only when all have grown. */
+		size_t capnames = t->cap, captypes = t->cap, cappk = t->cap;
 
-		if (names != NULL)
-			t->names = names;
-		if (types != NULL)
-			t->types = types;
-		if (pk == NULL) {
+		if (upg_grow(&t->names, &capnames, t->n + 1, sizeof *t->names, 16) != UPGRADE_OK ||
+		    upg_grow(&t->types, &captypes, t->n + 1, sizeof *t->types, 16) != UPGRADE_OK ||
+		    upg_grow(&t->pk, &cappk, t->n + 1, sizeof *t->pk, 16) != UPGRADE_OK) {
 			t->oom = 1;
 			return 1;
 		}
-		t->pk = pk;
-		t->cap = cap;
+		t->cap = cappk;
 	}
 	t->names[t->n] = upg_strdup(col->name);
 	t->types[t->n] = upg_strdup(col->type != NULL ? col->type : "");
@@ -154,16 +150,13 @@ batch_row(void *ud, size_t ncols, char **values)
 	struct batch *b = ud;
 	size_t i;
 
-	if (b->nrows == b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 64;
-		char **cells = realloc(b->cells, cap * b->width * sizeof *cells);
-
-		if (cells == NULL) {
-			b->oom = 1;
-			return 1;
-		}
-		b->cells = cells;
-		b->cap = cap;
+	/* The elements grown are whole rows of width cells (at least one). */
+	if (b->nrows == b->cap &&
+	    (b->width > SIZE_MAX / sizeof *b->cells ||
+	     upg_grow(&b->cells, &b->cap, b->nrows + 1,
+	              (b->width > 0 ? b->width : 1) * sizeof *b->cells, 64) != UPGRADE_OK)) {
+		b->oom = 1;
+		return 1;
 	}
 	/* Take the values over instead of copying them. */
 	for (i = 0; i < b->width; i++) {

@@ -514,9 +514,10 @@ upgrade_catalog_select_modules(struct upgrade_catalog *cat, const char *pattern)
 {
 	const char *copy;
 
-	if (cat == NULL || pattern == NULL || pattern[0] == '\0')
-		return cat != NULL ? upg_error_set(&cat->error, UPGRADE_EINVAL, "an empty module pattern")
-		                   : UPGRADE_EINVAL;
+	if (!UPG_IS(cat, CATALOG))
+		return UPGRADE_EINVAL;
+	if (pattern == NULL || pattern[0] == '\0')
+		return upg_error_set(&cat->error, UPGRADE_EINVAL, "an empty module pattern");
 	if (cat->prepared)
 		return upg_error_set(&cat->error, UPGRADE_EINVAL, "the catalog is already prepared");
 	if (cat->nselect == cat->capselect) {

@@ -9,6 +9,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "upgrade.h"
 
@@ -17,6 +18,42 @@
 #else
 #define UPG_PRINTF(f, a)
 #endif
+
+/*
+ * Handle kinds.  Every public handle begins with an unsigned int magic
+ * number, so that each entry point can tell its own kind of handle from
+ * NULL or another kind (a runner passed where a catalog is expected) and
+ * refuse it with UPGRADE_EINVAL instead of crashing, in the manner of
+ * libarchive's archive_check_magic().  A handle being freed gets
+ * UPG_MAGIC_FREED, which catches many uses after free; such a use remains
+ * undefined behaviour all the same.
+ */
+#define UPG_MAGIC_CONN 0x75636f6eu    /* "ucon" */
+#define UPG_MAGIC_CATALOG 0x75636174u /* "ucat" */
+#define UPG_MAGIC_RUNNER 0x7572756eu  /* "urun" */
+#define UPG_MAGIC_CONTEXT 0x75637478u /* "uctx" */
+#define UPG_MAGIC_MODULE 0x756d6f64u  /* "umod" */
+#define UPG_MAGIC_TASK 0x7574736bu    /* "utsk" */
+#define UPG_MAGIC_FREED 0x64656164u   /* "dead" */
+
+/*
+ * 1 when h is a live handle whose magic is magic.  h may be NULL or any
+ * of the library's handles: all begin with their magic, so reading it is
+ * in bounds whatever the kind.
+ */
+static inline int
+upg_magic_ok(const void *h, unsigned int magic)
+{
+	unsigned int m;
+
+	if (h == NULL)
+		return 0;
+	memcpy(&m, h, sizeof m);
+	return m == magic;
+}
+
+/* UPG_IS(conn, CONN), UPG_IS(cat, CATALOG), ... */
+#define UPG_IS(h, kind) upg_magic_ok((h), UPG_MAGIC_##kind)
 
 /*
  * The error kept on every handle.  message is NULL when there is no error;
@@ -70,6 +107,16 @@ char *upg_buf_detach(struct upg_buf *buf);
 void upg_buf_free(struct upg_buf *buf);
 /* The current contents ("" when empty); valid until the next append. */
 const char *upg_buf_str(const struct upg_buf *buf);
+
+/*
+ * Makes room for need elements of size (> 0) bytes in the array *arrp
+ * points to (a pointer to any object pointer), whose capacity is *cap
+ * elements.  The capacity starts at min and doubles until it holds need,
+ * so appending stays amortised O(1).  Returns UPGRADE_OK, or UPGRADE_ENOMEM
+ * when the byte size would overflow or realloc fails; the array and *cap
+ * are then unchanged.
+ */
+int upg_grow(void *arrp, size_t *cap, size_t need, size_t size, size_t min);
 
 char *upg_strdup(const char *s);
 char *upg_strndup(const char *s, size_t n);

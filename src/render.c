@@ -309,16 +309,9 @@ upg_r_end(struct upg_render *r)
 		r->ret = upg_error_oom(r->err);
 		return;
 	}
-	if (r->nstmts == r->capstmts) {
-		size_t cap = r->capstmts ? r->capstmts * 2 : 4;
-		char **n = realloc(r->stmts, cap * sizeof *n);
-
-		if (n == NULL) {
-			r->ret = upg_error_oom(r->err);
-			return;
-		}
-		r->stmts = n;
-		r->capstmts = cap;
+	if (upg_grow(&r->stmts, &r->capstmts, r->nstmts + 1, sizeof *r->stmts, 4) != UPGRADE_OK) {
+		r->ret = upg_error_oom(r->err);
+		return;
 	}
 	s = upg_buf_detach(&r->cur);
 	if (s == NULL)

@@ -43,6 +43,15 @@ struct queued_event {
 	char *schema, *module, *message, *sqlstate;
 };
 
+/*
+ * Slots of a job's event queue that only the events ending a schema may
+ * use: its one TASK_FAILED (a schema stops at its first failure) and its
+ * SCHEMA_DONE, whose message becomes the runner's error.  They are
+ * allocated before the job starts, so running out of memory later can
+ * cost progress events but never these.
+ */
+#define RESERVED_EVENTS 2
+
 struct schema_job {
 	const char *schema;
 	struct queued_event *events;
@@ -53,7 +62,8 @@ struct schema_job {
 };
 
 struct upgrade_runner {
-	struct upgrade_catalog *cat;
+	unsigned int magic;                /* UPG_MAGIC_RUNNER, first: see UPG_IS() */
+	const struct upgrade_catalog *cat; /* borrowed, only read */
 	int dry_run, keep_going, resume, jobs;
 	int create_schemas; /* run creates a named schema that does not exist */
 	unsigned long resume_from; /* 0, or the statement a partly applied task continues with */
@@ -102,12 +112,28 @@ dup_or_null(const char *s)
 
 static int is_transactional(const struct run *run);
 
+/* A copy of s for a queued event; without memory, a text that says so rather than NULL. */
+static const char *
+queued_text(char **copy, const char *s, const char *fallback)
+{
+	*copy = dup_or_null(s);
+	return s == NULL || *copy != NULL ? *copy : fallback;
+}
+
+/*
+ * Reports an event: at once in a serial run, queued in the job (copied)
+ * in a parallel one, to be delivered in schema order.  Keeps
+ * RESERVED_EVENTS free slots for TASK_FAILED and SCHEMA_DONE, which
+ * therefore always get one; other events are dropped only when no memory
+ * is left for them.
+ */
 static void
 emit(struct run *run, struct upgrade_event *ev)
 {
 	struct upgrade_runner *r = run->r;
 	struct schema_job *job = run->job;
 	struct queued_event *q;
+	size_t reserve;
 
 	ev->dry_run = r->dry_run;
 	/* Tasks say for themselves; the rest of a dry run is verified where tasks are executed. */
@@ -118,25 +144,19 @@ emit(struct run *run, struct upgrade_event *ev)
 			r->fn(ev, r->ud);
 		return;
 	}
-	/* Parallel: copy, deliver later in schema order. */
-	if (job->nevents == job->capevents) {
-		size_t cap = job->capevents ? job->capevents * 2 : 16;
-		struct queued_event *grown = realloc(job->events, cap * sizeof *grown);
-		if (grown == NULL)
-			return;
-		job->events = grown;
-		job->capevents = cap;
-	}
+	reserve = ev->type == UPGRADE_EVENT_TASK_FAILED || ev->type == UPGRADE_EVENT_SCHEMA_DONE
+	              ? 0
+	              : RESERVED_EVENTS;
+	if (upg_grow(&job->events, &job->capevents, job->nevents + 1 + RESERVED_EVENTS,
+	             sizeof *job->events, 16) != UPGRADE_OK &&
+	    job->capevents - job->nevents < 1 + reserve)
+		return;
 	q = &job->events[job->nevents++];
 	q->ev = *ev;
-	q->schema = dup_or_null(ev->schema);
-	q->module = dup_or_null(ev->module);
-	q->message = dup_or_null(ev->message);
-	q->sqlstate = dup_or_null(ev->sqlstate);
-	q->ev.schema = q->schema;
-	q->ev.module = q->module;
-	q->ev.message = q->message;
-	q->ev.sqlstate = q->sqlstate;
+	q->ev.schema = queued_text(&q->schema, ev->schema, "?");
+	q->ev.module = queued_text(&q->module, ev->module, "?");
+	q->ev.message = queued_text(&q->message, ev->message, "out of memory");
+	q->ev.sqlstate = queued_text(&q->sqlstate, ev->sqlstate, "");
 }
 
 static void
@@ -150,18 +170,19 @@ event_init(struct upgrade_event *ev, enum upgrade_event_type type, const char *s
 }
 
 int
-upgrade_runner_new(struct upgrade_runner **out, struct upgrade_catalog *catalog)
+upgrade_runner_new(struct upgrade_runner **out, const struct upgrade_catalog *catalog)
 {
 	struct upgrade_runner *r;
 
 	if (out == NULL)
 		return UPGRADE_EINVAL;
 	*out = NULL;
-	if (catalog == NULL)
+	if (!UPG_IS(catalog, CATALOG))
 		return UPGRADE_EINVAL;
 	r = calloc(1, sizeof *r);
 	if (r == NULL)
 		return UPGRADE_ENOMEM;
+	r->magic = UPG_MAGIC_RUNNER;
 	r->cat = catalog;
 	r->jobs = 1;
 	r->lock_timeout_ms = DEFAULT_LOCK_TIMEOUT_MS;
@@ -182,18 +203,19 @@ free_list(char **list, size_t n)
 void
 upgrade_runner_free(struct upgrade_runner *r)
 {
-	if (r == NULL)
+	if (!UPG_IS(r, RUNNER))
 		return;
 	free_list(r->schemas, r->nschemas);
 	free_list(r->patterns, r->npatterns);
 	upg_error_clear(&r->err);
+	r->magic = UPG_MAGIC_FREED;
 	free(r);
 }
 
 int
 upgrade_runner_set_dry_run(struct upgrade_runner *r, int on)
 {
-	if (r == NULL)
+	if (!UPG_IS(r, RUNNER))
 		return UPGRADE_EINVAL;
 	r->dry_run = on != 0;
 	return UPGRADE_OK;
@@ -202,7 +224,7 @@ upgrade_runner_set_dry_run(struct upgrade_runner *r, int on)
 int
 upgrade_runner_set_keep_going(struct upgrade_runner *r, int on)
 {
-	if (r == NULL)
+	if (!UPG_IS(r, RUNNER))
 		return UPGRADE_EINVAL;
 	r->keep_going = on != 0;
 	return UPGRADE_OK;
@@ -211,7 +233,7 @@ upgrade_runner_set_keep_going(struct upgrade_runner *r, int on)
 int
 upgrade_runner_set_resume(struct upgrade_runner *r, int on)
 {
-	if (r == NULL)
+	if (!UPG_IS(r, RUNNER))
 		return UPGRADE_EINVAL;
 	r->resume = on != 0;
 	return UPGRADE_OK;
@@ -220,7 +242,7 @@ upgrade_runner_set_resume(struct upgrade_runner *r, int on)
 int
 upgrade_runner_set_resume_from(struct upgrade_runner *r, unsigned long statement)
 {
-	if (r == NULL)
+	if (!UPG_IS(r, RUNNER))
 		return UPGRADE_EINVAL;
 	r->resume_from = statement;
 	return UPGRADE_OK;
@@ -229,7 +251,7 @@ upgrade_runner_set_resume_from(struct upgrade_runner *r, unsigned long statement
 int
 upgrade_runner_set_lock_timeout(struct upgrade_runner *r, long ms)
 {
-	if (r == NULL || ms < 0)
+	if (!UPG_IS(r, RUNNER) || ms < 0)
 		return UPGRADE_EINVAL;
 	r->lock_timeout_ms = ms;
 	return UPGRADE_OK;
@@ -238,7 +260,7 @@ upgrade_runner_set_lock_timeout(struct upgrade_runner *r, long ms)
 int
 upgrade_runner_set_create_schemas(struct upgrade_runner *r, int on)
 {
-	if (r == NULL)
+	if (!UPG_IS(r, RUNNER))
 		return UPGRADE_EINVAL;
 	r->create_schemas = on != 0;
 	return UPGRADE_OK;
@@ -247,7 +269,7 @@ upgrade_runner_set_create_schemas(struct upgrade_runner *r, int on)
 int
 upgrade_runner_set_jobs(struct upgrade_runner *r, int jobs)
 {
-	if (r == NULL)
+	if (!UPG_IS(r, RUNNER))
 		return UPGRADE_EINVAL;
 	if (jobs < 1 || jobs > MAX_JOBS)
 		return upg_error_set(&r->err, UPGRADE_EINVAL, "jobs must be between 1 and %d", MAX_JOBS);
@@ -258,7 +280,7 @@ upgrade_runner_set_jobs(struct upgrade_runner *r, int jobs)
 int
 upgrade_runner_set_event_callback(struct upgrade_runner *r, upgrade_event_fn fn, void *ud)
 {
-	if (r == NULL)
+	if (!UPG_IS(r, RUNNER))
 		return UPGRADE_EINVAL;
 	r->fn = fn;
 	r->ud = ud;
@@ -289,7 +311,7 @@ push_copy(struct upgrade_runner *r, char ***list, size_t *n, const char *value)
 int
 upgrade_runner_add_schema(struct upgrade_runner *r, const char *schema)
 {
-	if (r == NULL)
+	if (!UPG_IS(r, RUNNER))
 		return UPGRADE_EINVAL;
 	return push_copy(r, &r->schemas, &r->nschemas, schema);
 }
@@ -297,7 +319,7 @@ upgrade_runner_add_schema(struct upgrade_runner *r, const char *schema)
 int
 upgrade_runner_add_schema_pattern(struct upgrade_runner *r, const char *pattern)
 {
-	if (r == NULL)
+	if (!UPG_IS(r, RUNNER))
 		return UPGRADE_EINVAL;
 	return push_copy(r, &r->patterns, &r->npatterns, pattern);
 }
@@ -305,19 +327,37 @@ upgrade_runner_add_schema_pattern(struct upgrade_runner *r, const char *pattern)
 const char *
 upgrade_runner_error(const struct upgrade_runner *r)
 {
-	return r != NULL ? upg_error_message(&r->err) : "no runner";
+	return UPG_IS(r, RUNNER) ? upg_error_message(&r->err) : "no runner";
+}
+
+int
+upgrade_runner_error_code(const struct upgrade_runner *r)
+{
+	return UPG_IS(r, RUNNER) ? r->err.code : UPGRADE_EINVAL;
+}
+
+const char *
+upgrade_runner_sqlstate(const struct upgrade_runner *r)
+{
+	return UPG_IS(r, RUNNER) ? r->err.sqlstate : "";
+}
+
+long
+upgrade_runner_native_error(const struct upgrade_runner *r)
+{
+	return UPG_IS(r, RUNNER) ? r->err.native : 0;
 }
 
 size_t
 upgrade_runner_schemas_ok(const struct upgrade_runner *r)
 {
-	return r != NULL ? r->schemas_ok : 0;
+	return UPG_IS(r, RUNNER) ? r->schemas_ok : 0;
 }
 
 size_t
 upgrade_runner_schemas_failed(const struct upgrade_runner *r)
 {
-	return r != NULL ? r->schemas_failed : 0;
+	return UPG_IS(r, RUNNER) ? r->schemas_failed : 0;
 }
 
 /* ---- target schemas -------------------------------------------------------- */
@@ -344,15 +384,9 @@ list_add(struct schema_list *l, const char *name)
 {
 	if (l->failed || list_has(l, name))
 		return;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		char **grown = realloc(l->names, cap * sizeof *grown);
-		if (grown == NULL) {
-			l->failed = 1;
-			return;
-		}
-		l->names = grown;
-		l->cap = cap;
+	if (upg_grow(&l->names, &l->cap, l->n + 1, sizeof *l->names, 16) != UPGRADE_OK) {
+		l->failed = 1;
+		return;
 	}
 	if ((l->names[l->n] = upg_strdup(name)) == NULL)
 		l->failed = 1;
@@ -633,7 +667,10 @@ static int
 run_task_tx(struct run *run, struct upg_state *st, struct upg_state_module *m,
             const struct upgrade_task *task, const struct upg_resolved *res)
 {
-	struct upgrade_context ctx = {.conn = run->conn, .schema = run->schema, .task = task,
+	struct upgrade_context ctx = {.magic = UPG_MAGIC_CONTEXT,
+	                              .conn = run->conn,
+	                              .schema = run->schema,
+	                              .task = task,
 	                              .dry_run = run->r->dry_run};
 	unsigned long failed_at = 0;
 	long start = now_ms();
@@ -744,6 +781,26 @@ journal_failed(struct run *run, struct upg_state *st, struct upg_state_module *m
  * partial state --resume.  The user's word is written to the journal
  * first, so that a second interruption does not ask again.
  */
+/*
+ * The failure a journal recorded, as detail lines under a one-line message:
+ * "  earlier failure: ..." with its own detail lines indented further.
+ */
+static void
+earlier_failure(struct upg_buf *out, const char *perr)
+{
+	const char *p;
+
+	if (perr == NULL)
+		return;
+	upg_buf_puts(out, "\n  earlier failure: ");
+	for (p = perr; *p != '\0'; p++) {
+		if (*p == '\n')
+			upg_buf_puts(out, "\n  ");
+		else
+			upg_buf_append(out, p, 1);
+	}
+}
+
 static int
 journal_resume_point(struct run *run, struct upg_state *st, struct upg_state_module *m,
                      const struct upgrade_task *task, unsigned long total, unsigned long *done)
@@ -767,25 +824,33 @@ journal_resume_point(struct run *run, struct upg_state *st, struct upg_state_mod
 			return upg_error_oom(&run->conn->err);
 		return upg_state_save(st, m);
 	}
-	if (running > 0)
-		return upg_error_set(&run->conn->err, UPGRADE_ERROR,
-		                     "task %s %s during statement %lu of %lu (started at %s%s%s): "
-		                     "whether it committed is unknown. Check the schema, then run again "
-		                     "with --resume-from %lu if it did not commit or --resume-from %lu if "
-		                     "it did, or finish the task by hand and record it with "
-		                     "'upgrade mark %s'",
-		                     task->id, perr != NULL ? "failed" : "was interrupted", running,
-		                     ptotal, pat != NULL ? pat : "?", perr != NULL ? "; it failed with: " : "",
-		                     perr != NULL ? perr : "", running, running + 1, task->id);
-	if (!run->r->resume)
-		return upg_error_set(&run->conn->err, UPGRADE_ERROR,
-		                     "task %s is partly applied: %lu of %lu statements committed "
-		                     "(at %s; %s%s). Check the schema, then run again with "
-		                     "--resume to continue with statement %lu, or finish it by hand and "
-		                     "record it with 'upgrade mark %s'",
-		                     task->id, pdone, ptotal, pat != NULL ? pat : "?",
-		                     perr != NULL ? "it failed with: " : "it was interrupted",
-		                     perr != NULL ? perr : "", pdone + 1, task->id);
+	if (running > 0 || !run->r->resume) {
+		struct upg_buf why = UPG_BUF_INIT;
+		int ret;
+
+		earlier_failure(&why, perr);
+		if (running > 0)
+			ret = upg_error_set(&run->conn->err, UPGRADE_ERROR,
+			                    "task %s %s during statement %lu of %lu (started at %s): whether "
+			                    "it committed is unknown. Check the schema, then run again with "
+			                    "--resume-from %lu if it did not commit or --resume-from %lu if it "
+			                    "did, or finish the task by hand and record it with 'upgrade mark "
+			                    "%s'%s",
+			                    task->id, perr != NULL ? "failed" : "was interrupted", running,
+			                    ptotal, pat != NULL ? pat : "?", running, running + 1, task->id,
+			                    upg_buf_str(&why));
+		else
+			ret = upg_error_set(&run->conn->err, UPGRADE_ERROR,
+			                    "task %s is partly applied: %lu of %lu statements committed (at "
+			                    "%s%s). Check the schema, then run again with --resume to continue "
+			                    "with statement %lu, or finish it by hand and record it with "
+			                    "'upgrade mark %s'%s",
+			                    task->id, pdone, ptotal, pat != NULL ? pat : "?",
+			                    perr != NULL ? "" : "; it was interrupted", pdone + 1, task->id,
+			                    upg_buf_str(&why));
+		upg_buf_free(&why);
+		return ret;
+	}
 	*done = pdone;
 	return UPGRADE_OK;
 }
@@ -860,7 +925,8 @@ static int
 run_task_journal(struct run *run, struct upg_state *st, struct upg_state_module *m,
                  const struct upgrade_task *task, const struct upg_resolved *res)
 {
-	struct upgrade_context ctx = {.conn = run->conn, .schema = run->schema, .task = task};
+	struct upgrade_context ctx = {
+	    .magic = UPG_MAGIC_CONTEXT, .conn = run->conn, .schema = run->schema, .task = task};
 	unsigned long total = action_count(res), done = 0, i, pdone, ptotal;
 	const char *perr = NULL, *pat = NULL;
 	long start = now_ms();
@@ -1151,7 +1217,7 @@ install_due(struct run *run, struct upg_state *st, unsigned char *due, size_t i)
 static int
 baseline(struct run *run, struct upg_state *st, int log, unsigned char *due)
 {
-	struct upgrade_catalog *cat = run->r->cat;
+	const struct upgrade_catalog *cat = run->r->cat;
 	size_t i;
 	int ret;
 
@@ -1290,7 +1356,7 @@ close_schema(struct upg_lock *lock, struct upg_state *st)
 static int
 run_schema(struct run *run)
 {
-	struct upgrade_catalog *cat = run->r->cat;
+	const struct upgrade_catalog *cat = run->r->cat;
 	struct upg_lock *lock = NULL;
 	struct upg_state *st = NULL;
 	struct upgrade_event ev;
@@ -1366,9 +1432,15 @@ static int
 run_raw_task(struct run *run, const struct upgrade_task *task, const char *const *schemas,
              size_t nschemas)
 {
-	struct upgrade_context ctx = {.conn = run->conn, .schema = run->schema, .schemas = schemas,
-	                              .nschemas = nschemas, .task = task, .dry_run = run->r->dry_run,
-	                              .raw = 1, .savepoint = run->outer};
+	struct upgrade_context ctx = {.magic = UPG_MAGIC_CONTEXT,
+	                              .conn = run->conn,
+	                              .schema = run->schema,
+	                              .schemas = schemas,
+	                              .nschemas = nschemas,
+	                              .task = task,
+	                              .dry_run = run->r->dry_run,
+	                              .raw = 1,
+	                              .savepoint = run->outer};
 	struct upg_resolved *res = NULL;
 	long start = now_ms();
 	unsigned long step = 0;
@@ -1442,7 +1514,7 @@ upgrade_context_end_step(struct upgrade_context *ctx)
 {
 	int ret;
 
-	if (ctx == NULL || !ctx->raw)
+	if (!UPG_IS(ctx, CONTEXT) || !ctx->raw)
 		return UPGRADE_EINVAL;
 	if (ctx->savepoint) {
 		/* A dry run's step: kept for the next steps, rolled back with the phase. */
@@ -1459,7 +1531,7 @@ static int
 run_raw(struct upgrade_runner *r, struct upgrade_conn *conn, const struct schema_list *schemas)
 {
 	struct run run = {.r = r, .conn = conn};
-	struct upgrade_catalog *cat = r->cat;
+	const struct upgrade_catalog *cat = r->cat;
 	struct upg_buf joined = UPG_BUF_INIT;
 	struct upg_lock *lock = NULL;
 	struct upgrade_event ev;
@@ -1618,8 +1690,16 @@ run_parallel(struct upgrade_runner *r, struct upgrade_conn *conn, const struct s
 	p.jobs = calloc(schemas->n, sizeof *p.jobs);
 	if (p.jobs == NULL)
 		return upg_error_oom(&r->err);
-	for (i = 0; i < schemas->n; i++)
+	for (i = 0; i < schemas->n; i++) {
 		p.jobs[i].schema = schemas->names[i];
+		if (upg_grow(&p.jobs[i].events, &p.jobs[i].capevents, RESERVED_EVENTS,
+		             sizeof *p.jobs[i].events, RESERVED_EVENTS) != UPGRADE_OK) {
+			while (i-- > 0)
+				free(p.jobs[i].events);
+			free(p.jobs);
+			return upg_error_oom(&r->err);
+		}
+	}
 	pthread_mutex_init(&p.mutex, NULL);
 	pthread_cond_init(&p.cond, NULL);
 	for (i = 0; i < nthreads; i++)
@@ -1651,8 +1731,11 @@ run_parallel(struct upgrade_runner *r, struct upgrade_conn *conn, const struct s
 				first_error = job->code;
 				for (k = 0; k < job->nevents; k++)
 					if (job->events[k].ev.type == UPGRADE_EVENT_SCHEMA_DONE &&
-					    job->events[k].ev.message != NULL)
+					    job->events[k].ev.message != NULL) {
 						upg_error_set(&r->err, job->code, "%s", job->events[k].ev.message);
+						snprintf(r->err.sqlstate, sizeof r->err.sqlstate,
+						         "%s", job->events[k].ev.sqlstate);
+					}
 			}
 		}
 	}
@@ -1676,9 +1759,11 @@ run_parallel(struct upgrade_runner *r, struct upgrade_conn *conn, const struct s
 static int
 check_ready(struct upgrade_runner *r, struct upgrade_conn *conn)
 {
-	if (r == NULL || conn == NULL)
+	if (!UPG_IS(r, RUNNER))
 		return UPGRADE_EINVAL;
 	upg_error_clear(&r->err);
+	if (!UPG_IS(conn, CONN))
+		return upg_error_set(&r->err, UPGRADE_EINVAL, "no connection handle");
 	if (!r->cat->prepared)
 		return upg_error_set(&r->err, UPGRADE_EINVAL, "the catalog is not prepared");
 	if (!conn->connected)
@@ -1844,11 +1929,29 @@ always_run_due(struct run *run, const struct upgrade_task *t, char *detail, size
 	return holds;
 }
 
+/* A status line is one line: a stored message's line breaks and indents become one space. */
+static void
+one_line(char *text)
+{
+	char *in = text, *out = text;
+
+	while (*in != '\0') {
+		if (*in == '\n') {
+			*out++ = ' ';
+			while (*++in == ' ')
+				;
+			continue;
+		}
+		*out++ = *in++;
+	}
+	*out = '\0';
+}
+
 static int
 status_schema(struct run *run, struct upg_state *st, void *ud)
 {
 	struct status_ctx *sc = ud;
-	struct upgrade_catalog *cat = run->r->cat;
+	const struct upgrade_catalog *cat = run->r->cat;
 	struct upgrade_event ev;
 	size_t i, j;
 	int ret;
@@ -1913,6 +2016,7 @@ status_schema(struct run *run, struct upg_state *st, void *ud)
 			    always_run_due(run, t, detail, sizeof detail))
 				state = UPGRADE_STATE_PENDING;
 		}
+		one_line(detail);
 		sc->fn(run->schema, t->module->name, t->name, t, state, detail[0] ? detail : NULL,
 		       sc->ud);
 	}
@@ -1975,7 +2079,7 @@ baseline_schema(struct run *run, struct upg_state *st, void *ud)
 int
 upgrade_runner_baseline(struct upgrade_runner *r, struct upgrade_conn *conn)
 {
-	if (r != NULL && r->dry_run)
+	if (UPG_IS(r, RUNNER) && r->dry_run)
 		return upg_error_set(&r->err, UPGRADE_EINVAL, "a baseline cannot be a dry run");
 	return each_schema(r, conn, 1, baseline_schema, NULL);
 }
@@ -2021,9 +2125,13 @@ mark(struct upgrade_runner *r, struct upgrade_conn *conn, const char *task_id, i
 	char *module;
 	int ret;
 
-	if (r == NULL || conn == NULL || task_id == NULL)
+	if (!UPG_IS(r, RUNNER))
 		return UPGRADE_EINVAL;
 	upg_error_clear(&r->err);
+	if (!UPG_IS(conn, CONN))
+		return upg_error_set(&r->err, UPGRADE_EINVAL, "no connection handle");
+	if (task_id == NULL)
+		return upg_error_set(&r->err, UPGRADE_EINVAL, "no task id");
 	colon = strchr(task_id, ':');
 	if (colon == NULL || colon == task_id || colon[1] == '\0')
 		return upg_error_set(&r->err, UPGRADE_EINVAL, "'%s' is not a task id (module:name)",

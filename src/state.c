@@ -72,21 +72,19 @@ upg_state_is_executed(const struct upg_state_module *m, const char *name)
 	return found;
 }
 
-/* Makes room for cap names (and their JSON texts, kept in step). */
+/*
+ * Makes room for need names (and their JSON texts, kept in step:
+ * capexecuted moves only when both arrays have grown).
+ */
 static int
-grow_executed(struct upg_state_module *m, size_t cap)
+grow_executed(struct upg_state_module *m, size_t need)
 {
-	char **names = realloc(m->executed, cap * sizeof *names);
-	char **texts;
+	size_t capnames = m->capexecuted, captexts = m->capexecuted;
 
-	if (names == NULL)
+	if (upg_grow(&m->executed, &capnames, need, sizeof *m->executed, 32) != UPGRADE_OK ||
+	    upg_grow(&m->executed_json, &captexts, need, sizeof *m->executed_json, 32) != UPGRADE_OK)
 		return UPGRADE_ENOMEM;
-	m->executed = names;
-	texts = realloc(m->executed_json, cap * sizeof *texts);
-	if (texts == NULL)
-		return UPGRADE_ENOMEM;
-	m->executed_json = texts;
-	m->capexecuted = cap;
+	m->capexecuted = captexts;
 	return UPGRADE_OK;
 }
 
@@ -100,8 +98,7 @@ insert_executed(struct upg_state_module *m, const char *name, int *added)
 	*added = !found;
 	if (found)
 		return UPGRADE_OK;
-	if (m->nexecuted == m->capexecuted &&
-	    grow_executed(m, m->capexecuted ? m->capexecuted * 2 : 32) != UPGRADE_OK)
+	if (grow_executed(m, m->nexecuted + 1) != UPGRADE_OK)
 		return UPGRADE_ENOMEM;
 	if ((copy = upg_strdup(name)) == NULL)
 		return UPGRADE_ENOMEM;
@@ -131,14 +128,8 @@ upg_state_add(struct upg_state *st, const char *module)
 {
 	struct upg_state_module *m;
 
-	if (st->nmods == st->capmods) {
-		size_t cap = st->capmods ? st->capmods * 2 : 16;
-		struct upg_state_module *grown = realloc(st->mods, cap * sizeof *grown);
-		if (grown == NULL)
-			return NULL;
-		st->mods = grown;
-		st->capmods = cap;
-	}
+	if (upg_grow(&st->mods, &st->capmods, st->nmods + 1, sizeof *st->mods, 16) != UPGRADE_OK)
+		return NULL;
 	m = &st->mods[st->nmods];
 	memset(m, 0, sizeof *m);
 	m->module = upg_strdup(module);
@@ -181,14 +172,9 @@ queue_write(struct upg_state_module *m, const char *name, const char *checksum, 
 			break;
 		}
 	if (w == NULL) {
-		if (m->nwrites == m->capwrites) {
-			size_t cap = m->capwrites ? m->capwrites * 2 : 8;
-			struct upg_task_write *grown = realloc(m->writes, cap * sizeof *grown);
-			if (grown == NULL)
-				return UPGRADE_ENOMEM;
-			m->writes = grown;
-			m->capwrites = cap;
-		}
+		if (upg_grow(&m->writes, &m->capwrites, m->nwrites + 1, sizeof *m->writes, 8) !=
+		    UPGRADE_OK)
+			return UPGRADE_ENOMEM;
 		w = &m->writes[m->nwrites++];
 	}
 	memset(w, 0, sizeof *w);
@@ -896,14 +882,8 @@ load_task_row(void *ud, size_t ncols, char **v)
 
 	if (v[0] == NULL || v[1] == NULL)
 		return 0;
-	if (st->nrows == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		struct upg_task_row *grown = realloc(st->rows, cap * sizeof *grown);
-		if (grown == NULL)
-			return upg_error_oom(&st->conn->err);
-		st->rows = grown;
-		l->cap = cap;
-	}
+	if (upg_grow(&st->rows, &l->cap, st->nrows + 1, sizeof *st->rows, 64) != UPGRADE_OK)
+		return upg_error_oom(&st->conn->err);
 	r = &st->rows[st->nrows++];
 	/* Take the strings: the query's buffers are ours to keep. */
 	r->module = v[0];

@@ -9,11 +9,35 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "private.h"
+
+int
+upg_grow(void *arrp, size_t *cap, size_t need, size_t size, size_t min)
+{
+	size_t ncap;
+	void *arr, *p;
+
+	if (need <= *cap)
+		return UPGRADE_OK;
+	ncap = *cap > 0 ? *cap : (min > 0 ? min : 1);
+	while (ncap < need)
+		ncap = ncap > SIZE_MAX / 2 ? need : ncap * 2;
+	if (size == 0 || ncap > SIZE_MAX / size)
+		return UPGRADE_ENOMEM;
+	/* arrp is a T **: go through memcpy rather than a void ** cast. */
+	memcpy(&arr, arrp, sizeof arr);
+	p = realloc(arr, ncap * size);
+	if (p == NULL)
+		return UPGRADE_ENOMEM;
+	memcpy(arrp, &p, sizeof p);
+	*cap = ncap;
+	return UPGRADE_OK;
+}
 
 static int
 buf_grow(struct upg_buf *buf, size_t extra)

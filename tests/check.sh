@@ -4,12 +4,13 @@
 #   tests/check.sh [--quick] [--no-valgrind] [--no-distcheck]
 #
 # Phases: install packages (tests/deps.sh) -> autoreconf -> build
-# _build/sanitize (ASan + UBSan + -Werror) -> start PostgreSQL and MariaDB
+# _build/sanitize (ASan + UBSan + -Werror) -> compare its ABI with
+# abi/libupgrade.abi (tests/abi-check.sh) -> start PostgreSQL and MariaDB
 # (tests/testdb.sh) and the clusters (tests/cluster.sh: Galera, a
 # PostgreSQL standby, PgBouncer) -> make check -> build _build/plain -> make
 # check-valgrind -> make distcheck -> stop the servers.
 #
-#   --quick          sanitizer build and `make check` only
+#   --quick          sanitizer build, ABI check and `make check` only
 #   --no-valgrind    skip `make check-valgrind` and the command under valgrind
 #   --no-distcheck   skip `make distcheck`
 #   --no-packages    skip building and linting the Debian packages
@@ -183,6 +184,17 @@ fi
 
 SAN_OK=""
 build_phase sanitize _build/sanitize --enable-asan --enable-ubsan --enable-werror && SAN_OK=1
+
+# ---- ABI ----
+# Any incompatible change to the library's ABI fails here; tests/abi-check.sh
+# says how to update the baseline when a change is intended.
+if [ -n "$SAN_OK" ]; then
+    if phase abi tests/abi-check.sh _build/sanitize; then
+        PASSED=$((PASSED + 1))
+    else
+        FAILED=$((FAILED + 1))
+    fi
+fi
 
 # ---- test servers ----
 # Short path: the servers' unix sockets live below it.

@@ -74,6 +74,24 @@ if require_env UPGRADE_TEST_MARIADB && require_env UPGRADE_TEST_MARIADB_ADMIN; t
 	$UPGRADE_TEST_MARIADB_ADMIN -e 'DROP DATABASE IF EXISTS upg_errors; CREATE DATABASE upg_errors' \
 		>/dev/null 2>&1
 	fail_run MariaDB "--schema upg_errors" -c "$UPGRADE_TEST_MARIADB"
+	# The next run refuses the partly applied task: the journal's stored
+	# failure comes as detail lines, not inside the message's line.
+	run "$UPGRADE" -T "$T_TMP/v2" -c "$UPGRADE_TEST_MARIADB" run --schema upg_errors
+	expect_rc 2 "MariaDB: a partly applied task is refused"
+	first=$(printf '%s\n' "$err" | head -n 1)
+	case $first in
+	'upgrade: error: '*'is partly applied'*"'upgrade mark errors:Fail'") ok "MariaDB: the refusal is one line" ;;
+	*) not_ok "MariaDB: the refusal is one line" "stderr: $err" ;;
+	esac
+	if printf '%s\n' "$err" | sed 1d | grep -qv '^  [^ ]\|^    \['; then
+		not_ok "MariaDB: the earlier failure is indented detail" "stderr: $err"
+	else
+		ok "MariaDB: the earlier failure is indented detail"
+	fi
+	expect_err '^  earlier failure: statement failed: SELECT \* FROM no_such_table$' "MariaDB: the earlier failure is named"
+	run "$UPGRADE" -T "$T_TMP/v2" -c "$UPGRADE_TEST_MARIADB" status --schema upg_errors
+	n=$(printf '%s\n' "$out" | grep -c '')
+	[ "$n" = 3 ] && ok "MariaDB: status shows the partial task on one line" || not_ok "MariaDB: status lines" "$out"
 	$UPGRADE_TEST_MARIADB_ADMIN -e 'DROP DATABASE IF EXISTS upg_errors' >/dev/null 2>&1
 fi
 

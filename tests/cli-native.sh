@@ -15,29 +15,24 @@ if [ ! -f "$LIBDIR/example-tasks.so" ]; then
 	finish
 fi
 
-# trusted DIR: DIR and every directory above it are owned by root or by us
-# and writable by neither group nor others, as upgrade_context(3) demands.
-trusted() {
-	d=$(cd "$1" && pwd -P) || return 1
-	while :; do
-		# shellcheck disable=SC2046 # two numbers
-		set -- $(stat -c '%u %a' "$d")
-		[ "$1" -eq 0 ] || [ "$1" -eq "$(id -u)" ] || return 1
-		[ $((0$2 & 022)) -eq 0 ] || return 1
-		[ "$d" = / ] && return 0
-		d=$(dirname "$d")
-	done
-}
-
 # A build tree below a directory anyone may write (a package built in
 # /tmp): no library in it may be loaded, which is all there is to test.
 if ! trusted "$LIBDIR"; then
-	printf '<module %s name="ctx.cli"><task name="t"><native library="example-tasks.so" symbol="example_noop"/></task></module>\n' \
+	printf '<module %s name="ctx.cli"><task name="t" always-run="true"><native library="example-tasks.so" symbol="example_noop"/></task></module>\n' \
 		"$NS" >"$T_TMP/c.xml"
 	run env UPGRADE_LIBRARY_PATH="$LIBDIR" "$UPGRADE" -T "$T_TMP/c.xml" -d "$T_TMP/refused.db" run
 	expect_rc 2 "the build tree $LIBDIR is not trusted: its libraries are refused"
 	expect_err 'native library example-tasks\.so refused: .* is writable by' "the offending directory is named"
+fi
+# From here on the libraries come from a directory that may be trusted.
+trusted_tmpdir SAFE || {
+	not_ok "no trusted directory for native libraries: neither the build tree nor \$HOME"
 	finish
+}
+if ! trusted "$LIBDIR"; then
+	mkdir -m 755 "$SAFE/lib"
+	cp "$LIBDIR/example-tasks.so" "$SAFE/lib/" && chmod 644 "$SAFE/lib/example-tasks.so"
+	LIBDIR=$SAFE/lib
 fi
 
 create='<task name="Create notes" always-run="true">
@@ -79,10 +74,6 @@ run env -u UPGRADE_LIBRARY_PATH "$UPGRADE" -T "$T_TMP/v1" -d "$T_TMP/other.db" r
 expect_rc 2 "without UPGRADE_LIBRARY_PATH the task fails"
 expect_err 'native library example-tasks\.so not found' "the library is not searched elsewhere"
 
-# A directory of our own where libraries may be loaded from: $T_TMP is
-# below /tmp, which anyone may write.
-SAFE=$(mktemp -d "$top_builddir/tests/native-sh.XXXXXX")
-trap 'rm -rf "$T_TMP" "$SAFE"' EXIT
 
 # The example of upgrade_context(3) compiles as it is printed, and its
 # library is found beside the catalog that names it.

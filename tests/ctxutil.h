@@ -276,7 +276,8 @@ run_xml_in(struct eng *g, const char *dir, const char *tasks_xml, const char *ta
 	}
 	ret = upg_task_resolve(&res, task, g->conn->dialect->name, &g->conn->err);
 	if (ret == UPGRADE_OK) {
-		struct upgrade_context ctx = {.conn = g->conn, .schema = g->schema, .task = task};
+		struct upgrade_context ctx = {
+		    .magic = UPG_MAGIC_CONTEXT, .conn = g->conn, .schema = g->schema, .task = task};
 
 		ret = upg_guard_eval(&ctx, res->guard, &holds);
 		for (i = 0;

@@ -22,11 +22,13 @@ BUILD_PKGS=(
 # The full test run also talks to PostgreSQL and MariaDB (their drivers and
 # servers; galera-4, rsync for its state transfers and pgbouncer for the
 # clusters of tests/cluster.sh), checks memory with valgrind and the
-# sanitizers (clang runtime), and builds the Debian package.
+# sanitizers (clang runtime), compares the library's ABI with the committed
+# baseline (abigail-tools), and builds the Debian package.
 TEST_PKGS=(
     odbc-postgresql odbc-mariadb tdsodbc
     postgresql-15 mariadb-server galera-4 rsync pgbouncer
     valgrind clang libclang-rt-14-dev
+    abigail-tools
     dpkg-dev debhelper devscripts lintian fakeroot
 )
 

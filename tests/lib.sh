@@ -13,7 +13,6 @@ t_pass=0
 t_fail=0
 t_name=${0##*/}
 T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/upgrade-sh.XXXXXX")
-trap 'rm -rf "$T_TMP"' EXIT
 
 # UPGRADE_VALGRIND=1: every run of the command goes through valgrind, and a
 # memory error or a definite leak makes it exit 99, failing the test.
@@ -27,6 +26,40 @@ EOF
 	chmod +x "$T_TMP/upgrade-valgrind"
 	UPGRADE=$T_TMP/upgrade-valgrind
 fi
+
+# trusted DIR: DIR and every directory above it are owned by root or by us
+# and writable by neither group nor others: the only places upgrade loads a
+# native library from (upgrade_context(3)).
+trusted() {
+	_d=$(cd "$1" 2>/dev/null && pwd -P) || return 1
+	while :; do
+		# shellcheck disable=SC2046 # two numbers
+		set -- $(stat -c '%u %a' "$_d")
+		[ "$1" -eq 0 ] || [ "$1" -eq "$(id -u)" ] || return 1
+		[ $((0$2 & 022)) -eq 0 ] || return 1
+		[ "$_d" = / ] && return 0
+		_d=$(dirname "$_d")
+	done
+}
+
+# trusted_tmpdir VAR: sets VAR to a new directory from which native
+# libraries may be loaded, removed on exit: below the build tree when it is
+# trusted, else below $HOME (a build in /tmp, which anyone may write).
+# Fails when neither is trusted.
+T_TRUSTED=
+trusted_tmpdir() {
+	for _base in "$top_builddir/tests" "${HOME:-}"; do
+		[ -n "$_base" ] && [ -d "$_base" ] && trusted "$_base" || continue
+		_t=$(mktemp -d "$_base/upgrade-native.XXXXXX") || continue
+		chmod 755 "$_t"
+		T_TRUSTED="$T_TRUSTED $_t"
+		eval "$1=\$_t"
+		return 0
+	done
+	return 1
+}
+# shellcheck disable=SC2086 # a list of paths without spaces
+trap 'rm -rf "$T_TMP" $T_TRUSTED' EXIT
 
 ok() { t_pass=$((t_pass + 1)); printf 'ok - %s\n' "$1"; }
 not_ok() {

@@ -46,6 +46,30 @@ shop.orders:Add buyer [guarded]
 shop.orders:Copy buyer names [requires shop.accounts:Add display name]'
 [ "$out" = "$want" ] && ok "the order upgrade-catalog(5) describes" || not_ok "order of the page's example" "$out"
 
+# The page's commands, as printed, in a directory laid out as they assume:
+# the two catalogs under the names the page gives, the drop-in directory and
+# the schema where a package puts them (a DESTDIR-like root).
+mkdir -p "$T_TMP/cmds/usr/share/upgrade/tasks"
+cp "$T_TMP/page1.xml" "$T_TMP/cmds/shop.accounts.xml"
+cp "$T_TMP/page2.xml" "$T_TMP/cmds/shop.orders.xml"
+cp "$T_TMP/page1.xml" "$T_TMP/page2.xml" "$T_TMP/cmds/usr/share/upgrade/tasks/"
+cp "$T_TMP/page2.xml" "$T_TMP/cmds/my.xml"
+cp "$top_srcdir/tasks/catalog.rng" "$T_TMP/cmds/usr/share/upgrade/catalog.rng"
+"$MANDOC" -Tascii "$top_srcdir/man/upgrade-catalog.5" | sed 's/.\x08//g' |
+	sed -n 's/^ *\$ //p' >"$T_TMP/cmds/commands"
+n=0
+while IFS= read -r cmd; do
+	n=$((n + 1))
+	# Absolute paths of the page are below the laid-out root here.
+	cmd=$(printf '%s' "$cmd" | sed "s| /usr/| $T_TMP/cmds/usr/|g; s|^upgrade |\"\$UPGRADE\" |")
+	rc=0
+	(cd "$T_TMP/cmds" && eval "$cmd") >"$T_TMP/out" 2>"$T_TMP/err" || rc=$?
+	out=$(cat "$T_TMP/out")
+	err=$(cat "$T_TMP/err")
+	expect_rc 0 "upgrade-catalog(5) command $n: $cmd"
+done <"$T_TMP/cmds/commands"
+[ "$n" -eq 3 ] && ok "the page's three commands ran" || not_ok "the page's commands: $n, want 3"
+
 # ... and run as a reader would: on a new database of every engine, twice.
 # The raw task's library is the application's; a stand-in is built here.
 cat >"$T_TMP/shop-tasks.c" <<'EOF2'
@@ -64,11 +88,12 @@ shop_rebuild_search(struct upgrade_context *ctx, const char *arg)
 	return UPGRADE_OK;
 }
 EOF2
-mkdir -p "$T_TMP/shop"
-cp "$T_TMP/page1.xml" "$T_TMP/shop/shop.accounts.xml"
-cp "$T_TMP/page2.xml" "$T_TMP/shop/shop.orders.xml"
+# The library is loaded from beside the catalog, which must be trusted.
+trusted_tmpdir SHOP || { not_ok "no trusted directory for native libraries"; finish; }
+cp "$T_TMP/page1.xml" "$SHOP/shop.accounts.xml"
+cp "$T_TMP/page2.xml" "$SHOP/shop.orders.xml"
 run ${CC:-cc} ${SAN_CFLAGS:-} -std=c99 -Wall -Wextra -Werror -shared -fPIC -I"$top_srcdir/include" \
-	-I"$top_builddir/include" "$T_TMP/shop-tasks.c" -o "$T_TMP/shop/shop-tasks.so" \
+	-I"$top_builddir/include" "$T_TMP/shop-tasks.c" -o "$SHOP/shop-tasks.so" \
 	-L"$top_builddir/.libs" -lupgrade
 expect_rc 0 "the stand-in for the page's native library builds"
 
@@ -76,17 +101,17 @@ page_run() { # label schema connection-args...
 	label=$1
 	schema=$2
 	shift 2
-	run "$UPGRADE" -T "$T_TMP/shop" "$@" run
+	run "$UPGRADE" -T "$SHOP" "$@" run
 	expect_rc 0 "$label: the page's catalogs run on a new database"
 	expect_no 'Refresh statistics' "$label: the raw task does nothing where users is not there yet"
-	run "$UPGRADE" -T "$T_TMP/shop" "$@" run
+	run "$UPGRADE" -T "$SHOP" "$@" run
 	expect_rc 0 "$label: the second run"
 	expect_exact "Running raw upgrade for $schema
 * shop.accounts:Refresh statistics
 executed 1 upgrade tasks
 Running upgrade for $schema
 no pending upgrade tasks found" "$label: then the raw task runs, first"
-	run "$UPGRADE" -T "$T_TMP/shop" "$@" status --check
+	run "$UPGRADE" -T "$SHOP" "$@" status --check
 	expect_rc 0 "$label: nothing is pending"
 }
 expect_exact() {
@@ -96,13 +121,13 @@ expect_exact() {
 LD_LIBRARY_PATH="$top_builddir/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export LD_LIBRARY_PATH
 page_run_sqlite() {
-	run "$UPGRADE" -T "$T_TMP/shop" -d "$T_TMP/shop.db" run
+	run "$UPGRADE" -T "$SHOP" -d "$T_TMP/shop.db" run
 	expect_rc 0 "SQLite: the page's catalogs run on a new database"
 	expect_no 'Refresh statistics' "SQLite: the raw task does nothing where users is not there yet"
 	n=$(sqlite3 "$T_TMP/shop.db" "SELECT email FROM users; SELECT count(*) FROM orders")
 	[ "$n" = "admin@example.org
 0" ] && ok "SQLite: users with the administrator, and orders, exist" || not_ok "SQLite: tables" "$n"
-	run "$UPGRADE" -T "$T_TMP/shop" -d "$T_TMP/shop.db" run
+	run "$UPGRADE" -T "$SHOP" -d "$T_TMP/shop.db" run
 	expect_rc 0 "SQLite: the second run"
 	expect_exact "Running raw upgrade for main
 * shop.accounts:Refresh statistics

@@ -42,8 +42,11 @@ tables(struct eng *g)
 	struct upgrade_column cols[10];
 	struct upgrade_column extra;
 	char *v;
+	size_t i;
 
-	memset(cols, 0, sizeof cols);
+	/* Callers that fill arrays element by element set each element's version. */
+	for (i = 0; i < sizeof cols / sizeof cols[0]; i++)
+		upgrade_column_init(&cols[i], UPGRADE_COLUMN_VERSION);
 	cols[0].name = "id";
 	cols[0].type = "integer";
 	cols[0].primary_key = 1;
@@ -88,7 +91,7 @@ tables(struct eng *g)
 	CU_ASSERT_EQUAL(exists(g, UPG_OBJ_COLUMN, T_ORDERS, "doc", 0), 1);
 
 	/* Add, rename and drop columns. */
-	memset(&extra, 0, sizeof extra);
+	upgrade_column_init(&extra, UPGRADE_COLUMN_VERSION);
 	extra.name = "Note s";
 	extra.type = "text";
 	CALL_OK(g, upgrade_context_add_column(g->ctx, T_ORDERS, &extra, 0));
@@ -107,8 +110,10 @@ tables(struct eng *g)
 
 	/* A NOT NULL column without default: fine on an empty table (SQLite rebuilds for it). */
 	{
-		struct upgrade_column id = {"id", "integer", NULL, 0, NULL, NULL, 1, 0};
-		struct upgrade_column nn = {"must", "integer", NULL, 1, NULL, NULL, 0, 0};
+		struct upgrade_column id = {
+		    UPGRADE_COLUMN_VERSION, "id", "integer", NULL, 0, NULL, NULL, 1, 0};
+		struct upgrade_column nn = {
+		    UPGRADE_COLUMN_VERSION, "must", "integer", NULL, 1, NULL, NULL, 0, 0};
 
 		CALL_OK(g, upgrade_context_create_table(g->ctx, "empty one", &id, 1, 0));
 		CALL_OK(g, upgrade_context_add_column(g->ctx, "empty one", &nn, 0));
@@ -129,9 +134,10 @@ tables(struct eng *g)
 	/* A composite key. */
 	{
 		struct upgrade_column ck[3] = {
-		    {"a", "integer", NULL, 0, NULL, NULL, 1, 0},
-		    {"b", "varchar(10)", NULL, 0, NULL, NULL, 1, 0},
-		    {"c", NULL, g->e == ENG_PG ? "SMALLINT" : "SMALLINT", 0, NULL, NULL, 0, 0}};
+		    {UPGRADE_COLUMN_VERSION, "a", "integer", NULL, 0, NULL, NULL, 1, 0},
+		    {UPGRADE_COLUMN_VERSION, "b", "varchar(10)", NULL, 0, NULL, NULL, 1, 0},
+		    {UPGRADE_COLUMN_VERSION, "c", NULL, g->e == ENG_PG ? "SMALLINT" : "SMALLINT", 0,
+		     NULL, NULL, 0, 0}};
 
 		CALL_OK(g, upgrade_context_create_table(g->ctx, "composite", ck, 3, 0));
 		SQL_OK(g, "INSERT INTO composite (a, b) VALUES (1, 'x')");
@@ -145,9 +151,12 @@ tables(struct eng *g)
 
 	/* Bad input fails cleanly. */
 	{
-		struct upgrade_column bad = {"x", "varchar", NULL, 0, NULL, NULL, 0, 0};
-		struct upgrade_column bad2 = {"x", "float", NULL, 0, NULL, NULL, 0, 0};
-		struct upgrade_column bad3 = {"x", NULL, NULL, 0, NULL, NULL, 0, 0};
+		struct upgrade_column bad = {
+		    UPGRADE_COLUMN_VERSION, "x", "varchar", NULL, 0, NULL, NULL, 0, 0};
+		struct upgrade_column bad2 = {
+		    UPGRADE_COLUMN_VERSION, "x", "float", NULL, 0, NULL, NULL, 0, 0};
+		struct upgrade_column bad3 = {
+		    UPGRADE_COLUMN_VERSION, "x", NULL, NULL, 0, NULL, NULL, 0, 0};
 
 		CU_ASSERT_EQUAL(upgrade_context_create_table(g->ctx, "bad", &bad, 1, 0),
 		                UPGRADE_EINVAL);
@@ -169,8 +178,15 @@ tables(struct eng *g)
 	CALL_OK(g, upgrade_context_create_table(g->ctx, INJECT_TABLE, &extra, 1, 0));
 	CU_ASSERT_EQUAL(exists(g, UPG_OBJ_TABLE, INJECT_TABLE, NULL, 0), 1);
 	{
-		struct upgrade_column evil = {"y`); DROP TABLE victim; --",       "text", NULL, 0,
-		                              "1'); DROP TABLE victim; -- \\' x", NULL,   0,    0};
+		struct upgrade_column evil = {UPGRADE_COLUMN_VERSION,
+		                              "y`); DROP TABLE victim; --",
+		                              "text",
+		                              NULL,
+		                              0,
+		                              "1'); DROP TABLE victim; -- \\' x",
+		                              NULL,
+		                              0,
+		                              0};
 		char sql[256];
 
 		CALL_OK(g, upgrade_context_add_column(g->ctx, INJECT_TABLE, &evil, 0));
@@ -203,10 +219,11 @@ indexes(struct eng *g)
 	static const char *const b[] = {"b", NULL};
 	static const char *const idcol[] = {"id", NULL};
 	static const char *const parent[] = {"parent id", NULL};
-	struct upgrade_column cols[4] = {{"id", "integer", NULL, 0, NULL, NULL, 1, 0},
-	                                 {"A col", "varchar(20)", NULL, 0, NULL, NULL, 0, 0},
-	                                 {"b", "integer", NULL, 0, NULL, NULL, 0, 0},
-	                                 {"parent id", "integer", NULL, 0, NULL, NULL, 0, 0}};
+	struct upgrade_column cols[4] = {
+	    {UPGRADE_COLUMN_VERSION, "id", "integer", NULL, 0, NULL, NULL, 1, 0},
+	    {UPGRADE_COLUMN_VERSION, "A col", "varchar(20)", NULL, 0, NULL, NULL, 0, 0},
+	    {UPGRADE_COLUMN_VERSION, "b", "integer", NULL, 0, NULL, NULL, 0, 0},
+	    {UPGRADE_COLUMN_VERSION, "parent id", "integer", NULL, 0, NULL, NULL, 0, 0}};
 	int r = -1;
 
 	CALL_OK(g, upgrade_context_create_table(g->ctx, "Idx T", cols, 4, 0));
@@ -287,10 +304,11 @@ test_indexes(void)
 static void
 alter(struct eng *g)
 {
-	struct upgrade_column cols[4] = {{"id", "integer", NULL, 0, NULL, NULL, 1, 0},
-	                                 {"Code", "varchar(10)", NULL, 0, NULL, NULL, 0, 0},
-	                                 {"n", "integer", NULL, 0, NULL, NULL, 0, 0},
-	                                 {"gone", "integer", NULL, 0, NULL, NULL, 0, 0}};
+	struct upgrade_column cols[4] = {
+	    {UPGRADE_COLUMN_VERSION, "id", "integer", NULL, 0, NULL, NULL, 1, 0},
+	    {UPGRADE_COLUMN_VERSION, "Code", "varchar(10)", NULL, 0, NULL, NULL, 0, 0},
+	    {UPGRADE_COLUMN_VERSION, "n", "integer", NULL, 0, NULL, NULL, 0, 0},
+	    {UPGRADE_COLUMN_VERSION, "gone", "integer", NULL, 0, NULL, NULL, 0, 0}};
 	static const char *const code[] = {"Code", NULL};
 	static const char *const gone[] = {"gone", NULL};
 	struct upgrade_column_change ch;
@@ -316,38 +334,39 @@ alter(struct eng *g)
 	}
 
 	/* Wider type, data kept. */
-	memset(&ch, 0, sizeof ch);
+	upgrade_column_change_init(&ch, UPGRADE_COLUMN_CHANGE_VERSION);
 	ch.type = "varchar(200)";
 	CALL_OK(g, upgrade_context_alter_column(g->ctx, "Alt er", "Code", &ch));
 	SQL_OK(g, "UPDATE %s SET %s = '%0150d' WHERE id = 1", qi(g, "Alt er"), qi(g, "Code"), 7);
 	/* NOT NULL, then a default, then the default dropped. */
-	memset(&ch, 0, sizeof ch);
+	upgrade_column_change_init(&ch, UPGRADE_COLUMN_CHANGE_VERSION);
 	ch.nullability = UPGRADE_NULL_FORBID;
 	CALL_OK(g, upgrade_context_alter_column(g->ctx, "Alt er", "n", &ch));
 	CU_ASSERT_NOT_EQUAL(sqlq(g, "INSERT INTO %s (id) VALUES (100)", qi(g, "Alt er")),
 	                    UPGRADE_OK);
-	memset(&ch, 0, sizeof ch);
+	upgrade_column_change_init(&ch, UPGRADE_COLUMN_CHANGE_VERSION);
 	ch.default_value = "42";
 	CALL_OK(g, upgrade_context_alter_column(g->ctx, "Alt er", "n", &ch));
 	SQL_OK(g, "INSERT INTO %s (id) VALUES (101)", qi(g, "Alt er"));
 	CU_ASSERT_EQUAL(count_rows(g, "Alt er", "n = 42"), 1);
-	memset(&ch, 0, sizeof ch);
+	upgrade_column_change_init(&ch, UPGRADE_COLUMN_CHANGE_VERSION);
 	ch.drop_default = 1;
 	CALL_OK(g, upgrade_context_alter_column(g->ctx, "Alt er", "n", &ch));
 	CU_ASSERT_NOT_EQUAL(sqlq(g, "INSERT INTO %s (id) VALUES (102)", qi(g, "Alt er")),
 	                    UPGRADE_OK);
-	memset(&ch, 0, sizeof ch);
+	upgrade_column_change_init(&ch, UPGRADE_COLUMN_CHANGE_VERSION);
 	ch.nullability = UPGRADE_NULL_ALLOW;
 	ch.default_sql = "500 + 1";
 	CU_ASSERT_EQUAL(upgrade_context_alter_column(
 	                    g->ctx, "Alt er", "n",
-	                    &(struct upgrade_column_change){NULL, NULL, NULL, 0, "1", "2", 0}),
+	                    &(struct upgrade_column_change){UPGRADE_COLUMN_CHANGE_VERSION, NULL,
+	                                                    NULL, NULL, 0, "1", "2", 0}),
 	                UPGRADE_EINVAL);
 	CALL_OK(g, upgrade_context_alter_column(g->ctx, "Alt er", "n", &ch));
 	SQL_OK(g, "INSERT INTO %s (id) VALUES (103)", qi(g, "Alt er"));
 	CU_ASSERT_EQUAL(count_rows(g, "Alt er", "n = 501"), 1);
 	/* A type change with a conversion: PostgreSQL and SQLite's rebuild only. */
-	memset(&ch, 0, sizeof ch);
+	upgrade_column_change_init(&ch, UPGRADE_COLUMN_CHANGE_VERSION);
 	ch.type = "bigint";
 	ch.using_sql = g->e == ENG_PG ? "length(\"Code\")" : "length(\"Code\")";
 	if (g->e == ENG_MARIA) {
@@ -360,7 +379,7 @@ alter(struct eng *g)
 	}
 	CU_ASSERT_EQUAL(upgrade_context_alter_column(g->ctx, "Alt er", "nothere", &ch),
 	                UPGRADE_ENOTFOUND);
-	memset(&ch, 0, sizeof ch);
+	upgrade_column_change_init(&ch, UPGRADE_COLUMN_CHANGE_VERSION);
 	CU_ASSERT_EQUAL(upgrade_context_alter_column(g->ctx, "Alt er", "n", &ch), UPGRADE_EINVAL);
 
 	/* Everything else survived: rows, indexes, constraints, the view, the trigger. */
@@ -459,8 +478,9 @@ test_alter_type_default(void)
 static void
 rollback(struct eng *g)
 {
-	struct upgrade_column cols[2] = {{"id", "integer", NULL, 0, NULL, NULL, 1, 0},
-	                                 {"v", "varchar(10)", NULL, 0, NULL, NULL, 0, 0}};
+	struct upgrade_column cols[2] = {
+	    {UPGRADE_COLUMN_VERSION, "id", "integer", NULL, 0, NULL, NULL, 1, 0},
+	    {UPGRADE_COLUMN_VERSION, "v", "varchar(10)", NULL, 0, NULL, NULL, 0, 0}};
 	struct upgrade_column_change ch;
 
 	if (g->e == ENG_MARIA)
@@ -469,7 +489,7 @@ rollback(struct eng *g)
 	SQL_OK(g, "INSERT INTO kept VALUES (1, 'a')");
 	CU_ASSERT_EQUAL(upg_db_begin(g->conn), UPGRADE_OK);
 	CALL_OK(g, upgrade_context_create_table(g->ctx, "temporary", cols, 2, 0));
-	memset(&ch, 0, sizeof ch);
+	upgrade_column_change_init(&ch, UPGRADE_COLUMN_CHANGE_VERSION);
 	ch.nullability = UPGRADE_NULL_FORBID;
 	ch.type = "text";
 	CALL_OK(g, upgrade_context_alter_column(g->ctx, "kept", "v", &ch));
@@ -481,7 +501,7 @@ rollback(struct eng *g)
 	CU_ASSERT_EQUAL(count_rows(g, "kept", "v = 'a'"), 1);
 	/* A rebuild that fails midway leaves the table as it was (savepoint). */
 	SQL_OK(g, "INSERT INTO kept (id) VALUES (2)");
-	memset(&ch, 0, sizeof ch);
+	upgrade_column_change_init(&ch, UPGRADE_COLUMN_CHANGE_VERSION);
 	ch.nullability = UPGRADE_NULL_FORBID;
 	CU_ASSERT_NOT_EQUAL(upgrade_context_alter_column(g->ctx, "kept", "v", &ch), UPGRADE_OK);
 	CU_ASSERT_EQUAL(count_rows(g, "kept", NULL), 2);
@@ -648,8 +668,9 @@ fill_table(struct eng *g, const char *table, int rows)
 static void
 fill(struct eng *g)
 {
-	struct upgrade_column base[2] = {{"id", "integer", NULL, 0, NULL, NULL, 1, 0},
-	                                 {"qty", "integer", NULL, 0, NULL, NULL, 0, 0}};
+	struct upgrade_column base[2] = {
+	    {UPGRADE_COLUMN_VERSION, "id", "integer", NULL, 0, NULL, NULL, 1, 0},
+	    {UPGRADE_COLUMN_VERSION, "qty", "integer", NULL, 0, NULL, NULL, 0, 0}};
 	static const char *const qty[] = {"qty", NULL};
 	struct upgrade_column col;
 	struct upgrade_fill f;
@@ -660,22 +681,22 @@ fill(struct eng *g)
 	fill_table(g, "Fill \xc3\xa9", 2500);
 
 	/* A constant, NOT NULL; the column keeps no default afterwards. */
-	memset(&col, 0, sizeof col);
+	upgrade_column_init(&col, UPGRADE_COLUMN_VERSION);
 	col.name = "status";
 	col.type = "varchar(20)";
 	col.not_null = 1;
-	memset(&f, 0, sizeof f);
+	upgrade_fill_init(&f, UPGRADE_FILL_VERSION);
 	f.value = "n\xc3\xa9w 'one'";
 	CALL_OK(g, upgrade_context_add_column_with_defaults(g->ctx, "Fill \xc3\xa9", &col, &f));
 	CU_ASSERT_EQUAL(count_rows(g, "Fill \xc3\xa9", "status = 'n\xc3\xa9w ''one'''"), 2500);
 	CU_ASSERT_NOT_EQUAL(sqlq(g, "INSERT INTO %s (id) VALUES (9999)", qi(g, "Fill \xc3\xa9")),
 	                    UPGRADE_OK);
 	/* A constant with a different own default: the default stays the column's. */
-	memset(&col, 0, sizeof col);
+	upgrade_column_init(&col, UPGRADE_COLUMN_VERSION);
 	col.name = "flag";
 	col.type = "boolean";
 	col.default_value = "false";
-	memset(&f, 0, sizeof f);
+	upgrade_fill_init(&f, UPGRADE_FILL_VERSION);
 	f.value = "1";
 	CALL_OK(g, upgrade_context_add_column_with_defaults(g->ctx, "Fill \xc3\xa9", &col, &f));
 	SQL_OK(g, "INSERT INTO %s (id, status) VALUES (9999, 'x')", qi(g, "Fill \xc3\xa9"));
@@ -683,21 +704,21 @@ fill(struct eng *g)
 	SQL_OK(g, "DELETE FROM %s WHERE id = 9999", qi(g, "Fill \xc3\xa9"));
 
 	/* An expression over the row. */
-	memset(&col, 0, sizeof col);
+	upgrade_column_init(&col, UPGRADE_COLUMN_VERSION);
 	col.name = "twice";
 	col.type = "bigint";
 	col.not_null = 1;
-	memset(&f, 0, sizeof f);
+	upgrade_fill_init(&f, UPGRADE_FILL_VERSION);
 	f.sql = "qty * 2";
 	CALL_OK(g, upgrade_context_add_column_with_defaults(g->ctx, "Fill \xc3\xa9", &col, &f));
 	CU_ASSERT_EQUAL(count_rows(g, "Fill \xc3\xa9", "twice = qty * 2"), 2500);
 
 	/* A function per row, in batches by key. */
-	memset(&col, 0, sizeof col);
+	upgrade_column_init(&col, UPGRADE_COLUMN_VERSION);
 	col.name = "By C";
 	col.type = "integer";
 	col.not_null = 1;
-	memset(&f, 0, sizeof f);
+	upgrade_fill_init(&f, UPGRADE_FILL_VERSION);
 	f.fn = double_qty;
 	f.userdata = buf;
 	f.columns = qty;
@@ -710,10 +731,10 @@ fill(struct eng *g)
 		CU_ASSERT_EQUAL(count_rows(g, "Fill \xc3\xa9", where), 2500);
 	}
 	/* A failing function stops the fill and says so. */
-	memset(&col, 0, sizeof col);
+	upgrade_column_init(&col, UPGRADE_COLUMN_VERSION);
 	col.name = "broken";
 	col.type = "text";
-	memset(&f, 0, sizeof f);
+	upgrade_fill_init(&f, UPGRADE_FILL_VERSION);
 	f.fn = fail_at_500;
 	f.userdata = &n;
 	if (g->e != ENG_MARIA)
@@ -724,7 +745,7 @@ fill(struct eng *g)
 	if (g->e != ENG_MARIA)
 		CU_ASSERT_EQUAL(upg_db_rollback(g->conn), UPGRADE_OK);
 	/* Exactly one way to fill. */
-	memset(&f, 0, sizeof f);
+	upgrade_fill_init(&f, UPGRADE_FILL_VERSION);
 	CU_ASSERT_EQUAL(upgrade_context_add_column_with_defaults(g->ctx, "Fill \xc3\xa9", &col, &f),
 	                UPGRADE_EINVAL);
 	f.value = "a";
@@ -734,11 +755,11 @@ fill(struct eng *g)
 
 	/* An empty table: nothing to fill, NOT NULL still applies. */
 	CALL_OK(g, upgrade_context_create_table(g->ctx, "empty", base, 2, 0));
-	memset(&col, 0, sizeof col);
+	upgrade_column_init(&col, UPGRADE_COLUMN_VERSION);
 	col.name = "c";
 	col.type = "integer";
 	col.not_null = 1;
-	memset(&f, 0, sizeof f);
+	upgrade_fill_init(&f, UPGRADE_FILL_VERSION);
 	f.sql = "qty + 1";
 	CALL_OK(g, upgrade_context_add_column_with_defaults(g->ctx, "empty", &col, &f));
 	CU_ASSERT_NOT_EQUAL(sqlq(g, "INSERT INTO empty (id) VALUES (1)"), UPGRADE_OK);
@@ -747,10 +768,10 @@ fill(struct eng *g)
 	SQL_OK(g, "CREATE TABLE nokey (qty INT)");
 	SQL_OK(g, "INSERT INTO nokey VALUES (1)");
 	SQL_OK(g, "INSERT INTO nokey VALUES (2)");
-	memset(&col, 0, sizeof col);
+	upgrade_column_init(&col, UPGRADE_COLUMN_VERSION);
 	col.name = "d";
 	col.type = "integer";
-	memset(&f, 0, sizeof f);
+	upgrade_fill_init(&f, UPGRADE_FILL_VERSION);
 	f.fn = double_qty;
 	f.userdata = buf;
 	f.columns = qty;
@@ -773,8 +794,9 @@ test_fill(void)
 static void
 triggers(struct eng *g)
 {
-	struct upgrade_column base[2] = {{"id", "integer", NULL, 0, NULL, NULL, 1, 0},
-	                                 {"qty", "integer", NULL, 0, NULL, NULL, 0, 0}};
+	struct upgrade_column base[2] = {
+	    {UPGRADE_COLUMN_VERSION, "id", "integer", NULL, 0, NULL, NULL, 1, 0},
+	    {UPGRADE_COLUMN_VERSION, "qty", "integer", NULL, 0, NULL, NULL, 0, 0}};
 	struct upgrade_column col;
 	struct upgrade_fill f;
 
@@ -799,10 +821,10 @@ triggers(struct eng *g)
 		       qi(g, "log it"), qi(g, "Trig T"));
 	}
 	fill_table(g, "Trig T", 10);
-	memset(&col, 0, sizeof col);
+	upgrade_column_init(&col, UPGRADE_COLUMN_VERSION);
 	col.name = "c";
 	col.type = "integer";
-	memset(&f, 0, sizeof f);
+	upgrade_fill_init(&f, UPGRADE_FILL_VERSION);
 	f.sql = "qty + 1";
 	f.flags = UPGRADE_FILL_SUSPEND_TRIGGERS;
 	if (g->e == ENG_MARIA) {
@@ -1307,7 +1329,7 @@ test_sqlite_rebuild(void)
 	           " CONSTRAINT \"U q\" UNIQUE (b, c)) WITHOUT ROWID");
 	SQL_OK(&g, "INSERT INTO odd (id, c) VALUES (1, 5)");
 	SQL_OK(&g, "INSERT INTO odd (id, b, c, d) VALUES (2, 'Q', 6, 1)");
-	memset(&ch, 0, sizeof ch);
+	upgrade_column_change_init(&ch, UPGRADE_COLUMN_CHANGE_VERSION);
 	ch.nullability = UPGRADE_NULL_ALLOW;
 	ch.default_value = "new";
 	ch.type = "varchar(30)";
@@ -1368,7 +1390,7 @@ test_sqlite_rebuild_autoincrement(void)
 	CU_ASSERT_EQUAL(run_xml(&g, xml, "alter", NULL), UPGRADE_OK);
 	CU_ASSERT_EQUAL(query_long(&g, "SELECT seq FROM sqlite_sequence WHERE name = 'child'"), 3);
 	/* Then every other operation that rebuilds the table, each followed by an insert. */
-	memset(&ch, 0, sizeof ch);
+	upgrade_column_change_init(&ch, UPGRADE_COLUMN_CHANGE_VERSION);
 	ch.nullability = UPGRADE_NULL_FORBID;
 	ch.default_value = "0";
 	CALL_OK(&g, upgrade_context_alter_column(g.ctx, "child", "amount", &ch));
@@ -1384,7 +1406,7 @@ test_sqlite_rebuild_autoincrement(void)
 	CU_ASSERT_EQUAL(query_long(&g, "SELECT MAX(id) FROM child"), next);
 	/* An emptied table keeps its mark too: the copy inserts no row that would set it. */
 	SQL_OK(&g, "DELETE FROM child");
-	memset(&ch, 0, sizeof ch);
+	upgrade_column_change_init(&ch, UPGRADE_COLUMN_CHANGE_VERSION);
 	ch.type = "text";
 	CALL_OK(&g, upgrade_context_alter_column(g.ctx, "child", "code", &ch));
 	SQL_OK(&g, "INSERT INTO child (amount, code) VALUES (5, 'e')");
@@ -1431,7 +1453,8 @@ test_generic(void)
 	CU_ASSERT_EQUAL(upg_exists(g.ctx, UPG_OBJ_INDEX, NULL, "ix_o", 0, &r),
 	                UPGRADE_EUNSUPPORTED);
 	{
-		struct upgrade_column c = {"added", "integer", NULL, 0, "3", NULL, 0, 0};
+		struct upgrade_column c = {
+		    UPGRADE_COLUMN_VERSION, "added", "integer", NULL, 0, "3", NULL, 0, 0};
 
 		CALL_OK(&g, upgrade_context_add_column(g.ctx, "Mixed_T", &c, 0));
 		CU_ASSERT_EQUAL(exists(&g, UPG_OBJ_COLUMN, "Mixed_T", "added", 0), 1);
@@ -1444,9 +1467,11 @@ static void
 test_null_args(void)
 {
 	static const char *const cols[] = {"a", NULL};
-	struct upgrade_column col = {"a", "integer", NULL, 0, NULL, NULL, 0, 0};
-	struct upgrade_column_change ch = {"text", NULL, NULL, 0, NULL, NULL, 0};
-	struct upgrade_fill f = {"x", NULL, NULL, NULL, NULL, 0, 0};
+	struct upgrade_column col = {
+	    UPGRADE_COLUMN_VERSION, "a", "integer", NULL, 0, NULL, NULL, 0, 0};
+	struct upgrade_column_change ch = {
+	    UPGRADE_COLUMN_CHANGE_VERSION, "text", NULL, NULL, 0, NULL, NULL, 0};
+	struct upgrade_fill f = {UPGRADE_FILL_VERSION, "x", NULL, NULL, NULL, NULL, 0, 0};
 	struct upgrade_context *c;
 	struct eng g;
 	char **v = NULL;

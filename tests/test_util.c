@@ -1,8 +1,10 @@
 /*
  * test_util.c - connection string redaction and parsing, UTF-8 checks and
- * growable buffers.
+ * growable buffers and arrays.
  */
 #include "config.h"
+
+#include <stdint.h>
 
 #include "../src/private.h"
 #include "testutil.h"
@@ -134,6 +136,36 @@ test_error_record(void)
 	CU_ASSERT_STRING_EQUAL(upgrade_strerror(12345), "unknown error code");
 }
 
+/* The one array-grow helper: doubling from min, and no overflow of the byte size. */
+static void
+test_grow(void)
+{
+	long *v = NULL;
+	size_t cap = 0, big;
+
+	CU_ASSERT_EQUAL(upg_grow(&v, &cap, 1, sizeof *v, 16), UPGRADE_OK);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	CU_ASSERT_EQUAL(cap, 16);
+	v[15] = 15;
+	CU_ASSERT_EQUAL(upg_grow(&v, &cap, 16, sizeof *v, 16), UPGRADE_OK);
+	CU_ASSERT_EQUAL(cap, 16);
+	CU_ASSERT_EQUAL(upg_grow(&v, &cap, 17, sizeof *v, 16), UPGRADE_OK);
+	CU_ASSERT_EQUAL(cap, 32);
+	CU_ASSERT_EQUAL(v[15], 15);
+	CU_ASSERT_EQUAL(upg_grow(&v, &cap, 100, sizeof *v, 16), UPGRADE_OK);
+	CU_ASSERT_EQUAL(cap, 128);
+
+	/* Element counts whose byte size wraps around: refused, nothing changed. */
+	big = SIZE_MAX / sizeof *v + 1;
+	CU_ASSERT_EQUAL(upg_grow(&v, &cap, big, sizeof *v, 16), UPGRADE_ENOMEM);
+	CU_ASSERT_EQUAL(cap, 128);
+	CU_ASSERT_EQUAL(upg_grow(&v, &cap, SIZE_MAX, sizeof *v, 16), UPGRADE_ENOMEM);
+	CU_ASSERT_EQUAL(upg_grow(&v, &cap, 129, SIZE_MAX / 64, 16), UPGRADE_ENOMEM);
+	CU_ASSERT_EQUAL(cap, 128);
+	CU_ASSERT_EQUAL(v[15], 15);
+	free(v);
+}
+
 static void
 test_version(void)
 {
@@ -153,6 +185,7 @@ add_suites(void)
 	TEST_ADD(test_utf8);
 	TEST_ADD(test_buf);
 	TEST_ADD(test_error_record);
+	TEST_ADD(test_grow);
 	TEST_ADD(test_version);
 }
 

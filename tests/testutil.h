@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "upgrade.h"
@@ -76,11 +77,75 @@ test_tmpdir(void)
 	return test_tmpdir_path;
 }
 
+/*
+ * Whether dir and every directory above it are owned by root or by us and
+ * writable by neither group nor others: the only places upgrade loads a
+ * native library from (upgrade_context(3)).
+ */
+static inline int
+test_is_trusted(const char *dir)
+{
+	char path[4096], *slash;
+	struct stat st;
+
+	if (realpath(dir, path) == NULL)
+		return 0;
+	for (;;) {
+		if (stat(path[0] != '\0' ? path : "/", &st) != 0)
+			return 0;
+		if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & 022) != 0)
+			return 0;
+		if (path[0] == '\0' || strcmp(path, "/") == 0)
+			return 1;
+		slash = strrchr(path, '/');
+		*slash = '\0';
+	}
+}
+
+/*
+ * A fresh directory from which native libraries may be loaded: below the
+ * build tree when it is trusted, else below $HOME (a build in /tmp, which
+ * anyone may write).  Exits when neither is; removed by
+ * test_tmpdir_cleanup().
+ */
+static char test_trusted_path[512];
+
+static inline const char *
+test_trusted_dir(void)
+{
+	char base[400];
+	const char *bases[2];
+	size_t i;
+
+	if (test_trusted_path[0] != '\0')
+		return test_trusted_path;
+	snprintf(base, sizeof base, "%s/tests",
+	         getenv("top_builddir") != NULL ? getenv("top_builddir") : ".");
+	bases[0] = base;
+	bases[1] = getenv("HOME");
+	for (i = 0; i < 2; i++) {
+		if (bases[i] == NULL || !test_is_trusted(bases[i]))
+			continue;
+		snprintf(test_trusted_path, sizeof test_trusted_path, "%s/upgrade-native.XXXXXX",
+		         bases[i]);
+		if (mkdtemp(test_trusted_path) != NULL && chmod(test_trusted_path, 0755) == 0)
+			return test_trusted_path;
+		test_trusted_path[0] = '\0';
+	}
+	fprintf(stderr, "no trusted directory for native libraries: neither %s nor $HOME\n", base);
+	exit(2);
+}
+
 static inline void
 test_tmpdir_cleanup(void)
 {
-	char cmd[300];
+	char cmd[600];
 
+	if (test_trusted_path[0] != '\0') {
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", test_trusted_path);
+		if (system(cmd) != 0)
+			fprintf(stderr, "warning: could not remove %s\n", test_trusted_path);
+	}
 	if (test_tmpdir_path[0] == '\0')
 		return;
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", test_tmpdir_path);

@@ -73,7 +73,8 @@ UPGRADE_EXTERN void upgrade_catalog_free(struct upgrade_catalog *cat);
  * Changes a limit (enum upgrade_catalog_limit) for the files loaded after
  * this call.  UPGRADE_EINVAL for an unknown limit or a value of 0.
  */
-UPGRADE_EXTERN int upgrade_catalog_set_limit(struct upgrade_catalog *cat, int limit, size_t value);
+UPGRADE_EXTERN int upgrade_catalog_set_limit(struct upgrade_catalog *cat,
+                                             enum upgrade_catalog_limit limit, size_t value);
 
 /*
  * Loading.  Each call adds the modules it finds.  A problem in a file
@@ -176,9 +177,13 @@ UPGRADE_EXTERN int upgrade_catalog_warning(const char **file, unsigned long *lin
 /*
  * The last failure of a call on this handle ("" and UPGRADE_OK when none):
  * for a load or prepare that found problems, a summary such as "3 errors".
+ * Every handle has the same four accessors (see libupgrade(3)); a catalog
+ * talks to no database, so its SQLSTATE is always "" and its native code 0.
  */
 UPGRADE_EXTERN const char *upgrade_catalog_error(const struct upgrade_catalog *cat);
 UPGRADE_EXTERN int upgrade_catalog_error_code(const struct upgrade_catalog *cat);
+UPGRADE_EXTERN const char *upgrade_catalog_sqlstate(const struct upgrade_catalog *cat);
+UPGRADE_EXTERN long upgrade_catalog_native_error(const struct upgrade_catalog *cat);
 
 /*
  * The prepared plan: every task, in the order they run.  Before a

@@ -55,6 +55,12 @@ UPGRADE_EXTERN int upgrade_version_number(void);
  */
 UPGRADE_EXTERN const char *upgrade_strerror(int code);
 
+/*
+ * Releases memory the library allocated for the caller (a quoted
+ * identifier, a list of enum labels, ...); NULL is a no-op.
+ */
+UPGRADE_EXTERN void upgrade_free(void *ptr);
+
 #ifdef __cplusplus
 }
 #endif

@@ -86,7 +86,8 @@ enum upgrade_cluster_lock {
  * lock that long after its last renewal; 0 keeps the default of 30.
  * Connections opened from this one for parallel jobs inherit both.
  */
-UPGRADE_EXTERN int upgrade_conn_set_cluster_lock(struct upgrade_conn *conn, int mode,
+UPGRADE_EXTERN int upgrade_conn_set_cluster_lock(struct upgrade_conn *conn,
+                                                 enum upgrade_cluster_lock mode,
                                                  int lease_seconds);
 
 /*
@@ -143,7 +144,7 @@ UPGRADE_EXTERN const char *upgrade_conn_dialect(const struct upgrade_conn *conn)
 UPGRADE_EXTERN unsigned int upgrade_conn_capabilities(const struct upgrade_conn *conn);
 
 /* The name of one capability bit ("transactional-ddl", ...), NULL if unknown. */
-UPGRADE_EXTERN const char *upgrade_capability_name(unsigned int capability);
+UPGRADE_EXTERN const char *upgrade_capability_name(enum upgrade_capability capability);
 
 /*
  * Quotes an identifier for the connection's dialect, doubling embedded
@@ -153,9 +154,6 @@ UPGRADE_EXTERN const char *upgrade_capability_name(unsigned int capability);
  * keeps (PostgreSQL would silently truncate it).
  */
 UPGRADE_EXTERN int upgrade_conn_quote_ident(char **out, struct upgrade_conn *conn, const char *name);
-
-/* Releases memory the library allocated for the caller; NULL is a no-op. */
-UPGRADE_EXTERN void upgrade_free(void *ptr);
 
 #ifdef __cplusplus
 }

@@ -61,8 +61,23 @@ enum upgrade_nullability {
 };
 
 /*
+ * Versions of the structs a caller fills (struct upgrade_column,
+ * upgrade_column_change, upgrade_fill).  Each begins with a version that
+ * the library checks (UPGRADE_EINVAL when it does not know it): set it
+ * with the UPGRADE_*_INIT initializer or the upgrade_*_init() function.
+ * A later release may append members and raise the version; a program
+ * built against this header keeps working, since the library reads only
+ * the members of the version the program set, and steps through an array
+ * by that version's size.
+ */
+#define UPGRADE_COLUMN_VERSION 1
+#define UPGRADE_COLUMN_CHANGE_VERSION 1
+#define UPGRADE_FILL_VERSION 1
+
+/*
  * A column for create_table, add_column and add_column_with_defaults.
- * Initialise it to zero and set what is needed.  type is one of the
+ * Initialise it with UPGRADE_COLUMN_INIT (every other member zero) or
+ * upgrade_column_init(), and set what is needed.  type is one of the
  * portable types "integer", "bigint", "text", "varchar(N)", "boolean",
  * "timestamp", "date", "numeric", "numeric(P)", "numeric(P,S)", "json",
  * "blob" (see upgrade-dialects(7) for what each becomes); sql_type, used
@@ -71,6 +86,7 @@ enum upgrade_nullability {
  * expression (as written); give at most one.
  */
 struct upgrade_column {
+	unsigned int version; /* UPGRADE_COLUMN_VERSION */
 	const char *name;
 	const char *type;
 	const char *sql_type;
@@ -81,22 +97,28 @@ struct upgrade_column {
 	int unique;
 };
 
+#define UPGRADE_COLUMN_INIT {.version = UPGRADE_COLUMN_VERSION}
+
 /*
  * A change of a column for alter_column: each part is optional.  A new
  * type (type or sql_type) may come with using_sql, PostgreSQL's USING
  * conversion (SQLite's rebuild uses it as the expression that copies the
  * column).  default_value / default_sql set a default, drop_default drops
- * it.
+ * it.  Initialise it with UPGRADE_COLUMN_CHANGE_INIT or
+ * upgrade_column_change_init().
  */
 struct upgrade_column_change {
+	unsigned int version; /* UPGRADE_COLUMN_CHANGE_VERSION */
 	const char *type;
 	const char *sql_type;
 	const char *using_sql;
-	int nullability; /* enum upgrade_nullability */
+	enum upgrade_nullability nullability;
 	const char *default_value;
 	const char *default_sql;
 	int drop_default;
 };
+
+#define UPGRADE_COLUMN_CHANGE_INIT {.version = UPGRADE_COLUMN_CHANGE_VERSION}
 
 /* A row handed to a callback: column names and values as text (NULL for SQL NULL). */
 struct upgrade_row {
@@ -125,9 +147,11 @@ typedef int (*upgrade_fill_fn)(const char **value, const struct upgrade_row *row
  * How add_column_with_defaults fills existing rows: exactly one of value
  * (a constant), sql (an SQL expression over the row's other columns) and
  * fn (called per row with the columns listed in columns, a NULL-terminated
- * array, or all of them when columns is NULL).
+ * array, or all of them when columns is NULL).  Initialise it with
+ * UPGRADE_FILL_INIT or upgrade_fill_init().
  */
 struct upgrade_fill {
+	unsigned int version; /* UPGRADE_FILL_VERSION */
 	const char *value;
 	const char *sql;
 	upgrade_fill_fn fn;
@@ -136,6 +160,19 @@ struct upgrade_fill {
 	size_t batch_rows; /* rows per batch of fn; 0 means 1000 */
 	unsigned flags;    /* UPGRADE_FILL_SUSPEND_TRIGGERS */
 };
+
+#define UPGRADE_FILL_INIT {.version = UPGRADE_FILL_VERSION}
+
+/*
+ * Zero a struct (or each element of an array, one call per element) and
+ * set its version, for callers that cannot use the initializers (C++, or
+ * memory from malloc).  version is the caller's UPGRADE_*_VERSION;
+ * UPGRADE_EINVAL for NULL or a version this library does not know.
+ */
+UPGRADE_EXTERN int upgrade_column_init(struct upgrade_column *column, unsigned int version);
+UPGRADE_EXTERN int upgrade_column_change_init(struct upgrade_column_change *change,
+                                              unsigned int version);
+UPGRADE_EXTERN int upgrade_fill_init(struct upgrade_fill *fill, unsigned int version);
 
 /*
  * A function of a <native> action: ctx is the running task's context, arg
@@ -158,7 +195,7 @@ UPGRADE_EXTERN int upgrade_context_new(struct upgrade_context **out, struct upgr
 UPGRADE_EXTERN void upgrade_context_free(struct upgrade_context *ctx);
 
 /* The connection the task runs on, for what the helpers do not cover. */
-UPGRADE_EXTERN struct upgrade_conn *upgrade_context_conn(struct upgrade_context *ctx);
+UPGRADE_EXTERN struct upgrade_conn *upgrade_context_conn(const struct upgrade_context *ctx);
 /* The schema being upgraded (NULL: the connection's current schema). */
 UPGRADE_EXTERN const char *upgrade_context_schema(const struct upgrade_context *ctx);
 /* Raw tasks: the target schemas of the run; 0 and NULL for other tasks. */
@@ -167,8 +204,15 @@ UPGRADE_EXTERN const char *upgrade_context_schema_at(const struct upgrade_contex
                                                      size_t index);
 /* 1 in a dry run, whose changes are rolled back. */
 UPGRADE_EXTERN int upgrade_context_is_dry_run(const struct upgrade_context *ctx);
-/* The message of the last failure on the context's connection ("" if none). */
+/*
+ * The last failure on the context's connection: message, return code,
+ * SQLSTATE and native code ("", UPGRADE_OK, "" and 0 if none), as
+ * upgrade_conn_error() and its siblings report them.
+ */
 UPGRADE_EXTERN const char *upgrade_context_error(const struct upgrade_context *ctx);
+UPGRADE_EXTERN int upgrade_context_error_code(const struct upgrade_context *ctx);
+UPGRADE_EXTERN const char *upgrade_context_sqlstate(const struct upgrade_context *ctx);
+UPGRADE_EXTERN long upgrade_context_native_error(const struct upgrade_context *ctx);
 
 /* Raw tasks: records that the task changed something (it is then shown and counted). */
 UPGRADE_EXTERN void upgrade_context_changed(struct upgrade_context *ctx);
@@ -202,7 +246,8 @@ UPGRADE_EXTERN int upgrade_context_has_column(int *result, struct upgrade_contex
 UPGRADE_EXTERN int upgrade_context_has_index(int *result, struct upgrade_context *ctx,
                                              const char *table, const char *index);
 UPGRADE_EXTERN int upgrade_context_has_constraint(int *result, struct upgrade_context *ctx,
-                                                  const char *table, const char *name, int type);
+                                                  const char *table, const char *name,
+                                                  enum upgrade_constraint_type type);
 UPGRADE_EXTERN int upgrade_context_has_enum(int *result, struct upgrade_context *ctx,
                                             const char *name);
 UPGRADE_EXTERN int upgrade_context_is_empty_table(int *result, struct upgrade_context *ctx,
@@ -292,12 +337,15 @@ UPGRADE_EXTERN int upgrade_context_add_unique(struct upgrade_context *ctx, const
 UPGRADE_EXTERN int upgrade_context_add_foreign_key(struct upgrade_context *ctx, const char *table,
                                                    const char *name, const char *const *columns,
                                                    const char *ref_table,
-                                                   const char *const *ref_columns, int on_delete,
-                                                   int on_update);
+                                                   const char *const *ref_columns,
+                                                   enum upgrade_fk_action on_delete,
+                                                   enum upgrade_fk_action on_update);
 UPGRADE_EXTERN int upgrade_context_add_check(struct upgrade_context *ctx, const char *table,
                                              const char *name, const char *expression);
 UPGRADE_EXTERN int upgrade_context_drop_constraint(struct upgrade_context *ctx, const char *table,
-                                                   const char *name, int type, unsigned flags);
+                                                   const char *name,
+                                                   enum upgrade_constraint_type type,
+                                                   unsigned flags);
 
 /*
  * Enumerations (see has_enum for what they are per engine).  values is

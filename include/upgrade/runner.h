@@ -56,7 +56,12 @@ struct upgrade_event {
 
 typedef void (*upgrade_event_fn)(const struct upgrade_event *event, void *userdata);
 
-UPGRADE_EXTERN int upgrade_runner_new(struct upgrade_runner **out, struct upgrade_catalog *catalog);
+/*
+ * Creates a runner that borrows catalog (only read, so several runners and
+ * threads may share one prepared catalog); the catalog must outlive it.
+ */
+UPGRADE_EXTERN int upgrade_runner_new(struct upgrade_runner **out,
+                                      const struct upgrade_catalog *catalog);
 UPGRADE_EXTERN void upgrade_runner_free(struct upgrade_runner *runner);
 
 /* Execute and roll back (transactional DDL) or only plan (others); nothing persists. */
@@ -103,7 +108,16 @@ UPGRADE_EXTERN int upgrade_runner_add_schema_pattern(struct upgrade_runner *runn
  */
 UPGRADE_EXTERN int upgrade_runner_run(struct upgrade_runner *runner, struct upgrade_conn *conn);
 
+/*
+ * The last failure of a call on this runner (for a run, the first failed
+ * schema's): message, return code, SQLSTATE and the engine's native code;
+ * "", UPGRADE_OK, "" and 0 when there is none.  The strings remain valid
+ * until the next call on the runner.
+ */
 UPGRADE_EXTERN const char *upgrade_runner_error(const struct upgrade_runner *runner);
+UPGRADE_EXTERN int upgrade_runner_error_code(const struct upgrade_runner *runner);
+UPGRADE_EXTERN const char *upgrade_runner_sqlstate(const struct upgrade_runner *runner);
+UPGRADE_EXTERN long upgrade_runner_native_error(const struct upgrade_runner *runner);
 /* After a run: schemas that succeeded and that failed. */
 UPGRADE_EXTERN size_t upgrade_runner_schemas_ok(const struct upgrade_runner *runner);
 UPGRADE_EXTERN size_t upgrade_runner_schemas_failed(const struct upgrade_runner *runner);

@@ -39,7 +39,7 @@ EXAMPLE_EXPORT int example_noop(struct upgrade_context *ctx, const char *arg);
 int
 example_create_notes(struct upgrade_context *ctx, const char *arg)
 {
-	struct upgrade_column cols[2];
+	struct upgrade_column cols[2] = {UPGRADE_COLUMN_INIT, UPGRADE_COLUMN_INIT};
 	const char *first[2] = {"1", "Hello World"};
 	const char *second[2] = {"2", "Gr\xc3\xbc\xc3\x9f"
 	                              "e aus Z\xc3\xbcrich"};
@@ -47,7 +47,6 @@ example_create_notes(struct upgrade_context *ctx, const char *arg)
 	char *table = NULL, sql[256];
 	int ret;
 
-	memset(cols, 0, sizeof cols);
 	cols[0].name = "id";
 	cols[0].type = "integer";
 	cols[0].primary_key = 1;
@@ -114,15 +113,13 @@ int
 example_add_slug(struct upgrade_context *ctx, const char *arg)
 {
 	static const char *const wanted[] = {"title", NULL};
-	struct upgrade_column col;
-	struct upgrade_fill fill;
+	struct upgrade_column col = UPGRADE_COLUMN_INIT;
+	struct upgrade_fill fill = UPGRADE_FILL_INIT;
 	char buf[64];
 
-	memset(&col, 0, sizeof col);
 	col.name = "slug";
 	col.type = "varchar(64)";
 	col.not_null = 1;
-	memset(&fill, 0, sizeof fill);
 	fill.fn = slug;
 	fill.userdata = buf;
 	fill.columns = wanted;
