@@ -1402,11 +1402,16 @@ upgrade_catalog_check_dialect(struct upgrade_catalog *cat, const char *dialect)
 		return upg_error_set(&cat->error, UPGRADE_EINVAL, "prepare the catalog first");
 	upg_error_clear(&cat->error);
 	before = cat->ndiags;
-	for (i = 0; i < cat->nplan; i++) {
-		const struct upgrade_task *t = cat->plan[i];
+	/* The plan, then the install blocks, which are in no plan. */
+	for (i = 0; i < cat->nplan + cat->nmodules; i++) {
+		const struct upgrade_task *t =
+		    i < cat->nplan ? cat->plan[i] : cat->modules[i - cat->nplan]->install;
 		struct upg_resolved *res = NULL;
-		int rc = upg_task_resolve(&res, t, dialect, &err);
+		int rc;
 
+		if (t == NULL)
+			continue;
+		rc = upg_task_resolve(&res, t, dialect, &err);
 		upg_resolved_free(res);
 		if (rc == UPGRADE_ENOMEM) {
 			upg_error_clear(&err);

@@ -62,6 +62,12 @@ expect_err "reserved for the module's install block" "and the message says why"
 printf '<module %s name="x"><install><only-if><has-table table="t"/></only-if><sql>SELECT 1</sql></install></module>\n' "$NS" >guard.xml
 run "$UPGRADE" -T guard.xml validate
 expect_rc 4 "an install block has no guard"
+printf '<module %s name="x"><install><choose><when dialect="postgresql"><sql>SELECT 1</sql></when></choose></install><task name="t"><sql>SELECT 1</sql></task></module>\n' "$NS" >dialect.xml
+run "$UPGRADE" -T dialect.xml --dialect postgresql validate
+expect_rc 0 "validate --dialect: an install block with SQL for the dialect"
+run "$UPGRADE" -T dialect.xml --dialect sqlite validate
+expect_rc 4 "validate --dialect checks install blocks too"
+expect_err '^.*dialect\.xml:1: error: x \(install\): ' "and names the install block"
 
 # ---- the examples: release 1 upgraded equals release 2 installed ---------------------------
 # upgraded label fresh-args... -- upgraded-args...: runs both and checks them.
