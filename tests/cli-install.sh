@@ -9,7 +9,8 @@
 #    leaves nothing on engines with transactional DDL, and is reported
 #    partly applied and resumable on MariaDB;
 #  - status says "will install" or "will be recorded"; list, graph, JSON
-#    and dry runs show the block; the baseline command installs nothing.
+#    and dry runs show the block; the baseline command installs nothing;
+#  - check-install makes the release comparison in temporary SQLite files.
 . "$top_srcdir/tests/lib.sh"
 
 NS='xmlns="urn:upgrade:catalog:1"'
@@ -152,6 +153,22 @@ if require_env UPGRADE_TEST_MARIADB && require_env UPGRADE_TEST_MARIADB_ADMIN; t
 		"-c $UPGRADE_TEST_MARIADB --schema upg_i_fresh"
 	my 'DROP DATABASE upg_i_up; DROP DATABASE upg_i_fresh' >/dev/null
 fi
+
+# ---- check-install: the same comparison, as a command for package builds ---------------------
+mkdir -p "$T_TMP/ck"
+run env TMPDIR="$T_TMP/ck" "$UPGRADE" -T "$EX" check-install --from "$R1"
+expect_rc 0 "check-install: the examples' install blocks match their tasks"
+expect_out '^install blocks match the tasks' "check-install says so"
+[ -z "$(ls -A "$T_TMP/ck")" ] && ok "check-install leaves no temporary file" || not_ok "check-install left files" "$(ls -A "$T_TMP/ck")"
+mkdir -p broken
+cp "$EX"/*.xml broken/
+sed -i '/<create-index name="ix_users_email" table="users" columns="email" unique="true"\/>/d' broken/accounts.xml
+run "$UPGRADE" -T broken check-install --from "$R1"
+expect_rc 4 "check-install: an install block that lacks what a task makes"
+expect_err '^upgrade: error: the install blocks do not create what the tasks lead to' "check-install: one line of error"
+expect_err '^    - index\|users\|ix_users_email\|1\|email$' "check-install: the difference, indented"
+run "$UPGRADE" -T "$EX" check-install
+expect_rc 64 "check-install without --from"
 
 # ---- status, dry runs, the baseline command ------------------------------------------------
 : >s.db

@@ -186,6 +186,7 @@ void cli_command_help(const struct cli *cli, const struct cli_command *cmd, FILE
 /* Commands. */
 int cmd_info(struct cli *cli, int argc, char **argv);
 int cmd_validate(struct cli *cli, int argc, char **argv); /* catalogs */
+int cmd_check_install(struct cli *cli, int argc, char **argv);
 int cmd_list(struct cli *cli, int argc, char **argv);
 int cmd_graph(struct cli *cli, int argc, char **argv);
 int cmd_run(struct cli *cli, int argc, char **argv); /* running upgrades */

@@ -51,6 +51,8 @@ static const struct option global_longopts[] = {
 const struct cli_command cli_commands[] = {
 	{"info", "info", "connect and describe the database, driver and dialect", cmd_info},
 	{"validate", "validate [--allow-empty] [PATH...]", "check the task catalogs without a database", cmd_validate},
+	{"check-install", "check-install --from PATH...",
+	 "check that the install blocks create what the tasks lead to", cmd_check_install},
 	{"list", "list", "list the tasks in the order they run", cmd_list},
 	{"graph", "graph [--modules]", "print modules and tasks as a Graphviz graph", cmd_graph},
 	{"run", "run [--dry-run] [--keep-going] [--resume | --resume-from N] [-j N] [--schema NAME]... [--create-schemas] [--schemas PATTERN]... [--lock-timeout S]",
