@@ -1189,6 +1189,8 @@ const struct upg_dialect upg_dialect_mysql = {
 	                    "NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys') "
 	                    "ORDER BY SCHEMA_NAME",
 	.use_schema_sql = "USE %s",
+	/* A schema is a database here. */
+	.create_schema_sql = "CREATE DATABASE %s",
 	.lock_try = mysql_lock_try,
 	.lock_release = mysql_lock_release,
 	.lock_holder = mysql_lock_holder,

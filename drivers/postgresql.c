@@ -437,6 +437,7 @@ const struct upg_dialect upg_dialect_postgresql = {
 	.list_schemas_sql = "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' "
 	                    "AND nspname <> 'information_schema' ORDER BY nspname",
 	.use_schema_sql = "SET search_path TO %s",
+	.create_schema_sql = "CREATE SCHEMA %s",
 	.lock_try = pg_lock_try,
 	.lock_release = pg_lock_release,
 	.lock_holder = pg_lock_holder,

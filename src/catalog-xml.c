@@ -1496,6 +1496,54 @@ build_task(struct loader *ld, xmlNodePtr el)
 	return rc;
 }
 
+/* <install>: the actions that create the module's current objects. */
+static int
+build_install(struct loader *ld, xmlNodePtr el)
+{
+	struct upgrade_module *mod = ld->module;
+	struct upgrade_task *t;
+	struct upg_node **tail;
+	xmlNodePtr c;
+
+	if (mod->install != NULL)
+		return ld_error(ld, line_of(el), mod->name, "more than one <install>");
+	if ((t = upg_install_new(ld->cat, mod)) == NULL)
+		return UPGRADE_ENOMEM;
+	t->line = line_of(el);
+	tail = &t->body;
+	for (c = el->children; c != NULL; c = c->next) {
+		struct upg_node *n;
+
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		if (named(c, "description")) {
+			char *d = text_of(ld, c);
+
+			if (d == NULL)
+				return UPGRADE_ENOMEM;
+			t->description = trim(d);
+			continue;
+		}
+		n = build_node(ld, c, t->id);
+		if (ld->oom)
+			return UPGRADE_ENOMEM;
+		if (n == NULL)
+			continue;
+		if (n->kind == UPG_NODE_GUARD || n->kind == UPG_NODE_STEP) {
+			ld_error(ld, n->line, t->id, "<%s> in <install>: it runs exactly once, when the module "
+			                             "is first seen", n->name);
+			continue;
+		}
+		*tail = n;
+		tail = &n->next;
+	}
+	t->checksum = task_checksum(ld, t);
+	if (t->checksum == NULL)
+		return UPGRADE_ENOMEM;
+	mod->install = t;
+	return UPGRADE_OK;
+}
+
 static int
 param_name_ok(const char *s)
 {
@@ -1631,6 +1679,10 @@ build_module(struct loader *ld, xmlNodePtr root)
 			mod->params[mod->nparams++] = p;
 		} else if (named(c, "task")) {
 			rc = build_task(ld, c);
+			if (rc != UPGRADE_OK)
+				goto out;
+		} else if (named(c, "install")) {
+			rc = build_install(ld, c);
 			if (rc != UPGRADE_OK)
 				goto out;
 		} else if (cat->schema_failed) {

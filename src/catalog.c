@@ -85,6 +85,7 @@ upgrade_catalog_free(struct upgrade_catalog *cat)
 	free(cat->file_diags);
 	free(cat->warnings);
 	free(cat->plan);
+	free(cat->select);
 	upg_error_clear(&cat->error);
 	upg_arena_free(&cat->arena);
 	cat->magic = UPG_MAGIC_FREED;
@@ -422,6 +423,8 @@ upg_check_task_name(const char *name, size_t max)
 		return "contains control characters";
 	if (name[0] == ' ' || name[n - 1] == ' ')
 		return "has leading or trailing white space";
+	if (strcmp(name, UPG_INSTALL_NAME) == 0)
+		return "is reserved for the module's install block";
 	return NULL;
 }
 
@@ -1190,6 +1193,9 @@ upgrade_catalog_prepare(struct upgrade_catalog *cat)
 		if (!oom)
 			substitute_nodes(cat, t, t->body, &oom);
 	}
+	for (i = 0; i < cat->nmodules && !oom; i++)
+		if (cat->modules[i]->install != NULL)
+			substitute_nodes(cat, cat->modules[i]->install, cat->modules[i]->install->body, &oom);
 	if (oom)
 		return upg_error_oom(&cat->error);
 	rc = upg_plan_compute(cat);
@@ -1203,7 +1209,7 @@ upgrade_catalog_prepare(struct upgrade_catalog *cat)
 		cat->nplan = 0;
 		return diag_result(cat, 0);
 	}
-	return UPGRADE_OK;
+	return upg_plan_select(cat);
 }
 
 /* ---- resolution for one dialect ------------------------------------------------------ */
@@ -1396,11 +1402,16 @@ upgrade_catalog_check_dialect(struct upgrade_catalog *cat, const char *dialect)
 		return upg_error_set(&cat->error, UPGRADE_EINVAL, "prepare the catalog first");
 	upg_error_clear(&cat->error);
 	before = cat->ndiags;
-	for (i = 0; i < cat->nplan; i++) {
-		const struct upgrade_task *t = cat->plan[i];
+	/* The plan, then the install blocks, which are in no plan. */
+	for (i = 0; i < cat->nplan + cat->nmodules; i++) {
+		const struct upgrade_task *t =
+		    i < cat->nplan ? cat->plan[i] : cat->modules[i - cat->nplan]->install;
 		struct upg_resolved *res = NULL;
-		int rc = upg_task_resolve(&res, t, dialect, &err);
+		int rc;
 
+		if (t == NULL)
+			continue;
+		rc = upg_task_resolve(&res, t, dialect, &err);
 		upg_resolved_free(res);
 		if (rc == UPGRADE_ENOMEM) {
 			upg_error_clear(&err);
@@ -1435,7 +1446,10 @@ upgrade_catalog_task_at(const struct upgrade_catalog *cat, size_t index)
 const struct upgrade_task *
 upgrade_catalog_find_task(const struct upgrade_catalog *cat, const char *id)
 {
-	return UPG_IS(cat, CATALOG) && id != NULL ? upg_map_get(&cat->task_map, id) : NULL;
+	const struct upgrade_task *t =
+	    UPG_IS(cat, CATALOG) && id != NULL ? upg_map_get(&cat->task_map, id) : NULL;
+
+	return t != NULL && !t->module->unselected ? t : NULL;
 }
 
 size_t
@@ -1453,7 +1467,10 @@ upgrade_catalog_module_at(const struct upgrade_catalog *cat, size_t index)
 const struct upgrade_module *
 upgrade_catalog_find_module(const struct upgrade_catalog *cat, const char *name)
 {
-	return UPG_IS(cat, CATALOG) && name != NULL ? upg_map_get(&cat->module_map, name) : NULL;
+	const struct upgrade_module *m =
+	    UPG_IS(cat, CATALOG) && name != NULL ? upg_map_get(&cat->module_map, name) : NULL;
+
+	return m != NULL && !m->unselected ? m : NULL;
 }
 
 const char *
@@ -1550,4 +1567,56 @@ size_t
 upgrade_module_task_count(const struct upgrade_module *module)
 {
 	return UPG_IS(module, MODULE) ? module->ntasks : 0;
+}
+
+const struct upgrade_task *
+upgrade_module_install(const struct upgrade_module *module)
+{
+	return UPG_IS(module, MODULE) ? module->install : NULL;
+}
+
+/* The install block's task object; its id names it in messages. */
+struct upgrade_task *
+upg_install_new(struct upgrade_catalog *cat, struct upgrade_module *mod)
+{
+	struct upgrade_task *t = upg_arena_alloc(&cat->arena, sizeof *t);
+
+	if (t == NULL)
+		return NULL;
+	t->name = UPG_INSTALL_NAME;
+	t->id = upg_arena_printf(&cat->arena, "%s %s", mod->name, UPG_INSTALL_NAME);
+	if (t->id == NULL)
+		return NULL;
+	t->module = mod;
+	t->flags = UPGRADE_TASK_INSTALL;
+	t->magic = UPG_MAGIC_TASK;
+	return t;
+}
+
+int
+upgrade_catalog_set_install(struct upgrade_catalog *cat, const char *module, upgrade_task_fn fn,
+                            void *userdata)
+{
+	struct upgrade_module *mod;
+	struct upgrade_task *t;
+
+	if (!UPG_IS(cat, CATALOG))
+		return UPGRADE_EINVAL;
+	if (module == NULL || fn == NULL)
+		return upg_error_set(&cat->error, UPGRADE_EINVAL, "an install block needs a module and a function");
+	if (check_loadable(cat) != UPGRADE_OK)
+		return UPGRADE_EINVAL;
+	mod = upg_map_get(&cat->module_map, module);
+	if (mod == NULL)
+		return upg_error_set(&cat->error, UPGRADE_ENOTFOUND, "unknown module '%s'", module);
+	if (mod->install != NULL)
+		return upg_error_set(&cat->error, UPGRADE_EINVAL, "module '%s' has an install block already",
+		                     module);
+	if ((t = upg_install_new(cat, mod)) == NULL)
+		return upg_error_oom(&cat->error);
+	t->fn = fn;
+	t->userdata = userdata;
+	t->flags |= UPGRADE_TASK_CODE;
+	mod->install = t;
+	return UPGRADE_OK;
 }

@@ -147,6 +147,13 @@ struct upgrade_module {
 	size_t nparams;
 	uint32_t ntasks;
 	int quiet; /* its file failed schema validation: no follow-up errors */
+	int unselected; /* left out by upgrade_catalog_select_modules() */
+	/*
+	 * <install> (or upgrade_catalog_set_install()): a task object that is in
+	 * neither tasks nor plan; named UPG_INSTALL_NAME in the state, where it
+	 * is journaled like a task while it runs.  NULL: none.
+	 */
+	struct upgrade_task *install;
 	/* Planning. */
 	uint32_t rank;  /* position in module order */
 	uint32_t index; /* scratch for the planner */
@@ -228,9 +235,15 @@ struct upgrade_catalog {
 	uint32_t nfiles;
 	int prepared;
 
+	/* upgrade_catalog_select_modules() patterns, arena strings; none selects all. */
+	const char **select;
+	size_t nselect, capselect;
 	void *schema;       /* xmlRelaxNGPtr, loaded on first use */
 	int schema_failed;  /* reported once */
 };
+
+/* The state name of a module's install block; no task may have it. */
+#define UPG_INSTALL_NAME "(install)"
 
 /* The file name used for objects registered in C. */
 #define UPG_C_FILE "<C>"
@@ -256,6 +269,9 @@ int upg_catalog_add_task_obj(struct upgrade_catalog *cat, struct upgrade_task *t
 const char *upg_check_module_name(const char *name, size_t max);
 const char *upg_check_task_name(const char *name, size_t max);
 
+/* A module's install block object (catalog.c), not yet attached; NULL when out of memory. */
+struct upgrade_task *upg_install_new(struct upgrade_catalog *cat, struct upgrade_module *mod);
+
 /* ---- the XML loader (catalog-xml.c) ------------------------------------------ */
 
 /*
@@ -275,6 +291,17 @@ void upg_xml_free_schema(struct upgrade_catalog *cat);
  * Fills cat->plan when everything is right.
  */
 int upg_plan_compute(struct upgrade_catalog *cat);
+/*
+ * Applies the module selection to a computed plan: the modules matching a
+ * pattern, and transitively those they depend on and those of the tasks
+ * their tasks require, stay; the others leave cat->modules and cat->plan
+ * (their objects stay in the arena and the maps, marked unselected).
+ * Returns UPGRADE_OK, UPGRADE_ENOTFOUND when a pattern matches no module
+ * (the message in cat->error names it), or UPGRADE_ENOMEM.
+ */
+int upg_plan_select(struct upgrade_catalog *cat);
+/* 1 when the module named is part of the selection (always, without one). */
+int upg_catalog_selects(const struct upgrade_catalog *cat, const char *module);
 
 /* ---- what the runner uses ------------------------------------------------------- */
 

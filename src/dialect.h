@@ -187,6 +187,11 @@ struct upg_dialect {
 	/* MAY: SQL making a schema the default, "%s" being its quoted name; NULL: cannot. */
 	const char *use_schema_sql;
 	/*
+	 * MAY: SQL creating a schema that list_schemas_sql will then list, "%s"
+	 * being its quoted name; NULL: a missing schema cannot be created.
+	 */
+	const char *create_schema_sql;
+	/*
 	 * MAY: a lock per schema that the server (or the kernel) releases when
 	 * the holder dies.  lock_try MUST NOT wait: it sets *acquired and
 	 * returns.  lock_holder MAY describe the holder in *who (allocated) or

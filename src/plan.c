@@ -20,6 +20,7 @@
  */
 #include "config.h"
 
+#include <fnmatch.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -504,4 +505,110 @@ upg_plan_compute(struct upgrade_catalog *cat)
 	if (rc != UPGRADE_OK)
 		return rc;
 	return order_tasks(cat);
+}
+
+/* ---- module selection ------------------------------------------------------------- */
+
+int
+upgrade_catalog_select_modules(struct upgrade_catalog *cat, const char *pattern)
+{
+	const char *copy;
+
+	if (!UPG_IS(cat, CATALOG))
+		return UPGRADE_EINVAL;
+	if (pattern == NULL || pattern[0] == '\0')
+		return upg_error_set(&cat->error, UPGRADE_EINVAL, "an empty module pattern");
+	if (cat->prepared)
+		return upg_error_set(&cat->error, UPGRADE_EINVAL, "the catalog is already prepared");
+	if (cat->nselect == cat->capselect) {
+		size_t cap = cat->capselect ? cat->capselect * 2 : 4;
+		const char **grown = realloc(cat->select, cap * sizeof *grown);
+
+		if (grown == NULL)
+			return upg_error_oom(&cat->error);
+		cat->select = grown;
+		cat->capselect = cap;
+	}
+	if ((copy = upg_arena_strdup(&cat->arena, pattern)) == NULL)
+		return upg_error_oom(&cat->error);
+	cat->select[cat->nselect++] = copy;
+	return UPGRADE_OK;
+}
+
+int
+upg_catalog_selects(const struct upgrade_catalog *cat, const char *module)
+{
+	const struct upgrade_module *m;
+
+	if (cat->nselect == 0)
+		return 1;
+	m = upg_map_get(&cat->module_map, module);
+	return m != NULL && !m->unselected;
+}
+
+/* Selects mod; 1 when it was not selected before. */
+static int
+select_module(struct upgrade_module *mod)
+{
+	if (mod == NULL || !mod->unselected)
+		return 0;
+	mod->unselected = 0;
+	return 1;
+}
+
+int
+upg_plan_select(struct upgrade_catalog *cat)
+{
+	size_t i, j, n;
+	int grew;
+
+	if (cat->nselect == 0)
+		return UPGRADE_OK;
+	for (i = 0; i < cat->nmodules; i++)
+		cat->modules[i]->unselected = 1;
+	for (j = 0; j < cat->nselect; j++) {
+		size_t matched = 0;
+
+		for (i = 0; i < cat->nmodules; i++)
+			if (fnmatch(cat->select[j], cat->modules[i]->name, 0) == 0) {
+				cat->modules[i]->unselected = 0;
+				matched++;
+			}
+		/* A typo must not quietly select less than was asked for. */
+		if (matched == 0) {
+			free(cat->plan);
+			cat->plan = NULL;
+			cat->nplan = 0;
+			return upg_error_set(&cat->error, UPGRADE_ENOTFOUND, "no module matches '%s'",
+			                     cat->select[j]);
+		}
+	}
+	/* What a selected module needs comes along, until nothing more does. */
+	do {
+		grew = 0;
+		for (i = 0; i < cat->nmodules; i++) {
+			const struct upgrade_module *mod = cat->modules[i];
+
+			if (mod->unselected)
+				continue;
+			for (j = 0; j < mod->ndepends; j++)
+				grew |= select_module(upg_map_get(&cat->module_map, mod->depends[j]));
+		}
+		for (i = 0; i < cat->ntasks; i++) {
+			const struct upgrade_task *t = cat->tasks[i];
+
+			if (!t->module->unselected && t->req != NULL)
+				grew |= select_module(t->req->module);
+		}
+	} while (grew);
+	/* Both orders stay as planned; the modules left out just drop from them. */
+	for (i = n = 0; i < cat->nmodules; i++)
+		if (!cat->modules[i]->unselected)
+			cat->modules[n++] = cat->modules[i];
+	cat->nmodules = n;
+	for (i = n = 0; i < cat->nplan; i++)
+		if (!cat->plan[i]->module->unselected)
+			cat->plan[n++] = cat->plan[i];
+	cat->nplan = n;
+	return UPGRADE_OK;
 }

@@ -65,6 +65,7 @@ struct upgrade_runner {
 	unsigned int magic;                /* UPG_MAGIC_RUNNER, first: see UPG_IS() */
 	const struct upgrade_catalog *cat; /* borrowed, only read */
 	int dry_run, keep_going, resume, jobs;
+	int create_schemas; /* run creates a named schema that does not exist */
 	unsigned long resume_from; /* 0, or the statement a partly applied task continues with */
 	long lock_timeout_ms;
 	upgrade_event_fn fn;
@@ -257,6 +258,15 @@ upgrade_runner_set_lock_timeout(struct upgrade_runner *r, long ms)
 }
 
 int
+upgrade_runner_set_create_schemas(struct upgrade_runner *r, int on)
+{
+	if (!UPG_IS(r, RUNNER))
+		return UPGRADE_EINVAL;
+	r->create_schemas = on != 0;
+	return UPGRADE_OK;
+}
+
+int
 upgrade_runner_set_jobs(struct upgrade_runner *r, int jobs)
 {
 	if (!UPG_IS(r, RUNNER))
@@ -416,16 +426,20 @@ current_schema(struct upgrade_conn *conn, char **out)
 	return UPGRADE_OK;
 }
 
+static int schema_sql(struct upgrade_conn *conn, const char *tmpl, const char *schema);
+
 /*
  * The target schemas: the named ones, then those matching a pattern, each
  * once, in that order; by default the connection's current schema.  A
  * named schema must exist: a typo would otherwise be "upgraded" (the state
  * table created in it, or its creation failing half-way) or, for status,
- * reported as a fresh schema.  Dialects that cannot list schemas (SQLite)
- * have exactly one, the current one.
+ * reported as a fresh schema.  Only a real run with create_schemas set
+ * (create is then 1) creates a missing one, through the dialect.  Dialects
+ * that cannot list schemas (SQLite) have exactly one, the current one.
  */
 static int
-resolve_schemas(struct upgrade_runner *r, struct upgrade_conn *conn, struct schema_list *out)
+resolve_schemas(struct upgrade_runner *r, struct upgrade_conn *conn, struct schema_list *out,
+                int create)
 {
 	const struct upg_dialect *d = conn->dialect;
 	struct schema_list all = {NULL, 0, 0, 0};
@@ -451,15 +465,23 @@ resolve_schemas(struct upgrade_runner *r, struct upgrade_conn *conn, struct sche
 	}
 	for (i = 0; ret == UPGRADE_OK && i < r->nschemas; i++) {
 		if (!list_has(&all, r->schemas[i]) && !all.failed) {
-			if (d->list_schemas_sql == NULL)
+			if (create && d->create_schema_sql != NULL) {
+				if (schema_sql(conn, d->create_schema_sql, r->schemas[i]) != UPGRADE_OK)
+					ret = upg_error_set(&r->err, conn->err.code,
+					                    "cannot create schema '%s': %s", r->schemas[i],
+					                    upg_error_message(&conn->err));
+			} else if (d->list_schemas_sql == NULL)
 				ret = upg_error_set(&r->err, UPGRADE_ENOTFOUND,
 				                    "no schema '%s': a %s database has one schema, '%s'",
 				                    r->schemas[i], d->name, all.n > 0 ? all.names[0] : "?");
 			else
 				ret = upg_error_set(&r->err, UPGRADE_ENOTFOUND,
 				                    "no schema '%s' in this database (or this user may not "
-				                    "see it)",
-				                    r->schemas[i]);
+				                    "see it)%s",
+				                    r->schemas[i],
+				                    d->create_schema_sql == NULL ? ""
+				                    : r->create_schemas         ? "; a dry run does not create it"
+				                                                : "; run --create-schemas creates it");
 		}
 		list_add(out, r->schemas[i]);
 	}
@@ -1018,33 +1040,202 @@ run_task(struct run *run, struct upg_state *st, const struct upgrade_task *task)
 	return ret;
 }
 
-/* Records every task of every catalog module the schema has not seen yet. */
+/* Records every task of mod but the raw ones as done; returns how many, or -1 when out of memory. */
+static long
+record_all(const struct upgrade_catalog *cat, struct upg_state_module *m,
+           const struct upgrade_module *mod, const char *how)
+{
+	long count = 0;
+	size_t j;
+
+	for (j = 0; j < cat->nplan; j++) {
+		const struct upgrade_task *t = cat->plan[j];
+		/* Raw tasks are never recorded: they run every time. */
+		if (t->module != mod || (t->flags & UPGRADE_TASK_RAW))
+			continue;
+		if (upg_state_record(m, t->name, t->checksum, -1, how) != UPGRADE_OK)
+			return -1;
+		count++;
+	}
+	return count;
+}
+
+static void
+baseline_event(struct run *run, const struct upgrade_module *mod, long count)
+{
+	struct upgrade_event ev;
+
+	event_init(&ev, UPGRADE_EVENT_BASELINE, run->schema);
+	ev.module = mod->name;
+	ev.task = mod->install;
+	ev.count = count;
+	emit(run, &ev);
+}
+
+/*
+ * A complete install on an engine without transactional DDL: its journal
+ * entry gives way to the module's tasks, in one transaction, so that a
+ * death in between leaves the entry, which the next run completes here.
+ */
 static int
-baseline(struct run *run, struct upg_state *st, int log)
+install_recorded(struct run *run, struct upg_state *st, struct upg_state_module *m,
+                 const struct upgrade_module *mod)
+{
+	long count;
+	int ret;
+
+	upg_state_forget(m, UPG_INSTALL_NAME);
+	if ((count = record_all(run->r->cat, m, mod, "install")) < 0)
+		return upg_error_oom(&run->conn->err);
+	if (!run->r->dry_run) {
+		if ((ret = upg_db_begin(run->conn)) != UPGRADE_OK)
+			return ret;
+		ret = upg_state_save(st, m);
+		if (ret == UPGRADE_OK)
+			ret = upg_db_commit(run->conn);
+		if (ret != UPGRADE_OK) {
+			abandon(run);
+			return ret;
+		}
+	}
+	baseline_event(run, mod, count);
+	return UPGRADE_OK;
+}
+
+/* The install block and the module's tasks in one transaction (or savepoint). */
+static int
+install_tx(struct run *run, struct upg_state *st, struct upg_state_module *m,
+           const struct upgrade_module *mod, const struct upg_resolved *res)
+{
+	const struct upgrade_task *inst = mod->install;
+	struct upgrade_context ctx = {.conn = run->conn, .schema = run->schema, .task = inst,
+	                              .dry_run = run->r->dry_run};
+	unsigned long failed_at = 0;
+	long start = now_ms(), count;
+	int nothing = 0, ret;
+
+	if ((ret = tx_begin(run)) != UPGRADE_OK)
+		goto fail;
+	if ((ret = run_body(run, &ctx, inst, res, &nothing, &failed_at)) != UPGRADE_OK)
+		goto fail;
+	if ((count = record_all(run->r->cat, m, mod, "install")) < 0) {
+		ret = upg_error_oom(&run->conn->err);
+		goto fail;
+	}
+	/* A dry run has no state table to write to; the tasks are recorded in memory only. */
+	if (!run->r->dry_run && (ret = upg_state_save(st, m)) != UPGRADE_OK)
+		goto fail;
+	if ((ret = finish(run, 1)) != UPGRADE_OK)
+		goto fail;
+	run->executed++;
+	task_event(run, UPGRADE_EVENT_TASK_DONE, inst, UPGRADE_OK, now_ms() - start, 1);
+	baseline_event(run, mod, count);
+	return UPGRADE_OK;
+fail:
+	abandon(run);
+	upg_state_discard_writes(m);
+	fail_event(run, inst, ret, failed_at, action_count(res), now_ms() - start);
+	return ret;
+}
+
+/*
+ * Runs the install block of a module first seen (or whose install did not
+ * finish) and records all its tasks: on transactional engines in one
+ * transaction; elsewhere journaled as the task UPG_INSTALL_NAME, so that
+ * a half-done install is reported partly applied and resumed like a task.
+ */
+static int
+install(struct run *run, struct upg_state *st, struct upg_state_module *m,
+        const struct upgrade_module *mod)
+{
+	const struct upgrade_task *inst = mod->install;
+	struct upg_resolved *res = NULL;
+	int ret;
+
+	task_event(run, UPGRADE_EVENT_TASK_START, inst, UPGRADE_OK, 0,
+	           !run->r->dry_run || is_transactional(run));
+	if (inst->fn == NULL) {
+		ret = upg_task_resolve(&res, inst, run->conn->dialect->name, &run->conn->err);
+		if (ret != UPGRADE_OK) {
+			fail_event(run, inst, ret, 0, 0, 0);
+			return ret;
+		}
+	}
+	if (is_transactional(run)) {
+		ret = install_tx(run, st, m, mod, res);
+	} else {
+		ret = run_task_journal(run, st, m, inst, res);
+		if (ret == UPGRADE_OK)
+			ret = install_recorded(run, st, m, mod);
+	}
+	upg_resolved_free(res);
+	return ret;
+}
+
+/* An install whose journal is open, or whose entry was not yet replaced by the tasks. */
+static int
+install_unfinished(const struct upg_state_module *m)
+{
+	unsigned long done, total;
+	const char *err = NULL, *at = NULL;
+
+	return m != NULL && m->exists &&
+	       (upg_state_get_partial(m, UPG_INSTALL_NAME, &done, &total, &err, &at) ||
+	        upg_state_is_executed(m, UPG_INSTALL_NAME));
+}
+
+/*
+ * Installs module i if due[i] says so (a run clears it): a module first
+ * seen, or whose install did not finish.  It runs where the module's first
+ * task would, so that the pending tasks of the modules it depends on have
+ * run before, as they would have before a task of its own.
+ */
+static int
+install_due(struct run *run, struct upg_state *st, unsigned char *due, size_t i)
+{
+	const struct upgrade_module *mod = run->r->cat->modules[i];
+	struct upg_state_module *m = upg_state_find(st, mod->name);
+	unsigned long done, total;
+	const char *err = NULL, *at = NULL;
+
+	if (!due[i])
+		return UPGRADE_OK;
+	due[i] = 0;
+	if (m == NULL && (m = upg_state_add(st, mod->name)) == NULL)
+		return upg_error_oom(&run->conn->err);
+	if (m->exists && !upg_state_get_partial(m, UPG_INSTALL_NAME, &done, &total, &err, &at))
+		return install_recorded(run, st, m, mod);
+	return install(run, st, m, mod);
+}
+
+/*
+ * Every catalog module the schema has not seen yet has its tasks recorded
+ * as done; with due (a run), a module with an install block is marked due
+ * instead, as is one whose install did not finish (see install_due).  The
+ * baseline command (due NULL) records every module.
+ */
+static int
+baseline(struct run *run, struct upg_state *st, int log, unsigned char *due)
 {
 	const struct upgrade_catalog *cat = run->r->cat;
-	size_t i, j;
+	size_t i;
 	int ret;
 
 	for (i = 0; i < cat->nmodules; i++) {
 		const struct upgrade_module *mod = cat->modules[i];
 		struct upg_state_module *m = upg_state_find(st, mod->name);
-		long count = 0;
-		struct upgrade_event ev;
+		long count;
 
+		if (due != NULL && mod->install != NULL && (m == NULL || !m->exists || install_unfinished(m))) {
+			due[i] = 1;
+			continue;
+		}
 		if (m != NULL && m->exists)
 			continue;
 		if (m == NULL && (m = upg_state_add(st, mod->name)) == NULL)
 			return upg_error_oom(&run->conn->err);
-		for (j = 0; j < cat->nplan; j++) {
-			const struct upgrade_task *t = cat->plan[j];
-			/* Raw tasks are never recorded: they run every time. */
-			if (t->module != mod || (t->flags & UPGRADE_TASK_RAW))
-				continue;
-			if ((ret = upg_state_record(m, t->name, t->checksum, -1, "baseline")) != UPGRADE_OK)
-				return upg_error_oom(&run->conn->err);
-			count++;
-		}
+		if ((count = record_all(cat, m, mod, "baseline")) < 0)
+			return upg_error_oom(&run->conn->err);
 		if (log && upg_state_log(m, "baseline", NULL) != UPGRADE_OK)
 			return upg_error_oom(&run->conn->err);
 		if (!run->r->dry_run) {
@@ -1059,35 +1250,31 @@ baseline(struct run *run, struct upg_state *st, int log)
 				return ret;
 			}
 		}
-		event_init(&ev, UPGRADE_EVENT_BASELINE, run->schema);
-		ev.module = mod->name;
-		ev.count = count;
-		emit(run, &ev);
+		baseline_event(run, mod, count);
 	}
 	return UPGRADE_OK;
 }
 
+/* Executes one of the dialect's schema templates with the quoted schema name. */
 static int
-use_schema(struct upgrade_conn *conn, const char *schema)
+schema_sql(struct upgrade_conn *conn, const char *tmpl, const char *schema)
 {
 	const struct upg_dialect *d = conn->dialect;
 	struct upg_buf sql = UPG_BUF_INIT;
 	char *q = NULL;
 	int ret;
 
-	if (d->use_schema_sql == NULL)
-		return UPGRADE_OK;
 	if ((ret = upgrade_conn_quote_ident(&q, conn, schema)) != UPGRADE_OK)
 		return ret;
 	{
 		/* The dialect's template has exactly one "%s", for the quoted name. */
-		const char *hole = strstr(d->use_schema_sql, "%s");
+		const char *hole = strstr(tmpl, "%s");
 		if (hole == NULL) {
 			free(q);
-			return upg_error_set(&conn->err, UPGRADE_ERROR, "bad use_schema_sql in dialect %s",
-			                     d->name);
+			return upg_error_set(&conn->err, UPGRADE_ERROR, "bad schema template '%s' in dialect %s",
+			                     tmpl, d->name);
 		}
-		upg_buf_append(&sql, d->use_schema_sql, (size_t)(hole - d->use_schema_sql));
+		upg_buf_append(&sql, tmpl, (size_t)(hole - tmpl));
 		upg_buf_puts(&sql, q);
 		upg_buf_puts(&sql, hole + 2);
 	}
@@ -1097,6 +1284,16 @@ use_schema(struct upgrade_conn *conn, const char *schema)
 	ret = upg_db_exec(conn, upg_buf_str(&sql));
 	upg_buf_free(&sql);
 	return ret;
+}
+
+static int
+use_schema(struct upgrade_conn *conn, const char *schema)
+{
+	const struct upg_dialect *d = conn->dialect;
+
+	if (d->use_schema_sql == NULL)
+		return UPGRADE_OK;
+	return schema_sql(conn, d->use_schema_sql, schema);
 }
 
 static void
@@ -1152,7 +1349,10 @@ close_schema(struct upg_lock *lock, struct upg_state *st)
 	upg_lock_release(lock);
 }
 
-/* One schema: baseline, then every pending task.  Returns executed count or error. */
+/*
+ * One schema: baseline, then every pending task, each install block where
+ * its module's first task would run.  Returns executed count or error.
+ */
 static int
 run_schema(struct run *run)
 {
@@ -1160,8 +1360,10 @@ run_schema(struct run *run)
 	struct upg_lock *lock = NULL;
 	struct upg_state *st = NULL;
 	struct upgrade_event ev;
+	const struct upgrade_module *last = NULL;
+	unsigned char *due = calloc(cat->nmodules + 1, 1);
 	long start = now_ms();
-	size_t i;
+	size_t i, j;
 	int ret = UPGRADE_OK, held = 0;
 
 	event_init(&ev, UPGRADE_EVENT_SCHEMA_START, run->schema);
@@ -1175,17 +1377,30 @@ run_schema(struct run *run)
 	}
 	if (ret == UPGRADE_OK)
 		ret = open_schema(run, &lock, &st, !run->r->dry_run);
+	if (ret == UPGRADE_OK && due == NULL)
+		ret = upg_error_oom(&run->conn->err);
 	if (ret == UPGRADE_OK)
-		ret = baseline(run, st, 0);
+		ret = baseline(run, st, 0, due);
 	if (ret == UPGRADE_OK && held)
 		run->outer = 1;
 	else if (ret == UPGRADE_OK)
 		ret = outer_begin(run);
 	for (i = 0; ret == UPGRADE_OK && i < cat->nplan; i++) {
 		const struct upgrade_task *t = cat->plan[i];
-		if (!(t->flags & UPGRADE_TASK_RAW))
+
+		if (t->flags & UPGRADE_TASK_RAW)
+			continue;
+		for (j = 0; t->module != last && j < cat->nmodules; j++)
+			if (cat->modules[j] == t->module)
+				ret = install_due(run, st, due, j);
+		last = t->module;
+		if (ret == UPGRADE_OK)
 			ret = run_task(run, st, t);
 	}
+	/* Modules without a task of their own to run. */
+	for (j = 0; ret == UPGRADE_OK && j < cat->nmodules; j++)
+		ret = install_due(run, st, due, j);
+	free(due);
 	if (held) {
 		struct upg_error keep = UPG_ERROR_INIT;
 
@@ -1599,7 +1814,7 @@ upgrade_runner_run(struct upgrade_runner *r, struct upgrade_conn *conn)
 	memset(&top, 0, sizeof top);
 	top.r = r;
 	top.conn = conn;
-	if ((ret = resolve_schemas(r, conn, &schemas)) != UPGRADE_OK)
+	if ((ret = resolve_schemas(r, conn, &schemas, r->create_schemas && !r->dry_run)) != UPGRADE_OK)
 		goto done;
 	event_init(&ev, UPGRADE_EVENT_RUN_START, NULL);
 	ev.count = (long)schemas.n;
@@ -1651,7 +1866,7 @@ each_schema(struct upgrade_runner *r, struct upgrade_conn *conn, int write,
 		return ret;
 	if (write && (ret = check_writable(r, conn)) != UPGRADE_OK)
 		return ret;
-	if ((ret = resolve_schemas(r, conn, &schemas)) != UPGRADE_OK)
+	if ((ret = resolve_schemas(r, conn, &schemas, 0)) != UPGRADE_OK)
 		goto done;
 	for (i = 0; ret == UPGRADE_OK && i < schemas.n; i++) {
 		struct run run = {.r = r, .conn = conn, .schema = schemas.names[i],
@@ -1682,6 +1897,37 @@ struct status_ctx {
 	upgrade_status_fn fn;
 	void *ud;
 };
+
+/*
+ * Whether a recorded always-run task would do something in the next run:
+ * its guard, a read-only query, holds.  Without a guard (or in C) only
+ * running it can tell, so it is not counted as due.  A guard that cannot
+ * be evaluated counts as due: the run will meet the same problem.
+ */
+static int
+always_run_due(struct run *run, const struct upgrade_task *t, char *detail, size_t size)
+{
+	struct upgrade_context ctx = {.conn = run->conn, .schema = run->schema, .task = t,
+	                              .dry_run = 1};
+	struct upg_resolved *res = NULL;
+	int holds = 0, ret;
+
+	if (t->fn != NULL || t->guard == NULL)
+		return 0;
+	ret = upg_task_resolve(&res, t, run->conn->dialect->name, &run->conn->err);
+	if (ret == UPGRADE_OK)
+		ret = upg_guard_eval(&ctx, res->guard, &holds);
+	upg_resolved_free(res);
+	if (ret != UPGRADE_OK) {
+		snprintf(detail, size, "always-run; its guard cannot be evaluated: %.400s",
+		         upg_error_message(&run->conn->err));
+		upg_error_clear(&run->conn->err);
+		return 1;
+	}
+	if (holds)
+		snprintf(detail, size, "always-run and its guard holds: the next run executes it");
+	return holds;
+}
 
 /* A status line is one line: a stored message's line breaks and indents become one space. */
 static void
@@ -1729,7 +1975,7 @@ status_schema(struct run *run, struct upg_state *st, void *ud)
 		detail[0] = '\0';
 		if (t->flags & UPGRADE_TASK_RAW)
 			continue;
-		if (m == NULL || !m->exists) {
+		if (m == NULL || !m->exists || (t->module->install != NULL && install_unfinished(m))) {
 			state = UPGRADE_STATE_NEW_MODULE;
 		} else if (upg_state_get_partial(m, t->name, &done, &total, &err, &at)) {
 			unsigned long running = upg_state_get_running(m, t->name);
@@ -1763,8 +2009,12 @@ status_schema(struct run *run, struct upg_state *st, void *ud)
 				snprintf(detail, sizeof detail, "%s at %s",
 				         row->how == NULL || strcmp(row->how, "run") == 0 ? "ran"
 				         : strcmp(row->how, "baseline") == 0 ? "recorded by baseline"
+				         : strcmp(row->how, "install") == 0  ? "recorded by install"
 				                                             : "marked",
 				         row->at);
+			if ((t->flags & UPGRADE_TASK_ALWAYS_RUN) &&
+			    always_run_due(run, t, detail, sizeof detail))
+				state = UPGRADE_STATE_PENDING;
 		}
 		one_line(detail);
 		sc->fn(run->schema, t->module->name, t->name, t, state, detail[0] ? detail : NULL,
@@ -1773,10 +2023,31 @@ status_schema(struct run *run, struct upg_state *st, void *ud)
 	/* Recorded names that no catalog task has any more. */
 	for (i = 0; i < st->nmods; i++) {
 		struct upg_state_module *m = &st->mods[i];
+
+		const struct upgrade_module *mod;
+		unsigned long done, total;
+		const char *err = NULL, *at = NULL;
+		char detail[600];
+
+		/* Another package's modules, left out by the selection, are none of this status's business. */
+		if (!upg_catalog_selects(cat, m->module))
+			continue;
+		mod = upgrade_catalog_find_module(cat, m->module);
+		if (mod != NULL && mod->install != NULL &&
+		    upg_state_get_partial(m, UPG_INSTALL_NAME, &done, &total, &err, &at)) {
+			snprintf(detail, sizeof detail, "install: %lu of %lu statements committed at %s%s%.400s",
+			         done, total, at != NULL ? at : "?", err != NULL ? "; failed: " : "",
+			         err != NULL ? err : "");
+			sc->fn(run->schema, m->module, UPG_INSTALL_NAME, mod->install, UPGRADE_STATE_PARTIAL,
+			       detail, sc->ud);
+		}
 		for (j = 0; j < m->nexecuted; j++) {
 			struct upg_buf id = UPG_BUF_INIT;
 			const struct upgrade_task *t;
 
+			/* A finished install's entry is the tasks' to replace, not unknown. */
+			if (strcmp(m->executed[j], UPG_INSTALL_NAME) == 0)
+				continue;
 			upg_buf_printf(&id, "%s:%s", m->module, m->executed[j]);
 			t = id.failed ? NULL : upgrade_catalog_find_task(cat, upg_buf_str(&id));
 			upg_buf_free(&id);
@@ -1802,7 +2073,7 @@ upgrade_runner_status(struct upgrade_runner *r, struct upgrade_conn *conn, upgra
 static int
 baseline_schema(struct run *run, struct upg_state *st, void *ud)
 {
-	return baseline(run, st, 1);
+	return baseline(run, st, 1, NULL);
 }
 
 int

@@ -13,18 +13,20 @@ last=$(printf '%s\n' "$out" | tail -n 1)
 [ "$first" = "digraph upgrade {" ] && [ "$last" = "}" ] && ok "a digraph" || not_ok "not a digraph" "$out"
 n=$(printf '%s\n' "$out" | grep -c 'subgraph "cluster_')
 [ "$n" -eq 3 ] && ok "one cluster per module" || not_ok "$n clusters" "$out"
-expect_out '^		"demo\.accounts:Create users table" \[label="Create users table", peripheries=2, shape=hexagon\];$' "task node with its flags"
+expect_out '^		"demo\.accounts:Create administrator" \[label="Create administrator", peripheries=2, shape=hexagon\];$' "task node with its flags"
+expect_out '^		"demo\.accounts \(install\)" \[label="install", shape=component\];$' "the install block's node"
 expect_out '^	"demo\.accounts:Add display name" -> "demo\.accounts:Fill display name";$' "requires edge"
 expect_out '^	"demo\.accounts:Fill display name" -> "demo\.billing:Add billing name";$' "cross-module requires edge"
 expect_out '^	"module demo\.accounts" -> "module demo\.billing" \[style=dashed, ltail="cluster_0", lhead="cluster_1"\];$' "module dependency edge"
-first=$(printf '%s\n' "$out" | sed -n '/^	subgraph "cluster_1"/,/^	}/p' | sed -n 4p)
+first=$(printf '%s\n' "$out" | sed -n '/^	subgraph "cluster_1"/,/^	}/p' | sed -n 6p)
 [ "$first" = '		"demo.billing:Refresh statistics" [label="Refresh statistics", style=filled, fillcolor=lightgrey, peripheries=2, shape=hexagon];' ] &&
 	ok "a raw task comes first in its module, as it runs first" || not_ok "first task of demo.billing" "$first"
 
 run "$UPGRADE" graph --modules -T "$ex"
 expect_rc 0 "graph --modules"
 expect_no 'cluster_' "--modules: no clusters"
-expect_no 'Create users table' "--modules: no tasks"
+expect_no 'Create administrator' "--modules: no tasks"
+expect_no 'install' "--modules: no install blocks"
 expect_out '^	"module demo\.billing" -> "module demo\.reports";$' "--modules: dependency edges"
 
 # Quotes and backslashes in names stay inside their strings.

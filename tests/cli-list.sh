@@ -10,11 +10,14 @@ unset UPGRADE_CONNECT UPGRADE_TASKS_PATH
 
 run "$UPGRADE" list -T "$ex"
 expect_rc 0 "list the examples"
-expect_lines 16 out "one task a line"
-first=$(printf '%s\n' "$out" | head -n 2)
+expect_lines 17 out "one task a line, and one line per install block"
+first=$(printf '%s\n' "$out" | head -n 5)
 [ "$first" = "demo.billing:Refresh statistics [raw, guarded]
-demo.accounts:Create users table [always-run, guarded]" ] &&
-	ok "the raw task first, as it runs before any schema's, then the first task" ||
+demo.accounts (install) [install]
+demo.billing (install) [install]
+demo.reports (install) [install]
+demo.accounts:Create administrator [always-run, guarded]" ] &&
+	ok "the raw task first, as it runs before any schema's, then the install blocks, then the first task" ||
 	not_ok "first lines: $first"
 expect_out '^demo\.billing:Refresh statistics \[raw, guarded\]$' "a raw task"
 expect_out '^demo\.accounts:Fill display name \[requires demo\.accounts:Add display name\]$' "a requires"
@@ -34,7 +37,7 @@ expect_rc 0 "list moved files"
 	not_ok "moved files give another plan" "$out"
 
 run "$UPGRADE" -v list -T "$ex"
-expect_out '^demo\.accounts:Index email  /.*accounts\.xml:58 [0-9a-f]{64}$' "-v adds file, line and checksum"
+expect_out '^demo\.accounts:Index email  /.*accounts\.xml:63 [0-9a-f]{64}$' "-v adds file, line and checksum"
 
 run "$UPGRADE" list -T "$cats/model/8-order-key"
 expect_rc 0 "model case 7.1.8"
@@ -62,7 +65,7 @@ org:C'
 run "$UPGRADE" --format json list -T "$ex"
 expect_rc 0 "list --format json"
 n=$(printf '%s\n' "$out" | grep -c '"id": ')
-[ "$n" -eq 16 ] && ok "json: 16 tasks" || not_ok "json: $n tasks" "$out"
+[ "$n" -eq 14 ] && ok "json: 14 tasks" || not_ok "json: $n tasks" "$out"
 expect_out '"id": "demo.billing:Refresh statistics",' "json: task id"
 expect_out '"raw": true,' "json: flags spelt out"
 expect_out '"requires": "demo.accounts:Fill display name",' "json: requires"
@@ -70,9 +73,9 @@ expect_out '"checksum": "[0-9a-f]{64}"' "json: checksum"
 expect_out '"depends": \[' "json: module dependencies"
 first=$(printf '%s\n' "$out" | grep -m 2 '"id": ' | sed 's/^ *//')
 [ "$first" = '"id": "demo.billing:Refresh statistics",
-"id": "demo.accounts:Create users table",' ] && ok "json: the raw task first" || not_ok "json: first tasks" "$first"
+"id": "demo.accounts:Create administrator",' ] && ok "json: the raw task first" || not_ok "json: first tasks" "$first"
 if command -v python3 >/dev/null 2>&1; then
-	if printf '%s\n' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d["tasks"]) == 16 and d["modules"][1]["depends"] == ["demo.accounts"]'; then
+	if printf '%s\n' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d["tasks"]) == 14 and d["modules"][1]["depends"] == ["demo.accounts"] and d["modules"][0]["install"]'; then
 		ok "json: parses, with the expected content"
 	else
 		not_ok "json does not parse" "$out"

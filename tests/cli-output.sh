@@ -16,6 +16,7 @@ expect_exact() { # want description
 mk rawonly "<module $NS name=\"rawonly\"><task name=\"Raw\" raw=\"true\"><step><sql>CREATE TABLE IF NOT EXISTS rawt (id INTEGER)</sql></step></task></module>"
 ZERO="0 pending, 0 executed, 0 changed, 0 partly applied, 0 unknown, 0 in new modules"
 
+: >"$T_TMP/status.db"
 run "$UPGRADE" -T "$T_TMP/rawonly" -d "$T_TMP/status.db" status
 expect_rc 0 "SQLite: status with raw tasks only"
 expect_exact "Status of main

@@ -230,7 +230,12 @@ expect_err 'task dep:Break failed in main at statement 1 of 1 \(dry run\)' "SQLi
 	not_ok "SQLite: that dry run changed the file"
 
 run "$UPGRADE" -T "$T_TMP/v2" -d "$T_TMP/new.db" run --dry-run
-expect_rc 0 "SQLite: dry run on a new database"
+expect_rc 5 "SQLite: dry run on a missing database file"
+[ ! -e "$T_TMP/new.db" ] && ok "SQLite: the dry run created no file" ||
+	not_ok "SQLite: a dry run created the database file"
+: >"$T_TMP/new.db"
+run "$UPGRADE" -T "$T_TMP/v2" -d "$T_TMP/new.db" run --dry-run
+expect_rc 0 "SQLite: dry run on an empty database file"
 [ "$(sqlite3 "$T_TMP/new.db" "SELECT count(*) FROM sqlite_master" 2>&1)" = 0 ] &&
 	ok "SQLite: a dry run on a new database creates no table, not even upgrades" ||
 	not_ok "SQLite: a dry run on a new database created something"

@@ -17,11 +17,12 @@ BUILD=_build/demo
 # tree, since nothing is installed.
 export UPGRADE_SCHEMA=tasks/catalog.rng
 DEMO_DB=$BUILD/demo.db
+# Only run (not a dry run, not info) creates the database file.
 DEMO_CMDS=(
-    "$BUILD/upgrade --database $DEMO_DB info"
     "$BUILD/upgrade -T tasks/examples list"
-    "$BUILD/upgrade -T tasks/examples --database $DEMO_DB run --dry-run"
     "$BUILD/upgrade -T tasks/examples --database $DEMO_DB run -v"
+    "$BUILD/upgrade --database $DEMO_DB info"
+    "$BUILD/upgrade -T tasks/examples --database $DEMO_DB run --dry-run"
     "$BUILD/upgrade -T tasks/examples --database $DEMO_DB run"
     "$BUILD/upgrade -T tasks/examples --database $DEMO_DB status --all"
 )

@@ -119,8 +119,12 @@ while [ "$i" -le "$nblocks" ]; do
 	first=$(head -n 1 "$b")
 	case $first in
 	'$ upgrade --database app.db info')
+		run "$UPGRADE" --database "$WORK/app.db" info
+		expect_rc 5 "example $i: info does not create a missing database file"
+		[ ! -e "$WORK/app.db" ] && ok "example $i: no app.db was created" || not_ok "example $i: info created app.db"
+		: >"$WORK/app.db"
 		run_block "$i"
-		expect_rc 0 "example $i: info on a new SQLite database"
+		expect_rc 0 "example $i: info on an existing SQLite database"
 		expect_shown "example $i: info prints what the page shows"
 		;;
 	'$ upgrade --dsn production info')
@@ -182,11 +186,13 @@ while [ "$i" -le "$nblocks" ]; do
 	'$ upgrade --dsn legacy baseline --schema shop')
 		UPGRADE_TASKS_PATH=$WORK/shop-v2
 		export UPGRADE_TASKS_PATH
+		# An existing database whose schema is current: its table is there, empty.
+		PGEX 'CREATE TABLE shop.people (id INTEGER PRIMARY KEY, full_name VARCHAR(100), first_name VARCHAR(50), last_name VARCHAR(50)); ALTER TABLE shop.people OWNER TO upgrade' >/dev/null
 		run_block "$i"
 		expect_rc 0 "example $i: baseline of an existing schema"
 		run "$UPGRADE" --dsn legacy status --schema shop --check
 		expect_rc 0 "example $i: after the baseline nothing is pending"
-		[ "$(PGEX "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'shop' AND table_name = 'people'")" = 0 ] &&
+		[ "$(PGEX "SELECT count(*) FROM shop.people")" = 0 ] &&
 			ok "example $i: the baseline ran nothing" || not_ok "example $i: the baseline ran a task"
 		;;
 	'$ upgrade --dsn maria status --schema shop')
@@ -224,21 +230,27 @@ while [ "$i" -le "$nblocks" ]; do
 		expect_rc 0 "example $i: after mark nothing is pending or partial"
 		;;
 	'case "$1" in')
-		UPGRADE_TASKS_PATH=$WORK/shop-v2
+		# Another package's catalog in the same directory must stay out of shop's database.
+		mkdir -p "$WORK/shared"
+		cp "$WORK/shop-v2/"*.xml "$WORK/shared/"
+		printf '%s\n' "<module $NS name=\"other\"><task name=\"Create other\" always-run=\"true\"><only-if><not><has-table table=\"other_t\"/></not></only-if><sql>CREATE TABLE other_t (id INTEGER)</sql></task></module>" >"$WORK/shared/other.xml"
+		UPGRADE_TASKS_PATH=$WORK/shared
 		export UPGRADE_TASKS_PATH
-		mkdir -p "$WORK/etc/myapp"
-		printf '%s\n' "$pg_conn" >"$WORK/etc/myapp/database"
-		sed "s|/etc/myapp/database|$WORK/etc/myapp/database|" "$b" >"$WORK/postinst"
+		mkdir -p "$WORK/etc/shop"
+		printf '%s\n' "$pg_conn" >"$WORK/etc/shop/database"
+		sed "s|/etc/shop/database|$WORK/etc/shop/database|" "$b" >"$WORK/postinst"
 		PGEX 'DROP SCHEMA public CASCADE; CREATE SCHEMA public AUTHORIZATION upgrade' >/dev/null
 		run sh "$WORK/postinst" configure
 		expect_rc 0 "example $i: the postinst configures"
 		expect_lines 0 out "example $i: quietly"
 		[ "$(PGEX "SELECT count(*) FROM public.upgrades WHERE module = 'shop'")" = 1 ] &&
 			ok "example $i: the postinst upgraded the database" || not_ok "example $i: no state after postinst"
-		printf 'DRIVER=nosuch\n' >"$WORK/etc/myapp/database"
+		[ "$(PGEX "SELECT count(*) FROM public.upgrades WHERE module = 'other'")$(PGEX "SELECT count(*) FROM information_schema.tables WHERE table_name = 'other_t'")" = 00 ] &&
+			ok "example $i: the other package's module stayed out" || not_ok "example $i: the other package's module was applied"
+		printf 'DRIVER=nosuch\n' >"$WORK/etc/shop/database"
 		run sh "$WORK/postinst" configure
 		expect_rc 0 "example $i: a failed upgrade does not fail the package"
-		expect_err 'myapp: database upgrade failed; see above' "example $i: and says so"
+		expect_err 'shop: database upgrade failed; see above' "example $i: and says so"
 		;;
 	*)
 		not_ok "example $i is not known to this test: add how to run it" "$(cat "$b")"

@@ -164,6 +164,65 @@ assert_scalar(struct upgrade_conn *conn, const char *sql, const char *want)
 	free(v);
 }
 
+/*
+ * The C API of install blocks and module selection: an install block in C
+ * runs on first sight instead of the baseline, with the module's tasks
+ * recorded; a module left out by the selection is neither installed nor
+ * recorded.
+ */
+static void
+test_c_install_and_selection(void)
+{
+	struct upgrade_conn *conn = NULL;
+	struct upgrade_catalog *cat = NULL;
+	struct events e;
+	char path[300];
+	int nothing = 0;
+
+	snprintf(path, sizeof path, "%s/cinstall.db", test_tmpdir());
+	CU_ASSERT_EQUAL_FATAL(upgrade_conn_new(&conn), UPGRADE_OK);
+	CU_ASSERT_EQUAL_FATAL(upgrade_conn_connect_sqlite(conn, path), UPGRADE_OK);
+	CU_ASSERT_EQUAL_FATAL(upgrade_catalog_new(&cat), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_add_module(cat, "lib", NULL), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_add_module(cat, "other", NULL), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_add_task(cat, "lib", "Create", task_create, NULL, 0, NULL),
+	                UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_add_task(cat, "lib", "Nothing", task_nothing, &nothing,
+	                                         UPGRADE_TASK_ALWAYS_RUN, NULL),
+	                UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_add_task(cat, "other", "Insert", task_insert, NULL, 0, NULL),
+	                UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_set_install(cat, "lib", task_create, NULL), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_set_install(cat, "lib", task_create, NULL), UPGRADE_EINVAL);
+	CU_ASSERT_EQUAL(upgrade_catalog_set_install(cat, "nope", task_create, NULL), UPGRADE_ENOTFOUND);
+	CU_ASSERT_EQUAL(upgrade_catalog_select_modules(cat, "l*"), UPGRADE_OK);
+	CU_ASSERT_EQUAL_FATAL(upgrade_catalog_prepare(cat), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_module_count(cat), 1);
+	CU_ASSERT_EQUAL(upgrade_catalog_task_count(cat), 2);
+	CU_ASSERT_PTR_NULL(upgrade_catalog_find_task(cat, "other:Insert"));
+	CU_ASSERT_EQUAL(upgrade_task_flags(upgrade_module_install(upgrade_catalog_find_module(cat, "lib"))),
+	                UPGRADE_TASK_INSTALL | UPGRADE_TASK_CODE);
+
+	memset(&e, 0, sizeof e);
+	CU_ASSERT_EQUAL(run_catalog(conn, cat, 0, &e), 1);
+	CU_ASSERT_STRING_EQUAL(e.log, "schema main;done lib (install);baseline lib 2;nothing lib:Nothing;");
+	assert_scalar(conn, "SELECT count(*) FROM sqlite_master WHERE name = 'lib_t'", "1");
+	assert_scalar(conn, "SELECT json_extract(state, '$.executed_tasks') FROM upgrades WHERE module = 'lib'",
+	              "[\"Create\",\"Nothing\"]");
+	assert_scalar(conn, "SELECT count(*) FROM upgrades WHERE module = 'other'", "0");
+	upgrade_catalog_free(cat);
+
+	/* A pattern that matches nothing fails the prepare, naming it. */
+	CU_ASSERT_EQUAL_FATAL(upgrade_catalog_new(&cat), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_add_module(cat, "lib", NULL), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_select_modules(cat, "x*"), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_prepare(cat), UPGRADE_ENOTFOUND);
+	CU_ASSERT_STRING_EQUAL(upgrade_catalog_error(cat), "no module matches 'x*'");
+	CU_ASSERT_EQUAL(upgrade_catalog_task_count(cat), 0);
+	upgrade_catalog_free(cat);
+	upgrade_conn_free(conn);
+}
+
 static void
 test_c_tasks(void)
 {
@@ -601,6 +660,7 @@ add_suites(void)
 {
 	TEST_SUITE("runner");
 	TEST_ADD(test_c_tasks);
+	TEST_ADD(test_c_install_and_selection);
 	TEST_ADD(test_raw_c_steps);
 	TEST_ADD(test_attached_connection);
 	TEST_ADD(test_checksum_changed);

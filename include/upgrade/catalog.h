@@ -44,6 +44,7 @@ typedef int (*upgrade_task_fn)(struct upgrade_context *ctx, void *userdata);
 #define UPGRADE_TASK_RAW 0x2u        /* once per database, steps, never recorded */
 #define UPGRADE_TASK_CODE 0x4u       /* registered in C (read only) */
 #define UPGRADE_TASK_GUARDED 0x8u    /* has an <only-if> guard (read only) */
+#define UPGRADE_TASK_INSTALL 0x10u   /* a module's install block (read only) */
 
 /* Version of the canonical form that upgrade_task_checksum() hashes. */
 #define UPGRADE_CHECKSUM_VERSION 1
@@ -126,6 +127,16 @@ UPGRADE_EXTERN int upgrade_catalog_add_task(struct upgrade_catalog *cat, const c
  * catalog accepts no more modules, tasks or parameters.
  */
 UPGRADE_EXTERN int upgrade_catalog_prepare(struct upgrade_catalog *cat);
+
+/*
+ * Restricts the catalog to the modules whose names match pattern
+ * (fnmatch(3)) and, transitively, the modules they depend on and the
+ * modules of the tasks they require.  Repeatable (the union is selected);
+ * call before upgrade_catalog_prepare(), which applies it and fails with
+ * UPGRADE_ENOTFOUND when a pattern matches no module.  Modules left out
+ * are not counted, listed, found, planned or run.
+ */
+UPGRADE_EXTERN int upgrade_catalog_select_modules(struct upgrade_catalog *cat, const char *pattern);
 
 /*
  * Checks that every task of a prepared catalog can run on a dialect
@@ -214,6 +225,19 @@ UPGRADE_EXTERN size_t upgrade_module_depends_count(const struct upgrade_module *
 UPGRADE_EXTERN const char *upgrade_module_depends_at(const struct upgrade_module *module, size_t index);
 /* Number of tasks the module declares. */
 UPGRADE_EXTERN size_t upgrade_module_task_count(const struct upgrade_module *module);
+/*
+ * The module's install block (<install>, or registered in C), run instead
+ * of recording the module's tasks when the module is first seen in a
+ * schema; NULL when it has none.  It is a task object (flag
+ * UPGRADE_TASK_INSTALL) in neither the plan nor the task lookups.
+ */
+UPGRADE_EXTERN const struct upgrade_task *upgrade_module_install(const struct upgrade_module *module);
+/*
+ * Registers fn as the install block of a module registered before (which
+ * must have none).  Call before upgrade_catalog_prepare().
+ */
+UPGRADE_EXTERN int upgrade_catalog_set_install(struct upgrade_catalog *cat, const char *module,
+                                               upgrade_task_fn fn, void *userdata);
 
 #ifdef __cplusplus
 }

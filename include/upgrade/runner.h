@@ -78,6 +78,13 @@ UPGRADE_EXTERN int upgrade_runner_set_resume(struct upgrade_runner *runner, int 
  */
 UPGRADE_EXTERN int upgrade_runner_set_resume_from(struct upgrade_runner *runner,
                                                   unsigned long statement);
+/*
+ * A schema named with upgrade_runner_add_schema() that does not exist is
+ * created by upgrade_runner_run() (not in a dry run) when the dialect can
+ * (PostgreSQL CREATE SCHEMA, MariaDB CREATE DATABASE); default off, then
+ * it is an error.
+ */
+UPGRADE_EXTERN int upgrade_runner_set_create_schemas(struct upgrade_runner *runner, int on);
 /* Run up to jobs schemas at once, each on its own connection; default 1. */
 UPGRADE_EXTERN int upgrade_runner_set_jobs(struct upgrade_runner *runner, int jobs);
 UPGRADE_EXTERN int upgrade_runner_set_event_callback(struct upgrade_runner *runner,

@@ -1,9 +1,14 @@
 /*
  * catalog-opts.c - loading the catalogs the command line names: -T paths,
  * else $UPGRADE_TASKS_PATH, else the compiled-in task directory; -D
- * placeholder values; then one prepare, whose every problem is printed as
+ * placeholder values; -m module patterns (else $UPGRADE_MODULES); then one
+ * prepare, whose every problem is printed as
  * "FILE:LINE: error: [OBJECT: ]MESSAGE" so editors can jump to it.  What
  * loading skipped is printed as "FILE: warning: MESSAGE".
+ *
+ * A set of catalogs that ends up empty, or a pattern that selects nothing,
+ * is an error naming the paths searched: a deploy that found nothing to
+ * check must not report "nothing pending".
  */
 #include "config.h"
 
@@ -12,11 +17,38 @@
 
 #include "cli.h"
 
+/* The paths searched, for messages: "A, B, C". */
+struct searched {
+	char *text;
+	size_t len;
+	int failed;
+};
+
+static void
+searched_add(struct searched *sp, const char *path)
+{
+	size_t n = strlen(path), extra = sp->len > 0 ? 2 : 0;
+	char *grown;
+
+	if (sp->failed)
+		return;
+	if ((grown = realloc(sp->text, sp->len + extra + n + 1)) == NULL) {
+		sp->failed = 1;
+		return;
+	}
+	sp->text = grown;
+	if (extra)
+		memcpy(sp->text + sp->len, ", ", 2);
+	memcpy(sp->text + sp->len + extra, path, n + 1);
+	sp->len += extra + n;
+}
+
 static int
-load_one(struct cli *cli, struct upgrade_catalog *cat, const char *path)
+load_one(struct cli *cli, struct upgrade_catalog *cat, const char *path, struct searched *sp)
 {
 	int rc = upgrade_catalog_load_path(cat, path);
 
+	searched_add(sp, path);
 	/* Problems inside files are diagnostics, printed after prepare; only hard failures stop here. */
 	if (rc == UPGRADE_ENOMEM) {
 		cli_error(cli, "out of memory");
@@ -26,7 +58,7 @@ load_one(struct cli *cli, struct upgrade_catalog *cat, const char *path)
 }
 
 static int
-load_env_path(struct cli *cli, struct upgrade_catalog *cat, const char *list)
+load_env_path(struct cli *cli, struct upgrade_catalog *cat, const char *list, struct searched *sp)
 {
 	char *copy = strdup(list), *p, *colon;
 	int ret = CLI_EXIT_OK;
@@ -39,10 +71,30 @@ load_env_path(struct cli *cli, struct upgrade_catalog *cat, const char *list)
 			*colon++ = '\0';
 		/* Empty entries ("a::b", a trailing ':') are ignored, as in $PATH-like lists. */
 		if (*p != '\0')
-			ret = load_one(cli, cat, p);
+			ret = load_one(cli, cat, p, sp);
 	}
 	free(copy);
 	return ret;
+}
+
+/* $UPGRADE_MODULES: patterns separated by blanks or commas. */
+static int
+select_env_modules(struct upgrade_catalog *cat, const char *list)
+{
+	static const char sep[] = " \t\n,";
+	const char *p = list;
+
+	while (*(p += strspn(p, sep)) != '\0') {
+		size_t n = strcspn(p, sep);
+		char *one = strndup(p, n);
+		int rc = one != NULL ? upgrade_catalog_select_modules(cat, one) : UPGRADE_ENOMEM;
+
+		free(one);
+		if (rc != UPGRADE_OK)
+			return CLI_EXIT_SOFTWARE;
+		p += n;
+	}
+	return CLI_EXIT_OK;
 }
 
 int
@@ -89,8 +141,10 @@ cli_load_catalog(struct cli *cli, const char *const *paths, size_t npaths,
 {
 	struct upgrade_catalog *cat = NULL;
 	const char *env = getenv("UPGRADE_TASKS_PATH");
+	const char *modules = getenv("UPGRADE_MODULES");
+	struct searched sp = {NULL, 0, 0};
 	size_t i;
-	int ret = CLI_EXIT_OK;
+	int ret = CLI_EXIT_OK, rc;
 
 	*out = NULL;
 	if (upgrade_catalog_new(&cat) != UPGRADE_OK) {
@@ -115,13 +169,13 @@ cli_load_catalog(struct cli *cli, const char *const *paths, size_t npaths,
 	}
 	if (cli->ntask_paths > 0 || npaths > 0) {
 		for (i = 0; ret == CLI_EXIT_OK && i < cli->ntask_paths; i++)
-			ret = load_one(cli, cat, cli->task_paths[i]);
+			ret = load_one(cli, cat, cli->task_paths[i], &sp);
 		for (i = 0; ret == CLI_EXIT_OK && i < npaths; i++)
-			ret = load_one(cli, cat, paths[i]);
+			ret = load_one(cli, cat, paths[i], &sp);
 	} else if (env != NULL && env[0] != '\0') {
-		ret = load_env_path(cli, cat, env);
+		ret = load_env_path(cli, cat, env, &sp);
 	} else {
-		ret = load_one(cli, cat, UPGRADE_TASKDIR);
+		ret = load_one(cli, cat, UPGRADE_TASKDIR, &sp);
 	}
 	if (ret != CLI_EXIT_OK)
 		goto fail;
@@ -137,12 +191,41 @@ cli_load_catalog(struct cli *cli, const char *const *paths, size_t npaths,
 		else
 			fprintf(stderr, "%s: warning: %s\n", file, message);
 	}
-	*out = cat;
-	if (upgrade_catalog_prepare(cat) != UPGRADE_OK)
+	if (cli->nmodules > 0) {
+		for (i = 0; ret == CLI_EXIT_OK && i < cli->nmodules; i++)
+			if (upgrade_catalog_select_modules(cat, cli->modules[i]) != UPGRADE_OK)
+				ret = CLI_EXIT_SOFTWARE;
+	} else if (modules != NULL) {
+		ret = select_env_modules(cat, modules);
+	}
+	if (ret != CLI_EXIT_OK || sp.failed) {
+		cli_error(cli, "out of memory");
+		ret = CLI_EXIT_SOFTWARE;
+		goto fail;
+	}
+	rc = upgrade_catalog_prepare(cat);
+	if (rc == UPGRADE_ENOTFOUND) {
+		/* Only the selection fails this way: say where the modules were looked for. */
+		cli_error(cli, "%s in %s", upgrade_catalog_error(cat), sp.text);
+		ret = CLI_EXIT_CATALOG;
+		goto fail;
+	}
+	if (rc != UPGRADE_OK) {
+		free(sp.text);
+		*out = cat;
 		return upgrade_catalog_error_code(cat) == UPGRADE_ENOMEM ? CLI_EXIT_SOFTWARE
 		                                                         : CLI_EXIT_CATALOG;
+	}
+	if (upgrade_catalog_module_count(cat) == 0 && !cli->allow_empty) {
+		cli_error(cli, "no task catalogs found in %s", sp.text);
+		ret = CLI_EXIT_CATALOG;
+		goto fail;
+	}
+	free(sp.text);
+	*out = cat;
 	return CLI_EXIT_OK;
 fail:
+	free(sp.text);
 	upgrade_catalog_free(cat);
 	return ret;
 }

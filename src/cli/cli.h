@@ -21,7 +21,8 @@ enum cli_exit {
 	CLI_EXIT_TASK_FAILED = 2,  /* a task failed; its schema stopped */
 	CLI_EXIT_LOCK_TIMEOUT = 3, /* the schema lock was not granted in time */
 	CLI_EXIT_CATALOG = 4,      /* a catalog is invalid */
-	CLI_EXIT_CONNECT = 5,      /* cannot connect, or the database refused a query */
+	CLI_EXIT_CONNECT = 5,      /* cannot connect, the database refused a query, or the
+	                              database file or a named schema does not exist */
 	CLI_EXIT_PARTIAL = 6,      /* --keep-going: some schemas failed, others succeeded */
 	CLI_EXIT_CHECKSUM = 7,     /* status --check --strict: a task changed after it ran */
 	CLI_EXIT_READ_ONLY = 8,    /* a writing command on a standby or read-only server */
@@ -41,6 +42,12 @@ struct cli {
 	const char *database;
 	const char *dialect;
 	int login_timeout;
+	/*
+	 * Set by the commands that write (run without --dry-run, baseline,
+	 * mark, unmark): only they may create the --database file; for the
+	 * others a missing file is an error, never a new empty database.
+	 */
+	int creates;
 	/* --cluster-lock (enum upgrade_cluster_lock) and --lock-lease seconds (0: default). */
 	int cluster_lock;
 	int lock_lease;
@@ -51,6 +58,11 @@ struct cli {
 	/* -D NAME=VALUE placeholder definitions, as given. */
 	const char **defines;
 	size_t ndefines;
+	/* -m module patterns (else $UPGRADE_MODULES); none selects every module. */
+	const char **modules;
+	size_t nmodules;
+	/* validate --allow-empty: no catalog at all is no error. */
+	int allow_empty;
 
 	enum cli_format format;
 	int color;   /* resolved: 1 only when stdout is a terminal, unless forced */
@@ -174,6 +186,7 @@ void cli_command_help(const struct cli *cli, const struct cli_command *cmd, FILE
 /* Commands. */
 int cmd_info(struct cli *cli, int argc, char **argv);
 int cmd_validate(struct cli *cli, int argc, char **argv); /* catalogs */
+int cmd_check_install(struct cli *cli, int argc, char **argv);
 int cmd_list(struct cli *cli, int argc, char **argv);
 int cmd_graph(struct cli *cli, int argc, char **argv);
 int cmd_run(struct cli *cli, int argc, char **argv); /* running upgrades */

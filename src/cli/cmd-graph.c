@@ -90,6 +90,16 @@ print_graph(const struct upgrade_catalog *cat, int modules_only)
 		printf(" [label=");
 		dot_string(upgrade_module_name(m));
 		printf(", shape=folder];\n");
+		/* The install block runs before the module's tasks, on a schema that never saw it. */
+		if (upgrade_module_install(m) != NULL) {
+			printf("\t\t");
+			dot_string(upgrade_task_id(upgrade_module_install(m)));
+			printf(" [label=\"install\", shape=component];\n\t\t");
+			module_node(upgrade_module_name(m));
+			printf(" -> ");
+			dot_string(upgrade_task_id(upgrade_module_install(m)));
+			printf(" [style=dashed];\n");
+		}
 		/* Tasks of this module, in run order: raw tasks first, as the runner does. */
 		for (j = 0; j < 2 * nt; j++) {
 			const struct upgrade_task *t = upgrade_catalog_task_at(cat, j % nt);

@@ -6,7 +6,9 @@
  * json): one document with the modules in module order and the tasks in
  * run order, every attribute spelt out, for tools.  Run order is the
  * runner's: the raw tasks first (once per database, before any schema),
- * then the tasks every schema runs, each group in plan order.
+ * then the tasks every schema runs, each group in plan order.  Install
+ * blocks, which run in a schema that never saw their module (instead of
+ * recording its tasks), come between, as "MODULE (install) [install]".
  */
 #include "config.h"
 
@@ -76,6 +78,27 @@ run_order(const struct upgrade_catalog *cat)
 	return order;
 }
 
+/* The install blocks, in module order. */
+static void
+list_installs(const struct cli *cli, const struct upgrade_catalog *cat)
+{
+	size_t i;
+
+	for (i = 0; i < upgrade_catalog_module_count(cat); i++) {
+		const struct upgrade_task *t = upgrade_module_install(upgrade_catalog_module_at(cat, i));
+
+		if (t == NULL)
+			continue;
+		printf("%s [install]", upgrade_task_id(t));
+		if (cli->verbose) {
+			const char *sum = upgrade_task_checksum(t);
+			printf("  %s:%lu %s", upgrade_task_file(t), upgrade_task_line(t),
+			       sum != NULL ? sum : "-");
+		}
+		putchar('\n');
+	}
+}
+
 static int
 list_text(const struct cli *cli, const struct upgrade_catalog *cat)
 {
@@ -87,6 +110,9 @@ list_text(const struct cli *cli, const struct upgrade_catalog *cat)
 	for (i = 0; i < n; i++) {
 		const struct upgrade_task *t = order[i];
 
+		if (!(upgrade_task_flags(t) & UPGRADE_TASK_RAW) &&
+		    (i == 0 || (upgrade_task_flags(order[i - 1]) & UPGRADE_TASK_RAW)))
+			list_installs(cli, cat);
 		fputs(upgrade_task_id(t), stdout);
 		print_flags(t);
 		if (cli->verbose) {
@@ -145,6 +171,7 @@ list_json(const struct upgrade_catalog *cat)
 			json_object_array_add(deps, jstr(upgrade_module_depends_at(m, j)));
 		json_object_object_add(o, "depends", deps);
 		json_object_object_add(o, "tasks", json_object_new_int64((int64_t)upgrade_module_task_count(m)));
+		json_object_object_add(o, "install", json_object_new_boolean(upgrade_module_install(m) != NULL));
 		json_object_array_add(mods, o);
 	}
 	for (i = 0; i < upgrade_catalog_task_count(cat); i++) {

@@ -24,12 +24,13 @@ enum {
 	OPT_DRY_RUN = 700,
 	OPT_KEEP_GOING,
 	OPT_RESUME,
-	OPT_RESUME_FROM
+	OPT_RESUME_FROM,
+	OPT_CREATE_SCHEMAS
 };
 
 struct run_opts {
 	struct cli_runner_opts r;
-	int dry_run, keep_going, resume, jobs;
+	int dry_run, keep_going, resume, jobs, create_schemas;
 	unsigned long resume_from;
 };
 
@@ -125,6 +126,8 @@ print_json(const struct upgrade_event *ev)
 		json_object_object_add(o, "task", json_object_new_string(upgrade_task_id(ev->task)));
 		json_object_object_add(o, "raw", json_object_new_boolean(
 		                                     (upgrade_task_flags(ev->task) & UPGRADE_TASK_RAW) != 0));
+		if (upgrade_task_flags(ev->task) & UPGRADE_TASK_INSTALL)
+			json_object_object_add(o, "install", json_object_new_boolean(1));
 	}
 	if (ev->module != NULL)
 		json_object_object_add(o, "module", json_object_new_string(ev->module));
@@ -308,9 +311,13 @@ run_option(struct cli *cli, int c, const char *arg, void *state)
 	switch (c) {
 	case OPT_DRY_RUN:
 		o->dry_run = 1;
+		cli->creates = 0;
 		return CLI_EXIT_OK;
 	case OPT_KEEP_GOING:
 		o->keep_going = 1;
+		return CLI_EXIT_OK;
+	case OPT_CREATE_SCHEMAS:
+		o->create_schemas = 1;
 		return CLI_EXIT_OK;
 	case OPT_RESUME:
 		o->resume = 1;
@@ -345,6 +352,7 @@ cmd_run(struct cli *cli, int argc, char **argv)
 		{"resume", no_argument, NULL, OPT_RESUME},
 		{"resume-from", required_argument, NULL, OPT_RESUME_FROM},
 		{"jobs", required_argument, NULL, 'j'},
+		{"create-schemas", no_argument, NULL, OPT_CREATE_SCHEMAS},
 		{NULL, 0, NULL, 0}
 	};
 	struct run_opts o;
@@ -357,6 +365,7 @@ cmd_run(struct cli *cli, int argc, char **argv)
 	o.jobs = 1;
 	/* A closed stdout must not kill the run in the middle of a task (see check_stdout). */
 	signal(SIGPIPE, SIG_IGN);
+	cli->creates = 1;
 	ret = cli_session_open(cli, argc, argv, "j:", longopts, run_option, &o, &o.r, 0, &s);
 	if (ret != CLI_EXIT_OK)
 		goto done;
@@ -370,6 +379,7 @@ cmd_run(struct cli *cli, int argc, char **argv)
 	upgrade_runner_set_resume(r, o.resume);
 	upgrade_runner_set_resume_from(r, o.resume_from);
 	upgrade_runner_set_jobs(r, o.jobs);
+	upgrade_runner_set_create_schemas(r, o.create_schemas);
 	upgrade_runner_set_event_callback(r, print_event, &p);
 	rc = upgrade_runner_run(r, s.conn);
 	if (rc >= 0) {

@@ -4,8 +4,9 @@
  * `mark` and `unmark`.
  *
  * status writes nothing and takes no lock, so it can run beside an upgrade
- * and in deploy scripts: with --check its exit status says whether anything
- * is pending.
+ * and in deploy scripts: with --check its exit status says whether the next
+ * run would change anything (pending or partly applied tasks, modules never
+ * seen, always-run tasks whose guard holds).
  */
 #include "config.h"
 
@@ -28,11 +29,12 @@ struct status_opts {
 
 struct tally {
 	struct cli *cli;
+	const struct upgrade_catalog *cat;
 	int all;
 	const char *schema; /* the schema whose heading was printed last */
 	long pending, executed, changed, unknown, partial, fresh;
 	/* Over all schemas, for --check. */
-	long all_pending, all_changed;
+	long all_pending, all_changed, all_fresh;
 };
 
 static const char *
@@ -55,7 +57,7 @@ state_note(enum upgrade_task_state s)
 	switch (s) {
 	case UPGRADE_STATE_CHANGED: return "its body changed after it ran; it will not run again";
 	case UPGRADE_STATE_UNKNOWN: return "recorded, but no catalog has it any more";
-	case UPGRADE_STATE_NEW_MODULE: return "module not seen yet: the first run records it as done";
+	case UPGRADE_STATE_NEW_MODULE: return "will be recorded as done: module not seen yet";
 	default: return NULL;
 	}
 }
@@ -98,12 +100,17 @@ on_status(const char *schema, const char *module, const char *name, const struct
 {
 	struct tally *t = ud;
 	const char *note = detail != NULL ? detail : state_note(state);
+	int installs = state == UPGRADE_STATE_NEW_MODULE &&
+	               upgrade_module_install(upgrade_catalog_find_module(t->cat, module)) != NULL;
 
 	begin_schema(t, schema);
 	if (state == UPGRADE_STATE_PENDING || state == UPGRADE_STATE_PARTIAL)
 		t->all_pending++;
 	if (state == UPGRADE_STATE_CHANGED || state == UPGRADE_STATE_UNKNOWN)
 		t->all_changed++;
+	/* A module never seen gets state written (and always-run tasks run) by the next run. */
+	if (state == UPGRADE_STATE_NEW_MODULE)
+		t->all_fresh++;
 	switch (state) {
 	case UPGRADE_STATE_PENDING: t->pending++; break;
 	case UPGRADE_STATE_EXECUTED: t->executed++; break;
@@ -112,6 +119,8 @@ on_status(const char *schema, const char *module, const char *name, const struct
 	case UPGRADE_STATE_PARTIAL: t->partial++; break;
 	case UPGRADE_STATE_NEW_MODULE: t->fresh++; break;
 	}
+	if (installs && detail == NULL)
+		note = "will install: its module's install block runs";
 	if (t->cli->format == CLI_FORMAT_JSON) {
 		json_object *o = json_object_new_object();
 		if (o == NULL)
@@ -122,6 +131,11 @@ on_status(const char *schema, const char *module, const char *name, const struct
 		json_object_object_add(o, "state", json_object_new_string(state_name(state)));
 		if (task != NULL && upgrade_task_flags(task) & UPGRADE_TASK_ALWAYS_RUN)
 			json_object_object_add(o, "always_run", json_object_new_boolean(1));
+		if (task != NULL && upgrade_task_flags(task) & UPGRADE_TASK_INSTALL)
+			json_object_object_add(o, "install", json_object_new_boolean(1));
+		/* A new module's first run: its install block, or recording its tasks. */
+		if (state == UPGRADE_STATE_NEW_MODULE)
+			json_object_object_add(o, "will", json_object_new_string(installs ? "install" : "record"));
 		if (note != NULL)
 			json_object_object_add(o, "detail", json_object_new_string(note));
 		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
@@ -171,6 +185,7 @@ cmd_status(struct cli *cli, int argc, char **argv)
 	if (ret != CLI_EXIT_OK)
 		goto done;
 	t.cli = cli;
+	t.cat = s.cat;
 	t.all = o.all || cli->verbose;
 	upgrade_runner_set_event_callback(s.runner, on_event, &t);
 	rc = upgrade_runner_status(s.runner, s.conn, on_status, &t);
@@ -181,7 +196,7 @@ cmd_status(struct cli *cli, int argc, char **argv)
 		goto done;
 	}
 	ret = CLI_EXIT_OK;
-	if (o.check && t.all_pending > 0)
+	if (o.check && (t.all_pending > 0 || t.all_fresh > 0))
 		ret = CLI_EXIT_PENDING;
 	else if (o.check && o.strict && t.all_changed > 0)
 		ret = CLI_EXIT_CHECKSUM;
@@ -208,6 +223,7 @@ repair(struct cli *cli, int argc, char **argv, int what)
 	int ret, rc;
 
 	memset(&o, 0, sizeof o);
+	cli->creates = 1;
 	ret = cli_session_open(cli, argc, argv, "", longopts, repair_option, &o, &o, what == 0 ? 0 : 1,
 	                       &s);
 	if (ret != CLI_EXIT_OK)

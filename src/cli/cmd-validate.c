@@ -6,7 +6,8 @@
  * command (plus the PATH operands), reports every problem at once as
  * "FILE:LINE: error: MESSAGE" on stderr, and exits with the catalog-error
  * status when there is any.  With --dialect it also checks that every task
- * has SQL for that dialect.
+ * has SQL for that dialect.  No catalog at all is an error too, unless
+ * --allow-empty says that a package without catalogs is expected.
  */
 #include "config.h"
 
@@ -14,13 +15,30 @@
 
 #include "cli.h"
 
+enum { OPT_ALLOW_EMPTY = 900 };
+
+static int
+validate_option(struct cli *cli, int c, const char *arg, void *state)
+{
+	(void)arg;
+	(void)state;
+	if (c != OPT_ALLOW_EMPTY)
+		return CLI_EXIT_SOFTWARE;
+	cli->allow_empty = 1;
+	return CLI_EXIT_OK;
+}
+
 int
 cmd_validate(struct cli *cli, int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{"allow-empty", no_argument, NULL, OPT_ALLOW_EMPTY},
+		{NULL, 0, NULL, 0}
+	};
 	struct upgrade_catalog *cat = NULL;
 	int ret, first, rc;
 
-	ret = cli_parse_options(cli, argc, argv, "", NULL, NULL, NULL, &first);
+	ret = cli_parse_options(cli, argc, argv, "", longopts, validate_option, NULL, &first);
 	if (ret != CLI_EXIT_OK)
 		return ret;
 	ret = cli_load_catalog(cli, (const char *const *)argv + first, (size_t)(argc - first), &cat);

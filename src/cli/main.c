@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -25,7 +26,7 @@ enum {
 	OPT_LOCK_LEASE
 };
 
-#define GLOBAL_SHORTOPTS "c:d:T:D:qvhV"
+#define GLOBAL_SHORTOPTS "c:d:T:D:m:qvhV"
 
 static const struct option global_longopts[] = {
 	{"connect", required_argument, NULL, 'c'},
@@ -37,6 +38,7 @@ static const struct option global_longopts[] = {
 	{"lock-lease", required_argument, NULL, OPT_LOCK_LEASE},
 	{"tasks", required_argument, NULL, 'T'},
 	{"define", required_argument, NULL, 'D'},
+	{"module", required_argument, NULL, 'm'},
 	{"format", required_argument, NULL, OPT_FORMAT},
 	{"color", required_argument, NULL, OPT_COLOR},
 	{"quiet", no_argument, NULL, 'q'},
@@ -48,10 +50,12 @@ static const struct option global_longopts[] = {
 
 const struct cli_command cli_commands[] = {
 	{"info", "info", "connect and describe the database, driver and dialect", cmd_info},
-	{"validate", "validate [PATH...]", "check the task catalogs without a database", cmd_validate},
+	{"validate", "validate [--allow-empty] [PATH...]", "check the task catalogs without a database", cmd_validate},
+	{"check-install", "check-install --from PATH...",
+	 "check that the install blocks create what the tasks lead to", cmd_check_install},
 	{"list", "list", "list the tasks in the order they run", cmd_list},
 	{"graph", "graph [--modules]", "print modules and tasks as a Graphviz graph", cmd_graph},
-	{"run", "run [--dry-run] [--keep-going] [--resume | --resume-from N] [-j N] [--schema NAME]... [--schemas PATTERN]... [--lock-timeout S]",
+	{"run", "run [--dry-run] [--keep-going] [--resume | --resume-from N] [-j N] [--schema NAME]... [--create-schemas] [--schemas PATTERN]... [--lock-timeout S]",
 	 "run the raw tasks, then every pending task in every schema", cmd_run},
 	{"status", "status [--check] [--strict] [--all] [--schema NAME]... [--schemas PATTERN]...",
 	 "show pending, executed, changed and unknown tasks per schema", cmd_status},
@@ -134,6 +138,8 @@ global_help(const struct cli *cli, FILE *to)
 	      "Catalogs:\n"
 	      "  -T, --tasks PATH       catalog file or directory (repeatable)\n"
 	      "  -D, --define NAME=VAL  set a ${NAME} placeholder (repeatable)\n"
+	      "  -m, --module PATTERN   only these modules and what they need (repeatable;\n"
+	      "                         default $UPGRADE_MODULES)\n"
 	      "\n"
 	      "Output:\n"
 	      "      --format FORMAT    text or json\n"
@@ -219,6 +225,12 @@ global_option(struct cli *cli, int c, const char *arg)
 		return CLI_EXIT_OK;
 	case 'T':
 		if (cli_push(&cli->task_paths, &cli->ntask_paths, arg) < 0)
+			return CLI_EXIT_SOFTWARE;
+		return CLI_EXIT_OK;
+	case 'm':
+		if (arg[0] == '\0')
+			return cli_usage_error(cli, "--module wants a module name or pattern");
+		if (cli_push(&cli->modules, &cli->nmodules, arg) < 0)
 			return CLI_EXIT_SOFTWARE;
 		return CLI_EXIT_OK;
 	case 'D':
@@ -365,6 +377,17 @@ cli_connect(struct cli *cli, struct upgrade_conn **out)
 		upgrade_conn_free(conn);
 		return rc;
 	}
+	/* The SQLite driver creates a missing file: a typo must not become an empty database. */
+	if (cli->database != NULL && !cli->creates) {
+		struct stat st;
+
+		if (stat(cli->database, &st) != 0 && errno == ENOENT) {
+			cli_error(cli, "%s: no such database file (only run, baseline and mark create one)",
+			          cli->database);
+			upgrade_conn_free(conn);
+			return CLI_EXIT_CONNECT;
+		}
+	}
 	upgrade_conn_set_login_timeout(conn, cli->login_timeout);
 	upgrade_conn_set_cluster_lock(conn, cli->cluster_lock, cli->lock_lease);
 	if (cli->connect != NULL)
@@ -452,6 +475,7 @@ main(int argc, char **argv)
 done:
 	free(cli.task_paths);
 	free(cli.defines);
+	free(cli.modules);
 	if (fflush(stdout) != 0 && ret == CLI_EXIT_OK) {
 		fprintf(stderr, "%s: error: cannot write the output\n", cli.progname);
 		ret = CLI_EXIT_SOFTWARE;
