@@ -335,18 +335,23 @@ run_option(struct cli *cli, int c, const char *arg, void *state)
 	}
 }
 
+const struct cli_opt cli_run_options[] = {
+	{"dry-run", no_argument, OPT_DRY_RUN, NULL, "check the run and roll it back; write nothing",
+	 NULL},
+	{"keep-going", no_argument, OPT_KEEP_GOING, NULL, "after a failed schema, go on with the others",
+	 NULL},
+	{"resume", no_argument, OPT_RESUME, NULL,
+	 "continue a partly applied task with its first statement not committed", NULL},
+	{"resume-from", required_argument, OPT_RESUME_FROM, "N",
+	 "continue partly applied tasks with their statement N", NULL},
+	{"jobs", required_argument, 'j', "N", "upgrade up to N schemas at once", NULL},
+	CLI_RUNNER_LONGOPTS,
+	{NULL, 0, 0, NULL, NULL, NULL}
+};
+
 int
 cmd_run(struct cli *cli, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		CLI_RUNNER_LONGOPTS,
-		{"dry-run", no_argument, NULL, OPT_DRY_RUN},
-		{"keep-going", no_argument, NULL, OPT_KEEP_GOING},
-		{"resume", no_argument, NULL, OPT_RESUME},
-		{"resume-from", required_argument, NULL, OPT_RESUME_FROM},
-		{"jobs", required_argument, NULL, 'j'},
-		{NULL, 0, NULL, 0}
-	};
 	struct run_opts o;
 	struct printer p;
 	struct cli_session s;
@@ -357,7 +362,7 @@ cmd_run(struct cli *cli, int argc, char **argv)
 	o.jobs = 1;
 	/* A closed stdout must not kill the run in the middle of a task (see check_stdout). */
 	signal(SIGPIPE, SIG_IGN);
-	ret = cli_session_open(cli, argc, argv, "j:", longopts, run_option, &o, &o.r, 0, &s);
+	ret = cli_session_open(cli, argc, argv, run_option, &o, &o.r, 0, &s);
 	if (ret != CLI_EXIT_OK)
 		goto done;
 	r = s.runner;

@@ -20,7 +20,7 @@ cmd_validate(struct cli *cli, int argc, char **argv)
 	struct upgrade_catalog *cat = NULL;
 	int ret, first, rc;
 
-	ret = cli_parse_options(cli, argc, argv, "", NULL, NULL, NULL, &first);
+	ret = cli_parse_options(cli, argc, argv, NULL, NULL, &first);
 	if (ret != CLI_EXIT_OK)
 		return ret;
 	ret = cli_load_catalog(cli, (const char *const *)argv + first, (size_t)(argc - first), &cat);

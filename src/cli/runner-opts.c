@@ -90,14 +90,13 @@ cli_runner_exit(int code)
 }
 
 int
-cli_session_open(struct cli *cli, int argc, char **argv, const char *shortopts,
-                 const struct option *longopts, cli_option_fn fn, void *state,
+cli_session_open(struct cli *cli, int argc, char **argv, cli_option_fn fn, void *state,
                  struct cli_runner_opts *ro, int operands, struct cli_session *s)
 {
 	int ret;
 
 	memset(s, 0, sizeof *s);
-	ret = cli_parse_options(cli, argc, argv, shortopts, longopts, fn, state, &s->first);
+	ret = cli_parse_options(cli, argc, argv, fn, state, &s->first);
 	if (ret != CLI_EXIT_OK)
 		return ret;
 	/* A wrong command line is reported before anything is loaded or connected. */
