@@ -17,7 +17,7 @@ BUILD_PKGS=(
     build-essential autoconf automake libtool autoconf-archive pkg-config
     unixodbc unixodbc-dev odbcinst libsqliteodbc
     libcunit1-dev libxml2-dev libxml2-utils libjson-c-dev nettle-dev mandoc
-    sqlite3 git
+    sqlite3 git bash-completion
 )
 # The full test run also talks to PostgreSQL and MariaDB (their drivers and
 # servers), checks memory with valgrind and the sanitizers (clang runtime),

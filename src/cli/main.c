@@ -280,7 +280,8 @@ print_options(FILE *to, const struct cli_opt *t, int groups)
 		snprintf(left, sizeof left, "%c%c%c --%s%s%s", short_letter(&t[i]) ? '-' : ' ',
 		         short_letter(&t[i]) ? t[i].val : ' ', short_letter(&t[i]) ? ',' : ' ',
 		         t[i].name, t[i].arg != NULL ? " " : "", t[i].arg != NULL ? t[i].arg : "");
-		fprintf(to, "  %-22s %s\n", left, t[i].help);
+		/* Two spaces at least: completion scripts tell "--name ARG" from the help by them. */
+		fprintf(to, "  %-21s  %s\n", left, t[i].help);
 	}
 }
 
