@@ -1668,6 +1668,56 @@ upgrade_runner_status(struct upgrade_runner *r, struct upgrade_conn *conn, upgra
 	return each_schema(r, conn, 0, status_schema, &sc);
 }
 
+struct history_ctx {
+	upgrade_history_fn fn;
+	void *ud;
+};
+
+static int
+history_schema(struct run *run, struct upg_state *st, void *ud)
+{
+	struct history_ctx *hc = ud;
+	struct upg_history_item *items;
+	struct upgrade_event ev;
+	size_t n, i;
+	int ret;
+
+	if ((ret = upg_state_history(st, &items, &n)) != UPGRADE_OK)
+		return ret;
+	/* As for status: a schema with nothing to report still gets its heading. */
+	event_init(&ev, UPGRADE_EVENT_SCHEMA_START, run->schema);
+	ev.index = run->index;
+	ev.count = run->total;
+	emit(run, &ev);
+	for (i = 0; i < n; i++) {
+		struct upgrade_history_entry e = {
+			.schema = run->schema,
+			.at = items[i].at,
+			.event = items[i].event,
+			.module = items[i].module,
+			.task = items[i].task,
+			.by = items[i].by,
+			.duration_ms = items[i].duration_ms,
+			.statement = items[i].statement,
+			.tasks = items[i].tasks,
+		};
+		hc->fn(&e, hc->ud);
+	}
+	upg_history_free(items, n);
+	return UPGRADE_OK;
+}
+
+int
+upgrade_runner_history(struct upgrade_runner *r, struct upgrade_conn *conn,
+                       upgrade_history_fn fn, void *ud)
+{
+	struct history_ctx hc = {fn, ud};
+
+	if (fn == NULL)
+		return UPGRADE_EINVAL;
+	return each_schema(r, conn, 0, history_schema, &hc);
+}
+
 static int
 baseline_schema(struct run *run, struct upg_state *st, void *ud)
 {

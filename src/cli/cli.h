@@ -140,11 +140,15 @@ enum {
 	CLI_OPT_LOCK_TIMEOUT
 };
 
-#define CLI_RUNNER_LONGOPTS                                                               \
+/* The schema options alone, for commands that take no lock (log). */
+#define CLI_SCHEMA_LONGOPTS                                                               \
 	{"schema", required_argument, CLI_OPT_SCHEMA, "NAME",                             \
 	 "work on this schema (repeatable)", NULL},                                       \
 	{"schemas", required_argument, CLI_OPT_SCHEMAS, "PATTERN",                        \
-	 "work on every schema matching this shell pattern (repeatable)", NULL},          \
+	 "work on every schema matching this shell pattern (repeatable)", NULL}
+
+#define CLI_RUNNER_LONGOPTS                                                               \
+	CLI_SCHEMA_LONGOPTS,                                                              \
 	{"lock-timeout", required_argument, CLI_OPT_LOCK_TIMEOUT, "S",                    \
 	 "seconds to wait for a schema's lock (default 300)", NULL}
 
@@ -159,6 +163,9 @@ struct cli_runner_opts {
 
 /* Applies a runner option; -2 when c is not one. */
 int cli_runner_option(struct cli *cli, int c, const char *arg, struct cli_runner_opts *o);
+/* A runner on cat with the options of o; prints why and returns an exit status on failure. */
+int cli_make_runner(struct cli *cli, struct upgrade_catalog *cat, const struct cli_runner_opts *o,
+                    struct upgrade_runner **out);
 /* What run, status, baseline, mark and unmark work with. */
 struct cli_session {
 	struct upgrade_catalog *cat;
@@ -187,6 +194,7 @@ extern const struct cli_opt cli_graph_options[];
 extern const struct cli_opt cli_run_options[];
 extern const struct cli_opt cli_status_options[];
 extern const struct cli_opt cli_repair_options[];
+extern const struct cli_opt cli_log_options[];
 const struct cli_command *cli_find_command(const char *name);
 void cli_command_help(const struct cli *cli, const struct cli_command *cmd, FILE *to);
 
@@ -200,6 +208,7 @@ int cmd_status(struct cli *cli, int argc, char **argv);
 int cmd_baseline(struct cli *cli, int argc, char **argv);
 int cmd_mark(struct cli *cli, int argc, char **argv);
 int cmd_unmark(struct cli *cli, int argc, char **argv);
+int cmd_log(struct cli *cli, int argc, char **argv);
 int cmd_help(struct cli *cli, int argc, char **argv);
 
 #endif /* UPGRADE_CLI_H */

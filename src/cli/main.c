@@ -70,6 +70,9 @@ const struct cli_command cli_commands[] = {
 	 cli_repair_options},
 	{"unmark", "unmark TASK-ID [--schema NAME]...", "forget one task so it runs again (repair)",
 	 cmd_unmark, cli_repair_options},
+	{"log", "log [--schema NAME]... [--schemas PATTERN]...",
+	 "show what was done to each schema: runs, baselines, marks, unmarks", cmd_log,
+	 cli_log_options},
 	{"help", "help [COMMAND]", "show this help, or the options of one command", cmd_help, NULL},
 	{NULL, NULL, NULL, NULL, NULL}
 };

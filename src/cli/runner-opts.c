@@ -40,7 +40,7 @@ cli_runner_option(struct cli *cli, int c, const char *arg, struct cli_runner_opt
 	}
 }
 
-static int
+int
 cli_make_runner(struct cli *cli, struct upgrade_catalog *cat, const struct cli_runner_opts *o,
                 struct upgrade_runner **out)
 {
