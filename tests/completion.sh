@@ -79,7 +79,7 @@ expect_words "--lock-timeout: nothing to offer for a number"
 # Options before the command, with their arguments, are skipped.
 comp --lock-timeout 5 -T "$T_TMP/dir" ru
 expect_words "options and arguments before the command" run
-comp -T run l
+comp -T run li
 expect_words "-T's argument is not the command" list
 
 # Task ids: from 'upgrade list' with the catalogs of the command line.

@@ -26,7 +26,7 @@ TEST_PKGS=(
     odbc-postgresql odbc-mariadb tdsodbc
     postgresql-15 mariadb-server
     valgrind clang libclang-rt-14-dev
-    dpkg-dev debhelper devscripts lintian fakeroot
+    dpkg-dev debhelper devscripts lintian fakeroot zsh
 )
 
 case ${1:-all} in
