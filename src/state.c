@@ -1023,7 +1023,8 @@ history_log(struct history *h, struct upg_state_module *m)
 	size_t i, n;
 
 	if (m->state == NULL || !json_object_object_get_ex(m->state, "upgrade", &up) ||
-	    !json_object_object_get_ex(up, "log", &log) || !json_object_is_type(log, json_type_array))
+	    !json_object_object_get_ex(up, "log", &log) ||
+	    !json_object_is_type(log, json_type_array))
 		return UPGRADE_OK;
 	n = json_object_array_length(log);
 	for (i = 0; i < n; i++) {
@@ -1070,7 +1071,7 @@ history_row(void *ud, size_t ncols, char **v)
 		return 0;
 	if (v[4] != NULL && strcmp(v[4], "baseline") == 0) {
 		rfc3339(v[2] != NULL ? v[2] : "", at, sizeof at);
-		/* The module's latest baseline entry takes it; the earliest task's time is its time. */
+		/* The module's latest baseline entry takes it, with the earliest task's time. */
 		for (i = h->n; i-- > 0;) {
 			it = &h->items[i];
 			if (strcmp(it->event, "baseline") == 0 && strcmp(it->module, v[0]) == 0) {

@@ -28,8 +28,8 @@ zpty -d z
 [[ -f $out ]]
 EOF
 
-# complete LINE: $out is the line after TAB.
-complete() {
+# complete_line LINE: $out is the line after TAB.
+complete_line() {
 	rm -f "$T_TMP/buffer"
 	run zsh -f "$T_TMP/drive.zsh" "$top_srcdir/completion/zsh" "$UPGRADE" "$T_TMP/buffer" "$1"
 	if [ "$rc" -eq 0 ]; then out=$(cat "$T_TMP/buffer"); fi
@@ -39,21 +39,21 @@ expect_line() { # want description
 		not_ok "$2 (exit $rc)" "got:  '$out'" "want: '$1'" "$err"; fi
 }
 
-complete 'upgrade st'
+complete_line 'upgrade st'
 expect_line 'upgrade status ' "a command"
-complete 'upgrade help lo'
+complete_line 'upgrade help lo'
 expect_line 'upgrade help log ' "help completes commands"
-complete 'upgrade run --dr'
+complete_line 'upgrade run --dr'
 expect_line 'upgrade run --dry-run ' "an option of the command"
-complete 'upgrade status --dr'
+complete_line 'upgrade status --dr'
 expect_line 'upgrade status --dr' "not an option of another command"
-complete 'upgrade --lock-timeout 5 ru'
+complete_line 'upgrade --lock-timeout 5 ru'
 expect_line 'upgrade --lock-timeout 5 run ' "a command after options and their arguments"
-complete 'upgrade info --format j'
+complete_line 'upgrade info --format j'
 expect_line 'upgrade info --format json ' "an option's choices, from its help"
-complete 'upgrade --color=al'
+complete_line 'upgrade --color=al'
 expect_line 'upgrade --color=always ' "choices after '='"
-complete 'upgrade --dialect postg'
+complete_line 'upgrade --dialect postg'
 expect_line 'upgrade --dialect postgresql ' "the dialects"
 
 mkdir -p "$T_TMP/cat"
@@ -63,9 +63,9 @@ cat >"$T_TMP/cat/shop.xml" <<'EOF'
   <task name="Split names"><sql>CREATE TABLE u (id INTEGER)</sql></task>
 </module>
 EOF
-complete "upgrade -T $T_TMP/cat mark shop:S"
+complete_line "upgrade -T $T_TMP/cat mark shop:S"
 expect_line "upgrade -T $T_TMP/cat mark shop:Split\\ names " "a task id with a space, from the catalog on the line"
-complete "upgrade --tasks=$T_TMP/cat unmark sh"
+complete_line "upgrade --tasks=$T_TMP/cat unmark sh"
 expect_line "upgrade --tasks=$T_TMP/cat unmark shop:" "task ids: their common prefix"
 
 finish

@@ -39,7 +39,7 @@ expect_words() {
 commands=$("$UPGRADE" --help | sed -n '/^Commands:/,/^$/s/^  \([a-z]*\) .*/\1/p')
 # shellcheck disable=SC2086 # one word per command
 set -- $commands
-[ $# -ge 10 ] && ok "$# commands in the help" || not_ok "only $# commands in the help: $commands"
+if [ $# -ge 10 ]; then ok "$# commands in the help"; else not_ok "only $# commands in the help: $commands"; fi
 comp ''
 # shellcheck disable=SC2086
 expect_words "every command of the help at the first word" $commands

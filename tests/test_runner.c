@@ -611,20 +611,22 @@ test_history(void)
 	                                  "ELSE '2026-01-03 10:00:00' END"),
 	                UPGRADE_OK);
 	CU_ASSERT_EQUAL(upg_db_exec(conn, "INSERT INTO upgrades (module, state) VALUES ('hand', "
-	                                  "'{\"executed_tasks\": [], \"upgrade\": {\"log\": [{\"at\": "
-	                                  "\"2026-01-02 03:04:05.5\", \"event\": \"resume-from 3\", "
-	                                  "\"task\": \"T\", \"by\": \"h pid 1\"}]}}'), "
+	                                  "'{\"executed_tasks\": [], \"upgrade\": {\"log\": [{"
+	                                  "\"at\": \"2026-01-02 03:04:05.5\", "
+	                                  "\"event\": \"resume-from 3\", \"task\": \"T\", "
+	                                  "\"by\": \"h pid 1\"}]}}'), "
 	                                  "('foreign', '{\"executed_tasks\": [\"x\"]}')"),
 	                UPGRADE_OK);
 	CU_ASSERT_EQUAL_FATAL(upgrade_runner_new(&r, cat), UPGRADE_OK);
 	CU_ASSERT_EQUAL(upgrade_runner_history(r, conn, NULL, NULL), UPGRADE_EINVAL);
 	memset(&s, 0, sizeof s);
 	CU_ASSERT_EQUAL(upgrade_runner_history(r, conn, on_history, &s), UPGRADE_OK);
-	CU_ASSERT_STRING_EQUAL(s.log,
-	                       "main 2026-01-03T10:00:00.000000Z run sum:B by=- ms=yes st=0 n=0;"
-	                       "main 2026-01-02T03:04:05.500000Z resume-from hand:T by=h pid 1 ms=no "
-	                       "st=3 n=0;"
-	                       "main 2026-01-01T10:00:00.000001Z baseline sum:- by=- ms=no st=0 n=1;");
+	CU_ASSERT_STRING_EQUAL(s.log, "main 2026-01-03T10:00:00.000000Z run sum:B by=- ms=yes st=0 "
+	                              "n=0;"
+	                              "main 2026-01-02T03:04:05.500000Z resume-from hand:T "
+	                              "by=h pid 1 ms=no st=3 n=0;"
+	                              "main 2026-01-01T10:00:00.000001Z baseline sum:- by=- ms=no "
+	                              "st=0 n=1;");
 	/* Nothing is written: the state is as it was. */
 	p = scalar(conn, "SELECT count(*) FROM upgrades");
 	CU_ASSERT_STRING_EQUAL(p, "3");

@@ -19,7 +19,8 @@
 enum { OPT_MODULES = 512 };
 
 const struct cli_opt cli_graph_options[] = {
-	{"modules", no_argument, OPT_MODULES, NULL, "draw only the modules and their dependencies", NULL},
+	{"modules", no_argument, OPT_MODULES, NULL, "draw only the modules and their dependencies",
+	 NULL},
 	{NULL, 0, 0, NULL, NULL, NULL}
 };
 

@@ -19,10 +19,7 @@
 
 #include "cli.h"
 
-const struct cli_opt cli_log_options[] = {
-	CLI_SCHEMA_LONGOPTS,
-	{NULL, 0, 0, NULL, NULL, NULL}
-};
+const struct cli_opt cli_log_options[] = {CLI_SCHEMA_LONGOPTS, {NULL, 0, 0, NULL, NULL, NULL}};
 
 /*
  * "2026-12-04T09:15:02.123456Z" in the local zone, to the second, with
@@ -51,8 +48,8 @@ local_time(const char *utc, char *out, size_t size)
 	if (off == 0)
 		snprintf(out + strlen(out), size - strlen(out), "Z");
 	else
-		snprintf(out + strlen(out), size - strlen(out), "%c%02ld:%02ld", off < 0 ? '-' : '+',
-		         labs(off) / 60, labs(off) % 60);
+		snprintf(out + strlen(out), size - strlen(out), "%c%02ld:%02ld",
+		         off < 0 ? '-' : '+', labs(off) / 60, labs(off) % 60);
 }
 
 static void
@@ -83,10 +80,12 @@ print_json(const struct upgrade_history_entry *e)
 	if (e->duration_ms >= 0)
 		json_object_object_add(o, "duration_ms", json_object_new_int64(e->duration_ms));
 	if (strcmp(e->event, "resume-from") == 0)
-		json_object_object_add(o, "statement", json_object_new_int64((int64_t)e->statement));
+		json_object_object_add(o, "statement",
+		                       json_object_new_int64((int64_t)e->statement));
 	if (strcmp(e->event, "baseline") == 0)
 		json_object_object_add(o, "tasks", json_object_new_int64((int64_t)e->tasks));
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	                                           JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 }
 

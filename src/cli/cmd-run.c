@@ -145,11 +145,13 @@ draw_live(struct printer *p)
 	format_duration(t1, sizeof t1, now - p->since_ms);
 	if (p->live == LIVE_LOCK) {
 		format_duration(t2, sizeof t2, p->lock_timeout_ms);
-		snprintf(line, sizeof line, "  ... waiting for the lock: %s of %s; %s", t1, t2, p->what);
+		snprintf(line, sizeof line, "  ... waiting for the lock: %s of %s; %s", t1, t2,
+		         p->what);
 	} else if (p->schemas_total > 1) {
 		format_duration(t2, sizeof t2, now - p->run_since_ms);
-		n = (size_t)snprintf(line, sizeof line, "  ... %s (%s; schema %ld of %ld, %s elapsed",
-		                     p->what, t1, p->schema_index, p->schemas_total, t2);
+		n = (size_t)snprintf(line, sizeof line,
+		                     "  ... %s (%s; schema %ld of %ld, %s elapsed", p->what, t1,
+		                     p->schema_index, p->schemas_total, t2);
 		/*
 		 * Left: the mean time of the schemas done, times the schemas
 		 * still to do, less what the current one has taken already.
@@ -437,7 +439,7 @@ print_event_locked(const struct upgrade_event *ev, void *ud)
 	default:
 		break;
 	}
-	/* After a task, or once the lock is granted, the schema is what goes on (none in the raw phase). */
+	/* After a task, or once the lock is granted, the schema goes on (none in the raw phase). */
 	if (p->live == LIVE_TASK || (p->live == LIVE_LOCK && ev->type != UPGRADE_EVENT_LOCK_WAIT)) {
 		p->live = p->schema[0] != '\0' ? LIVE_SCHEMA : LIVE_NONE;
 		p->since_ms = p->schema_since_ms;
@@ -529,8 +531,8 @@ run_option(struct cli *cli, int c, const char *arg, void *state)
 const struct cli_opt cli_run_options[] = {
 	{"dry-run", no_argument, OPT_DRY_RUN, NULL, "check the run and roll it back; write nothing",
 	 NULL},
-	{"keep-going", no_argument, OPT_KEEP_GOING, NULL, "after a failed schema, go on with the others",
-	 NULL},
+	{"keep-going", no_argument, OPT_KEEP_GOING, NULL,
+	 "after a failed schema, go on with the others", NULL},
 	{"resume", no_argument, OPT_RESUME, NULL,
 	 "continue a partly applied task with its first statement not committed", NULL},
 	{"resume-from", required_argument, OPT_RESUME_FROM, "N",

@@ -36,8 +36,8 @@ static const struct cli_opt global_options[] = {
 	{"database", required_argument, 'd', "FILE", "SQLite database file", NULL},
 	{"dialect", required_argument, OPT_DIALECT, "NAME",
 	 "sqlite, postgresql, mysql, mssql or generic", NULL},
-	{"login-timeout", required_argument, OPT_LOGIN_TIMEOUT, "S", "seconds to wait for the server",
-	 NULL},
+	{"login-timeout", required_argument, OPT_LOGIN_TIMEOUT, "S",
+	 "seconds to wait for the server", NULL},
 	{"tasks", required_argument, 'T', "PATH", "catalog file or directory (repeatable)",
 	 "Catalogs"},
 	{"define", required_argument, 'D', "NAME=VAL", "set a ${NAME} placeholder (repeatable)",
@@ -53,8 +53,8 @@ static const struct cli_opt global_options[] = {
 
 const struct cli_command cli_commands[] = {
 	{"info", "info", "connect and describe the database, driver and dialect", cmd_info, NULL},
-	{"validate", "validate [PATH...]", "check the task catalogs without a database", cmd_validate,
-	 NULL},
+	{"validate", "validate [PATH...]", "check the task catalogs without a database",
+	 cmd_validate, NULL},
 	{"list", "list", "list the tasks in the order they run", cmd_list, NULL},
 	{"graph", "graph [--modules]", "print modules and tasks as a Graphviz graph", cmd_graph,
 	 cli_graph_options},
@@ -66,8 +66,8 @@ const struct cli_command cli_commands[] = {
 	{"baseline", "baseline [--schema NAME]... [--schemas PATTERN]...",
 	 "record every task of modules not yet seen as executed (adopt a database)", cmd_baseline,
 	 cli_repair_options},
-	{"mark", "mark TASK-ID [--schema NAME]...", "record one task as executed (repair)", cmd_mark,
-	 cli_repair_options},
+	{"mark", "mark TASK-ID [--schema NAME]...", "record one task as executed (repair)",
+	 cmd_mark, cli_repair_options},
 	{"unmark", "unmark TASK-ID [--schema NAME]...", "forget one task so it runs again (repair)",
 	 cmd_unmark, cli_repair_options},
 	{"log", "log [--schema NAME]... [--schemas PATTERN]...",
@@ -283,7 +283,7 @@ print_options(FILE *to, const struct cli_opt *t, int groups)
 		snprintf(left, sizeof left, "%c%c%c --%s%s%s", short_letter(&t[i]) ? '-' : ' ',
 		         short_letter(&t[i]) ? t[i].val : ' ', short_letter(&t[i]) ? ',' : ' ',
 		         t[i].name, t[i].arg != NULL ? " " : "", t[i].arg != NULL ? t[i].arg : "");
-		/* Two spaces at least: completion scripts tell "--name ARG" from the help by them. */
+		/* At least two spaces: the completions tell "--name ARG" from the help by them. */
 		fprintf(to, "  %-21s  %s\n", left, t[i].help);
 	}
 }
@@ -478,7 +478,8 @@ int
 cli_parse_options(struct cli *cli, int argc, char **argv, cli_option_fn fn, void *state,
                   int *first_arg)
 {
-	const struct cli_command *cmd = cli->command != NULL ? cli_find_command(cli->command) : NULL;
+	const struct cli_command *cmd =
+	    cli->command != NULL ? cli_find_command(cli->command) : NULL;
 	struct getopt_tables g;
 	int c, ret;
 
@@ -525,7 +526,8 @@ cmd_help(struct cli *cli, int argc, char **argv)
 	if (ret != CLI_EXIT_OK)
 		return ret;
 	if (first + 1 < argc)
-		return cli_usage_error(cli, "help takes at most one command ('%s')", argv[first + 1]);
+		return cli_usage_error(cli, "help takes at most one command ('%s')",
+		                       argv[first + 1]);
 	if (first == argc) {
 		global_help(cli, stdout);
 		return CLI_EXIT_OK;
@@ -618,7 +620,7 @@ main(int argc, char **argv)
 	at = find_command(argc, argv, &bad);
 	cmd = at < argc ? cli_find_command(argv[at]) : NULL;
 	if (cmd == NULL) {
-		/* The options before it say why: --help, --version, or a bad option, else the word. */
+		/* Why: --help, --version or a bad option before it; else the word itself. */
 		if (at >= argc || bad) {
 			ret = cli_parse_options(&cli, at, argv, NULL, NULL, &first);
 			if (ret != CLI_EXIT_OK) {
