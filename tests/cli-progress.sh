@@ -96,6 +96,36 @@ if require_env UPGRADE_TEST_PG && require_env UPGRADE_TEST_PG_ADMIN; then
 		ok "PG: once schemas are done, an estimate of the time left"; else
 		not_ok "PG: no estimate" "$(tr '\r\033' '|^' <"$T_TMP/multi")"; fi
 	has "$T_TMP/multi" "Running upgrade for upg_prog_2" "PG: the stable lines are there"
+
+	# With -j, a schema's events come in schema order once it is done, but
+	# a lock wait is reported at once: here upg_prog_2 waits for a run that
+	# holds it while upg_prog_1 is still busy with its task.
+	$UPGRADE_TEST_PG_ADMIN -c 'SET client_min_messages = warning' \
+		-c 'DROP SCHEMA upg_prog_1 CASCADE; DROP SCHEMA upg_prog_2 CASCADE' \
+		-c 'CREATE SCHEMA upg_prog_1 AUTHORIZATION upgrade; CREATE SCHEMA upg_prog_2 AUTHORIZATION upgrade' \
+		>/dev/null
+	"$UPGRADE" -q -T "$T_TMP/base" -c "$UPGRADE_TEST_PG" run --schemas 'upg_prog_*' ||
+		not_ok "PG: the module is known"
+	"$UPGRADE" -q -T "$T_TMP/pg" -c "$UPGRADE_TEST_PG" run --schema upg_prog_2 &
+	holder=$!
+	i=0
+	while [ "$($UPGRADE_TEST_PG_ADMIN -At -c "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")" = 0 ] &&
+		[ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	run "$UPGRADE" -T "$T_TMP/pg" -c "$UPGRADE_TEST_PG" --format json run --schemas 'upg_prog_*' -j 2 \
+		--lock-timeout 10
+	expect_rc 0 "PG -j 2: the run waits for the lock and goes on"
+	events=$(printf '%s\n' "$out" | sed -n 's/^{"event":"\([a-z_]*\)"\(,"schema":"\([^"]*\)"\)\{0,1\}.*/\1 \3/p' | head -n 3)
+	want="run_start 
+lock_wait upg_prog_2
+schema_start upg_prog_1"
+	if [ "$events" = "$want" ]; then ok "PG -j 2: the lock wait is reported at once, before earlier schemas' events"; else
+		not_ok "PG -j 2: the lock wait waited for the other schema" "got:" "$events" "want:" "$want"; fi
+	if [ "$(printf '%s\n' "$out" | grep -c '"event":"lock_wait"')" = 1 ]; then ok "PG -j 2: the lock wait once"; else
+		not_ok "PG -j 2: lock_wait events: $(printf '%s\n' "$out" | grep -c '"event":"lock_wait"')" "$out"; fi
+	wait "$holder" || not_ok "PG: the run holding the lock"
 	$UPGRADE_TEST_PG_ADMIN -c 'SET client_min_messages = warning' \
 		-c 'DROP SCHEMA upg_prog_1 CASCADE; DROP SCHEMA upg_prog_2 CASCADE' >/dev/null
 fi
