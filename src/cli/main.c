@@ -9,9 +9,9 @@
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
-#include <stdint.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -110,6 +110,9 @@ add_options(struct getopt_tables *g, const struct cli_opt *t)
 			continue;
 		assert(g->nlongs + 1 < sizeof g->longs / sizeof g->longs[0]);
 		assert(g->nshorts + 3 < sizeof g->shorts);
+		if (g->nlongs + 1 >= sizeof g->longs / sizeof g->longs[0] ||
+		    g->nshorts + 3 >= sizeof g->shorts)
+			break;
 		g->longs[g->nlongs].name = t[i].name;
 		g->longs[g->nlongs].has_arg = t[i].has_arg;
 		g->longs[g->nlongs].flag = NULL;
