@@ -52,6 +52,8 @@ struct queued_event {
  */
 #define RESERVED_EVENTS 2
 
+struct parallel;
+
 struct schema_job {
 	const char *schema;
 	struct queued_event *events;
@@ -59,6 +61,14 @@ struct schema_job {
 	int done;
 	int code;
 	long executed;
+	/*
+	 * A lock wait is not queued with the rest: a wait of minutes must be
+	 * seen while it lasts, so the calling thread delivers it at once
+	 * (see run_parallel).  wait_state: 0 none, 1 to deliver, 2 delivered.
+	 */
+	struct parallel *owner;
+	struct queued_event wait;
+	int wait_state;
 };
 
 struct upgrade_runner {
@@ -112,6 +122,8 @@ dup_or_null(const char *s)
 
 static int is_transactional(const struct run *run);
 
+static void post_wait(struct schema_job *job, const struct upgrade_event *ev);
+
 /* A copy of s for a queued event; without memory, a text that says so rather than NULL. */
 static const char *
 queued_text(char **copy, const char *s, const char *fallback)
@@ -142,6 +154,10 @@ emit(struct run *run, struct upgrade_event *ev)
 	if (job == NULL) {
 		if (r->fn != NULL)
 			r->fn(ev, r->ud);
+		return;
+	}
+	if (ev->type == UPGRADE_EVENT_LOCK_WAIT) {
+		post_wait(job, ev);
 		return;
 	}
 	reserve = ev->type == UPGRADE_EVENT_TASK_FAILED || ev->type == UPGRADE_EVENT_SCHEMA_DONE
@@ -1623,6 +1639,50 @@ struct parallel {
 	pthread_cond_t cond;
 };
 
+/* Hands a worker's lock wait to the calling thread (run_parallel delivers it). */
+static void
+post_wait(struct schema_job *job, const struct upgrade_event *ev)
+{
+	struct parallel *p = job->owner;
+
+	pthread_mutex_lock(&p->mutex);
+	if (job->wait_state == 0) {
+		job->wait.ev = *ev;
+		job->wait.schema = dup_or_null(ev->schema);
+		job->wait.message = dup_or_null(ev->message);
+		job->wait.ev.schema = job->wait.schema;
+		job->wait.ev.message = job->wait.message;
+		job->wait.ev.module = NULL;
+		job->wait.ev.sqlstate = NULL;
+		job->wait_state = 1;
+		pthread_cond_broadcast(&p->cond);
+	}
+	pthread_mutex_unlock(&p->mutex);
+}
+
+/*
+ * Delivers the lock waits the workers posted, from the calling thread, as
+ * the event callback's contract says.  Called and returns with p->mutex
+ * held; the callback runs without it, so that workers are not held up.
+ */
+static void
+deliver_waits(struct parallel *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->njobs; i++) {
+		struct schema_job *job = &p->jobs[i];
+
+		if (job->wait_state != 1)
+			continue;
+		job->wait_state = 2;
+		pthread_mutex_unlock(&p->mutex);
+		if (p->r->fn != NULL)
+			p->r->fn(&job->wait.ev, p->r->ud);
+		pthread_mutex_lock(&p->mutex);
+	}
+}
+
 static void *
 parallel_worker(void *arg)
 {
@@ -1692,6 +1752,7 @@ run_parallel(struct upgrade_runner *r, struct upgrade_conn *conn, const struct s
 		return upg_error_oom(&r->err);
 	for (i = 0; i < schemas->n; i++) {
 		p.jobs[i].schema = schemas->names[i];
+		p.jobs[i].owner = &p;
 		if (upg_grow(&p.jobs[i].events, &p.jobs[i].capevents, RESERVED_EVENTS,
 		             sizeof *p.jobs[i].events, RESERVED_EVENTS) != UPGRADE_OK) {
 			while (i-- > 0)
@@ -1709,13 +1770,20 @@ run_parallel(struct upgrade_runner *r, struct upgrade_conn *conn, const struct s
 		first_error = upg_error_set(&r->err, UPGRADE_ERROR, "cannot start worker threads");
 		p.stop = 1;
 	}
-	/* Deliver each schema's events in schema order, as soon as that schema is done. */
+	/*
+	 * Deliver each schema's events in schema order, as soon as that schema
+	 * is done; lock waits, of any schema, as soon as they begin.
+	 */
 	for (i = 0; started > 0 && i < p.njobs; i++) {
 		struct schema_job *job = &p.jobs[i];
 
 		pthread_mutex_lock(&p.mutex);
-		while (!job->done && !(p.stop && p.next <= i))
+		for (;;) {
+			deliver_waits(&p);
+			if (job->done || (p.stop && p.next <= i))
+				break;
 			pthread_cond_wait(&p.cond, &p.mutex);
+		}
 		pthread_mutex_unlock(&p.mutex);
 		if (!job->done)
 			break; /* stopped before this schema started */
@@ -1749,6 +1817,8 @@ run_parallel(struct upgrade_runner *r, struct upgrade_conn *conn, const struct s
 			free(p.jobs[i].events[k].sqlstate);
 		}
 		free(p.jobs[i].events);
+		free(p.jobs[i].wait.schema);
+		free(p.jobs[i].wait.message);
 	}
 	free(p.jobs);
 	pthread_mutex_destroy(&p.mutex);
@@ -2068,6 +2138,56 @@ upgrade_runner_status(struct upgrade_runner *r, struct upgrade_conn *conn, upgra
 	if (fn == NULL)
 		return UPGRADE_EINVAL;
 	return each_schema(r, conn, 0, status_schema, &sc);
+}
+
+struct history_ctx {
+	upgrade_history_fn fn;
+	void *ud;
+};
+
+static int
+history_schema(struct run *run, struct upg_state *st, void *ud)
+{
+	struct history_ctx *hc = ud;
+	struct upg_history_item *items;
+	struct upgrade_event ev;
+	size_t n, i;
+	int ret;
+
+	if ((ret = upg_state_history(st, &items, &n)) != UPGRADE_OK)
+		return ret;
+	/* As for status: a schema with nothing to report still gets its heading. */
+	event_init(&ev, UPGRADE_EVENT_SCHEMA_START, run->schema);
+	ev.index = run->index;
+	ev.count = run->total;
+	emit(run, &ev);
+	for (i = 0; i < n; i++) {
+		struct upgrade_history_entry e = {
+			.schema = run->schema,
+			.at = items[i].at,
+			.event = items[i].event,
+			.module = items[i].module,
+			.task = items[i].task,
+			.by = items[i].by,
+			.duration_ms = items[i].duration_ms,
+			.statement = items[i].statement,
+			.tasks = items[i].tasks,
+		};
+		hc->fn(&e, hc->ud);
+	}
+	upg_history_free(items, n);
+	return UPGRADE_OK;
+}
+
+int
+upgrade_runner_history(struct upgrade_runner *r, struct upgrade_conn *conn,
+                       upgrade_history_fn fn, void *ud)
+{
+	struct history_ctx hc = {fn, ud};
+
+	if (fn == NULL)
+		return UPGRADE_EINVAL;
+	return each_schema(r, conn, 0, history_schema, &hc);
 }
 
 static int

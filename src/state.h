@@ -112,6 +112,28 @@ int upg_state_load_tasks(struct upg_state *st);
 const struct upg_task_row *upg_state_task(const struct upg_state *st, const char *module,
                                           const char *name);
 
+/*
+ * One entry of a schema's history (see upg_state_history()); the strings
+ * are owned, task and by may be NULL.
+ */
+struct upg_history_item {
+	char at[40]; /* RFC 3339 in UTC, or the text as stored when it is not a time */
+	char *event, *module, *task, *by;
+	long duration_ms;
+	unsigned long statement, tasks;
+	size_t seq; /* order of discovery, to keep ties stable */
+};
+
+/*
+ * The history of the schema whose state st holds, newest first: the log
+ * of baselines, marks, unmarks and resumes kept in each module's state,
+ * and the runs recorded in upgrade_tasks (a baseline's task rows become
+ * one entry per module).  On success *out (free with upg_history_free())
+ * has *n items; a schema without upgrade_tasks has only its log.
+ */
+int upg_state_history(struct upg_state *st, struct upg_history_item **out, size_t *n);
+void upg_history_free(struct upg_history_item *items, size_t n);
+
 /* "YYYY-MM-DD HH:MM:SS.ffffff" in UTC. */
 void upg_utc_now(char *buf, size_t size);
 

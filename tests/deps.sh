@@ -17,7 +17,7 @@ BUILD_PKGS=(
     build-essential autoconf automake libtool autoconf-archive pkg-config
     unixodbc unixodbc-dev odbcinst libsqliteodbc
     libcunit1-dev libxml2-dev libxml2-utils libjson-c-dev nettle-dev mandoc
-    sqlite3 git
+    sqlite3 git bash-completion
 )
 # The full test run also talks to PostgreSQL and MariaDB (their drivers and
 # servers; galera-4, rsync for its state transfers and pgbouncer for the
@@ -28,7 +28,7 @@ TEST_PKGS=(
     odbc-postgresql odbc-mariadb tdsodbc
     postgresql-15 mariadb-server galera-4 rsync pgbouncer
     valgrind clang libclang-rt-14-dev
-    abigail-tools
+    abigail-tools zsh
     dpkg-dev debhelper devscripts lintian fakeroot
 )
 

@@ -23,7 +23,8 @@ cat >"$T_TMP/dirs.mk" <<'EOF'
 print-install-dirs:
 	@printf '%s\n' 'prefix=$(prefix)' 'bindir=$(bindir)' 'libdir=$(libdir)' \
 	  'includedir=$(includedir)' 'mandir=$(mandir)' 'pkgdatadir=$(pkgdatadir)' \
-	  'taskdir=$(taskdir)' 'version=$(PACKAGE_VERSION)'
+	  'taskdir=$(taskdir)' 'version=$(PACKAGE_VERSION)' \
+	  'bashcompletiondir=$(bashcompletiondir)' 'zshcompletiondir=$(zshcompletiondir)'
 EOF
 run submake -f Makefile -f "$T_TMP/dirs.mk" print-install-dirs
 if [ "$rc" -ne 0 ]; then
@@ -34,6 +35,7 @@ makevar() { printf '%s\n' "$out" | sed -n "s|^$1=||p"; }
 prefix=$(makevar prefix) bindir=$(makevar bindir) libdir=$(makevar libdir)
 includedir=$(makevar includedir) mandir=$(makevar mandir) pkgdatadir=$(makevar pkgdatadir)
 taskdir=$(makevar taskdir) version=$(makevar version)
+bashcompletiondir=$(makevar bashcompletiondir) zshcompletiondir=$(makevar zshcompletiondir)
 
 # Every file (not directory) below DIR, one per line, relative to $D.
 files_below() { (cd "$D" && find ".$1" ! -type d 2>/dev/null | sed 's|^\.||' | sort); }
@@ -105,6 +107,10 @@ done
 if [ -f "$top_srcdir/tasks/catalog.rng" ]; then
 	exists -f "$pkgdatadir/catalog.rng" "${pkgdatadir#"$prefix"/}/catalog.rng (the catalog schema)"
 fi
+
+# The bash completion, where bash-completion loads it for the command upgrade.
+exists -f "$bashcompletiondir/upgrade" "the bash completion in ${bashcompletiondir#"$prefix"/}/"
+exists -f "$zshcompletiondir/_upgrade" "the zsh completion in ${zshcompletiondir#"$prefix"/}/"
 
 # The drop-in directory exists and is empty: what is in it runs everywhere.
 exists -d "$taskdir" "the drop-in task directory ${taskdir#"$prefix"/}/"

@@ -629,6 +629,73 @@ test_c_task_journal(void)
 }
 
 static void
+on_history(const struct upgrade_history_entry *h, void *ud)
+{
+	struct seen *s = ud;
+	char line[300];
+
+	snprintf(line, sizeof line, "%s %s %s %s:%s by=%s ms=%s st=%lu n=%lu;", h->schema, h->at,
+	         h->event, h->module, h->task != NULL ? h->task : "-", h->by != NULL ? h->by : "-",
+	         h->duration_ms >= 0 ? "yes" : "no", h->statement, h->tasks);
+	strncat(s->log, line, sizeof s->log - strlen(s->log) - 1);
+}
+
+/*
+ * The history: a run's baseline and a task run from the task rows, a
+ * resume-from entry of the log (with a time the engine gave back short of
+ * digits) and a row of another tool without any log, newest first.
+ */
+static void
+test_history(void)
+{
+	struct upgrade_conn *conn = NULL;
+	struct upgrade_catalog *cat;
+	struct upgrade_runner *r = NULL;
+	struct events e;
+	struct seen s;
+	char path[300], *p;
+
+	snprintf(path, sizeof path, "%s/history.db", test_tmpdir());
+	CU_ASSERT_EQUAL_FATAL(upgrade_conn_new(&conn), UPGRADE_OK);
+	CU_ASSERT_EQUAL_FATAL(upgrade_conn_connect_sqlite(conn, path), UPGRADE_OK);
+	memset(&e, 0, sizeof e);
+	cat = xml_catalog(xml_v1);
+	CU_ASSERT_EQUAL(run_catalog(conn, cat, 0, &e), 0);
+	upgrade_catalog_free(cat);
+	cat = xml_catalog(xml_v2);
+	CU_ASSERT_EQUAL(run_catalog(conn, cat, 0, &e), 1);
+	/* Times of the past, so that the order is known. */
+	CU_ASSERT_EQUAL(upg_db_exec(conn, "UPDATE upgrade_tasks SET executed_at = "
+	                                  "CASE task WHEN 'A' THEN '2026-01-01 10:00:00.000001' "
+	                                  "ELSE '2026-01-03 10:00:00' END"),
+	                UPGRADE_OK);
+	CU_ASSERT_EQUAL(upg_db_exec(conn, "INSERT INTO upgrades (module, state) VALUES ('hand', "
+	                                  "'{\"executed_tasks\": [], \"upgrade\": {\"log\": [{"
+	                                  "\"at\": \"2026-01-02 03:04:05.5\", "
+	                                  "\"event\": \"resume-from 3\", \"task\": \"T\", "
+	                                  "\"by\": \"h pid 1\"}]}}'), "
+	                                  "('foreign', '{\"executed_tasks\": [\"x\"]}')"),
+	                UPGRADE_OK);
+	CU_ASSERT_EQUAL_FATAL(upgrade_runner_new(&r, cat), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_runner_history(r, conn, NULL, NULL), UPGRADE_EINVAL);
+	memset(&s, 0, sizeof s);
+	CU_ASSERT_EQUAL(upgrade_runner_history(r, conn, on_history, &s), UPGRADE_OK);
+	CU_ASSERT_STRING_EQUAL(s.log, "main 2026-01-03T10:00:00.000000Z run sum:B by=- ms=yes st=0 "
+	                              "n=0;"
+	                              "main 2026-01-02T03:04:05.500000Z resume-from hand:T "
+	                              "by=h pid 1 ms=no st=3 n=0;"
+	                              "main 2026-01-01T10:00:00.000001Z baseline sum:- by=- ms=no "
+	                              "st=0 n=1;");
+	/* Nothing is written: the state is as it was. */
+	p = scalar(conn, "SELECT count(*) FROM upgrades");
+	CU_ASSERT_STRING_EQUAL(p, "3");
+	free(p);
+	upgrade_runner_free(r);
+	upgrade_catalog_free(cat);
+	upgrade_conn_free(conn);
+}
+
+static void
 test_bad_arguments(void)
 {
 	struct upgrade_catalog *cat = NULL;
@@ -669,6 +736,7 @@ add_suites(void)
 	TEST_ADD(test_prefix_modules);
 	TEST_ADD(test_c_task_journal);
 	TEST_ADD(test_bad_arguments);
+	TEST_ADD(test_history);
 }
 
 int

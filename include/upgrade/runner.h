@@ -160,6 +160,32 @@ UPGRADE_EXTERN int upgrade_runner_mark(struct upgrade_runner *runner, struct upg
 UPGRADE_EXTERN int upgrade_runner_unmark(struct upgrade_runner *runner, struct upgrade_conn *conn,
                                          const char *task_id);
 
+/*
+ * One entry of a schema's history, as upgrade_runner_history() reports it.
+ * The strings are borrowed until the callback returns.  Append only.
+ */
+struct upgrade_history_entry {
+	const char *schema;
+	const char *at;     /* RFC 3339 in UTC: "2026-12-04T09:15:02.123456Z" */
+	const char *event;  /* "run", "baseline", "mark", "unmark" or "resume-from" */
+	const char *module;
+	const char *task;   /* the task's name in module; NULL for a baseline */
+	const char *by;     /* "HOST pid PID" that did it; NULL where not recorded (runs) */
+	long duration_ms;   /* run: how long the task took; -1 when unknown */
+	unsigned long statement; /* resume-from: the statement the task went on with */
+	unsigned long tasks;     /* baseline: how many tasks it recorded */
+};
+
+typedef void (*upgrade_history_fn)(const struct upgrade_history_entry *entry, void *userdata);
+
+/*
+ * Reports the history of every target schema, schema by schema, newest
+ * first: tasks run, baselines, marks, unmarks and resumes, from the state
+ * tables.  Writes nothing and takes no lock.
+ */
+UPGRADE_EXTERN int upgrade_runner_history(struct upgrade_runner *runner, struct upgrade_conn *conn,
+                                          upgrade_history_fn fn, void *userdata);
+
 #ifdef __cplusplus
 }
 #endif

@@ -71,15 +71,32 @@ struct cli {
 };
 
 /*
- * One command: name, a synopsis line for --help, one line of summary, and
- * its entry point.  run gets argv with argv[0] = the command name and
- * returns an exit status.
+ * One option: the long name, getopt_long's has_arg, the value the parser
+ * hands to the command (a letter is also accepted as -LETTER), the name of
+ * its argument and one line of help.  The parser and the help are both
+ * made from these tables, so that the help cannot miss an option.  group,
+ * when set, heads the options from this one on in the help.
+ */
+struct cli_opt {
+	const char *name;
+	int has_arg;
+	int val;
+	const char *arg;
+	const char *help;
+	const char *group;
+};
+
+/*
+ * One command: name, a synopsis line for --help, one line of summary, its
+ * entry point and its options (NULL for none; a NULL name ends the table).
+ * run gets argv with argv[0] = the command name and returns an exit status.
  */
 struct cli_command {
 	const char *name;
 	const char *synopsis;
 	const char *summary;
 	int (*run)(struct cli *cli, int argc, char **argv);
+	const struct cli_opt *options;
 };
 
 /*
@@ -91,14 +108,13 @@ struct cli_command {
 typedef int (*cli_option_fn)(struct cli *cli, int c, const char *arg, void *state);
 
 /*
- * Parses argv[1..] accepting the global options plus the command's own
- * (longopts may be NULL; shortopts "" for none).  On success *first_arg is
+ * Parses argv[1..] accepting the global options plus the options of the
+ * command cli->command has in its table entry.  On success *first_arg is
  * the index of the first operand.  Prints a one-line error and returns
  * CLI_EXIT_USAGE on a bad option or a missing argument; returns -1 when
- * --help was handled (the caller exits 0).
+ * --help or --version was handled (the caller exits 0).
  */
-int cli_parse_options(struct cli *cli, int argc, char **argv, const char *shortopts,
-                      const struct option *longopts, cli_option_fn fn, void *state,
+int cli_parse_options(struct cli *cli, int argc, char **argv, cli_option_fn fn, void *state,
                       int *first_arg);
 
 /*
@@ -140,10 +156,17 @@ enum {
 	CLI_OPT_LOCK_TIMEOUT
 };
 
-#define CLI_RUNNER_LONGOPTS                                                  \
-	{"schema", required_argument, NULL, CLI_OPT_SCHEMA},                 \
-	{"schemas", required_argument, NULL, CLI_OPT_SCHEMAS},               \
-	{"lock-timeout", required_argument, NULL, CLI_OPT_LOCK_TIMEOUT}
+/* The schema options alone, for commands that take no lock (log). */
+#define CLI_SCHEMA_LONGOPTS                                                               \
+	{"schema", required_argument, CLI_OPT_SCHEMA, "NAME",                             \
+	 "work on this schema (repeatable)", NULL},                                       \
+	{"schemas", required_argument, CLI_OPT_SCHEMAS, "PATTERN",                        \
+	 "work on every schema matching this shell pattern (repeatable)", NULL}
+
+#define CLI_RUNNER_LONGOPTS                                                               \
+	CLI_SCHEMA_LONGOPTS,                                                              \
+	{"lock-timeout", required_argument, CLI_OPT_LOCK_TIMEOUT, "S",                    \
+	 "seconds to wait for a schema's lock (default 300)", NULL}
 
 struct cli_runner_opts {
 	const char **schemas;
@@ -156,6 +179,9 @@ struct cli_runner_opts {
 
 /* Applies a runner option; -2 when c is not one. */
 int cli_runner_option(struct cli *cli, int c, const char *arg, struct cli_runner_opts *o);
+/* A runner on cat with the options of o; prints why and returns an exit status on failure. */
+int cli_make_runner(struct cli *cli, struct upgrade_catalog *cat, const struct cli_runner_opts *o,
+                    struct upgrade_runner **out);
 /* What run, status, baseline, mark and unmark work with. */
 struct cli_session {
 	struct upgrade_catalog *cat;
@@ -166,12 +192,11 @@ struct cli_session {
 
 /*
  * The start those commands share: parses the options (the global ones plus
- * shortopts/longopts through fn), checks that there are exactly operands
+ * the command's own through fn), checks that there are exactly operands
  * operands (0, or 1 task id), loads the catalog, connects and builds the
  * runner.  Returns an exit status; close the session in any case.
  */
-int cli_session_open(struct cli *cli, int argc, char **argv, const char *shortopts,
-                     const struct option *longopts, cli_option_fn fn, void *state,
+int cli_session_open(struct cli *cli, int argc, char **argv, cli_option_fn fn, void *state,
                      struct cli_runner_opts *ro, int operands, struct cli_session *s);
 void cli_session_close(struct cli_session *s, struct cli_runner_opts *ro);
 
@@ -180,6 +205,14 @@ int cli_runner_exit(int code);
 
 /* The command table, NULL-name terminated. */
 extern const struct cli_command cli_commands[];
+/* The commands' option tables, NULL-name terminated. */
+extern const struct cli_opt cli_graph_options[];
+extern const struct cli_opt cli_run_options[];
+extern const struct cli_opt cli_status_options[];
+extern const struct cli_opt cli_repair_options[];
+extern const struct cli_opt cli_log_options[];
+extern const struct cli_opt cli_validate_options[];
+extern const struct cli_opt cli_check_install_options[];
 const struct cli_command *cli_find_command(const char *name);
 void cli_command_help(const struct cli *cli, const struct cli_command *cmd, FILE *to);
 
@@ -194,5 +227,7 @@ int cmd_status(struct cli *cli, int argc, char **argv);
 int cmd_baseline(struct cli *cli, int argc, char **argv);
 int cmd_mark(struct cli *cli, int argc, char **argv);
 int cmd_unmark(struct cli *cli, int argc, char **argv);
+int cmd_log(struct cli *cli, int argc, char **argv);
+int cmd_help(struct cli *cli, int argc, char **argv);
 
 #endif /* UPGRADE_CLI_H */

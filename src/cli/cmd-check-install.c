@@ -154,13 +154,15 @@ print_missing(const char *a, const char *b, char mark)
 	}
 }
 
+const struct cli_opt cli_check_install_options[] = {
+	{"from", required_argument, OPT_FROM, "PATH",
+	 "the catalogs of the release before (repeatable)", NULL},
+	{NULL, 0, 0, NULL, NULL, NULL}
+};
+
 int
 cmd_check_install(struct cli *cli, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"from", required_argument, NULL, OPT_FROM},
-		{NULL, 0, NULL, 0}
-	};
 	struct check_opts o = {NULL, 0};
 	struct upgrade_catalog *cur = NULL, *old = NULL, *cats[3];
 	struct dump up = {NULL, 0, 0}, fresh = {NULL, 0, 0};
@@ -170,7 +172,7 @@ cmd_check_install(struct cli *cli, int argc, char **argv)
 	size_t ntpaths;
 	int ret, first, made = 0;
 
-	ret = cli_parse_options(cli, argc, argv, "", longopts, check_option, &o, &first);
+	ret = cli_parse_options(cli, argc, argv, check_option, &o, &first);
 	if (ret != CLI_EXIT_OK)
 		goto done;
 	if (first < argc) {

@@ -18,9 +18,10 @@
 
 enum { OPT_MODULES = 512 };
 
-static const struct option graph_longopts[] = {
-	{"modules", no_argument, NULL, OPT_MODULES},
-	{NULL, 0, NULL, 0}
+const struct cli_opt cli_graph_options[] = {
+	{"modules", no_argument, OPT_MODULES, NULL, "draw only the modules and their dependencies",
+	 NULL},
+	{NULL, 0, 0, NULL, NULL, NULL}
 };
 
 /* Writes s as a DOT double-quoted string. */
@@ -168,7 +169,7 @@ cmd_graph(struct cli *cli, int argc, char **argv)
 	struct upgrade_catalog *cat = NULL;
 	int ret, first, modules_only = 0;
 
-	ret = cli_parse_options(cli, argc, argv, "", graph_longopts, graph_option, &modules_only, &first);
+	ret = cli_parse_options(cli, argc, argv, graph_option, &modules_only, &first);
 	if (ret != CLI_EXIT_OK)
 		return ret;
 	if (first < argc)

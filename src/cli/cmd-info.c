@@ -71,7 +71,7 @@ cmd_info(struct cli *cli, int argc, char **argv)
 	struct upgrade_conn *conn = NULL;
 	int ret, first;
 
-	ret = cli_parse_options(cli, argc, argv, "", NULL, NULL, NULL, &first);
+	ret = cli_parse_options(cli, argc, argv, NULL, NULL, &first);
 	if (ret != CLI_EXIT_OK)
 		return ret;
 	if (first < argc)

@@ -212,7 +212,7 @@ cmd_list(struct cli *cli, int argc, char **argv)
 	struct upgrade_catalog *cat = NULL;
 	int ret, first;
 
-	ret = cli_parse_options(cli, argc, argv, "", NULL, NULL, NULL, &first);
+	ret = cli_parse_options(cli, argc, argv, NULL, NULL, &first);
 	if (ret != CLI_EXIT_OK)
 		return ret;
 	if (first < argc)

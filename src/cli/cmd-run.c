@@ -12,10 +12,13 @@
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -42,7 +45,50 @@ struct printer {
 	int progress;     /* stdout is a terminal: show what is running */
 	int pending_line; /* a progress line waits to be overwritten */
 	int muted;        /* stdout's reader went away: output goes to /dev/null */
+
+	/*
+	 * The live line of a terminal: what is going on (a schema, a task,
+	 * a lock wait) and for how long, redrawn every second by a ticker
+	 * thread while the runner is busy.  The lock serializes the ticker
+	 * with print_event(), which the runner calls from its own thread.
+	 */
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	pthread_t ticker;
+	int ticking, stop;
+	enum { LIVE_NONE, LIVE_SCHEMA, LIVE_TASK, LIVE_LOCK } live;
+	char what[256];     /* the schema or task; for LIVE_LOCK who holds which lock */
+	long since_ms;      /* when what began */
+	long lock_timeout_ms;
+	char schema[256];   /* the schema being upgraded, to go back to after a task */
+	long schema_since_ms;
+	long run_since_ms;
+	long schemas_done, schemas_total, schema_index;
+	long done_at_ms; /* when the last schema was done */
 };
+
+static long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* "42 s" under a minute, else "M:SS" or "H:MM:SS". */
+static void
+format_duration(char *buf, size_t size, long ms)
+{
+	long s = ms / 1000;
+
+	if (s < 60)
+		snprintf(buf, size, "%ld s", s);
+	else if (s < 3600)
+		snprintf(buf, size, "%ld:%02ld", s / 60, s % 60);
+	else
+		snprintf(buf, size, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+}
 
 /*
  * When the reader of stdout has gone (`upgrade run | head -1`), the run goes
@@ -79,6 +125,91 @@ clear_progress(struct printer *p)
 		fputs("\r\033[K", stdout);
 		p->pending_line = 0;
 	}
+}
+
+/*
+ * Draws the live line in place of the previous one: "  ... WHAT (12 s)",
+ * with the run's elapsed time and an estimate of what is left when
+ * several schemas run, or the lock being waited for and for how long.
+ * Cut to the terminal's width, since a line that wraps cannot be redrawn.
+ */
+static void
+draw_live(struct printer *p)
+{
+	char line[600], t1[32], t2[32], t3[32];
+	struct winsize ws;
+	long now = now_ms();
+	size_t width = 80, n;
+
+	if (p->live == LIVE_NONE || p->muted)
+		return;
+	format_duration(t1, sizeof t1, now - p->since_ms);
+	if (p->live == LIVE_LOCK) {
+		format_duration(t2, sizeof t2, p->lock_timeout_ms);
+		snprintf(line, sizeof line, "  ... waiting for the lock: %s of %s; %s", t1, t2,
+		         p->what);
+	} else if (p->schemas_total > 1) {
+		format_duration(t2, sizeof t2, now - p->run_since_ms);
+		n = (size_t)snprintf(line, sizeof line,
+		                     "  ... %s (%s; schema %ld of %ld, %s elapsed", p->what, t1,
+		                     p->schema_index, p->schemas_total, t2);
+		/*
+		 * Left: the mean time of the schemas done, times the schemas
+		 * still to do, less what the current one has taken already.
+		 */
+		if (p->schemas_done > 0 && n < sizeof line) {
+			long left = (p->done_at_ms - p->run_since_ms) / p->schemas_done *
+			            (p->schemas_total - p->schemas_done);
+
+			if (p->schema[0] != '\0')
+				left -= now - p->schema_since_ms;
+			format_duration(t3, sizeof t3, left > 0 ? left : 0);
+			n += (size_t)snprintf(line + n, sizeof line - n, ", about %s left", t3);
+		}
+		if (n < sizeof line)
+			snprintf(line + n, sizeof line - n, ")");
+	} else {
+		snprintf(line, sizeof line, "  ... %s (%s)", p->what, t1);
+	}
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1)
+		width = ws.ws_col;
+	n = strlen(line);
+	if (n >= width) {
+		/* Not in the middle of a UTF-8 sequence. */
+		n = width - 1;
+		while (n > 0 && ((unsigned char)line[n] & 0xC0) == 0x80)
+			n--;
+		line[n] = '\0';
+	}
+	printf("\r\033[K%s", line);
+	p->pending_line = 1;
+	fflush(stdout);
+}
+
+static void
+set_live(struct printer *p, int what, const char *text)
+{
+	p->live = what;
+	p->since_ms = now_ms();
+	snprintf(p->what, sizeof p->what, "%s", text);
+}
+
+static void *
+tick(void *arg)
+{
+	struct printer *p = arg;
+	struct timespec at;
+
+	pthread_mutex_lock(&p->lock);
+	while (!p->stop) {
+		clock_gettime(CLOCK_REALTIME, &at);
+		at.tv_sec++;
+		pthread_cond_timedwait(&p->wake, &p->lock, &at);
+		if (!p->stop)
+			draw_live(p);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
 }
 
 static const char *
@@ -180,7 +311,7 @@ print_json(const struct upgrade_event *ev)
 }
 
 static void
-print_event(const struct upgrade_event *ev, void *ud)
+print_event_locked(const struct upgrade_event *ev, void *ud)
 {
 	struct printer *p = ud;
 	const struct cli *cli = p->cli;
@@ -197,16 +328,16 @@ print_event(const struct upgrade_event *ev, void *ud)
 	if (ev->type == UPGRADE_EVENT_TASK_START) {
 		/* On a terminal only: scripts read the stable lines, people like to see progress. */
 		if (p->progress && !cli->quiet) {
-			clear_progress(p);
-			printf("  ... %s", upgrade_task_id(ev->task));
-			p->pending_line = 1;
-			fflush(stdout);
+			set_live(p, LIVE_TASK, upgrade_task_id(ev->task));
+			draw_live(p);
 		}
 		return;
 	}
 	clear_progress(p);
 	switch (ev->type) {
 	case UPGRADE_EVENT_RUN_START:
+		p->run_since_ms = now_ms();
+		p->schemas_total = ev->count;
 		/* The runner knows whether this connection can execute and roll back DDL. */
 		if (ev->dry_run && !cli->quiet && ev->verified)
 			fprintf(stderr, "%s: dry run: every task is rolled back, nothing is written\n",
@@ -228,12 +359,23 @@ print_event(const struct upgrade_event *ev, void *ud)
 		if (p->progress && ev->count > 1)
 			printf(" (%ld of %ld)", ev->index, ev->count);
 		putchar('\n');
+		snprintf(p->schema, sizeof p->schema, "%s", ev->schema);
+		p->schema_index = ev->index;
+		set_live(p, LIVE_SCHEMA, ev->schema);
+		p->schema_since_ms = p->since_ms;
 		break;
 	case UPGRADE_EVENT_LOCK_WAIT:
 		/* On stderr even with --quiet: a wait of minutes must never look like a hang. */
 		fflush(stdout);
 		fprintf(stderr, "%s: %s: waiting up to %.0f s for the lock held by %s\n", cli->progname,
 		        ev->schema, (double)ev->count / 1000.0, ev->message);
+		if (p->progress && !cli->quiet) {
+			char what[sizeof p->what];
+
+			snprintf(what, sizeof what, "%s is held by %s", ev->schema, ev->message);
+			set_live(p, LIVE_LOCK, what);
+			p->lock_timeout_ms = ev->count;
+		}
 		break;
 	case UPGRADE_EVENT_BASELINE:
 		if (cli->verbose && !cli->quiet)
@@ -278,6 +420,12 @@ print_event(const struct upgrade_event *ev, void *ud)
 		break;
 	case UPGRADE_EVENT_RAW_DONE:
 	case UPGRADE_EVENT_SCHEMA_DONE:
+		if (ev->type == UPGRADE_EVENT_SCHEMA_DONE) {
+			p->schemas_done++;
+			p->done_at_ms = now_ms();
+		}
+		p->live = LIVE_NONE;
+		p->schema[0] = '\0';
 		if (ev->code != UPGRADE_OK) {
 			/* Failures outside a task (lock, state table) have not been reported yet. */
 			if (!p->task_failed && ev->message != NULL)
@@ -294,8 +442,53 @@ print_event(const struct upgrade_event *ev, void *ud)
 	default:
 		break;
 	}
+	/* After a task, or once the lock is granted, the schema goes on (none in the raw phase). */
+	if (p->live == LIVE_TASK || (p->live == LIVE_LOCK && ev->type != UPGRADE_EVENT_LOCK_WAIT)) {
+		p->live = p->schema[0] != '\0' ? LIVE_SCHEMA : LIVE_NONE;
+		p->since_ms = p->schema_since_ms;
+		snprintf(p->what, sizeof p->what, "%s", p->schema);
+	}
+	if (ev->type == UPGRADE_EVENT_RUN_DONE)
+		p->live = LIVE_NONE;
+	/* What starts now is drawn at once; a return to the schema waits for the ticker, so that
+	 * a line the next event would clear at once does not flicker. */
+	if (p->progress && !cli->quiet &&
+	    (ev->type == UPGRADE_EVENT_SCHEMA_START || ev->type == UPGRADE_EVENT_LOCK_WAIT))
+		draw_live(p);
 	fflush(stdout);
 	check_stdout(p);
+}
+
+static void
+print_event(const struct upgrade_event *ev, void *ud)
+{
+	struct printer *p = ud;
+
+	pthread_mutex_lock(&p->lock);
+	print_event_locked(ev, ud);
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* The ticker runs only where the live line is shown: text on a terminal, not quiet. */
+static void
+start_ticker(struct printer *p)
+{
+	if (p->progress && !p->cli->quiet && p->cli->format == CLI_FORMAT_TEXT)
+		p->ticking = pthread_create(&p->ticker, NULL, tick, p) == 0;
+}
+
+static void
+stop_ticker(struct printer *p)
+{
+	pthread_mutex_lock(&p->lock);
+	p->stop = 1;
+	pthread_cond_signal(&p->wake);
+	pthread_mutex_unlock(&p->lock);
+	if (p->ticking)
+		pthread_join(p->ticker, NULL);
+	p->ticking = 0;
+	clear_progress(p);
+	fflush(stdout);
 }
 
 static int
@@ -342,19 +535,25 @@ run_option(struct cli *cli, int c, const char *arg, void *state)
 	}
 }
 
+const struct cli_opt cli_run_options[] = {
+	{"dry-run", no_argument, OPT_DRY_RUN, NULL, "check the run and roll it back; write nothing",
+	 NULL},
+	{"keep-going", no_argument, OPT_KEEP_GOING, NULL,
+	 "after a failed schema, go on with the others", NULL},
+	{"resume", no_argument, OPT_RESUME, NULL,
+	 "continue a partly applied task with its first statement not committed", NULL},
+	{"resume-from", required_argument, OPT_RESUME_FROM, "N",
+	 "continue partly applied tasks with their statement N", NULL},
+	{"jobs", required_argument, 'j', "N", "upgrade up to N schemas at once", NULL},
+	{"create-schemas", no_argument, OPT_CREATE_SCHEMAS, NULL,
+	 "create a named schema that does not exist", NULL},
+	CLI_RUNNER_LONGOPTS,
+	{NULL, 0, 0, NULL, NULL, NULL}
+};
+
 int
 cmd_run(struct cli *cli, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		CLI_RUNNER_LONGOPTS,
-		{"dry-run", no_argument, NULL, OPT_DRY_RUN},
-		{"keep-going", no_argument, NULL, OPT_KEEP_GOING},
-		{"resume", no_argument, NULL, OPT_RESUME},
-		{"resume-from", required_argument, NULL, OPT_RESUME_FROM},
-		{"jobs", required_argument, NULL, 'j'},
-		{"create-schemas", no_argument, NULL, OPT_CREATE_SCHEMAS},
-		{NULL, 0, NULL, 0}
-	};
 	struct run_opts o;
 	struct printer p;
 	struct cli_session s;
@@ -366,7 +565,7 @@ cmd_run(struct cli *cli, int argc, char **argv)
 	/* A closed stdout must not kill the run in the middle of a task (see check_stdout). */
 	signal(SIGPIPE, SIG_IGN);
 	cli->creates = 1;
-	ret = cli_session_open(cli, argc, argv, "j:", longopts, run_option, &o, &o.r, 0, &s);
+	ret = cli_session_open(cli, argc, argv, run_option, &o, &o.r, 0, &s);
 	if (ret != CLI_EXIT_OK)
 		goto done;
 	r = s.runner;
@@ -374,6 +573,8 @@ cmd_run(struct cli *cli, int argc, char **argv)
 	p.cli = cli;
 	p.dialect = upgrade_conn_dialect(s.conn);
 	p.progress = isatty(STDOUT_FILENO);
+	pthread_mutex_init(&p.lock, NULL);
+	pthread_cond_init(&p.wake, NULL);
 	upgrade_runner_set_dry_run(r, o.dry_run);
 	upgrade_runner_set_keep_going(r, o.keep_going);
 	upgrade_runner_set_resume(r, o.resume);
@@ -381,7 +582,11 @@ cmd_run(struct cli *cli, int argc, char **argv)
 	upgrade_runner_set_jobs(r, o.jobs);
 	upgrade_runner_set_create_schemas(r, o.create_schemas);
 	upgrade_runner_set_event_callback(r, print_event, &p);
+	start_ticker(&p);
 	rc = upgrade_runner_run(r, s.conn);
+	stop_ticker(&p);
+	pthread_cond_destroy(&p.wake);
+	pthread_mutex_destroy(&p.lock);
 	if (rc >= 0) {
 		ret = CLI_EXIT_OK;
 	} else if (upgrade_runner_schemas_failed(r) > 0 && upgrade_runner_schemas_ok(r) > 0) {

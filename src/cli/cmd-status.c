@@ -164,16 +164,18 @@ status_option(struct cli *cli, int c, const char *arg, void *state)
 	}
 }
 
+const struct cli_opt cli_status_options[] = {
+	{"check", no_argument, OPT_CHECK, NULL, "exit with 1 when anything is pending", NULL},
+	{"strict", no_argument, OPT_STRICT, NULL,
+	 "with --check, exit with 7 when a task changed or is unknown", NULL},
+	{"all", no_argument, OPT_ALL, NULL, "list the executed tasks too", NULL},
+	CLI_RUNNER_LONGOPTS,
+	{NULL, 0, 0, NULL, NULL, NULL}
+};
+
 int
 cmd_status(struct cli *cli, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		CLI_RUNNER_LONGOPTS,
-		{"check", no_argument, NULL, OPT_CHECK},
-		{"strict", no_argument, NULL, OPT_STRICT},
-		{"all", no_argument, NULL, OPT_ALL},
-		{NULL, 0, NULL, 0}
-	};
 	struct status_opts o;
 	struct tally t;
 	struct cli_session s;
@@ -181,7 +183,7 @@ cmd_status(struct cli *cli, int argc, char **argv)
 
 	memset(&o, 0, sizeof o);
 	memset(&t, 0, sizeof t);
-	ret = cli_session_open(cli, argc, argv, "", longopts, status_option, &o, &o.r, 0, &s);
+	ret = cli_session_open(cli, argc, argv, status_option, &o, &o.r, 0, &s);
 	if (ret != CLI_EXIT_OK)
 		goto done;
 	t.cli = cli;
@@ -214,18 +216,21 @@ repair_option(struct cli *cli, int c, const char *arg, void *state)
 	return ret == -2 ? CLI_EXIT_SOFTWARE : ret;
 }
 
+const struct cli_opt cli_repair_options[] = {
+	CLI_RUNNER_LONGOPTS,
+	{NULL, 0, 0, NULL, NULL, NULL}
+};
+
 static int
 repair(struct cli *cli, int argc, char **argv, int what)
 {
-	static const struct option longopts[] = {CLI_RUNNER_LONGOPTS, {NULL, 0, NULL, 0}};
 	struct cli_runner_opts o;
 	struct cli_session s;
 	int ret, rc;
 
 	memset(&o, 0, sizeof o);
 	cli->creates = 1;
-	ret = cli_session_open(cli, argc, argv, "", longopts, repair_option, &o, &o, what == 0 ? 0 : 1,
-	                       &s);
+	ret = cli_session_open(cli, argc, argv, repair_option, &o, &o, what == 0 ? 0 : 1, &s);
 	if (ret != CLI_EXIT_OK)
 		goto done;
 	if (what == 0)

@@ -28,17 +28,18 @@ validate_option(struct cli *cli, int c, const char *arg, void *state)
 	return CLI_EXIT_OK;
 }
 
+const struct cli_opt cli_validate_options[] = {
+	{"allow-empty", no_argument, OPT_ALLOW_EMPTY, NULL, "no catalog at all is no error", NULL},
+	{NULL, 0, 0, NULL, NULL, NULL}
+};
+
 int
 cmd_validate(struct cli *cli, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"allow-empty", no_argument, NULL, OPT_ALLOW_EMPTY},
-		{NULL, 0, NULL, 0}
-	};
 	struct upgrade_catalog *cat = NULL;
 	int ret, first, rc;
 
-	ret = cli_parse_options(cli, argc, argv, "", longopts, validate_option, NULL, &first);
+	ret = cli_parse_options(cli, argc, argv, validate_option, NULL, &first);
 	if (ret != CLI_EXIT_OK)
 		return ret;
 	ret = cli_load_catalog(cli, (const char *const *)argv + first, (size_t)(argc - first), &cat);

@@ -6,9 +6,12 @@
  */
 #include "config.h"
 
+#include <assert.h>
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -26,46 +29,205 @@ enum {
 	OPT_LOCK_LEASE
 };
 
-#define GLOBAL_SHORTOPTS "c:d:T:D:m:qvhV"
+/* Copyright and licence for --version: the first lines of LICENSE. */
+#define COPYRIGHT "Copyright (c) 2026 the upgrade developers"
 
-static const struct option global_longopts[] = {
-	{"connect", required_argument, NULL, 'c'},
-	{"dsn", required_argument, NULL, OPT_DSN},
-	{"database", required_argument, NULL, 'd'},
-	{"dialect", required_argument, NULL, OPT_DIALECT},
-	{"login-timeout", required_argument, NULL, OPT_LOGIN_TIMEOUT},
-	{"cluster-lock", required_argument, NULL, OPT_CLUSTER_LOCK},
-	{"lock-lease", required_argument, NULL, OPT_LOCK_LEASE},
-	{"tasks", required_argument, NULL, 'T'},
-	{"define", required_argument, NULL, 'D'},
-	{"module", required_argument, NULL, 'm'},
-	{"format", required_argument, NULL, OPT_FORMAT},
-	{"color", required_argument, NULL, OPT_COLOR},
-	{"quiet", no_argument, NULL, 'q'},
-	{"verbose", no_argument, NULL, 'v'},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, 'V'},
-	{NULL, 0, NULL, 0}
+static const struct cli_opt global_options[] = {
+	{"connect", required_argument, 'c', "STRING", "ODBC connection string (DRIVER=...;...)",
+	 "Connection (at most one; default $UPGRADE_CONNECT)"},
+	{"dsn", required_argument, OPT_DSN, "NAME", "data source from odbc.ini", NULL},
+	{"database", required_argument, 'd', "FILE", "SQLite database file", NULL},
+	{"dialect", required_argument, OPT_DIALECT, "NAME",
+	 "sqlite, postgresql, mysql, mssql or generic", NULL},
+	{"login-timeout", required_argument, OPT_LOGIN_TIMEOUT, "S",
+	 "seconds to wait for the server", NULL},
+	{"cluster-lock", required_argument, OPT_CLUSTER_LOCK, "HOW",
+	 "auto, off or table (MariaDB: table on Galera)", NULL},
+	{"lock-lease", required_argument, OPT_LOCK_LEASE, "S",
+	 "seconds a lock table's lock outlives its holder", NULL},
+	{"tasks", required_argument, 'T', "PATH", "catalog file or directory (repeatable)",
+	 "Catalogs"},
+	{"define", required_argument, 'D', "NAME=VAL", "set a ${NAME} placeholder (repeatable)",
+	 NULL},
+	{"module", required_argument, 'm', "PATTERN",
+	 "only these modules and what they need (repeatable; default $UPGRADE_MODULES)", NULL},
+	{"format", required_argument, OPT_FORMAT, "FORMAT", "text or json", "Output"},
+	{"color", required_argument, OPT_COLOR, "WHEN", "auto, always or never", NULL},
+	{"quiet", no_argument, 'q', NULL, "print errors only", NULL},
+	{"verbose", no_argument, 'v', NULL, "say more (repeatable)", NULL},
+	{"help", no_argument, 'h', NULL, "show this help (COMMAND --help for a command)", NULL},
+	{"version", no_argument, 'V', NULL, "show the version, copyright and licence", NULL},
+	{NULL, 0, 0, NULL, NULL, NULL}
 };
 
 const struct cli_command cli_commands[] = {
-	{"info", "info", "connect and describe the database, driver and dialect", cmd_info},
-	{"validate", "validate [--allow-empty] [PATH...]", "check the task catalogs without a database", cmd_validate},
+	{"info", "info", "connect and describe the database, driver and dialect", cmd_info, NULL},
+	{"validate", "validate [--allow-empty] [PATH...]", "check the task catalogs without a database",
+	 cmd_validate, cli_validate_options},
 	{"check-install", "check-install --from PATH...",
-	 "check that the install blocks create what the tasks lead to", cmd_check_install},
-	{"list", "list", "list the tasks in the order they run", cmd_list},
-	{"graph", "graph [--modules]", "print modules and tasks as a Graphviz graph", cmd_graph},
+	 "check that the install blocks create what the tasks lead to", cmd_check_install,
+	 cli_check_install_options},
+	{"list", "list", "list the tasks in the order they run", cmd_list, NULL},
+	{"graph", "graph [--modules]", "print modules and tasks as a Graphviz graph", cmd_graph,
+	 cli_graph_options},
 	{"run", "run [--dry-run] [--keep-going] [--resume | --resume-from N] [-j N] [--schema NAME]... [--create-schemas] [--schemas PATTERN]... [--lock-timeout S]",
-	 "run the raw tasks, then every pending task in every schema", cmd_run},
+	 "run the raw tasks, then every pending task in every schema", cmd_run, cli_run_options},
 	{"status", "status [--check] [--strict] [--all] [--schema NAME]... [--schemas PATTERN]...",
-	 "show pending, executed, changed and unknown tasks per schema", cmd_status},
+	 "show pending, executed, changed and unknown tasks per schema", cmd_status,
+	 cli_status_options},
 	{"baseline", "baseline [--schema NAME]... [--schemas PATTERN]...",
-	 "record every task of modules not yet seen as executed (adopt a database)", cmd_baseline},
-	{"mark", "mark TASK-ID [--schema NAME]...", "record one task as executed (repair)", cmd_mark},
+	 "record every task of modules not yet seen as executed (adopt a database)", cmd_baseline,
+	 cli_repair_options},
+	{"mark", "mark TASK-ID [--schema NAME]...", "record one task as executed (repair)",
+	 cmd_mark, cli_repair_options},
 	{"unmark", "unmark TASK-ID [--schema NAME]...", "forget one task so it runs again (repair)",
-	 cmd_unmark},
-	{NULL, NULL, NULL, NULL}
+	 cmd_unmark, cli_repair_options},
+	{"log", "log [--schema NAME]... [--schemas PATTERN]...",
+	 "show what was done to each schema: runs, baselines, marks, unmarks", cmd_log,
+	 cli_log_options},
+	{"help", "help [COMMAND]", "show this help, or the options of one command", cmd_help, NULL},
+	{NULL, NULL, NULL, NULL, NULL}
 };
+
+/* getopt_long's tables, made from cli_opt tables. */
+struct getopt_tables {
+	struct option longs[96];
+	char shorts[128];
+	size_t nlongs, nshorts;
+};
+
+/* A short option is the option's value when that is a letter. */
+static int
+short_letter(const struct cli_opt *o)
+{
+	return o->val > 0 && o->val < 128 && strchr("abcdefghijklmnopqrstuvwxyz"
+	                                             "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+	                                             o->val) != NULL;
+}
+
+/*
+ * Adds the options of t (NULL for none) that are not there yet; the tables
+ * are sized for every option of every command, so a full one is a bug.
+ */
+static void
+add_options(struct getopt_tables *g, const struct cli_opt *t)
+{
+	size_t i, j;
+
+	for (i = 0; t != NULL && t[i].name != NULL; i++) {
+		for (j = 0; j < g->nlongs; j++)
+			if (strcmp(g->longs[j].name, t[i].name) == 0)
+				break;
+		if (j < g->nlongs)
+			continue;
+		assert(g->nlongs + 1 < sizeof g->longs / sizeof g->longs[0]);
+		assert(g->nshorts + 3 < sizeof g->shorts);
+		if (g->nlongs + 1 >= sizeof g->longs / sizeof g->longs[0] ||
+		    g->nshorts + 3 >= sizeof g->shorts)
+			break;
+		g->longs[g->nlongs].name = t[i].name;
+		g->longs[g->nlongs].has_arg = t[i].has_arg;
+		g->longs[g->nlongs].flag = NULL;
+		g->longs[g->nlongs].val = t[i].val;
+		g->nlongs++;
+		if (short_letter(&t[i])) {
+			g->shorts[g->nshorts++] = (char)t[i].val;
+			if (t[i].has_arg == required_argument)
+				g->shorts[g->nshorts++] = ':';
+		}
+	}
+	memset(&g->longs[g->nlongs], 0, sizeof g->longs[g->nlongs]);
+	g->shorts[g->nshorts] = '\0';
+}
+
+/* Starts the tables with getopt's flags: prefix is "+:" or ":". */
+static void
+init_options(struct getopt_tables *g, const char *prefix)
+{
+	memset(g, 0, sizeof *g);
+	g->nshorts = strlen(prefix);
+	memcpy(g->shorts, prefix, g->nshorts);
+	add_options(g, global_options);
+}
+
+/*
+ * The number of single-character edits (insert, delete, replace, swap two
+ * neighbours) between a and b; names longer than 63 bytes count as far.
+ */
+static size_t
+edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j;
+	size_t d[64][64];
+
+	if (la >= 64 || lb >= 64)
+		return SIZE_MAX;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++) {
+		for (j = 1; j <= lb; j++) {
+			size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	}
+	return d[la][lb];
+}
+
+/*
+ * Keeps name in *best when it is closer to word than the best so far and
+ * close enough to be a typo: at most two edits, and at most one for every
+ * two characters, so that short words do not match everything.
+ */
+static void
+consider(const char *word, const char *name, const char **best, size_t *best_d)
+{
+	size_t d = edit_distance(word, name);
+
+	if (d > 0 && d <= 2 && d <= strlen(word) / 2 && d < *best_d) {
+		*best = name;
+		*best_d = d;
+	}
+}
+
+/* The command most like name, or NULL. */
+static const char *
+similar_command(const char *name)
+{
+	const char *best = NULL;
+	size_t best_d = SIZE_MAX, i;
+
+	for (i = 0; cli_commands[i].name != NULL; i++)
+		consider(name, cli_commands[i].name, &best, &best_d);
+	return best;
+}
+
+/* The long option of g most like text ("--name" as written), or NULL. */
+static const char *
+similar_option(const struct getopt_tables *g, const char *text)
+{
+	const char *best = NULL;
+	size_t best_d = SIZE_MAX, i;
+
+	if (strncmp(text, "--", 2) != 0)
+		return NULL;
+	for (i = 0; i < g->nlongs; i++) {
+		/* An abbreviation that getopt found ambiguous is a prefix: suggest the first. */
+		if (strncmp(g->longs[i].name, text + 2, strlen(text + 2)) == 0)
+			return g->longs[i].name;
+		consider(text + 2, g->longs[i].name, &best, &best_d);
+	}
+	return best;
+}
 
 static void
 vmessage(const struct cli *cli, const char *kind, const char *fmt, va_list ap)
@@ -100,6 +262,17 @@ cli_usage_error(const struct cli *cli, const char *fmt, ...)
 	return CLI_EXIT_USAGE;
 }
 
+/* The usage error for a command name no entry has. */
+static int
+unknown_command(const struct cli *cli, const char *name)
+{
+	const char *like = similar_command(name);
+
+	if (like != NULL)
+		return cli_usage_error(cli, "unknown command '%s'; did you mean '%s'?", name, like);
+	return cli_usage_error(cli, "unknown command '%s'", name);
+}
+
 const struct cli_command *
 cli_find_command(const char *name)
 {
@@ -109,6 +282,25 @@ cli_find_command(const char *name)
 		if (strcmp(cli_commands[i].name, name) == 0)
 			return &cli_commands[i];
 	return NULL;
+}
+
+/* Prints the options of t, one a line: "  -j, --jobs N   help". */
+static void
+print_options(FILE *to, const struct cli_opt *t, int groups)
+{
+	size_t i;
+
+	for (i = 0; t[i].name != NULL; i++) {
+		char left[64];
+
+		if (groups && t[i].group != NULL)
+			fprintf(to, "%s%s:\n", i > 0 ? "\n" : "", t[i].group);
+		snprintf(left, sizeof left, "%c%c%c --%s%s%s", short_letter(&t[i]) ? '-' : ' ',
+		         short_letter(&t[i]) ? t[i].val : ' ', short_letter(&t[i]) ? ',' : ' ',
+		         t[i].name, t[i].arg != NULL ? " " : "", t[i].arg != NULL ? t[i].arg : "");
+		/* At least two spaces: the completions tell "--name ARG" from the help by them. */
+		fprintf(to, "  %-21s  %s\n", left, t[i].help);
+	}
 }
 
 static void
@@ -124,40 +316,24 @@ global_help(const struct cli *cli, FILE *to)
 	        "Commands:\n",
 	        cli->progname);
 	for (i = 0; cli_commands[i].name != NULL; i++)
-		fprintf(to, "  %-10s %s\n", cli_commands[i].name, cli_commands[i].summary);
-	fputs("\n"
-	      "Connection (at most one; default $UPGRADE_CONNECT):\n"
-	      "  -c, --connect STRING   ODBC connection string (DRIVER=...;...)\n"
-	      "      --dsn NAME         data source from odbc.ini\n"
-	      "  -d, --database FILE    SQLite database file\n"
-	      "      --dialect NAME     sqlite, postgresql, mysql, mssql or generic\n"
-	      "      --login-timeout S  seconds to wait for the server\n"
-	      "      --cluster-lock HOW auto, off or table (MariaDB: table on Galera)\n"
-	      "      --lock-lease S     seconds a lock table's lock outlives its holder\n"
-	      "\n"
-	      "Catalogs:\n"
-	      "  -T, --tasks PATH       catalog file or directory (repeatable)\n"
-	      "  -D, --define NAME=VAL  set a ${NAME} placeholder (repeatable)\n"
-	      "  -m, --module PATTERN   only these modules and what they need (repeatable;\n"
-	      "                         default $UPGRADE_MODULES)\n"
-	      "\n"
-	      "Output:\n"
-	      "      --format FORMAT    text or json\n"
-	      "      --color WHEN       auto, always or never\n"
-	      "  -q, --quiet            print errors only\n"
-	      "  -v, --verbose          say more\n"
-	      "  -h, --help             show this help (COMMAND --help for a command)\n"
-	      "  -V, --version          show the version\n"
-	      "\n"
-	      "See upgrade(1).\n",
-	      to);
+		fprintf(to, "  %-14s %s\n", cli_commands[i].name, cli_commands[i].summary);
+	fputc('\n', to);
+	print_options(to, global_options, 1);
+	fprintf(to, "\nOptions may stand before or after the command.  See upgrade(1).\n");
 }
 
 void
 cli_command_help(const struct cli *cli, const struct cli_command *cmd, FILE *to)
 {
-	fprintf(to, "usage: %s [OPTIONS] %s\n\n%s.\n\nGlobal options: see '%s --help' and upgrade(1).\n",
-	        cli->progname, cmd->synopsis, cmd->summary, cli->progname);
+	fprintf(to, "usage: %s [OPTIONS] %s\n\n%c%s.\n", cli->progname, cmd->synopsis,
+	        toupper((unsigned char)cmd->summary[0]), cmd->summary + 1);
+	if (cmd->options != NULL) {
+		fputs("\nOptions:\n", to);
+		print_options(to, cmd->options, 0);
+	}
+	fprintf(to, "\nGlobal options, before or after the command: see '%s --help' and "
+	            "upgrade(1).\n",
+	        cli->progname);
 }
 
 /* Parses a non-negative int, the whole string. */
@@ -185,6 +361,15 @@ cli_push(const char ***list, size_t *n, const char *value)
 	grown[(*n)++] = value;
 	*list = grown;
 	return 0;
+}
+
+/* Colour by default on a terminal, unless NO_COLOR is set and not empty (no-color.org). */
+static int
+auto_color(void)
+{
+	const char *no = getenv("NO_COLOR");
+
+	return isatty(STDOUT_FILENO) && (no == NULL || no[0] == '\0');
 }
 
 /* Applies one global option; returns CLI_EXIT_OK, an exit status, or -1 for --help/--version. */
@@ -253,7 +438,7 @@ global_option(struct cli *cli, int c, const char *arg)
 		else if (strcmp(arg, "never") == 0)
 			cli->color = 0;
 		else if (strcmp(arg, "auto") == 0)
-			cli->color = isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
+			cli->color = auto_color();
 		else
 			return cli_usage_error(cli, "--color wants auto, always or never, not '%s'", arg);
 		return CLI_EXIT_OK;
@@ -266,7 +451,9 @@ global_option(struct cli *cli, int c, const char *arg)
 		cli->quiet = 0;
 		return CLI_EXIT_OK;
 	case 'V':
-		printf("upgrade %s (libupgrade %s)\n", UPGRADE_VERSION, upgrade_version());
+		printf("upgrade %s (libupgrade %s)\n%s\n"
+		       "License: MIT (Expat), see the LICENSE file; there is NO WARRANTY.\n",
+		       UPGRADE_VERSION, upgrade_version(), COPYRIGHT);
 		return -1;
 	default:
 		return CLI_EXIT_SOFTWARE;
@@ -277,9 +464,12 @@ global_option(struct cli *cli, int c, const char *arg)
 static int
 is_global_option(int c)
 {
-	if (c >= OPT_DSN && c <= OPT_LOGIN_TIMEOUT)
-		return 1;
-	return c > 0 && c < 128 && c != ':' && strchr(GLOBAL_SHORTOPTS, c) != NULL;
+	size_t i;
+
+	for (i = 0; global_options[i].name != NULL; i++)
+		if (global_options[i].val == c)
+			return 1;
+	return 0;
 }
 
 /*
@@ -303,38 +493,45 @@ bad_option_text(char **argv, int argc, char *buf, size_t size)
 	return arg != NULL ? arg : "?";
 }
 
-int
-cli_parse_options(struct cli *cli, int argc, char **argv, const char *shortopts,
-                  const struct option *longopts, cli_option_fn fn, void *state, int *first_arg)
+/* The usage error for the option getopt just rejected with c ('?' or ':'). */
+static int
+bad_option(const struct cli *cli, const struct getopt_tables *g, int c, int argc, char **argv)
 {
-	struct option merged[64];
-	char shorts[128];
-	size_t n = 0, i;
+	char text[64];
+	const char *bad = bad_option_text(argv, argc, text, sizeof text);
+	const char *like;
+
+	if (c == ':')
+		return cli_usage_error(cli, "option '%s' needs an argument", bad);
+	like = similar_option(g, bad);
+	if (like != NULL)
+		return cli_usage_error(cli, "unknown option '%s'; did you mean '--%s'?", bad, like);
+	return cli_usage_error(cli, "unknown option '%s'", bad);
+}
+
+int
+cli_parse_options(struct cli *cli, int argc, char **argv, cli_option_fn fn, void *state,
+                  int *first_arg)
+{
+	const struct cli_command *cmd =
+	    cli->command != NULL ? cli_find_command(cli->command) : NULL;
+	struct getopt_tables g;
 	int c, ret;
 
 	/* A leading ':' makes getopt report a missing argument as ':'; options may follow operands. */
-	snprintf(shorts, sizeof shorts, ":%s%s", GLOBAL_SHORTOPTS, shortopts != NULL ? shortopts : "");
-	for (i = 0; longopts != NULL && longopts[i].name != NULL && n < 48; i++)
-		merged[n++] = longopts[i];
-	for (i = 0; global_longopts[i].name != NULL; i++)
-		merged[n++] = global_longopts[i];
-	memset(&merged[n], 0, sizeof merged[n]);
-
+	init_options(&g, ":");
+	if (cmd != NULL)
+		add_options(&g, cmd->options);
 	optind = 0; /* glibc: full re-initialisation for a second parse */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, shorts, merged, NULL)) != -1) {
-		char text[64];
-
+	while ((c = getopt_long(argc, argv, g.shorts, g.longs, NULL)) != -1) {
 		switch (c) {
 		case '?':
-			return cli_usage_error(cli, "unknown option '%s'",
-			                       bad_option_text(argv, argc, text, sizeof text));
 		case ':':
-			return cli_usage_error(cli, "option '%s' needs an argument",
-			                       bad_option_text(argv, argc, text, sizeof text));
+			return bad_option(cli, &g, c, argc, argv);
 		case 'h':
-			if (cli->command != NULL)
-				cli_command_help(cli, cli_find_command(cli->command), stdout);
+			if (cmd != NULL)
+				cli_command_help(cli, cmd, stdout);
 			else
 				global_help(cli, stdout);
 			return -1;
@@ -352,6 +549,54 @@ cli_parse_options(struct cli *cli, int argc, char **argv, const char *shortopts,
 	}
 	*first_arg = optind;
 	return CLI_EXIT_OK;
+}
+
+int
+cmd_help(struct cli *cli, int argc, char **argv)
+{
+	const struct cli_command *cmd;
+	int ret, first;
+
+	ret = cli_parse_options(cli, argc, argv, NULL, NULL, &first);
+	if (ret != CLI_EXIT_OK)
+		return ret;
+	if (first + 1 < argc)
+		return cli_usage_error(cli, "help takes at most one command ('%s')",
+		                       argv[first + 1]);
+	if (first == argc) {
+		global_help(cli, stdout);
+		return CLI_EXIT_OK;
+	}
+	cmd = cli_find_command(argv[first]);
+	if (cmd == NULL)
+		return unknown_command(cli, argv[first]);
+	cli_command_help(cli, cmd, stdout);
+	return CLI_EXIT_OK;
+}
+
+/*
+ * Finds the command word: the first operand, after options of any command
+ * and their arguments, so that "upgrade --lock-timeout 5 run" finds "run".
+ * Returns its index, or argc when there is none; *bad tells whether an
+ * option before it is unknown to every command or lacks its argument.
+ */
+static int
+find_command(int argc, char **argv, int *bad)
+{
+	struct getopt_tables g;
+	size_t i;
+	int c;
+
+	init_options(&g, "+:");
+	for (i = 0; cli_commands[i].name != NULL; i++)
+		add_options(&g, cli_commands[i].options);
+	*bad = 0;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, g.shorts, g.longs, NULL)) != -1)
+		if (c == '?' || c == ':')
+			*bad = 1;
+	return optind;
 }
 
 int
@@ -412,67 +657,49 @@ main(int argc, char **argv)
 {
 	struct cli cli;
 	const struct cli_command *cmd;
-	int ret, c;
+	char **args = NULL;
+	int ret, at, bad, first, i, n;
 
 	memset(&cli, 0, sizeof cli);
 	cli.progname = "upgrade";
-	cli.color = isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
+	cli.color = auto_color();
 
-	/* Global options up to the command name ('+': stop at the first operand). */
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:" GLOBAL_SHORTOPTS, global_longopts, NULL)) != -1) {
-		char text[64];
-
-		if (c == '?') {
-			ret = cli_usage_error(&cli, "unknown option '%s'",
-			                      bad_option_text(argv, argc, text, sizeof text));
-			goto done;
-		}
-		if (c == ':') {
-			ret = cli_usage_error(&cli, "option '%s' needs an argument",
-			                      bad_option_text(argv, argc, text, sizeof text));
-			goto done;
-		}
-		if (c == 'h') {
-			global_help(&cli, stdout);
-			ret = CLI_EXIT_OK;
-			goto done;
-		}
-		ret = global_option(&cli, c, optarg);
-		if (ret != CLI_EXIT_OK) {
-			if (ret == -1)
-				ret = CLI_EXIT_OK;
-			goto done;
-		}
-	}
-	if (optind >= argc) {
-		ret = cli_usage_error(&cli, "no command given");
-		goto done;
-	}
-	if (strcmp(argv[optind], "help") == 0) {
-		if (optind + 1 < argc) {
-			cmd = cli_find_command(argv[optind + 1]);
-			if (cmd == NULL) {
-				ret = cli_usage_error(&cli, "unknown command '%s'", argv[optind + 1]);
+	at = find_command(argc, argv, &bad);
+	cmd = at < argc ? cli_find_command(argv[at]) : NULL;
+	if (cmd == NULL) {
+		/* Why: --help, --version or a bad option before it; else the word itself. */
+		if (at >= argc || bad) {
+			ret = cli_parse_options(&cli, at, argv, NULL, NULL, &first);
+			if (ret != CLI_EXIT_OK) {
+				if (ret == -1)
+					ret = CLI_EXIT_OK;
 				goto done;
 			}
-			cli_command_help(&cli, cmd, stdout);
-		} else {
-			global_help(&cli, stdout);
 		}
-		ret = CLI_EXIT_OK;
+		if (at >= argc)
+			ret = cli_usage_error(&cli, "no command given");
+		else
+			ret = unknown_command(&cli, argv[at]);
 		goto done;
 	}
-	cmd = cli_find_command(argv[optind]);
-	if (cmd == NULL) {
-		ret = cli_usage_error(&cli, "unknown command '%s'", argv[optind]);
+	/* The command parses every option, wherever it stands: give it argv with itself first. */
+	args = calloc((size_t)argc + 1, sizeof *args);
+	if (args == NULL) {
+		cli_error(&cli, "out of memory");
+		ret = CLI_EXIT_SOFTWARE;
 		goto done;
 	}
+	n = 0;
+	args[n++] = argv[at];
+	for (i = 1; i < argc; i++)
+		if (i != at)
+			args[n++] = argv[i];
 	cli.command = cmd->name;
-	ret = cmd->run(&cli, argc - optind, argv + optind);
+	ret = cmd->run(&cli, n, args);
 	if (ret == -1)
 		ret = CLI_EXIT_OK;
 done:
+	free(args);
 	free(cli.task_paths);
 	free(cli.defines);
 	free(cli.modules);

@@ -40,7 +40,7 @@ cli_runner_option(struct cli *cli, int c, const char *arg, struct cli_runner_opt
 	}
 }
 
-static int
+int
 cli_make_runner(struct cli *cli, struct upgrade_catalog *cat, const struct cli_runner_opts *o,
                 struct upgrade_runner **out)
 {
@@ -91,14 +91,13 @@ cli_runner_exit(int code)
 }
 
 int
-cli_session_open(struct cli *cli, int argc, char **argv, const char *shortopts,
-                 const struct option *longopts, cli_option_fn fn, void *state,
+cli_session_open(struct cli *cli, int argc, char **argv, cli_option_fn fn, void *state,
                  struct cli_runner_opts *ro, int operands, struct cli_session *s)
 {
 	int ret;
 
 	memset(s, 0, sizeof *s);
-	ret = cli_parse_options(cli, argc, argv, shortopts, longopts, fn, state, &s->first);
+	ret = cli_parse_options(cli, argc, argv, fn, state, &s->first);
 	if (ret != CLI_EXIT_OK)
 		return ret;
 	/* A wrong command line is reported before anything is loaded or connected. */
