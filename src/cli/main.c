@@ -124,7 +124,7 @@ global_help(const struct cli *cli, FILE *to)
 	        "Commands:\n",
 	        cli->progname);
 	for (i = 0; cli_commands[i].name != NULL; i++)
-		fprintf(to, "  %-10s %s\n", cli_commands[i].name, cli_commands[i].summary);
+		fprintf(to, "  %-13s %s\n", cli_commands[i].name, cli_commands[i].summary);
 	fputs("\n"
 	      "Connection (at most one; default $UPGRADE_CONNECT):\n"
 	      "  -c, --connect STRING   ODBC connection string (DRIVER=...;...)\n"
