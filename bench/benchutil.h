@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * benchutil.h - the timing shared by the benchmark programs.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * catalog-bench.c - how long loading, validating and ordering task
  * catalogs takes, and how much memory it needs.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # catalog-bench.sh - the catalog benchmark: generates catalog sets of 1,000
 # to 100,000 tasks and times loading, validating and ordering them
 # (bench/catalog-bench), times upgrade(1) on hostile files, then, when

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * context-bench.c - add_column_with_defaults against the statements one
  * would write by hand, on a table of N rows.

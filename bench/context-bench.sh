@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # context-bench.sh - add_column_with_defaults on a table of 1,000,000 rows
 # against the hand-written ALTER TABLE + UPDATE (bench/context-bench), and
 # the peak memory of the per-row function form at 100,000 and 1,000,000

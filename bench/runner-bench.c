@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * runner-bench.c - how fast the runner applies and skips tasks, compared
  * with a plain ODBC program executing the same statements, and how much

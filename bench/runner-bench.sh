@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # runner-bench.sh - the runner benchmark: applying 1,000
 # small tasks on SQLite and PostgreSQL against a plain ODBC program and
 # psql running the same statements one transaction each; a run with

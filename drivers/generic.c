@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * generic.c - the fallback dialect: ANSI SQL and ODBC catalog functions
  * only.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mssql.c - the Microsoft SQL Server dialect (FreeTDS).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mysql.c - the MariaDB and MySQL dialect (MariaDB Connector/ODBC).
  *

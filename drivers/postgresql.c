@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * postgresql.c - the PostgreSQL dialect (psqlODBC).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * upgrade.h - libupgrade, the portable database migration toolkit.
  *

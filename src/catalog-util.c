@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * catalog-util.c - the small containers the catalog is built from: an
  * arena allocator, a string-keyed hash map, and the dialect vocabulary;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * catalog-xml.c - reads one XML catalog document into the catalog.
  *

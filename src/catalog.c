@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * catalog.c - the catalog handle: loading files, directories and buffers,
  * modules and tasks registered in C, placeholders, diagnostics, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * catalog.h - internal structures of task catalogs, shared by the loader
  * (catalog.c, catalog-xml.c), the planner (plan.c) and the runner.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * connection.c - connecting through the unixODBC driver manager, reading
  * what the driver says about itself, choosing the dialect, and turning

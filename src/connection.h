@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * connection.h - the connection handle and the ODBC plumbing shared by the
  * library's files.  ODBC types stay out of the public headers.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * context.c - guards and actions of catalog tasks, and the context API of
  * tasks written in C (include/upgrade/context.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * context.h - what a task sees while it runs, and the two entry points the
  * runner uses to carry out catalog tasks: guards and actions.

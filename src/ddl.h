@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ddl.h - rendering schema changes for a dialect, and the introspection
  * and operations behind the task context.

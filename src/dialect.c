@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dialect.c - the registry of dialect drivers, detection by bidding, and
  * identifier quoting.

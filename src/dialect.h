@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dialect.h - the table every dialect driver in drivers/ exports.
  *

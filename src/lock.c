@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * lock.c - one lock per schema, so that two upgrade processes on one or
  * several hosts never run the same task twice.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * native.c - <native library="..." symbol="..."/> actions: C functions in
  * shared objects, called with the task's context.

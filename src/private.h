@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * private.h - internal helpers shared by the files of libupgrade.
  *

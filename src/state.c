@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * state.c - reading and writing `upgrades` and `upgrade_tasks` (see
  * state.h).

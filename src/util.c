@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * util.c - strings, growable buffers, UTF-8 checks and ODBC connection
  * string handling shared by the library.

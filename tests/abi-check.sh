@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # abi-check.sh - compare the ABI of a built libupgrade with the baseline
 # committed in abi/libupgrade.abi, so that no change breaks programs linked
 # against the library without anyone noticing.

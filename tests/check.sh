@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # check.sh - the complete test run, as CI does it, from a clean clone.
 #
 #   tests/check.sh [--quick] [--no-valgrind] [--no-distcheck]

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # cli-cluster.sh - upgrade(1) against the clusters of tests/cluster.sh:
 #  - run, baseline, mark and unmark against a PostgreSQL streaming standby
 #    fail at once with exit 8 and one line naming the server as a standby,

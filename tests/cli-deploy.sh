@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # cli-deploy.sh - what deployments and package scripts rely on, on SQLite,
 # PostgreSQL and MariaDB:
 #  - reading never creates anything: status, list, validate, graph, info

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # cli-dryrun.sh - dry runs with raw tasks, lock waits and errors that must
 # reach the user, on SQLite, PostgreSQL and MariaDB:
 #  - a dry run never executes what it cannot undo (MariaDB raw steps);

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # cli-errors.sh - how a failure reads: one line "upgrade: error: ...", the
 # driver's diagnostics indented below it, each on one line (psqlODBC's
 # messages hold line breaks of their own), on every engine; and the first

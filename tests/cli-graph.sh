@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # cli-graph.sh - `upgrade graph`: Graphviz DOT with modules as clusters,
 # requires and module-dependency edges, and names quoted safely.
 . "$top_srcdir/tests/lib.sh"

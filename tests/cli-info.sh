@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # cli-info.sh - `upgrade info` on SQLite, PostgreSQL and MariaDB, by file,
 # connection string, DSN and $UPGRADE_CONNECT; and the connection errors:
 # clear, with SQLSTATE, exit status 5, and never the password.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # cli-install.sh - install blocks, on SQLite, PostgreSQL and MariaDB:
 #  - the shipped examples hold them honest: a database installed at the
 #    first release (tests/catalogs/examples-r1) and upgraded to

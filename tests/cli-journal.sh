@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # cli-journal.sh - on MariaDB the journal of a task's statements never lies,
 # even when the process is killed while the server runs a statement:
 #  - a DML statement commits together with its journal entry, so a killed

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # cli-list.sh - `upgrade list`: the plan, one task a line with its flags,
 # or JSON; the model's order cases; moving or renaming files changes
 # nothing.
@@ -37,7 +38,7 @@ expect_rc 0 "list moved files"
 	not_ok "moved files give another plan" "$out"
 
 run "$UPGRADE" -v list -T "$ex"
-expect_out '^demo\.accounts:Index email  /.*accounts\.xml:63 [0-9a-f]{64}$' "-v adds file, line and checksum"
+expect_out '^demo\.accounts:Index email  /.*accounts\.xml:64 [0-9a-f]{64}$' "-v adds file, line and checksum"
 
 run "$UPGRADE" list -T "$cats/model/8-order-key"
 expect_rc 0 "model case 7.1.8"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # cli-lock.sh - the SQLite lock belongs to the database file, not to the
 # name it is opened by: two runs through a hard link, a symlink or two
 # spellings of one path race over many quick tasks, and every task is

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # cli-log.sh - `upgrade log`: the history of each schema from its state
 # tables, newest first (a run's baseline, tasks run, marks, unmarks, a
 # baseline command), in text with local times and in JSON Lines with UTC

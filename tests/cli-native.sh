@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # cli-native.sh - upgrade(1) runs catalog tasks whose actions are C
 # functions of the example task library (tests/native/example-tasks.c),
 # found through UPGRADE_LIBRARY_PATH, on SQLite: a table created and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # cli-output.sh - what the commands print in the cases that are easy to
 # get wrong: status of a schema with nothing to list still has its heading
 # and count line; a dry run says whether it executes and rolls back or only

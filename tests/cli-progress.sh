@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # cli-progress.sh - on a terminal, `upgrade run` keeps a live line that
 # says what is going on and for how long: a slow task's elapsed time, a
 # lock wait counting towards its timeout, and, when several schemas run,

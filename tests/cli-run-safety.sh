@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # cli-run-safety.sh - what must hold when things go wrong: racing processes
 # never run a task twice; a lock timeout names the holder and exits 3; a
 # process killed mid-task leaves a state that tells the truth; a MariaDB

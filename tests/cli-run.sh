@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # cli-run.sh - `upgrade run` end to end on SQLite, PostgreSQL and MariaDB:
 # the model system's CLI scenarios line by line (baseline on first sight,
 # dry run, commit, nothing left; raw tasks once per database with every

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # cli-usage.sh - the command line itself: help, version, and one-line errors
 # with the documented exit status for bad usage.
 . "$top_srcdir/tests/lib.sh"

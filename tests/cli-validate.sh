@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # cli-validate.sh - `upgrade validate`: no database, every problem of every
 # catalog as FILE:LINE: error: [OBJECT: ]MESSAGE on stderr, exit 4 on any;
 # where catalogs come from (-T, operands, $UPGRADE_TASKS_PATH); -D values;
@@ -59,7 +60,7 @@ expect_rc 4 "a missing path"
 expect_err "nothing-here: error: cannot open" "a missing path is named"
 run "$UPGRADE" validate -T "$ex/reports.xml"
 expect_rc 4 "a module whose dependencies are missing"
-expect_err "reports.xml:12: error: demo.reports: depends on unknown module 'demo.accounts'" "missing dependency named"
+expect_err "reports.xml:13: error: demo.reports: depends on unknown module 'demo.accounts'" "missing dependency named"
 
 # Placeholders from -D.
 run "$UPGRADE" validate -T "$bad/placeholder-no-value.xml" -D needed=x

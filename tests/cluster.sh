@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # cluster.sh - throw-away database clusters for the cluster tests.
 #
 #   tests/cluster.sh start DIR   start everything inside DIR, write DIR/env.sh

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # completion-zsh.sh - the zsh completion of completion/zsh/_upgrade, in a
 # real interactive zsh on a pseudo-terminal (zsh/zpty): a line is typed,
 # TAB pressed, and the line as completion left it is read back.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # completion.sh - the bash completion of completion/bash/upgrade, driven as
 # bash drives it: the file is sourced, COMP_WORDS and COMP_CWORD are set as
 # readline splits the line (at ':' and '=' too), and _upgrade fills

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ctxutil.h - what test_context.c and test_ops.c share: a fresh schema on
  * each engine with a context on it, quoting for hand-written SQL, and

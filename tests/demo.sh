@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # demo.sh - the quickest way to see upgrade work: installs the build
 # dependencies, builds in _build/demo and runs the built program against an
 # SQLite database file, _build/demo/demo.db. No database server is needed.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # deps.sh - install the Debian packages needed to build and test upgrade.
 #
 #   tests/deps.sh [all]   everything: build, test servers, valgrind, clang,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # fuzz-catalog.sh - builds the libFuzzer target tests/fuzz/fuzz_catalog.c
 # with clang (-fsanitize=fuzzer,address,undefined) and runs it for a
 # bounded number of inputs, seeded with every test catalog.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # header.sh - the public headers stand alone: <upgrade.h> compiles as strict
 # C99 with every warning an error, and as C++ when a compiler is there.
 . "$top_srcdir/tests/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # install.sh - `make install DESTDIR=...` lays out what a packager expects
 # (command, versioned library, headers, pkg-config file, man pages, catalog
 # schema, empty drop-in task directory), the installed pieces work together,

@@ -1,4 +1,5 @@
 # shellcheck shell=sh
+# SPDX-License-Identifier: MIT
 # lib.sh - sourced by the shell tests: assertions that count, and a summary
 # that makes the test fail when any assertion failed.
 #

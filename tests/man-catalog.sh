@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # man-catalog.sh - the catalog man pages: the program in
 # upgrade_catalog_new(3) compiles and prints the plan of the example
 # catalogs, and the catalogs shown in upgrade-catalog(5) are valid.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # man-examples.sh - every example of upgrade(1), run as a reader would run it.
 #
 # The EXAMPLES section is read from the rendered page; each display is a

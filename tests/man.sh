@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # man.sh - the manual: every page is mandoc -Tlint clean, every exported
 # function has a page that documents it, and the example programs of
 # libupgrade(3), upgrade_conn_new(3) and upgrade_runner_new(3) compile

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_catalog.c - task catalogs: loading, every validation error one by
  * one, placeholders, checksums, dialect resolution, the order of tasks
@@ -144,7 +145,7 @@ test_examples(void)
 	t = upgrade_catalog_find_task(cat, "demo.billing:Add billing name");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
 	CU_ASSERT_STRING_EQUAL(upgrade_task_requires(t), "demo.accounts:Fill display name");
-	CU_ASSERT_EQUAL(upgrade_task_line(t), 41);
+	CU_ASSERT_EQUAL(upgrade_task_line(t), 42);
 	CU_ASSERT_EQUAL(strlen(upgrade_task_checksum(t)), 64);
 	CU_ASSERT_EQUAL(strspn(upgrade_task_checksum(t), "0123456789abcdef"), 64);
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_connect.c - connecting to SQLite, PostgreSQL and MariaDB through
  * the real drivers, by connection string, DSN and SQLite file; and the

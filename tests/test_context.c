@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_context.c - the task context on SQLite, PostgreSQL and MariaDB: the
  * introspection helpers and the XML guards built on them, enum labels,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_dialect.c - dialect detection by bidding, capability bits, and
  * identifier quoting, both as text and against the real engines: a table

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_handles.c - every public entry point refuses a handle that is not
  * the kind it expects: NULL, or another of the library's handles cast to

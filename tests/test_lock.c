@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_lock.c - schema locks on SQLite, PostgreSQL and MariaDB: a second
  * holder waits and times out with a message naming the holder; a lock is

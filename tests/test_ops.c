@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_ops.c - the portable operations on SQLite, PostgreSQL and MariaDB,
  * through the C API and through XML catalog actions; the SQLite table

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_runner.c - the runner through the library API: tasks written in C
  * next to XML ones, the events a host receives, rollback of a failing C

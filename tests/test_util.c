@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_util.c - connection string redaction and parsing, UTF-8 checks and
  * growable buffers and arrays.

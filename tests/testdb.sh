@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # testdb.sh - throw-away PostgreSQL and MariaDB servers for the test suite.
 #
 #   tests/testdb.sh start DIR   start both servers inside DIR, write DIR/env.sh

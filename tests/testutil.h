@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * testutil.h - what every CUnit test binary shares: a main() that exits
  * non-zero on any failed assertion, and access to the test databases that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * upgrade/catalog.h - task catalogs: loading, validation and the order of
  * the tasks.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * upgrade/common.h - return codes, export macros and version queries shared
  * by every part of libupgrade.

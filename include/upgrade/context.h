@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * upgrade/context.h - what a task written in C sees while it runs: the
  * schema it upgrades, questions about that schema, portable schema

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * upgrade/runner.h - running upgrades: raw tasks once per database, then,
  * per schema, every pending task in its own transaction together with its

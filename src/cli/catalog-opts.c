@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * catalog-opts.c - loading the catalogs the command line names: -T paths,
  * else $UPGRADE_TASKS_PATH, else the compiled-in task directory; -D

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cli.h - what the files of upgrade(1) share: the exit statuses, the global
  * options, and the command table entry.

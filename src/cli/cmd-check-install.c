@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd-check-install.c - `upgrade check-install --from PATH`: do the install
  * blocks of the catalogs create what their tasks lead to?

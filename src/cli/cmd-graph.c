@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd-graph.c - `upgrade graph`: the catalogs as a Graphviz DOT graph.
  *

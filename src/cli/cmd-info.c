@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd-info.c - `upgrade info`: connect and say what is on the other side.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd-list.c - `upgrade list`: the tasks in the order they run.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd-log.c - `upgrade log`: what was done to each schema, newest first,
  * read from its state tables by upgrade_runner_history().

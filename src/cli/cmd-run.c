@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd-run.c - `upgrade run`: raw tasks, then every schema's pending tasks.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd-status.c - `upgrade status` (what is pending, executed, changed,
  * unknown or partly applied, per schema) and the repairs `baseline`,

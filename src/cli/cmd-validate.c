@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd-validate.c - `upgrade validate [PATH...]`: check task catalogs
  * without a database.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * main.c - upgrade(1): global options, the command table and dispatch.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * runner-opts.c - what `run`, `status`, `baseline`, `mark` and `unmark`
  * share: the schema and locking options, building the runner, and turning

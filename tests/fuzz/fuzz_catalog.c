@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_catalog.c - libFuzzer target for the catalog loader and planner.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * example-tasks.c - a task library as a package would ship it: C functions
  * for <native library="example-tasks.so" symbol="..."/> actions, using
