@@ -24,7 +24,7 @@ cat >"$T_TMP/dirs.mk" <<'EOF'
 print-install-dirs:
 	@printf '%s\n' 'prefix=$(prefix)' 'bindir=$(bindir)' 'libdir=$(libdir)' \
 	  'includedir=$(includedir)' 'mandir=$(mandir)' 'pkgdatadir=$(pkgdatadir)' \
-	  'taskdir=$(taskdir)' 'version=$(PACKAGE_VERSION)' \
+	  'taskdir=$(taskdir)' 'version=$(PACKAGE_VERSION)' 'docdir=$(docdir)' \
 	  'bashcompletiondir=$(bashcompletiondir)' 'zshcompletiondir=$(zshcompletiondir)'
 EOF
 run submake -f Makefile -f "$T_TMP/dirs.mk" print-install-dirs
@@ -35,7 +35,7 @@ fi
 makevar() { printf '%s\n' "$out" | sed -n "s|^$1=||p"; }
 prefix=$(makevar prefix) bindir=$(makevar bindir) libdir=$(makevar libdir)
 includedir=$(makevar includedir) mandir=$(makevar mandir) pkgdatadir=$(makevar pkgdatadir)
-taskdir=$(makevar taskdir) version=$(makevar version)
+taskdir=$(makevar taskdir) version=$(makevar version) docdir=$(makevar docdir)
 bashcompletiondir=$(makevar bashcompletiondir) zshcompletiondir=$(makevar zshcompletiondir)
 
 # Every file (not directory) below DIR, one per line, relative to $D.
@@ -109,6 +109,13 @@ if [ -f "$top_srcdir/tasks/catalog.rng" ]; then
 	exists -f "$pkgdatadir/catalog.rng" "${pkgdatadir#"$prefix"/}/catalog.rng (the catalog schema)"
 fi
 
+# The README and the example catalogs, as documentation; the installed
+# examples are checked as a catalog set below.
+exists -f "$docdir/README.md" "${docdir#"$prefix"/}/README.md"
+for x in "$top_srcdir"/tasks/examples/*.xml; do
+	exists -f "$docdir/examples/${x##*/}" "${docdir#"$prefix"/}/examples/${x##*/}"
+done
+
 # The bash completion, where bash-completion loads it for the command upgrade.
 exists -f "$bashcompletiondir/upgrade" "the bash completion in ${bashcompletiondir#"$prefix"/}/"
 exists -f "$zshcompletiondir/_upgrade" "the zsh completion in ${zshcompletiondir#"$prefix"/}/"
@@ -124,6 +131,9 @@ if [ -z "$left" ]; then ok "the drop-in task directory is installed empty"; else
 run env LD_LIBRARY_PATH="$D$libdir" "$D$bindir/upgrade" --version
 expect_rc 0 "the installed upgrade runs"
 expect_out "^upgrade $version \\(libupgrade $version\\)\$" "the installed upgrade reports version $version"
+
+run env LD_LIBRARY_PATH="$D$libdir" "$D$bindir/upgrade" validate -T "$D$docdir/examples"
+expect_rc 0 "the installed example catalogs are valid"
 
 # The .pc file parses and points where the files are.  pkg-config may or may
 # not relocate the prefix to where it found the file (--define-prefix is the
