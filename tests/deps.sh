@@ -17,7 +17,7 @@ die() { printf '[%s] ERROR: %s\n' "$PROG" "$*" >&2; exit 1; }
 BUILD_PKGS=(
     build-essential autoconf automake libtool autoconf-archive pkg-config
     unixodbc unixodbc-dev odbcinst libsqliteodbc
-    libcunit1-dev libxml2-dev libxml2-utils libjson-c-dev nettle-dev mandoc
+    libcunit1-dev libxml2-dev libxml2-utils libjson-c-dev nettle-dev mandoc groff-base
     sqlite3 git bash-completion
 )
 # The full test run also talks to PostgreSQL and MariaDB (their drivers and
