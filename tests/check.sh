@@ -9,12 +9,15 @@
 # abi/libupgrade.abi (tests/abi-check.sh) -> start PostgreSQL and MariaDB
 # (tests/testdb.sh) and the clusters (tests/cluster.sh: Galera, a
 # PostgreSQL standby, PgBouncer) -> make check -> build _build/plain -> make
-# check-valgrind -> make distcheck -> stop the servers.
+# check-valgrind -> make distcheck -> build the Debian packages and run
+# lintian -> install them and run their autopkgtest (debian/tests; as root
+# only) -> stop the servers.
 #
 #   --quick          sanitizer build, ABI check and `make check` only
 #   --no-valgrind    skip `make check-valgrind` and the command under valgrind
 #   --no-distcheck   skip `make distcheck`
-#   --no-packages    skip building and linting the Debian packages
+#   --no-packages    skip building, linting, installing and testing the
+#                    Debian packages
 #
 # A failing phase does not stop the later ones, so one run reports
 # everything. The last line on stdout is `check: N passed, N failed`, summed
@@ -243,22 +246,78 @@ fi
 # ---- Debian packages ----
 # dpkg-buildpackage builds inside the tree it is given, so it gets a copy of
 # the tracked (and new, not ignored) files; lintian must report no error.
+# The directory stays until the packages' own tests below have used the
+# .debs.
+PKGDIR=""
 # shellcheck disable=SC2317  # called through phase
 package_build() {
-    local dir
-    dir=$(mktemp -d /tmp/upg-pkg.XXXXXX)
-    mkdir "$dir/src"
-    git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C "$dir/src"
-    (cd "$dir/src" && dpkg-buildpackage -us -uc -b) &&
-        lintian --fail-on error "$dir"/*.changes &&
-        rm -rf "$dir"
+    PKGDIR=$(mktemp -d /tmp/upg-pkg.XXXXXX)
+    mkdir "$PKGDIR/src"
+    git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C "$PKGDIR/src"
+    (cd "$PKGDIR/src" && dpkg-buildpackage -us -uc -b) &&
+        lintian --fail-on error "$PKGDIR"/*.changes
 }
+
+# The autopkgtest of debian/tests, run as autopkgtest would on a testbed:
+# the built .debs installed with dpkg (their dependencies and the tests'
+# from the archive), then each test script from the top of the sources
+# with its own empty AUTOPKGTEST_TMP.  This changes the machine's
+# packages, which CI may do (it runs as root on a throw-away machine); the
+# packages of this tree are purged again afterwards.
+# shellcheck disable=SC2317  # called through phase
+package_install() {
+    local deps
+    # The tests' Depends, except the packages built here (a comma list,
+    # possibly over several lines of a stanza).
+    deps=$(awk '/^Depends:/ { on = 1; sub(/^Depends:/, "") } /^[A-Z][A-Za-z-]*:/ && !/^Depends:/ { on = 0 }
+                /^$/ { on = 0 } on' debian/tests/control | tr ',' '\n' |
+        sed 's/[[:space:]]//g; /^$/d; /^upgrade$/d; /^libupgrade/d' | sort -u)
+    # dpkg -i leaves a package whose dependencies are missing unconfigured;
+    # apt-get -f install then fetches them and finishes the configuration.
+    dpkg -i "$PKGDIR"/*.deb || DEBIAN_FRONTEND=noninteractive apt-get -f install -y || return 1
+    # shellcheck disable=SC2086 # one word per package
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $deps || return 1
+    dpkg-query -W -f '${Package} ${Version} ${db:Status-Status}\n' upgrade libupgrade0 libupgrade-dev
+}
+# shellcheck disable=SC2317  # called through phase
+package_purge() {
+    local p pkgs=()
+    for p in "$PKGDIR"/*.deb; do pkgs+=("$(dpkg-deb -f "$p" Package)"); done
+    dpkg --purge "${pkgs[@]}"
+}
+# shellcheck disable=SC2317  # called through phase
+autopkgtest_one() {
+    local t=$1 tmp rc=0
+    tmp=$(mktemp -d /tmp/upg-autopkgtest.XXXXXX)
+    AUTOPKGTEST_TMP=$tmp "debian/tests/$t" || rc=$?
+    rm -rf "$tmp"
+    return "$rc"
+}
+
 if [ -n "$PACKAGES" ]; then
     if ! phase packages package_build; then
         FAILED=$((FAILED + 1))
     else
         PASSED=$((PASSED + 1))
+        if [ "$(id -u)" -ne 0 ]; then
+            say "packages: SKIPPING the autopkgtest (debian/tests): installing the .debs needs root, and this is uid $(id -u)"
+            TIMINGS+=("$(printf '%-20s %7s s  %s' autopkgtest - "SKIPPED (not root)")")
+        elif ! phase package-install package_install; then
+            say "packages: the built .debs do not install; the autopkgtest cannot run"
+            FAILED=$((FAILED + 1))
+        else
+            # shellcheck disable=SC2013 # a Tests: field lists names separated by spaces
+            for t in $(sed -n 's/^Tests:[[:space:]]*//p' debian/tests/control); do
+                if phase "autopkgtest-$t" autopkgtest_one "$t"; then
+                    PASSED=$((PASSED + 1))
+                else
+                    FAILED=$((FAILED + 1))
+                fi
+            done
+            phase package-purge package_purge || say "packages: purging the installed packages failed"
+        fi
     fi
+    [ -n "$PKGDIR" ] && rm -rf "$PKGDIR"
 fi
 
 finish

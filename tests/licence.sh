@@ -11,8 +11,8 @@
 
 spdx='SPDX-License-Identifier: MIT'
 
-# The sources: code, scripts, build files, the catalog schema and the
-# example catalogs.  Catalogs under tests/catalogs are test data whose line
+# The sources: code, scripts, build files, the package's tests, the catalog
+# schema and the example catalogs.  Catalogs under tests/catalogs are test data whose line
 # numbers the tests quote, and are left out on purpose.  Only source names
 # are kept, so that objects and logs of a build inside the tree are not.
 sources() {
@@ -21,8 +21,8 @@ sources() {
 		git -C "$top_srcdir" ls-files
 	else
 		(cd "$top_srcdir" && find . -path ./_build -prune -o -type f -print | sed 's|^\./||')
-	fi | grep -E '^(src|include|drivers|tests|bench|completion)/|^(configure\.ac|Makefile\.am|tasks/catalog\.rng|debian/rules|\.ci/run)$|^tasks/examples/[^/]*\.xml$' |
-	grep -E '\.(c|h|h\.in|sh|am|ac|rng|xml)$|^(debian/rules|\.ci/run|completion/.*)$' |
+	fi | grep -E '^(src|include|drivers|tests|bench|completion)/|^(configure\.ac|Makefile\.am|tasks/catalog\.rng|debian/rules|\.ci/run)$|^debian/tests/|^tasks/examples/[^/]*\.xml$' |
+	grep -E '\.(c|h|h\.in|sh|am|ac|rng|xml)$|^(debian/rules|debian/tests/.*|\.ci/run|completion/.*)$' |
 	grep -v '^tests/catalogs/' | sort
 }
 
