@@ -245,7 +245,9 @@ fi
 
 # ---- Debian packages ----
 # dpkg-buildpackage builds inside the tree it is given, so it gets a copy of
-# the tracked (and new, not ignored) files; lintian must report no error.
+# the tracked (and new, not ignored) files.  lintian, pedantic tags and
+# info included, must report nothing but the overrides of
+# debian/*.lintian-overrides, each of which says why it is there.
 # The directory stays until the packages' own tests below have used the
 # .debs.
 PKGDIR=""
@@ -255,7 +257,7 @@ package_build() {
     mkdir "$PKGDIR/src"
     git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C "$PKGDIR/src"
     (cd "$PKGDIR/src" && dpkg-buildpackage -us -uc -b) &&
-        lintian --fail-on error "$PKGDIR"/*.changes
+        lintian --pedantic -I --fail-on error,warning,info,pedantic "$PKGDIR"/*.changes
 }
 
 # The autopkgtest of debian/tests, run as autopkgtest would on a testbed:
