@@ -631,6 +631,22 @@ abandon(struct run *run)
 	upg_error_restore(&run->conn->err, &keep);
 }
 
+/* Writes a module's state in a transaction of its own (a baseline, an install record, a mark). */
+static int
+save_alone(struct run *run, struct upg_state *st, struct upg_state_module *m)
+{
+	int ret;
+
+	if ((ret = upg_db_begin(run->conn)) != UPGRADE_OK)
+		return ret;
+	ret = upg_state_save(st, m);
+	if (ret == UPGRADE_OK)
+		ret = upg_db_commit(run->conn);
+	if (ret != UPGRADE_OK)
+		abandon(run);
+	return ret;
+}
+
 /*
  * Runs a task's body (guard, then actions or the C function) on the open
  * transaction.  *nothing is set when a guard did not hold or a C task said
@@ -1104,17 +1120,8 @@ install_recorded(struct run *run, struct upg_state *st, struct upg_state_module 
 	upg_state_forget(m, UPG_INSTALL_NAME);
 	if ((count = record_all(run->r->cat, m, mod, "install")) < 0)
 		return upg_error_oom(&run->conn->err);
-	if (!run->r->dry_run) {
-		if ((ret = upg_db_begin(run->conn)) != UPGRADE_OK)
-			return ret;
-		ret = upg_state_save(st, m);
-		if (ret == UPGRADE_OK)
-			ret = upg_db_commit(run->conn);
-		if (ret != UPGRADE_OK) {
-			abandon(run);
-			return ret;
-		}
-	}
+	if (!run->r->dry_run && (ret = save_alone(run, st, m)) != UPGRADE_OK)
+		return ret;
 	baseline_event(run, mod, count);
 	return UPGRADE_OK;
 }
@@ -1255,18 +1262,9 @@ baseline(struct run *run, struct upg_state *st, int log, unsigned char *due)
 			return upg_error_oom(&run->conn->err);
 		if (log && upg_state_log(m, "baseline", NULL) != UPGRADE_OK)
 			return upg_error_oom(&run->conn->err);
-		if (!run->r->dry_run) {
-			/* The row and its tasks in one transaction: a baseline is all or nothing. */
-			if ((ret = upg_db_begin(run->conn)) != UPGRADE_OK)
-				return ret;
-			ret = upg_state_save(st, m);
-			if (ret == UPGRADE_OK)
-				ret = upg_db_commit(run->conn);
-			if (ret != UPGRADE_OK) {
-				abandon(run);
-				return ret;
-			}
-		}
+		/* The row and its tasks in one transaction: a baseline is all or nothing. */
+		if (!run->r->dry_run && (ret = save_alone(run, st, m)) != UPGRADE_OK)
+			return ret;
 		baseline_event(run, mod, count);
 	}
 	return UPGRADE_OK;
@@ -2228,14 +2226,7 @@ mark_schema(struct run *run, struct upg_state *st, void *ud)
 		ret = upg_state_log(m, mc->mark ? "mark" : "unmark", mc->name);
 	if (ret != UPGRADE_OK)
 		return upg_error_oom(&run->conn->err);
-	if ((ret = upg_db_begin(run->conn)) != UPGRADE_OK)
-		return ret;
-	ret = upg_state_save(st, m);
-	if (ret == UPGRADE_OK)
-		ret = upg_db_commit(run->conn);
-	if (ret != UPGRADE_OK)
-		abandon(run);
-	return ret;
+	return save_alone(run, st, m);
 }
 
 static int
