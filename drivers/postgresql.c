@@ -126,6 +126,59 @@ pg_read_only(struct upgrade_conn *conn, char **why)
 	return ret < 0 ? ret : UPGRADE_OK;
 }
 
+/*
+ * pg_current_wal_insert_lsn() is where the primary has put its last WAL
+ * record; a commit that returned is before it, so every replica whose
+ * replay_lsn reaches it has replayed the run.  pg_current_wal_lsn() would
+ * not do: with synchronous_commit off a commit returns before its record is
+ * written, and the write position lags behind it.  pg_stat_replication shows replay_lsn only to
+ * superusers and members of pg_monitor; to others every column but the
+ * replica's name and user is NULL, state included, which tells a hidden
+ * replica from one that is still starting.
+ */
+static int
+pg_replication_position(struct upgrade_conn *conn, char **position)
+{
+	return upg_db_query_string(conn, "SELECT CAST(pg_current_wal_insert_lsn() AS TEXT)", position);
+}
+
+struct pg_replicas {
+	long replayed, connected, hidden;
+};
+
+static int
+pg_replicas_row(void *ud, size_t ncols, char **values)
+{
+	struct pg_replicas *r = ud;
+
+	if (ncols < 3)
+		return UPGRADE_ERROR;
+	r->replayed = values[0] != NULL ? strtol(values[0], NULL, 10) : 0;
+	r->connected = values[1] != NULL ? strtol(values[1], NULL, 10) : 0;
+	r->hidden = values[2] != NULL ? strtol(values[2], NULL, 10) : 0;
+	return 1;
+}
+
+static int
+pg_replicas_at(struct upgrade_conn *conn, const char *position, long *replayed, long *connected,
+               long *hidden)
+{
+	struct pg_replicas r = {0, 0, 0};
+	const char *p[1] = {position};
+	int ret;
+
+	ret = upg_db_query(conn,
+	                   "SELECT count(*) FILTER (WHERE replay_lsn >= CAST(? AS pg_lsn)), count(*), "
+	                   "count(*) FILTER (WHERE state IS NULL) FROM pg_stat_replication",
+	                   1, p, pg_replicas_row, &r);
+	if (ret < 0)
+		return ret;
+	*replayed = r.replayed;
+	*connected = r.connected;
+	*hidden = r.hidden;
+	return UPGRADE_OK;
+}
+
 /* ---- introspection ------------------------------------------------------- */
 
 static const char *const contypes[] = {"", "p", "u", "f", "c"};
@@ -443,6 +496,8 @@ const struct upg_dialect upg_dialect_postgresql = {
 	.lock_release = pg_lock_release,
 	.lock_holder = pg_lock_holder,
 	.read_only = pg_read_only,
+	.replication_position = pg_replication_position,
+	.replicas_at = pg_replicas_at,
 	.exists = pg_exists,
 	.columns = pg_columns,
 	.type_names = pg_types,

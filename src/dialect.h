@@ -218,6 +218,17 @@ struct upg_dialect {
 	 * its first write.  NULL hook: the engine's own error at that write.
 	 */
 	int (*read_only)(struct upgrade_conn *conn, char **why);
+	/*
+	 * MAY, both or neither: where the server's replication stream stands
+	 * now (*position: allocated text that replicas_at understands), and
+	 * how many replicas have replayed up to a position.  *replayed counts
+	 * the replicas at or past position, *connected all replicas attached,
+	 * *hidden those whose position this session may not read.  NULL: the
+	 * engine's replicas cannot be waited for (--wait-replicas refuses).
+	 */
+	int (*replication_position)(struct upgrade_conn *conn, char **position);
+	int (*replicas_at)(struct upgrade_conn *conn, const char *position, long *replayed,
+	                   long *connected, long *hidden);
 
 	/* ---- introspection (src/introspect.c) ------------------------------ */
 	/*

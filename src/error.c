@@ -122,6 +122,7 @@ upgrade_strerror(int code)
 	case UPGRADE_ELOCKED: return "lock not available";
 	case UPGRADE_EUNSUPPORTED: return "not supported";
 	case UPGRADE_EREADONLY: return "read-only server";
+	case UPGRADE_ETIMEOUT: return "timed out";
 	default: return "unknown error code";
 	}
 }

@@ -9,7 +9,9 @@
 #  - on Galera, runs racing on three nodes apply every task exactly once
 #    (GET_LOCK is local to a node; the lock table is cluster-wide), a run
 #    on another node waits for the holder and names it, and the lock of a
-#    holder killed with -9 is free within its lease.
+#    holder killed with -9 is free within its lease;
+#  - run --wait-replicas waits for the standby to replay the run (exit 9
+#    when it cannot: paused replay, hidden positions, too few replicas).
 # It uses the clusters named by UPGRADE_TEST_CLUSTER_DIR's env.sh (as
 # tests/check.sh starts them), else starts its own with tests/cluster.sh and
 # stops them at the end.
@@ -40,6 +42,7 @@ NS='xmlns="urn:upgrade:catalog:1"'
 cat_dir() { mkdir -p "$T_TMP/$1"; printf '%s\n' "$2" >"$T_TMP/$1/catalog.xml"; }
 cat_dir v1 "<module $NS name=\"cl\"><task name=\"One\"><sql>CREATE TABLE one (id INTEGER)</sql></task></module>"
 cat_dir v2 "<module $NS name=\"cl\"><task name=\"One\"><sql>CREATE TABLE one (id INTEGER)</sql></task><task name=\"Two\"><sql>CREATE TABLE two (id INTEGER)</sql></task></module>"
+cat_dir v3 "<module $NS name=\"cl\"><task name=\"One\"><sql>CREATE TABLE one (id INTEGER)</sql></task><task name=\"Two\"><sql>CREATE TABLE two (id INTEGER)</sql></task><task name=\"Three\"><sql>CREATE TABLE three (id INTEGER)</sql></task></module>"
 
 # writers LABEL CONN PATTERN SCHEMA-ARGS...: every writing command is refused
 # at once with exit 8 and one line matching PATTERN; status still works.
@@ -88,6 +91,61 @@ if require_env UPGRADE_TEST_PG_STANDBY && require_env UPGRADE_TEST_PG_PRIMARY_AD
 	run "$UPGRADE" -T "$T_TMP/v2" -c "$UPGRADE_TEST_PG_PRIMARY" run --schema upg_cl
 	expect_rc 0 "PG primary: the run that the standby refused works there"
 	expect_out '^\* cl:Two' "PG primary: the pending task ran"
+	# The module grows by one table per run: tables N adds tables t1 .. tN.
+	tables() {
+		mkdir -p "$T_TMP/t$1"
+		{
+			echo "<module $NS name=\"cl\"><task name=\"One\"><sql>CREATE TABLE one (id INTEGER)</sql></task><task name=\"Two\"><sql>CREATE TABLE two (id INTEGER)</sql></task>"
+			i=1
+			while [ "$i" -le "$1" ]; do
+				echo "<task name=\"t$i\"><sql>CREATE TABLE t$i (id INTEGER)</sql></task>"
+				i=$((i + 1))
+			done
+			echo "</module>"
+		} >"$T_TMP/t$1/catalog.xml"
+	}
+	on_standby() { # table: whether the standby has upg_cl.table
+		[ "$(pgs "SELECT to_regclass('upg_cl.$1') IS NOT NULL")" = t ]
+	}
+	tables 1
+	run "$UPGRADE" -T "$T_TMP/t1" -c "$UPGRADE_TEST_PG_PRIMARY" run --schema upg_cl \
+		--wait-replicas 1 --wait-timeout 2
+	expect_rc 9 "PG --wait-replicas: a role that cannot see replay positions times out"
+	expect_out '^\* cl:t1' "PG --wait-replicas: the run itself was done before the wait"
+	expect_err '^upgrade: error: 0 of 1 replicas replayed up to [0-9A-F]+/[0-9A-F]+ within 2\.0 s; 1 of the 1 connected replicas hide their position from this role \(grant it pg_monitor' \
+		"PG --wait-replicas: the timeout names the missing privilege"
+	[ "$(pgp "SELECT state FROM upg_cl.upgrades WHERE module = 'cl'" | grep -c '"t1"')" = 1 ] &&
+		ok "PG --wait-replicas: a timeout leaves the run committed" ||
+		not_ok "PG --wait-replicas: the state lost cl:t1 after a timeout"
+	pgp 'GRANT pg_monitor TO upgrade' >/dev/null
+
+	# With replay paused the standby cannot catch up: the wait must not claim it did.
+	pgs 'SELECT pg_wal_replay_pause()' >/dev/null
+	tables 2
+	run "$UPGRADE" -T "$T_TMP/t2" -c "$UPGRADE_TEST_PG_PRIMARY" --format json run --schema upg_cl \
+		--wait-replicas 1 --wait-timeout 1
+	expect_rc 9 "PG --wait-replicas: a standby that does not replay times out"
+	expect_out '"event":"replicas","wanted":1,"ok":false' "PG --wait-replicas: JSON says the wait failed"
+	expect_err '0 of 1 replicas replayed up to .* within 1\.0 s \(1 connected\)' \
+		"PG --wait-replicas: the timeout says how far the replicas got"
+	on_standby t2 && not_ok "PG --wait-replicas: the paused standby was expected to lag" ||
+		ok "PG --wait-replicas: the paused standby indeed lacks the new table"
+	pgs 'SELECT pg_wal_replay_resume()' >/dev/null
+	tables 3
+	run "$UPGRADE" -T "$T_TMP/t3" -c "$UPGRADE_TEST_PG_PRIMARY" run --schema upg_cl \
+		--wait-replicas 1 --wait-timeout 30
+	expect_rc 0 "PG --wait-replicas: a replaying standby is waited for"
+	expect_out '^1 replica replayed the run \(waited [0-9.]+ s\)$' "PG --wait-replicas: says how long it waited"
+	# The promise: right after the command, the standby has what the run committed.
+	on_standby t3 && ok "PG --wait-replicas: the standby has the run's table when the command returns" ||
+		not_ok "PG --wait-replicas: the standby lacks upg_cl.t3 after the wait" \
+			"$(pgs "SELECT pg_last_wal_replay_lsn(), pg_is_wal_replay_paused()"; pgp "SELECT to_regclass('upg_cl.t3'), pg_current_wal_lsn()"; printf '%s\n' "$out")"
+	tables 4
+	run "$UPGRADE" -T "$T_TMP/t4" -c "$UPGRADE_TEST_PG_PRIMARY" run --schema upg_cl \
+		--wait-replicas 2 --wait-timeout 1
+	expect_rc 9 "PG --wait-replicas: more replicas than there are cannot be waited for"
+	expect_err '1 of 2 replicas replayed up to .*\(1 connected\)' "PG --wait-replicas: names the count"
+	pgp 'REVOKE pg_monitor FROM upgrade' >/dev/null
 fi
 
 # --- MariaDB: a Galera node with read_only=ON ---------------------------------
@@ -119,6 +177,11 @@ if require_env UPGRADE_TEST_GALERA3 && require_env UPGRADE_TEST_GALERA_ADMIN3; t
 	expect_out '^\* cl:Two' "MariaDB read_only: the exempt user's task ran"
 	my 'SET GLOBAL read_only = 0' >/dev/null
 	ro_node_admin=
+	run "$UPGRADE" -T "$T_TMP/v3" -c "$UPGRADE_TEST_GALERA3" run --schema upg_cl --wait-replicas 1
+	expect_rc 64 "MariaDB --wait-replicas: refused before the run"
+	expect_err '^upgrade: error: --wait-replicas: the mysql dialect cannot see the server.s replicas' \
+		"MariaDB --wait-replicas: says why"
+	expect_no 'cl:Three' "MariaDB --wait-replicas: nothing ran"
 	my "DROP USER 'upg_cl_ro'@'127.0.0.1', 'upg_cl_su'@'127.0.0.1'; DROP DATABASE upg_cl" >/dev/null
 fi
 

@@ -41,7 +41,8 @@ enum upgrade_code {
 	UPGRADE_EDB = -6,         /* the database reported an error; see SQLSTATE */
 	UPGRADE_ELOCKED = -7,     /* a lock could not be taken in time */
 	UPGRADE_EUNSUPPORTED = -8, /* the engine or dialect cannot do this */
-	UPGRADE_EREADONLY = -9     /* the server takes no writes (a standby, a read-only replica) */
+	UPGRADE_EREADONLY = -9,    /* the server takes no writes (a standby, a read-only replica) */
+	UPGRADE_ETIMEOUT = -10     /* a wait (for replicas) ran out of time */
 };
 
 /* Run-time version of the library, e.g. "0.1.0". */

@@ -92,6 +92,19 @@ UPGRADE_EXTERN int upgrade_conn_set_cluster_lock(struct upgrade_conn *conn,
                                                  int lease_seconds);
 
 /*
+ * Waits until at least count replicas of the connected server have replayed
+ * everything committed on it before the call, polling for at most
+ * timeout_ms (0: look once).  PostgreSQL compares pg_stat_replication's
+ * replay_lsn with pg_current_wal_insert_lsn(); seeing those positions takes a
+ * superuser or a member of pg_monitor.  UPGRADE_ETIMEOUT, with how far the
+ * replicas got in the message, when they did not get there in time;
+ * UPGRADE_EUNSUPPORTED where the dialect cannot see replicas.  *waited_ms
+ * (may be NULL) receives the time spent waiting.
+ */
+UPGRADE_EXTERN int upgrade_conn_wait_replicas(struct upgrade_conn *conn, int count,
+                                              long timeout_ms, long *waited_ms);
+
+/*
  * Connects with a full ODBC connection string ("DRIVER=...;Server=...", or
  * "DSN=name;..."), without prompting.  UPGRADE_EDB with the diagnostics on
  * the handle when the driver manager or the driver refuses.

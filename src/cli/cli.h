@@ -27,6 +27,7 @@ enum cli_exit {
 	CLI_EXIT_PARTIAL = 6,      /* --keep-going: some schemas failed, others succeeded */
 	CLI_EXIT_CHECKSUM = 7,     /* status --check --strict: a task changed after it ran */
 	CLI_EXIT_READ_ONLY = 8,    /* a writing command on a standby or read-only server */
+	CLI_EXIT_REPLICAS = 9,     /* run --wait-replicas: the replicas did not catch up in time */
 	CLI_EXIT_USAGE = 64,       /* bad command line */
 	CLI_EXIT_SOFTWARE = 70     /* out of memory or an internal error */
 };

@@ -29,13 +29,17 @@ enum {
 	OPT_KEEP_GOING,
 	OPT_RESUME,
 	OPT_RESUME_FROM,
-	OPT_CREATE_SCHEMAS
+	OPT_CREATE_SCHEMAS,
+	OPT_WAIT_REPLICAS,
+	OPT_WAIT_TIMEOUT
 };
 
 struct run_opts {
 	struct cli_runner_opts r;
 	int dry_run, keep_going, resume, jobs, create_schemas;
 	unsigned long resume_from;
+	int wait_replicas; /* --wait-replicas N; -1: not asked */
+	long wait_timeout_ms;
 };
 
 struct printer {
@@ -524,6 +528,22 @@ run_option(struct cli *cli, int c, const char *arg, void *state)
 			                       arg);
 		o->resume_from = (unsigned long)v;
 		return CLI_EXIT_OK;
+	case OPT_WAIT_REPLICAS:
+		errno = 0;
+		v = strtol(arg, &end, 10);
+		if (errno != 0 || end == arg || *end != '\0' || v < 0 || v > 1000)
+			return cli_usage_error(cli, "--wait-replicas wants a number from 0 to 1000, not '%s'",
+			                       arg);
+		o->wait_replicas = (int)v;
+		return CLI_EXIT_OK;
+	case OPT_WAIT_TIMEOUT:
+		errno = 0;
+		v = strtol(arg, &end, 10);
+		if (errno != 0 || end == arg || *end != '\0' || v < 0 || v > 86400)
+			return cli_usage_error(cli, "--wait-timeout wants seconds from 0 to 86400, not '%s'",
+			                       arg);
+		o->wait_timeout_ms = v * 1000;
+		return CLI_EXIT_OK;
 	case 'j':
 		errno = 0;
 		v = strtol(arg, &end, 10);
@@ -548,9 +568,48 @@ const struct cli_opt cli_run_options[] = {
 	{"jobs", required_argument, 'j', "N", "upgrade up to N schemas at once", NULL},
 	{"create-schemas", no_argument, OPT_CREATE_SCHEMAS, NULL,
 	 "create a named schema that does not exist", NULL},
+	{"wait-replicas", required_argument, OPT_WAIT_REPLICAS, "N",
+	 "after the run, wait until N replicas have replayed it (PostgreSQL)", NULL},
+	{"wait-timeout", required_argument, OPT_WAIT_TIMEOUT, "S",
+	 "wait at most S seconds for the replicas (default 60)", NULL},
 	CLI_RUNNER_LONGOPTS,
 	{NULL, 0, 0, NULL, NULL, NULL}
 };
+
+/*
+ * After a run that committed, waits for the replicas and says how it went:
+ * a line on stdout (a `replicas` object in JSON), and on a timeout the
+ * reason on stderr with exit status 9.  A replica that lags does not undo
+ * the run: what is committed stays so.
+ */
+static int
+wait_replicas(struct cli *cli, struct upgrade_conn *conn, int count, long timeout_ms)
+{
+	long waited = 0;
+	int rc = upgrade_conn_wait_replicas(conn, count, timeout_ms, &waited);
+
+	if (cli->format == CLI_FORMAT_JSON) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "event", json_object_new_string("replicas"));
+		json_object_object_add(o, "wanted", json_object_new_int64(count));
+		json_object_object_add(o, "ok", json_object_new_boolean(rc == UPGRADE_OK));
+		json_object_object_add(o, "waited_ms", json_object_new_int64(waited));
+		if (rc != UPGRADE_OK)
+			json_object_object_add(o, "error",
+			                       json_object_new_string(upgrade_conn_error(conn)));
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		json_object_put(o);
+	} else if (rc == UPGRADE_OK && !cli->quiet) {
+		printf("%d replica%s replayed the run (waited %.2f s)\n", count, count == 1 ? "" : "s",
+		       (double)waited / 1000.0);
+	}
+	fflush(stdout);
+	if (rc == UPGRADE_OK)
+		return CLI_EXIT_OK;
+	cli_error(cli, "%s", upgrade_conn_error(conn));
+	return rc == UPGRADE_ETIMEOUT ? CLI_EXIT_REPLICAS : cli_runner_exit(rc);
+}
 
 int
 cmd_run(struct cli *cli, int argc, char **argv)
@@ -563,6 +622,8 @@ cmd_run(struct cli *cli, int argc, char **argv)
 
 	memset(&o, 0, sizeof o);
 	o.jobs = 1;
+	o.wait_replicas = -1;
+	o.wait_timeout_ms = 60000;
 	/* A closed stdout must not kill the run in the middle of a task (see check_stdout). */
 	signal(SIGPIPE, SIG_IGN);
 	cli->creates = 1;
@@ -570,6 +631,13 @@ cmd_run(struct cli *cli, int argc, char **argv)
 	if (ret != CLI_EXIT_OK)
 		goto done;
 	r = s.runner;
+	/* Asked of a server whose replicas cannot be seen, the wait fails before the run, not after. */
+	if (o.wait_replicas >= 0 && !o.dry_run &&
+	    upgrade_conn_wait_replicas(s.conn, 0, 0, NULL) == UPGRADE_EUNSUPPORTED) {
+		cli_error(cli, "--wait-replicas: %s", upgrade_conn_error(s.conn));
+		ret = CLI_EXIT_USAGE;
+		goto done;
+	}
 	memset(&p, 0, sizeof p);
 	p.cli = cli;
 	p.dialect = upgrade_conn_dialect(s.conn);
@@ -601,6 +669,12 @@ cmd_run(struct cli *cli, int argc, char **argv)
 		if (upgrade_runner_schemas_failed(r) == 0)
 			cli_error(cli, "%s", upgrade_runner_error(r));
 		ret = cli_runner_exit(rc);
+	}
+	if ((ret == CLI_EXIT_OK || ret == CLI_EXIT_PARTIAL) && o.wait_replicas > 0 && !o.dry_run) {
+		int wret = wait_replicas(cli, s.conn, o.wait_replicas, o.wait_timeout_ms);
+
+		if (wret != CLI_EXIT_OK)
+			ret = wret;
 	}
 	if (p.unverified && cli->format == CLI_FORMAT_TEXT && !cli->quiet)
 		fprintf(stderr, "%s: dry run on %s: tasks were listed, not executed; the database "
