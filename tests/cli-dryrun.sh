@@ -118,7 +118,7 @@ if require_env UPGRADE_TEST_PG && require_env UPGRADE_TEST_PG_ADMIN; then
 	expect_err 'waiting up to 1 s for the lock held by upgrade .* pid '"$holder" "PG: the wait names the holder"
 	expect_err '^upgrade: error: .*raw tasks of this database are being run by another upgrade' "PG: the timeout says why"
 	run "$UPGRADE" -T "$T_TMP/slow" -c "$UPGRADE_TEST_PG" --format json run --schema upg_dry1 --lock-timeout 1
-	expect_out '^\{"event":"lock_wait","schema":"[^"]*","holder":"upgrade [^"]* pid '"$holder"'[^"]*","timeout_ms":1000\}$' "PG: JSON lock_wait event"
+	expect_out '^\{"type":"lock_wait","event":"lock_wait","schema":"[^"]*","holder":"upgrade [^"]* pid '"$holder"'[^"]*","timeout_ms":1000,"time":"[^"]+"\}$' "PG: JSON lock_wait event"
 	wait "$holder"
 	pg 'DROP SCHEMA upg_dry1 CASCADE; DROP SCHEMA upg_dry2 CASCADE' >/dev/null
 fi

@@ -58,7 +58,7 @@ done
 
 run "$UPGRADE" --database "$db" --format json info
 expect_rc 0 "info --format json"
-expect_out '^\{"engine":"SQLite","engine_version":"[0-9.]+","dialect":"sqlite",' "json object"
+expect_out '^\{"type":"info","engine":"SQLite","engine_version":"[0-9.]+","dialect":"sqlite",' "json object"
 expect_out '"capabilities":\["transactional-ddl",' "json capabilities"
 
 run "$UPGRADE" --database "$db" --dialect generic info

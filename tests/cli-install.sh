@@ -54,7 +54,7 @@ printf '<module %s name="plain"><task name="One"><sql>SELECT 1</sql></task></mod
 run "$UPGRADE" -T good list
 expect_out '^shop \(install\) \[install\]$' "list shows the install block"
 run "$UPGRADE" -T good --format json list
-expect_out '"install": true' "list JSON says the module has an install block"
+expect_out '"install":true' "list JSON says the module has an install block"
 run "$UPGRADE" -T good graph
 expect_out '"shop \(install\)" \[label="install"' "graph draws the install block"
 printf '<module %s name="x"><task name="(install)"><sql>SELECT 1</sql></task></module>\n' "$NS" >reserved.xml

@@ -65,18 +65,18 @@ org:C'
 
 run "$UPGRADE" --format json list -T "$ex"
 expect_rc 0 "list --format json"
-n=$(printf '%s\n' "$out" | grep -c '"id": ')
-[ "$n" -eq 14 ] && ok "json: 14 tasks" || not_ok "json: $n tasks" "$out"
-expect_out '"id": "demo.billing:Refresh statistics",' "json: task id"
-expect_out '"raw": true,' "json: flags spelt out"
-expect_out '"requires": "demo.accounts:Fill display name",' "json: requires"
-expect_out '"checksum": "[0-9a-f]{64}"' "json: checksum"
-expect_out '"depends": \[' "json: module dependencies"
-first=$(printf '%s\n' "$out" | grep -m 2 '"id": ' | sed 's/^ *//')
-[ "$first" = '"id": "demo.billing:Refresh statistics",
-"id": "demo.accounts:Create administrator",' ] && ok "json: the raw task first" || not_ok "json: first tasks" "$first"
+n=$(printf '%s\n' "$out" | grep -c '^{"type":"task",')
+[ "$n" -eq 14 ] && ok "json: 14 tasks, one a line" || not_ok "json: $n tasks" "$out"
+expect_out '"id":"demo.billing:Refresh statistics",' "json: task id"
+expect_out '"raw":true,' "json: flags spelt out"
+expect_out '"requires":"demo.accounts:Fill display name",' "json: requires"
+expect_out '"checksum":"[0-9a-f]{64}"' "json: checksum"
+expect_out '^\{"type":"module",.*"depends":\[' "json: module dependencies"
+first=$(printf '%s\n' "$out" | grep -m 2 '^{"type":"task",' | sed 's/^{"type":"task",\("id":"[^"]*"\).*/\1/')
+[ "$first" = '"id":"demo.billing:Refresh statistics"
+"id":"demo.accounts:Create administrator"' ] && ok "json: the raw task first" || not_ok "json: first tasks" "$first"
 if command -v python3 >/dev/null 2>&1; then
-	if printf '%s\n' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d["tasks"]) == 14 and d["modules"][1]["depends"] == ["demo.accounts"] and d["modules"][0]["install"]'; then
+	if printf '%s\n' "$out" | python3 -c 'import json,sys; d=[json.loads(l) for l in sys.stdin]; m=[o for o in d if o["type"] == "module"]; t=[o for o in d if o["type"] == "task"]; assert len(t) == 14 and m[1]["depends"] == ["demo.accounts"] and m[0]["install"]'; then
 		ok "json: parses, with the expected content"
 	else
 		not_ok "json does not parse" "$out"

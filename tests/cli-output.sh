@@ -57,7 +57,7 @@ dry_run() { # label verified(true|false) connection-args...
 		expect_no 'rolled back' "$label: the dry run does not claim to roll back"
 	fi
 	run "$UPGRADE" -T "$T_TMP/plain2" "$@" --format json run --schema upg_out --dry-run
-	expect_out '^\{"event":"run_start","schemas_count":1,"dry_run":true,"verified":'"$verified"'\}$' "$label: JSON run_start says verified $verified"
+	expect_out '^\{"type":"run_start","event":"run_start","schemas_count":1,"dry_run":true,"verified":'"$verified"',"time":"[^"]+"\}$' "$label: JSON run_start says verified $verified"
 	n=$(printf '%s\n' "$out" | grep -c '"verified":'"$verified")
 	all=$(printf '%s\n' "$out" | grep -c '"dry_run":true')
 	[ "$n" = "$all" ] && [ "$n" -gt 3 ] && ok "$label: every JSON event says verified $verified" ||

@@ -123,7 +123,7 @@ if require_env UPGRADE_TEST_PG && require_env UPGRADE_TEST_PG_ADMIN; then
 	run "$UPGRADE" -T "$T_TMP/pg" -c "$UPGRADE_TEST_PG" --format json run --schemas 'upg_prog_*' -j 2 \
 		--lock-timeout 10
 	expect_rc 0 "PG -j 2: the run waits for the lock and goes on"
-	events=$(printf '%s\n' "$out" | sed -n 's/^{"event":"\([a-z_]*\)"\(,"schema":"\([^"]*\)"\)\{0,1\}.*/\1 \3/p' | head -n 3)
+	events=$(printf '%s\n' "$out" | sed -n 's/^{"type":"[a-z_]*","event":"\([a-z_]*\)"\(,"schema":"\([^"]*\)"\)\{0,1\}.*/\1 \3/p' | head -n 3)
 	want="run_start 
 lock_wait upg_prog_2
 schema_start upg_prog_1"

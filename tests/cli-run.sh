@@ -152,11 +152,11 @@ if require_env UPGRADE_TEST_PG && require_env UPGRADE_TEST_PG_ADMIN; then
 	expect_err "no schema matches 'upg_nothing_\*'" "PG: the pattern is named"
 
 	run "$UPGRADE" -T "$T_TMP/v2" -c "$UPGRADE_TEST_PG" --format json run --schema upg_foo-bar
-	expect_out '^\{"event":"run_start","schemas_count":1\}$' "PG: JSON run_start"
-	expect_out '^\{"event":"schema_start","schema":"upg_foo-bar","index":1,"of":1\}$' "PG: JSON schema_start"
-	expect_out '^\{"event":"task_start","schema":"upg_foo-bar","task":"onegov.test:Barfoo","raw":false\}$' "PG: JSON task_start"
-	expect_out '^\{"event":"task_done","schema":"upg_foo-bar","task":"onegov.test:Barfoo","raw":false,"nothing_done":false,"duration_ms":[0-9]+\}$' "PG: JSON task_done"
-	expect_out '^\{"event":"run_done","executed":1,"ok":true,"duration_ms":[0-9]+\}$' "PG: JSON run_done"
+	expect_out '^\{"type":"run_start","event":"run_start","schemas_count":1,"time":"[^"]+"\}$' "PG: JSON run_start"
+	expect_out '^\{"type":"schema_start","event":"schema_start","schema":"upg_foo-bar","index":1,"of":1,"time":"[^"]+"\}$' "PG: JSON schema_start"
+	expect_out '^\{"type":"task_start","event":"task_start","schema":"upg_foo-bar","task":"onegov.test:Barfoo","raw":false,"time":"[^"]+"\}$' "PG: JSON task_start"
+	expect_out '^\{"type":"task_done","event":"task_done","schema":"upg_foo-bar","task":"onegov.test:Barfoo","raw":false,"nothing_done":false,"duration_ms":[0-9]+,"time":"[^"]+"\}$' "PG: JSON task_done"
+	expect_out '^\{"type":"run_done","event":"run_done","executed":1,"ok":true,"duration_ms":[0-9]+,"time":"[^"]+"\}$' "PG: JSON run_done"
 fi
 
 # --- MariaDB: databases are schemas -----------------------------------------------

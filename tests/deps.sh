@@ -24,12 +24,13 @@ BUILD_PKGS=(
 # servers; galera-4, rsync for its state transfers and pgbouncer for the
 # clusters of tests/cluster.sh), checks memory with valgrind and the
 # sanitizers (clang runtime), compares the library's ABI with the committed
-# baseline (abigail-tools), and builds the Debian package.
+# baseline (abigail-tools), validates the JSON output against its schema
+# (python3-jsonschema), and builds the Debian package.
 TEST_PKGS=(
     odbc-postgresql odbc-mariadb tdsodbc
     postgresql-15 mariadb-server galera-4 rsync pgbouncer
     valgrind clang libclang-rt-14-dev
-    abigail-tools zsh
+    abigail-tools zsh python3-jsonschema
     dpkg-dev debhelper devscripts lintian fakeroot
 )
 

@@ -109,6 +109,8 @@ cli_print_catalog_diags(const struct cli *cli, const struct upgrade_catalog *cat
 
 		if (upgrade_catalog_diag(&file, &line, &object, &message, cat, i) != UPGRADE_OK)
 			continue;
+		if (cli->format == CLI_FORMAT_JSON)
+			cli_json_error(CLI_EXIT_CATALOG, message, NULL, file, line, object);
 		if (line > 0)
 			fprintf(stderr, "%s:%lu: error: ", file, line);
 		else

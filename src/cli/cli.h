@@ -11,6 +11,7 @@
 #define UPGRADE_CLI_H
 
 #include <getopt.h>
+#include <json-c/json.h>
 #include <stdio.h>
 
 #include "upgrade.h"
@@ -147,6 +148,32 @@ int cli_load_catalog(struct cli *cli, const char *const *paths, size_t npaths,
 int cli_catalog_failed(struct cli *cli, struct upgrade_catalog *cat);
 /* Prints a catalog's diagnostics to stderr; returns how many. */
 int cli_print_catalog_diags(const struct cli *cli, const struct upgrade_catalog *cat);
+
+/*
+ * JSON output (json.c): one object a line on stdout, each with a "type";
+ * tasks/upgrade-output.schema.json describes them all.
+ */
+#define CLI_JSON_SCHEMA_VERSION "1"
+/* A new object with "type": type; NULL when out of memory. */
+json_object *cli_json_object(const char *type);
+/* Prints o as one line on stdout and frees it; NULL prints nothing. */
+void cli_json_print(json_object *o);
+/* Adds key: the current time in RFC 3339, UTC, in milliseconds. */
+void cli_json_add_time(json_object *o, const char *key);
+/* An SQLSTATE as JSON: null for "" or NULL (no database error). */
+json_object *cli_json_sqlstate(const char *sqlstate);
+/* The name of an exit status ("connect", "usage"...): the "code" of error objects. */
+const char *cli_exit_name(int status);
+/* Remembers an error's text and SQLSTATE (either NULL to keep) for the final error object. */
+void cli_note_error(const char *message, const char *sqlstate);
+/* Prints an error object now; file, object NULL and line 0 when they do not apply. */
+void cli_json_error(int status, const char *message, const char *sqlstate, const char *file,
+                    unsigned long line, const char *object);
+/*
+ * With --format json, a failure status that no error object has explained
+ * yet gets one, from the last noted error; called once, before exiting.
+ */
+void cli_json_finish(const struct cli *cli, int status);
 
 /* Appends to a growable array of borrowed strings; -1 when out of memory. */
 int cli_push(const char ***list, size_t *n, const char *value);

@@ -230,7 +230,13 @@ cmd_check_install(struct cli *cli, int argc, char **argv)
 		ret = CLI_EXIT_CATALOG;
 		goto done;
 	}
-	if (!cli->quiet)
+	if (cli->format == CLI_FORMAT_JSON) {
+		json_object *res = cli_json_object("check_install");
+
+		if (res != NULL)
+			json_object_object_add(res, "match", json_object_new_boolean(1));
+		cli_json_print(res);
+	} else if (!cli->quiet)
 		printf("install blocks match the tasks: upgraded and installed schemas are the same\n");
 done:
 	if (made) {

@@ -164,6 +164,70 @@ print_graph(const struct upgrade_catalog *cat, int modules_only)
 	printf("}\n");
 }
 
+static void
+json_node(const char *kind, const char *id, const char *module)
+{
+	json_object *o = cli_json_object("graph_node");
+
+	if (o == NULL)
+		return;
+	json_object_object_add(o, "kind", json_object_new_string(kind));
+	json_object_object_add(o, "id", json_object_new_string(id));
+	if (module != NULL)
+		json_object_object_add(o, "module", json_object_new_string(module));
+	cli_json_print(o);
+}
+
+static void
+json_edge(const char *kind, const char *from, const char *to)
+{
+	json_object *o = cli_json_object("graph_edge");
+
+	if (o == NULL)
+		return;
+	json_object_object_add(o, "kind", json_object_new_string(kind));
+	json_object_object_add(o, "from", json_object_new_string(from));
+	json_object_object_add(o, "to", json_object_new_string(to));
+	cli_json_print(o);
+}
+
+/* The graph as JSON Lines: the nodes (modules, then tasks in catalog order), then the edges. */
+static void
+print_graph_json(const struct upgrade_catalog *cat, int modules_only)
+{
+	size_t nm = upgrade_catalog_module_count(cat), nt = upgrade_catalog_task_count(cat), i, j;
+
+	for (i = 0; i < nm; i++) {
+		const struct upgrade_module *m = upgrade_catalog_module_at(cat, i);
+
+		json_node("module", upgrade_module_name(m), NULL);
+		if (!modules_only && upgrade_module_install(m) != NULL)
+			json_node("install", upgrade_task_id(upgrade_module_install(m)),
+			          upgrade_module_name(m));
+	}
+	for (i = 0; !modules_only && i < nt; i++) {
+		const struct upgrade_task *t = upgrade_catalog_task_at(cat, i);
+
+		json_node("task", upgrade_task_id(t), upgrade_task_module(t));
+	}
+	for (i = 0; i < nm; i++) {
+		const struct upgrade_module *m = upgrade_catalog_module_at(cat, i);
+
+		for (j = 0; j < upgrade_module_depends_count(m); j++)
+			if (upgrade_catalog_find_module(cat, upgrade_module_depends_at(m, j)) != NULL)
+				json_edge("depends", upgrade_module_depends_at(m, j), upgrade_module_name(m));
+		if (!modules_only && upgrade_module_install(m) != NULL)
+			json_edge("install", upgrade_module_name(m),
+			          upgrade_task_id(upgrade_module_install(m)));
+	}
+	for (i = 0; !modules_only && i < nt; i++) {
+		const struct upgrade_task *t = upgrade_catalog_task_at(cat, i);
+
+		if (upgrade_task_requires(t) != NULL)
+			json_edge("requires", upgrade_task_requires(t), upgrade_task_id(t));
+	}
+}
+
 int
 cmd_graph(struct cli *cli, int argc, char **argv)
 {
@@ -178,7 +242,10 @@ cmd_graph(struct cli *cli, int argc, char **argv)
 	ret = cli_load_catalog(cli, NULL, 0, &cat);
 	if (ret != CLI_EXIT_OK)
 		return cat != NULL ? cli_catalog_failed(cli, cat) : ret;
-	print_graph(cat, modules_only);
+	if (cli->format == CLI_FORMAT_JSON)
+		print_graph_json(cat, modules_only);
+	else
+		print_graph(cat, modules_only);
 	upgrade_catalog_free(cat);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		cli_error(cli, "cannot write the graph");

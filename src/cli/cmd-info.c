@@ -17,7 +17,7 @@
 static int
 print_json(const struct upgrade_conn *conn, unsigned int caps)
 {
-	json_object *obj = json_object_new_object(), *list = json_object_new_array();
+	json_object *obj = cli_json_object("info"), *list = json_object_new_array();
 	unsigned int bit;
 	int ret = CLI_EXIT_OK;
 

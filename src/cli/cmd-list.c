@@ -4,8 +4,8 @@
  *
  * Text: one task a line, "ID [flags]", so the order can be read and
  * diffed; with -v the file, line and checksum follow.  JSON (--format
- * json): one document with the modules in module order and the tasks in
- * run order, every attribute spelt out, for tools.  Run order is the
+ * json): one "module" object a line in module order, then one "task"
+ * object a line in run order, every attribute spelt out, for tools.  Run order is the
  * runner's: the raw tasks first (once per database, before any schema),
  * then the tasks every schema runs, each group in plan order.  Install
  * blocks, which run in a schema that never saw their module (instead of
@@ -13,7 +13,6 @@
  */
 #include "config.h"
 
-#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -135,34 +134,24 @@ jstr(const char *s)
 	return s != NULL ? json_object_new_string(s) : NULL;
 }
 
+/* One object a line: the modules in module order, then the tasks in run order. */
 static int
 list_json(const struct upgrade_catalog *cat)
 {
-	json_object *root = json_object_new_object(), *mods = json_object_new_array(),
-	            *tasks = json_object_new_array();
 	const struct upgrade_task **order = run_order(cat);
 	size_t i, j;
-	int ret = CLI_EXIT_OK;
 
-	if (root == NULL || mods == NULL || tasks == NULL ||
-	    (order == NULL && upgrade_catalog_task_count(cat) > 0)) {
-		json_object_put(root);
-		json_object_put(mods);
-		json_object_put(tasks);
-		free(order);
+	if (order == NULL && upgrade_catalog_task_count(cat) > 0)
 		return CLI_EXIT_SOFTWARE;
-	}
-	json_object_object_add(root, "modules", mods);
-	json_object_object_add(root, "tasks", tasks);
 	for (i = 0; i < upgrade_catalog_module_count(cat); i++) {
 		const struct upgrade_module *m = upgrade_catalog_module_at(cat, i);
-		json_object *o = json_object_new_object(), *deps = json_object_new_array();
+		json_object *o = cli_json_object("module"), *deps = json_object_new_array();
 
 		if (o == NULL || deps == NULL) {
 			json_object_put(o);
 			json_object_put(deps);
-			ret = CLI_EXIT_SOFTWARE;
-			goto done;
+			free(order);
+			return CLI_EXIT_SOFTWARE;
 		}
 		json_object_object_add(o, "name", jstr(upgrade_module_name(m)));
 		json_object_object_add(o, "description", jstr(upgrade_module_description(m)));
@@ -173,16 +162,16 @@ list_json(const struct upgrade_catalog *cat)
 		json_object_object_add(o, "depends", deps);
 		json_object_object_add(o, "tasks", json_object_new_int64((int64_t)upgrade_module_task_count(m)));
 		json_object_object_add(o, "install", json_object_new_boolean(upgrade_module_install(m) != NULL));
-		json_object_array_add(mods, o);
+		cli_json_print(o);
 	}
 	for (i = 0; i < upgrade_catalog_task_count(cat); i++) {
 		const struct upgrade_task *t = order[i];
 		unsigned flags = upgrade_task_flags(t);
-		json_object *o = json_object_new_object();
+		json_object *o = cli_json_object("task");
 
 		if (o == NULL) {
-			ret = CLI_EXIT_SOFTWARE;
-			goto done;
+			free(order);
+			return CLI_EXIT_SOFTWARE;
 		}
 		json_object_object_add(o, "id", jstr(upgrade_task_id(t)));
 		json_object_object_add(o, "module", jstr(upgrade_task_module(t)));
@@ -196,15 +185,10 @@ list_json(const struct upgrade_catalog *cat)
 		json_object_object_add(o, "file", jstr(upgrade_task_file(t)));
 		json_object_object_add(o, "line", json_object_new_int64((int64_t)upgrade_task_line(t)));
 		json_object_object_add(o, "checksum", jstr(upgrade_task_checksum(t)));
-		json_object_array_add(tasks, o);
+		cli_json_print(o);
 	}
-	if (puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE)) ==
-	    EOF)
-		ret = CLI_EXIT_SOFTWARE;
-done:
-	json_object_put(root);
 	free(order);
-	return ret;
+	return ferror(stdout) ? CLI_EXIT_SOFTWARE : CLI_EXIT_OK;
 }
 
 int

@@ -12,7 +12,6 @@
  */
 #include "config.h"
 
-#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,11 +64,10 @@ on_event(const struct upgrade_event *ev, void *ud)
 static void
 print_json(const struct upgrade_history_entry *e)
 {
-	json_object *o = json_object_new_object();
+	json_object *o = cli_json_object("log");
 
 	if (o == NULL)
 		return;
-	json_object_object_add(o, "type", json_object_new_string("log"));
 	json_object_object_add(o, "schema", json_object_new_string(e->schema));
 	json_object_object_add(o, "at", json_object_new_string(e->at));
 	json_object_object_add(o, "event", json_object_new_string(e->event));
@@ -85,9 +83,7 @@ print_json(const struct upgrade_history_entry *e)
 		                       json_object_new_int64((int64_t)e->statement));
 	if (strcmp(e->event, "baseline") == 0)
 		json_object_object_add(o, "tasks", json_object_new_int64((int64_t)e->tasks));
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-	                                           JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
+	cli_json_print(o);
 }
 
 static void
@@ -155,6 +151,7 @@ cmd_log(struct cli *cli, int argc, char **argv)
 	rc = upgrade_runner_history(r, conn, on_entry, cli);
 	if (rc != UPGRADE_OK) {
 		cli_error(cli, "%s", upgrade_runner_error(r));
+		cli_note_error(NULL, upgrade_runner_sqlstate(r));
 		ret = cli_runner_exit(rc);
 	}
 done:

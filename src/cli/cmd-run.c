@@ -70,6 +70,7 @@ struct printer {
 	long run_since_ms;
 	long schemas_done, schemas_total, schema_index;
 	long done_at_ms; /* when the last schema was done */
+	char sqlstate[6]; /* of the last failure, for run_done */
 };
 
 static long
@@ -244,20 +245,43 @@ event_name(enum upgrade_event_type t)
 	return "unknown";
 }
 
-static void
-print_json(const struct upgrade_event *ev)
+/*
+ * The raw phase names every schema at once, joined by ", ": an array for
+ * readers.  Schema names with ", " in them cannot be told apart here; the
+ * schema events of the run name them one by one.
+ */
+static json_object *
+schema_list(const char *joined)
 {
-	json_object *o = json_object_new_object();
+	json_object *a = json_object_new_array();
+	const char *p = joined, *sep;
+
+	while (a != NULL && *p != '\0') {
+		sep = strstr(p, ", ");
+		json_object_array_add(a, json_object_new_string_len(p, sep != NULL ? (int)(sep - p)
+		                                                                  : (int)strlen(p)));
+		if (sep == NULL)
+			break;
+		p = sep + 2;
+	}
+	return a;
+}
+
+static void
+print_json(struct printer *p, const struct upgrade_event *ev)
+{
+	json_object *o = cli_json_object(event_name(ev->type));
+	const char *sqlstate = ev->sqlstate;
 
 	if (o == NULL)
 		return;
+	/* Kept from the first JSON output: scripts read "event"; "type" is the contract's. */
 	json_object_object_add(o, "event", json_object_new_string(event_name(ev->type)));
-	if (ev->schema != NULL)
-		json_object_object_add(o, ev->type == UPGRADE_EVENT_RAW_START ||
-		                                  ev->type == UPGRADE_EVENT_RAW_DONE
-		                              ? "schemas"
-		                              : "schema",
-		                       json_object_new_string(ev->schema));
+	if (ev->schema != NULL && (ev->type == UPGRADE_EVENT_RAW_START ||
+	                           ev->type == UPGRADE_EVENT_RAW_DONE))
+		json_object_object_add(o, "schemas", schema_list(ev->schema));
+	else if (ev->schema != NULL)
+		json_object_object_add(o, "schema", json_object_new_string(ev->schema));
 	if (ev->task != NULL) {
 		json_object_object_add(o, "task", json_object_new_string(upgrade_task_id(ev->task)));
 		json_object_object_add(o, "raw", json_object_new_boolean(
@@ -303,16 +327,24 @@ print_json(const struct upgrade_event *ev)
 	    ev->type != UPGRADE_EVENT_TASK_START)
 		json_object_object_add(o, "duration_ms", json_object_new_int64(ev->duration_ms));
 	if (ev->message != NULL && ev->type != UPGRADE_EVENT_LOCK_WAIT) {
+		/*
+		 * The run's end repeats the failure of its schema without its
+		 * SQLSTATE: the same failure gets the same state.
+		 */
+		if ((sqlstate == NULL || sqlstate[0] == '\0') && ev->type == UPGRADE_EVENT_RUN_DONE)
+			sqlstate = p->sqlstate;
+		else if (sqlstate != NULL && sqlstate[0] != '\0')
+			snprintf(p->sqlstate, sizeof p->sqlstate, "%s", sqlstate);
 		json_object_object_add(o, "error", json_object_new_string(ev->message));
-		json_object_object_add(o, "sqlstate", json_object_new_string(ev->sqlstate));
+		json_object_object_add(o, "sqlstate", cli_json_sqlstate(sqlstate));
+		cli_note_error(ev->message, sqlstate);
 	}
 	if (ev->dry_run) {
 		json_object_object_add(o, "dry_run", json_object_new_boolean(1));
 		json_object_object_add(o, "verified", json_object_new_boolean(ev->verified));
 	}
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-	json_object_put(o);
-	fflush(stdout);
+	cli_json_add_time(o, "time");
+	cli_json_print(o);
 }
 
 static void
@@ -326,7 +358,7 @@ print_event_locked(const struct upgrade_event *ev, void *ud)
 	if (ev->type == UPGRADE_EVENT_TASK_PLANNED)
 		p->unverified = 1;
 	if (cli->format == CLI_FORMAT_JSON) {
-		print_json(ev);
+		print_json(p, ev);
 		check_stdout(p);
 		return;
 	}
@@ -666,8 +698,10 @@ cmd_run(struct cli *cli, int argc, char **argv)
 		ret = CLI_EXIT_TASK_FAILED;
 	} else {
 		/* Nothing was reported through an event (e.g. no schema matched): say it here. */
-		if (upgrade_runner_schemas_failed(r) == 0)
+		if (upgrade_runner_schemas_failed(r) == 0) {
 			cli_error(cli, "%s", upgrade_runner_error(r));
+			cli_note_error(NULL, upgrade_runner_sqlstate(r));
+		}
 		ret = cli_runner_exit(rc);
 	}
 	if ((ret == CLI_EXIT_OK || ret == CLI_EXIT_PARTIAL) && o.wait_replicas > 0 && !o.dry_run) {

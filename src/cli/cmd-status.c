@@ -66,7 +66,22 @@ state_note(enum upgrade_task_state s)
 static void
 print_summary(struct tally *t)
 {
-	if (t->schema == NULL || t->cli->format == CLI_FORMAT_JSON || t->cli->quiet)
+	if (t->schema != NULL && t->cli->format == CLI_FORMAT_JSON) {
+		json_object *o = cli_json_object("status_summary");
+
+		if (o == NULL)
+			return;
+		json_object_object_add(o, "schema", json_object_new_string(t->schema));
+		json_object_object_add(o, "pending", json_object_new_int64(t->pending));
+		json_object_object_add(o, "executed", json_object_new_int64(t->executed));
+		json_object_object_add(o, "changed", json_object_new_int64(t->changed));
+		json_object_object_add(o, "partial", json_object_new_int64(t->partial));
+		json_object_object_add(o, "unknown", json_object_new_int64(t->unknown));
+		json_object_object_add(o, "new_module", json_object_new_int64(t->fresh));
+		cli_json_print(o);
+		return;
+	}
+	if (t->schema == NULL || t->cli->quiet)
 		return;
 	printf("%ld pending, %ld executed, %ld changed, %ld partly applied, %ld unknown, "
 	       "%ld in new modules\n",
@@ -123,7 +138,7 @@ on_status(const char *schema, const char *module, const char *name, const struct
 	if (installs && detail == NULL)
 		note = "will install: its module's install block runs";
 	if (t->cli->format == CLI_FORMAT_JSON) {
-		json_object *o = json_object_new_object();
+		json_object *o = cli_json_object("status");
 		if (o == NULL)
 			return;
 		json_object_object_add(o, "schema", json_object_new_string(schema));
@@ -139,8 +154,7 @@ on_status(const char *schema, const char *module, const char *name, const struct
 			json_object_object_add(o, "will", json_object_new_string(installs ? "install" : "record"));
 		if (note != NULL)
 			json_object_object_add(o, "detail", json_object_new_string(note));
-		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-		json_object_put(o);
+		cli_json_print(o);
 		return;
 	}
 	if (t->cli->quiet || (state == UPGRADE_STATE_EXECUTED && !t->all))
@@ -195,6 +209,7 @@ cmd_status(struct cli *cli, int argc, char **argv)
 	print_summary(&t);
 	if (rc != UPGRADE_OK) {
 		cli_error(cli, "%s", upgrade_runner_error(s.runner));
+		cli_note_error(NULL, upgrade_runner_sqlstate(s.runner));
 		ret = cli_runner_exit(rc);
 		goto done;
 	}
@@ -242,6 +257,7 @@ repair(struct cli *cli, int argc, char **argv, int what)
 		rc = upgrade_runner_unmark(s.runner, s.conn, argv[s.first]);
 	if (rc != UPGRADE_OK) {
 		cli_error(cli, "%s", upgrade_runner_error(s.runner));
+		cli_note_error(NULL, upgrade_runner_sqlstate(s.runner));
 		/* A task id that no catalog has is a wrong command line; a missing schema is not. */
 		ret = rc == UPGRADE_ENOTFOUND && what == 1 &&
 		              upgrade_catalog_find_task(s.cat, argv[s.first]) == NULL
@@ -249,7 +265,18 @@ repair(struct cli *cli, int argc, char **argv, int what)
 		          : cli_runner_exit(rc);
 		goto done;
 	}
-	if (!cli->quiet) {
+	if (cli->format == CLI_FORMAT_JSON) {
+		json_object *res = cli_json_object("repair");
+
+		if (res != NULL) {
+			json_object_object_add(res, "action", json_object_new_string(
+			                                         what == 0 ? "baseline" : what == 1 ? "mark" : "unmark"));
+			if (what != 0)
+				json_object_object_add(res, "task", json_object_new_string(argv[s.first]));
+			cli_json_add_time(res, "time");
+		}
+		cli_json_print(res);
+	} else if (!cli->quiet) {
 		if (what == 0)
 			printf("baseline recorded\n");
 		else

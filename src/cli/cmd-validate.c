@@ -60,7 +60,21 @@ cmd_validate(struct cli *cli, int argc, char **argv)
 		if (rc != UPGRADE_OK)
 			return cli_catalog_failed(cli, cat);
 	}
-	if (!cli->quiet)
+	if (cli->format == CLI_FORMAT_JSON) {
+		json_object *o = cli_json_object("validate");
+
+		if (o != NULL) {
+			json_object_object_add(o, "modules",
+			                       json_object_new_int64((int64_t)upgrade_catalog_module_count(cat)));
+			json_object_object_add(o, "tasks",
+			                       json_object_new_int64((int64_t)upgrade_catalog_task_count(cat)));
+			json_object_object_add(o, "dialect", cli->dialect != NULL
+			                                         ? json_object_new_string(cli->dialect)
+			                                         : NULL);
+			json_object_object_add(o, "valid", json_object_new_boolean(1));
+		}
+		cli_json_print(o);
+	} else if (!cli->quiet)
 		printf("%zu module%s, %zu task%s: valid%s%s\n", upgrade_catalog_module_count(cat),
 		       upgrade_catalog_module_count(cat) == 1 ? "" : "s", upgrade_catalog_task_count(cat),
 		       upgrade_catalog_task_count(cat) == 1 ? "" : "s", cli->dialect != NULL ? " for " : "",

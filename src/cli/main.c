@@ -233,10 +233,15 @@ similar_option(const struct getopt_tables *g, const char *text)
 static void
 vmessage(const struct cli *cli, const char *kind, const char *fmt, va_list ap)
 {
+	char *text = NULL;
+
+	if (vasprintf(&text, fmt, ap) < 0)
+		text = NULL;
+	/* For the error object of --format json, which stdout gets at the end. */
+	cli_note_error(text != NULL ? text : "out of memory", NULL);
 	fflush(stdout);
-	fprintf(stderr, "%s: %s", cli->progname, kind);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	fprintf(stderr, "%s: %s%s\n", cli->progname, kind, text != NULL ? text : "out of memory");
+	free(text);
 }
 
 void
@@ -253,13 +258,17 @@ int
 cli_usage_error(const struct cli *cli, const char *fmt, ...)
 {
 	va_list ap;
+	char *text = NULL;
 
 	va_start(ap, fmt);
-	fflush(stdout);
-	fprintf(stderr, "%s: ", cli->progname);
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, " (see '%s --help')\n", cli->progname);
+	if (vasprintf(&text, fmt, ap) < 0)
+		text = NULL;
 	va_end(ap);
+	cli_note_error(text != NULL ? text : "out of memory", NULL);
+	fflush(stdout);
+	fprintf(stderr, "%s: %s (see '%s --help')\n", cli->progname,
+	        text != NULL ? text : "out of memory", cli->progname);
+	free(text);
 	return CLI_EXIT_USAGE;
 }
 
@@ -646,11 +655,36 @@ cli_connect(struct cli *cli, struct upgrade_conn **out)
 		rc = upgrade_conn_connect(conn, env);
 	if (rc != UPGRADE_OK) {
 		cli_error(cli, "%s", upgrade_conn_error(conn));
+		cli_note_error(NULL, upgrade_conn_sqlstate(conn));
 		upgrade_conn_free(conn);
 		return rc == UPGRADE_ENOMEM ? CLI_EXIT_SOFTWARE : CLI_EXIT_CONNECT;
 	}
 	*out = conn;
 	return CLI_EXIT_OK;
+}
+
+/*
+ * --format json as soon as it is anywhere on the line, so that an error
+ * found before the parser reaches it (an unknown option or command) is an
+ * error object too; the parser sets the format again when it gets there.
+ */
+static enum cli_format
+early_format(int argc, char **argv)
+{
+	enum cli_format f = CLI_FORMAT_TEXT;
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--format=json") == 0 ||
+		    (strcmp(argv[i], "--format") == 0 && i + 1 < argc &&
+		     strcmp(argv[i + 1], "json") == 0))
+			f = CLI_FORMAT_JSON;
+		else if (strcmp(argv[i], "--format=text") == 0 ||
+		         (strcmp(argv[i], "--format") == 0 && i + 1 < argc &&
+		          strcmp(argv[i + 1], "text") == 0))
+			f = CLI_FORMAT_TEXT;
+	}
+	return f;
 }
 
 int
@@ -664,6 +698,7 @@ main(int argc, char **argv)
 	memset(&cli, 0, sizeof cli);
 	cli.progname = "upgrade";
 	cli.color = auto_color();
+	cli.format = early_format(argc, argv);
 
 	at = find_command(argc, argv, &bad);
 	cmd = at < argc ? cli_find_command(argv[at]) : NULL;
@@ -700,6 +735,7 @@ main(int argc, char **argv)
 	if (ret == -1)
 		ret = CLI_EXIT_OK;
 done:
+	cli_json_finish(&cli, ret);
 	free(args);
 	free(cli.task_paths);
 	free(cli.defines);

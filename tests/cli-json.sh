@@ -1,0 +1,175 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# cli-json.sh - the JSON contract of upgrade(1): every command's output with
+# --format json, and every kind of error, is JSON Lines valid against
+# tasks/upgrade-output.schema.json, on SQLite, PostgreSQL and MariaDB; a
+# failure ends with an error object that names the exit status; lists are
+# arrays; times carry their zone; one failure has one SQLSTATE.
+# Needs python3 with jsonschema (Debian: python3-jsonschema) and the servers
+# of tests/testdb.sh.
+. "$top_srcdir/tests/lib.sh"
+
+SCHEMA=$top_srcdir/tasks/upgrade-output.schema.json
+NS='xmlns="urn:upgrade:catalog:1"'
+cat_dir() { mkdir -p "$T_TMP/$1"; printf '%s\n' "$2" >"$T_TMP/$1/catalog.xml"; }
+cat_dir v1 "<module $NS name=\"shop\"><task name=\"Create\"><sql>CREATE TABLE t1 (id INTEGER)</sql></task></module>"
+cat_dir v2 "<module $NS name=\"shop\"><install><sql>CREATE TABLE t1 (id INTEGER)</sql><sql>CREATE TABLE t2 (id INTEGER)</sql></install><task name=\"Create\"><sql>CREATE TABLE t1 (id INTEGER)</sql></task><task name=\"More\"><sql>CREATE TABLE t2 (id INTEGER)</sql></task><task name=\"Raw\" raw=\"true\"><step><sql>SELECT 1</sql></step></task></module>"
+printf '%s\n' "<module $NS name=\"extra\"><depends module=\"shop\"/><task name=\"After\" requires=\"shop:More\"><sql>SELECT 1</sql></task></module>" >"$T_TMP/v2/extra.xml"
+cat_dir fail "<module $NS name=\"shop\"><task name=\"Create\"><sql>CREATE TABLE t1 (id INTEGER)</sql></task><task name=\"Bad\"><sql>INSERT INTO no_such_table VALUES (1)</sql></task></module>"
+mkdir -p "$T_TMP/broken"
+printf '<module %s name="b">\n<task name="x"><nosuch/></task></module>\n' "$NS" >"$T_TMP/broken/catalog.xml"
+
+if python3 -c 'import jsonschema' 2>/dev/null; then
+	ok "python3 with jsonschema"
+else
+	not_ok "python3 with jsonschema is needed (Debian: python3-jsonschema; tests/deps.sh installs it)"
+	finish
+fi
+
+# check.py FILE STATUS: every line of FILE is an object valid against the
+# schema; a failure status ends the output with an error object naming it.
+cat >"$T_TMP/check.py" <<'EOF'
+import json, sys, jsonschema
+schema = json.load(open(sys.argv[1]))
+jsonschema.Draft202012Validator.check_schema(schema)
+v = jsonschema.Draft202012Validator(schema)
+status = int(sys.argv[3])
+lines = open(sys.argv[2]).read().splitlines()
+bad = []
+objs = []
+for n, line in enumerate(lines, 1):
+    try:
+        o = json.loads(line)
+    except ValueError as e:
+        bad.append("line %d is not JSON: %s: %s" % (n, e, line))
+        continue
+    objs.append(o)
+    for e in v.iter_errors(o):
+        bad.append("line %d: %s: %s" % (n, e.message, line))
+if status in (0, 1, 7):
+    if any(o.get("type") == "error" for o in objs):
+        bad.append("exit %d, but an error object" % status)
+elif not objs or objs[-1].get("type") != "error" or objs[-1].get("status") != status:
+    bad.append("exit %d: the output does not end with an error object of status %d" % (status, status))
+if not objs and status in (0, 7):
+    bad.append("no output")
+for b in bad:
+    print(b)
+sys.exit(1 if bad else 0)
+EOF
+
+# valid LABEL WANT-STATUS: $out (from run) is valid and the status is the one wanted.
+valid() {
+	printf '%s\n' "$out" | sed '/^$/d' >"$T_TMP/lines"
+	if [ "$rc" -ne "$2" ]; then
+		not_ok "$1: exit $rc, want $2" "stdout: $out" "stderr: $err"
+	elif why=$(python3 "$T_TMP/check.py" "$SCHEMA" "$T_TMP/lines" "$rc"); then
+		ok "$1: valid JSON Lines (exit $rc)"
+	else
+		not_ok "$1: not valid" "$why" "stderr: $err"
+	fi
+}
+
+# Commands without a database.
+run "$UPGRADE" --format json -T "$T_TMP/v2" list
+valid "list" 0
+expect_out '^\{"type":"module","name":"shop",' "list: a module object a line"
+expect_out '"depends":\["shop"\]' "list: depends is an array"
+run "$UPGRADE" --format json -T "$T_TMP/v2" graph
+valid "graph" 0
+expect_out '"type":"graph_edge","kind":"requires","from":"shop:More","to":"extra:After"' "graph: the requires edge"
+run "$UPGRADE" --format json -T "$T_TMP/v2" graph --modules
+valid "graph --modules" 0
+run "$UPGRADE" --format json -T "$T_TMP/v2" validate
+valid "validate" 0
+run "$UPGRADE" --format json validate "$T_TMP/broken"
+valid "validate of a broken catalog" 4
+expect_out '"type":"error","code":"catalog","status":4,"message":"[^"]+","sqlstate":null,"file":"[^"]*catalog.xml","line":2' \
+	"validate: the catalog error names file and line"
+run "$UPGRADE" --format json -T "$T_TMP/v2" check-install --from "$T_TMP/v2"
+valid "check-install" 0
+run "$UPGRADE" --format json nosuch
+valid "an unknown command" 64
+run "$UPGRADE" run --nosuch --format json
+valid "an unknown option" 64
+run "$UPGRADE" --format json -T "$T_TMP/v1" -d "$T_TMP/nosuch.db" status
+valid "a missing database file" 5
+run "$UPGRADE" --format json -T "$T_TMP/v1" -c 'DRIVER=/nonexistent/driver.so' info
+valid "a driver that does not exist" 5
+expect_out '"code":"connect","status":5,"message":"cannot connect' "connect error: the message"
+run "$UPGRADE" --format json -T "$T_TMP/v1" -d "$T_TMP/x.db" mark shop:Nosuch
+valid "mark of an unknown task" 64
+
+# [SEL=SCHEMA-OPTIONS] scenario LABEL SCHEMA-A SCHEMA-B CONNECTION...: every
+# command on a database (SEL: default the schemas upg_json_*).
+scenario() {
+	label=$1 a=$2 b=$3
+	shift 3
+	sel=${SEL:-"--schemas upg_json_*"}
+	# shellcheck disable=SC2086 # $sel is two words
+	{
+		run "$UPGRADE" --format json -T "$T_TMP/v1" "$@" run $sel
+		valid "$label: run (first sight: baseline)" 0
+		run "$UPGRADE" --format json "$@" info
+		valid "$label: info" 0
+		expect_out '"capabilities":\[' "$label: capabilities is an array"
+		run "$UPGRADE" --format json -T "$T_TMP/v2" "$@" status $sel
+		valid "$label: status" 0
+		expect_out '"type":"status_summary","schema":"'"$a"'"' "$label: status: a summary per schema"
+		run "$UPGRADE" --format json -T "$T_TMP/v2" "$@" status --check $sel
+		valid "$label: status --check with tasks pending" 1
+		run "$UPGRADE" --format json -T "$T_TMP/v2" "$@" run --dry-run $sel
+		valid "$label: run --dry-run" 0
+		run "$UPGRADE" --format json -T "$T_TMP/v2" "$@" run $sel
+		valid "$label: run" 0
+		expect_out '"type":"raw_start","event":"raw_start","schemas":\["'"$a"'"(,"'"$b"'")?\]' \
+			"$label: raw_start.schemas is an array"
+		expect_out '"time":"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z"' "$label: run events carry an RFC 3339 time"
+		run "$UPGRADE" --format json -T "$T_TMP/v2" "$@" unmark shop:More $sel
+		valid "$label: unmark" 0
+		expect_out '^\{"type":"repair","action":"unmark","task":"shop:More","time":"' "$label: unmark says what"
+		run "$UPGRADE" --format json -T "$T_TMP/v2" "$@" mark shop:More $sel
+		valid "$label: mark" 0
+		run "$UPGRADE" --format json -T "$T_TMP/v2" "$@" baseline $sel
+		valid "$label: baseline" 0
+		run "$UPGRADE" --format json "$@" log $sel
+		valid "$label: log" 0
+		expect_out '"at":"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(Z|[+-][0-9]{2}:[0-9]{2})"' "$label: log times carry a zone"
+		run "$UPGRADE" --format json -T "$T_TMP/fail" "$@" run $sel
+		valid "$label: a failed task" 2
+		states=$(printf '%s\n' "$out" | python3 -c '
+import json, sys
+seen = set()
+for line in sys.stdin:
+    o = json.loads(line)
+    if o["type"] in ("task_failed", "schema_done", "run_done", "error") and o.get("sqlstate", 0) != 0 and (o["type"] in ("task_failed", "error") or not o.get("ok", True)):
+        seen.add(o["sqlstate"])
+print(" ".join(sorted(str(s) for s in seen)))')
+		case $states in
+		[0-9A-Z][0-9A-Z][0-9A-Z][0-9A-Z][0-9A-Z]) ok "$label: one failure, one SQLSTATE ($states)" ;;
+		*) not_ok "$label: one failure has the SQLSTATEs '$states'" "$out" ;;
+		esac
+		run "$UPGRADE" --format json -T "$T_TMP/fail" "$@" run --keep-going $sel
+		[ -n "$b" ] && valid "$label: --keep-going with every schema failing" 2
+		run "$UPGRADE" --format json -T "$T_TMP/v1" "$@" run --schema upg_json_nosuch
+		valid "$label: a schema that does not exist" 5
+	}
+}
+
+SEL="--schema main" scenario SQLite main "" -d "$T_TMP/app.db"
+
+if require_env UPGRADE_TEST_PG && require_env UPGRADE_TEST_PG_ADMIN; then
+	$UPGRADE_TEST_PG_ADMIN -c 'SET client_min_messages = warning' \
+		-c 'DROP SCHEMA IF EXISTS upg_json_a CASCADE; DROP SCHEMA IF EXISTS upg_json_b CASCADE' \
+		-c 'CREATE SCHEMA upg_json_a AUTHORIZATION upgrade; CREATE SCHEMA upg_json_b AUTHORIZATION upgrade' \
+		>/dev/null
+	scenario PostgreSQL upg_json_a upg_json_b -c "$UPGRADE_TEST_PG"
+fi
+
+if require_env UPGRADE_TEST_MARIADB && require_env UPGRADE_TEST_MARIADB_ADMIN; then
+	$UPGRADE_TEST_MARIADB_ADMIN -e 'DROP DATABASE IF EXISTS upg_json_a; DROP DATABASE IF EXISTS upg_json_b;
+		CREATE DATABASE upg_json_a; CREATE DATABASE upg_json_b;' >/dev/null
+	scenario MariaDB upg_json_a upg_json_b -c "$UPGRADE_TEST_MARIADB"
+fi
+
+finish
