@@ -464,6 +464,9 @@ global_option(struct cli *cli, int c, const char *arg)
 		printf("upgrade %s (libupgrade %s)\n%s\n"
 		       "License: MIT (Expat), see the LICENSE file; there is NO WARRANTY.\n",
 		       UPGRADE_VERSION, upgrade_version(), COPYRIGHT);
+		/* configure's AC_INIT names it; README's Contact line says the same. */
+		if (PACKAGE_BUGREPORT[0] != '\0')
+			printf("Report bugs to: %s\n", PACKAGE_BUGREPORT);
 		return -1;
 	default:
 		return CLI_EXIT_SOFTWARE;
