@@ -66,6 +66,8 @@ struct cli {
 	size_t nmodules;
 	/* validate --allow-empty: no catalog at all is no error. */
 	int allow_empty;
+	/* run --targets FILE: the fleet to upgrade instead of one database. */
+	const char *targets;
 
 	enum cli_format format;
 	int color;   /* resolved: 1 only when stdout is a terminal, unless forced */
@@ -228,6 +230,16 @@ struct cli_session {
 int cli_session_open(struct cli *cli, int argc, char **argv, cli_option_fn fn, void *state,
                      struct cli_runner_opts *ro, int operands, struct cli_session *s);
 void cli_session_close(struct cli_session *s, struct cli_runner_opts *ro);
+
+/*
+ * run --targets (fleet.c): runs `argv` (the run command's words, argv[0]
+ * "run") once per target of cli->targets, in child processes, without the
+ * words in drop (--targets and its file), up to jobs targets at once; with
+ * keep_going, a failed target stops no other.  Returns the exit status
+ * that sums up the targets'.
+ */
+int cli_fleet_run(struct cli *cli, int argc, char **argv, char *const *drop, size_t ndrop, int jobs,
+                  int keep_going);
 
 /* The exit status for a runner's return code outside any task. */
 int cli_runner_exit(int code);

@@ -31,7 +31,8 @@ enum {
 	OPT_RESUME_FROM,
 	OPT_CREATE_SCHEMAS,
 	OPT_WAIT_REPLICAS,
-	OPT_WAIT_TIMEOUT
+	OPT_WAIT_TIMEOUT,
+	OPT_TARGETS
 };
 
 struct run_opts {
@@ -40,6 +41,10 @@ struct run_opts {
 	unsigned long resume_from;
 	int wait_replicas; /* --wait-replicas N; -1: not asked */
 	long wait_timeout_ms;
+	/* --targets: the words to leave out of the targets' own runs. */
+	char **argv;
+	char *drop[8];
+	size_t ndrop;
 };
 
 struct printer {
@@ -549,6 +554,19 @@ run_option(struct cli *cli, int c, const char *arg, void *state)
 	case OPT_CREATE_SCHEMAS:
 		o->create_schemas = 1;
 		return CLI_EXIT_OK;
+	case OPT_TARGETS:
+		/*
+		 * getopt has just consumed "--targets=FILE" or "--targets FILE":
+		 * the words before optind, which the targets' runs must not get.
+		 */
+		if (o->ndrop + 2 > sizeof o->drop / sizeof o->drop[0])
+			return cli_usage_error(cli, "--targets is given too often");
+		if (optind >= 2 && o->argv[optind - 1] == arg)
+			o->drop[o->ndrop++] = o->argv[optind - 2];
+		if (optind >= 1)
+			o->drop[o->ndrop++] = o->argv[optind - 1];
+		cli->targets = arg;
+		return CLI_EXIT_OK;
 	case OPT_RESUME:
 		o->resume = 1;
 		return CLI_EXIT_OK;
@@ -604,6 +622,8 @@ const struct cli_opt cli_run_options[] = {
 	 "after the run, wait until N replicas have replayed it (PostgreSQL)", NULL},
 	{"wait-timeout", required_argument, OPT_WAIT_TIMEOUT, "S",
 	 "wait at most S seconds for the replicas (default 60)", NULL},
+	{"targets", required_argument, OPT_TARGETS, "FILE",
+	 "upgrade every database this file names (a fleet)", NULL},
 	CLI_RUNNER_LONGOPTS,
 	{NULL, 0, 0, NULL, NULL, NULL}
 };
@@ -656,12 +676,17 @@ cmd_run(struct cli *cli, int argc, char **argv)
 	o.jobs = 1;
 	o.wait_replicas = -1;
 	o.wait_timeout_ms = 60000;
+	o.argv = argv;
 	/* A closed stdout must not kill the run in the middle of a task (see check_stdout). */
 	signal(SIGPIPE, SIG_IGN);
 	cli->creates = 1;
 	ret = cli_session_open(cli, argc, argv, run_option, &o, &o.r, 0, &s);
 	if (ret != CLI_EXIT_OK)
 		goto done;
+	if (cli->targets != NULL) {
+		ret = cli_fleet_run(cli, argc, argv, o.drop, o.ndrop, o.jobs, o.keep_going);
+		goto done;
+	}
 	r = s.runner;
 	/* Asked of a server whose replicas cannot be seen, the wait fails before the run, not after. */
 	if (o.wait_replicas >= 0 && !o.dry_run &&

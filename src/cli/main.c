@@ -71,7 +71,7 @@ const struct cli_command cli_commands[] = {
 	{"list", "list", "list the tasks in the order they run", cmd_list, NULL},
 	{"graph", "graph [--modules]", "print modules and tasks as a Graphviz graph", cmd_graph,
 	 cli_graph_options},
-	{"run", "run [--dry-run] [--keep-going] [--resume | --resume-from N] [-j N] [--schema NAME]... [--create-schemas] [--schemas PATTERN]... [--lock-timeout S]",
+	{"run", "run [--dry-run] [--keep-going] [--resume | --resume-from N] [-j N] [--schema NAME]... [--create-schemas] [--schemas PATTERN]... [--lock-timeout S] [--targets FILE]",
 	 "run the raw tasks, then every pending task in every schema", cmd_run, cli_run_options},
 	{"status", "status [--check] [--strict] [--all] [--schema NAME]... [--schemas PATTERN]...",
 	 "show pending, executed, changed and unknown tasks per schema", cmd_status,

@@ -114,6 +114,9 @@ cli_session_open(struct cli *cli, int argc, char **argv, cli_option_fn fn, void 
 	}
 	if (ret != CLI_EXIT_OK)
 		return ret;
+	/* A fleet connects in its targets' runs; the catalog is checked once, here. */
+	if (cli->targets != NULL)
+		return CLI_EXIT_OK;
 	if ((ret = cli_connect(cli, &s->conn)) != CLI_EXIT_OK)
 		return ret;
 	return cli_make_runner(cli, s->cat, ro, &s->runner);

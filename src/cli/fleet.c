@@ -1,0 +1,692 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fleet.c - `upgrade run --targets FILE`: one run over many databases.
+ *
+ * FILE names the targets, one a line: a name, then the options that say
+ * where it is and what to upgrade there (upgrade(1), TARGETS FILES).  Every
+ * target is upgraded by an `upgrade run` of its own, in a child process
+ * with the run's other options: a target's driver, its memory and its
+ * output are its own, a driver that crashes takes one target down and not
+ * the fleet, and the run of one target is exactly the run a user would
+ * start by hand.  Up to -j targets run at once; their standard error is
+ * passed on as it comes, each line naming its target; standard output is
+ * passed on as it comes with --format json (every object gets "target"),
+ * and as one block per target, when it ends, in text.  The exit status
+ * sums up the targets'.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+struct target {
+	char *name;
+	char **words; /* the options after the name, NULL-terminated */
+	size_t nwords;
+	unsigned long line;
+
+	pid_t pid;
+	int out, err;         /* the child's stdout and stderr, -1 when closed */
+	char *obuf, *ebuf;    /* what was read and not yet passed on */
+	size_t olen, elen;
+	long started_ms;
+	int status;           /* the child's exit status; -1 while not run */
+	long duration_ms;
+};
+
+/* The options a target line may have: where to connect and what to upgrade. */
+static const struct {
+	const char *name; /* long name, or "-X" */
+	int has_arg;
+	int connection;
+} target_options[] = {
+	{"connect", 1, 1}, {"-c", 1, 1}, {"dsn", 1, 1}, {"database", 1, 1}, {"-d", 1, 1},
+	{"dialect", 1, 0}, {"login-timeout", 1, 0}, {"cluster-lock", 1, 0}, {"lock-lease", 1, 0},
+	{"schema", 1, 0}, {"schemas", 1, 0}, {"lock-timeout", 1, 0}, {"create-schemas", 0, 0},
+	{"define", 1, 0}, {"-D", 1, 0}, {"module", 1, 0}, {"-m", 1, 0}, {"tasks", 1, 0},
+	{"-T", 1, 0}, {NULL, 0, 0}
+};
+
+static long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+free_targets(struct target *t, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		free(t[i].name);
+		for (j = 0; j < t[i].nwords; j++)
+			free(t[i].words[j]);
+		free(t[i].words);
+		free(t[i].obuf);
+		free(t[i].ebuf);
+	}
+	free(t);
+}
+
+/*
+ * Splits line into words as sh(1) does for the simple cases an
+ * orchestrator writes: blanks separate, '...' is literal, "..." keeps
+ * blanks and takes \" and \\, a backslash outside quotes takes the next
+ * character, and # begins a comment where a word could begin.  Returns the
+ * number of words, -1 for an unterminated quote, -2 when out of memory.
+ */
+static int
+split_words(const char *line, char ***out)
+{
+	char **words = NULL, *w;
+	size_t n = 0, len;
+	const char *p = line;
+
+	*out = NULL;
+	w = malloc(strlen(line) + 1);
+	if (w == NULL)
+		return -2;
+	for (;;) {
+		char **grown;
+
+		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+			p++;
+		if (*p == '\0' || *p == '#')
+			break;
+		len = 0;
+		while (*p != '\0' && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') {
+			if (*p == '\'') {
+				const char *end = strchr(p + 1, '\'');
+
+				if (end == NULL)
+					goto unterminated;
+				memcpy(w + len, p + 1, (size_t)(end - p - 1));
+				len += (size_t)(end - p - 1);
+				p = end + 1;
+			} else if (*p == '"') {
+				for (p++; *p != '"'; p++) {
+					if (*p == '\0')
+						goto unterminated;
+					if (*p == '\\' && (p[1] == '"' || p[1] == '\\'))
+						p++;
+					w[len++] = *p;
+				}
+				p++;
+			} else if (*p == '\\' && p[1] != '\0') {
+				w[len++] = p[1];
+				p += 2;
+			} else {
+				w[len++] = *p++;
+			}
+		}
+		grown = realloc(words, (n + 2) * sizeof *words);
+		if (grown == NULL)
+			goto nomem;
+		words = grown;
+		words[n] = malloc(len + 1);
+		if (words[n] == NULL)
+			goto nomem;
+		memcpy(words[n], w, len);
+		words[n][len] = '\0';
+		words[++n] = NULL;
+	}
+	free(w);
+	*out = words;
+	return (int)n;
+unterminated:
+	free(w);
+	while (n > 0)
+		free(words[--n]);
+	free(words);
+	return -1;
+nomem:
+	free(w);
+	while (n > 0)
+		free(words[--n]);
+	free(words);
+	return -2;
+}
+
+/* The entry of target_options for word ("--name", "--name=value" or "-X"), or -1. */
+static int
+find_target_option(const char *word, int *attached)
+{
+	size_t i, n;
+
+	*attached = 0;
+	for (i = 0; target_options[i].name != NULL; i++) {
+		const char *name = target_options[i].name;
+
+		if (name[0] == '-') {
+			if (strncmp(word, name, 2) == 0 && (word[2] == '\0' || target_options[i].has_arg)) {
+				*attached = word[2] != '\0';
+				return (int)i;
+			}
+			continue;
+		}
+		n = strlen(name);
+		if (strncmp(word, "--", 2) == 0 && strncmp(word + 2, name, n) == 0 &&
+		    (word[2 + n] == '\0' || (word[2 + n] == '=' && target_options[i].has_arg))) {
+			*attached = word[2 + n] == '=';
+			return (int)i;
+		}
+	}
+	return -1;
+}
+
+/* Checks one target's name and options; prints "FILE:LINE: error: ..." and returns -1 if bad. */
+static int
+check_target(const char *file, const struct target *t, const struct target *all, size_t n)
+{
+	size_t i;
+	int connections = 0;
+	const char *p;
+
+	for (p = t->name; *p != '\0'; p++)
+		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '_' && *p != '-')
+			break;
+	if (*p != '\0' || !isalnum((unsigned char)t->name[0])) {
+		fprintf(stderr, "%s:%lu: error: target name '%s': use letters, digits, '.', '_' and "
+		                "'-', beginning with a letter or digit\n",
+		        file, t->line, t->name);
+		return -1;
+	}
+	for (i = 0; i < n && &all[i] < t; i++)
+		if (strcmp(all[i].name, t->name) == 0) {
+			fprintf(stderr, "%s:%lu: error: target %s: named already on line %lu\n", file,
+			        t->line, t->name, all[i].line);
+			return -1;
+		}
+	for (i = 0; i < t->nwords; i++) {
+		int attached, k = find_target_option(t->words[i], &attached);
+
+		if (k < 0) {
+			fprintf(stderr, "%s:%lu: error: target %s: '%s' is not an option a target may "
+			                "have (see TARGETS FILES in upgrade(1))\n",
+			        file, t->line, t->name, t->words[i]);
+			return -1;
+		}
+		if (target_options[k].has_arg && !attached && ++i >= t->nwords) {
+			fprintf(stderr, "%s:%lu: error: target %s: '%s' needs an argument\n", file, t->line,
+			        t->name, t->words[i - 1]);
+			return -1;
+		}
+		connections += target_options[k].connection;
+	}
+	if (connections != 1) {
+		fprintf(stderr, "%s:%lu: error: target %s: give exactly one of --connect, --dsn and "
+		                "--database\n",
+		        file, t->line, t->name);
+		return -1;
+	}
+	return 0;
+}
+
+/* Reads the targets file; prints why and returns an exit status on failure. */
+static int
+read_targets(struct cli *cli, const char *file, struct target **out, size_t *nout)
+{
+	FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
+	struct target *t = NULL;
+	size_t n = 0, i, cap = 0;
+	char *line = NULL;
+	size_t size = 0;
+	unsigned long lineno = 0;
+	int ret = CLI_EXIT_OK;
+
+	*out = NULL;
+	*nout = 0;
+	if (f == NULL) {
+		cli_error(cli, "%s: cannot read the targets: %s", file, strerror(errno));
+		return CLI_EXIT_USAGE;
+	}
+	while (getline(&line, &size, f) >= 0) {
+		char **words;
+		int nw;
+
+		lineno++;
+		nw = split_words(line, &words);
+		if (nw == -2) {
+			ret = CLI_EXIT_SOFTWARE;
+			break;
+		}
+		if (nw == -1) {
+			fprintf(stderr, "%s:%lu: error: a quote is not closed\n", file, lineno);
+			cli_note_error("a quote is not closed", NULL);
+			ret = CLI_EXIT_USAGE;
+			break;
+		}
+		if (nw == 0) {
+			free(words);
+			continue;
+		}
+		if (n == cap) {
+			struct target *grown = realloc(t, (cap = cap ? 2 * cap : 8) * sizeof *t);
+
+			if (grown == NULL) {
+				for (i = 0; i < (size_t)nw; i++)
+					free(words[i]);
+				free(words);
+				ret = CLI_EXIT_SOFTWARE;
+				break;
+			}
+			t = grown;
+		}
+		memset(&t[n], 0, sizeof t[n]);
+		/* The name moves out of the words; what is left are the options. */
+		t[n].name = words[0];
+		memmove(words, words + 1, (size_t)nw * sizeof *words);
+		t[n].words = words;
+		t[n].nwords = (size_t)nw - 1;
+		t[n].line = lineno;
+		t[n].out = t[n].err = -1;
+		t[n].status = -1;
+		n++;
+	}
+	free(line);
+	if (ret == CLI_EXIT_OK && ferror(f)) {
+		cli_error(cli, "%s: cannot read the targets: %s", file, strerror(errno));
+		ret = CLI_EXIT_USAGE;
+	}
+	if (f != stdin)
+		fclose(f);
+	for (i = 0; ret == CLI_EXIT_OK && i < n; i++)
+		if (check_target(file, &t[i], t, n) < 0) {
+			cli_note_error("a target is not valid", NULL);
+			ret = CLI_EXIT_USAGE;
+		}
+	if (ret == CLI_EXIT_OK && n == 0) {
+		cli_error(cli, "%s: no targets in the file", file);
+		ret = CLI_EXIT_USAGE;
+	}
+	if (ret != CLI_EXIT_OK) {
+		free_targets(t, n);
+		return ret;
+	}
+	*out = t;
+	*nout = n;
+	return CLI_EXIT_OK;
+}
+
+/* Writes all of buf, or as much as the reader takes. */
+static void
+write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t w = write(fd, buf, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		buf += w;
+		len -= (size_t)w;
+	}
+}
+
+/*
+ * One line of a target's standard error, naming the target after the
+ * command's name, so that "upgrade: error: X" becomes "upgrade: error:
+ * NAME: X" and the line keeps the documented form.
+ */
+static void
+pass_err_line(const struct cli *cli, const struct target *t, const char *line, size_t len)
+{
+	size_t plen = strlen(cli->progname);
+	char *buf = malloc(len + strlen(t->name) + 4);
+	size_t n = 0, head = 0;
+
+	if (buf == NULL)
+		return;
+	if (len > plen + 2 && strncmp(line, cli->progname, plen) == 0 && line[plen] == ':' &&
+	    line[plen + 1] == ' ') {
+		head = plen + 2;
+		if (len >= head + 7 && strncmp(line + head, "error: ", 7) == 0)
+			head += 7;
+		else if (len >= head + 9 && strncmp(line + head, "warning: ", 9) == 0)
+			head += 9;
+	}
+	if (head > 0) {
+		memcpy(buf, line, head);
+		n = head;
+		n += (size_t)sprintf(buf + n, "%s: ", t->name);
+	}
+	memcpy(buf + n, line + head, len - head);
+	n += len - head;
+	buf[n++] = '\n';
+	fflush(stderr);
+	write_all(STDERR_FILENO, buf, n);
+	free(buf);
+}
+
+/* An object of a target's JSON output, with "target" added, on stdout. */
+static void
+pass_json_line(const struct target *t, const char *line, size_t len)
+{
+	if (len < 2 || line[0] != '{')
+		return;
+	printf("{\"target\":\"%s\"%s%.*s\n", t->name, line[1] == '}' ? "" : ",", (int)(len - 1),
+	       line + 1);
+	fflush(stdout);
+}
+
+/* Appends what fd has to *buf; returns 0 at the end of the stream. */
+static int
+drain(int fd, char **buf, size_t *len)
+{
+	char chunk[8192];
+	ssize_t r;
+	char *grown;
+
+	r = read(fd, chunk, sizeof chunk);
+	if (r < 0)
+		return errno == EINTR || errno == EAGAIN ? 1 : 0;
+	if (r == 0)
+		return 0;
+	grown = realloc(*buf, *len + (size_t)r + 1);
+	if (grown == NULL)
+		return 0;
+	memcpy(grown + *len, chunk, (size_t)r);
+	*buf = grown;
+	*len += (size_t)r;
+	return 1;
+}
+
+/* Passes on the complete lines of a buffer (all of it when final). */
+static void
+pass_lines(const struct cli *cli, struct target *t, int is_err, int final)
+{
+	char **buf = is_err ? &t->ebuf : &t->obuf;
+	size_t *len = is_err ? &t->elen : &t->olen;
+	size_t start = 0, i;
+
+	if (!is_err && cli->format == CLI_FORMAT_TEXT)
+		return; /* text is passed on as one block when the target ends */
+	for (i = 0; i < *len; i++) {
+		if ((*buf)[i] != '\n')
+			continue;
+		if (is_err)
+			pass_err_line(cli, t, *buf + start, i - start);
+		else
+			pass_json_line(t, *buf + start, i - start);
+		start = i + 1;
+	}
+	if (final && start < *len) {
+		if (is_err)
+			pass_err_line(cli, t, *buf + start, *len - start);
+		else
+			pass_json_line(t, *buf + start, *len - start);
+		start = *len;
+	}
+	if (start > 0) {
+		memmove(*buf, *buf + start, *len - start);
+		*len -= start;
+	}
+}
+
+/*
+ * The child's argument list: this program, the run's own words without
+ * --targets and its file, the target's options, and the share of -j.
+ */
+static char **
+child_argv(const char *self, int argc, char **argv, char *const *drop, size_t ndrop,
+           const struct target *t, int jobs, int color, char *jbuf)
+{
+	char **a = calloc((size_t)argc + t->nwords + 8, sizeof *a);
+	size_t n = 0, j;
+	int i;
+
+	if (a == NULL)
+		return NULL;
+	a[n++] = (char *)self;
+	a[n++] = argv[0];
+	for (i = 1; i < argc; i++) {
+		for (j = 0; j < ndrop; j++)
+			if (argv[i] == drop[j])
+				break;
+		if (j == ndrop)
+			a[n++] = argv[i];
+	}
+	for (j = 0; j < t->nwords; j++)
+		a[n++] = t->words[j];
+	/* The child writes to a pipe: it would never colour on its own. */
+	a[n++] = (char *)(color ? "--color=always" : "--color=never");
+	snprintf(jbuf, 16, "-j%d", jobs);
+	a[n++] = jbuf;
+	a[n] = NULL;
+	return a;
+}
+
+static int
+start_target(struct cli *cli, struct target *t, char **args)
+{
+	int o[2], e[2];
+
+	if (pipe2(o, O_CLOEXEC) != 0)
+		return -1;
+	if (pipe2(e, O_CLOEXEC) != 0) {
+		close(o[0]);
+		close(o[1]);
+		return -1;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	t->pid = fork();
+	if (t->pid == 0) {
+		dup2(o[1], STDOUT_FILENO);
+		dup2(e[1], STDERR_FILENO);
+		signal(SIGPIPE, SIG_DFL);
+		execv(args[0], args);
+		fprintf(stderr, "%s: error: cannot run %s: %s\n", cli->progname, args[0], strerror(errno));
+		_exit(CLI_EXIT_SOFTWARE);
+	}
+	close(o[1]);
+	close(e[1]);
+	if (t->pid < 0) {
+		close(o[0]);
+		close(e[0]);
+		return -1;
+	}
+	t->out = o[0];
+	t->err = e[0];
+	t->started_ms = now_ms();
+	return 0;
+}
+
+/* A target ended: its text output as one block, or its target_done object. */
+static void
+report_target(struct cli *cli, struct target *t)
+{
+	pass_lines(cli, t, 1, 1);
+	if (cli->format == CLI_FORMAT_JSON) {
+		json_object *o = cli_json_object("target_done");
+
+		pass_lines(cli, t, 0, 1);
+		if (o != NULL) {
+			json_object_object_add(o, "target", json_object_new_string(t->name));
+			json_object_object_add(o, "status", json_object_new_int(t->status));
+			json_object_object_add(o, "code", json_object_new_string(cli_exit_name(t->status)));
+			json_object_object_add(o, "duration_ms", json_object_new_int64(t->duration_ms));
+		}
+		cli_json_print(o);
+		return;
+	}
+	if (!cli->quiet)
+		printf("%sTarget %s%s\n", cli->color ? "\033[1m" : "", t->name,
+		       cli->color ? "\033[0m" : "");
+	fflush(stdout);
+	write_all(STDOUT_FILENO, t->obuf != NULL ? t->obuf : "", t->olen);
+	t->olen = 0;
+	if (t->status == CLI_EXIT_OK) {
+		if (!cli->quiet)
+			printf("target %s: done\n", t->name);
+	} else {
+		printf("target %s: FAILED (exit status %d: %s)\n", t->name, t->status,
+		       cli_exit_name(t->status));
+	}
+	fflush(stdout);
+}
+
+int
+cli_fleet_run(struct cli *cli, int argc, char **argv, char *const *drop, size_t ndrop, int jobs,
+              int keep_going)
+{
+	struct target *t = NULL;
+	size_t n = 0, next = 0, running = 0, i, ok = 0, failed = 0, skipped = 0;
+	int ret, parallel, per_target, stop = 0, first_status = -1, same = 1;
+	char self[PATH_MAX];
+	ssize_t len;
+
+	if (cli->connect != NULL || cli->dsn != NULL || cli->database != NULL)
+		return cli_usage_error(cli, "--targets names the databases: use no --connect, --dsn "
+		                            "or --database with it");
+	ret = read_targets(cli, cli->targets, &t, &n);
+	if (ret != CLI_EXIT_OK)
+		return ret;
+	len = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (len <= 0) {
+		cli_error(cli, "cannot find this program to run the targets: %s", strerror(errno));
+		free_targets(t, n);
+		return CLI_EXIT_SOFTWARE;
+	}
+	self[len] = '\0';
+	/* -j N is the connections in all: N targets at once, each with its share of N. */
+	parallel = jobs < (int)n ? jobs : (int)n;
+	per_target = jobs / parallel > 0 ? jobs / parallel : 1;
+	while (next < n || running > 0) {
+		struct pollfd *fds;
+		size_t nfds = 0;
+
+		while (!stop && next < n && running < (size_t)parallel) {
+			char jbuf[16];
+			char **args = child_argv(self, argc, argv, drop, ndrop, &t[next], per_target,
+			                         cli->color, jbuf);
+
+			if (args == NULL || start_target(cli, &t[next], args) < 0) {
+				cli_error(cli, "target %s: cannot start its run: %s", t[next].name,
+				          strerror(errno));
+				t[next].status = CLI_EXIT_SOFTWARE;
+				report_target(cli, &t[next]);
+				failed++;
+				if (first_status < 0)
+					first_status = t[next].status;
+				else if (first_status != t[next].status)
+					same = 0;
+				if (!keep_going)
+					stop = 1;
+			} else {
+				running++;
+			}
+			free(args);
+			next++;
+		}
+		if (running == 0) {
+			if (stop)
+				break;
+			continue;
+		}
+		fds = calloc(2 * n, sizeof *fds);
+		if (fds == NULL) {
+			ret = CLI_EXIT_SOFTWARE;
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			if (t[i].out >= 0)
+				fds[nfds++] = (struct pollfd){.fd = t[i].out, .events = POLLIN};
+			if (t[i].err >= 0)
+				fds[nfds++] = (struct pollfd){.fd = t[i].err, .events = POLLIN};
+		}
+		if (poll(fds, nfds, -1) < 0 && errno != EINTR) {
+			free(fds);
+			ret = CLI_EXIT_SOFTWARE;
+			break;
+		}
+		free(fds);
+		for (i = 0; i < n; i++) {
+			int wstatus;
+			struct pollfd pf[2] = {{.fd = t[i].out, .events = POLLIN},
+			                       {.fd = t[i].err, .events = POLLIN}};
+
+			if (t[i].pid <= 0 || t[i].status >= 0)
+				continue;
+			if (t[i].out >= 0 && poll(&pf[0], 1, 0) > 0 && !drain(t[i].out, &t[i].obuf, &t[i].olen)) {
+				close(t[i].out);
+				t[i].out = -1;
+			}
+			if (t[i].err >= 0 && poll(&pf[1], 1, 0) > 0 && !drain(t[i].err, &t[i].ebuf, &t[i].elen)) {
+				close(t[i].err);
+				t[i].err = -1;
+			}
+			pass_lines(cli, &t[i], 1, 0);
+			pass_lines(cli, &t[i], 0, 0);
+			if (t[i].out >= 0 || t[i].err >= 0)
+				continue;
+			/* Both streams ended: the child has exited or is about to. */
+			while (waitpid(t[i].pid, &wstatus, 0) < 0 && errno == EINTR)
+				;
+			t[i].status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : CLI_EXIT_SOFTWARE;
+			t[i].duration_ms = now_ms() - t[i].started_ms;
+			running--;
+			report_target(cli, &t[i]);
+			if (t[i].status == CLI_EXIT_OK) {
+				ok++;
+			} else {
+				failed++;
+				if (first_status < 0)
+					first_status = t[i].status;
+				else if (first_status != t[i].status)
+					same = 0;
+				if (!keep_going)
+					stop = 1;
+			}
+		}
+	}
+	for (i = next; i < n; i++) {
+		skipped++;
+		if (cli->format == CLI_FORMAT_JSON) {
+			json_object *o = cli_json_object("target_skipped");
+
+			if (o != NULL)
+				json_object_object_add(o, "target", json_object_new_string(t[i].name));
+			cli_json_print(o);
+		} else {
+			printf("target %s: not run: an earlier target failed (--keep-going runs every "
+			       "target)\n",
+			       t[i].name);
+		}
+	}
+	if (cli->format == CLI_FORMAT_TEXT && !cli->quiet)
+		printf("%zu target%s: %zu done, %zu failed, %zu not run\n", n, n == 1 ? "" : "s", ok,
+		       failed, skipped);
+	free_targets(t, n);
+	if (ret != CLI_EXIT_OK)
+		return ret;
+	if (failed == 0)
+		return CLI_EXIT_OK;
+	{
+		char msg[128];
+
+		snprintf(msg, sizeof msg, "%zu of %zu targets failed", failed, failed + ok + skipped);
+		cli_error(cli, "%s", msg);
+		cli_note_error(NULL, "");
+	}
+	/* Some targets upgraded, some not: like schemas under --keep-going. */
+	if (ok > 0 || first_status < 0 || !same)
+		return CLI_EXIT_PARTIAL;
+	return first_status;
+}

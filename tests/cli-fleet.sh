@@ -1,0 +1,171 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# cli-fleet.sh - `upgrade run --targets FILE`: a fleet of databases upgraded
+# in one run: SQLite files, the test PostgreSQL and MariaDB side by side,
+# -j across targets, text grouped per target, JSON Lines with "target",
+# the exit status summing up the targets, --keep-going across targets, a
+# bad targets file named by line, and two names for one database racing
+# under -j (the database's lock lets each task run once).
+. "$top_srcdir/tests/lib.sh"
+
+NS='xmlns="urn:upgrade:catalog:1"'
+mkdir -p "$T_TMP/v1" "$T_TMP/v2" "$T_TMP/bad"
+printf '<module %s name="shop"><task name="Create"><sql>CREATE TABLE t1 (id INTEGER)</sql></task></module>\n' "$NS" \
+	>"$T_TMP/v1/shop.xml"
+printf '<module %s name="shop"><task name="Create"><sql>CREATE TABLE t1 (id INTEGER)</sql></task><task name="More"><sql>CREATE TABLE t2 (id INTEGER)</sql></task></module>\n' "$NS" \
+	>"$T_TMP/v2/shop.xml"
+printf '<module %s name="shop"><task name="Create"><sql>CREATE TABLE t1 (id INTEGER)</sql></task><task name="Bad"><sql>INSERT INTO no_such_table VALUES (1)</sql></task></module>\n' "$NS" \
+	>"$T_TMP/bad/shop.xml"
+cd "$T_TMP" || exit 1
+
+# valid_json LABEL: every line of $out is valid against the output schema.
+valid_json() {
+	if ! python3 -c 'import jsonschema' 2>/dev/null; then
+		not_ok "$1: python3 with jsonschema is needed (Debian: python3-jsonschema)"
+		return
+	fi
+	printf '%s\n' "$out" >lines
+	if why=$(python3 -c '
+import json, sys, jsonschema
+v = jsonschema.Draft202012Validator(json.load(open(sys.argv[1])))
+for line in open(sys.argv[2]):
+    for e in v.iter_errors(json.loads(line)):
+        print(e.message, line)
+        sys.exit(1)' "$top_srcdir/tasks/upgrade-output.schema.json" lines); then
+		ok "$1: valid against the output schema"
+	else
+		not_ok "$1: not valid against the output schema" "$why"
+	fi
+}
+
+# block NAME: the lines of $out from "Target NAME" to "target NAME: ...".
+block() { printf '%s\n' "$out" | sed -n "/^Target $1\$/,/^target $1: /p"; }
+
+# ---- SQLite files ------------------------------------------------------------------------
+cat >sqlite.targets <<EOF
+# three tenants, one file each
+a --database '$T_TMP/a.db'
+b  --database="$T_TMP/b.db"   # a comment after the options
+c -d $T_TMP/c.db
+EOF
+run "$UPGRADE" -T v1 run --targets sqlite.targets
+expect_rc 0 "SQLite: a fleet of three files"
+for n in a b c; do
+	[ -f "$n.db" ] && ok "SQLite: target $n's file was created" || not_ok "SQLite: no $n.db"
+	b=$(block $n)
+	want="Target $n
+Running upgrade for main
+no pending upgrade tasks found
+target $n: done"
+	[ "$b" = "$want" ] && ok "SQLite: target $n's output is one block" || not_ok "SQLite: target $n's block" "$b" "all: $out"
+done
+expect_out '^3 targets: 3 done, 0 failed, 0 not run$' "SQLite: the summary line"
+
+run "$UPGRADE" -T v2 --format json run --targets sqlite.targets -j 3
+expect_rc 0 "SQLite: JSON, three targets at once"
+n=$(printf '%s\n' "$out" | grep -c '"type":"task_done"')
+[ "$n" = 3 ] && ok "SQLite: the new task ran once in each file" || not_ok "SQLite: $n task_done" "$out"
+n=$(printf '%s\n' "$out" | grep -vc '"target":"[abc]"')
+[ "$n" = 0 ] && ok "SQLite: every JSON object names its target" || not_ok "SQLite: $n objects without a target" "$out"
+for n in a b c; do
+	expect_out '^\{"type":"target_done","target":"'$n'","status":0,"code":"ok","duration_ms":[0-9]+\}$' "SQLite: target_done for $n"
+	[ "$(sqlite3 $n.db "SELECT count(*) FROM sqlite_master WHERE name = 't2'")" = 1 ] &&
+		ok "SQLite: $n has the new table" || not_ok "SQLite: $n lacks t2"
+done
+valid_json "SQLite: a fleet's JSON"
+
+# ---- exit statuses and --keep-going --------------------------------------------------------
+cat >mixed.targets <<EOF
+ok1 --database $T_TMP/a.db
+gone --database $T_TMP/a.db --schema nosuch
+ok2 --database $T_TMP/b.db
+EOF
+run "$UPGRADE" -T v2 run --targets mixed.targets
+expect_rc 6 "one target fails after another was upgraded: partial"
+expect_err '^upgrade: error: gone: ' "the failing target's error names it, in the documented form"
+expect_out '^target gone: FAILED \(exit status 5: connect\)$' "the failure is in the target's block"
+expect_out '^target ok2: not run: an earlier target failed' "without --keep-going the targets after it do not run"
+expect_err '^upgrade: error: 1 of 3 targets failed$' "the run says how many failed"
+run "$UPGRADE" -T v2 run --targets mixed.targets --keep-going
+expect_rc 6 "--keep-going: the others run, the status is partial"
+expect_out '^target ok2: done$' "--keep-going runs the targets after the failure"
+run "$UPGRADE" -T v2 --format json run --targets mixed.targets --keep-going
+expect_out '^\{"target":"gone","type":"error","code":"connect","status":5,' "JSON: the target's error object names it"
+expect_out '^\{"type":"target_done","target":"gone","status":5,"code":"connect",' "JSON: target_done has its status"
+last=$(printf '%s\n' "$out" | tail -n 1)
+case $last in
+'{"type":"error","code":"partial","status":6,"message":"1 of 3 targets failed",'*) ok "JSON: the fleet ends with its own error object" ;;
+*) not_ok "JSON: the last line" "$last" ;;
+esac
+run "$UPGRADE" -T v2 --format json run --targets mixed.targets
+expect_out '^\{"type":"target_skipped","target":"ok2"\}$' "JSON: a target not run"
+valid_json "JSON: a failed fleet"
+printf 'x --database %s/a.db --schema nosuch\ny --database %s/b.db --schema nosuch\n' "$T_TMP" "$T_TMP" >allbad.targets
+run "$UPGRADE" -T v2 run --targets allbad.targets --keep-going
+expect_rc 5 "every target failed the same way: that status"
+
+# ---- a bad targets file -------------------------------------------------------------------
+bad_file() { # content pattern description
+	printf '%s\n' "$1" >bad.targets
+	run "$UPGRADE" -T v1 run --targets bad.targets
+	expect_rc 64 "$3"
+	expect_err "$2" "$3: the message"
+	expect_lines 1 err "$3: one line"
+	[ ! -f never.db ] && ok "$3: nothing was run" || not_ok "$3: a target ran"
+}
+bad_file "a --database $T_TMP/never.db
+b --database $T_TMP/never.db --dry-run" '^bad\.targets:2: error: target b: '"'"'--dry-run'"'"' is not an option a target may have' \
+	"an option a target may not have"
+bad_file "a --database $T_TMP/never.db
+a --database $T_TMP/b.db" '^bad\.targets:2: error: target a: named already on line 1$' "a name given twice"
+bad_file "a --schema x" '^bad\.targets:1: error: target a: give exactly one of --connect, --dsn and --database$' \
+	"a target without a database"
+bad_file "a --database '$T_TMP/never.db" '^bad\.targets:1: error: a quote is not closed$' "an open quote"
+bad_file "a/b --database $T_TMP/never.db" '^bad\.targets:1: error: target name '"'"'a/b'"'"'' "a name with a slash"
+run "$UPGRADE" -T v1 -d a.db run --targets sqlite.targets
+expect_rc 64 "--targets with --database"
+run "$UPGRADE" -T v1 run --targets nosuch.targets
+expect_rc 64 "a targets file that does not exist"
+expect_err '^upgrade: error: nosuch\.targets: cannot read the targets: ' "and it is named"
+
+# ---- PostgreSQL, MariaDB and SQLite in one fleet --------------------------------------------
+if require_env UPGRADE_TEST_PG && require_env UPGRADE_TEST_PG_ADMIN &&
+	require_env UPGRADE_TEST_MARIADB && require_env UPGRADE_TEST_MARIADB_ADMIN; then
+	$UPGRADE_TEST_PG_ADMIN -c 'SET client_min_messages = warning' \
+		-c 'DROP SCHEMA IF EXISTS upg_fleet_1 CASCADE; DROP SCHEMA IF EXISTS upg_fleet_2 CASCADE' \
+		-c 'CREATE SCHEMA upg_fleet_1 AUTHORIZATION upgrade; CREATE SCHEMA upg_fleet_2 AUTHORIZATION upgrade' \
+		>/dev/null
+	$UPGRADE_TEST_MARIADB_ADMIN -e 'DROP DATABASE IF EXISTS upg_fleet_1; DROP DATABASE IF EXISTS upg_fleet_2;
+		CREATE DATABASE upg_fleet_1; CREATE DATABASE upg_fleet_2;' >/dev/null
+	rm -f s.db
+	# Two names for one database: pg and pg-again race for the same schemas.
+	cat >servers.targets <<EOF
+pg --connect "$UPGRADE_TEST_PG" --schemas 'upg_fleet_*'
+maria --connect "$UPGRADE_TEST_MARIADB" --schemas 'upg_fleet_*' --lock-timeout 60
+lite --database $T_TMP/s.db
+pg-again --connect "$UPGRADE_TEST_PG" --schemas 'upg_fleet_*' --lock-timeout 60
+EOF
+	run "$UPGRADE" -T v1 run --targets servers.targets -j 8
+	expect_rc 0 "servers: the first run of the fleet"
+	run "$UPGRADE" -T v2 --format json run --targets servers.targets -j 8
+	expect_rc 0 "servers: -j 8, four targets at once"
+	for t in pg maria lite pg-again; do
+		expect_out '^\{"type":"target_done","target":"'$t'","status":0,' "servers: $t done"
+	done
+	n=$(printf '%s\n' "$out" | grep -c '^{"target":"pg[a-z-]*","type":"task_done".*"task":"shop:More"')
+	[ "$n" = 2 ] && ok "servers: two names for one database: the task ran once per schema" ||
+		not_ok "servers: shop:More ran $n times in PostgreSQL's 2 schemas" "$out"
+	n=$($UPGRADE_TEST_PG_ADMIN -tA -c "SELECT count(*) FROM information_schema.tables WHERE table_name = 't2' AND table_schema LIKE 'upg_fleet_%'")
+	[ "$n" = 2 ] && ok "servers: PostgreSQL has the new table in both schemas" || not_ok "servers: PG t2 in $n schemas"
+	n=$($UPGRADE_TEST_MARIADB_ADMIN -N -B -e "SELECT count(*) FROM information_schema.tables WHERE table_name = 't2' AND table_schema LIKE 'upg_fleet_%'")
+	[ "$n" = 2 ] && ok "servers: MariaDB has the new table in both schemas" || not_ok "servers: MariaDB t2 in $n schemas"
+
+	run "$UPGRADE" -T bad run --targets servers.targets -j 2 --keep-going
+	expect_rc 2 "servers: a task failing on every target: the task-failed status"
+	expect_err '^upgrade: error: maria: task shop:Bad failed in upg_fleet_[12]' "servers: the failure names the target"
+	$UPGRADE_TEST_PG_ADMIN -c 'SET client_min_messages = warning' \
+		-c 'DROP SCHEMA upg_fleet_1 CASCADE; DROP SCHEMA upg_fleet_2 CASCADE' >/dev/null
+	$UPGRADE_TEST_MARIADB_ADMIN -e 'DROP DATABASE upg_fleet_1; DROP DATABASE upg_fleet_2' >/dev/null
+fi
+
+finish
