@@ -88,6 +88,9 @@ expect_out '"type":"error","code":"catalog","status":4,"message":"[^"]+","sqlsta
 	"validate: the catalog error names file and line"
 run "$UPGRADE" --format json -T "$T_TMP/v2" check-install --from "$T_TMP/v2"
 valid "check-install" 0
+run "$UPGRADE" --format json --version
+valid "--version" 0
+expect_out '^\{"type":"version","version":"[0-9.]+",' "--version: the version"
 run "$UPGRADE" --format json nosuch
 valid "an unknown command" 64
 run "$UPGRADE" run --nosuch --format json

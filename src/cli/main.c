@@ -461,6 +461,22 @@ global_option(struct cli *cli, int c, const char *arg)
 		cli->quiet = 0;
 		return CLI_EXIT_OK;
 	case 'V':
+		if (cli->format == CLI_FORMAT_JSON) {
+			json_object *o = cli_json_object("version");
+
+			if (o != NULL) {
+				json_object_object_add(o, "version", json_object_new_string(UPGRADE_VERSION));
+				json_object_object_add(o, "library_version",
+				                       json_object_new_string(upgrade_version()));
+				json_object_object_add(o, "copyright", json_object_new_string(COPYRIGHT));
+				json_object_object_add(o, "license", json_object_new_string("MIT"));
+				json_object_object_add(o, "bugs", PACKAGE_BUGREPORT[0] != '\0'
+				                                      ? json_object_new_string(PACKAGE_BUGREPORT)
+				                                      : NULL);
+			}
+			cli_json_print(o);
+			return -1;
+		}
 		printf("upgrade %s (libupgrade %s)\n%s\n"
 		       "License: MIT (Expat), see the LICENSE file; there is NO WARRANTY.\n",
 		       UPGRADE_VERSION, upgrade_version(), COPYRIGHT);
