@@ -3,7 +3,8 @@
 # identity.sh - the project's contact is the same everywhere it is written:
 # README's "Contact:" line, debian/control's Maintainer, the latest
 # debian/changelog entry, debian/copyright's Upstream-Contact, and the
-# bug-report address of AC_INIT that `upgrade --version` prints.  Giving
+# bug-report address of AC_INIT that `upgrade --version` prints; and the
+# copyright holder of LICENSE, --version and debian/copyright.  Giving
 # the project a real identity is then one edit per file, and this test
 # finds the file that was forgotten.
 . "$top_srcdir/tests/lib.sh"
@@ -37,6 +38,17 @@ elif [ "$bugs" = "$address" ]; then
 	expect_out "^Report bugs to: $address\$" "--version names it"
 else
 	not_ok "AC_INIT's bug-report address is '$bugs', README's contact '$address'"
+fi
+
+# The copyright holder: LICENSE, --version and debian/copyright.
+lic=$(grep -m 1 '^Copyright (c) ' "$top_srcdir/LICENSE")
+holder=${lic#Copyright (c) }
+if printf '%s\n' "$out" | grep -qxF "$lic"; then ok "--version has LICENSE's copyright line"; else
+	not_ok "--version lacks LICENSE's line '$lic'" "$out"; fi
+if grep -qx "Copyright: $holder" "$top_srcdir/debian/copyright"; then
+	ok "debian/copyright names the same holder"
+else
+	not_ok "debian/copyright does not say 'Copyright: $holder'"
 fi
 
 finish
