@@ -641,17 +641,22 @@ wait_replicas(struct cli *cli, struct upgrade_conn *conn, int count, long timeou
 	int rc = upgrade_conn_wait_replicas(conn, count, timeout_ms, &waited);
 
 	if (cli->format == CLI_FORMAT_JSON) {
-		json_object *o = json_object_new_object();
+		json_object *o = cli_json_object("replicas");
 
-		json_object_object_add(o, "event", json_object_new_string("replicas"));
-		json_object_object_add(o, "wanted", json_object_new_int64(count));
-		json_object_object_add(o, "ok", json_object_new_boolean(rc == UPGRADE_OK));
-		json_object_object_add(o, "waited_ms", json_object_new_int64(waited));
-		if (rc != UPGRADE_OK)
-			json_object_object_add(o, "error",
-			                       json_object_new_string(upgrade_conn_error(conn)));
-		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-		json_object_put(o);
+		if (o != NULL) {
+			json_object_object_add(o, "event", json_object_new_string("replicas"));
+			json_object_object_add(o, "wanted", json_object_new_int64(count));
+			json_object_object_add(o, "ok", json_object_new_boolean(rc == UPGRADE_OK));
+			json_object_object_add(o, "waited_ms", json_object_new_int64(waited));
+			if (rc != UPGRADE_OK) {
+				json_object_object_add(o, "error",
+				                       json_object_new_string(upgrade_conn_error(conn)));
+				json_object_object_add(o, "sqlstate",
+				                       cli_json_sqlstate(upgrade_conn_sqlstate(conn)));
+			}
+			cli_json_add_time(o, "time");
+		}
+		cli_json_print(o);
 	} else if (rc == UPGRADE_OK && !cli->quiet) {
 		printf("%d replica%s replayed the run (waited %.2f s)\n", count, count == 1 ? "" : "s",
 		       (double)waited / 1000.0);
@@ -660,6 +665,7 @@ wait_replicas(struct cli *cli, struct upgrade_conn *conn, int count, long timeou
 	if (rc == UPGRADE_OK)
 		return CLI_EXIT_OK;
 	cli_error(cli, "%s", upgrade_conn_error(conn));
+	cli_note_error(NULL, upgrade_conn_sqlstate(conn));
 	return rc == UPGRADE_ETIMEOUT ? CLI_EXIT_REPLICAS : cli_runner_exit(rc);
 }
 

@@ -87,6 +87,7 @@ cli_exit_name(int status)
 	case CLI_EXIT_PARTIAL: return "partial";
 	case CLI_EXIT_CHECKSUM: return "checksum";
 	case CLI_EXIT_READ_ONLY: return "read_only";
+	case CLI_EXIT_REPLICAS: return "replicas";
 	case CLI_EXIT_USAGE: return "usage";
 	default: return "software";
 	}
@@ -138,6 +139,7 @@ status_text(int status)
 	case CLI_EXIT_CONNECT: return "the database cannot be used";
 	case CLI_EXIT_PARTIAL: return "some schemas failed, others were upgraded";
 	case CLI_EXIT_READ_ONLY: return "the server is read-only";
+	case CLI_EXIT_REPLICAS: return "the replicas did not replay the run in time";
 	case CLI_EXIT_USAGE: return "bad command line";
 	default: return "internal error";
 	}
