@@ -661,7 +661,7 @@ upgrade_context_changed(struct upgrade_context *ctx)
 		ctx->changed = 1;
 }
 
-/* upgrade_context_end_step() is in runner.c: transactions are the runner's. */
+/* upgrade_context_end_step() is in run-txn.c: transactions are the runner's. */
 
 int
 upgrade_context_has_table(int *result, struct upgrade_context *ctx, const char *table)

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * run-raw.c - the raw phase of a run.
+ *
+ * Raw tasks run once per database, before any schema, on the given
+ * connection, on all target schemas at once, each step in its own
+ * transaction; they are never recorded: they run every time, their
+ * guards saying whether there is work.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+
+#include "run.h"
+
+/*
+ * Runs one raw task on the run's connection: a task in C in one
+ * transaction, a task in XML each step (unit) in its own, behind the
+ * task's guard and then the step's.  schemas are the run's target schemas,
+ * which the task may address.  Emits TASK_DONE, TASK_NOTHING when no step
+ * ran an action, or TASK_FAILED (with the failing step) and returns its
+ * code; the failing step is rolled back, the steps before it stay.
+ */
+static int
+run_raw_task(struct upg_run *run, const struct upgrade_task *task, const char *const *schemas,
+             size_t nschemas)
+{
+	struct upgrade_context ctx = {.magic = UPG_MAGIC_CONTEXT,
+	                              .conn = run->conn,
+	                              .schema = run->schema,
+	                              .schemas = schemas,
+	                              .nschemas = nschemas,
+	                              .task = task,
+	                              .dry_run = run->r->dry_run,
+	                              .raw = 1,
+	                              .savepoint = run->outer};
+	struct upg_resolved *res = NULL;
+	long start = upg_now_ms();
+	unsigned long step = 0;
+	int ret, holds = 1, changed = 0;
+	size_t u, i;
+
+	if (run->r->dry_run && !upg_run_transactional(run)) {
+		/* As for other tasks: what cannot be undone is not tried. */
+		run->executed++;
+		upg_run_task_event(run, UPGRADE_EVENT_TASK_PLANNED, task, UPGRADE_OK, 0, 0);
+		return UPGRADE_OK;
+	}
+	if (task->fn != NULL) {
+		if ((ret = upg_run_tx_begin(run)) != UPGRADE_OK)
+			goto fail;
+		ret = task->fn(&ctx, task->userdata);
+		if (ret < 0) {
+			if (run->conn->err.code == UPGRADE_OK)
+				upg_error_set(&run->conn->err, ret, "raw task %s returned %d (%s)", task->id,
+				              ret, upgrade_strerror(ret));
+			goto fail;
+		}
+		changed = ret == UPGRADE_OK || ctx.changed;
+		if ((ret = upg_run_tx_commit(run)) != UPGRADE_OK)
+			goto fail;
+	} else {
+		ret = upg_task_resolve(&res, task, run->conn->dialect->name, &run->conn->err);
+		if (ret != UPGRADE_OK)
+			goto fail;
+		ret = upg_guard_eval(&ctx, res->guard, &holds);
+		if (ret != UPGRADE_OK)
+			goto fail;
+		for (u = 0; holds && u < res->nunits; u++) {
+			int step_holds;
+
+			step = (unsigned long)u + 1;
+			if ((ret = upg_run_tx_begin(run)) != UPGRADE_OK)
+				goto fail;
+			ret = upg_guard_eval(&ctx, res->units[u].guard, &step_holds);
+			for (i = 0; ret == UPGRADE_OK && step_holds && i < res->units[u].nactions; i++)
+				ret = upg_action_exec(&ctx, res->units[u].actions[i]);
+			if (ret != UPGRADE_OK)
+				goto fail;
+			/* Each step is its own transaction: committed (or rolled back in a dry run) alone. */
+			if ((ret = upg_run_tx_commit(run)) != UPGRADE_OK)
+				goto fail;
+			if (step_holds && res->units[u].nactions > 0)
+				changed = 1;
+		}
+	}
+	upg_resolved_free(res);
+	if (changed) {
+		run->executed++;
+		upg_run_task_event(run, UPGRADE_EVENT_TASK_DONE, task, UPGRADE_OK,
+		                   upg_now_ms() - start, 1);
+	} else {
+		upg_run_task_event(run, UPGRADE_EVENT_TASK_NOTHING, task, UPGRADE_NOTHING_DONE,
+		                   upg_now_ms() - start, 1);
+	}
+	return UPGRADE_OK;
+fail:
+	upg_run_tx_abandon(run);
+	upg_run_fail_event(run, task, ret, step, res != NULL ? (unsigned long)res->nunits : 0,
+	                   upg_now_ms() - start);
+	upg_resolved_free(res);
+	return ret;
+}
+
+/*
+ * The raw phase: every raw task of the plan, once, on conn and its current
+ * schema, under a lock of their own, between RAW_START and RAW_DONE.
+ * Returns the number of tasks executed, or a negative code with the error
+ * copied to the runner.  A dry run that holds its phase transaction leaves
+ * it open for the schemas and sets r->held (upgrade_runner_run rolls it
+ * back).
+ */
+int
+upg_run_raw(struct upgrade_runner *r, struct upgrade_conn *conn,
+            const struct upg_schema_list *schemas)
+{
+	struct upg_run run = {.r = r, .conn = conn};
+	const struct upgrade_catalog *cat = r->cat;
+	struct upg_buf joined = UPG_BUF_INIT;
+	struct upg_lock *lock = NULL;
+	struct upgrade_event ev;
+	char *own = NULL;
+	size_t i;
+	int ret = UPGRADE_OK, any = 0;
+
+	for (i = 0; i < cat->nplan; i++)
+		any |= (cat->plan[i]->flags & UPGRADE_TASK_RAW) != 0;
+	if (!any)
+		return UPGRADE_OK;
+	for (i = 0; i < schemas->n; i++)
+		upg_buf_printf(&joined, "%s%s", i ? ", " : "", schemas->names[i]);
+	if ((ret = upg_run_current_schema(conn, &own)) != UPGRADE_OK) {
+		upg_buf_free(&joined);
+		return upg_error_copy(&r->err, &conn->err);
+	}
+	run.schema = own;
+	upg_run_event_init(&ev, UPGRADE_EVENT_RAW_START, upg_buf_str(&joined));
+	upg_run_emit(&run, &ev);
+	/* Raw tasks run once per database: a lock of their own keeps two runs from overlapping. */
+	if (conn->dialect->lock_try != NULL)
+		ret = upg_run_lock_schema(&run, UPG_RAW_LOCK, &lock);
+	if (ret == UPGRADE_OK)
+		ret = upg_run_phase_begin(&run);
+	for (i = 0; ret == UPGRADE_OK && i < cat->nplan; i++)
+		if (cat->plan[i]->flags & UPGRADE_TASK_RAW)
+			ret = run_raw_task(&run, cat->plan[i], (const char *const *)schemas->names,
+			                   schemas->n);
+	if (ret == UPGRADE_OK && run.outer) {
+		r->held = 1;
+		run.outer = 0;
+	}
+	upg_run_phase_rollback(&run);
+	upg_lock_release(lock);
+	upg_run_event_init(&ev, UPGRADE_EVENT_RAW_DONE, upg_buf_str(&joined));
+	ev.count = run.executed;
+	ev.code = ret;
+	if (ret != UPGRADE_OK) {
+		ev.message = upg_error_message(&conn->err);
+		ev.sqlstate = conn->err.sqlstate;
+	}
+	upg_run_emit(&run, &ev);
+	upg_buf_free(&joined);
+	free(own);
+	if (ret != UPGRADE_OK)
+		upg_error_copy(&r->err, &conn->err);
+	return ret != UPGRADE_OK ? ret : (int)run.executed;
+}

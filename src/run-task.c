@@ -1,0 +1,484 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * run-task.c - running one task and recording it.
+ *
+ * On engines with transactional DDL a task runs in one transaction
+ * together with its state update.  Engines without it (MariaDB) cannot
+ * undo a half-done task, so there the state must never lie, not even when
+ * the process dies while the server runs a statement: the task's progress
+ * is journaled action by action, a DML action in one transaction with its
+ * entry, any other with its start written before it and its end after.
+ * A failure leaves "partly applied" with the actions that committed, a
+ * death inside a non-transactional action leaves that action unknown, and
+ * the next run refuses to run the task blind (--resume continues after
+ * the last committed action; only --resume-from settles an unknown one).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "run.h"
+
+/*
+ * Runs a task's body (guard, then actions or the C function) on the open
+ * transaction.  *nothing is set when a guard did not hold or a C task said
+ * so; *failed_at names the failing action (1-based).
+ */
+int
+upg_run_body(struct upg_run *run, struct upgrade_context *ctx, const struct upgrade_task *task,
+             const struct upg_resolved *res, int *nothing, unsigned long *failed_at)
+{
+	int holds, ret;
+	size_t i;
+
+	*nothing = 0;
+	*failed_at = 0;
+	if (task->fn != NULL) {
+		ret = task->fn(ctx, task->userdata);
+		if (ret == UPGRADE_NOTHING_DONE) {
+			*nothing = 1;
+			return UPGRADE_OK;
+		}
+		if (ret < 0 && run->conn->err.code == UPGRADE_OK)
+			upg_error_set(&run->conn->err, ret, "task %s returned %d (%s)", task->id, ret,
+			              upgrade_strerror(ret));
+		return ret < 0 ? ret : UPGRADE_OK;
+	}
+	ret = upg_guard_eval(ctx, res->guard, &holds);
+	if (ret != UPGRADE_OK)
+		return ret;
+	if (!holds) {
+		*nothing = 1;
+		return UPGRADE_OK;
+	}
+	for (i = 0; res->nunits > 0 && i < res->units[0].nactions; i++) {
+		ret = upg_action_exec(ctx, res->units[0].actions[i]);
+		if (ret != UPGRADE_OK) {
+			*failed_at = (unsigned long)i + 1;
+			return ret;
+		}
+	}
+	return UPGRADE_OK;
+}
+
+/* How many actions a resolved task has (a task in C: none). */
+unsigned long
+upg_run_action_count(const struct upg_resolved *res)
+{
+	return res != NULL && res->nunits > 0 ? (unsigned long)res->units[0].nactions : 0;
+}
+
+/*
+ * Reports a task that ran to its end, started at start: an always-run task
+ * that found nothing to do (quiet) is not counted; any other is, and says
+ * whether it did anything (nothing: its guard did not hold).
+ */
+static void
+report_task_done(struct upg_run *run, const struct upgrade_task *task, int quiet, int nothing,
+                 long start)
+{
+	if (quiet) {
+		upg_run_task_event(run, UPGRADE_EVENT_TASK_NOTHING, task, UPGRADE_NOTHING_DONE,
+		                   upg_now_ms() - start, 1);
+		return;
+	}
+	run->executed++;
+	upg_run_task_event(run, UPGRADE_EVENT_TASK_DONE, task,
+	                   nothing ? UPGRADE_NOTHING_DONE : UPGRADE_OK, upg_now_ms() - start, 1);
+}
+
+/*
+ * A task on an engine with transactional DDL: one transaction, work and
+ * state together.  res is NULL for a task in C.  Emits TASK_DONE,
+ * TASK_NOTHING or TASK_FAILED; after a failure nothing of the task stays,
+ * neither in the database nor in m, and the error is on the connection.
+ */
+static int
+run_task_tx(struct upg_run *run, struct upg_state *st, struct upg_state_module *m,
+            const struct upgrade_task *task, const struct upg_resolved *res)
+{
+	struct upgrade_context ctx = {.magic = UPG_MAGIC_CONTEXT,
+	                              .conn = run->conn,
+	                              .schema = run->schema,
+	                              .task = task,
+	                              .dry_run = run->r->dry_run};
+	unsigned long failed_at = 0;
+	long start = upg_now_ms();
+	int nothing = 0, ret, always = (task->flags & UPGRADE_TASK_ALWAYS_RUN) != 0;
+	int recorded = upg_state_is_executed(m, task->name);
+
+	if ((ret = upg_run_tx_begin(run)) != UPGRADE_OK)
+		goto fail;
+	ret = upg_run_body(run, &ctx, task, res, &nothing, &failed_at);
+	if (ret != UPGRADE_OK)
+		goto fail;
+	/* An always-run task that found nothing to do, already recorded: nothing to write either. */
+	if (!run->r->dry_run && !(always && nothing && recorded)) {
+		ret = upg_state_record(m, task->name, task->checksum, upg_now_ms() - start, "run");
+		if (ret == UPGRADE_OK)
+			ret = upg_state_save(st, m);
+		if (ret != UPGRADE_OK)
+			goto fail;
+	}
+	if ((ret = upg_run_tx_commit(run)) != UPGRADE_OK)
+		goto fail;
+	report_task_done(run, task, always && nothing, nothing, start);
+	return UPGRADE_OK;
+fail:
+	upg_run_tx_abandon(run);
+	/* The in-memory state may hold the rolled-back record; forget it. */
+	if (!recorded && upg_state_is_executed(m, task->name))
+		upg_state_forget(m, task->name);
+	upg_state_discard_writes(m);
+	upg_run_fail_event(run, task, ret, failed_at, upg_run_action_count(res),
+	                   upg_now_ms() - start);
+	return ret;
+}
+
+/*
+ * Whether an action can commit together with the journal entry that
+ * records it: only a <sql> statement the dialect vouches for.  Operations
+ * are DDL, and a <native> action may run anything.
+ */
+static int
+action_transactional(const struct upg_run *run, const struct upg_node *action)
+{
+	const struct upg_dialect *d = run->conn->dialect;
+
+	return action->kind == UPG_NODE_SQL && d->statement_transactional != NULL &&
+	       d->statement_transactional(action->text);
+}
+
+/*
+ * Writes the journal entry for "done of total statements committed": the
+ * task's record once all are, else the progress, with the intent of
+ * statement done + 1 when running is set.  In whatever transaction the
+ * connection is in.
+ */
+static int
+journal_write(struct upg_run *run, struct upg_state *st, struct upg_state_module *m,
+              const struct upgrade_task *task, unsigned long done, unsigned long total, int running,
+              long start)
+{
+	int ret;
+
+	if (done == total)
+		ret = upg_state_record(m, task->name, task->checksum, upg_now_ms() - start, "run");
+	else if (running)
+		ret = upg_state_set_running(m, task->name, done, total, NULL);
+	else
+		ret = upg_state_set_partial(m, task->name, done, total, NULL);
+	if (ret != UPGRADE_OK)
+		return upg_error_oom(&run->conn->err);
+	return upg_state_save(st, m);
+}
+
+/*
+ * After statement done + 1 failed without committing (or its transaction
+ * was rolled back): the journal says done committed, and the failure.
+ * The failure's message stays on the connection.  When even this write
+ * fails (the connection died), an intent already written stays, and the
+ * statement is reported unknown: it may have committed before the end.
+ */
+static void
+journal_failed(struct upg_run *run, struct upg_state *st, struct upg_state_module *m,
+               const struct upgrade_task *task, int recorded, unsigned long done,
+               unsigned long total)
+{
+	struct upg_error keep = UPG_ERROR_INIT;
+
+	upg_error_stash(&keep, &run->conn->err);
+	if (!run->conn->autocommit)
+		upg_db_rollback(run->conn);
+	/* The in-memory state may hold what was rolled back; forget it. */
+	if (!recorded && upg_state_is_executed(m, task->name))
+		upg_state_forget(m, task->name);
+	upg_state_discard_writes(m);
+	if (upg_state_set_partial(m, task->name, done, total, upg_error_message(&keep)) == UPGRADE_OK)
+		upg_state_save(st, m);
+	upg_error_restore(&run->conn->err, &keep);
+}
+
+/*
+ * The failure a journal recorded, as detail lines under a one-line message:
+ * "  earlier failure: ..." with its own detail lines indented further.
+ */
+static void
+earlier_failure(struct upg_buf *out, const char *perr)
+{
+	const char *p;
+
+	if (perr == NULL)
+		return;
+	upg_buf_puts(out, "\n  earlier failure: ");
+	for (p = perr; *p != '\0'; p++) {
+		if (*p == '\n')
+			upg_buf_puts(out, "\n  ");
+		else
+			upg_buf_append(out, p, 1);
+	}
+}
+
+/*
+ * Where a partly applied task continues (0-based, in *done), or a refusal
+ * (UPGRADE_ERROR, the reason on the connection): a statement whose outcome
+ * is unknown needs the user's word (--resume-from or mark), any other
+ * partial state --resume.  The user's word is written to the journal
+ * first, so that a second interruption does not ask again.
+ */
+static int
+journal_resume_point(struct upg_run *run, struct upg_state *st, struct upg_state_module *m,
+                     const struct upgrade_task *task, unsigned long total, unsigned long *done)
+{
+	unsigned long pdone, ptotal, running = upg_state_get_running(m, task->name);
+	unsigned long from = run->r->resume_from;
+	const char *perr = NULL, *pat = NULL;
+	char event[40];
+
+	upg_state_get_partial(m, task->name, &pdone, &ptotal, &perr, &pat);
+	if (from > 0) {
+		if (from > total + 1)
+			return upg_error_set(&run->conn->err, UPGRADE_ERROR,
+			                     "task %s has %lu statements: --resume-from %lu is past its end "
+			                     "(%lu records it as done)",
+			                     task->id, total, from, total + 1);
+		*done = from - 1;
+		snprintf(event, sizeof event, "resume-from %lu", from);
+		if (upg_state_set_partial(m, task->name, *done, total, NULL) != UPGRADE_OK ||
+		    upg_state_log(m, event, task->name) != UPGRADE_OK)
+			return upg_error_oom(&run->conn->err);
+		return upg_state_save(st, m);
+	}
+	if (running > 0 || !run->r->resume) {
+		struct upg_buf why = UPG_BUF_INIT;
+		int ret;
+
+		earlier_failure(&why, perr);
+		if (running > 0)
+			ret = upg_error_set(&run->conn->err, UPGRADE_ERROR,
+			                    "task %s %s during statement %lu of %lu (started at %s): whether "
+			                    "it committed is unknown. Check the schema, then run again with "
+			                    "--resume-from %lu if it did not commit or --resume-from %lu if it "
+			                    "did, or finish the task by hand and record it with 'upgrade mark "
+			                    "%s'%s",
+			                    task->id, perr != NULL ? "failed" : "was interrupted", running,
+			                    ptotal, pat != NULL ? pat : "?", running, running + 1, task->id,
+			                    upg_buf_str(&why));
+		else
+			ret = upg_error_set(&run->conn->err, UPGRADE_ERROR,
+			                    "task %s is partly applied: %lu of %lu statements committed (at "
+			                    "%s%s). Check the schema, then run again with --resume to continue "
+			                    "with statement %lu, or finish it by hand and record it with "
+			                    "'upgrade mark %s'%s",
+			                    task->id, pdone, ptotal, pat != NULL ? pat : "?",
+			                    perr != NULL ? "" : "; it was interrupted", pdone + 1, task->id,
+			                    upg_buf_str(&why));
+		upg_buf_free(&why);
+		return ret;
+	}
+	*done = pdone;
+	return UPGRADE_OK;
+}
+
+/*
+ * A C task on an engine without transactional DDL: one statement to the
+ * journal, of whatever kind.  It runs in a transaction that commits its
+ * record with its work, but DDL in it commits on its own, so its intent
+ * is written first.  A failure cannot say what committed before the
+ * rollback: the intent stays, with the error, and the task is unknown.
+ */
+static int
+run_c_task_journal(struct upg_run *run, struct upg_state *st, struct upg_state_module *m,
+                   const struct upgrade_task *task)
+{
+	unsigned long done = 0, pdone, ptotal;
+	const char *perr = NULL, *pat = NULL;
+	long start = upg_now_ms();
+	int ret;
+
+	if (upg_state_get_partial(m, task->name, &pdone, &ptotal, &perr, &pat)) {
+		if ((ret = journal_resume_point(run, st, m, task, 1, &done)) != UPGRADE_OK) {
+			unsigned long running = upg_state_get_running(m, task->name);
+
+			upg_run_fail_event(run, task, ret, running > 0 ? running : pdone + 1, 1, 0);
+			return ret;
+		}
+		if (done >= 1) {
+			if ((ret = journal_write(run, st, m, task, 1, 1, 0, start)) != UPGRADE_OK) {
+				upg_run_fail_event(run, task, ret, 0, 1, upg_now_ms() - start);
+				return ret;
+			}
+			run->executed++;
+			upg_run_task_event(run, UPGRADE_EVENT_TASK_DONE, task, UPGRADE_OK,
+			                   upg_now_ms() - start, 1);
+			return UPGRADE_OK;
+		}
+	}
+	if ((ret = journal_write(run, st, m, task, 0, 1, 1, start)) != UPGRADE_OK) {
+		upg_run_fail_event(run, task, ret, 1, 1, upg_now_ms() - start);
+		return ret;
+	}
+	ret = run_task_tx(run, st, m, task, NULL);
+	if (ret != UPGRADE_OK) {
+		struct upg_error keep = UPG_ERROR_INIT;
+
+		upg_error_stash(&keep, &run->conn->err);
+		if (upg_state_set_running(m, task->name, 0, 1, upg_error_message(&keep)) == UPGRADE_OK)
+			upg_state_save(st, m);
+		upg_error_restore(&run->conn->err, &keep);
+		return ret;
+	}
+	/* An always-run task that found nothing to do wrote no record to replace the intent. */
+	if (upg_state_get_partial(m, task->name, &pdone, &ptotal, &perr, &pat)) {
+		upg_state_clear_partial(m, task->name);
+		if ((ret = upg_state_save(st, m)) != UPGRADE_OK)
+			return ret;
+	}
+	return UPGRADE_OK;
+}
+
+/*
+ * A task on an engine without transactional DDL, where the journal (the
+ * task's partial state) must never lie about which statements committed.
+ * A statement the dialect knows to run inside a transaction commits
+ * together with its journal entry.  Any other commits on its own: its
+ * intent is committed first and its result after it, so a process killed
+ * in between leaves "statement k unknown", which the next run refuses to
+ * guess about.  A run that goes on after such a statement writes its
+ * result and the next statement's intent at once.
+ */
+int
+upg_run_task_journal(struct upg_run *run, struct upg_state *st, struct upg_state_module *m,
+                     const struct upgrade_task *task, const struct upg_resolved *res)
+{
+	struct upgrade_context ctx = {
+	    .magic = UPG_MAGIC_CONTEXT, .conn = run->conn, .schema = run->schema, .task = task};
+	unsigned long total = upg_run_action_count(res), done = 0, i, pdone, ptotal;
+	const char *perr = NULL, *pat = NULL;
+	long start = upg_now_ms();
+	int holds = 1, ret, always = (task->flags & UPGRADE_TASK_ALWAYS_RUN) != 0;
+	int recorded = upg_state_is_executed(m, task->name), announced = 0;
+
+	if (run->r->dry_run) {
+		/* Nothing can be tried and undone here: report the plan, unverified. */
+		run->executed++;
+		upg_run_task_event(run, UPGRADE_EVENT_TASK_PLANNED, task, UPGRADE_OK, 0, 0);
+		return UPGRADE_OK;
+	}
+	if (task->fn != NULL)
+		return run_c_task_journal(run, st, m, task);
+	if (upg_state_get_partial(m, task->name, &pdone, &ptotal, &perr, &pat)) {
+		ret = journal_resume_point(run, st, m, task, total, &done);
+		if (ret != UPGRADE_OK) {
+			unsigned long running = upg_state_get_running(m, task->name);
+
+			upg_run_fail_event(run, task, ret, running > 0 ? running : pdone + 1,
+			                   ptotal, 0);
+			return ret;
+		}
+	} else {
+		ret = upg_guard_eval(&ctx, res->guard, &holds);
+		if (ret != UPGRADE_OK) {
+			upg_run_fail_event(run, task, ret, 0, total, upg_now_ms() - start);
+			return ret;
+		}
+	}
+	for (i = done; holds && i < total; i++) {
+		const struct upg_node *action = res->units[0].actions[i];
+		int next_own = i + 1 < total &&
+		               !action_transactional(run, res->units[0].actions[i + 1]);
+
+		if (action_transactional(run, action)) {
+			if ((ret = upg_db_begin(run->conn)) == UPGRADE_OK &&
+			    (ret = upg_action_exec(&ctx, action)) == UPGRADE_OK &&
+			    (ret = journal_write(run, st, m, task, i + 1, total, 0, start)) == UPGRADE_OK)
+				ret = upg_db_commit(run->conn);
+			if (ret != UPGRADE_OK) {
+				journal_failed(run, st, m, task, recorded, i, total);
+				upg_run_fail_event(run, task, ret, i + 1, total,
+				                   upg_now_ms() - start);
+				return ret;
+			}
+			announced = 0;
+			continue;
+		}
+		if (!announced && (ret = journal_write(run, st, m, task, i, total, 1, start)) != UPGRADE_OK) {
+			upg_run_fail_event(run, task, ret, i + 1, total, upg_now_ms() - start);
+			return ret;
+		}
+		if ((ret = upg_action_exec(&ctx, action)) != UPGRADE_OK) {
+			journal_failed(run, st, m, task, recorded, i, total);
+			upg_run_fail_event(run, task, ret, i + 1, total, upg_now_ms() - start);
+			return ret;
+		}
+		/* Unwritten, the intent stays: the statement is unknown, never "not run". */
+		if ((ret = journal_write(run, st, m, task, i + 1, total, next_own, start)) != UPGRADE_OK) {
+			upg_run_fail_event(run, task, ret, i + 1, total, upg_now_ms() - start);
+			return ret;
+		}
+		announced = next_own;
+	}
+	/* The last statement's entry recorded the task; without statements run, record it here. */
+	if (!(holds && done < total) && !(always && !holds && recorded)) {
+		ret = upg_state_record(m, task->name, task->checksum, upg_now_ms() - start, "run");
+		if (ret == UPGRADE_OK)
+			ret = upg_state_save(st, m);
+		if (ret != UPGRADE_OK) {
+			upg_run_fail_event(run, task, ret, 0, total, upg_now_ms() - start);
+			return ret;
+		}
+	}
+	report_task_done(run, task, always && !holds, !holds, start);
+	return UPGRADE_OK;
+}
+
+/*
+ * Emits TASK_START for task and resolves its body for the dialect into
+ * *res (NULL for a task in C; the caller frees it).  A task that cannot be
+ * resolved gets its TASK_FAILED here.
+ */
+int
+upg_run_announce_task(struct upg_run *run, const struct upgrade_task *task,
+                      struct upg_resolved **res)
+{
+	int ret;
+
+	*res = NULL;
+	upg_run_task_event(run, UPGRADE_EVENT_TASK_START, task, UPGRADE_OK, 0,
+	                   !run->r->dry_run || upg_run_transactional(run));
+	if (task->fn != NULL)
+		return UPGRADE_OK;
+	ret = upg_task_resolve(res, task, run->conn->dialect->name, &run->conn->err);
+	if (ret != UPGRADE_OK)
+		upg_run_fail_event(run, task, ret, 0, 0, 0);
+	return ret;
+}
+
+/*
+ * Runs task in the schema whose state st holds, unless it is recorded
+ * (and not always-run): announces it, resolves it for the dialect, and
+ * runs it in one transaction or journaled, as the engine allows.
+ */
+int
+upg_run_task(struct upg_run *run, struct upg_state *st, const struct upgrade_task *task)
+{
+	struct upg_state_module *m = upg_state_find(st, task->module->name);
+	struct upg_resolved *res = NULL;
+	int ret;
+
+	if (m == NULL)
+		m = upg_state_add(st, task->module->name);
+	if (m == NULL)
+		return upg_error_oom(&run->conn->err);
+	if (upg_state_is_executed(m, task->name) && !(task->flags & UPGRADE_TASK_ALWAYS_RUN))
+		return UPGRADE_OK;
+	if ((ret = upg_run_announce_task(run, task, &res)) != UPGRADE_OK)
+		return ret;
+	if (upg_run_transactional(run))
+		ret = run_task_tx(run, st, m, task, res);
+	else
+		ret = upg_run_task_journal(run, st, m, task, res);
+	upg_resolved_free(res);
+	return ret;
+}
