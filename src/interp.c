@@ -1,0 +1,555 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * interp.c - the interpreter of catalog tasks: evaluates a guard's
+ * conditions and carries out actions read from the catalog tree.
+ *
+ * A guard is a tree of conditions (has-table, query, not/any/all, ...)
+ * evaluated against the schema being upgraded; an action is one statement,
+ * operation or native call.  Both sides, XML here and C in context.c, end
+ * in the same functions (introspect.c, ops.c, fill.c), so a condition or
+ * an operation means the same whichever way a task is written.  Each <sql>
+ * action is sent on its own: drivers disagree on multi-statement strings,
+ * so a statement is never split or joined here.
+ *
+ * The attribute names read here are those of tasks/catalog.rng.  All of
+ * the interpreter lives in this file, so that it can later be replaced by
+ * a program compiled when the catalog loads.
+ */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "context.h"
+#include "ddl.h"
+
+/* ---- reading a node's attributes ---------------------------------------------- */
+
+static int
+bad_attr(struct upgrade_context *ctx, const struct upg_node *n, const char *attr, const char *why)
+{
+	return upg_error_set(&ctx->conn->err, UPGRADE_EINVAL, "line %lu: <%s %s>: %s", n->line,
+	                     n->name, attr, why);
+}
+
+/* A required string attribute; NULL after setting the error. */
+static const char *
+req(struct upgrade_context *ctx, const struct upg_node *n, const char *attr)
+{
+	const char *v = upg_node_attr(n, attr);
+
+	if (v == NULL || v[0] == '\0') {
+		bad_attr(ctx, n, attr, "missing or empty");
+		return NULL;
+	}
+	return v;
+}
+
+/* A boolean attribute; def when absent.  The schema allows only "true" and "false". */
+static int
+flag(const struct upg_node *n, const char *attr, int def)
+{
+	const char *v = upg_node_attr(n, attr);
+
+	return v == NULL ? def : strcmp(v, "true") == 0;
+}
+
+static int
+number(struct upgrade_context *ctx, const struct upg_node *n, const char *attr, unsigned long *out)
+{
+	const char *v = upg_node_attr(n, attr);
+	char *end;
+
+	*out = 0;
+	if (v == NULL)
+		return UPGRADE_OK;
+	errno = 0;
+	*out = strtoul(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || *out > 1000000000UL)
+		return bad_attr(ctx, n, attr, "not a number");
+	return UPGRADE_OK;
+}
+
+/* Splits a comma-separated list of names, trimming white space around each. */
+struct names {
+	char **v;
+	size_t n;
+};
+
+static void
+names_free(struct names *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static int
+split_names(struct upgrade_context *ctx, const struct upg_node *n, const char *attr,
+            struct names *out)
+{
+	const char *v = req(ctx, n, attr), *p, *s, *e;
+	size_t count = 1;
+
+	out->v = NULL;
+	out->n = 0;
+	if (v == NULL)
+		return UPGRADE_EINVAL;
+	for (p = v; *p != '\0'; p++)
+		count += *p == ',';
+	out->v = calloc(count + 1, sizeof *out->v);
+	if (out->v == NULL)
+		return upg_error_oom(&ctx->conn->err);
+	for (s = v;; s = e + 1) {
+		const char *a = s, *b;
+
+		e = strchr(s, ',');
+		if (e == NULL)
+			e = s + strlen(s);
+		b = e;
+		while (a < b && (*a == ' ' || *a == '\t' || *a == '\n' || *a == '\r'))
+			a++;
+		while (b > a && (b[-1] == ' ' || b[-1] == '\t' || b[-1] == '\n' || b[-1] == '\r'))
+			b--;
+		if (a == b) {
+			names_free(out);
+			return bad_attr(ctx, n, attr, "an empty name in the list");
+		}
+		out->v[out->n] = upg_strndup(a, (size_t)(b - a));
+		if (out->v[out->n] == NULL) {
+			names_free(out);
+			return upg_error_oom(&ctx->conn->err);
+		}
+		out->n++;
+		if (*e == '\0')
+			break;
+	}
+	return UPGRADE_OK;
+}
+
+/* The column type of a node: type (with length, precision, scale) or sql-type. */
+static int
+node_type(struct upgrade_context *ctx, const struct upg_node *n, struct upg_coltype *t,
+          int required)
+{
+	const char *type = upg_node_attr(n, "type"), *sql = upg_node_attr(n, "sql-type");
+	size_t i;
+	int ret;
+
+	memset(t, 0, sizeof *t);
+	if (type == NULL && sql == NULL)
+		return required ? bad_attr(ctx, n, "type", "a column needs type or sql-type")
+		                : UPGRADE_OK;
+	if (type == NULL) {
+		t->sql = sql;
+		return UPGRADE_OK;
+	}
+	for (i = 1; i < UPG_TYPE_COUNT; i++)
+		if (strcmp(type, upg_type_name((enum upg_type)i)) == 0)
+			t->kind = (enum upg_type)i;
+	if (t->kind == UPG_TYPE_NONE)
+		return bad_attr(ctx, n, "type", "not a portable type");
+	if ((ret = number(ctx, n, "length", &t->length)) != UPGRADE_OK ||
+	    (ret = number(ctx, n, "precision", &t->precision)) != UPGRADE_OK ||
+	    (ret = number(ctx, n, "scale", &t->scale)) != UPGRADE_OK)
+		return ret;
+	if (t->kind == UPG_TYPE_VARCHAR && t->length == 0)
+		return bad_attr(ctx, n, "length", "varchar needs a length");
+	return UPGRADE_OK;
+}
+
+static int
+node_coldef(struct upgrade_context *ctx, const struct upg_node *n, struct upg_coldef *c)
+{
+	memset(c, 0, sizeof *c);
+	if ((c->name = req(ctx, n, "name")) == NULL)
+		return UPGRADE_EINVAL;
+	c->notnull = !flag(n, "nullable", 1);
+	c->def_value = upg_node_attr(n, "default");
+	c->def_sql = upg_node_attr(n, "default-sql");
+	c->pk = flag(n, "primary-key", 0);
+	c->unique = flag(n, "unique", 0);
+	return node_type(ctx, n, &c->type, 1);
+}
+
+static int
+constraint_type(struct upgrade_context *ctx, const struct upg_node *n, int *out)
+{
+	static const char *const words[] = {"primary-key", "unique", "foreign-key", "check"};
+	const char *v = upg_node_attr(n, "type");
+	size_t i;
+
+	*out = UPG_CT_ANY;
+	if (v == NULL)
+		return UPGRADE_OK;
+	for (i = 0; i < 4; i++)
+		if (strcmp(v, words[i]) == 0) {
+			*out = (int)i + 1;
+			return UPGRADE_OK;
+		}
+	return bad_attr(ctx, n, "type", "not a constraint type");
+}
+
+static int
+fk_action(struct upgrade_context *ctx, const struct upg_node *n, const char *attr, int *out)
+{
+	static const char *const words[] = {"cascade", "set-null", "set-default", "restrict",
+	                                    "no-action"};
+	const char *v = upg_node_attr(n, attr);
+	size_t i;
+
+	*out = UPG_FK_NONE;
+	if (v == NULL)
+		return UPGRADE_OK;
+	for (i = 0; i < 5; i++)
+		if (strcmp(v, words[i]) == 0) {
+			*out = (int)i + 1;
+			return UPGRADE_OK;
+		}
+	return bad_attr(ctx, n, attr, "not a foreign key action");
+}
+
+/* ---- guards ------------------------------------------------------------------- */
+
+static int eval_cond(struct upgrade_context *ctx, const struct upg_node *cond, int *holds);
+
+/* Every child condition must hold; stops at the first that does not. */
+static int
+eval_all(struct upgrade_context *ctx, const struct upg_node *first, int *holds)
+{
+	const struct upg_node *c;
+	int ret;
+
+	*holds = 1;
+	for (c = first; c != NULL; c = c->next) {
+		if ((ret = eval_cond(ctx, c, holds)) != UPGRADE_OK)
+			return ret;
+		if (!*holds)
+			return UPGRADE_OK;
+	}
+	return UPGRADE_OK;
+}
+
+static int
+eval_any(struct upgrade_context *ctx, const struct upg_node *first, int *holds)
+{
+	const struct upg_node *c;
+	int ret;
+
+	*holds = 0;
+	for (c = first; c != NULL; c = c->next) {
+		if ((ret = eval_cond(ctx, c, holds)) != UPGRADE_OK)
+			return ret;
+		if (*holds)
+			return UPGRADE_OK;
+	}
+	return UPGRADE_OK;
+}
+
+/*
+ * Evaluates one condition node: sets *holds to 1 or 0 and returns
+ * UPGRADE_OK, or returns an error (unknown condition, missing attribute,
+ * failed query) with its message on ctx->conn.  Issues only reads.
+ */
+static int
+eval_cond(struct upgrade_context *ctx, const struct upg_node *cond, int *holds)
+{
+	const char *name = cond->name, *a, *b;
+	int ret, ctype;
+
+	*holds = 0;
+	if (strcmp(name, "all") == 0)
+		return eval_all(ctx, cond->child, holds);
+	if (strcmp(name, "any") == 0)
+		return eval_any(ctx, cond->child, holds);
+	if (strcmp(name, "not") == 0) {
+		ret = eval_all(ctx, cond->child, holds);
+		*holds = !*holds;
+		return ret;
+	}
+	if (strcmp(name, "query") == 0) {
+		ret = upg_db_query(ctx->conn, cond->text, 0, NULL, upg_row_seen, holds);
+		return ret < 0 ? ret : UPGRADE_OK;
+	}
+	if (strcmp(name, "has-table") == 0) {
+		if ((a = req(ctx, cond, "table")) == NULL)
+			return UPGRADE_EINVAL;
+		return upg_exists(ctx, UPG_OBJ_TABLE, a, NULL, 0, holds);
+	}
+	if (strcmp(name, "has-view") == 0) {
+		if ((a = req(ctx, cond, "view")) == NULL)
+			return UPGRADE_EINVAL;
+		return upg_exists(ctx, UPG_OBJ_VIEW, a, NULL, 0, holds);
+	}
+	if (strcmp(name, "has-column") == 0) {
+		if ((a = req(ctx, cond, "table")) == NULL || (b = req(ctx, cond, "column")) == NULL)
+			return UPGRADE_EINVAL;
+		return upg_exists(ctx, UPG_OBJ_COLUMN, a, b, 0, holds);
+	}
+	if (strcmp(name, "has-index") == 0) {
+		if ((b = req(ctx, cond, "name")) == NULL)
+			return UPGRADE_EINVAL;
+		return upg_exists(ctx, UPG_OBJ_INDEX, upg_node_attr(cond, "table"), b, 0, holds);
+	}
+	if (strcmp(name, "has-constraint") == 0) {
+		if ((a = req(ctx, cond, "table")) == NULL || (b = req(ctx, cond, "name")) == NULL)
+			return UPGRADE_EINVAL;
+		if ((ret = constraint_type(ctx, cond, &ctype)) != UPGRADE_OK)
+			return ret;
+		return upg_exists(ctx, UPG_OBJ_CONSTRAINT, a, b, ctype, holds);
+	}
+	if (strcmp(name, "has-enum") == 0) {
+		if ((b = req(ctx, cond, "name")) == NULL)
+			return UPGRADE_EINVAL;
+		return upg_exists(ctx, UPG_OBJ_ENUM, NULL, b, 0, holds);
+	}
+	if (strcmp(name, "is-empty-table") == 0) {
+		if ((a = req(ctx, cond, "table")) == NULL)
+			return UPGRADE_EINVAL;
+		return upg_is_empty(ctx, a, holds);
+	}
+	return upg_error_set(&ctx->conn->err, UPGRADE_EUNSUPPORTED,
+	                     "line %lu: unknown condition <%s>", cond->line, name);
+}
+
+int
+upg_guard_eval(struct upgrade_context *ctx, const struct upg_node *guard, int *holds)
+{
+	*holds = 1;
+	if (guard == NULL)
+		return UPGRADE_OK;
+	return eval_all(ctx, guard->child, holds);
+}
+
+/* ---- actions ---------------------------------------------------------------------- */
+
+static int
+op_create_table(struct upgrade_context *ctx, const struct upg_node *n)
+{
+	const struct upg_node *c;
+	struct upg_coldef *cols;
+	const char *table = req(ctx, n, "name");
+	size_t ncols = 0;
+	int ret = UPGRADE_OK;
+
+	if (table == NULL)
+		return UPGRADE_EINVAL;
+	for (c = n->child; c != NULL; c = c->next)
+		ncols += c->kind == UPG_NODE_PART && strcmp(c->name, "column") == 0;
+	if (ncols == 0)
+		return bad_attr(ctx, n, "name", "a table needs columns");
+	cols = calloc(ncols, sizeof *cols);
+	if (cols == NULL)
+		return upg_error_oom(&ctx->conn->err);
+	ncols = 0;
+	for (c = n->child; c != NULL && ret == UPGRADE_OK; c = c->next)
+		if (c->kind == UPG_NODE_PART && strcmp(c->name, "column") == 0)
+			ret = node_coldef(ctx, c, &cols[ncols++]);
+	if (ret == UPGRADE_OK)
+		ret = upg_op_create_table(ctx, table, cols, ncols,
+		                          flag(n, "if-not-exists", 0) ? UPG_IF_NOT_EXISTS : 0);
+	free(cols);
+	return ret;
+}
+
+static int
+op_alter_column(struct upgrade_context *ctx, const struct upg_node *n)
+{
+	struct upg_alter a;
+	const char *v;
+	int ret;
+
+	memset(&a, 0, sizeof a);
+	if ((a.table = req(ctx, n, "table")) == NULL || (a.column = req(ctx, n, "name")) == NULL)
+		return UPGRADE_EINVAL;
+	if ((ret = node_type(ctx, n, &a.type, 0)) != UPGRADE_OK)
+		return ret;
+	if ((v = upg_node_attr(n, "nullable")) != NULL)
+		a.null_change = strcmp(v, "true") == 0 ? UPG_NULL_ALLOW : UPG_NULL_FORBID;
+	if ((v = upg_node_attr(n, "default")) != NULL) {
+		a.def_change = UPG_DEF_VALUE;
+		a.def = v;
+	} else if ((v = upg_node_attr(n, "default-sql")) != NULL) {
+		a.def_change = UPG_DEF_SQL;
+		a.def = v;
+	} else if (flag(n, "drop-default", 0)) {
+		a.def_change = UPG_DEF_DROP;
+	}
+	a.using_sql = upg_node_attr(n, "using");
+	return upg_op_alter_column(ctx, &a);
+}
+
+static int
+op_constraint(struct upgrade_context *ctx, const struct upg_node *n)
+{
+	const char *table = req(ctx, n, "table"), *name = req(ctx, n, "name");
+	struct names cols = {NULL, 0}, refs = {NULL, 0};
+	int ret, on_delete, on_update;
+
+	if (table == NULL || name == NULL)
+		return UPGRADE_EINVAL;
+	if (strcmp(n->name, "add-check") == 0) {
+		const char *expr = req(ctx, n, "expression");
+
+		return expr == NULL ? UPGRADE_EINVAL : upg_op_add_check(ctx, table, name, expr);
+	}
+	if ((ret = split_names(ctx, n, "columns", &cols)) != UPGRADE_OK)
+		return ret;
+	if (strcmp(n->name, "add-unique") == 0) {
+		ret = upg_op_add_unique(ctx, table, name, (const char *const *)cols.v, cols.n);
+	} else {
+		const char *ref = req(ctx, n, "ref-table");
+
+		if (ref == NULL)
+			ret = UPGRADE_EINVAL;
+		if (ret == UPGRADE_OK)
+			ret = split_names(ctx, n, "ref-columns", &refs);
+		if (ret == UPGRADE_OK)
+			ret = fk_action(ctx, n, "on-delete", &on_delete);
+		if (ret == UPGRADE_OK)
+			ret = fk_action(ctx, n, "on-update", &on_update);
+		if (ret == UPGRADE_OK)
+			ret = upg_op_add_foreign_key(ctx, table, name, (const char *const *)cols.v,
+			                             cols.n, ref, (const char *const *)refs.v,
+			                             refs.n, on_delete, on_update);
+	}
+	names_free(&cols);
+	names_free(&refs);
+	return ret;
+}
+
+static int
+op_create_enum(struct upgrade_context *ctx, const struct upg_node *n)
+{
+	const struct upg_node *c;
+	const char *name = req(ctx, n, "name");
+	const char **values;
+	size_t count = 0;
+	int ret;
+
+	if (name == NULL)
+		return UPGRADE_EINVAL;
+	for (c = n->child; c != NULL; c = c->next)
+		count += c->kind == UPG_NODE_PART && strcmp(c->name, "value") == 0;
+	values = calloc(count + 1, sizeof *values);
+	if (values == NULL)
+		return upg_error_oom(&ctx->conn->err);
+	count = 0;
+	for (c = n->child; c != NULL; c = c->next)
+		if (c->kind == UPG_NODE_PART && strcmp(c->name, "value") == 0)
+			values[count++] = c->text;
+	ret = upg_op_create_enum(ctx, name, values, count);
+	free(values);
+	return ret;
+}
+
+/*
+ * Carries out one declarative operation node by its element name.
+ * Returns what the operation returns (UPGRADE_NOTHING_DONE, > 0, when an
+ * if-exists / if-not-exists made it a no-op), UPGRADE_EINVAL for a missing
+ * attribute, UPGRADE_EUNSUPPORTED for an unknown element; the message is
+ * on ctx->conn.
+ */
+static int
+exec_op(struct upgrade_context *ctx, const struct upg_node *n)
+{
+	const char *name = n->name, *a, *b, *c;
+	struct upg_coldef col;
+	struct names cols;
+	int ret, ctype;
+
+	if (strcmp(name, "create-table") == 0)
+		return op_create_table(ctx, n);
+	if (strcmp(name, "drop-table") == 0) {
+		if ((a = req(ctx, n, "name")) == NULL)
+			return UPGRADE_EINVAL;
+		return upg_op_drop_table(ctx, a, flag(n, "if-exists", 0) ? UPG_IF_EXISTS : 0);
+	}
+	if (strcmp(name, "rename-table") == 0) {
+		if ((a = req(ctx, n, "from")) == NULL || (b = req(ctx, n, "to")) == NULL)
+			return UPGRADE_EINVAL;
+		return upg_op_rename_table(ctx, a, b);
+	}
+	if (strcmp(name, "add-column") == 0) {
+		if ((a = req(ctx, n, "table")) == NULL)
+			return UPGRADE_EINVAL;
+		if ((ret = node_coldef(ctx, n, &col)) != UPGRADE_OK)
+			return ret;
+		return upg_op_add_column(ctx, a, &col,
+		                         flag(n, "if-not-exists", 0) ? UPG_IF_NOT_EXISTS : 0);
+	}
+	if (strcmp(name, "drop-column") == 0) {
+		if ((a = req(ctx, n, "table")) == NULL || (b = req(ctx, n, "name")) == NULL)
+			return UPGRADE_EINVAL;
+		return upg_op_drop_column(ctx, a, b, flag(n, "if-exists", 0) ? UPG_IF_EXISTS : 0);
+	}
+	if (strcmp(name, "rename-column") == 0) {
+		if ((a = req(ctx, n, "table")) == NULL || (b = req(ctx, n, "from")) == NULL ||
+		    (c = req(ctx, n, "to")) == NULL)
+			return UPGRADE_EINVAL;
+		return upg_op_rename_column(ctx, a, b, c);
+	}
+	if (strcmp(name, "alter-column") == 0)
+		return op_alter_column(ctx, n);
+	if (strcmp(name, "create-index") == 0) {
+		if ((a = req(ctx, n, "name")) == NULL || (b = req(ctx, n, "table")) == NULL)
+			return UPGRADE_EINVAL;
+		if ((ret = split_names(ctx, n, "columns", &cols)) != UPGRADE_OK)
+			return ret;
+		ret =
+		    upg_op_create_index(ctx, a, b, (const char *const *)cols.v, cols.n,
+		                        (flag(n, "unique", 0) ? UPG_UNIQUE : 0) |
+		                            (flag(n, "if-not-exists", 0) ? UPG_IF_NOT_EXISTS : 0));
+		names_free(&cols);
+		return ret;
+	}
+	if (strcmp(name, "drop-index") == 0) {
+		if ((a = req(ctx, n, "name")) == NULL)
+			return UPGRADE_EINVAL;
+		return upg_op_drop_index(ctx, a, upg_node_attr(n, "table"),
+		                         flag(n, "if-exists", 0) ? UPG_IF_EXISTS : 0);
+	}
+	if (strcmp(name, "add-unique") == 0 || strcmp(name, "add-foreign-key") == 0 ||
+	    strcmp(name, "add-check") == 0)
+		return op_constraint(ctx, n);
+	if (strcmp(name, "drop-constraint") == 0) {
+		if ((a = req(ctx, n, "table")) == NULL || (b = req(ctx, n, "name")) == NULL)
+			return UPGRADE_EINVAL;
+		if ((ret = constraint_type(ctx, n, &ctype)) != UPGRADE_OK)
+			return ret;
+		return upg_op_drop_constraint(ctx, a, b, ctype,
+		                              flag(n, "if-exists", 0) ? UPG_IF_EXISTS : 0);
+	}
+	if (strcmp(name, "create-enum") == 0)
+		return op_create_enum(ctx, n);
+	if (strcmp(name, "add-enum-value") == 0) {
+		if ((a = req(ctx, n, "name")) == NULL)
+			return UPGRADE_EINVAL;
+		/* An empty label is refused by the operation with its own message. */
+		ret = upg_op_add_enum_value(ctx, a, upg_node_attr(n, "value"),
+		                            flag(n, "if-not-exists", 0) ? UPG_IF_NOT_EXISTS : 0);
+		return ret == UPGRADE_NOTHING_DONE ? UPGRADE_OK : ret;
+	}
+	return upg_error_set(&ctx->conn->err, UPGRADE_EUNSUPPORTED,
+	                     "line %lu: unknown operation <%s>", n->line, name);
+}
+
+int
+upg_action_exec(struct upgrade_context *ctx, const struct upg_node *action)
+{
+	int ret;
+
+	switch (action->kind) {
+	case UPG_NODE_SQL:
+		return upg_explain_error(ctx->conn, upg_db_exec(ctx->conn, action->text));
+	case UPG_NODE_OP: ret = exec_op(ctx, action); return ret > 0 ? UPGRADE_OK : ret;
+	case UPG_NODE_NATIVE: ret = upg_native_call(ctx, action); return ret > 0 ? UPGRADE_OK : ret;
+	default:
+		return upg_error_set(&ctx->conn->err, UPGRADE_EUNSUPPORTED,
+		                     "line %lu: <%s> is not an action", action->line, action->name);
+	}
+}
