@@ -45,24 +45,6 @@ upg_lock_owner(void)
 	return owner;
 }
 
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 static void
 lock_free(struct upg_lock *lock)
 {
@@ -90,7 +72,7 @@ upg_lock_acquire_notify(struct upgrade_conn *conn, const char *schema, long time
 	const struct upg_dialect *d = conn->dialect;
 	struct upg_lock *lock;
 	struct upg_buf name = UPG_BUF_INIT;
-	long start = now_ms(), pause = 25;
+	long start = upg_now_ms(), pause = 25;
 	int acquired = 0, ret, told = 0;
 
 	*out = NULL;
@@ -117,7 +99,7 @@ upg_lock_acquire_notify(struct upgrade_conn *conn, const char *schema, long time
 		}
 		if (acquired)
 			break;
-		if (now_ms() - start >= timeout_ms) {
+		if (upg_now_ms() - start >= timeout_ms) {
 			char *who = NULL;
 
 			if (d->lock_holder != NULL)
@@ -127,13 +109,13 @@ upg_lock_acquire_notify(struct upgrade_conn *conn, const char *schema, long time
 				              "the raw tasks of this database are being run by another "
 				              "upgrade (%s); gave up after %.1f s",
 				              who != NULL ? who : "holder unknown",
-				              (double)(now_ms() - start) / 1000.0);
+				              (double)(upg_now_ms() - start) / 1000.0);
 			else
 				upg_error_set(&conn->err, UPGRADE_ELOCKED,
 				              "schema %s is locked by another upgrade (%s); gave up after "
 				              "%.1f s",
 				              schema, who != NULL ? who : "holder unknown",
-				              (double)(now_ms() - start) / 1000.0);
+				              (double)(upg_now_ms() - start) / 1000.0);
 			free(who);
 			lock_free(lock);
 			return UPGRADE_ELOCKED;
@@ -149,11 +131,11 @@ upg_lock_acquire_notify(struct upgrade_conn *conn, const char *schema, long time
 			free(who);
 			told = 1;
 		}
-		sleep_ms(pause);
+		upg_sleep_ms(pause);
 		/* Back off to one poll a second: cheap for the server, quick enough for people. */
 		pause = pause * 2 > 1000 ? 1000 : pause * 2;
-		if (timeout_ms - (now_ms() - start) < pause && timeout_ms > now_ms() - start)
-			pause = timeout_ms - (now_ms() - start);
+		if (timeout_ms - (upg_now_ms() - start) < pause && timeout_ms > upg_now_ms() - start)
+			pause = timeout_ms - (upg_now_ms() - start);
 	}
 	lock->held = 1;
 	*out = lock;

@@ -119,6 +119,11 @@ const char *upg_buf_str(const struct upg_buf *buf);
  */
 int upg_grow(void *arrp, size_t *cap, size_t need, size_t size, size_t min);
 
+/* Milliseconds on a clock that never goes back, for durations and deadlines. */
+long upg_now_ms(void);
+/* Sleeps ms milliseconds, resuming after signals. */
+void upg_sleep_ms(long ms);
+
 char *upg_strdup(const char *s);
 char *upg_strndup(const char *s, size_t n);
 /* ASCII-only case-insensitive comparison: connection string keywords and SQL keywords. */

@@ -8,31 +8,11 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "connection.h"
 #include "dialect.h"
 #include "private.h"
-
-static long
-monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-pause_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
 
 static int
 not_there(struct upgrade_conn *conn, int count, const char *position, long replayed,
@@ -54,7 +34,7 @@ int
 upgrade_conn_wait_replicas(struct upgrade_conn *conn, int count, long timeout_ms, long *waited_ms)
 {
 	const struct upg_dialect *d;
-	long start = monotonic_ms(), replayed = 0, connected = 0, hidden = 0, pause = 10;
+	long start = upg_now_ms(), replayed = 0, connected = 0, hidden = 0, pause = 10;
 	char *position = NULL;
 	int ret;
 
@@ -82,7 +62,7 @@ upgrade_conn_wait_replicas(struct upgrade_conn *conn, int count, long timeout_ms
 		long elapsed;
 
 		ret = d->replicas_at(conn, position, &replayed, &connected, &hidden);
-		elapsed = monotonic_ms() - start;
+		elapsed = upg_now_ms() - start;
 		if (waited_ms != NULL)
 			*waited_ms = elapsed;
 		if (ret != UPGRADE_OK || replayed >= count)
@@ -94,7 +74,7 @@ upgrade_conn_wait_replicas(struct upgrade_conn *conn, int count, long timeout_ms
 		/* Replay usually lags by milliseconds: poll fast first, then back off. */
 		if (pause > timeout_ms - elapsed)
 			pause = timeout_ms - elapsed;
-		pause_ms(pause);
+		upg_sleep_ms(pause);
 		if (pause < 250)
 			pause *= 2;
 	}

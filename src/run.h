@@ -124,16 +124,6 @@ upg_run_transactional(const struct upg_run *run)
 	return (run->conn->caps & UPGRADE_CAP_TRANSACTIONAL_DDL) != 0;
 }
 
-/* Milliseconds on a clock that never goes back, for durations. */
-static inline long
-upg_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* run-event.c */
 void upg_run_event_init(struct upgrade_event *ev, enum upgrade_event_type type, const char *schema);
 void upg_run_emit(struct upg_run *run, struct upgrade_event *ev);

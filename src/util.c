@@ -10,12 +10,33 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "private.h"
+
+long
+upg_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+upg_sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+
+	/* A signal handled elsewhere in the host must not cut a wait short. */
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
 
 int
 upg_grow(void *arrp, size_t *cap, size_t need, size_t size, size_t min)

@@ -180,6 +180,9 @@ void cli_json_finish(const struct cli *cli, int status);
 /* Appends to a growable array of borrowed strings; -1 when out of memory. */
 int cli_push(const char ***list, size_t *n, const char *value);
 
+/* Milliseconds on a clock that never goes back, for elapsed times. */
+long cli_now_ms(void);
+
 /* Options of the commands that work on schemas (run, status, baseline, mark, unmark). */
 enum {
 	CLI_OPT_SCHEMA = 600,

@@ -78,15 +78,6 @@ struct printer {
 	char sqlstate[6]; /* of the last failure, for run_done */
 };
 
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* "42 s" under a minute, else "M:SS" or "H:MM:SS". */
 static void
 format_duration(char *buf, size_t size, long ms)
@@ -149,7 +140,7 @@ draw_live(struct printer *p)
 {
 	char line[600], t1[32], t2[32], t3[32];
 	struct winsize ws;
-	long now = now_ms();
+	long now = cli_now_ms();
 	size_t width = 80, n;
 
 	if (p->live == LIVE_NONE || p->muted)
@@ -201,7 +192,7 @@ static void
 set_live(struct printer *p, int what, const char *text)
 {
 	p->live = what;
-	p->since_ms = now_ms();
+	p->since_ms = cli_now_ms();
 	snprintf(p->what, sizeof p->what, "%s", text);
 }
 
@@ -378,7 +369,7 @@ print_event_locked(const struct upgrade_event *ev, void *ud)
 	clear_progress(p);
 	switch (ev->type) {
 	case UPGRADE_EVENT_RUN_START:
-		p->run_since_ms = now_ms();
+		p->run_since_ms = cli_now_ms();
 		p->schemas_total = ev->count;
 		/* The runner knows whether this connection can execute and roll back DDL. */
 		if (ev->dry_run && !cli->quiet && ev->verified)
@@ -464,7 +455,7 @@ print_event_locked(const struct upgrade_event *ev, void *ud)
 	case UPGRADE_EVENT_SCHEMA_DONE:
 		if (ev->type == UPGRADE_EVENT_SCHEMA_DONE) {
 			p->schemas_done++;
-			p->done_at_ms = now_ms();
+			p->done_at_ms = cli_now_ms();
 		}
 		p->live = LIVE_NONE;
 		p->schema[0] = '\0';

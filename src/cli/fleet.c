@@ -58,15 +58,6 @@ static const struct {
 	{"-T", 1, 0}, {"wait-replicas", 1, 0}, {"wait-timeout", 1, 0}, {NULL, 0, 0}
 };
 
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 free_targets(struct target *t, size_t n)
 {
@@ -504,7 +495,7 @@ start_target(struct cli *cli, struct target *t, char **args)
 	}
 	t->out = o[0];
 	t->err = e[0];
-	t->started_ms = now_ms();
+	t->started_ms = cli_now_ms();
 	return 0;
 }
 
@@ -640,7 +631,7 @@ cli_fleet_run(struct cli *cli, int argc, char **argv, char *const *drop, size_t 
 			while (waitpid(t[i].pid, &wstatus, 0) < 0 && errno == EINTR)
 				;
 			t[i].status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : CLI_EXIT_SOFTWARE;
-			t[i].duration_ms = now_ms() - t[i].started_ms;
+			t[i].duration_ms = cli_now_ms() - t[i].started_ms;
 			running--;
 			report_target(cli, &t[i]);
 			if (t[i].status == CLI_EXIT_OK) {
