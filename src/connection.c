@@ -216,9 +216,8 @@ upgrade_conn_set_dialect(struct upgrade_conn *conn, const char *name)
 	d = upg_dialect_find(name);
 	if (d == NULL) {
 		struct upg_buf known = UPG_BUF_INIT;
-		size_t i;
-		for (i = 0; upg_dialects[i] != NULL; i++)
-			upg_buf_printf(&known, "%s%s", i ? ", " : "", upg_dialects[i]->name);
+
+		upg_dialect_names(&known);
 		upg_error_set(&conn->err, UPGRADE_ENOTFOUND, "no such dialect '%s' (known: %s)", name,
 		              upg_buf_str(&known));
 		upg_buf_free(&known);

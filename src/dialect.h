@@ -335,11 +335,28 @@ extern const struct upg_dialect upg_dialect_mysql;
 extern const struct upg_dialect upg_dialect_mssql;
 extern const struct upg_dialect upg_dialect_generic;
 
-/* NULL-terminated, in bidding order. */
+/*
+ * The registry: every dialect, NULL-terminated, in bidding order.  It is
+ * the one list of dialect names; the catalog's dialect sets, the messages
+ * naming the known dialects and the checks of tasks/catalog.rng read it.
+ */
 extern const struct upg_dialect *const upg_dialects[];
+
+/* Dialect sets are unsigned bit masks: at most this many dialects. */
+#define UPG_DIALECTS_MAX 32
 
 /* By exact name; NULL when there is none. */
 const struct upg_dialect *upg_dialect_find(const char *name);
+
+/*
+ * The bit of the dialect called name (len bytes, so that a word of a
+ * space-separated list is looked up in place) in a dialect set: 1 << its
+ * index in upg_dialects.  0 for an unknown name.
+ */
+unsigned upg_dialect_bit(const char *name, size_t len);
+
+/* Appends the names of the registry to buf: "sqlite, postgresql, ...". */
+void upg_dialect_names(struct upg_buf *buf);
 
 /* The best bidder for a driver's self-description; never NULL (generic). */
 const struct upg_dialect *upg_dialect_detect(const char *dbms_name, const char *dbms_ver);
