@@ -327,6 +327,7 @@ const struct upg_dialect upg_dialect_mssql = {
 	                    "AND name NOT IN ('sys', 'INFORMATION_SCHEMA', 'guest') ORDER BY name",
 	/* The default schema belongs to the user, not the session. */
 	.use_schema_sql = NULL,
+	.classify_error = upg_odbc_classify_error,
 	.exists = mssql_exists,
 	.columns = mssql_columns,
 	.type_names = mssql_types,

@@ -1349,6 +1349,17 @@ static const char *const sqlite_types[UPG_TYPE_COUNT] = {
 	[UPG_TYPE_BLOB] = "BLOB",
 };
 
+/* ---- errors ------------------------------------------------------------------------ */
+
+/* sqliteodbc reports most engine errors as HY000; only the message tells them apart. */
+static enum upg_errclass
+sqlite_classify_error(const char *sqlstate, long native, const char *message)
+{
+	if (message != NULL && strstr(message, "no such table") != NULL)
+		return UPG_ERRC_NO_TABLE;
+	return upg_odbc_classify_error(sqlstate, native, message);
+}
+
 const struct upg_dialect upg_dialect_sqlite = {
 	.name = "sqlite",
 	.title = "SQLite 3",
@@ -1376,6 +1387,7 @@ const struct upg_dialect upg_dialect_sqlite = {
 	.lock_try = sqlite_lock_try,
 	.lock_release = sqlite_lock_release,
 	.lock_holder = sqlite_lock_holder,
+	.classify_error = sqlite_classify_error,
 	.exists = sqlite_exists,
 	.columns = sqlite_columns,
 	.type_names = sqlite_types,

@@ -116,6 +116,17 @@ upg_db_error(struct upgrade_conn *conn, SQLSMALLINT type, SQLHANDLE handle, cons
 	return UPGRADE_EDB;
 }
 
+enum upg_errclass
+upg_conn_error_class(const struct upgrade_conn *conn)
+{
+	const struct upg_dialect *d = conn->dialect;
+
+	if (d == NULL || d->classify_error == NULL)
+		return UPG_ERRC_UNKNOWN;
+	return d->classify_error(conn->err.sqlstate, conn->err.native,
+	                         upg_error_message(&conn->err));
+}
+
 int
 upgrade_conn_new(struct upgrade_conn **out)
 {

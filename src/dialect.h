@@ -109,6 +109,19 @@ enum upg_limit_syntax {
 	UPG_LIMIT_FETCH_FIRST = 1 /* ... OFFSET 0 ROWS FETCH NEXT n ROWS ONLY (SQL:2008, SQL Server) */
 };
 
+/*
+ * What an engine's error means, where the core reacts to the meaning
+ * (classify_error): each engine spells these with SQLSTATEs, native codes
+ * or message texts of its own.
+ */
+enum upg_errclass {
+	UPG_ERRC_OTHER = 0,        /* none of those below */
+	UPG_ERRC_UNKNOWN,          /* the dialect cannot tell (no classify_error hook) */
+	UPG_ERRC_NO_TABLE,         /* a table the statement names does not exist */
+	UPG_ERRC_ENUM_UNCOMMITTED, /* an enum label was used in the transaction that added it */
+	UPG_ERRC_TYPE_MISMATCH     /* a value (a kept default) does not convert to a column's type */
+};
+
 struct upg_dialect {
 	/* MUST: the name users type (--dialect, catalog dialect="..."). */
 	const char *name;
@@ -201,6 +214,14 @@ struct upg_dialect {
 	int (*lock_try)(struct upg_lock *lock, int *acquired);
 	int (*lock_release)(struct upg_lock *lock);
 	int (*lock_holder)(struct upg_lock *lock, char **who);
+	/*
+	 * MAY: the meaning of an error of the engine, from its SQLSTATE, native
+	 * code and message (one line per diagnostic record).  It MUST return
+	 * UPG_ERRC_OTHER for what it does not know, never UPG_ERRC_UNKNOWN.
+	 * NULL: UPG_ERRC_UNKNOWN for every error, and the core assumes what
+	 * costs least when wrong (a state table is missing: create it).
+	 */
+	enum upg_errclass (*classify_error)(const char *sqlstate, long native, const char *message);
 	/*
 	 * MAY, for engines without transactional DDL: 1 when the statement sql
 	 * surely runs inside a transaction (no implicit commit before, during
@@ -393,6 +414,13 @@ int upg_lock_acquire(struct upgrade_conn *conn, const char *schema, long timeout
                      struct upg_lock **out);
 /* Releases and frees; NULL is a no-op. */
 int upg_lock_release(struct upg_lock *lock);
+
+/*
+ * For the dialects' classify_error hooks: what ODBC's own SQLSTATEs say
+ * (42S02: no such table), which drivers of every engine may return;
+ * UPG_ERRC_OTHER for the rest.
+ */
+enum upg_errclass upg_odbc_classify_error(const char *sqlstate, long native, const char *message);
 
 /* A 62-bit FNV-1a hash: stable lock keys from names. */
 unsigned long long upg_hash62(const char *s);
