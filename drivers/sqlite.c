@@ -1365,6 +1365,7 @@ const struct upg_dialect upg_dialect_sqlite = {
 	.title = "SQLite 3",
 	.caps = UPGRADE_CAP_TRANSACTIONAL_DDL | UPGRADE_CAP_SAVEPOINTS |
 	        UPGRADE_CAP_INDEX_IF_NOT_EXISTS | UPGRADE_CAP_DISABLE_TRIGGERS,
+	.traits = UPG_TRAIT_ROWID | UPG_TRAIT_NOT_NULL_AFTER_ADD,
 	.bid = sqlite_bid,
 	.version_caps = sqlite_version_caps,
 	/* The library in use, not the one sqliteodbc was built against. */

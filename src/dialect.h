@@ -122,6 +122,24 @@ enum upg_errclass {
 	UPG_ERRC_TYPE_MISMATCH     /* a value (a kept default) does not convert to a column's type */
 };
 
+/*
+ * What a dialect can or must do that the core asks about and users do not
+ * see (upg_dialect.traits); the public capabilities are upgrade_capability.
+ */
+enum upg_trait {
+	/*
+	 * Every table without a primary key has a hidden row id, called rowid,
+	 * _rowid_ or oid unless a column takes the name: a key to read it by.
+	 */
+	UPG_TRAIT_ROWID = 1u << 0,
+	/*
+	 * ADD COLUMN cannot add a NOT NULL column without a default: it is
+	 * added nullable, and NOT NULL is set afterwards (failing if the table
+	 * has rows).
+	 */
+	UPG_TRAIT_NOT_NULL_AFTER_ADD = 1u << 1
+};
+
 struct upg_dialect {
 	/* MUST: the name users type (--dialect, catalog dialect="..."). */
 	const char *name;
@@ -129,6 +147,8 @@ struct upg_dialect {
 	const char *title;
 	/* MUST: upgrade_capability bits for the oldest supported version. */
 	unsigned int caps;
+	/* MAY: enum upg_trait bits; 0 for none. */
+	unsigned int traits;
 	/*
 	 * MUST: how well this dialect fits a driver's SQL_DBMS_NAME and
 	 * SQL_DBMS_VER, 0 (not at all) to 100 (exactly).  The highest bid wins;

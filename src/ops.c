@@ -201,12 +201,8 @@ upg_op_add_column(struct upgrade_context *ctx, const char *table, const struct u
 		if (found)
 			return UPGRADE_OK;
 	}
-	/*
-	 * An engine that rebuilds tables (SQLite) cannot add a NOT NULL column
-	 * without a default: add it nullable, then let the rebuild forbid NULL,
-	 * which fails only if the table has rows.
-	 */
-	if (d->alter_table != NULL && c.notnull && c.def_value == NULL && c.def_sql == NULL &&
+	/* Added nullable, the column forbids NULL afterwards: that fails only if there are rows. */
+	if ((d->traits & UPG_TRAIT_NOT_NULL_AFTER_ADD) && c.notnull && c.def_value == NULL && c.def_sql == NULL &&
 	    !c.pk) {
 		c.notnull = 0;
 		later_not_null = 1;
