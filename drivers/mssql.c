@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/ddl.h"
+#include "../src/ops.h"
 
 static int
 mssql_bid(const char *dbms_name, const char *dbms_ver)

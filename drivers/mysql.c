@@ -25,7 +25,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../src/ddl.h"
+#include "../src/ops.h"
 
 static int
 mysql_bid(const char *dbms_name, const char *dbms_ver)

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../src/ddl.h"
+#include "../src/ops.h"
 
 static int
 postgresql_bid(const char *dbms_name, const char *dbms_ver)

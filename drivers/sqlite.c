@@ -28,7 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../src/ddl.h"
+#include "../src/ops.h"
+#include "sqlite.h"
 
 /* Open-file-description locks conflict between threads too; plain POSIX locks only between processes. */
 #ifdef F_OFD_SETLK

@@ -23,7 +23,7 @@
 #include <string.h>
 
 #include "context.h"
-#include "ddl.h"
+#include "ops.h"
 
 #define DEFAULT_BATCH_ROWS 1000
 /* Rows per UPDATE of the function fill: keeps statements and parameter counts small. */

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "context.h"
-#include "ddl.h"
+#include "ops.h"
 
 /* Prepares a renderer for ctx's schema; *schema is allocated for the caller to free. */
 static int
