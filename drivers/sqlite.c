@@ -160,6 +160,13 @@ lock_fd_put(int fd)
 	pthread_mutex_unlock(&lock_pool_mutex);
 }
 
+/* A lock's state (upg_lock.state). */
+struct sqlite_lock {
+	char *path; /* the database file, once asked for */
+	int fd;     /* the pooled descriptor holding the lock, when locked */
+	int locked;
+};
+
 /* The byte range of a lock name: one byte in [2^62, 2^63). */
 static void
 lock_range(const struct upg_lock *lock, struct flock *fl, short type)
@@ -181,9 +188,10 @@ holder_attr(const struct upg_lock *lock, char *name, size_t size)
 static char *
 holder_file(const struct upg_lock *lock)
 {
+	const struct sqlite_lock *s = lock->state;
 	struct upg_buf path = UPG_BUF_INIT;
 
-	upg_buf_printf(&path, "%s.upgrade-lock", lock->path);
+	upg_buf_printf(&path, "%s.upgrade-lock", s->path);
 	return upg_buf_detach(&path);
 }
 
@@ -191,6 +199,7 @@ holder_file(const struct upg_lock *lock)
 static void
 holder_write(struct upg_lock *lock)
 {
+	const struct sqlite_lock *s = lock->state;
 	char who[160], since[32], attr[64];
 	time_t now = time(NULL);
 	struct tm tm;
@@ -202,7 +211,7 @@ holder_write(struct upg_lock *lock)
 	if (n <= 0 || (size_t)n >= sizeof who)
 		return;
 	holder_attr(lock, attr, sizeof attr);
-	if (fsetxattr(lock->fd, attr, who, (size_t)n, 0) != 0 && errno == ENOTSUP) {
+	if (fsetxattr(s->fd, attr, who, (size_t)n, 0) != 0 && errno == ENOTSUP) {
 		char *file = holder_file(lock);
 		int fd = file != NULL ? open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
 
@@ -219,11 +228,12 @@ holder_write(struct upg_lock *lock)
 static int
 sqlite_lock_try(struct upg_lock *lock, int *acquired)
 {
+	struct sqlite_lock *s = lock->state;
 	struct flock fl;
 	int fd;
 
 	*acquired = 0;
-	if (lock->path == NULL) {
+	if (s->path == NULL) {
 		char *db = NULL;
 		int ret = upg_db_query(lock->conn, "PRAGMA database_list", 0, NULL, main_file, &db);
 
@@ -235,12 +245,12 @@ sqlite_lock_try(struct upg_lock *lock, int *acquired)
 			*acquired = 1;
 			return UPGRADE_OK;
 		}
-		lock->path = db;
+		s->path = db;
 	}
-	fd = lock_fd_get(lock->path);
+	fd = lock_fd_get(s->path);
 	if (fd < 0)
 		return upg_error_set(&lock->conn->err, UPGRADE_ERROR, "cannot open %s to lock it: %s",
-		                     lock->path, strerror(errno));
+		                     s->path, strerror(errno));
 	lock_range(lock, &fl, F_WRLCK);
 	if (fcntl(fd, LOCK_CMD, &fl) < 0) {
 		int err = errno;
@@ -248,10 +258,11 @@ sqlite_lock_try(struct upg_lock *lock, int *acquired)
 		lock_fd_put(fd);
 		if (err == EAGAIN || err == EACCES)
 			return UPGRADE_OK;
-		return upg_error_set(&lock->conn->err, UPGRADE_ERROR, "cannot lock %s: %s", lock->path,
+		return upg_error_set(&lock->conn->err, UPGRADE_ERROR, "cannot lock %s: %s", s->path,
 		                     strerror(err));
 	}
-	lock->fd = fd;
+	s->fd = fd;
+	s->locked = 1;
 	*acquired = 1;
 	holder_write(lock);
 	return UPGRADE_OK;
@@ -260,14 +271,15 @@ sqlite_lock_try(struct upg_lock *lock, int *acquired)
 static int
 sqlite_lock_release(struct upg_lock *lock)
 {
+	struct sqlite_lock *s = lock->state;
 	struct flock fl;
 	char attr[64];
 	int ret = UPGRADE_OK;
 
-	if (lock->fd < 0)
+	if (!s->locked)
 		return UPGRADE_OK;
 	holder_attr(lock, attr, sizeof attr);
-	if (fremovexattr(lock->fd, attr) != 0 && errno == ENOTSUP) {
+	if (fremovexattr(s->fd, attr) != 0 && errno == ENOTSUP) {
 		char *file = holder_file(lock);
 
 		if (file != NULL)
@@ -275,26 +287,35 @@ sqlite_lock_release(struct upg_lock *lock)
 		free(file);
 	}
 	lock_range(lock, &fl, F_UNLCK);
-	if (fcntl(lock->fd, LOCK_CMD, &fl) < 0)
-		ret = upg_error_set(&lock->conn->err, UPGRADE_ERROR, "cannot unlock %s: %s", lock->path,
+	if (fcntl(s->fd, LOCK_CMD, &fl) < 0)
+		ret = upg_error_set(&lock->conn->err, UPGRADE_ERROR, "cannot unlock %s: %s", s->path,
 		                    strerror(errno));
-	/* Back to the pool, never closed (see above); lock_free() must not close it either. */
-	lock_fd_put(lock->fd);
-	lock->fd = -1;
+	/* Back to the pool, never closed (see above). */
+	lock_fd_put(s->fd);
+	s->locked = 0;
 	return ret;
+}
+
+static void
+sqlite_lock_state_free(struct upg_lock *lock)
+{
+	struct sqlite_lock *s = lock->state;
+
+	free(s->path);
 }
 
 static int
 sqlite_lock_holder(struct upg_lock *lock, char **who)
 {
+	const struct sqlite_lock *s = lock->state;
 	char text[200], attr[64];
 	ssize_t n;
 
 	*who = NULL;
-	if (lock->path == NULL)
+	if (s->path == NULL)
 		return UPGRADE_OK;
 	holder_attr(lock, attr, sizeof attr);
-	n = getxattr(lock->path, attr, text, sizeof text - 1);
+	n = getxattr(s->path, attr, text, sizeof text - 1);
 	if (n < 0 && errno == ENOTSUP) {
 		char *file = holder_file(lock);
 		int fd = file != NULL ? open(file, O_RDONLY | O_CLOEXEC) : -1;
@@ -1389,6 +1410,8 @@ const struct upg_dialect upg_dialect_sqlite = {
 	.lock_try = sqlite_lock_try,
 	.lock_release = sqlite_lock_release,
 	.lock_holder = sqlite_lock_holder,
+	.lock_state_size = sizeof(struct sqlite_lock),
+	.lock_state_free = sqlite_lock_state_free,
 	.classify_error = sqlite_classify_error,
 	.exists = sqlite_exists,
 	.columns = sqlite_columns,

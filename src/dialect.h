@@ -17,15 +17,16 @@ struct upg_buf;
 
 /*
  * A held (or wanted) schema lock.  name identifies what is locked
- * ("upgrade:<schema>"); the rest is scratch space for the dialect's hooks.
+ * ("upgrade:<schema>"); state and priv are the dialect's hooks' own.
  */
 struct upg_lock {
 	struct upgrade_conn *conn;
+	const struct upg_dialect *dialect; /* whose hooks keep state */
 	char *schema;
 	char *name;
-	int fd;       /* a held file lock's descriptor, else -1; closed when the lock is freed */
-	char *path;   /* a file lock's path */
 	int held;
+	/* The dialect's lock_state_size bytes, zeroed when the lock is made; NULL for 0. */
+	void *state;
 	/* A held lock's state of the dialect's own; its lock_release frees it. */
 	void *priv;
 };
@@ -234,6 +235,15 @@ struct upg_dialect {
 	int (*lock_try)(struct upg_lock *lock, int *acquired);
 	int (*lock_release)(struct upg_lock *lock);
 	int (*lock_holder)(struct upg_lock *lock, char **who);
+	/*
+	 * MAY: the size of the state the lock hooks keep per lock at
+	 * lock->state (zeroed when the lock is made), and a function freeing
+	 * what they allocated into it, called once when the lock is freed,
+	 * held or not (after lock_release when it was held).  0 and NULL: no
+	 * state, nothing to free.
+	 */
+	size_t lock_state_size;
+	void (*lock_state_free)(struct upg_lock *lock);
 	/*
 	 * MAY: the meaning of an error of the engine, from its SQLSTATE, native
 	 * code and message (one line per diagnostic record).  It MUST return
