@@ -52,6 +52,25 @@ sqlite_version_caps(const char *dbms_ver, unsigned int caps)
 	return caps;
 }
 
+/* sqliteodbc's busy timeout (ms); the driver waits about twice as long. */
+#define BUSY_TIMEOUT_MS "5000"
+
+static int
+sqlite_file_connstr(struct upg_buf *buf, const char *path, struct upg_error *err)
+{
+	/* sqliteodbc reads Database= up to the next ';' and knows no braces. */
+	if (strchr(path, ';') != NULL)
+		return upg_error_set(err, UPGRADE_EINVAL,
+		                     "the SQLite ODBC driver cannot open '%s': its name contains ';'",
+		                     path);
+	upg_connstr_append(buf, "DRIVER",
+	                   upg_odbc_driver_installed("SQLite3") ? "SQLite3" : UPGRADE_SQLITE_ODBC_DRIVER);
+	upg_buf_printf(buf, ";Database=%s", path);
+	/* The driver's default busy timeout blocks for minutes behind another writer. */
+	upg_connstr_append(buf, "Timeout", BUSY_TIMEOUT_MS);
+	return UPGRADE_OK;
+}
+
 static int
 main_file(void *ud, size_t ncols, char **values)
 {
@@ -1390,6 +1409,7 @@ const struct upg_dialect upg_dialect_sqlite = {
 	.traits = UPG_TRAIT_ROWID | UPG_TRAIT_NOT_NULL_AFTER_ADD,
 	.bid = sqlite_bid,
 	.version_caps = sqlite_version_caps,
+	.file_connstr = sqlite_file_connstr,
 	/* The library in use, not the one sqliteodbc was built against. */
 	.server_version_sql = "SELECT sqlite_version()",
 	.quote_open = '"',

@@ -93,6 +93,17 @@ contains_nocase(const char *haystack, const char *needle)
 }
 
 const struct upg_dialect *
+upg_dialect_for_files(void)
+{
+	size_t i;
+
+	for (i = 0; upg_dialects[i] != NULL; i++)
+		if (upg_dialects[i]->file_connstr != NULL)
+			return upg_dialects[i];
+	return NULL;
+}
+
+const struct upg_dialect *
 upg_dialect_for_driver(const char *library)
 {
 	const char *base;

@@ -184,6 +184,14 @@ struct upg_dialect {
 	 */
 	void (*prepare_connstr)(struct upg_buf *buf, const char *connstr, int login_timeout);
 	/*
+	 * MAY, for the one engine whose databases are files: appends to buf a
+	 * connection string opening the file path, for
+	 * upgrade_conn_connect_sqlite().  It MUST refuse (UPGRADE_EINVAL, with
+	 * a message in err) a name the driver would read otherwise than
+	 * written.
+	 */
+	int (*file_connstr)(struct upg_buf *buf, const char *path, struct upg_error *err);
+	/*
 	 * Identifier quoting: open and close characters; an embedded close
 	 * character is doubled.  '\0' for both means "ask the driver"
 	 * (SQL_IDENTIFIER_QUOTE_CHAR), which only the generic dialect does.
@@ -411,6 +419,9 @@ void upg_dialect_names(struct upg_buf *buf);
 
 /* The best bidder for a driver's self-description; never NULL (generic). */
 const struct upg_dialect *upg_dialect_detect(const char *dbms_name, const char *dbms_ver);
+
+/* The dialect whose databases are files (it has file_connstr); NULL when none is. */
+const struct upg_dialect *upg_dialect_for_files(void);
 
 /* The dialect whose driver_files match a driver library's name; NULL when none does. */
 const struct upg_dialect *upg_dialect_for_driver(const char *library);
