@@ -25,7 +25,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../src/ddl.h"
+#include "../src/ops.h"
 
 static int
 mysql_bid(const char *dbms_name, const char *dbms_ver)
@@ -1195,6 +1195,7 @@ const struct upg_dialect upg_dialect_mysql = {
 	.lock_try = mysql_lock_try,
 	.lock_release = mysql_lock_release,
 	.lock_holder = mysql_lock_holder,
+	.classify_error = upg_odbc_classify_error,
 	.statement_transactional = mysql_statement_transactional,
 	.read_only = mysql_read_only,
 	.exists = mysql_exists,

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../src/ddl.h"
+#include "../src/ops.h"
 
 static int
 postgresql_bid(const char *dbms_name, const char *dbms_ver)
@@ -463,6 +463,20 @@ pg_triggers_switch(struct upgrade_conn *conn, const char *schema, const char *ta
 	return ret;
 }
 
+/* ---- errors ------------------------------------------------------------------------ */
+
+static enum upg_errclass
+pg_classify_error(const char *sqlstate, long native, const char *message)
+{
+	if (strcmp(sqlstate, "42P01") == 0) /* undefined_table */
+		return UPG_ERRC_NO_TABLE;
+	if (strcmp(sqlstate, "55P04") == 0) /* unsafe_new_enum_value_usage */
+		return UPG_ERRC_ENUM_UNCOMMITTED;
+	if (strcmp(sqlstate, "42804") == 0) /* datatype_mismatch */
+		return UPG_ERRC_TYPE_MISMATCH;
+	return upg_odbc_classify_error(sqlstate, native, message);
+}
+
 const struct upg_dialect upg_dialect_postgresql = {
 	.name = "postgresql",
 	.title = "PostgreSQL",
@@ -495,6 +509,7 @@ const struct upg_dialect upg_dialect_postgresql = {
 	.lock_try = pg_lock_try,
 	.lock_release = pg_lock_release,
 	.lock_holder = pg_lock_holder,
+	.classify_error = pg_classify_error,
 	.read_only = pg_read_only,
 	.replication_position = pg_replication_position,
 	.replicas_at = pg_replicas_at,

@@ -28,7 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../src/ddl.h"
+#include "../src/ops.h"
+#include "sqlite.h"
 
 /* Open-file-description locks conflict between threads too; plain POSIX locks only between processes. */
 #ifdef F_OFD_SETLK
@@ -1349,11 +1350,23 @@ static const char *const sqlite_types[UPG_TYPE_COUNT] = {
 	[UPG_TYPE_BLOB] = "BLOB",
 };
 
+/* ---- errors ------------------------------------------------------------------------ */
+
+/* sqliteodbc reports most engine errors as HY000; only the message tells them apart. */
+static enum upg_errclass
+sqlite_classify_error(const char *sqlstate, long native, const char *message)
+{
+	if (message != NULL && strstr(message, "no such table") != NULL)
+		return UPG_ERRC_NO_TABLE;
+	return upg_odbc_classify_error(sqlstate, native, message);
+}
+
 const struct upg_dialect upg_dialect_sqlite = {
 	.name = "sqlite",
 	.title = "SQLite 3",
 	.caps = UPGRADE_CAP_TRANSACTIONAL_DDL | UPGRADE_CAP_SAVEPOINTS |
 	        UPGRADE_CAP_INDEX_IF_NOT_EXISTS | UPGRADE_CAP_DISABLE_TRIGGERS,
+	.traits = UPG_TRAIT_ROWID | UPG_TRAIT_NOT_NULL_AFTER_ADD,
 	.bid = sqlite_bid,
 	.version_caps = sqlite_version_caps,
 	/* The library in use, not the one sqliteodbc was built against. */
@@ -1376,6 +1389,7 @@ const struct upg_dialect upg_dialect_sqlite = {
 	.lock_try = sqlite_lock_try,
 	.lock_release = sqlite_lock_release,
 	.lock_holder = sqlite_lock_holder,
+	.classify_error = sqlite_classify_error,
 	.exists = sqlite_exists,
 	.columns = sqlite_columns,
 	.type_names = sqlite_types,

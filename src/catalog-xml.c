@@ -1076,10 +1076,14 @@ parse_dialects(struct loader *ld, const char *list, unsigned long line, const ch
 			p++;
 		count++;
 		bit = upg_dialect_bit(start, (size_t)(p - start));
-		if (bit == 0)
-			ld_error(ld, line, object,
-			         "unknown dialect '%.*s' (known: sqlite, postgresql, mysql, mssql, generic)",
-			         (int)(p - start), start);
+		if (bit == 0) {
+			struct upg_buf known = UPG_BUF_INIT;
+
+			upg_dialect_names(&known);
+			ld_error(ld, line, object, "unknown dialect '%.*s' (known: %s)",
+			         (int)(p - start), start, upg_buf_str(&known));
+			upg_buf_free(&known);
+		}
 		bits |= bit;
 	}
 	if (count == 0)
@@ -1194,23 +1198,21 @@ build_node(struct loader *ld, xmlNodePtr el, const char *object)
 		 * never be taken, which is surely not what the author meant.  Each
 		 * is compared with the first <when> of its dialects only, so that
 		 * a choose of many alternatives costs no more than their number. */
-		static const char *const dn[] = {"sqlite", "postgresql", "mysql", "mssql",
-		                                 "generic"};
-		unsigned long first[5];
+		unsigned long first[UPG_DIALECTS_MAX];
 		unsigned seen = 0;
 		const struct upg_node *w;
 
 		for (w = node->child; w != NULL; w = w->next) {
 			if (w->kind != UPG_NODE_WHEN)
 				continue;
-			for (i = 0; i < 5; i++) {
+			for (i = 0; upg_dialects[i] != NULL; i++) {
 				if (!(w->dialects & (1u << i)))
 					continue;
 				if (seen & (1u << i))
 					ld_error(ld, w->line, object,
 					         "dialect '%s' is already chosen by the <when> at "
 					         "line %lu",
-					         dn[i], first[i]);
+					         upg_dialects[i]->name, first[i]);
 				else
 					first[i] = w->line;
 			}

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
+#include "dialect.h"
 #include "private.h"
 #include "upgrade/catalog.h"
 
@@ -69,20 +70,6 @@ void upg_map_free(struct upg_map *map);
 int upg_open_regular(const char *path, struct stat *st);
 /* Says what a file that is not a regular file is: "a FIFO, not a regular file". */
 const char *upg_file_kind(mode_t mode);
-
-/* ---- dialects ------------------------------------------------------------ */
-
-/* The dialect vocabulary of the catalog format, as bits. */
-enum {
-	UPG_DIALECT_SQLITE = 1u << 0,
-	UPG_DIALECT_POSTGRESQL = 1u << 1,
-	UPG_DIALECT_MYSQL = 1u << 2,
-	UPG_DIALECT_MSSQL = 1u << 3,
-	UPG_DIALECT_GENERIC = 1u << 4
-};
-
-/* The bit of a dialect name, or 0 for an unknown one. */
-unsigned upg_dialect_bit(const char *name, size_t len);
 
 /* ---- body nodes ----------------------------------------------------------- */
 

@@ -116,6 +116,17 @@ upg_db_error(struct upgrade_conn *conn, SQLSMALLINT type, SQLHANDLE handle, cons
 	return UPGRADE_EDB;
 }
 
+enum upg_errclass
+upg_conn_error_class(const struct upgrade_conn *conn)
+{
+	const struct upg_dialect *d = conn->dialect;
+
+	if (d == NULL || d->classify_error == NULL)
+		return UPG_ERRC_UNKNOWN;
+	return d->classify_error(conn->err.sqlstate, conn->err.native,
+	                         upg_error_message(&conn->err));
+}
+
 int
 upgrade_conn_new(struct upgrade_conn **out)
 {
@@ -216,9 +227,8 @@ upgrade_conn_set_dialect(struct upgrade_conn *conn, const char *name)
 	d = upg_dialect_find(name);
 	if (d == NULL) {
 		struct upg_buf known = UPG_BUF_INIT;
-		size_t i;
-		for (i = 0; upg_dialects[i] != NULL; i++)
-			upg_buf_printf(&known, "%s%s", i ? ", " : "", upg_dialects[i]->name);
+
+		upg_dialect_names(&known);
 		upg_error_set(&conn->err, UPGRADE_ENOTFOUND, "no such dialect '%s' (known: %s)", name,
 		              upg_buf_str(&known));
 		upg_buf_free(&known);

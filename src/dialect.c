@@ -25,6 +25,11 @@ const struct upg_dialect *const upg_dialects[] = {
 	NULL
 };
 
+/* A dialect set is an unsigned mask (upg_dialect_bit). */
+typedef char upg_registry_fits[sizeof upg_dialects / sizeof upg_dialects[0] - 1 <= UPG_DIALECTS_MAX
+                                   ? 1
+                                   : -1];
+
 const struct upg_dialect *
 upg_dialect_find(const char *name)
 {
@@ -36,6 +41,26 @@ upg_dialect_find(const char *name)
 		if (strcmp(upg_dialects[i]->name, name) == 0)
 			return upg_dialects[i];
 	return NULL;
+}
+
+unsigned
+upg_dialect_bit(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; upg_dialects[i] != NULL; i++)
+		if (strlen(upg_dialects[i]->name) == len && memcmp(upg_dialects[i]->name, name, len) == 0)
+			return 1u << i;
+	return 0;
+}
+
+void
+upg_dialect_names(struct upg_buf *buf)
+{
+	size_t i;
+
+	for (i = 0; upg_dialects[i] != NULL; i++)
+		upg_buf_printf(buf, "%s%s", i ? ", " : "", upg_dialects[i]->name);
 }
 
 const struct upg_dialect *

@@ -109,6 +109,37 @@ enum upg_limit_syntax {
 	UPG_LIMIT_FETCH_FIRST = 1 /* ... OFFSET 0 ROWS FETCH NEXT n ROWS ONLY (SQL:2008, SQL Server) */
 };
 
+/*
+ * What an engine's error means, where the core reacts to the meaning
+ * (classify_error): each engine spells these with SQLSTATEs, native codes
+ * or message texts of its own.
+ */
+enum upg_errclass {
+	UPG_ERRC_OTHER = 0,        /* none of those below */
+	UPG_ERRC_UNKNOWN,          /* the dialect cannot tell (no classify_error hook) */
+	UPG_ERRC_NO_TABLE,         /* a table the statement names does not exist */
+	UPG_ERRC_ENUM_UNCOMMITTED, /* an enum label was used in the transaction that added it */
+	UPG_ERRC_TYPE_MISMATCH     /* a value (a kept default) does not convert to a column's type */
+};
+
+/*
+ * What a dialect can or must do that the core asks about and users do not
+ * see (upg_dialect.traits); the public capabilities are upgrade_capability.
+ */
+enum upg_trait {
+	/*
+	 * Every table without a primary key has a hidden row id, called rowid,
+	 * _rowid_ or oid unless a column takes the name: a key to read it by.
+	 */
+	UPG_TRAIT_ROWID = 1u << 0,
+	/*
+	 * ADD COLUMN cannot add a NOT NULL column without a default: it is
+	 * added nullable, and NOT NULL is set afterwards (failing if the table
+	 * has rows).
+	 */
+	UPG_TRAIT_NOT_NULL_AFTER_ADD = 1u << 1
+};
+
 struct upg_dialect {
 	/* MUST: the name users type (--dialect, catalog dialect="..."). */
 	const char *name;
@@ -116,6 +147,8 @@ struct upg_dialect {
 	const char *title;
 	/* MUST: upgrade_capability bits for the oldest supported version. */
 	unsigned int caps;
+	/* MAY: enum upg_trait bits; 0 for none. */
+	unsigned int traits;
 	/*
 	 * MUST: how well this dialect fits a driver's SQL_DBMS_NAME and
 	 * SQL_DBMS_VER, 0 (not at all) to 100 (exactly).  The highest bid wins;
@@ -201,6 +234,14 @@ struct upg_dialect {
 	int (*lock_try)(struct upg_lock *lock, int *acquired);
 	int (*lock_release)(struct upg_lock *lock);
 	int (*lock_holder)(struct upg_lock *lock, char **who);
+	/*
+	 * MAY: the meaning of an error of the engine, from its SQLSTATE, native
+	 * code and message (one line per diagnostic record).  It MUST return
+	 * UPG_ERRC_OTHER for what it does not know, never UPG_ERRC_UNKNOWN.
+	 * NULL: UPG_ERRC_UNKNOWN for every error, and the core assumes what
+	 * costs least when wrong (a state table is missing: create it).
+	 */
+	enum upg_errclass (*classify_error)(const char *sqlstate, long native, const char *message);
 	/*
 	 * MAY, for engines without transactional DDL: 1 when the statement sql
 	 * surely runs inside a transaction (no implicit commit before, during
@@ -335,11 +376,28 @@ extern const struct upg_dialect upg_dialect_mysql;
 extern const struct upg_dialect upg_dialect_mssql;
 extern const struct upg_dialect upg_dialect_generic;
 
-/* NULL-terminated, in bidding order. */
+/*
+ * The registry: every dialect, NULL-terminated, in bidding order.  It is
+ * the one list of dialect names; the catalog's dialect sets, the messages
+ * naming the known dialects and the checks of tasks/catalog.rng read it.
+ */
 extern const struct upg_dialect *const upg_dialects[];
+
+/* Dialect sets are unsigned bit masks: at most this many dialects. */
+#define UPG_DIALECTS_MAX 32
 
 /* By exact name; NULL when there is none. */
 const struct upg_dialect *upg_dialect_find(const char *name);
+
+/*
+ * The bit of the dialect called name (len bytes, so that a word of a
+ * space-separated list is looked up in place) in a dialect set: 1 << its
+ * index in upg_dialects.  0 for an unknown name.
+ */
+unsigned upg_dialect_bit(const char *name, size_t len);
+
+/* Appends the names of the registry to buf: "sqlite, postgresql, ...". */
+void upg_dialect_names(struct upg_buf *buf);
 
 /* The best bidder for a driver's self-description; never NULL (generic). */
 const struct upg_dialect *upg_dialect_detect(const char *dbms_name, const char *dbms_ver);
@@ -376,6 +434,13 @@ int upg_lock_acquire(struct upgrade_conn *conn, const char *schema, long timeout
                      struct upg_lock **out);
 /* Releases and frees; NULL is a no-op. */
 int upg_lock_release(struct upg_lock *lock);
+
+/*
+ * For the dialects' classify_error hooks: what ODBC's own SQLSTATEs say
+ * (42S02: no such table), which drivers of every engine may return;
+ * UPG_ERRC_OTHER for the rest.
+ */
+enum upg_errclass upg_odbc_classify_error(const char *sqlstate, long native, const char *message);
 
 /* A 62-bit FNV-1a hash: stable lock keys from names. */
 unsigned long long upg_hash62(const char *s);

@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "context.h"
-#include "ddl.h"
+#include "ops.h"
 
 /* ---- reading a node's attributes ---------------------------------------------- */
 

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "context.h"
-#include "ddl.h"
+#include "ops.h"
 
 int
 upg_ctx_schema(struct upgrade_context *ctx, char **out)

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ddl.h"
+#include "ops.h"
 
 int
 upg_render_init(struct upg_render *r, struct upgrade_conn *conn, const char *schema)

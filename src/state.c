@@ -496,22 +496,16 @@ create_tables(struct upg_state *st)
 }
 
 /*
- * Whether the last statement failed because a table does not exist
- * (PostgreSQL 42P01, ODBC's 42S02, SQLite's HY000 "no such table"), and
- * not for a reason creating it would hide.  The generic dialect cannot
- * tell, and says yes.
+ * Whether the last statement failed because a table does not exist, and
+ * not for a reason creating it would hide.  A dialect that cannot tell
+ * says yes: creating the tables then fails with the engine's own error.
  */
 static int
 table_missing(const struct upgrade_conn *conn)
 {
-	const char *state = conn->err.sqlstate;
-	const char *msg = upg_error_message(&conn->err);
+	enum upg_errclass c = upg_conn_error_class(conn);
 
-	if (strcmp(state, "42P01") == 0 || strcmp(state, "42S02") == 0)
-		return 1;
-	if (msg != NULL && strstr(msg, "no such table") != NULL)
-		return 1;
-	return conn->dialect == &upg_dialect_generic;
+	return c == UPG_ERRC_NO_TABLE || c == UPG_ERRC_UNKNOWN;
 }
 
 /*

@@ -1435,6 +1435,49 @@ test_c_tasks(void)
 	upgrade_catalog_free(cat);
 }
 
+/*
+ * The registry of dialects (src/dialect.c) is the one list of their names;
+ * tasks/catalog.rng cannot read it and names them in its dialect-list
+ * comment.  Adding a dialect without saying so there fails here.
+ */
+static void
+test_schema_names_the_registry(void)
+{
+	static const char intro[] = "Dialect names are checked by the loader (";
+	struct upg_buf known = UPG_BUF_INIT;
+	char text[65536], listed[512];
+	const char *p, *end;
+	size_t n, k = 0;
+	FILE *f;
+
+	f = fopen(src_path("tasks/catalog.rng"), "r");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	n = fread(text, 1, sizeof text - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	p = strstr(text, intro);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	p += strlen(intro);
+	end = strchr(p, ')');
+	CU_ASSERT_PTR_NOT_NULL_FATAL(end);
+	/* The comment wraps: every run of blanks and line breaks is one space. */
+	for (; p < end && k < sizeof listed - 1; p++) {
+		if (*p == ' ' || *p == '\n' || *p == '\t') {
+			if (k > 0 && listed[k - 1] != ' ')
+				listed[k++] = ' ';
+		} else {
+			listed[k++] = *p;
+		}
+	}
+	listed[k] = '\0';
+	upg_dialect_names(&known);
+	if (strcmp(listed, upg_buf_str(&known)) != 0)
+		fprintf(stderr, "\n  catalog.rng lists: %s\n  the registry has: %s\n", listed,
+		        upg_buf_str(&known));
+	CU_ASSERT_STRING_EQUAL(listed, upg_buf_str(&known));
+	upg_buf_free(&known);
+}
+
 static void
 add_suites(void)
 {
@@ -1454,6 +1497,7 @@ add_suites(void)
 	TEST_ADD(test_placeholders);
 	TEST_ADD(test_checksum);
 	TEST_ADD(test_dialects);
+	TEST_ADD(test_schema_names_the_registry);
 	TEST_ADD(test_model_registration);
 	TEST_ADD(test_model_raw_required);
 	TEST_ADD(test_model_requirements);
