@@ -119,6 +119,12 @@ const char *upg_buf_str(const struct upg_buf *buf);
  */
 int upg_grow(void *arrp, size_t *cap, size_t need, size_t size, size_t min);
 
+/*
+ * A stored time ("YYYY-MM-DD HH:MM:SS[.f]", UTC) in RFC 3339 with six
+ * fraction digits and "Z"; other text is copied as it is.
+ */
+void upg_time_rfc3339(const char *in, char *out, size_t size);
+
 /* Milliseconds on a clock that never goes back, for durations and deadlines. */
 long upg_now_ms(void);
 /* Sleeps ms milliseconds, resuming after signals. */

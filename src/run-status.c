@@ -97,7 +97,7 @@ status_schema(struct upg_run *run, struct upg_state *st, void *ud)
 		enum upgrade_task_state state;
 		unsigned long done, total;
 		const char *err = NULL, *at = NULL, *sum;
-		char detail[600];
+		char detail[600], when[64];
 
 		detail[0] = '\0';
 		if (t->flags & UPGRADE_TASK_RAW)
@@ -109,6 +109,8 @@ status_schema(struct upg_run *run, struct upg_state *st, void *ud)
 			unsigned long running = upg_state_get_running(m, t->name);
 
 			state = UPGRADE_STATE_PARTIAL;
+			upg_time_rfc3339(at != NULL ? at : "?", when, sizeof when);
+			at = when;
 			/* A statement started and never recorded as ended may have committed: say so. */
 			if (running > 0 && err != NULL)
 				snprintf(detail, sizeof detail,
@@ -133,13 +135,15 @@ status_schema(struct upg_run *run, struct upg_state *st, void *ud)
 			state = sum != NULL && t->checksum != NULL && strcmp(sum, t->checksum) != 0
 			            ? UPGRADE_STATE_CHANGED
 			            : UPGRADE_STATE_EXECUTED;
-			if (row != NULL && row->at != NULL)
+			if (row != NULL && row->at != NULL) {
+				upg_time_rfc3339(row->at, when, sizeof when);
 				snprintf(detail, sizeof detail, "%s at %s",
 				         row->how == NULL || strcmp(row->how, "run") == 0 ? "ran"
 				         : strcmp(row->how, "baseline") == 0 ? "recorded by baseline"
 				         : strcmp(row->how, "install") == 0  ? "recorded by install"
 				                                             : "marked",
-				         row->at);
+				         when);
+			}
 			if ((t->flags & UPGRADE_TASK_ALWAYS_RUN) &&
 			    always_run_due(run, t, detail, sizeof detail))
 				state = UPGRADE_STATE_PENDING;
@@ -155,7 +159,7 @@ status_schema(struct upg_run *run, struct upg_state *st, void *ud)
 		const struct upgrade_module *mod;
 		unsigned long done, total;
 		const char *err = NULL, *at = NULL;
-		char detail[600];
+		char detail[600], when[64];
 
 		/* Another package's modules, left out by the selection, are none of this status's business. */
 		if (!upg_catalog_selects(cat, m->module))
@@ -163,8 +167,9 @@ status_schema(struct upg_run *run, struct upg_state *st, void *ud)
 		mod = upgrade_catalog_find_module(cat, m->module);
 		if (mod != NULL && mod->install != NULL &&
 		    upg_state_get_partial(m, UPG_INSTALL_NAME, &done, &total, &err, &at)) {
+			upg_time_rfc3339(at != NULL ? at : "?", when, sizeof when);
 			snprintf(detail, sizeof detail, "install: %lu of %lu statements committed at %s%s%.400s",
-			         done, total, at != NULL ? at : "?", err != NULL ? "; failed: " : "",
+			         done, total, when, err != NULL ? "; failed: " : "",
 			         err != NULL ? err : "");
 			sc->fn(run->schema, m->module, UPG_INSTALL_NAME, mod->install, UPGRADE_STATE_PARTIAL,
 			       detail, sc->ud);

@@ -252,9 +252,11 @@ journal_resume_point(struct upg_run *run, struct upg_state *st, struct upg_state
 	}
 	if (running > 0 || !run->r->resume) {
 		struct upg_buf why = UPG_BUF_INIT;
+		char when[64];
 		int ret;
 
 		earlier_failure(&why, perr);
+		upg_time_rfc3339(pat != NULL ? pat : "?", when, sizeof when);
 		if (running > 0)
 			ret = upg_error_set(&run->conn->err, UPGRADE_ERROR,
 			                    "task %s %s during statement %lu of %lu (started at %s): whether "
@@ -263,7 +265,7 @@ journal_resume_point(struct upg_run *run, struct upg_state *st, struct upg_state
 			                    "did, or finish the task by hand and record it with 'upgrade mark "
 			                    "%s'%s",
 			                    task->id, perr != NULL ? "failed" : "was interrupted", running,
-			                    ptotal, pat != NULL ? pat : "?", running, running + 1, task->id,
+			                    ptotal, when, running, running + 1, task->id,
 			                    upg_buf_str(&why));
 		else
 			ret = upg_error_set(&run->conn->err, UPGRADE_ERROR,
@@ -271,7 +273,7 @@ journal_resume_point(struct upg_run *run, struct upg_state *st, struct upg_state
 			                    "%s%s). Check the schema, then run again with --resume to continue "
 			                    "with statement %lu, or finish it by hand and record it with "
 			                    "'upgrade mark %s'%s",
-			                    task->id, pdone, ptotal, pat != NULL ? pat : "?",
+			                    task->id, pdone, ptotal, when,
 			                    perr != NULL ? "" : "; it was interrupted", pdone + 1, task->id,
 			                    upg_buf_str(&why));
 		upg_buf_free(&why);
