@@ -1,0 +1,131 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# boundary.sh - engines stay behind the dialect table: no file in src/
+# names an engine (sqlite, postgres, psql, mysql, mariadb, mssql, galera),
+# contains an SQLSTATE literal or takes a dialect table's address outside
+# the registry; comments may speak of engines, code may not.  And db.c,
+# below connection.c, never calls back into it.
+#
+# What an engine does differently belongs in drivers/*.c, behind a hook,
+# a capability or trait bit, or a field of the dialect table
+# (src/dialect.h).  The known exceptions are listed below, each with why.
+. "$top_srcdir/tests/lib.sh"
+
+# FILE (a shell pattern) <tab> what the line may say (an extended regular
+# expression).  Keep it short: an entry here is an engine the core knows.
+exceptions() {
+	cat <<'EOF'
+# The registry (the one list of dialects) declares and lists the drivers' tables.
+src/dialect.h	^extern const struct upg_dialect upg_dialect_[a-z]+;$
+src/dialect.c	^	&upg_dialect_[a-z]+,$
+src/dialect.c	= &upg_dialect_generic;$
+# A public function: its name is part of the ABI.
+src/*	upgrade_conn_connect_sqlite\(
+# check-install compares two SQLite files by design, reading SQLite's catalog.
+src/cli/cmd-check-install.c	sqlite_master|LIKE 'sqlite%'
+# The command line's help tells users where an option applies.
+src/cli/main.c	"(SQLite database file|sqlite, postgresql, mysql, mssql or generic|auto, off or table \(MariaDB: table on Galera\))"
+src/cli/cmd-run.c	"after the run, wait until N replicas have replayed it \(PostgreSQL\)"
+EOF
+}
+
+# The files: every C source and header below src/.
+files=$(cd "$top_srcdir" && find src -name '*.[ch]' | LC_ALL=C sort)
+
+# Prints FILE:LINE:CODE for every line of the files, comments blanked
+# out and string literals kept (a message naming an engine is a leak).
+strip_comments() {
+	# shellcheck disable=SC2086 # a list of paths without spaces
+	(cd "$top_srcdir" && awk '
+	FNR == 1 { inblock = 0 }
+	{
+		out = ""; n = length($0); i = 1; instr = 0
+		while (i <= n) {
+			c = substr($0, i, 1); c2 = substr($0, i, 2)
+			if (inblock) {
+				if (c2 == "*/") { inblock = 0; i += 2 } else i++
+				continue
+			}
+			if (instr) {
+				out = out c
+				if (c == "\\") { out = out substr($0, i + 1, 1); i += 2; continue }
+				if (c == q) instr = 0
+				i++
+				continue
+			}
+			if (c2 == "/*") { inblock = 1; out = out " "; i += 2; continue }
+			if (c2 == "//") break
+			if (c == "\"" || c == "\047") { instr = 1; q = c }
+			out = out c
+			i++
+		}
+		print FILENAME ":" FNR ":" out
+	}' $files)
+}
+
+# Reads FILE:LINE:CODE lines, prints those no exception covers.
+not_excepted() {
+	exceptions | grep -v '^#' >"$T_TMP/exceptions"
+	while IFS= read -r hit; do
+		file=${hit%%:*}
+		code=${hit#*:}
+		code=${code#*:}
+		covered=
+		while IFS='	' read -r pattern regex; do
+			# shellcheck disable=SC2254 # pattern is a shell pattern on purpose
+			case $file in
+			$pattern) printf '%s\n' "$code" | grep -Eq -- "$regex" && covered=1 ;;
+			esac
+			[ -n "$covered" ] && break
+		done <"$T_TMP/exceptions"
+		[ -z "$covered" ] && printf '%s\n' "$hit"
+	done
+	return 0
+}
+
+n=$(printf '%s\n' "$files" | wc -l)
+if [ "$n" -lt 20 ]; then
+	not_ok "the sources are found ($n files below $top_srcdir/src)"
+	finish
+fi
+strip_comments >"$T_TMP/code"
+
+check() {
+	what=$1
+	shift
+	grep "$@" "$T_TMP/code" | not_excepted >"$T_TMP/hits"
+	if [ -s "$T_TMP/hits" ]; then
+		set -f
+		old_ifs=$IFS
+		IFS='
+'
+		# shellcheck disable=SC2046 # one detail line per hit
+		not_ok "no file in src/ $what; these lines do (move the difference into drivers/):" \
+			$(cat "$T_TMP/hits")
+		IFS=$old_ifs
+		set +f
+	else
+		ok "no file in src/ $what ($n files)"
+	fi
+}
+
+check "names an engine" -iE 'sqlite|postgres|psql|mysql|mariadb|mssql|galera'
+# An SQLSTATE: two characters of class (ODBC's HY, IM, ... or with a digit), three of subclass.
+check "compares an SQLSTATE literal" -E '"([0-9][0-9A-Z]|[A-Z][0-9]|HY|HZ|HV|IM)[0-9A-Z]{3}"'
+check "takes a dialect table's address outside the registry" -E '&upg_dialect_[a-z]+'
+
+# Calls go one way (src/README): db.c is below connection.c.
+defined=$(sed -n 's/^\([a-z_][a-z0-9_]*\)(.*/\1/p' "$top_srcdir/src/connection.c" | sort -u)
+calls=
+for f in $defined; do
+	grep -E "^src/db\.c:[0-9]+:(.*[^a-z0-9_])?$f\(" "$T_TMP/code" >/dev/null && calls="$calls $f"
+done
+if [ -z "$defined" ]; then
+	not_ok "the functions of src/connection.c are found"
+elif [ -n "$calls" ]; then
+	not_ok "src/db.c calls no function of src/connection.c; it calls:$calls"
+else
+	ok "src/db.c calls no function of src/connection.c"
+fi
+
+finish
