@@ -502,6 +502,7 @@ const struct upg_dialect upg_dialect_postgresql = {
 	.data_modifying_with = 1,
 	.sql_cursors = 1,
 	.current_schema_sql = "SELECT current_schema()",
+	.no_current_schema_hint = "is search_path empty?",
 	.list_schemas_sql = "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' "
 	                    "AND nspname <> 'information_schema' ORDER BY nspname",
 	.use_schema_sql = "SET search_path TO %s",
@@ -513,6 +514,7 @@ const struct upg_dialect upg_dialect_postgresql = {
 	.read_only = pg_read_only,
 	.replication_position = pg_replication_position,
 	.replicas_at = pg_replicas_at,
+	.replicas_hidden_hint = "grant it pg_monitor or run as a superuser",
 	.exists = pg_exists,
 	.columns = pg_columns,
 	.type_names = pg_types,

@@ -225,6 +225,8 @@ struct upg_dialect {
 	 */
 	const char *current_schema_sql;
 	const char *default_schema;
+	/* MAY: what to look at when current_schema_sql finds none, for the message. */
+	const char *no_current_schema_hint;
 	/* MAY: SQL listing every user schema, one per row, ordered; NULL: only the current. */
 	const char *list_schemas_sql;
 	/* MAY: SQL making a schema the default, "%s" being its quoted name; NULL: cannot. */
@@ -288,6 +290,8 @@ struct upg_dialect {
 	int (*replication_position)(struct upgrade_conn *conn, char **position);
 	int (*replicas_at)(struct upgrade_conn *conn, const char *position, long *replayed,
 	                   long *connected, long *hidden);
+	/* MAY: how a role gets to see the replicas it cannot (hidden), for the message. */
+	const char *replicas_hidden_hint;
 
 	/* ---- introspection (src/introspect.c) ------------------------------ */
 	/*

@@ -241,7 +241,23 @@ live_server(const char *connstr, const char *dialect)
 static void
 test_live_postgresql(void)
 {
-	live_server(TEST_SERVER("UPGRADE_TEST_PG"), "postgresql");
+	const char *connstr = TEST_SERVER("UPGRADE_TEST_PG");
+	struct upgrade_conn *conn;
+	struct upgrade_context *ctx = NULL;
+	int found = -1;
+
+	live_server(connstr, "postgresql");
+	/* No current schema: the message says where PostgreSQL takes it from. */
+	conn = test_connect_or_fail(connstr);
+	if (conn == NULL)
+		return;
+	CU_ASSERT_EQUAL(upg_db_exec(conn, "SET search_path TO ''"), UPGRADE_OK);
+	CU_ASSERT_EQUAL_FATAL(upgrade_context_new(&ctx, conn, NULL), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_context_has_table(&found, ctx, "t"), UPGRADE_ENOTFOUND);
+	CU_ASSERT_STRING_EQUAL(upgrade_conn_error(conn),
+	                       "the connection has no current schema (is search_path empty?)");
+	upgrade_context_free(ctx);
+	upgrade_conn_free(conn);
 }
 
 static void
