@@ -122,30 +122,6 @@ upg_dialect_for_driver(const char *library)
 	return NULL;
 }
 
-long
-upg_version_parse(const char *ver)
-{
-	long major = 0, minor = 0;
-	const char *p = ver;
-
-	if (p == NULL)
-		return 0;
-	while (*p != '\0' && (*p < '0' || *p > '9'))
-		p++;
-	if (*p == '\0')
-		return 0;
-	while (*p >= '0' && *p <= '9' && major < 100000)
-		major = major * 10 + (*p++ - '0');
-	if (*p == '.') {
-		p++;
-		while (*p >= '0' && *p <= '9' && minor < 1000)
-			minor = minor * 10 + (*p++ - '0');
-	}
-	if (minor > 999)
-		minor = 999;
-	return major * 1000 + minor;
-}
-
 char *
 upg_quote_ident(const char *name, char open, char close, size_t max_len, const char **why)
 {

@@ -431,12 +431,6 @@ const struct upg_dialect *upg_dialect_for_files(void);
 const struct upg_dialect *upg_dialect_for_driver(const char *library);
 
 /*
- * Parses the leading "major.minor" of a version string such as "15.0.18",
- * "10.11.000019" or "3.39.3" into major * 1000 + minor; 0 if unparsable.
- */
-long upg_version_parse(const char *ver);
-
-/*
  * Quotes name with the given quote characters.  Returns a new string, or
  * NULL with *why set to a static reason ("empty identifier", "not valid
  * UTF-8", ...) or to NULL when memory ran out.

@@ -140,6 +140,12 @@ int upg_strncaseeq(const char *a, const char *b, size_t n);
 int upg_utf8_valid(const char *s, size_t len);
 
 /*
+ * Parses the leading "major.minor" of a version string such as "15.0.18",
+ * "10.11.000019" or "3.39.3" into major * 1000 + minor; 0 if unparsable.
+ */
+long upg_version_parse(const char *ver);
+
+/*
  * Connection strings.  upg_connstr_redact() returns a copy in which the
  * value of every PWD / Password keyword is "***"; upg_connstr_get() returns
  * the (unbraced) value of a keyword, or NULL.  Both allocate.

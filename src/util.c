@@ -251,6 +251,30 @@ upg_utf8_valid(const char *str, size_t len)
 	return 1;
 }
 
+long
+upg_version_parse(const char *ver)
+{
+	long major = 0, minor = 0;
+	const char *p = ver;
+
+	if (p == NULL)
+		return 0;
+	while (*p != '\0' && (*p < '0' || *p > '9'))
+		p++;
+	if (*p == '\0')
+		return 0;
+	while (*p >= '0' && *p <= '9' && major < 100000)
+		major = major * 10 + (*p++ - '0');
+	if (*p == '.') {
+		p++;
+		while (*p >= '0' && *p <= '9' && minor < 1000)
+			minor = minor * 10 + (*p++ - '0');
+	}
+	if (minor > 999)
+		minor = 999;
+	return major * 1000 + minor;
+}
+
 /*
  * One "key=value" pair of a connection string.  Offsets point into the
  * string; the value span includes its braces.

@@ -3,8 +3,9 @@
 # boundary.sh - engines stay behind the dialect table: no file in src/
 # names an engine (sqlite, postgres, psql, mysql, mariadb, mssql, galera),
 # contains an SQLSTATE literal or takes a dialect table's address outside
-# the registry; comments may speak of engines, code may not.  And db.c,
-# below connection.c, never calls back into it.
+# the registry; comments may speak of engines, code may not.  And calls
+# go one way: db.c never calls back into connection.c, nor a driver into
+# the registry (src/dialect.c) that lists it.
 #
 # What an engine does differently belongs in drivers/*.c, behind a hook,
 # a capability or trait bit, or a field of the dialect table
@@ -29,8 +30,9 @@ src/cli/cmd-run.c	"after the run, wait until N replicas have replayed it \(Postg
 EOF
 }
 
-# The files: every C source and header below src/.
-files=$(cd "$top_srcdir" && find src -name '*.[ch]' | LC_ALL=C sort)
+# The files: every C source and header below src/, and the drivers for
+# the direction of calls.
+files=$(cd "$top_srcdir" && find src drivers -name '*.[ch]' | LC_ALL=C sort)
 
 # Prints FILE:LINE:CODE for every line of the files, comments blanked
 # out and string literals kept (a message naming an engine is a leak).
@@ -83,7 +85,7 @@ not_excepted() {
 	return 0
 }
 
-n=$(printf '%s\n' "$files" | wc -l)
+n=$(printf '%s\n' "$files" | grep -c '^src/')
 if [ "$n" -lt 20 ]; then
 	not_ok "the sources are found ($n files below $top_srcdir/src)"
 	finish
@@ -93,7 +95,7 @@ strip_comments >"$T_TMP/code"
 check() {
 	what=$1
 	shift
-	grep "$@" "$T_TMP/code" | not_excepted >"$T_TMP/hits"
+	grep '^src/' "$T_TMP/code" | grep "$@" | not_excepted >"$T_TMP/hits"
 	if [ -s "$T_TMP/hits" ]; then
 		set -f
 		old_ifs=$IFS
@@ -114,18 +116,29 @@ check "names an engine" -iE 'sqlite|postgres|psql|mysql|mariadb|mssql|galera'
 check "compares an SQLSTATE literal" -E '"([0-9][0-9A-Z]|[A-Z][0-9]|HY|HZ|HV|IM)[0-9A-Z]{3}"'
 check "takes a dialect table's address outside the registry" -E '&upg_dialect_[a-z]+'
 
-# Calls go one way (src/README): db.c is below connection.c.
-defined=$(sed -n 's/^\([a-z_][a-z0-9_]*\)(.*/\1/p' "$top_srcdir/src/connection.c" | sort -u)
-calls=
-for f in $defined; do
-	grep -E "^src/db\.c:[0-9]+:(.*[^a-z0-9_])?$f\(" "$T_TMP/code" >/dev/null && calls="$calls $f"
-done
-if [ -z "$defined" ]; then
-	not_ok "the functions of src/connection.c are found"
-elif [ -n "$calls" ]; then
-	not_ok "src/db.c calls no function of src/connection.c; it calls:$calls"
-else
-	ok "src/db.c calls no function of src/connection.c"
-fi
+# Calls go one way (src/README): WHO (the files whose names match the
+# regular expression CALLER) calls no function defined in CALLEE.
+calls_down() {
+	who=$1
+	caller=$2
+	callee=$3
+	defined=$(sed -n 's/^\([a-z_][a-z0-9_]*\)(.*/\1/p' "$top_srcdir/$callee" | sort -u)
+	if [ -z "$defined" ]; then
+		not_ok "the functions of $callee are found"
+		return
+	fi
+	calls=
+	for f in $defined; do
+		grep -E "^$caller:[0-9]+:(.*[^a-z0-9_])?$f\(" "$T_TMP/code" >/dev/null &&
+			calls="$calls $f"
+	done
+	if [ -n "$calls" ]; then
+		not_ok "no function of $callee is called by $who; these are:$calls"
+	else
+		ok "no function of $callee is called by $who"
+	fi
+}
+calls_down src/db.c 'src/db\.c' src/connection.c
+calls_down "the drivers" 'drivers/[a-z]*\.c' src/dialect.c
 
 finish
