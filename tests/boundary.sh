@@ -3,7 +3,8 @@
 # boundary.sh - engines stay behind the dialect table: no file in src/
 # names an engine (sqlite, postgres, psql, mysql, mariadb, mssql, galera),
 # contains an SQLSTATE literal or takes a dialect table's address outside
-# the registry; comments may speak of engines, code may not.  And calls
+# the registry; comments may speak of engines, code may not.  The
+# command line's --dialect help names the registry's dialects.  And calls
 # go one way: db.c never calls back into connection.c, nor a driver into
 # the registry (src/dialect.c) that lists it.
 #
@@ -24,7 +25,8 @@ src/dialect.c	= &upg_dialect_generic;$
 src/*	upgrade_conn_connect_sqlite\(
 # check-install compares two SQLite files by design, reading SQLite's catalog.
 src/cli/cmd-check-install.c	sqlite_master|LIKE 'sqlite%'
-# The command line's help tells users where an option applies.
+# The command line's help tells users where an option applies; its list
+# of dialects is compared with the registry below.
 src/cli/main.c	"(SQLite database file|sqlite, postgresql, mysql, mssql or generic|auto, off or table \(MariaDB: table on Galera\))"
 src/cli/cmd-run.c	"after the run, wait until N replicas have replayed it \(PostgreSQL\)"
 EOF
@@ -138,6 +140,16 @@ calls_down() {
 		ok "no function of $callee is called by $who"
 	fi
 }
+# The registry as the library tells it, and as --dialect's help lists it.
+run "$UPGRADE" --dialect '?' --database "$T_TMP/x.db" info
+known=$(printf '%s\n' "$err" | sed -n "s/.*no such dialect '?' (known: \([^)]*\)).*/\1/p")
+helped=$("$UPGRADE" --help 2>&1 | sed -n 's/^ *--dialect NAME *//p' | sed 's/ or /, /')
+if [ -n "$known" ] && [ "$known" = "$helped" ]; then
+	ok "--dialect's help names the registry's dialects ($known)"
+else
+	not_ok "--dialect's help names the registry's dialects" "registry: $known" "help: $helped"
+fi
+
 calls_down src/db.c 'src/db\.c' src/connection.c
 calls_down "the drivers" 'drivers/[a-z]*\.c' src/dialect.c
 
