@@ -6,7 +6,8 @@
 #    updates t1, t2 and t3 each if present, with portable guards only; a
 #    dry run of it leaves the database as it was;
 #  - an always-run task whose steps all skipped is neither shown nor
-#    counted, and is shown once a step has work;
+#    counted, nor due in status, and is shown (and due) once a step has
+#    work;
 #  - an assertion that fails in the middle of a task fails it with its
 #    message and place, leaving nothing half-applied (MariaDB, which cannot
 #    roll back, journals the statements that committed: --resume goes on);
@@ -96,8 +97,13 @@ suite() {
 	expect_rc 0 "$E: an always-run task whose steps all skip"
 	expect_no 'Keep tidy' "$E: it is not shown"
 	expect_out '^no pending upgrade tasks found$' "$E: nor counted"
+	up c2 status --check
+	expect_rc 0 "$E: status: nothing is due"
 	q 'CREATE TABLE t2 (v INTEGER)'
 	q 'INSERT INTO t2 VALUES (1)'
+	up c2 status --check
+	expect_rc 1 "$E: status: with a step's guard holding, the always-run task is due"
+	expect_out '^  pending +st:Keep tidy ' "$E: status names it"
 	up c2 run
 	expect_rc 0 "$E: the always-run task with a step to run"
 	expect_out '^\* st:Keep tidy$' "$E: now it is shown"
