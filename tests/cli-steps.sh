@@ -11,6 +11,8 @@
 #  - an assertion that fails in the middle of a task fails it with its
 #    message and place, leaving nothing half-applied (MariaDB, which cannot
 #    roll back, journals the statements that committed: --resume goes on);
+#  - a step that fails after its first statement is rolled back whole, or
+#    (MariaDB) resumed inside the step, whose guard no longer holds;
 #  - a raw step for-each-schema runs in every target schema, ${schema}
 #    naming it quoted, its guard asked in that schema;
 #  - a native function returning UPGRADE_NOTHING_DONE hides an always-run
@@ -46,10 +48,20 @@ fill='<task name="Guarded fill">
   </step>
 </task>'
 
+# Its step's guard no longer holds once its first statement ran.
+move='<task name="Move and log">
+  <step>
+    <only-if><has-column table="a" column="id"/></only-if>
+    <rename-column table="a" from="id" to="ident"/>
+    <sql>INSERT INTO moved (v) VALUES (1)</sql>
+  </step>
+</task>'
+
 catalog c0
 catalog c1 "$tidy"
 catalog c2 "$tidy" "$keep"
 catalog c3 "$tidy" "$keep" "$fill"
+catalog c4 "$tidy" "$keep" "$fill" "$move"
 at=$(grep -n '<assert' "$T_TMP/c3/c.xml" | cut -d: -f1)
 
 # state: the columns of a and the values of t1, t2 (if there) and t3.
@@ -141,6 +153,23 @@ suite() {
 	expect_out '^\* st:Guarded fill$' "$E: the task is reported"
 	[ "$(q 'SELECT v FROM t3')" = 100 ] && ok "$E: the rest of the task ran" ||
 		not_ok "$E: t3 is $(q 'SELECT v FROM t3')"
+	# --- a failure inside a step ----------------------------------------
+	up c4 run
+	expect_rc 2 "$E: the second statement of a step fails"
+	if [ "$tx" = 1 ]; then
+		[ "$(cols)" = id,y ] && ok "$E: the step's first statement is rolled back" ||
+			not_ok "$E: columns of a: $(cols)"
+		q 'CREATE TABLE moved (v INTEGER)'
+		up c4 run
+	else
+		q 'CREATE TABLE moved (v INTEGER)'
+		up c4 run --resume
+	fi
+	expect_rc 0 "$E: the task runs once moved exists"
+	expect_out '^\* st:Move and log$' "$E: it is reported"
+	[ "$(cols)|$(q 'SELECT count(*) FROM moved')" = "ident,y|1" ] &&
+		ok "$E: the whole step ran, resumed inside it without asking its guard again" ||
+		not_ok "$E: after the step: $(cols)|$(q 'SELECT count(*) FROM moved')"
 }
 
 # each NAME MAX: catalogs of per-schema raw steps; the raw task of e1
