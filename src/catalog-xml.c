@@ -1003,6 +1003,7 @@ static const struct {
 	{"all", UPG_NODE_COND},
 	{"alter-column", UPG_NODE_OP},
 	{"any", UPG_NODE_COND},
+	{"assert", UPG_NODE_ASSERT},
 	{"choose", UPG_NODE_CHOOSE},
 	{"column", UPG_NODE_PART},
 	{"create-enum", UPG_NODE_OP},
@@ -1026,6 +1027,8 @@ static const struct {
 	{"query", UPG_NODE_COND},
 	{"rename-column", UPG_NODE_OP},
 	{"rename-table", UPG_NODE_OP},
+	{"schema-count", UPG_NODE_COND},
+	{"schemas-include", UPG_NODE_COND},
 	{"sql", UPG_NODE_SQL},
 	{"step", UPG_NODE_STEP},
 	{"value", UPG_NODE_PART},
@@ -1386,7 +1389,7 @@ build_task(struct loader *ld, xmlNodePtr el)
 	struct upgrade_task *t;
 	struct upg_node **tail;
 	const char *name, *why;
-	int raw = 0, always = 0, has_always, steps = 0, actions = 0;
+	int raw = 0, always = 0, has_always, actions = 0;
 	unsigned long line = line_of(el);
 	xmlNodePtr c;
 	int rc;
@@ -1475,17 +1478,21 @@ build_task(struct loader *ld, xmlNodePtr el)
 			t->flags |= UPGRADE_TASK_GUARDED;
 			continue;
 		}
-		if (n->kind == UPG_NODE_STEP)
-			steps++;
-		else
+		if (n->kind == UPG_NODE_STEP) {
+			const char *each = upg_node_attr(n, "for-each-schema");
+
+			/* Other tasks run in one schema: there is no list to go through. */
+			if (!raw && each != NULL && strcmp(each, "true") == 0)
+				ld_error(ld, n->line, t->id,
+				         "<step for-each-schema=\"true\"> in a task that is not raw");
+		} else if (n->kind != UPG_NODE_ASSERT) {
 			actions++;
+		}
 		*tail = n;
 		tail = &n->next;
 	}
 	if (raw && actions > 0)
 		ld_error(ld, line, t->id, "raw task must consist of <step> elements");
-	if (!raw && steps > 0)
-		ld_error(ld, line, t->id, "<step> elements in a task that is not raw");
 
 	t->checksum = task_checksum(ld, t);
 	if (t->checksum == NULL)

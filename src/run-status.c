@@ -20,9 +20,11 @@ struct status_ctx {
 
 /*
  * Whether a recorded always-run task would do something in the next run:
- * its guard, a read-only query, holds.  Without a guard (or in C) only
- * running it can tell, so it is not counted as due.  A guard that cannot
- * be evaluated counts as due: the run will meet the same problem.
+ * its guard, a read-only query, holds, and so does the guard of one of its
+ * steps if it has guarded steps (each asked now, before the steps ahead of
+ * it ran).  Without a guard (or in C) only running it can tell, so it is
+ * not counted as due.  A guard that cannot be evaluated counts as due: the
+ * run will meet the same problem.
  */
 static int
 always_run_due(struct upg_run *run, const struct upgrade_task *t, char *detail, size_t size)
@@ -30,13 +32,25 @@ always_run_due(struct upg_run *run, const struct upgrade_task *t, char *detail, 
 	struct upgrade_context ctx = {.conn = run->conn, .schema = run->schema, .task = t,
 	                              .dry_run = 1};
 	struct upg_resolved *res = NULL;
-	int holds = 0, ret;
+	int holds = 0, ret, guarded, steps = 0, step = 0;
+	size_t u;
 
-	if (t->fn != NULL || t->guard == NULL)
+	if (t->fn != NULL)
 		return 0;
 	ret = upg_task_resolve(&res, t, run->conn->dialect->name, &run->conn->err);
 	if (ret == UPGRADE_OK)
 		ret = upg_guard_eval(&ctx, res->guard, &holds);
+	guarded = t->guard != NULL;
+	for (u = 0; ret == UPGRADE_OK && u < res->nunits; u++)
+		steps |= res->units[u].guard != NULL;
+	/* Steps without a guard are as a task without one: not counted. */
+	for (u = 0; ret == UPGRADE_OK && holds && steps && !step && u < res->nunits; u++)
+		if (res->units[u].guard != NULL && res->units[u].nactions > 0)
+			ret = upg_guard_eval(&ctx, res->units[u].guard, &step);
+	if (steps) {
+		guarded = 1;
+		holds = holds && step;
+	}
 	upg_resolved_free(res);
 	if (ret != UPGRADE_OK) {
 		snprintf(detail, size, "always-run; its guard cannot be evaluated: %.400s",
@@ -44,6 +58,8 @@ always_run_due(struct upg_run *run, const struct upgrade_task *t, char *detail, 
 		upg_error_clear(&run->conn->err);
 		return 1;
 	}
+	if (!guarded)
+		return 0;
 	if (holds)
 		snprintf(detail, size, "always-run and its guard holds: the next run executes it");
 	return holds;
