@@ -227,8 +227,9 @@ path_add(struct upgrade_conn *conn, struct upg_buf *sql, const char **seen, size
  * Through a pooler in transaction mode a session SET would stay with the
  * server session, for whichever client gets it next, and this client's
  * next transaction may run on another one.  There the path is a SET LOCAL
- * that upg_db_begin runs first in every transaction, and nothing is sent
- * now.
+ * that upg_db_begin runs first in every transaction; it is sent now only
+ * into a transaction already open (a dry run's, which holds every schema
+ * as a savepoint).
  */
 static int
 pg_use_schema(struct upgrade_conn *conn, const char *schema)
@@ -260,7 +261,9 @@ pg_use_schema(struct upgrade_conn *conn, const char *schema)
 	conn->begin_sql = NULL;
 	if (local) {
 		conn->begin_sql = upg_buf_detach(&sql);
-		return UPGRADE_OK;
+		if (conn->begin_sql == NULL)
+			return upg_error_oom(&conn->err);
+		return conn->autocommit ? UPGRADE_OK : upg_db_exec(conn, conn->begin_sql);
 	}
 	ret = upg_db_exec(conn, upg_buf_str(&sql));
 	upg_buf_free(&sql);

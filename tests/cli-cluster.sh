@@ -385,6 +385,17 @@ if require_env UPGRADE_TEST_PGBOUNCER && require_env UPGRADE_TEST_PGBOUNCER_PORT
 	[ "$n" = 0 ] && ok "PgBouncer: no advisory lock stays in a server session" ||
 		not_ok "PgBouncer: $n advisory locks left in server sessions"
 
+	# A dry run with a raw task holds one transaction for all schemas, each a
+	# savepoint in it: the tenant's search path must go into that one.
+	cat_dir dry "<module $NS name=\"race\"><task name=\"t0\"><sql>SELECT 1</sql></task><task name=\"rawdry\" raw=\"true\"><step><sql>SELECT 1</sql></step></task><task name=\"dry\"><sql>INSERT INTO paths VALUES ('dry')</sql></task></module>"
+	pa 'DROP TABLE public.hits' >/dev/null
+	run "$UPGRADE" -T "$T_TMP/dry" -c "$UPGRADE_TEST_PGBOUNCER" --pool-mode transaction \
+		run --dry-run --schemas 'tenant_*'
+	expect_rc 0 "PgBouncer: a dry run with raw tasks runs each schema's tasks in its schema"
+	n=$(printf '%s\n' "$out" | grep -c '^\* race:dry$')
+	[ "$n" = 2 ] && ok "PgBouncer: the dry run tried the task in both tenants" ||
+		not_ok "PgBouncer: the dry run showed race:dry $n times (want 2)" "$out"
+
 	# The role's search path (here: an extension's schema) follows the tenant.
 	pa 'DROP SCHEMA IF EXISTS upgx_ext CASCADE; CREATE SCHEMA upgx_ext; GRANT USAGE ON SCHEMA upgx_ext TO upgrade;
 	    CREATE EXTENSION citext SCHEMA upgx_ext;
@@ -406,8 +417,7 @@ if require_env UPGRADE_TEST_PGBOUNCER && require_env UPGRADE_TEST_PGBOUNCER_PORT
 	expect_rc 64 "--pool-mode transaction refuses --cluster-lock off"
 	expect_err '^upgrade: --pool-mode transaction locks with the lock table' \
 		"--pool-mode transaction with --cluster-lock off: one line says why"
-	pa 'DROP SCHEMA tenant_a CASCADE; DROP SCHEMA tenant_b CASCADE; DROP SCHEMA upgx_ext CASCADE;
-	    DROP TABLE public.hits' >/dev/null
+	pa 'DROP SCHEMA tenant_a CASCADE; DROP SCHEMA tenant_b CASCADE; DROP SCHEMA upgx_ext CASCADE' >/dev/null
 fi
 
 finish
