@@ -71,6 +71,9 @@ free_info(struct upgrade_conn *conn)
 	wipe_free(conn->connstr);
 	conn->dbms_name = conn->dbms_ver = conn->driver_name = conn->driver_ver = NULL;
 	conn->connstr_redacted = conn->password = conn->connstr = NULL;
+	free(conn->own_path);
+	free(conn->begin_sql);
+	conn->own_path = conn->begin_sql = NULL;
 }
 
 static void
@@ -159,6 +162,17 @@ upgrade_conn_set_cluster_lock(struct upgrade_conn *conn, enum upgrade_cluster_lo
 		                     "the lock lease must be 1 to 86400 seconds (0: the default)");
 	conn->cluster_lock = mode;
 	conn->lock_lease_ms = (long)lease_seconds * 1000;
+	return UPGRADE_OK;
+}
+
+int
+upgrade_conn_set_pool_mode(struct upgrade_conn *conn, enum upgrade_pool_mode mode)
+{
+	if (!UPG_IS(conn, CONN))
+		return UPGRADE_EINVAL;
+	if (mode != UPGRADE_POOL_SESSION && mode != UPGRADE_POOL_TRANSACTION)
+		return upg_error_set(&conn->err, UPGRADE_EINVAL, "unknown pool mode %d", (int)mode);
+	conn->pool_mode = mode;
 	return UPGRADE_OK;
 }
 
@@ -391,6 +405,7 @@ upg_conn_clone(struct upgrade_conn *conn, struct upgrade_conn **out)
 	copy->login_timeout = conn->login_timeout;
 	copy->cluster_lock = conn->cluster_lock;
 	copy->lock_lease_ms = conn->lock_lease_ms;
+	copy->pool_mode = conn->pool_mode;
 	*out = copy;
 	if (conn->connstr == NULL)
 		return upg_error_set(&copy->err, UPGRADE_EINVAL,

@@ -34,6 +34,16 @@ struct upgrade_conn {
 	/* enum upgrade_cluster_lock, and the lock table's lease in ms. */
 	int cluster_lock;
 	long lock_lease_ms;
+	/* enum upgrade_pool_mode: whether the server session is the client's alone. */
+	int pool_mode;
+	/*
+	 * The dialect's, per connection: the search path the connection came
+	 * with (quoted, read once before the first switch of schema), and a
+	 * statement upg_db_begin runs first in every transaction (SET LOCAL
+	 * ...), NULL for none.  Both end with the connection.
+	 */
+	char *own_path;
+	char *begin_sql;
 
 	char *dbms_name;
 	char *dbms_ver;

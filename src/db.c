@@ -400,7 +400,18 @@ upg_db_begin(struct upgrade_conn *conn)
 	upg_error_clear(&conn->err);
 	if (!conn->autocommit)
 		return upg_error_set(&conn->err, UPGRADE_EINVAL, "a transaction is already open");
-	return set_autocommit(conn, 0);
+	if ((ret = set_autocommit(conn, 0)) != UPGRADE_OK || conn->begin_sql == NULL)
+		return ret;
+	/* The dialect's per-transaction settings, where no session may keep them (a pooler). */
+	if ((ret = upg_db_exec(conn, conn->begin_sql)) != UPGRADE_OK) {
+		struct upg_error keep = UPG_ERROR_INIT;
+
+		upg_error_stash(&keep, &conn->err);
+		SQLEndTran(SQL_HANDLE_DBC, conn->dbc, SQL_ROLLBACK);
+		set_autocommit(conn, 1);
+		upg_error_restore(&conn->err, &keep);
+	}
+	return ret;
 }
 
 static int

@@ -232,6 +232,14 @@ struct upg_dialect {
 	/* MAY: SQL making a schema the default, "%s" being its quoted name; NULL: cannot. */
 	const char *use_schema_sql;
 	/*
+	 * MAY: makes schema the one unqualified names resolve to first, in
+	 * place of use_schema_sql, for a dialect that keeps more of the
+	 * connection's settings than the template can, or that must not keep
+	 * it in the session (conn->pool_mode): it may set conn->begin_sql
+	 * instead.
+	 */
+	int (*use_schema)(struct upgrade_conn *conn, const char *schema);
+	/*
 	 * MAY: SQL creating a schema that list_schemas_sql will then list, "%s"
 	 * being its quoted name; NULL: a missing schema cannot be created.
 	 */
@@ -460,6 +468,37 @@ int upg_lock_release(struct upg_lock *lock);
  * UPG_ERRC_OTHER for the rest.
  */
 enum upg_errclass upg_odbc_classify_error(const char *sqlstate, long native, const char *message);
+
+/*
+ * The lock table (src/lock-table.c): a schema lock that is a row of the
+ * table upgrade_locks, for where a session lock does not reach (Galera,
+ * transaction pooling).  The dialect gives the SQL; in each template "%s"
+ * is the quoted schema.upgrade_locks, and "?" are bound in the order given.
+ */
+#define UPG_LOCK_TABLE "upgrade_locks"
+struct upg_lock_table_sql {
+	const char *current_schema; /* the raw phase's schema: one value, NULL when none */
+	const char *exists;         /* ? schema: a row when its upgrade_locks exists */
+	const char *create;         /* creates the table when missing */
+	/* ? name, holder, token, lease (microseconds): 1 row changed when inserted, else 0 */
+	const char *insert;
+	/* ? holder, token, lease, name: 1 row changed when an expired row was taken over */
+	const char *take_over;
+	const char *check;  /* ? name: the row's token */
+	const char *renew;  /* ? lease, name, token: moves expires_at to now + lease */
+	const char *remove; /* ? name, token */
+	/* ? name: the holder, its lease's end (UTC) and whether it expired, as one text */
+	const char *holder;
+};
+/*
+ * lock_try, lock_release and lock_holder of a dialect hand over to these
+ * when the lock goes through the table.  A lock taken by
+ * upg_lock_table_try has lock->priv set, which is how lock_release knows;
+ * upg_lock_table_release clears it.
+ */
+int upg_lock_table_try(struct upg_lock *lock, const struct upg_lock_table_sql *sql, int *acquired);
+int upg_lock_table_release(struct upg_lock *lock);
+int upg_lock_table_holder(struct upg_lock *lock, const struct upg_lock_table_sql *sql, char **who);
 
 /* A 62-bit FNV-1a hash: stable lock keys from names. */
 unsigned long long upg_hash62(const char *s);

@@ -28,7 +28,8 @@ enum {
 	OPT_COLOR,
 	OPT_LOGIN_TIMEOUT,
 	OPT_CLUSTER_LOCK,
-	OPT_LOCK_LEASE
+	OPT_LOCK_LEASE,
+	OPT_POOL_MODE
 };
 
 /* Copyright and licence for --version: the first lines of LICENSE. */
@@ -47,6 +48,8 @@ static const struct cli_opt global_options[] = {
 	 "auto, off or table (MariaDB: table on Galera)", NULL},
 	{"lock-lease", required_argument, OPT_LOCK_LEASE, "S",
 	 "seconds a lock table's lock outlives its holder", NULL},
+	{"pool-mode", required_argument, OPT_POOL_MODE, "MODE",
+	 "session or transaction (through PgBouncer's transaction pooling)", NULL},
 	{"tasks", required_argument, 'T', "PATH", "catalog file or directory (repeatable)",
 	 "Catalogs"},
 	{"define", required_argument, 'D', "NAME=VAL", "set a ${NAME} placeholder (repeatable)",
@@ -498,6 +501,15 @@ global_option(struct cli *cli, int c, const char *arg)
 		if (parse_int(arg, &cli->lock_lease) < 0 || cli->lock_lease < 1 || cli->lock_lease > 86400)
 			return cli_usage_error(cli, "--lock-lease wants 1 to 86400 seconds, not '%s'", arg);
 		return CLI_EXIT_OK;
+	case OPT_POOL_MODE:
+		if (strcmp(arg, "session") == 0)
+			cli->pool_mode = UPGRADE_POOL_SESSION;
+		else if (strcmp(arg, "transaction") == 0)
+			cli->pool_mode = UPGRADE_POOL_TRANSACTION;
+		else
+			return cli_usage_error(cli, "--pool-mode wants session or transaction, not '%s'",
+			                       arg);
+		return CLI_EXIT_OK;
 	case 'T':
 		if (cli_push(&cli->task_paths, &cli->ntask_paths, arg) < 0)
 			return CLI_EXIT_SOFTWARE;
@@ -727,6 +739,10 @@ cli_connect(struct cli *cli, struct upgrade_conn **out)
 	if (chosen == 0 && (env == NULL || env[0] == '\0'))
 		return cli_usage_error(cli, "no database: give --database FILE, --dsn NAME, "
 		                            "--connect STRING or set UPGRADE_CONNECT");
+	/* A session lock through transaction pooling is no lock at all. */
+	if (cli->pool_mode == UPGRADE_POOL_TRANSACTION && cli->cluster_lock == UPGRADE_CLUSTER_LOCK_OFF)
+		return cli_usage_error(cli, "--pool-mode transaction locks with the lock table; "
+		                            "--cluster-lock off cannot go with it");
 	if (upgrade_conn_new(&conn) != UPGRADE_OK) {
 		cli_error(cli, "out of memory");
 		return CLI_EXIT_SOFTWARE;
@@ -749,6 +765,7 @@ cli_connect(struct cli *cli, struct upgrade_conn **out)
 	}
 	upgrade_conn_set_login_timeout(conn, cli->login_timeout);
 	upgrade_conn_set_cluster_lock(conn, cli->cluster_lock, cli->lock_lease);
+	upgrade_conn_set_pool_mode(conn, cli->pool_mode);
 	if (cli->connect != NULL)
 		rc = upgrade_conn_connect(conn, cli->connect);
 	else if (cli->dsn != NULL)
