@@ -638,6 +638,8 @@ pg_classify_error(const char *sqlstate, long native, const char *message)
 		return UPG_ERRC_ENUM_UNCOMMITTED;
 	if (strcmp(sqlstate, "42804") == 0) /* datatype_mismatch */
 		return UPG_ERRC_TYPE_MISMATCH;
+	if (strcmp(sqlstate, "40P01") == 0) /* deadlock_detected */
+		return UPG_ERRC_CONFLICT;
 	return upg_odbc_classify_error(sqlstate, native, message);
 }
 

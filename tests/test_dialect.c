@@ -208,6 +208,13 @@ test_classify_error(void)
 	CU_ASSERT_EQUAL(upg_dialect_mysql.classify_error("42S02", 1146, "Table 'd.t' doesn't exist"),
 	                UPG_ERRC_NO_TABLE);
 	CU_ASSERT_EQUAL(upg_dialect_mysql.classify_error("55P04", 0, ""), UPG_ERRC_OTHER);
+	/* The lock table's race: the loser's error, whichever engine reports it. */
+	CU_ASSERT_EQUAL(upg_dialect_mysql.classify_error("40001", 1213, "Deadlock found"),
+	                UPG_ERRC_CONFLICT);
+	CU_ASSERT_EQUAL(upg_dialect_postgresql.classify_error("40P01", 7, "deadlock detected"),
+	                UPG_ERRC_CONFLICT);
+	CU_ASSERT_EQUAL(upg_dialect_postgresql.classify_error("40001", 7, "could not serialize"),
+	                UPG_ERRC_CONFLICT);
 	CU_ASSERT_EQUAL(upg_dialect_mssql.classify_error("42S02", 208, "Invalid object name"),
 	                UPG_ERRC_NO_TABLE);
 }
