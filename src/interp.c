@@ -271,10 +271,8 @@ eval_cond(struct upgrade_context *ctx, const struct upg_node *cond, int *holds)
 		*holds = !*holds;
 		return ret;
 	}
-	if (strcmp(name, "query") == 0) {
-		ret = upg_db_query(ctx->conn, cond->text, 0, NULL, upg_row_seen, holds);
-		return ret < 0 ? ret : UPGRADE_OK;
-	}
+	if (strcmp(name, "query") == 0)
+		return upg_query_holds(ctx, cond->text, holds);
 	if (strcmp(name, "has-table") == 0) {
 		if ((a = req(ctx, cond, "table")) == NULL)
 			return UPGRADE_EINVAL;
