@@ -262,11 +262,12 @@ bind_params(struct upgrade_conn *conn, SQLHSTMT st, size_t nparams, const char *
  * first; on success *out holds the statement, which the caller gives back
  * with release_stmt.  Statements are executed directly, never prepared: a
  * prepare costs PostgreSQL and MariaDB a round trip (and a deallocation)
- * of its own, for a statement that is run once.
+ * of its own, for a statement that is run once.  Errors quote shown, the
+ * statement as the caller wrote it.
  */
 static int
-run_statement(struct upgrade_conn *conn, const char *sql, size_t nparams, const char *const *params,
-              SQLHSTMT *out, SQLRETURN *exec_rc)
+run_statement(struct upgrade_conn *conn, const char *sql, const char *shown, size_t nparams,
+              const char *const *params, SQLHSTMT *out, SQLRETURN *exec_rc)
 {
 	SQLHSTMT st;
 	SQLLEN *ind = NULL;
@@ -290,7 +291,7 @@ run_statement(struct upgrade_conn *conn, const char *sql, size_t nparams, const 
 	}
 	rc = SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS);
 	if (!SQL_SUCCEEDED(rc) && rc != SQL_NO_DATA) {
-		ret = upg_db_error(conn, SQL_HANDLE_STMT, st, "statement failed: %.200s", sql);
+		ret = upg_db_error(conn, SQL_HANDLE_STMT, st, "statement failed: %.200s", shown);
 		goto fail;
 	}
 	/* The bound values are read during execution only. */
@@ -313,9 +314,21 @@ upg_db_exec_params(struct upgrade_conn *conn, const char *sql, size_t nparams,
 	SQLLEN n = 0;
 	int ret;
 
+	struct upg_buf as = UPG_BUF_INIT;
+	const char *sent = sql;
+
 	if (rowcount != NULL)
 		*rowcount = 0;
-	ret = run_statement(conn, sql, nparams, params, &st, &rc);
+	/* A statement without parameters goes as written (see the dialect's as_written). */
+	if (nparams == 0 && conn != NULL && conn->dialect != NULL &&
+	    conn->dialect->as_written != NULL &&
+	    conn->dialect->as_written(&as, sql, UPG_AS_WRITTEN_EXEC) > 0) {
+		if (as.failed)
+			return upg_error_oom(&conn->err);
+		sent = upg_buf_str(&as);
+	}
+	ret = run_statement(conn, sent, sql, nparams, params, &st, &rc);
+	upg_buf_free(&as);
 	if (ret != UPGRADE_OK)
 		return ret;
 	if (rowcount != NULL && rc != SQL_NO_DATA && SQL_SUCCEEDED(SQLRowCount(st, &n)) && n > 0)
@@ -335,7 +348,7 @@ upg_db_query(struct upgrade_conn *conn, const char *sql, size_t nparams, const c
 	size_t i;
 	int ret;
 
-	ret = run_statement(conn, sql, nparams, params, &st, &rc);
+	ret = run_statement(conn, sql, sql, nparams, params, &st, &rc);
 	if (ret != UPGRADE_OK)
 		return ret;
 	if (rc == SQL_NO_DATA)

@@ -143,6 +143,12 @@ enum upg_trait {
 	UPG_TRAIT_NOT_NULL_AFTER_ADD = 1u << 1
 };
 
+/* What the caller of a dialect's as_written hook needs from the statement. */
+enum upg_as_written {
+	UPG_AS_WRITTEN_EXEC = 0, /* its effect; no rows */
+	UPG_AS_WRITTEN_EXISTS    /* whether it returns a row (a <query> guard) */
+};
+
 struct upg_dialect {
 	/* MUST: the name users type (--dialect, catalog dialect="..."). */
 	const char *name;
@@ -281,6 +287,17 @@ struct upg_dialect {
 	 * NULL: every statement commits on its own.
 	 */
 	int (*statement_transactional)(const char *sql);
+	/*
+	 * MAY: makes a statement sent without parameters reach the server as
+	 * written where the driver would take part of it for parameter markers
+	 * (psqlODBC counts every ? outside quotes and comments, PostgreSQL's
+	 * jsonb operators ?, ?| and ?& included, and refuses to run them
+	 * unbound).  Appends to buf a statement that has the server itself run
+	 * sql unchanged and returns 1, or returns 0 when sql can go as it is.
+	 * For UPG_AS_WRITTEN_EXISTS the new statement MUST return a row when,
+	 * and only when, sql returns one.  NULL: statements go as they are.
+	 */
+	int (*as_written)(struct upg_buf *buf, const char *sql, enum upg_as_written how);
 	/*
 	 * MAY: sets *why to an allocated description of the server, naming it
 	 * and why it takes no writes from this session (a standby, a read-only

@@ -365,9 +365,9 @@ eval_cond(struct upgrade_context *ctx, const struct upg_node *cond, int *holds)
 
 		if (q == NULL)
 			return UPGRADE_ENOMEM;
-		ret = upg_db_query(ctx->conn, q, 0, NULL, upg_row_seen, holds);
+		ret = upg_query_holds(ctx, q, holds);
 		free(own);
-		return ret < 0 ? ret : UPGRADE_OK;
+		return ret;
 	}
 	if (strcmp(name, "schemas-include") == 0 || strcmp(name, "schema-count") == 0)
 		return eval_schemas(ctx, cond, holds);

@@ -391,6 +391,25 @@ upg_row_seen(void *ud, size_t ncols, char **values)
 	return 1;
 }
 
+int
+upg_query_holds(struct upgrade_context *ctx, const char *sql, int *holds)
+{
+	const struct upg_dialect *d = ctx->conn->dialect;
+	struct upg_buf as = UPG_BUF_INIT;
+	int ret;
+
+	*holds = 0;
+	/* The query as the catalog wrote it; see the dialect's as_written. */
+	if (d != NULL && d->as_written != NULL && d->as_written(&as, sql, UPG_AS_WRITTEN_EXISTS) > 0) {
+		ret = as.failed ? upg_error_oom(&ctx->conn->err)
+		                : upg_db_query(ctx->conn, upg_buf_str(&as), 0, NULL, upg_row_seen, holds);
+		upg_buf_free(&as);
+	} else {
+		ret = upg_db_query(ctx->conn, sql, 0, NULL, upg_row_seen, holds);
+	}
+	return ret < 0 ? ret : UPGRADE_OK;
+}
+
 static int
 first_is_one(void *ud, size_t ncols, char **values)
 {

@@ -210,6 +210,11 @@ int upg_columns(struct upgrade_context *ctx, const char *table, upg_colinfo_fn f
 int upg_is_empty(struct upgrade_context *ctx, const char *table, int *empty);
 /* A upg_row_fn setting *(int *)ud when a row comes, and stopping. */
 int upg_row_seen(void *ud, size_t ncols, char **values);
+/*
+ * A <query> guard: sets *holds to whether sql, sent as written (no
+ * parameters), returns a row.
+ */
+int upg_query_holds(struct upgrade_context *ctx, const char *sql, int *holds);
 /* Calls fn(ud, 1, &label) for each label of the enum, in order. */
 int upg_enum_values(struct upgrade_context *ctx, const char *name, upg_row_fn fn, void *ud);
 
