@@ -845,6 +845,8 @@ const struct upg_dialect upg_dialect_mysql = {
 	.task_key_type = "VARCHAR(500)",
 	.task_upsert = "ON DUPLICATE KEY UPDATE executed_at = VALUES(executed_at), "
 	               "duration_ms = VALUES(duration_ms), checksum = VALUES(checksum), how = VALUES(how)",
+	.state_append = "UPDATE %s SET state = JSON_ARRAY_APPEND(state, '$.executed_tasks', ?), "
+	                "modified = ? WHERE module = ?",
 	.current_schema_sql = "SELECT DATABASE()",
 	.list_schemas_sql = "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME "
 	                    "NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys') "

@@ -770,6 +770,10 @@ const struct upg_dialect upg_dialect_postgresql = {
 	.task_upsert = "ON CONFLICT (module, task) DO UPDATE SET executed_at = excluded.executed_at, "
 	               "duration_ms = excluded.duration_ms, checksum = excluded.checksum, how = excluded.how",
 	.data_modifying_with = 1,
+	/* Through jsonb either way: the model's own table has a json column, ours jsonb. */
+	.state_append = "UPDATE %s SET state = jsonb_set(state::jsonb, '{executed_tasks}', "
+	                "(state::jsonb -> 'executed_tasks') || jsonb_build_array(CAST(? AS TEXT))), "
+	                "modified = ? WHERE module = ?",
 	.sql_cursors = 1,
 	.current_schema_sql = "SELECT current_schema()",
 	.no_current_schema_hint = "is search_path empty?",

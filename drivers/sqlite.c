@@ -1423,6 +1423,8 @@ const struct upg_dialect upg_dialect_sqlite = {
 	.task_table_options = " WITHOUT ROWID",
 	.task_upsert = "ON CONFLICT (module, task) DO UPDATE SET executed_at = excluded.executed_at, "
 	               "duration_ms = excluded.duration_ms, checksum = excluded.checksum, how = excluded.how",
+	.state_append = "UPDATE %s SET state = json_insert(state, '$.executed_tasks[#]', ?), "
+	                "modified = ? WHERE module = ?",
 	.current_schema_sql = NULL,
 	.default_schema = "main",
 	.list_schemas_sql = NULL,

@@ -228,6 +228,14 @@ struct upg_dialect {
 	 */
 	int data_modifying_with;
 	/*
+	 * MAY: an UPDATE of the module's row in the table %s that appends one
+	 * task name to its executed_tasks array on the server, so that
+	 * recording a task sends and rewrites no more than that name whatever
+	 * the list holds; its parameters are the name, modified and module.
+	 * NULL: the whole state is written every time.
+	 */
+	const char *state_append;
+	/*
 	 * MAY: SQL returning the schema that unqualified names resolve to, one
 	 * row and column.  NULL: the engine has one schema, default_schema.
 	 */
