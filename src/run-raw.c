@@ -141,7 +141,8 @@ run_raw_task(struct upg_run *run, const struct upgrade_task *task, const char *c
 			step = (unsigned long)u + 1;
 			for (s = 0; s < nruns; s++) {
 				ret = run_raw_step(run, &ctx, &res->units[u],
-				                   res->units[u].each_schema ? schemas[s] : NULL, &changed);
+				                   res->units[u].each_schema ? schemas[s] : NULL,
+				                   &changed);
 				if (ret != UPGRADE_OK)
 					goto fail;
 			}

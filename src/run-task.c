@@ -449,7 +449,7 @@ upg_run_task_journal(struct upg_run *run, struct upg_state *st, struct upg_state
 		if (ret == UPGRADE_OK && step_holds && action->kind == UPG_NODE_ASSERT)
 			ret = upg_action_exec(&ctx, action);
 		if (ret < 0) {
-			/* Only reads failed here: the journal says what committed, if anything did. */
+			/* Only reads failed: the journal says what committed, if anything did. */
 			if (wrote)
 				journal_failed(run, st, m, task, recorded, i, total);
 			upg_run_fail_event(run, task, ret, i + 1, total, upg_now_ms() - start);

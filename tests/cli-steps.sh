@@ -314,6 +314,41 @@ if require_env UPGRADE_TEST_MARIADB && require_env UPGRADE_TEST_MARIADB_ADMIN; t
 	expect_rc 2 "MariaDB: the step fails in one schema"
 	expect_err '^upgrade: error: .*\(schema upg_st2\)$' "MariaDB: the failing schema is named"
 	native MariaDB
+
+	# Killed during the statement of the third step, which commits on its
+	# own, after a skipped step: the journal says the first two statements
+	# are done and the third's outcome unknown, never the skipped one's.
+	catalog k1 "$tidy" "$keep" "$fill" "$move" '<task name="Kill">
+  <step><sql>CREATE TABLE k1 (id INTEGER)</sql></step>
+  <step><only-if><has-table table="k9"/></only-if><sql>CREATE TABLE k2 (id INTEGER)</sql></step>
+  <step><only-if><has-table table="k1"/></only-if><sql>CREATE TABLE k3 AS SELECT SLEEP(3) AS x</sql></step>
+</task>'
+	"$UPGRADE" -q -T "$T_TMP/k1" -c "$UPGRADE_TEST_MARIADB" run --schema upg_st1 >/dev/null 2>&1 &
+	victim=$!
+	# Killed once the server runs the statement, however loaded the machine.
+	n=0
+	while [ "$n" -lt 200 ] && [ "$(my "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'CREATE TABLE k3%'")" = 0 ]; do
+		sleep 0.05
+		n=$((n + 1))
+	done
+	kill -9 "$victim" 2>/dev/null
+	wait "$victim" 2>/dev/null
+	n=0
+	while [ "$n" -lt 100 ] && [ "$(my "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = 'upg_st1'")" != 0 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	up k1 status
+	expect_out '^  partial   st:Kill  \(2 of 3 statements committed; statement 3 unknown: ' \
+		"MariaDB: killed in the third step after a skipped one: its statement is unknown"
+	# k3 is there: the statement committed.
+	up k1 run --resume-from 4
+	expect_rc 0 "MariaDB: --resume-from 4 records the task"
+	t=$(my "SELECT GROUP_CONCAT(TABLE_NAME ORDER BY TABLE_NAME) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'upg_st1' AND TABLE_NAME LIKE 'k%'")
+	[ "$t" = k1,k3 ] && ok "MariaDB: the steps that held ran once, the skipped one not" ||
+		not_ok "MariaDB: tables after the resume: $t"
+	up k1 status
+	expect_no 'st:Kill' "MariaDB: the task is neither partial nor pending after it"
 	my 'DROP DATABASE upg_st1; DROP DATABASE upg_st2' >/dev/null
 fi
 
