@@ -44,6 +44,12 @@ struct upgrade_conn {
 	 */
 	char *own_path;
 	char *begin_sql;
+	/*
+	 * Not NULL while `upgrade sql` shows a task: statements that would
+	 * change the database are written here instead of executed (see
+	 * src/db.c); queries still run.
+	 */
+	struct upg_buf *capture;
 
 	char *dbms_name;
 	char *dbms_ver;

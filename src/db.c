@@ -305,6 +305,48 @@ fail:
 	return ret;
 }
 
+/*
+ * `upgrade sql`: a statement that would change the database is written to
+ * conn->capture, as it would be sent and followed by ";", instead of being
+ * executed; bound values are shown in a comment before it, each as an SQL
+ * literal, since the statement itself carries only their markers.
+ */
+static int
+capture_statement(struct upgrade_conn *conn, const char *sql, size_t nparams,
+                  const char *const *params)
+{
+	struct upg_buf *out = conn->capture;
+	size_t i;
+
+	if (nparams > 0) {
+		upg_buf_puts(out, "-- parameters:");
+		for (i = 0; i < nparams; i++) {
+			const char *p = params[i];
+
+			upg_buf_puts(out, i > 0 ? ", " : " ");
+			if (p == NULL) {
+				upg_buf_puts(out, "NULL");
+				continue;
+			}
+			upg_buf_putc(out, '\'');
+			for (; *p != '\0'; p++) {
+				/* A line break would end the comment: shown escaped. */
+				if (*p == '\n')
+					upg_buf_puts(out, "\\n");
+				else if (*p == '\'')
+					upg_buf_puts(out, "''");
+				else
+					upg_buf_putc(out, *p);
+			}
+			upg_buf_putc(out, '\'');
+		}
+		upg_buf_putc(out, '\n');
+	}
+	upg_buf_puts(out, sql);
+	upg_buf_puts(out, ";\n");
+	return out->failed ? upg_error_oom(&conn->err) : UPGRADE_OK;
+}
+
 int
 upg_db_exec_params(struct upgrade_conn *conn, const char *sql, size_t nparams,
                    const char *const *params, long *rowcount)
@@ -319,6 +361,8 @@ upg_db_exec_params(struct upgrade_conn *conn, const char *sql, size_t nparams,
 
 	if (rowcount != NULL)
 		*rowcount = 0;
+	if (conn != NULL && conn->capture != NULL)
+		return capture_statement(conn, sql, nparams, params);
 	/* A statement without parameters goes as written (see the dialect's as_written). */
 	if (nparams == 0 && conn != NULL && conn->dialect != NULL &&
 	    conn->dialect->as_written != NULL &&

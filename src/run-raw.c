@@ -167,6 +167,35 @@ fail:
 }
 
 /*
+ * `upgrade sql`: raw tasks run before the schemas with the list of them,
+ * often in C, and each step commits on its own; their statements depend on
+ * what the run finds, so they are named, not shown.
+ */
+static int
+show_raw_tasks(struct upg_run *run)
+{
+	const struct upgrade_catalog *cat = run->r->cat;
+	struct upg_buf buf = UPG_BUF_INIT;
+	struct upgrade_event ev;
+	size_t i;
+
+	for (i = 0; i < cat->nplan; i++)
+		if (cat->plan[i]->flags & UPGRADE_TASK_RAW)
+			upg_buf_printf(&buf, "-- upgrade: raw task %s runs here, once for the database; "
+			                     "its statements are not shown\n",
+			               cat->plan[i]->id);
+	if (buf.failed) {
+		upg_buf_free(&buf);
+		return upg_error_oom(&run->conn->err);
+	}
+	upg_run_event_init(&ev, UPGRADE_EVENT_SQL, run->schema);
+	ev.message = upg_buf_str(&buf);
+	upg_run_emit(run, &ev);
+	upg_buf_free(&buf);
+	return UPGRADE_OK;
+}
+
+/*
  * The raw phase: every raw task of the plan, once, on conn and its current
  * schema, under a lock of their own, between RAW_START and RAW_DONE.
  * Returns the number of tasks executed, or a negative code with the error
@@ -200,6 +229,10 @@ upg_run_raw(struct upgrade_runner *r, struct upgrade_conn *conn,
 	run.schema = own;
 	upg_run_event_init(&ev, UPGRADE_EVENT_RAW_START, upg_buf_str(&joined));
 	upg_run_emit(&run, &ev);
+	if (r->sql_only) {
+		ret = show_raw_tasks(&run);
+		goto done;
+	}
 	/* Raw tasks run once per database: a lock of their own keeps two runs from overlapping. */
 	if (conn->dialect->lock_try != NULL)
 		ret = upg_run_lock_schema(&run, UPG_RAW_LOCK, &lock);
@@ -215,6 +248,7 @@ upg_run_raw(struct upgrade_runner *r, struct upgrade_conn *conn,
 	}
 	upg_run_phase_rollback(&run);
 	upg_lock_release(lock);
+done:
 	upg_run_event_init(&ev, UPGRADE_EVENT_RAW_DONE, upg_buf_str(&joined));
 	ev.count = run.executed;
 	ev.code = ret;

@@ -119,7 +119,9 @@ install_module(struct upg_run *run, struct upg_state *st, struct upg_state_modul
 
 	if ((ret = upg_run_announce_task(run, inst, &res)) != UPGRADE_OK)
 		return ret;
-	if (upg_run_transactional(run)) {
+	if (run->r->sql_only) {
+		ret = upg_run_task_sql(run, inst, res);
+	} else if (upg_run_transactional(run)) {
 		ret = install_tx(run, st, m, mod, res);
 	} else {
 		ret = upg_run_task_journal(run, st, m, inst, res);

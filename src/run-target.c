@@ -240,7 +240,8 @@ upg_run_open_schema(struct upg_run *run, struct upg_lock **lock, struct upg_stat
 	*st = NULL;
 	if ((ret = upg_run_use_schema(run->conn, run->schema)) != UPGRADE_OK)
 		return ret;
-	if (run->conn->dialect->lock_try != NULL) {
+	/* `upgrade sql` writes nothing: it takes no lock that could keep a run waiting. */
+	if (run->conn->dialect->lock_try != NULL && !run->r->sql_only) {
 		ret = upg_run_lock_schema(run, run->schema, lock);
 		if (ret != UPGRADE_OK)
 			return ret;

@@ -556,7 +556,9 @@ upg_run_task(struct upg_run *run, struct upg_state *st, const struct upgrade_tas
 		return UPGRADE_OK;
 	if ((ret = upg_run_announce_task(run, task, &res)) != UPGRADE_OK)
 		return ret;
-	if (upg_run_transactional(run))
+	if (run->r->sql_only)
+		ret = upg_run_task_sql(run, task, res);
+	else if (upg_run_transactional(run))
 		ret = run_task_tx(run, st, m, task, res);
 	else
 		ret = upg_run_task_journal(run, st, m, task, res);

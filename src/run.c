@@ -63,6 +63,17 @@ upgrade_runner_set_dry_run(struct upgrade_runner *r, int on)
 }
 
 int
+upgrade_runner_set_sql_only(struct upgrade_runner *r, int on)
+{
+	if (!UPG_IS(r, RUNNER))
+		return UPGRADE_EINVAL;
+	r->sql_only = on != 0;
+	if (r->sql_only)
+		r->dry_run = 1;
+	return UPGRADE_OK;
+}
+
+int
 upgrade_runner_set_keep_going(struct upgrade_runner *r, int on)
 {
 	if (!UPG_IS(r, RUNNER))

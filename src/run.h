@@ -66,6 +66,7 @@ struct upgrade_runner {
 	unsigned int magic;                /* UPG_MAGIC_RUNNER, first: see UPG_IS() */
 	const struct upgrade_catalog *cat; /* borrowed, only read */
 	int dry_run, keep_going, resume, jobs;
+	int sql_only; /* upgrade_runner_set_sql_only: show statements, execute none (a dry run too) */
 	int create_schemas; /* run creates a named schema that does not exist */
 	unsigned long resume_from; /* 0, or the statement a partly applied task continues with */
 	long lock_timeout_ms;
@@ -161,6 +162,9 @@ int upg_run_body(struct upg_run *run, struct upgrade_context *ctx, const struct 
 unsigned long upg_run_action_count(const struct upg_resolved *res);
 int upg_run_announce_task(struct upg_run *run, const struct upgrade_task *task,
                           struct upg_resolved **res);
+/* `upgrade sql`: shows what running task would send (see src/run-sql.c). */
+int upg_run_task_sql(struct upg_run *run, const struct upgrade_task *task,
+                     const struct upg_resolved *res);
 int upg_run_task_journal(struct upg_run *run, struct upg_state *st, struct upg_state_module *m,
                          const struct upgrade_task *task, const struct upg_resolved *res);
 int upg_run_task(struct upg_run *run, struct upg_state *st, const struct upgrade_task *task);

@@ -35,7 +35,9 @@ enum upgrade_event_type {
 	UPGRADE_EVENT_SCHEMA_DONE = 10, /* count = tasks executed; code = result */
 	UPGRADE_EVENT_RUN_DONE = 11,    /* count = tasks executed in all; code = result */
 	UPGRADE_EVENT_LOCK_WAIT = 12,   /* the schema lock is held by someone else; message = who */
-	UPGRADE_EVENT_TASK_START = 13   /* a pending or always-run task begins */
+	UPGRADE_EVENT_TASK_START = 13,  /* a pending or always-run task begins */
+	/* upgrade_runner_set_sql_only: message = SQL text, statements and comments, each ending in a newline */
+	UPGRADE_EVENT_SQL = 14
 };
 
 struct upgrade_event {
@@ -67,6 +69,14 @@ UPGRADE_EXTERN void upgrade_runner_free(struct upgrade_runner *runner);
 
 /* Execute and roll back (transactional DDL) or only plan (others); nothing persists. */
 UPGRADE_EXTERN int upgrade_runner_set_dry_run(struct upgrade_runner *runner, int dry_run);
+/*
+ * Executes no task: shows, through UPGRADE_EVENT_SQL events, the statements
+ * that a run would send for the pending tasks, install blocks included,
+ * with the state writes and the guards' answers as comments.  Guards and
+ * introspection run (they only read); nothing is written and no lock is
+ * taken.  Implies a dry run.
+ */
+UPGRADE_EXTERN int upgrade_runner_set_sql_only(struct upgrade_runner *runner, int sql_only);
 /* After a failed schema, go on with the others (the result is then partial). */
 UPGRADE_EXTERN int upgrade_runner_set_keep_going(struct upgrade_runner *runner, int keep_going);
 /* Milliseconds to wait for each schema's lock; default 300000. */

@@ -255,6 +255,7 @@ extern const struct cli_command cli_commands[];
 extern const struct cli_opt cli_graph_options[];
 extern const struct cli_opt cli_run_options[];
 extern const struct cli_opt cli_status_options[];
+extern const struct cli_opt cli_sql_options[];
 extern const struct cli_opt cli_repair_options[];
 extern const struct cli_opt cli_log_options[];
 extern const struct cli_opt cli_validate_options[];
@@ -270,6 +271,7 @@ int cmd_list(struct cli *cli, int argc, char **argv);
 int cmd_graph(struct cli *cli, int argc, char **argv);
 int cmd_run(struct cli *cli, int argc, char **argv); /* running upgrades */
 int cmd_status(struct cli *cli, int argc, char **argv);
+int cmd_sql(struct cli *cli, int argc, char **argv);
 int cmd_baseline(struct cli *cli, int argc, char **argv);
 int cmd_mark(struct cli *cli, int argc, char **argv);
 int cmd_unmark(struct cli *cli, int argc, char **argv);

@@ -237,6 +237,7 @@ event_name(enum upgrade_event_type t)
 	case UPGRADE_EVENT_RUN_DONE: return "run_done";
 	case UPGRADE_EVENT_LOCK_WAIT: return "lock_wait";
 	case UPGRADE_EVENT_TASK_START: return "task_start";
+	case UPGRADE_EVENT_SQL: return "sql";
 	}
 	return "unknown";
 }

@@ -77,6 +77,8 @@ const struct cli_command cli_commands[] = {
 	 cli_graph_options},
 	{"run", "run [--dry-run] [--keep-going] [--resume | --resume-from N] [-j N] [--schema NAME]... [--create-schemas] [--schemas PATTERN]... [--lock-timeout S] [--targets FILE]",
 	 "run the raw tasks, then every pending task in every schema", cmd_run, cli_run_options},
+	{"sql", "sql [--schema NAME]... [--schemas PATTERN]...",
+	 "print the SQL that run would send, for review; execute nothing", cmd_sql, cli_sql_options},
 	{"status", "status [--check] [--strict] [--all] [--schema NAME]... [--schemas PATTERN]...",
 	 "show pending, executed, changed and unknown tasks per schema", cmd_status,
 	 cli_status_options},

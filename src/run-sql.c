@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * run-sql.c - `upgrade sql`: what a run would send, shown instead of sent.
+ *
+ * A pending task is walked as a run would walk it: its guards and its
+ * steps' guards are asked of the database (they only read), assertions
+ * are evaluated, and every action runs with the connection capturing (see
+ * src/db.c), so that a statement that would change the database is
+ * written into the text instead of executed, while the reads that
+ * operations make (introspection) still happen.  The text goes out as
+ * UPGRADE_EVENT_SQL events: the statements, each ended by ";", and as
+ * comments the transaction bounds, the guards' answers and the state
+ * write that would record the task.
+ */
+#include "config.h"
+
+#include "run.h"
+
+/* Sends buf as one SQL event of task (NULL: of the schema) and empties it. */
+static int
+flush(struct upg_run *run, const struct upgrade_task *task, struct upg_buf *buf)
+{
+	struct upgrade_event ev;
+
+	if (buf->failed) {
+		upg_buf_free(buf);
+		return upg_error_oom(&run->conn->err);
+	}
+	if (buf->len == 0)
+		return UPGRADE_OK;
+	upg_run_event_init(&ev, UPGRADE_EVENT_SQL, run->schema);
+	ev.task = task;
+	ev.message = upg_buf_str(buf);
+	upg_run_emit(run, &ev);
+	upg_buf_free(buf);
+	return UPGRADE_OK;
+}
+
+/* "-- " and the connection's message on one line: why an action cannot be shown. */
+static void
+put_error_comment(struct upg_buf *buf, struct upgrade_conn *conn, const char *what,
+                  unsigned long line)
+{
+	const char *msg = upg_error_message(&conn->err);
+
+	upg_buf_printf(buf, "-- upgrade: <%s> (line %lu) cannot be shown without running it: ", what,
+	               line);
+	for (; msg != NULL && *msg != '\0'; msg++)
+		upg_buf_putc(buf, *msg == '\n' ? ' ' : *msg);
+	upg_buf_putc(buf, '\n');
+	upg_error_clear(&conn->err);
+}
+
+/*
+ * One action with the connection capturing: its statements go into buf.
+ * An assertion is evaluated and its answer shown.  An action that fails
+ * (one that needs what an earlier statement would have created, say) is
+ * shown as a comment with the reason, and the rest goes on.
+ */
+static void
+show_action(struct upg_run *run, struct upgrade_context *ctx, const struct upg_node *action,
+            struct upg_buf *buf)
+{
+	int ret;
+
+	if (action->kind == UPG_NODE_ASSERT) {
+		ret = upg_action_exec(ctx, action);
+		upg_buf_printf(buf, "-- upgrade: <assert> (line %lu) %s\n", action->line,
+		               ret >= 0 ? "holds now" : "does not hold now: the run would fail here");
+		upg_error_clear(&run->conn->err);
+		return;
+	}
+	run->conn->capture = buf;
+	ret = upg_action_exec(ctx, action);
+	run->conn->capture = NULL;
+	if (ret < 0)
+		put_error_comment(buf, run->conn, action->name, action->line);
+}
+
+/*
+ * Shows task as a run would execute it now (res resolved for the dialect):
+ * BEGIN and COMMIT where the run gives it a transaction, the guards'
+ * answers, the statements, and the state write.  Returns UPGRADE_OK, or
+ * a failure to ask a guard or to allocate.
+ */
+int
+upg_run_task_sql(struct upg_run *run, const struct upgrade_task *task,
+                 const struct upg_resolved *res)
+{
+	struct upgrade_context ctx = {.magic = UPG_MAGIC_CONTEXT, .conn = run->conn,
+	                              .schema = run->schema, .task = task, .dry_run = 1};
+	struct upg_buf buf = UPG_BUF_INIT;
+	int tx = upg_run_transactional(run), holds = 1, ret;
+	size_t u, i;
+
+	upg_buf_printf(&buf, "\n-- task %s%s\n", task->id,
+	               task->flags & UPGRADE_TASK_ALWAYS_RUN ? " (always-run)" : "");
+	if (task->fn != NULL) {
+		upg_buf_puts(&buf, "-- upgrade: a task written in C: its statements cannot be shown "
+		                   "without running it\n");
+		return flush(run, task, &buf);
+	}
+	if (res->guard != NULL) {
+		if ((ret = upg_guard_eval(&ctx, res->guard, &holds)) != UPGRADE_OK) {
+			upg_buf_free(&buf);
+			return ret;
+		}
+		upg_buf_printf(&buf, "-- upgrade: <only-if> (line %lu) %s\n", res->guard->line,
+		               holds ? "holds now" : "does not hold now: the task would do nothing");
+		if (!holds)
+			return flush(run, task, &buf);
+	}
+	if (tx)
+		upg_buf_puts(&buf, "BEGIN;\n");
+	for (u = 0; u < res->nunits; u++) {
+		const struct upg_unit *unit = &res->units[u];
+
+		holds = 1;
+		if (unit->guard != NULL) {
+			if ((ret = upg_guard_eval(&ctx, unit->guard, &holds)) != UPGRADE_OK) {
+				upg_buf_free(&buf);
+				return ret;
+			}
+			upg_buf_printf(&buf, "-- upgrade: <step> (line %lu) %s\n", unit->line,
+			               holds ? "its <only-if> holds now"
+			                     : "its <only-if> does not hold now: skipped");
+		}
+		for (i = 0; holds && i < unit->nactions; i++)
+			show_action(run, &ctx, unit->actions[i], &buf);
+	}
+	if (task->flags & UPGRADE_TASK_INSTALL)
+		upg_buf_printf(&buf, "-- upgrade: record every task of module %s as executed\n",
+		               task->module->name);
+	else
+		upg_buf_printf(&buf, "-- upgrade: record %s as executed\n", task->id);
+	if (tx)
+		upg_buf_puts(&buf, "COMMIT;\n");
+	run->executed++;
+	return flush(run, task, &buf);
+}

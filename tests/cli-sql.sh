@@ -1,0 +1,99 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# cli-sql.sh - `upgrade sql`, on SQLite, PostgreSQL and MariaDB:
+#  - its output for pending tasks (a table, an added column, an index, a
+#    guarded update), fed to the engine's own client on one fresh
+#    database, gives the same schema as `upgrade run` on another;
+#  - the database it looked at is unchanged, state table included;
+#  - guards' answers and state writes are comments, a ? in a literal
+#    stays as written, and JSON gives one valid "sql" object a task.
+. "$top_srcdir/tests/lib.sh"
+
+NS='xmlns="urn:upgrade:catalog:1"'
+mkdir -p "$T_TMP/v1" "$T_TMP/v2"
+printf '<module %s name="shop">\n<task name="Zero"><sql>SELECT 1</sql></task>\n</module>\n' "$NS" \
+	>"$T_TMP/v1/c.xml"
+cat >"$T_TMP/v2/c.xml" <<EOF
+<module $NS name="shop">
+  <task name="Zero"><sql>SELECT 1</sql></task>
+  <task name="Create items"><sql>CREATE TABLE items (id INTEGER PRIMARY KEY, name VARCHAR(40))</sql></task>
+  <task name="Add price"><add-column table="items" name="price" type="integer" default="0"/></task>
+  <task name="Index name"><create-index table="items" name="items_name" columns="name"/></task>
+  <task name="Fill"><sql>INSERT INTO items (id, name) VALUES (1, 'what?')</sql></task>
+  <task name="Never"><only-if><has-table table="nope"/></only-if><sql>DROP TABLE items</sql></task>
+</module>
+EOF
+
+# check ENGINE DUMP FEED CONNECT-A... -- CONNECT-B...: DUMP prints a
+# database's schema (argument a or b), FEED feeds stdin to database a.
+check() {
+	eng=$1 dump=$2 feed=$3
+	shift 3
+	a= b=
+	while [ "$1" != -- ]; do a="$a $1"; shift; done
+	shift
+	b="$*"
+	# shellcheck disable=SC2086 # connection options, split on purpose
+	{
+		"$UPGRADE" -q -T "$T_TMP/v1" $a run >/dev/null 2>&1
+		"$UPGRADE" -q -T "$T_TMP/v1" $b run >/dev/null 2>&1
+		before=$(eval "$dump a")
+		run "$UPGRADE" -T "$T_TMP/v2" $a sql
+	}
+	expect_rc 0 "$eng: sql"
+	expect_out '^-- upgrade: record shop:Add price as executed$' "$eng: the state write is a comment"
+	expect_out "^-- upgrade: <only-if> \\(line 7\\) does not hold now: the task would do nothing$" \
+		"$eng: a guard's answer is a comment"
+	expect_out "^INSERT INTO items \\(id, name\\) VALUES \\(1, 'what\\?'\\);$" "$eng: a ? in a literal, as written"
+	expect_no "DROP TABLE" "$eng: a task whose guard does not hold shows no statement"
+	sql=$out
+	after=$(eval "$dump a")
+	[ "$before" = "$after" ] && ok "$eng: sql changed nothing, state included" ||
+		not_ok "$eng: the database changed" "before: $before" "after: $after"
+	printf '%s\n' "$sql" | eval "$feed" >"$T_TMP/feed.log" 2>&1 &&
+		ok "$eng: the output runs in the engine's own client" ||
+		not_ok "$eng: the client refused the output" "$(cat "$T_TMP/feed.log")"
+	# shellcheck disable=SC2086
+	run "$UPGRADE" -T "$T_TMP/v2" $b run
+	expect_rc 0 "$eng: run on the other database"
+	da=$(eval "$dump a" | grep -v -e upgrade -e executed_tasks)
+	db=$(eval "$dump b" | grep -v -e upgrade -e executed_tasks)
+	[ -n "$da" ] && [ "$da" = "$db" ] && ok "$eng: the fed output and the run give the same schema" ||
+		not_ok "$eng: the schemas differ" "sql fed: $da" "run:     $db"
+	# shellcheck disable=SC2086
+	run "$UPGRADE" --format json -T "$T_TMP/v2" $a sql
+	expect_rc 0 "$eng: sql --format json"
+	expect_out '^\{"type":"sql","schema":"[^"]+","task":"shop:Create items","sql":"\\n-- task shop:Create items\\n' \
+		"$eng: one sql object a task"
+}
+
+sq_dump() { sqlite3 "$T_TMP/$1.db" '.schema' 'SELECT module, state FROM upgrades'; }
+check SQLite sq_dump 'sqlite3 -bail "$T_TMP/a.db"' -d "$T_TMP/a.db" -- -d "$T_TMP/b.db"
+
+if require_env UPGRADE_TEST_PG && require_env UPGRADE_TEST_PG_ADMIN; then
+	$UPGRADE_TEST_PG_ADMIN -q -c 'DROP SCHEMA IF EXISTS upg_sqla CASCADE; DROP SCHEMA IF EXISTS upg_sqlb CASCADE;
+		CREATE SCHEMA upg_sqla AUTHORIZATION upgrade; CREATE SCHEMA upg_sqlb AUTHORIZATION upgrade' >/dev/null 2>&1
+	pg_dump_s() {
+		$UPGRADE_TEST_PG_ADMIN -At -c "SELECT table_name || '.' || column_name || ':' || data_type || ':' || coalesce(column_default, '') FROM information_schema.columns WHERE table_schema = 'upg_sql$1' ORDER BY 1" \
+			-c "SELECT indexname FROM pg_indexes WHERE schemaname = 'upg_sql$1' ORDER BY 1" \
+			-c "SELECT module || ' ' || state::text FROM upg_sql$1.upgrades ORDER BY 1"
+	}
+	check PG pg_dump_s 'PGOPTIONS=-csearch_path=upg_sqla $UPGRADE_TEST_PG_ADMIN -q -v ON_ERROR_STOP=1' \
+		-c "$UPGRADE_TEST_PG" --schema upg_sqla -- -c "$UPGRADE_TEST_PG" --schema upg_sqlb
+	$UPGRADE_TEST_PG_ADMIN -q -c 'DROP SCHEMA upg_sqla CASCADE; DROP SCHEMA upg_sqlb CASCADE' >/dev/null 2>&1
+fi
+
+if require_env UPGRADE_TEST_MARIADB && require_env UPGRADE_TEST_MARIADB_ADMIN; then
+	$UPGRADE_TEST_MARIADB_ADMIN -e 'DROP DATABASE IF EXISTS upg_sqla; DROP DATABASE IF EXISTS upg_sqlb;
+		CREATE DATABASE upg_sqla; CREATE DATABASE upg_sqlb' >/dev/null 2>&1
+	my_dump() {
+		$UPGRADE_TEST_MARIADB_ADMIN -N -e "SELECT CONCAT(table_name, '.', column_name, ':', column_type, ':', coalesce(column_default, '')) FROM information_schema.columns WHERE table_schema = 'upg_sql$1' ORDER BY 1;
+			SELECT DISTINCT index_name FROM information_schema.statistics WHERE table_schema = 'upg_sql$1' ORDER BY 1;
+			SELECT CONCAT(module, ' ', state) FROM upg_sql$1.upgrades ORDER BY 1"
+	}
+	check MariaDB my_dump '$UPGRADE_TEST_MARIADB_ADMIN upg_sqla' \
+		-c "$UPGRADE_TEST_MARIADB" --schema upg_sqla -- -c "$UPGRADE_TEST_MARIADB" --schema upg_sqlb
+	$UPGRADE_TEST_MARIADB_ADMIN -e 'DROP DATABASE upg_sqla; DROP DATABASE upg_sqlb' >/dev/null 2>&1
+fi
+
+finish
