@@ -17,7 +17,8 @@ struct upg_buf;
 
 /*
  * A held (or wanted) schema lock.  name identifies what is locked
- * ("upgrade:<schema>"); state and priv are the dialect's hooks' own.
+ * ("upgrade:<schema>"); state is the dialect's hooks' own, priv the lock
+ * table's (src/lock-table.c).
  */
 struct upg_lock {
 	struct upgrade_conn *conn;
@@ -27,7 +28,7 @@ struct upg_lock {
 	int held;
 	/* The dialect's lock_state_size bytes, zeroed when the lock is made; NULL for 0. */
 	void *state;
-	/* A held lock's state of the dialect's own; its lock_release frees it. */
+	/* A lock held through the lock table: its state; upg_lock_table_release() frees it. */
 	void *priv;
 };
 
