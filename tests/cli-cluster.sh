@@ -14,10 +14,10 @@
 #    when it cannot: paused replay, hidden positions, too few replicas);
 #  - through PgBouncer in transaction pooling mode with --pool-mode
 #    transaction, runs racing on two tenants apply every task exactly once,
-#    a killed holder's lock is free within its lease,
 #    in the tenant's schema, record only what ran, leave no search path or
 #    advisory lock to the pool's next client, and keep the role's search
-#    path after the tenant's.
+#    path after the tenant's; a killed holder's lock is free within its
+#    lease.
 # It uses the clusters named by UPGRADE_TEST_CLUSTER_DIR's env.sh (as
 # tests/check.sh starts them), else starts its own with tests/cluster.sh and
 # stops them at the end.
