@@ -433,6 +433,18 @@ if require_env UPGRADE_TEST_PGBOUNCER && require_env UPGRADE_TEST_PGBOUNCER_PORT
 	[ "$n" = 2 ] && ok "PgBouncer: the dry run tried the task in both tenants" ||
 		not_ok "PgBouncer: the dry run showed race:dry $n times (want 2)" "$out"
 
+	# status evaluates an always-run task's guard outside any task: in the
+	# tenant's search path all the same.
+	pa "CREATE TABLE tenant_b.only_tenant (t TEXT); INSERT INTO tenant_b.only_tenant VALUES ('x');
+	    GRANT ALL ON tenant_b.only_tenant TO upgrade" >/dev/null
+	cat_dir ar "<module $NS name=\"race\"><task name=\"t0\"><sql>SELECT 1</sql></task><task name=\"ar\" always-run=\"true\"><only-if><query>SELECT 1 FROM only_tenant</query></only-if><sql>SELECT 1</sql></task></module>"
+	"$UPGRADE" -q -T "$T_TMP/ar" -c "$UPGRADE_TEST_PGBOUNCER" --pool-mode transaction \
+		run --schema tenant_b >/dev/null 2>&1
+	run "$UPGRADE" -T "$T_TMP/ar" -c "$UPGRADE_TEST_PGBOUNCER" --pool-mode transaction \
+		status --schema tenant_b
+	expect_out 'race:ar  \(always-run and its guard holds' \
+		"PgBouncer: status evaluates a guard in the tenant's search path"
+
 	# The role's search path (here: an extension's schema) follows the tenant.
 	pa 'DROP SCHEMA IF EXISTS upgx_ext CASCADE; CREATE SCHEMA upgx_ext; GRANT USAGE ON SCHEMA upgx_ext TO upgrade;
 	    CREATE EXTENSION citext SCHEMA upgx_ext;
