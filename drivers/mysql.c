@@ -24,7 +24,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../src/ddl.h"
+#include "../src/ops.h"
 
 static int
 mysql_bid(const char *dbms_name, const char *dbms_ver)
@@ -845,6 +845,8 @@ const struct upg_dialect upg_dialect_mysql = {
 	.task_key_type = "VARCHAR(500)",
 	.task_upsert = "ON DUPLICATE KEY UPDATE executed_at = VALUES(executed_at), "
 	               "duration_ms = VALUES(duration_ms), checksum = VALUES(checksum), how = VALUES(how)",
+	.state_append = "UPDATE %s SET state = JSON_ARRAY_APPEND(state, '$.executed_tasks', ?), "
+	                "modified = ? WHERE module = ?",
 	.current_schema_sql = "SELECT DATABASE()",
 	.list_schemas_sql = "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME "
 	                    "NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys') "
@@ -855,6 +857,7 @@ const struct upg_dialect upg_dialect_mysql = {
 	.lock_try = mysql_lock_try,
 	.lock_release = mysql_lock_release,
 	.lock_holder = mysql_lock_holder,
+	.classify_error = upg_odbc_classify_error,
 	.statement_transactional = mysql_statement_transactional,
 	.read_only = mysql_read_only,
 	.exists = mysql_exists,

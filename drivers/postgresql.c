@@ -14,12 +14,13 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "../src/ddl.h"
+#include "../src/ops.h"
 
 static int
 postgresql_bid(const char *dbms_name, const char *dbms_ver)
@@ -662,6 +663,125 @@ pg_triggers_switch(struct upgrade_conn *conn, const char *schema, const char *ta
 	return ret;
 }
 
+/* ---- errors ------------------------------------------------------------------------ */
+
+static enum upg_errclass
+pg_classify_error(const char *sqlstate, long native, const char *message)
+{
+	if (strcmp(sqlstate, "42P01") == 0) /* undefined_table */
+		return UPG_ERRC_NO_TABLE;
+	if (strcmp(sqlstate, "55P04") == 0) /* unsafe_new_enum_value_usage */
+		return UPG_ERRC_ENUM_UNCOMMITTED;
+	if (strcmp(sqlstate, "42804") == 0) /* datatype_mismatch */
+		return UPG_ERRC_TYPE_MISMATCH;
+	if (strcmp(sqlstate, "40P01") == 0) /* deadlock_detected */
+		return UPG_ERRC_CONFLICT;
+	return upg_odbc_classify_error(sqlstate, native, message);
+}
+
+/*
+ * Whether psqlODBC would count a parameter marker in sql: a ? outside
+ * string literals, quoted identifiers, dollar quotes and comments, the
+ * way its own scanner reads a statement.  Erring towards 1 only costs a
+ * wrapper around a statement that did not need one.
+ */
+/* psqlODBC knows no _ in a dollar quote's tag: $a_b$ quotes nothing for it. */
+#define TAG_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+static int
+has_marker(const char *sql)
+{
+	const char *p = sql, *end;
+	size_t n;
+
+	while (*p != '\0') {
+		if (*p == '?')
+			return 1;
+		if (*p == '\'' || *p == '"') {
+			char q = *p;
+			/* E'...' strings take backslash escapes. */
+			int bs = q == '\'' && p > sql && (p[-1] == 'E' || p[-1] == 'e');
+
+			for (p++; *p != '\0' && *p != q; p++)
+				if (bs && *p == '\\' && p[1] != '\0')
+					p++;
+			if (*p != '\0')
+				p++;
+		} else if (p[0] == '-' && p[1] == '-') {
+			p += strcspn(p, "\n");
+		} else if (p[0] == '/' && p[1] == '*') {
+			int depth = 1;
+
+			for (p += 2; *p != '\0' && depth > 0; p++) {
+				if (p[0] == '/' && p[1] == '*')
+					depth++, p++;
+				else if (p[0] == '*' && p[1] == '/')
+					depth--, p++;
+			}
+		} else if (*p == '$' && !(p > sql && (isalnum((unsigned char)p[-1]) || p[-1] == '_' ||
+		                                      p[-1] == '$')) &&
+		           p[1 + (n = strspn(p + 1, TAG_CHARS))] == '$') {
+			/* $tag$ ... $tag$; a $ inside a name (a$b) opens nothing. */
+			for (end = strchr(p + n + 2, '$'); end != NULL; end = strchr(end + 1, '$'))
+				if (strncmp(end, p, n + 2) == 0)
+					break;
+			if (end == NULL)
+				return 0;
+			p = end + n + 2;
+		} else {
+			p++;
+		}
+	}
+	return 0;
+}
+
+/* Appends a dollar quote tag ($upgrade<word>N$, no _: see TAG_CHARS) that sql does not contain. */
+static void
+put_tag(struct upg_buf *buf, const char *sql, const char *word, char *tag, size_t size)
+{
+	unsigned n;
+
+	snprintf(tag, size, "$upgrade%s$", word);
+	for (n = 1; strstr(sql, tag) != NULL; n++)
+		snprintf(tag, size, "$upgrade%s%u$", word, n);
+	upg_buf_puts(buf, tag);
+}
+
+/*
+ * psqlODBC takes PostgreSQL's ?, ?| and ?& operators for parameter markers
+ * and no setting stops it (UseServerSidePrepare, SQL_ATTR_NOSCAN, prepared
+ * or direct execution: all answer 07002), but it leaves dollar quotes
+ * alone.  So such a statement travels in a dollar-quoted string and the
+ * server runs it: EXECUTE in a DO block for its effect, query_to_xml()
+ * for whether a query returns a row (its text shows a <row> element per
+ * row; values are escaped, so none can fake one).
+ */
+static int
+pg_as_written(struct upg_buf *buf, const char *sql, enum upg_as_written how)
+{
+	char outer[40], inner[40];
+
+	if (!has_marker(sql))
+		return 0;
+	if (how == UPG_AS_WRITTEN_EXISTS) {
+		upg_buf_puts(buf, "SELECT 1 WHERE position('<row>' in CAST(query_to_xml(");
+		put_tag(buf, sql, "sql", inner, sizeof inner);
+		upg_buf_puts(buf, sql);
+		upg_buf_puts(buf, inner);
+		upg_buf_puts(buf, ", true, false, '') AS TEXT)) > 0");
+		return 1;
+	}
+	upg_buf_puts(buf, "DO ");
+	put_tag(buf, sql, "do", outer, sizeof outer);
+	upg_buf_puts(buf, "BEGIN EXECUTE ");
+	put_tag(buf, sql, "sql", inner, sizeof inner);
+	upg_buf_puts(buf, sql);
+	upg_buf_puts(buf, inner);
+	upg_buf_puts(buf, "; END");
+	upg_buf_puts(buf, outer);
+	return 1;
+}
+
 const struct upg_dialect upg_dialect_postgresql = {
 	.name = "postgresql",
 	.title = "PostgreSQL",
@@ -685,8 +805,13 @@ const struct upg_dialect upg_dialect_postgresql = {
 	.task_upsert = "ON CONFLICT (module, task) DO UPDATE SET executed_at = excluded.executed_at, "
 	               "duration_ms = excluded.duration_ms, checksum = excluded.checksum, how = excluded.how",
 	.data_modifying_with = 1,
+	/* Through jsonb either way: the model's own table has a json column, ours jsonb. */
+	.state_append = "UPDATE %s SET state = jsonb_set(state::jsonb, '{executed_tasks}', "
+	                "(state::jsonb -> 'executed_tasks') || jsonb_build_array(CAST(? AS TEXT))), "
+	                "modified = ? WHERE module = ?",
 	.sql_cursors = 1,
 	.current_schema_sql = "SELECT current_schema()",
+	.no_current_schema_hint = "is search_path empty?",
 	.list_schemas_sql = "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' "
 	                    "AND nspname <> 'information_schema' ORDER BY nspname",
 	.use_schema_sql = "SET search_path TO %s",
@@ -695,9 +820,12 @@ const struct upg_dialect upg_dialect_postgresql = {
 	.lock_try = pg_lock_try,
 	.lock_release = pg_lock_release,
 	.lock_holder = pg_lock_holder,
+	.classify_error = pg_classify_error,
+	.as_written = pg_as_written,
 	.read_only = pg_read_only,
 	.replication_position = pg_replication_position,
 	.replicas_at = pg_replicas_at,
+	.replicas_hidden_hint = "grant it pg_monitor or run as a superuser",
 	.exists = pg_exists,
 	.columns = pg_columns,
 	.type_names = pg_types,

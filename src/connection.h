@@ -114,6 +114,12 @@ int upg_db_rollback(struct upgrade_conn *conn);
  */
 int upg_conn_clone(struct upgrade_conn *conn, struct upgrade_conn **out);
 
+/* What the connection's last error means, as its dialect tells (classify_error). */
+enum upg_errclass upg_conn_error_class(const struct upgrade_conn *conn);
+
+/* 1 when odbcinst.ini lists a driver of this name. */
+int upg_odbc_driver_installed(const char *name);
+
 /* Requires a connected handle; sets EINVAL otherwise. */
 int upg_db_require(struct upgrade_conn *conn);
 

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "context.h"
-#include "ddl.h"
+#include "ops.h"
 
 int
 upg_ctx_schema(struct upgrade_context *ctx, char **out)
@@ -33,10 +33,13 @@ upg_ctx_schema(struct upgrade_context *ctx, char **out)
 		ret = upg_db_query_string(ctx->conn, d->current_schema_sql, out);
 		if (ret != UPGRADE_OK)
 			return ret;
+		if (*out == NULL && d->no_current_schema_hint != NULL)
+			return upg_error_set(&ctx->conn->err, UPGRADE_ENOTFOUND,
+			                     "the connection has no current schema (%s)",
+			                     d->no_current_schema_hint);
 		if (*out == NULL)
-			return upg_error_set(
-			    &ctx->conn->err, UPGRADE_ENOTFOUND,
-			    "the connection has no current schema (is search_path empty?)");
+			return upg_error_set(&ctx->conn->err, UPGRADE_ENOTFOUND,
+			                     "the connection has no current schema");
 		return UPGRADE_OK;
 	} else {
 		*out = upg_strdup(d->default_schema != NULL ? d->default_schema : "");
@@ -386,6 +389,25 @@ upg_row_seen(void *ud, size_t ncols, char **values)
 {
 	*(int *)ud = 1;
 	return 1;
+}
+
+int
+upg_query_holds(struct upgrade_context *ctx, const char *sql, int *holds)
+{
+	const struct upg_dialect *d = ctx->conn->dialect;
+	struct upg_buf as = UPG_BUF_INIT;
+	int ret;
+
+	*holds = 0;
+	/* The query as the catalog wrote it; see the dialect's as_written. */
+	if (d != NULL && d->as_written != NULL && d->as_written(&as, sql, UPG_AS_WRITTEN_EXISTS) > 0) {
+		ret = as.failed ? upg_error_oom(&ctx->conn->err)
+		                : upg_db_query(ctx->conn, upg_buf_str(&as), 0, NULL, upg_row_seen, holds);
+		upg_buf_free(&as);
+	} else {
+		ret = upg_db_query(ctx->conn, sql, 0, NULL, upg_row_seen, holds);
+	}
+	return ret < 0 ? ret : UPGRADE_OK;
 }
 
 static int

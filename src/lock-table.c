@@ -32,7 +32,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "ddl.h"
+#include "ops.h"
 
 #define LEASE_DEFAULT_MS 30000L
 
@@ -177,8 +177,7 @@ done:
 static int
 lost_race(struct upgrade_conn *conn, int ret)
 {
-	if (ret == UPGRADE_EDB && (strcmp(conn->err.sqlstate, "40001") == 0 ||
-	                           strcmp(conn->err.sqlstate, "40P01") == 0)) {
+	if (ret == UPGRADE_EDB && upg_conn_error_class(conn) == UPG_ERRC_CONFLICT) {
 		upg_error_clear(&conn->err);
 		return 1;
 	}

@@ -198,6 +198,8 @@ upg_state_discard_writes(struct upg_state_module *m)
 		free_write(&m->writes[i]);
 	m->nwrites = 0;
 	m->queued_delete = 0;
+	/* Called after rollbacks too: what is stored is not known, so the next save writes it all. */
+	m->append_blocked = 1;
 }
 
 /* Our bookkeeping object state.upgrade.<key>, created on demand. */
@@ -252,6 +254,12 @@ upg_state_record(struct upg_state_module *m, const char *name, const char *check
 
 	if (insert_executed(m, name, &fresh) != UPGRADE_OK)
 		return UPGRADE_ENOMEM;
+	if (fresh && m->appended == NULL && !m->append_blocked) {
+		if ((m->appended = upg_strdup(name)) == NULL)
+			return UPGRADE_ENOMEM;
+	} else if (fresh) {
+		m->append_blocked = 1;
+	}
 	upg_state_clear_partial(m, name);
 	return queue_write(m, name, checksum, duration_ms, how, fresh);
 }
@@ -263,6 +271,7 @@ upg_state_forget(struct upg_state_module *m, const char *name)
 	size_t at = find_executed(m, name, &found);
 
 	if (found) {
+		m->append_blocked = 1;
 		free(m->executed[at]);
 		free(m->executed_json[at]);
 		memmove(m->executed + at, m->executed + at + 1,
@@ -387,6 +396,7 @@ take_executed(struct upg_state_module *m, json_object *state)
 		json_object_object_del(state, "executed_tasks");
 		return UPGRADE_OK;
 	}
+	m->list_stored = 1;
 	n = json_object_array_length(arr);
 	if (grow_executed(m, n > 0 ? n : 1) != UPGRADE_OK)
 		return UPGRADE_ENOMEM;
@@ -401,7 +411,10 @@ take_executed(struct upg_state_module *m, json_object *state)
 			return UPGRADE_ENOMEM;
 		m->nexecuted++;
 	}
-	/* Written sorted and unique by us; another writer's list is sorted here. */
+	/* What is not a name goes at the first save, which therefore writes the list whole. */
+	if (m->nexecuted < n)
+		m->append_blocked = 1;
+	/* Unique as we write it, in the order the names were appended: sorted here. */
 	for (i = 1; i < m->nexecuted && strcmp(m->executed[i - 1], m->executed[i]) < 0; i++)
 		;
 	if (i >= m->nexecuted)
@@ -414,6 +427,9 @@ take_executed(struct upg_state_module *m, json_object *state)
 		else
 			m->executed[n++] = m->executed[i];
 	}
+	/* Stored with duplicates: the first save writes the list whole, so that they go. */
+	if (n < m->nexecuted)
+		m->append_blocked = 1;
 	m->nexecuted = n;
 done:
 	json_object_object_del(state, "executed_tasks");
@@ -445,7 +461,11 @@ load_row(void *ud, size_t ncols, char **values)
 		json_object_put(m->state);
 		m->state = parsed;
 	}
-	return take_executed(m, m->state) == UPGRADE_OK ? 0 : upg_error_oom(&st->conn->err);
+	if (take_executed(m, m->state) != UPGRADE_OK)
+		return upg_error_oom(&st->conn->err);
+	free(m->saved_rest);
+	m->saved_rest = upg_strdup(json_object_to_json_string_ext(m->state, JSON_C_TO_STRING_PLAIN));
+	return m->saved_rest != NULL ? 0 : upg_error_oom(&st->conn->err);
 }
 
 static char *
@@ -496,22 +516,16 @@ create_tables(struct upg_state *st)
 }
 
 /*
- * Whether the last statement failed because a table does not exist
- * (PostgreSQL 42P01, ODBC's 42S02, SQLite's HY000 "no such table"), and
- * not for a reason creating it would hide.  The generic dialect cannot
- * tell, and says yes.
+ * Whether the last statement failed because a table does not exist, and
+ * not for a reason creating it would hide.  A dialect that cannot tell
+ * says yes: creating the tables then fails with the engine's own error.
  */
 static int
 table_missing(const struct upgrade_conn *conn)
 {
-	const char *state = conn->err.sqlstate;
-	const char *msg = upg_error_message(&conn->err);
+	enum upg_errclass c = upg_conn_error_class(conn);
 
-	if (strcmp(state, "42P01") == 0 || strcmp(state, "42S02") == 0)
-		return 1;
-	if (msg != NULL && strstr(msg, "no such table") != NULL)
-		return 1;
-	return conn->dialect == &upg_dialect_generic;
+	return c == UPG_ERRC_NO_TABLE || c == UPG_ERRC_UNKNOWN;
 }
 
 /*
@@ -623,6 +637,8 @@ upg_state_free(struct upg_state *st)
 		upg_state_discard_writes(m);
 		free(m->writes);
 		free(m->module);
+		free(m->appended);
+		free(m->saved_rest);
 		json_object_put(m->state);
 	}
 	for (i = 0; i < st->nrows; i++) {
@@ -809,19 +825,42 @@ writes_ride_along(const struct upg_state *st, const struct upg_state_module *m)
 	return 1;
 }
 
+/*
+ * Whether the save may leave the stored list as it is and only append on
+ * the server: the row holds an executed_tasks array, the list changed by
+ * at most one new name, and nothing else in the state changed (rest, its
+ * text now, is what was loaded or saved last).
+ */
+static int
+list_appendable(const struct upg_state *st, const struct upg_state_module *m, const char *rest)
+{
+	return m->exists && m->list_stored && !m->append_blocked && m->saved_rest != NULL &&
+	       strcmp(rest, m->saved_rest) == 0 &&
+	       (m->appended == NULL || st->conn->dialect->state_append != NULL);
+}
+
+/*
+ * Writes the module's row, and its queued task rows: as one append of the
+ * new name where list_appendable() allows, so that the cost of recording
+ * a task does not grow with the tasks recorded before it, else the whole
+ * state.  Either way the row is the model's format after the commit.
+ */
 int
 upg_state_save(struct upg_state *st, struct upg_state_module *m)
 {
 	struct upg_buf sql = UPG_BUF_INIT;
 	int along = writes_ride_along(st, m);
 	size_t k = 0, nrows = along ? m->nwrites : 0;
-	char *json = state_json(m);
+	const char *rest_text = json_object_to_json_string_ext(m->state, JSON_C_TO_STRING_PLAIN);
+	char *rest = rest_text != NULL ? upg_strdup(rest_text) : NULL;
+	int append = rest != NULL && list_appendable(st, m, rest);
+	char *json = rest == NULL || append ? NULL : state_json(m);
 	const char **p = calloc(nrows * 6 + 3, sizeof *p);
 	char(*ms)[24] = calloc(nrows + 1, sizeof *ms);
 	char now[40];
 	int ret;
 
-	if (json == NULL || p == NULL || ms == NULL) {
+	if (rest == NULL || (!append && json == NULL) || p == NULL || ms == NULL) {
 		ret = upg_error_oom(&st->conn->err);
 		goto done;
 	}
@@ -831,7 +870,20 @@ upg_state_save(struct upg_state *st, struct upg_state_module *m)
 		k = task_insert_sql(st, m, 0, nrows, &sql, p, ms);
 		upg_buf_puts(&sql, ") ");
 	}
-	if (m->exists) {
+	if (append && m->appended != NULL) {
+		const char *tmpl = st->conn->dialect->state_append, *at = strstr(tmpl, "%s");
+
+		/* A template from the dialect table: its one %s is the table. */
+		upg_buf_printf(&sql, "%.*s%s%s", (int)(at - tmpl), tmpl, st->table, at + 2);
+		p[k++] = m->appended;
+		p[k++] = now;
+		p[k++] = m->module;
+	} else if (append) {
+		/* An always-run task that ran again: the list is as stored. */
+		upg_buf_printf(&sql, "UPDATE %s SET modified = ? WHERE module = ?", st->table);
+		p[k++] = now;
+		p[k++] = m->module;
+	} else if (m->exists) {
 		upg_buf_printf(&sql, "UPDATE %s SET state = ?, modified = ? WHERE module = ?", st->table);
 		p[k++] = json;
 		p[k++] = now;
@@ -852,8 +904,18 @@ upg_state_save(struct upg_state *st, struct upg_state_module *m)
 		else
 			ret = flush_writes(st, m);
 	}
+	if (ret == UPGRADE_OK) {
+		m->list_stored = 1;
+		m->append_blocked = 0;
+		free(m->appended);
+		m->appended = NULL;
+		free(m->saved_rest);
+		m->saved_rest = rest;
+		rest = NULL;
+	}
 done:
 	upg_buf_free(&sql);
+	free(rest);
 	free(json);
 	free(p);
 	free(ms);
@@ -938,33 +1000,6 @@ struct history {
 	size_t n, cap;
 };
 
-/*
- * Writes a stored time ("YYYY-MM-DD HH:MM:SS[.f...]", UTC, as upg_utc_now()
- * writes it and as the engines give back a TIMESTAMP) in RFC 3339 with six
- * fraction digits and "Z", so that the times sort as text.  Text that is
- * no such time is kept as it is.
- */
-static void
-rfc3339(const char *in, char *out, size_t size)
-{
-	static const char shape[] = "dddd-dd-dd dd:dd:dd";
-	char frac[7] = "000000";
-	size_t i;
-
-	for (i = 0; shape[i] != '\0'; i++) {
-		if (in[i] == '\0' ||
-		    (shape[i] == 'd' ? !(in[i] >= '0' && in[i] <= '9')
-		                     : in[i] != shape[i] && !(i == 10 && in[i] == 'T'))) {
-			snprintf(out, size, "%s", in);
-			return;
-		}
-	}
-	if (in[i] == '.')
-		for (i++; i < sizeof shape + 6 && in[i] >= '0' && in[i] <= '9'; i++)
-			frac[i - sizeof shape] = in[i];
-	snprintf(out, size, "%.10sT%.8s.%sZ", in, in + 11, frac);
-}
-
 /* A new item with copies of the strings (task, by may be NULL); NULL when out of memory. */
 static struct upg_history_item *
 history_add(struct history *h, const char *at, const char *event, const char *module,
@@ -982,7 +1017,7 @@ history_add(struct history *h, const char *at, const char *event, const char *mo
 	}
 	it = &h->items[h->n];
 	memset(it, 0, sizeof *it);
-	rfc3339(at != NULL ? at : "", it->at, sizeof it->at);
+	upg_time_rfc3339(at != NULL ? at : "", it->at, sizeof it->at);
 	it->event = upg_strdup(event);
 	it->module = upg_strdup(module);
 	it->task = task != NULL ? upg_strdup(task) : NULL;
@@ -1051,7 +1086,7 @@ history_row(void *ud, size_t ncols, char **v)
 	if (v[4] != NULL && strcmp(v[4], "mark") == 0)
 		return 0;
 	if (v[4] != NULL && strcmp(v[4], "baseline") == 0) {
-		rfc3339(v[2] != NULL ? v[2] : "", at, sizeof at);
+		upg_time_rfc3339(v[2] != NULL ? v[2] : "", at, sizeof at);
 		/* The module's latest baseline entry takes it, with the earliest task's time. */
 		for (i = h->n; i-- > 0;) {
 			it = &h->items[i];

@@ -39,6 +39,15 @@ struct upg_state_module {
 	struct upg_task_write *writes;
 	size_t nwrites, capwrites;
 	int queued_delete; /* a deletion is among the writes */
+	/*
+	 * What the next save may send instead of the whole state: the stored
+	 * row has an executed_tasks array (list_stored); since the last load
+	 * or save, appended names one task name; append_blocked when anything
+	 * else changed in the list; saved_rest the text of state at that time.
+	 */
+	int list_stored, append_blocked;
+	char *appended;
+	char *saved_rest;
 };
 
 /* A row of upgrade_tasks, as upg_state_load_tasks() reads it. */

@@ -34,7 +34,7 @@ stop_cluster() {
 }
 trap stop_cluster EXIT
 
-if [ -z "${UPGRADE_TEST_PG_STANDBY:-}" ]; then
+if [ -z "${UPGRADE_TEST_PG_STANDBY:-}" ] && ! server_free; then
 	# Short: the servers' unix sockets live below it.
 	own_cluster=$(mktemp -d /tmp/upg-cl.XXXXXX)
 	if "$top_srcdir/tests/cluster.sh" start "$own_cluster" >"$T_TMP/cluster.log" 2>&1; then

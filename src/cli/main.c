@@ -317,10 +317,76 @@ print_options(FILE *to, const struct cli_opt *t, int groups)
 	}
 }
 
+/* The options of t as JSON objects, for help in --format json. */
+static json_object *
+options_json(const struct cli_opt *t)
+{
+	json_object *a = json_object_new_array();
+	size_t i;
+
+	for (i = 0; t != NULL && t[i].name != NULL; i++) {
+		json_object *o = json_object_new_object();
+		char letter[2] = {(char)t[i].val, '\0'};
+
+		json_object_object_add(o, "name", json_object_new_string(t[i].name));
+		json_object_object_add(o, "short",
+		                       short_letter(&t[i]) ? json_object_new_string(letter) : NULL);
+		json_object_object_add(o, "argument",
+		                       t[i].arg != NULL ? json_object_new_string(t[i].arg) : NULL);
+		json_object_object_add(o, "description", json_object_new_string(t[i].help));
+		if (t[i].group != NULL)
+			json_object_object_add(o, "group", json_object_new_string(t[i].group));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+/*
+ * Help as one "help" object: cmd NULL gives the command list and the
+ * global options, else one command's synopsis and options.  Built from
+ * the parser's own tables, as the text is, so that neither can drift.
+ */
+static void
+help_json(const struct cli *cli, const struct cli_command *cmd)
+{
+	json_object *o = cli_json_object("help");
+	char usage[256];
+	size_t i;
+
+	snprintf(usage, sizeof usage, "%s [OPTIONS] %s", cli->progname,
+	         cmd != NULL ? cmd->synopsis : "COMMAND [ARGS]");
+	json_object_object_add(o, "command", cmd != NULL ? json_object_new_string(cmd->name) : NULL);
+	json_object_object_add(o, "usage", json_object_new_string(usage));
+	if (cmd != NULL) {
+		json_object_object_add(o, "summary", json_object_new_string(cmd->summary));
+		json_object_object_add(o, "options", options_json(cmd->options));
+	} else {
+		json_object *list = json_object_new_array();
+
+		for (i = 0; cli_commands[i].name != NULL; i++) {
+			json_object *c = json_object_new_object();
+
+			json_object_object_add(c, "name", json_object_new_string(cli_commands[i].name));
+			json_object_object_add(c, "synopsis",
+			                       json_object_new_string(cli_commands[i].synopsis));
+			json_object_object_add(c, "summary", json_object_new_string(cli_commands[i].summary));
+			json_object_array_add(list, c);
+		}
+		json_object_object_add(o, "commands", list);
+		json_object_object_add(o, "options", options_json(global_options));
+	}
+	cli_json_print(o);
+}
+
 static void
 global_help(const struct cli *cli, FILE *to)
 {
 	size_t i;
+
+	if (cli->format == CLI_FORMAT_JSON && to == stdout) {
+		help_json(cli, NULL);
+		return;
+	}
 
 	fprintf(to,
 	        "usage: %s [OPTIONS] COMMAND [ARGS]\n"
@@ -339,6 +405,10 @@ global_help(const struct cli *cli, FILE *to)
 void
 cli_command_help(const struct cli *cli, const struct cli_command *cmd, FILE *to)
 {
+	if (cli->format == CLI_FORMAT_JSON && to == stdout) {
+		help_json(cli, cmd);
+		return;
+	}
 	fprintf(to, "usage: %s [OPTIONS] %s\n\n%c%s.\n", cli->progname, cmd->synopsis,
 	        toupper((unsigned char)cmd->summary[0]), cmd->summary + 1);
 	if (cmd->options != NULL) {
@@ -567,7 +637,7 @@ cli_parse_options(struct cli *cli, int argc, char **argv, cli_option_fn fn, void
 	const struct cli_command *cmd =
 	    cli->command != NULL ? cli_find_command(cli->command) : NULL;
 	struct getopt_tables g;
-	int c, ret;
+	int c, ret, want_help = 0;
 
 	/* A leading ':' makes getopt report a missing argument as ':'; options may follow operands. */
 	init_options(&g, ":");
@@ -581,11 +651,9 @@ cli_parse_options(struct cli *cli, int argc, char **argv, cli_option_fn fn, void
 		case ':':
 			return bad_option(cli, &g, c, argc, argv);
 		case 'h':
-			if (cmd != NULL)
-				cli_command_help(cli, cmd, stdout);
-			else
-				global_help(cli, stdout);
-			return -1;
+			/* After the loop: a --format json may follow. */
+			want_help = 1;
+			continue;
 		default:
 			if (is_global_option(c)) {
 				ret = global_option(cli, c, optarg);
@@ -597,6 +665,13 @@ cli_parse_options(struct cli *cli, int argc, char **argv, cli_option_fn fn, void
 			if (ret != CLI_EXIT_OK)
 				return ret;
 		}
+	}
+	if (want_help) {
+		if (cmd != NULL)
+			cli_command_help(cli, cmd, stdout);
+		else
+			global_help(cli, stdout);
+		return -1;
 	}
 	*first_arg = optind;
 	return CLI_EXIT_OK;
