@@ -81,6 +81,41 @@ use_lock_table(const struct upg_lock *lock)
 	       lock->conn->cluster_lock == UPGRADE_CLUSTER_LOCK_TABLE;
 }
 
+/*
+ * The only reliable sign of a pooler in transaction mode: the statement
+ * after the one that took the lock runs on a server session that does not
+ * hold it.  A session that does hold it proves nothing (an idle pool hands
+ * the same one back), so this catches a pool when it is busy, which is when
+ * runs race.  The lock then stays with a session this client cannot reach
+ * for sure; one unlock is tried wherever the pool sends it.
+ */
+static int
+pg_lock_check_session(struct upg_lock *lock, const char *key, const char *hi, const char *lo,
+                      int *acquired)
+{
+	const char *params[2] = {hi, lo};
+	int held = 0, ret;
+
+	ret = upg_db_query(lock->conn,
+	                   "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
+	                   "AND objsubid = 1 AND pid = pg_backend_pid() "
+	                   "AND classid = CAST(? AS OID) AND objid = CAST(? AS OID)",
+	                   2, params, upg_row_seen, &held);
+	if (ret < 0)
+		return ret;
+	if (held)
+		return UPGRADE_OK;
+	*acquired = 0;
+	params[0] = key;
+	upg_db_query(lock->conn, "SELECT pg_advisory_unlock(CAST(? AS BIGINT))", 1, params, NULL, NULL);
+	return upg_error_set(&lock->conn->err, UPGRADE_EUNSUPPORTED,
+	                     "the %s lock was taken on one PostgreSQL server session and the next "
+	                     "statement ran on another: the connection goes through a pooler in "
+	                     "transaction mode (PgBouncer); say so with --pool-mode transaction "
+	                     "(upgrade_conn_set_pool_mode(3))",
+	                     strcmp(lock->schema, UPG_RAW_LOCK) == 0 ? "raw tasks'" : "schema");
+}
+
 static int
 pg_lock_try(struct upg_lock *lock, int *acquired)
 {
@@ -116,7 +151,7 @@ pg_lock_try(struct upg_lock *lock, int *acquired)
 		return ret;
 	*acquired = got != NULL && got[0] == '1';
 	free(got);
-	return UPGRADE_OK;
+	return *acquired ? pg_lock_check_session(lock, key, hi, lo, acquired) : UPGRADE_OK;
 }
 
 static int

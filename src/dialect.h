@@ -263,7 +263,8 @@ struct upg_dialect {
 	const char *create_schema_sql;
 	/*
 	 * MAY: a lock per schema that the server (or the kernel) releases when
-	 * the holder dies.  lock_try MUST NOT wait: it sets *acquired and
+	 * the holder dies, or a row of the lock table that another holder may
+	 * take over one lease after (upg_lock_table_try).  lock_try MUST NOT wait: it sets *acquired and
 	 * returns.  lock_holder MAY describe the holder in *who (allocated) or
 	 * leave it NULL.  NULL hooks: the dialect cannot lock.
 	 */

@@ -415,10 +415,28 @@ eval_cond(struct upgrade_context *ctx, const struct upg_node *cond, int *holds)
 int
 upg_guard_eval(struct upgrade_context *ctx, const struct upg_node *guard, int *holds)
 {
+	struct upgrade_conn *conn = ctx->conn;
+	struct upg_error keep = UPG_ERROR_INIT;
+	int ret;
+
 	*holds = 1;
 	if (guard == NULL)
 		return UPGRADE_OK;
-	return eval_all(ctx, guard->child, holds);
+	/*
+	 * A guard outside any transaction (a raw task's, status's) gets the
+	 * dialect's per-transaction settings, such as the search path that a
+	 * pooler in transaction mode keeps in no session, from one of its own.
+	 */
+	if (conn->begin_sql == NULL || !conn->autocommit)
+		return eval_all(ctx, guard->child, holds);
+	if ((ret = upg_db_begin(conn)) != UPGRADE_OK)
+		return ret;
+	if ((ret = eval_all(ctx, guard->child, holds)) == UPGRADE_OK)
+		return upg_db_commit(conn);
+	upg_error_stash(&keep, &conn->err);
+	upg_db_rollback(conn);
+	upg_error_restore(&conn->err, &keep);
+	return ret;
 }
 
 /* ---- actions ---------------------------------------------------------------------- */

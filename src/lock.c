@@ -6,7 +6,9 @@
  * The dialects provide a non-blocking try (PostgreSQL advisory locks,
  * MariaDB GET_LOCK, a file lock for SQLite); this file polls it with a
  * growing pause until the timeout.  Every lock is one the server or kernel
- * drops when its holder dies, so a killed run never leaves a stale lock.
+ * drops when its holder dies, so a killed run never leaves a stale lock,
+ * except the lock table's row (lock-table.c), which is free to take over
+ * one lease after its holder stopped renewing it.
  */
 #include "config.h"
 

@@ -16,7 +16,8 @@
 #    transaction, runs racing on two tenants apply every task exactly once,
 #    in the tenant's schema, record only what ran, leave no search path or
 #    advisory lock to the pool's next client, and keep the role's search
-#    path after the tenant's.
+#    path after the tenant's; a killed holder's lock is free within its
+#    lease.
 # It uses the clusters named by UPGRADE_TEST_CLUSTER_DIR's env.sh (as
 # tests/check.sh starts them), else starts its own with tests/cluster.sh and
 # stops them at the end.
@@ -385,6 +386,42 @@ if require_env UPGRADE_TEST_PGBOUNCER && require_env UPGRADE_TEST_PGBOUNCER_PORT
 	[ "$n" = 0 ] && ok "PgBouncer: no advisory lock stays in a server session" ||
 		not_ok "PgBouncer: $n advisory locks left in server sessions"
 
+	# A holder killed with -9 stops renewing; its lock is free within the lease.
+	cat_dir pgslow0 "<module $NS name=\"slow\"><task name=\"A\"><sql>SELECT 1</sql></task></module>"
+	cat_dir pgslow1 "<module $NS name=\"slow\"><task name=\"A\"><sql>SELECT 1</sql></task><task name=\"Slow\"><sql>SELECT pg_sleep(30)</sql></task></module>"
+	cat_dir pgslow2 "<module $NS name=\"slow\"><task name=\"A\"><sql>SELECT 1</sql></task><task name=\"Slow\"><sql>SELECT 2</sql></task></module>"
+	"$UPGRADE" -q -T "$T_TMP/pgslow0" -c "$UPGRADE_TEST_PGBOUNCER" --pool-mode transaction \
+		run --schema tenant_a >/dev/null 2>&1
+	"$UPGRADE" -T "$T_TMP/pgslow1" -c "$UPGRADE_TEST_PGBOUNCER" --pool-mode transaction --lock-lease 3 \
+		run --schema tenant_a >"$T_TMP/pgholder.out" 2>&1 &
+	holder=$!
+	i=0
+	while [ "$(pa "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)'")" != 1 ] &&
+		[ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	run "$UPGRADE" -T "$T_TMP/pgslow1" -c "$UPGRADE_TEST_PGBOUNCER" --pool-mode transaction --lock-lease 3 \
+		run --schema tenant_a --lock-timeout 1
+	expect_rc 3 "PgBouncer: a second run does not get the held lock"
+	expect_err "locked by another upgrade \\(upgrade [^ ]+ pid $holder since [^,]+, lease until " \
+		"PgBouncer: the holder is named, with its lease"
+	kill -9 "$holder"
+	wait "$holder" 2>/dev/null
+	# The server notices the dead client only when its sleep ends; end it now.
+	pa "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)'" >/dev/null
+	start=$(date +%s.%N)
+	run "$UPGRADE" -T "$T_TMP/pgslow2" -c "$UPGRADE_TEST_PGBOUNCER" --pool-mode transaction --lock-lease 3 \
+		run --schema tenant_a --lock-timeout 20
+	took=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+	expect_rc 0 "PgBouncer: the run after the killed holder"
+	expect_out '^\* slow:Slow$' "PgBouncer: the new holder runs the killed run's task, which never committed"
+	if awk -v t="$took" 'BEGIN { exit !(t <= 6) }'; then
+		ok "PgBouncer: the lock was free within the 3 s lease, a poll and start-up ($took s)"
+	else
+		not_ok "PgBouncer: the lock took $took s to become free (lease 3 s)"
+	fi
+
 	# A dry run with a raw task holds one transaction for all schemas, each a
 	# savepoint in it: the tenant's search path must go into that one.
 	cat_dir dry "<module $NS name=\"race\"><task name=\"t0\"><sql>SELECT 1</sql></task><task name=\"rawdry\" raw=\"true\"><step><sql>SELECT 1</sql></step></task><task name=\"dry\"><sql>INSERT INTO paths VALUES ('dry')</sql></task></module>"
@@ -395,6 +432,18 @@ if require_env UPGRADE_TEST_PGBOUNCER && require_env UPGRADE_TEST_PGBOUNCER_PORT
 	n=$(printf '%s\n' "$out" | grep -c '^\* race:dry$')
 	[ "$n" = 2 ] && ok "PgBouncer: the dry run tried the task in both tenants" ||
 		not_ok "PgBouncer: the dry run showed race:dry $n times (want 2)" "$out"
+
+	# status evaluates an always-run task's guard outside any task: in the
+	# tenant's search path all the same.
+	pa "CREATE TABLE tenant_b.only_tenant (t TEXT); INSERT INTO tenant_b.only_tenant VALUES ('x');
+	    GRANT ALL ON tenant_b.only_tenant TO upgrade" >/dev/null
+	cat_dir ar "<module $NS name=\"race\"><task name=\"t0\"><sql>SELECT 1</sql></task><task name=\"ar\" always-run=\"true\"><only-if><query>SELECT 1 FROM only_tenant</query></only-if><sql>SELECT 1</sql></task></module>"
+	"$UPGRADE" -q -T "$T_TMP/ar" -c "$UPGRADE_TEST_PGBOUNCER" --pool-mode transaction \
+		run --schema tenant_b >/dev/null 2>&1
+	run "$UPGRADE" -T "$T_TMP/ar" -c "$UPGRADE_TEST_PGBOUNCER" --pool-mode transaction \
+		status --schema tenant_b
+	expect_out 'race:ar  \(always-run and its guard holds' \
+		"PgBouncer: status evaluates a guard in the tenant's search path"
 
 	# The role's search path (here: an extension's schema) follows the tenant.
 	pa 'DROP SCHEMA IF EXISTS upgx_ext CASCADE; CREATE SCHEMA upgx_ext; GRANT USAGE ON SCHEMA upgx_ext TO upgrade;

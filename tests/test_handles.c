@@ -122,6 +122,8 @@ test_not_a_conn(void)
 		CU_ASSERT_EQUAL(upgrade_conn_set_login_timeout(bad, 5), UPGRADE_EINVAL);
 		CU_ASSERT_EQUAL(upgrade_conn_set_cluster_lock(bad, UPGRADE_CLUSTER_LOCK_TABLE, 10),
 		                UPGRADE_EINVAL);
+		CU_ASSERT_EQUAL(upgrade_conn_set_pool_mode(bad, UPGRADE_POOL_TRANSACTION),
+		                UPGRADE_EINVAL);
 		CU_ASSERT_EQUAL(upgrade_conn_connect(bad, "DSN=x"), UPGRADE_EINVAL);
 		CU_ASSERT_EQUAL(upgrade_conn_connect_dsn(bad, "x"), UPGRADE_EINVAL);
 		CU_ASSERT_EQUAL(upgrade_conn_connect_sqlite(bad, "/nonexistent/x.db"),
@@ -154,6 +156,11 @@ test_not_a_conn(void)
 		CU_ASSERT_EQUAL(upgrade_runner_mark(h.runner, bad, "m:t"), UPGRADE_EINVAL);
 		CU_ASSERT_EQUAL(upgrade_runner_unmark(h.runner, bad, "m:t"), UPGRADE_EINVAL);
 	}
+	/* A real connection handle refuses a mode that does not exist, and takes both that do. */
+	CU_ASSERT_EQUAL(upgrade_conn_set_pool_mode(h.conn, (enum upgrade_pool_mode)7), UPGRADE_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(upgrade_conn_error(h.conn), "unknown pool mode 7"));
+	CU_ASSERT_EQUAL(upgrade_conn_set_pool_mode(h.conn, UPGRADE_POOL_TRANSACTION), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_conn_set_pool_mode(h.conn, UPGRADE_POOL_SESSION), UPGRADE_OK);
 	close_handles(&h);
 }
 

@@ -3,7 +3,9 @@
  * test_lock.c - schema locks on SQLite, PostgreSQL and MariaDB: a second
  * holder waits and times out with a message naming the holder; a lock is
  * free again after release and after its holder dies without releasing;
- * on SQLite, every name of the database file is the same lock.
+ * on SQLite, every name of the database file is the same lock.  The same
+ * holds for PostgreSQL's lock table (transaction pooling), whose rows the
+ * holders leave behind them only when they die.
  */
 #include "config.h"
 
@@ -15,14 +17,23 @@
 #include "testutil.h"
 
 static char sqlite_path[300];
+/* Applied to the server connections open_conn() opens. */
+static enum upgrade_pool_mode pool_mode = UPGRADE_POOL_SESSION;
+static int lock_lease;
 
 static struct upgrade_conn *
 open_conn(const char *connstr)
 {
 	struct upgrade_conn *conn = NULL;
 
-	if (connstr != NULL)
-		return test_connect_or_fail(connstr);
+	if (connstr != NULL) {
+		conn = test_connect_or_fail(connstr);
+		if (conn != NULL) {
+			upgrade_conn_set_pool_mode(conn, pool_mode);
+			upgrade_conn_set_cluster_lock(conn, UPGRADE_CLUSTER_LOCK_AUTO, lock_lease);
+		}
+		return conn;
+	}
 	if (upgrade_conn_new(&conn) != UPGRADE_OK)
 		return NULL;
 	if (upgrade_conn_connect_sqlite(conn, sqlite_path) != UPGRADE_OK) {
@@ -175,6 +186,39 @@ test_postgresql(void)
 	holder_dies(c, "upg_lock_dies");
 }
 
+/* With transaction pooling the lock is a row of the schema's upgrade_locks, with a lease. */
+static void
+test_postgresql_table(void)
+{
+	const char *c = TEST_SERVER("UPGRADE_TEST_PG");
+	struct upgrade_conn *conn;
+	char *n = NULL;
+
+	if (c == NULL)
+		return;
+	conn = open_conn(c);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(conn);
+	CU_ASSERT_EQUAL(upg_db_exec(conn, "DROP SCHEMA IF EXISTS upg_lock_tbl CASCADE"), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upg_db_exec(conn, "DROP SCHEMA IF EXISTS upg_other_schema CASCADE"), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upg_db_exec(conn, "CREATE SCHEMA upg_lock_tbl"), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upg_db_exec(conn, "CREATE SCHEMA upg_other_schema"), UPGRADE_OK);
+	pool_mode = UPGRADE_POOL_TRANSACTION;
+	lock_lease = 2;
+	contend(c, "upg_lock_tbl", "lease until");
+	/* Released locks leave no row. */
+	CU_ASSERT_EQUAL(upg_db_query_string(conn, "SELECT count(*) FROM upg_lock_tbl.upgrade_locks", &n),
+	                UPGRADE_OK);
+	CU_ASSERT_STRING_EQUAL(n != NULL ? n : "", "0");
+	free(n);
+	n = NULL;
+	holder_dies(c, "upg_lock_tbl");
+	pool_mode = UPGRADE_POOL_SESSION;
+	lock_lease = 0;
+	CU_ASSERT_EQUAL(upg_db_exec(conn, "DROP SCHEMA upg_lock_tbl CASCADE"), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upg_db_exec(conn, "DROP SCHEMA upg_other_schema CASCADE"), UPGRADE_OK);
+	upgrade_conn_free(conn);
+}
+
 static void
 test_mariadb(void)
 {
@@ -213,6 +257,7 @@ add_suites(void)
 	TEST_ADD(test_sqlite);
 	TEST_ADD(test_sqlite_two_names);
 	TEST_ADD(test_postgresql);
+	TEST_ADD(test_postgresql_table);
 	TEST_ADD(test_mariadb);
 	TEST_ADD(test_generic_cannot_lock);
 }
