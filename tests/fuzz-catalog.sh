@@ -28,7 +28,7 @@ run "$CLANG" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=un
 	-I"$top_builddir" -I"$top_srcdir/include" -I"$top_builddir/include" -I"$src" $cflags \
 	-DUPGRADE_PKGDATADIR='"/nonexistent"' \
 	"$top_srcdir/tests/fuzz/fuzz_catalog.c" "$src/catalog.c" "$src/catalog-util.c" \
-	"$src/catalog-xml.c" "$src/plan.c" "$src/error.c" "$src/util.c" $libs -o "$bin"
+	"$src/catalog-xml.c" "$src/catalog-check.c" "$src/plan.c" "$src/error.c" "$src/util.c" $libs -o "$bin"
 expect_rc 0 "the fuzz target builds with clang"
 if [ "$rc" -ne 0 ]; then
 	finish
