@@ -10,12 +10,27 @@
  */
 #include "config.h"
 
+#include <string.h>
+
 #include "../src/dialect.h"
 
 static int
 generic_bid(const char *dbms_name, const char *dbms_ver)
 {
 	return 1;
+}
+
+enum upg_errclass
+upg_odbc_classify_error(const char *sqlstate, long native, const char *message)
+{
+	(void)native;
+	(void)message;
+	if (strcmp(sqlstate, "42S02") == 0)
+		return UPG_ERRC_NO_TABLE;
+	/* serialization failure; MariaDB and Galera report deadlocks and lost certification so */
+	if (strcmp(sqlstate, "40001") == 0)
+		return UPG_ERRC_CONFLICT;
+	return UPG_ERRC_OTHER;
 }
 
 static const char *const generic_types[UPG_TYPE_COUNT] = {

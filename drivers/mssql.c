@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/ddl.h"
+#include "../src/ops.h"
 
 static int
 mssql_bid(const char *dbms_name, const char *dbms_ver)
@@ -327,6 +327,7 @@ const struct upg_dialect upg_dialect_mssql = {
 	                    "AND name NOT IN ('sys', 'INFORMATION_SCHEMA', 'guest') ORDER BY name",
 	/* The default schema belongs to the user, not the session. */
 	.use_schema_sql = NULL,
+	.classify_error = upg_odbc_classify_error,
 	.exists = mssql_exists,
 	.columns = mssql_columns,
 	.type_names = mssql_types,

@@ -19,13 +19,12 @@
  */
 #include "config.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "../src/ddl.h"
+#include "../src/ops.h"
 
 static int
 mysql_bid(const char *dbms_name, const char *dbms_ver)
@@ -58,37 +57,44 @@ lock_name(const struct upg_lock *lock, char *name, size_t size)
 
 /*
  * GET_LOCK is local to a Galera node: clients of two nodes hold the same
- * lock at once.  There a lock is a row of the table upgrade_locks in the
- * locked schema (the connection's own database for the raw phase), keyed
- * by the lock's name and written by autocommit statements: Galera
- * certifies each at commit, so of two nodes inserting or taking over the
- * same row at once exactly one commits and the other gets error 1213
- * (40001), here "not acquired".  The row names its holder and carries a
- * lease, expires_at, which a thread of the holder renews every third of
- * the lease on a connection of its own.
- *
- * Staleness rule: a row whose expires_at (UTC) lies in the past by the
- * clock of the node that reads it is free to take over.  A holder that
- * died stops renewing, so its lock is free at most one lease after its last
- * renewal; clocks of the nodes must agree to well within the lease.  A
- * holder that cannot renew for two thirds of the lease (a stalled network)
- * may lose the lock while it still works.
+ * lock at once.  There the lock is a row of upgrade_locks (src/lock-table.c):
+ * Galera certifies each autocommit write at commit, so of two nodes
+ * inserting or taking over the same row at once exactly one commits and the
+ * other gets error 1213 (40001).  Galera replicates InnoDB tables with a
+ * primary key only.
  */
+#define LOCK_SQL_COMMON                                                                        \
+	.current_schema = "SELECT DATABASE()",                                                  \
+	.exists = "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? "             \
+	          "AND TABLE_NAME = '" UPG_LOCK_TABLE "'",                                      \
+	.create = "CREATE TABLE IF NOT EXISTS %s (name VARCHAR(255) NOT NULL PRIMARY KEY, "     \
+	          "holder VARCHAR(255) NOT NULL, token VARCHAR(40) NOT NULL, "                  \
+	          "acquired_at DATETIME(6) NOT NULL, expires_at DATETIME(6) NOT NULL) "         \
+	          "ENGINE=InnoDB",                                                              \
+	.insert = "INSERT IGNORE INTO %s (name, holder, token, acquired_at, expires_at) "        \
+	          "VALUES (?, ?, ?, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6) + INTERVAL ? MICROSECOND)", \
+	.take_over = "UPDATE %s SET holder = ?, token = ?, acquired_at = UTC_TIMESTAMP(6), "     \
+	             "expires_at = UTC_TIMESTAMP(6) + INTERVAL ? MICROSECOND "                  \
+	             "WHERE name = ? AND expires_at < UTC_TIMESTAMP(6)",                        \
+	.renew = "UPDATE %s SET expires_at = UTC_TIMESTAMP(6) + INTERVAL ? MICROSECOND "         \
+	         "WHERE name = ? AND token = ?",                                                \
+	.remove = "DELETE FROM %s WHERE name = ? AND token = ?",                                 \
+	.holder = "SELECT CONCAT(holder, ', lease until ', expires_at, ' UTC', "                \
+	          "IF(expires_at < UTC_TIMESTAMP(6), ' (expired)', '')) FROM %s WHERE name = ?"
 
-#define LOCK_TABLE "upgrade_locks"
-#define LEASE_DEFAULT_MS 30000L
+static const struct upg_lock_table_sql mysql_lock_sql = {
+	LOCK_SQL_COMMON,
+	.check = "SELECT token FROM %s WHERE name = ?",
+};
 
-struct table_lock {
-	struct upgrade_conn *renewer; /* a connection of the renewing thread */
-	char *table;                  /* quoted `schema`.`upgrade_locks` */
-	char *name;                   /* the row's key, the lock's name */
-	char token[40];               /* what identifies this holder's row */
-	char lease_us[24];
-	long lease_ms;
-	pthread_t thread;
-	pthread_mutex_t mutex;
-	pthread_cond_t cond;
-	int stop;
+/*
+ * Read back with wsrep_sync_wait: the node first applies everything the
+ * cluster committed before, so the state this holder reads next is the one
+ * the previous holder left.
+ */
+static const struct upg_lock_table_sql galera_lock_sql = {
+	LOCK_SQL_COMMON,
+	.check = "SET STATEMENT wsrep_sync_wait = 1 FOR SELECT token FROM %s WHERE name = ?",
 };
 
 static int
@@ -135,352 +141,6 @@ use_lock_table(struct upg_lock *lock, int *use, int *galera)
 	return UPGRADE_OK;
 }
 
-/* The quoted lock table of the lock's schema, created when missing. */
-static int
-lock_table(struct upg_lock *lock, char **out)
-{
-	struct upgrade_conn *conn = lock->conn;
-	struct upg_buf sql = UPG_BUF_INIT;
-	char *schema = NULL, *q = NULL;
-	const char *params[1];
-	int found = 0, ret;
-
-	*out = NULL;
-	if (strcmp(lock->schema, UPG_RAW_LOCK) == 0) {
-		ret = upg_db_query_string(conn, "SELECT DATABASE()", &schema);
-		if (ret != UPGRADE_OK)
-			return ret;
-		if (schema == NULL)
-			return upg_error_set(&conn->err, UPGRADE_EINVAL,
-			                     "the lock table needs a current database: name one in "
-			                     "the connection string");
-	} else if ((schema = upg_strdup(lock->schema)) == NULL) {
-		return upg_error_oom(&conn->err);
-	}
-	if ((ret = upgrade_conn_quote_ident(&q, conn, schema)) != UPGRADE_OK)
-		goto done;
-	upg_buf_printf(&sql, "%s.`" LOCK_TABLE "`", q);
-	if (sql.failed) {
-		ret = upg_error_oom(&conn->err);
-		goto done;
-	}
-	/*
-	 * Asked first: CREATE TABLE is DDL, replicated in total order through
-	 * the whole cluster even when the table exists.
-	 */
-	params[0] = schema;
-	ret = upg_db_query(conn,
-	                   "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? "
-	                   "AND TABLE_NAME = '" LOCK_TABLE "'",
-	                   1, params, upg_row_seen, &found);
-	if (ret < 0)
-		goto done;
-	ret = UPGRADE_OK;
-	if (!found) {
-		struct upg_buf ddl = UPG_BUF_INIT;
-
-		/* Galera replicates InnoDB tables with a primary key only. */
-		upg_buf_printf(&ddl,
-		               "CREATE TABLE IF NOT EXISTS %s (name VARCHAR(255) NOT NULL PRIMARY KEY, "
-		               "holder VARCHAR(255) NOT NULL, token VARCHAR(40) NOT NULL, "
-		               "acquired_at DATETIME(6) NOT NULL, expires_at DATETIME(6) NOT NULL) "
-		               "ENGINE=InnoDB",
-		               upg_buf_str(&sql));
-		ret = ddl.failed ? upg_error_oom(&conn->err) : upg_db_exec(conn, upg_buf_str(&ddl));
-		upg_buf_free(&ddl);
-		if (ret != UPGRADE_OK)
-			goto done;
-	}
-	*out = upg_buf_detach(&sql);
-done:
-	upg_buf_free(&sql);
-	free(schema);
-	free(q);
-	return ret;
-}
-
-/* A certification failure (or a deadlock) means another holder won. */
-static int
-lost_race(struct upgrade_conn *conn, int ret)
-{
-	if (ret == UPGRADE_EDB && strcmp(conn->err.sqlstate, "40001") == 0) {
-		upg_error_clear(&conn->err);
-		return 1;
-	}
-	return 0;
-}
-
-static void
-make_token(char *token, size_t size)
-{
-	unsigned char raw[16];
-	FILE *f = fopen("/dev/urandom", "rb");
-	size_t i, n = 0;
-
-	if (f != NULL) {
-		n = fread(raw, 1, sizeof raw, f);
-		fclose(f);
-	}
-	if (n != sizeof raw) {
-		/* Only needs to differ between holders: pid, time and address will do. */
-		unsigned long long h = upg_hash62(upg_lock_owner()) ^ (unsigned long long)time(NULL) ^
-		                       (unsigned long long)(size_t)&n;
-		for (i = 0; i < sizeof raw; i++, h = h * 6364136223846793005ULL + 1)
-			raw[i] = (unsigned char)(h >> 56);
-	}
-	for (i = 0; i < sizeof raw && 2 * i + 2 < size; i++)
-		snprintf(token + 2 * i, 3, "%02x", raw[i]);
-}
-
-/* Pushes the lease forward; run by the renewing thread on its own connection. */
-static void
-renew(struct table_lock *t)
-{
-	struct upg_buf sql = UPG_BUF_INIT;
-	const char *params[3] = {t->lease_us, t->name, t->token};
-
-	upg_buf_printf(&sql,
-	               "UPDATE %s SET expires_at = UTC_TIMESTAMP(6) + INTERVAL ? MICROSECOND "
-	               "WHERE name = ? AND token = ?",
-	               t->table);
-	/* A failed renewal is tried again a third of the lease later, while the lease lasts. */
-	if (!sql.failed)
-		upg_db_exec_params(t->renewer, upg_buf_str(&sql), 3, params, NULL);
-	upg_buf_free(&sql);
-}
-
-static void *
-renew_main(void *arg)
-{
-	struct table_lock *t = arg;
-	struct timespec until;
-	long step = t->lease_ms / 3;
-
-	pthread_mutex_lock(&t->mutex);
-	while (!t->stop) {
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += step / 1000;
-		until.tv_nsec += (step % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
-		while (!t->stop && pthread_cond_timedwait(&t->cond, &t->mutex, &until) == 0)
-			;
-		if (t->stop)
-			break;
-		pthread_mutex_unlock(&t->mutex);
-		renew(t);
-		pthread_mutex_lock(&t->mutex);
-	}
-	pthread_mutex_unlock(&t->mutex);
-	return NULL;
-}
-
-static void
-table_lock_free(struct table_lock *t)
-{
-	if (t == NULL)
-		return;
-	upgrade_conn_free(t->renewer);
-	free(t->table);
-	free(t->name);
-	free(t);
-}
-
-/* Starts renewing; on failure the caller deletes the row. */
-static int
-start_renewing(struct upg_lock *lock, struct table_lock *t)
-{
-	pthread_condattr_t attr;
-	int ret;
-
-	if ((ret = upg_conn_clone(lock->conn, &t->renewer)) != UPGRADE_OK) {
-		upg_error_set(&lock->conn->err, ret,
-		              "the lock table's lease needs a second connection: %s",
-		              upg_error_message(&t->renewer->err));
-		return ret;
-	}
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&t->cond, &attr);
-	pthread_condattr_destroy(&attr);
-	pthread_mutex_init(&t->mutex, NULL);
-	if (pthread_create(&t->thread, NULL, renew_main, t) != 0) {
-		pthread_cond_destroy(&t->cond);
-		pthread_mutex_destroy(&t->mutex);
-		return upg_error_set(&lock->conn->err, UPGRADE_ERROR,
-		                     "cannot start the thread that renews the lock's lease");
-	}
-	return UPGRADE_OK;
-}
-
-/* Deletes this holder's row, on conn. */
-static int
-table_lock_delete(struct upgrade_conn *conn, struct table_lock *t)
-{
-	struct upg_buf sql = UPG_BUF_INIT;
-	const char *params[2] = {t->name, t->token};
-	int ret;
-
-	upg_buf_printf(&sql, "DELETE FROM %s WHERE name = ? AND token = ?", t->table);
-	if (sql.failed)
-		return upg_error_oom(&conn->err);
-	ret = upg_db_exec_params(conn, upg_buf_str(&sql), 2, params, NULL);
-	upg_buf_free(&sql);
-	return ret;
-}
-
-/*
- * Stops the renewing and deletes the row on the renewing connection,
- * which is in autocommit whatever the work connection is in.
- */
-static int
-table_lock_release(struct upg_lock *lock)
-{
-	struct table_lock *t = lock->priv;
-	int ret;
-
-	pthread_mutex_lock(&t->mutex);
-	t->stop = 1;
-	pthread_cond_signal(&t->cond);
-	pthread_mutex_unlock(&t->mutex);
-	pthread_join(t->thread, NULL);
-	pthread_cond_destroy(&t->cond);
-	pthread_mutex_destroy(&t->mutex);
-	ret = table_lock_delete(t->renewer, t);
-	if (ret != UPGRADE_OK)
-		upg_error_copy(&lock->conn->err, &t->renewer->err);
-	lock->priv = NULL;
-	table_lock_free(t);
-	return ret;
-}
-
-static int
-table_lock_holder(struct upg_lock *lock, char **who)
-{
-	struct upg_buf sql = UPG_BUF_INIT;
-	const char *params[1] = {lock->name};
-	char *table = NULL;
-	int ret;
-
-	*who = NULL;
-	if ((ret = lock_table(lock, &table)) != UPGRADE_OK)
-		return ret;
-	upg_buf_printf(&sql,
-	               "SELECT CONCAT(holder, ', lease until ', expires_at, ' UTC', "
-	               "IF(expires_at < UTC_TIMESTAMP(6), ' (expired)', '')) FROM %s WHERE name = ?",
-	               table);
-	free(table);
-	if (sql.failed)
-		return upg_error_oom(&lock->conn->err);
-	ret = upg_db_query(lock->conn, upg_buf_str(&sql), 1, params, upg_first_value, who);
-	upg_buf_free(&sql);
-	return ret < 0 ? ret : UPGRADE_OK;
-}
-
-static int
-table_lock_try(struct upg_lock *lock, int galera, int *acquired)
-{
-	struct upgrade_conn *conn = lock->conn;
-	struct upg_buf ins = UPG_BUF_INIT, upd = UPG_BUF_INIT, chk = UPG_BUF_INIT;
-	struct table_lock *t;
-	char holder[192], since[32], *got = NULL;
-	const char *params[5];
-	time_t now = time(NULL);
-	struct tm tm;
-	long rows = 0;
-	int ret;
-
-	*acquired = 0;
-	t = calloc(1, sizeof *t);
-	if (t == NULL)
-		return upg_error_oom(&conn->err);
-	t->lease_ms = conn->lock_lease_ms > 0 ? conn->lock_lease_ms : LEASE_DEFAULT_MS;
-	snprintf(t->lease_us, sizeof t->lease_us, "%ld", t->lease_ms * 1000);
-	make_token(t->token, sizeof t->token);
-	gmtime_r(&now, &tm);
-	strftime(since, sizeof since, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	snprintf(holder, sizeof holder, "upgrade %s since %s", upg_lock_owner(), since);
-	if ((t->name = upg_strdup(lock->name)) == NULL) {
-		ret = upg_error_oom(&conn->err);
-		goto done;
-	}
-	if ((ret = lock_table(lock, &t->table)) != UPGRADE_OK)
-		goto done;
-
-	upg_buf_printf(&ins,
-	               "INSERT IGNORE INTO %s (name, holder, token, acquired_at, expires_at) "
-	               "VALUES (?, ?, ?, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6) + INTERVAL ? MICROSECOND)",
-	               t->table);
-	upg_buf_printf(&upd,
-	               "UPDATE %s SET holder = ?, token = ?, acquired_at = UTC_TIMESTAMP(6), "
-	               "expires_at = UTC_TIMESTAMP(6) + INTERVAL ? MICROSECOND "
-	               "WHERE name = ? AND expires_at < UTC_TIMESTAMP(6)",
-	               t->table);
-	/*
-	 * Read back with wsrep_sync_wait: the node first applies everything the
-	 * cluster committed before, so the state this holder reads next is
-	 * the one the previous holder left.
-	 */
-	upg_buf_printf(&chk, "%sSELECT token FROM %s WHERE name = ?",
-	               galera ? "SET STATEMENT wsrep_sync_wait = 1 FOR " : "", t->table);
-	if (ins.failed || upd.failed || chk.failed) {
-		ret = upg_error_oom(&conn->err);
-		goto done;
-	}
-	params[0] = t->name;
-	params[1] = holder;
-	params[2] = t->token;
-	params[3] = t->lease_us;
-	ret = upg_db_exec_params(conn, upg_buf_str(&ins), 4, params, &rows);
-	if (lost_race(conn, ret))
-		goto done_free;
-	if (ret != UPGRADE_OK)
-		goto done;
-	if (rows == 0) {
-		/* Taken: free to take over only when its lease ran out (the staleness rule). */
-		params[0] = holder;
-		params[1] = t->token;
-		params[2] = t->lease_us;
-		params[3] = t->name;
-		ret = upg_db_exec_params(conn, upg_buf_str(&upd), 4, params, &rows);
-		if (lost_race(conn, ret))
-			goto done_free;
-		if (ret != UPGRADE_OK)
-			goto done;
-	}
-	if (rows == 0)
-		goto done_free;
-	params[0] = t->name;
-	ret = upg_db_query(conn, upg_buf_str(&chk), 1, params, upg_first_value, &got);
-	if (ret < 0)
-		goto done;
-	ret = UPGRADE_OK;
-	if (got == NULL || strcmp(got, t->token) != 0)
-		goto done_free;
-	if ((ret = start_renewing(lock, t)) != UPGRADE_OK) {
-		struct upg_error keep = UPG_ERROR_INIT;
-
-		upg_error_stash(&keep, &conn->err);
-		table_lock_delete(conn, t);
-		upg_error_restore(&conn->err, &keep);
-		goto done;
-	}
-	lock->priv = t;
-	t = NULL;
-	*acquired = 1;
-	goto done;
-done_free:
-	ret = UPGRADE_OK;
-done:
-	free(got);
-	upg_buf_free(&ins);
-	upg_buf_free(&upd);
-	upg_buf_free(&chk);
-	table_lock_free(t);
-	return ret;
-}
 /* ---- GET_LOCK, or the lock table on Galera ------------------------------------ */
 
 static int
@@ -494,7 +154,7 @@ mysql_lock_try(struct upg_lock *lock, int *acquired)
 	if ((ret = use_lock_table(lock, &use_table, &galera)) != UPGRADE_OK)
 		return ret;
 	if (use_table)
-		return table_lock_try(lock, galera, acquired);
+		return upg_lock_table_try(lock, galera ? &galera_lock_sql : &mysql_lock_sql, acquired);
 	lock_name(lock, name, sizeof name);
 	ret = upg_db_query(lock->conn, "SELECT GET_LOCK(?, 0)", 1, params, upg_first_value, &got);
 	if (ret < 0)
@@ -511,7 +171,7 @@ mysql_lock_release(struct upg_lock *lock)
 	const char *params[1] = {name};
 
 	if (lock->priv != NULL)
-		return table_lock_release(lock);
+		return upg_lock_table_release(lock);
 	lock_name(lock, name, sizeof name);
 	return upg_db_query(lock->conn, "SELECT RELEASE_LOCK(?)", 1, params, NULL, NULL);
 }
@@ -528,7 +188,7 @@ mysql_lock_holder(struct upg_lock *lock, char **who)
 	if ((ret = use_lock_table(lock, &use_table, &galera)) != UPGRADE_OK)
 		return ret;
 	if (use_table)
-		return table_lock_holder(lock, who);
+		return upg_lock_table_holder(lock, &mysql_lock_sql, who);
 	lock_name(lock, name, sizeof name);
 	ret = upg_db_query(lock->conn,
 	                    "SELECT CONCAT('connection ', p.ID, ' of ', p.USER, ' from ', p.HOST, "
@@ -1195,6 +855,7 @@ const struct upg_dialect upg_dialect_mysql = {
 	.lock_try = mysql_lock_try,
 	.lock_release = mysql_lock_release,
 	.lock_holder = mysql_lock_holder,
+	.classify_error = upg_odbc_classify_error,
 	.statement_transactional = mysql_statement_transactional,
 	.read_only = mysql_read_only,
 	.exists = mysql_exists,

@@ -20,7 +20,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../src/ddl.h"
+#include "../src/ops.h"
 
 static int
 postgresql_bid(const char *dbms_name, const char *dbms_ver)
@@ -39,6 +39,48 @@ lock_key(const struct upg_lock *lock, char *key, size_t size, char *hi, char *lo
 	snprintf(lo, part, "%llu", k & 0xffffffffULL);
 }
 
+/*
+ * A session advisory lock stays with the server session.  Through a pooler
+ * in transaction mode that session goes to whichever client comes next:
+ * the holder's next transaction may run elsewhere, and another client holds
+ * (and may release) the lock.  There, and with --cluster-lock table, the
+ * lock is a row of upgrade_locks (src/lock-table.c): each statement below
+ * is a transaction of its own, so it holds on any server session.  Of two
+ * concurrent inserts of the same name the second waits for the first and
+ * then does nothing; of two take-overs the second re-reads the row the
+ * first committed and finds its lease running.  Times are UTC by the
+ * server's clock.
+ */
+#define PG_UTC_NOW "(clock_timestamp() AT TIME ZONE 'UTC')"
+#define PG_LEASE "CAST(? AS BIGINT) * INTERVAL '1 microsecond'"
+static const struct upg_lock_table_sql pg_lock_sql = {
+	.current_schema = "SELECT current_schema()",
+	.exists = "SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+	          "ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relname = '" UPG_LOCK_TABLE "'",
+	.create = "CREATE TABLE IF NOT EXISTS %s (name TEXT PRIMARY KEY, holder TEXT NOT NULL, "
+	          "token TEXT NOT NULL, acquired_at TIMESTAMP NOT NULL, expires_at TIMESTAMP NOT NULL)",
+	.insert = "INSERT INTO %s (name, holder, token, acquired_at, expires_at) VALUES (?, ?, ?, "
+	          PG_UTC_NOW ", " PG_UTC_NOW " + " PG_LEASE ") ON CONFLICT (name) DO NOTHING",
+	.take_over = "UPDATE %s SET holder = ?, token = ?, acquired_at = " PG_UTC_NOW
+	             ", expires_at = " PG_UTC_NOW " + " PG_LEASE
+	             " WHERE name = ? AND expires_at < " PG_UTC_NOW,
+	.check = "SELECT token FROM %s WHERE name = ?",
+	.renew = "UPDATE %s SET expires_at = " PG_UTC_NOW " + " PG_LEASE
+	         " WHERE name = ? AND token = ?",
+	.remove = "DELETE FROM %s WHERE name = ? AND token = ?",
+	.holder = "SELECT holder || ', lease until ' || "
+	          "to_char(expires_at, 'YYYY-MM-DD HH24:MI:SS.US') || ' UTC' || "
+	          "CASE WHEN expires_at < " PG_UTC_NOW " THEN ' (expired)' ELSE '' END "
+	          "FROM %s WHERE name = ?",
+};
+
+static int
+use_lock_table(const struct upg_lock *lock)
+{
+	return lock->conn->pool_mode == UPGRADE_POOL_TRANSACTION ||
+	       lock->conn->cluster_lock == UPGRADE_CLUSTER_LOCK_TABLE;
+}
+
 static int
 pg_lock_try(struct upg_lock *lock, int *acquired)
 {
@@ -49,6 +91,8 @@ pg_lock_try(struct upg_lock *lock, int *acquired)
 	int ret;
 
 	*acquired = 0;
+	if (use_lock_table(lock))
+		return upg_lock_table_try(lock, &pg_lock_sql, acquired);
 	lock_key(lock, key, sizeof key, hi, lo, sizeof hi);
 	/* application_name is how a waiting process learns who holds the lock, and since when. */
 	gmtime_r(&now, &tm);
@@ -81,6 +125,8 @@ pg_lock_release(struct upg_lock *lock)
 	char key[32], hi[16], lo[16];
 	const char *params[1] = {key};
 
+	if (lock->priv != NULL)
+		return upg_lock_table_release(lock);
 	lock_key(lock, key, sizeof key, hi, lo, sizeof hi);
 	return upg_db_query(lock->conn, "SELECT pg_advisory_unlock(CAST(? AS BIGINT))", 1, params,
 	                    NULL, NULL);
@@ -95,6 +141,8 @@ pg_lock_holder(struct upg_lock *lock, char **who)
 	int ret;
 
 	*who = NULL;
+	if (use_lock_table(lock))
+		return upg_lock_table_holder(lock, &pg_lock_sql, who);
 	lock_key(lock, key, sizeof key, hi, lo, sizeof hi);
 	ret = upg_db_query(lock->conn,
 	                    "SELECT a.application_name || ', server pid ' || a.pid || ', client ' || "
@@ -105,6 +153,122 @@ pg_lock_holder(struct upg_lock *lock, char **who)
 	                    "AND l.classid = CAST(? AS OID) AND l.objid = CAST(? AS OID)",
 	                    2, params, upg_first_value, who);
 	return ret < 0 ? ret : UPGRADE_OK;
+}
+
+/* ---- the search path ------------------------------------------------------ */
+
+/*
+ * The session is the user's: the tenant schema goes first and the search
+ * path the connection came with (the role's and database's defaults,
+ * psqlODBC's ConnSettings) follows, so a type or function of another
+ * schema (an extension in "extensions") is still found unqualified.  That
+ * path is read once, before the first switch: current_schemas(false) lists
+ * the schemas of it that exist, in order, with "$user" resolved to the
+ * role's own schema.  A temporary schema keeps its place as pg_temp.  The
+ * names are kept NUL-separated (no identifier holds a NUL), ended by an
+ * empty one, and quoted only when the path is written.
+ */
+static int
+own_path_row(void *ud, size_t ncols, char **values)
+{
+	struct upg_buf *b = ud;
+	const char *name = ncols > 0 ? values[0] : NULL;
+
+	if (name == NULL || name[0] == '\0')
+		return 0;
+	if (strncmp(name, "pg_temp_", 8) == 0)
+		name = "pg_temp";
+	upg_buf_append(b, name, strlen(name) + 1);
+	return 0;
+}
+
+static int
+read_own_path(struct upgrade_conn *conn)
+{
+	struct upg_buf b = UPG_BUF_INIT;
+	int ret;
+
+	ret = upg_db_query(conn,
+	                   "SELECT s FROM unnest(current_schemas(false)) WITH ORDINALITY AS t(s, n) "
+	                   "ORDER BY n",
+	                   0, NULL, own_path_row, &b);
+	if (ret >= 0)
+		upg_buf_append(&b, "", 1);
+	if (ret >= 0 && b.failed)
+		ret = upg_error_oom(&conn->err);
+	if (ret < 0) {
+		upg_buf_free(&b);
+		return ret;
+	}
+	conn->own_path = b.data;
+	return UPGRADE_OK;
+}
+
+/* Appends name quoted, after a comma unless first; skips names already in the list. */
+static int
+path_add(struct upgrade_conn *conn, struct upg_buf *sql, const char **seen, size_t *nseen,
+         const char *name)
+{
+	char *q = NULL;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < *nseen; i++)
+		if (strcmp(seen[i], name) == 0)
+			return UPGRADE_OK;
+	if ((ret = upgrade_conn_quote_ident(&q, conn, name)) != UPGRADE_OK)
+		return ret;
+	upg_buf_printf(sql, "%s%s", *nseen > 0 ? ", " : "", q);
+	free(q);
+	seen[(*nseen)++] = name;
+	return UPGRADE_OK;
+}
+
+/*
+ * Through a pooler in transaction mode a session SET would stay with the
+ * server session, for whichever client gets it next, and this client's
+ * next transaction may run on another one.  There the path is a SET LOCAL
+ * that upg_db_begin runs first in every transaction; it is sent now only
+ * into a transaction already open (a dry run's, which holds every schema
+ * as a savepoint).
+ */
+static int
+pg_use_schema(struct upgrade_conn *conn, const char *schema)
+{
+	struct upg_buf sql = UPG_BUF_INIT;
+	const char **seen = NULL;
+	const char *p;
+	size_t n = 1, nseen = 0;
+	int local = conn->pool_mode == UPGRADE_POOL_TRANSACTION, ret;
+
+	if (conn->own_path == NULL && (ret = read_own_path(conn)) != UPGRADE_OK)
+		return ret;
+	for (p = conn->own_path; *p != '\0'; p += strlen(p) + 1)
+		n++;
+	if ((seen = calloc(n, sizeof *seen)) == NULL)
+		return upg_error_oom(&conn->err);
+	upg_buf_puts(&sql, local ? "SET LOCAL search_path TO " : "SET search_path TO ");
+	ret = path_add(conn, &sql, seen, &nseen, schema);
+	for (p = conn->own_path; ret == UPGRADE_OK && *p != '\0'; p += strlen(p) + 1)
+		ret = path_add(conn, &sql, seen, &nseen, p);
+	free(seen);
+	if (ret == UPGRADE_OK && sql.failed)
+		ret = upg_error_oom(&conn->err);
+	if (ret != UPGRADE_OK) {
+		upg_buf_free(&sql);
+		return ret;
+	}
+	free(conn->begin_sql);
+	conn->begin_sql = NULL;
+	if (local) {
+		conn->begin_sql = upg_buf_detach(&sql);
+		if (conn->begin_sql == NULL)
+			return upg_error_oom(&conn->err);
+		return conn->autocommit ? UPGRADE_OK : upg_db_exec(conn, conn->begin_sql);
+	}
+	ret = upg_db_exec(conn, upg_buf_str(&sql));
+	upg_buf_free(&sql);
+	return ret;
 }
 
 /*
@@ -464,6 +628,22 @@ pg_triggers_switch(struct upgrade_conn *conn, const char *schema, const char *ta
 	return ret;
 }
 
+/* ---- errors ------------------------------------------------------------------------ */
+
+static enum upg_errclass
+pg_classify_error(const char *sqlstate, long native, const char *message)
+{
+	if (strcmp(sqlstate, "42P01") == 0) /* undefined_table */
+		return UPG_ERRC_NO_TABLE;
+	if (strcmp(sqlstate, "55P04") == 0) /* unsafe_new_enum_value_usage */
+		return UPG_ERRC_ENUM_UNCOMMITTED;
+	if (strcmp(sqlstate, "42804") == 0) /* datatype_mismatch */
+		return UPG_ERRC_TYPE_MISMATCH;
+	if (strcmp(sqlstate, "40P01") == 0) /* deadlock_detected */
+		return UPG_ERRC_CONFLICT;
+	return upg_odbc_classify_error(sqlstate, native, message);
+}
+
 /*
  * Whether psqlODBC would count a parameter marker in sql: a ? outside
  * string literals, quoted identifiers, dollar quotes and comments, the
@@ -592,17 +772,21 @@ const struct upg_dialect upg_dialect_postgresql = {
 	.data_modifying_with = 1,
 	.sql_cursors = 1,
 	.current_schema_sql = "SELECT current_schema()",
+	.no_current_schema_hint = "is search_path empty?",
 	.list_schemas_sql = "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' "
 	                    "AND nspname <> 'information_schema' ORDER BY nspname",
 	.use_schema_sql = "SET search_path TO %s",
+	.use_schema = pg_use_schema,
 	.create_schema_sql = "CREATE SCHEMA %s",
 	.lock_try = pg_lock_try,
 	.lock_release = pg_lock_release,
 	.lock_holder = pg_lock_holder,
+	.classify_error = pg_classify_error,
 	.as_written = pg_as_written,
 	.read_only = pg_read_only,
 	.replication_position = pg_replication_position,
 	.replicas_at = pg_replicas_at,
+	.replicas_hidden_hint = "grant it pg_monitor or run as a superuser",
 	.exists = pg_exists,
 	.columns = pg_columns,
 	.type_names = pg_types,

@@ -28,7 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../src/ddl.h"
+#include "../src/ops.h"
+#include "sqlite.h"
 
 /* Open-file-description locks conflict between threads too; plain POSIX locks only between processes. */
 #ifdef F_OFD_SETLK
@@ -49,6 +50,25 @@ sqlite_version_caps(const char *dbms_ver, unsigned int caps)
 	if (upg_version_parse(dbms_ver) >= 3035)
 		caps |= UPGRADE_CAP_DROP_COLUMN;
 	return caps;
+}
+
+/* sqliteodbc's busy timeout (ms); the driver waits about twice as long. */
+#define BUSY_TIMEOUT_MS "5000"
+
+static int
+sqlite_file_connstr(struct upg_buf *buf, const char *path, struct upg_error *err)
+{
+	/* sqliteodbc reads Database= up to the next ';' and knows no braces. */
+	if (strchr(path, ';') != NULL)
+		return upg_error_set(err, UPGRADE_EINVAL,
+		                     "the SQLite ODBC driver cannot open '%s': its name contains ';'",
+		                     path);
+	upg_connstr_append(buf, "DRIVER",
+	                   upg_odbc_driver_installed("SQLite3") ? "SQLite3" : UPGRADE_SQLITE_ODBC_DRIVER);
+	upg_buf_printf(buf, ";Database=%s", path);
+	/* The driver's default busy timeout blocks for minutes behind another writer. */
+	upg_connstr_append(buf, "Timeout", BUSY_TIMEOUT_MS);
+	return UPGRADE_OK;
 }
 
 static int
@@ -159,6 +179,13 @@ lock_fd_put(int fd)
 	pthread_mutex_unlock(&lock_pool_mutex);
 }
 
+/* A lock's state (upg_lock.state). */
+struct sqlite_lock {
+	char *path; /* the database file, once asked for */
+	int fd;     /* the pooled descriptor holding the lock, when locked */
+	int locked;
+};
+
 /* The byte range of a lock name: one byte in [2^62, 2^63). */
 static void
 lock_range(const struct upg_lock *lock, struct flock *fl, short type)
@@ -180,9 +207,10 @@ holder_attr(const struct upg_lock *lock, char *name, size_t size)
 static char *
 holder_file(const struct upg_lock *lock)
 {
+	const struct sqlite_lock *s = lock->state;
 	struct upg_buf path = UPG_BUF_INIT;
 
-	upg_buf_printf(&path, "%s.upgrade-lock", lock->path);
+	upg_buf_printf(&path, "%s.upgrade-lock", s->path);
 	return upg_buf_detach(&path);
 }
 
@@ -190,6 +218,7 @@ holder_file(const struct upg_lock *lock)
 static void
 holder_write(struct upg_lock *lock)
 {
+	const struct sqlite_lock *s = lock->state;
 	char who[160], since[32], attr[64];
 	time_t now = time(NULL);
 	struct tm tm;
@@ -201,7 +230,7 @@ holder_write(struct upg_lock *lock)
 	if (n <= 0 || (size_t)n >= sizeof who)
 		return;
 	holder_attr(lock, attr, sizeof attr);
-	if (fsetxattr(lock->fd, attr, who, (size_t)n, 0) != 0 && errno == ENOTSUP) {
+	if (fsetxattr(s->fd, attr, who, (size_t)n, 0) != 0 && errno == ENOTSUP) {
 		char *file = holder_file(lock);
 		int fd = file != NULL ? open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
 
@@ -218,11 +247,12 @@ holder_write(struct upg_lock *lock)
 static int
 sqlite_lock_try(struct upg_lock *lock, int *acquired)
 {
+	struct sqlite_lock *s = lock->state;
 	struct flock fl;
 	int fd;
 
 	*acquired = 0;
-	if (lock->path == NULL) {
+	if (s->path == NULL) {
 		char *db = NULL;
 		int ret = upg_db_query(lock->conn, "PRAGMA database_list", 0, NULL, main_file, &db);
 
@@ -234,12 +264,12 @@ sqlite_lock_try(struct upg_lock *lock, int *acquired)
 			*acquired = 1;
 			return UPGRADE_OK;
 		}
-		lock->path = db;
+		s->path = db;
 	}
-	fd = lock_fd_get(lock->path);
+	fd = lock_fd_get(s->path);
 	if (fd < 0)
 		return upg_error_set(&lock->conn->err, UPGRADE_ERROR, "cannot open %s to lock it: %s",
-		                     lock->path, strerror(errno));
+		                     s->path, strerror(errno));
 	lock_range(lock, &fl, F_WRLCK);
 	if (fcntl(fd, LOCK_CMD, &fl) < 0) {
 		int err = errno;
@@ -247,10 +277,11 @@ sqlite_lock_try(struct upg_lock *lock, int *acquired)
 		lock_fd_put(fd);
 		if (err == EAGAIN || err == EACCES)
 			return UPGRADE_OK;
-		return upg_error_set(&lock->conn->err, UPGRADE_ERROR, "cannot lock %s: %s", lock->path,
+		return upg_error_set(&lock->conn->err, UPGRADE_ERROR, "cannot lock %s: %s", s->path,
 		                     strerror(err));
 	}
-	lock->fd = fd;
+	s->fd = fd;
+	s->locked = 1;
 	*acquired = 1;
 	holder_write(lock);
 	return UPGRADE_OK;
@@ -259,14 +290,15 @@ sqlite_lock_try(struct upg_lock *lock, int *acquired)
 static int
 sqlite_lock_release(struct upg_lock *lock)
 {
+	struct sqlite_lock *s = lock->state;
 	struct flock fl;
 	char attr[64];
 	int ret = UPGRADE_OK;
 
-	if (lock->fd < 0)
+	if (!s->locked)
 		return UPGRADE_OK;
 	holder_attr(lock, attr, sizeof attr);
-	if (fremovexattr(lock->fd, attr) != 0 && errno == ENOTSUP) {
+	if (fremovexattr(s->fd, attr) != 0 && errno == ENOTSUP) {
 		char *file = holder_file(lock);
 
 		if (file != NULL)
@@ -274,26 +306,35 @@ sqlite_lock_release(struct upg_lock *lock)
 		free(file);
 	}
 	lock_range(lock, &fl, F_UNLCK);
-	if (fcntl(lock->fd, LOCK_CMD, &fl) < 0)
-		ret = upg_error_set(&lock->conn->err, UPGRADE_ERROR, "cannot unlock %s: %s", lock->path,
+	if (fcntl(s->fd, LOCK_CMD, &fl) < 0)
+		ret = upg_error_set(&lock->conn->err, UPGRADE_ERROR, "cannot unlock %s: %s", s->path,
 		                    strerror(errno));
-	/* Back to the pool, never closed (see above); lock_free() must not close it either. */
-	lock_fd_put(lock->fd);
-	lock->fd = -1;
+	/* Back to the pool, never closed (see above). */
+	lock_fd_put(s->fd);
+	s->locked = 0;
 	return ret;
+}
+
+static void
+sqlite_lock_state_free(struct upg_lock *lock)
+{
+	struct sqlite_lock *s = lock->state;
+
+	free(s->path);
 }
 
 static int
 sqlite_lock_holder(struct upg_lock *lock, char **who)
 {
+	const struct sqlite_lock *s = lock->state;
 	char text[200], attr[64];
 	ssize_t n;
 
 	*who = NULL;
-	if (lock->path == NULL)
+	if (s->path == NULL)
 		return UPGRADE_OK;
 	holder_attr(lock, attr, sizeof attr);
-	n = getxattr(lock->path, attr, text, sizeof text - 1);
+	n = getxattr(s->path, attr, text, sizeof text - 1);
 	if (n < 0 && errno == ENOTSUP) {
 		char *file = holder_file(lock);
 		int fd = file != NULL ? open(file, O_RDONLY | O_CLOEXEC) : -1;
@@ -1349,13 +1390,26 @@ static const char *const sqlite_types[UPG_TYPE_COUNT] = {
 	[UPG_TYPE_BLOB] = "BLOB",
 };
 
+/* ---- errors ------------------------------------------------------------------------ */
+
+/* sqliteodbc reports most engine errors as HY000; only the message tells them apart. */
+static enum upg_errclass
+sqlite_classify_error(const char *sqlstate, long native, const char *message)
+{
+	if (message != NULL && strstr(message, "no such table") != NULL)
+		return UPG_ERRC_NO_TABLE;
+	return upg_odbc_classify_error(sqlstate, native, message);
+}
+
 const struct upg_dialect upg_dialect_sqlite = {
 	.name = "sqlite",
 	.title = "SQLite 3",
 	.caps = UPGRADE_CAP_TRANSACTIONAL_DDL | UPGRADE_CAP_SAVEPOINTS |
 	        UPGRADE_CAP_INDEX_IF_NOT_EXISTS | UPGRADE_CAP_DISABLE_TRIGGERS,
+	.traits = UPG_TRAIT_ROWID | UPG_TRAIT_NOT_NULL_AFTER_ADD,
 	.bid = sqlite_bid,
 	.version_caps = sqlite_version_caps,
+	.file_connstr = sqlite_file_connstr,
 	/* The library in use, not the one sqliteodbc was built against. */
 	.server_version_sql = "SELECT sqlite_version()",
 	.quote_open = '"',
@@ -1376,6 +1430,9 @@ const struct upg_dialect upg_dialect_sqlite = {
 	.lock_try = sqlite_lock_try,
 	.lock_release = sqlite_lock_release,
 	.lock_holder = sqlite_lock_holder,
+	.lock_state_size = sizeof(struct sqlite_lock),
+	.lock_state_free = sqlite_lock_state_free,
+	.classify_error = sqlite_classify_error,
 	.exists = sqlite_exists,
 	.columns = sqlite_columns,
 	.type_names = sqlite_types,

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * catalog-util.c - the small containers the catalog is built from: an
- * arena allocator, a string-keyed hash map, and the dialect vocabulary;
- * and the one way catalog and schema files are opened.
+ * arena allocator and a string-keyed hash map; and the one way catalog
+ * and schema files are opened.
  *
  * A catalog of 100,000 tasks holds about a million small strings and
  * nodes; allocating them from an arena keeps loading fast, memory compact
@@ -260,31 +260,6 @@ upg_map_free(struct upg_map *map)
 	map->values = NULL;
 	map->hashes = NULL;
 	map->cap = map->count = 0;
-}
-
-/* ---- dialects ------------------------------------------------------------------ */
-
-static const struct {
-	const char *name;
-	unsigned bit;
-} dialects[] = {
-	{"sqlite", UPG_DIALECT_SQLITE},
-	{"postgresql", UPG_DIALECT_POSTGRESQL},
-	{"mysql", UPG_DIALECT_MYSQL},
-	{"mssql", UPG_DIALECT_MSSQL},
-	{"generic", UPG_DIALECT_GENERIC},
-};
-/* len lets callers look up a word inside a space-separated list in place. */
-
-unsigned
-upg_dialect_bit(const char *name, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof dialects / sizeof dialects[0]; i++)
-		if (strlen(dialects[i].name) == len && memcmp(dialects[i].name, name, len) == 0)
-			return dialects[i].bit;
-	return 0;
 }
 
 /* ---- files ------------------------------------------------------------------ */

@@ -1003,6 +1003,7 @@ static const struct {
 	{"all", UPG_NODE_COND},
 	{"alter-column", UPG_NODE_OP},
 	{"any", UPG_NODE_COND},
+	{"assert", UPG_NODE_ASSERT},
 	{"choose", UPG_NODE_CHOOSE},
 	{"column", UPG_NODE_PART},
 	{"create-enum", UPG_NODE_OP},
@@ -1026,6 +1027,8 @@ static const struct {
 	{"query", UPG_NODE_COND},
 	{"rename-column", UPG_NODE_OP},
 	{"rename-table", UPG_NODE_OP},
+	{"schema-count", UPG_NODE_COND},
+	{"schemas-include", UPG_NODE_COND},
 	{"sql", UPG_NODE_SQL},
 	{"step", UPG_NODE_STEP},
 	{"value", UPG_NODE_PART},
@@ -1076,10 +1079,14 @@ parse_dialects(struct loader *ld, const char *list, unsigned long line, const ch
 			p++;
 		count++;
 		bit = upg_dialect_bit(start, (size_t)(p - start));
-		if (bit == 0)
-			ld_error(ld, line, object,
-			         "unknown dialect '%.*s' (known: sqlite, postgresql, mysql, mssql, generic)",
-			         (int)(p - start), start);
+		if (bit == 0) {
+			struct upg_buf known = UPG_BUF_INIT;
+
+			upg_dialect_names(&known);
+			ld_error(ld, line, object, "unknown dialect '%.*s' (known: %s)",
+			         (int)(p - start), start, upg_buf_str(&known));
+			upg_buf_free(&known);
+		}
 		bits |= bit;
 	}
 	if (count == 0)
@@ -1194,23 +1201,21 @@ build_node(struct loader *ld, xmlNodePtr el, const char *object)
 		 * never be taken, which is surely not what the author meant.  Each
 		 * is compared with the first <when> of its dialects only, so that
 		 * a choose of many alternatives costs no more than their number. */
-		static const char *const dn[] = {"sqlite", "postgresql", "mysql", "mssql",
-		                                 "generic"};
-		unsigned long first[5];
+		unsigned long first[UPG_DIALECTS_MAX];
 		unsigned seen = 0;
 		const struct upg_node *w;
 
 		for (w = node->child; w != NULL; w = w->next) {
 			if (w->kind != UPG_NODE_WHEN)
 				continue;
-			for (i = 0; i < 5; i++) {
+			for (i = 0; upg_dialects[i] != NULL; i++) {
 				if (!(w->dialects & (1u << i)))
 					continue;
 				if (seen & (1u << i))
 					ld_error(ld, w->line, object,
 					         "dialect '%s' is already chosen by the <when> at "
 					         "line %lu",
-					         dn[i], first[i]);
+					         upg_dialects[i]->name, first[i]);
 				else
 					first[i] = w->line;
 			}
@@ -1384,7 +1389,7 @@ build_task(struct loader *ld, xmlNodePtr el)
 	struct upgrade_task *t;
 	struct upg_node **tail;
 	const char *name, *why;
-	int raw = 0, always = 0, has_always, steps = 0, actions = 0;
+	int raw = 0, always = 0, has_always, actions = 0;
 	unsigned long line = line_of(el);
 	xmlNodePtr c;
 	int rc;
@@ -1473,17 +1478,21 @@ build_task(struct loader *ld, xmlNodePtr el)
 			t->flags |= UPGRADE_TASK_GUARDED;
 			continue;
 		}
-		if (n->kind == UPG_NODE_STEP)
-			steps++;
-		else
+		if (n->kind == UPG_NODE_STEP) {
+			const char *each = upg_node_attr(n, "for-each-schema");
+
+			/* Other tasks run in one schema: there is no list to go through. */
+			if (!raw && each != NULL && strcmp(each, "true") == 0)
+				ld_error(ld, n->line, t->id,
+				         "<step for-each-schema=\"true\"> in a task that is not raw");
+		} else if (n->kind != UPG_NODE_ASSERT) {
 			actions++;
+		}
 		*tail = n;
 		tail = &n->next;
 	}
 	if (raw && actions > 0)
 		ld_error(ld, line, t->id, "raw task must consist of <step> elements");
-	if (!raw && steps > 0)
-		ld_error(ld, line, t->id, "<step> elements in a task that is not raw");
 
 	t->checksum = task_checksum(ld, t);
 	if (t->checksum == NULL)

@@ -888,14 +888,26 @@ param_value(const struct upgrade_catalog *cat, const struct upgrade_module *mod,
 	return NULL;
 }
 
+/* 1 for a <step for-each-schema="true">. */
+static int
+step_each_schema(const struct upg_node *step)
+{
+	const char *v = upg_node_attr(step, "for-each-schema");
+
+	return v != NULL && strcmp(v, "true") == 0;
+}
+
 /*
  * Substitutes the placeholders of s for task t.  Returns s itself when it
  * holds no '$', an arena copy otherwise, or NULL when out of memory (*oom).
- * Problems are recorded against line.
+ * Problems are recorded against line.  In the text of a for-each-schema
+ * step (each 1) ${schema} and the "$${" escape are left for the runner,
+ * which knows the schema only when the step runs; in its attributes (each
+ * 2) ${schema} is an error, the operations addressing that schema anyway.
  */
 static const char *
 substitute(struct upgrade_catalog *cat, const struct upgrade_task *t, const char *s, unsigned long line,
-           int *oom)
+           int each, int *oom)
 {
 	const struct upgrade_module *mod = t->module;
 	struct upg_buf out = UPG_BUF_INIT;
@@ -909,7 +921,7 @@ substitute(struct upgrade_catalog *cat, const struct upgrade_task *t, const char
 
 		if (p[0] == '$' && p[1] == '$' && p[2] == '{') {
 			/* "$${" is the escape for a literal "${". */
-			upg_buf_append(&out, "${", 2);
+			upg_buf_append(&out, each == 1 ? "$${" : "${", each == 1 ? 3 : 2);
 			p += 3;
 			continue;
 		}
@@ -934,8 +946,21 @@ substitute(struct upgrade_catalog *cat, const struct upgrade_task *t, const char
 			p = end + 1;
 			continue;
 		}
+		if (each == 1 && end - p == 8 && memcmp(p, "${schema}", 9) == 0) {
+			upg_buf_puts(&out, "${schema}");
+			p = end + 1;
+			continue;
+		}
 		v = param_value(cat, mod, p + 2, (size_t)(end - p - 2), &declared);
-		if (!declared) {
+		if (!declared && end - p == 8 && memcmp(p, "${schema}", 9) == 0) {
+			if (!mod->quiet &&
+			    upg_diag_add(cat, mod->file, mod->file_index, line, t->id, "%s",
+			                 each == 2 ? "${schema} is replaced only in <sql> and <query> text; "
+			                             "operations address the step's schema by themselves"
+			                           : "${schema} is known only in a <step for-each-schema=\"true\"> "
+			                             "of a raw task") != UPGRADE_OK)
+				*oom = 1;
+		} else if (!declared) {
 			if (!mod->quiet &&
 			    upg_diag_add(cat, mod->file, mod->file_index, line, t->id,
 			                 "unknown placeholder '%.*s' (declare it with <param name=\"%.*s\"/>)",
@@ -971,9 +996,13 @@ c_identifier(const char *s)
 	return 1;
 }
 
-/* Substitutes placeholders in a node tree and checks native references. */
+/*
+ * Substitutes placeholders in a node tree and checks native references;
+ * each: inside a for-each-schema step.
+ */
 static void
-substitute_nodes(struct upgrade_catalog *cat, const struct upgrade_task *t, struct upg_node *n, int *oom)
+substitute_nodes(struct upgrade_catalog *cat, const struct upgrade_task *t, struct upg_node *n, int each,
+                 int *oom)
 {
 	const struct upgrade_module *mod = t->module;
 
@@ -981,13 +1010,13 @@ substitute_nodes(struct upgrade_catalog *cat, const struct upgrade_task *t, stru
 		size_t i;
 
 		if (n->raw != NULL)
-			n->text = substitute(cat, t, n->raw, n->line, oom);
+			n->text = substitute(cat, t, n->raw, n->line, each, oom);
 		for (i = 0; i < n->nattrs && !*oom; i++) {
 			/* Dialect lists select alternatives; they are part of the
 			 * catalog's structure, not of its values. */
 			if (strcmp(n->attrs[i].name, "dialect") == 0)
 				continue;
-			n->attrs[i].value = substitute(cat, t, n->attrs[i].raw, n->line, oom);
+			n->attrs[i].value = substitute(cat, t, n->attrs[i].raw, n->line, each ? 2 : 0, oom);
 		}
 		if (*oom)
 			return;
@@ -1006,7 +1035,8 @@ substitute_nodes(struct upgrade_catalog *cat, const struct upgrade_task *t, stru
 			                 "native symbol '%s' is not a C identifier", sym) != UPGRADE_OK)
 				*oom = 1;
 		}
-		substitute_nodes(cat, t, n->child, oom);
+		substitute_nodes(cat, t, n->child, each || (n->kind == UPG_NODE_STEP && step_each_schema(n)),
+		                 oom);
 	}
 }
 
@@ -1190,13 +1220,13 @@ upgrade_catalog_prepare(struct upgrade_catalog *cat)
 		struct upgrade_task *t = cat->tasks[i];
 
 		if (t->guard != NULL)
-			substitute_nodes(cat, t, t->guard, &oom);
+			substitute_nodes(cat, t, t->guard, 0, &oom);
 		if (!oom)
-			substitute_nodes(cat, t, t->body, &oom);
+			substitute_nodes(cat, t, t->body, 0, &oom);
 	}
 	for (i = 0; i < cat->nmodules && !oom; i++)
 		if (cat->modules[i]->install != NULL)
-			substitute_nodes(cat, cat->modules[i]->install, cat->modules[i]->install->body, &oom);
+			substitute_nodes(cat, cat->modules[i]->install, cat->modules[i]->install->body, 0, &oom);
 	/* Attributes as the tasks will read them, placeholders substituted. */
 	if (oom || upg_catalog_check(cat, 0, 0) != UPGRADE_OK)
 		return upg_error_oom(&cat->error);
@@ -1257,20 +1287,22 @@ applies(const struct upg_node *n, unsigned bit)
 }
 
 /*
- * Appends the actions of the body items starting at n that apply to the
- * dialect bit, taking one alternative of each <choose>.
+ * Appends the actions of the body items from n up to end (exclusive) that
+ * apply to the dialect bit, taking one alternative of each <choose>.
  */
 static int
-collect_actions(struct action_list *l, const struct upg_node *n, unsigned bit, const char *dialect,
-                const struct upgrade_task *t, struct upg_error *err)
+collect_actions(struct action_list *l, const struct upg_node *n, const struct upg_node *end,
+                unsigned bit, const char *dialect, const struct upgrade_task *t,
+                struct upg_error *err)
 {
-	for (; n != NULL; n = n->next) {
+	for (; n != end; n = n->next) {
 		const struct upg_node *alt = NULL, *c;
 
 		switch (n->kind) {
 		case UPG_NODE_SQL:
 		case UPG_NODE_NATIVE:
 		case UPG_NODE_OP:
+		case UPG_NODE_ASSERT:
 			if (applies(n, bit) && action_push(l, n) != UPGRADE_OK)
 				return upg_error_oom(err);
 			break;
@@ -1335,47 +1367,51 @@ upg_task_resolve(struct upg_resolved **out, const struct upgrade_task *task, con
 		*out = res;
 		return UPGRADE_OK;
 	}
-	if (task->flags & UPGRADE_TASK_RAW) {
-		for (n = task->body; n != NULL; n = n->next)
-			if (n->kind == UPG_NODE_STEP)
-				nunits++;
-	} else {
+	/* A step is a unit, and so is each run of items between steps. */
+	for (n = task->body; n != NULL; n = n->next) {
+		if (n->kind == UPG_NODE_STEP)
+			nunits++;
+		else if (n->next == NULL || n->next->kind == UPG_NODE_STEP)
+			nunits++;
+	}
+	if (nunits == 0)
 		nunits = 1;
+	res->units = calloc(nunits, sizeof *res->units);
+	if (res->units == NULL) {
+		free(res);
+		return upg_error_oom(err);
 	}
-	if (nunits > 0) {
-		res->units = calloc(nunits, sizeof *res->units);
-		if (res->units == NULL) {
-			free(res);
-			return upg_error_oom(err);
-		}
+	if (task->body == NULL) {
+		res->nunits = 1;
+		res->units[0].line = task->line;
 	}
-	if (task->flags & UPGRADE_TASK_RAW) {
-		for (n = task->body; n != NULL && rc == UPGRADE_OK; n = n->next) {
-			struct upg_unit *u;
-			struct action_list l = {NULL, 0, 0};
-			const struct upg_node *first;
+	for (n = task->body; n != NULL && rc == UPGRADE_OK; n = n->next) {
+		struct upg_unit *u;
+		struct action_list l = {NULL, 0, 0};
+		const struct upg_node *first, *end;
 
-			if (n->kind != UPG_NODE_STEP)
-				continue;
+		if (n->kind == UPG_NODE_STEP) {
 			u = &res->units[res->nunits++];
 			u->line = n->line;
+			u->each_schema = step_each_schema(n);
 			first = n->child;
 			if (first != NULL && first->kind == UPG_NODE_GUARD) {
 				u->guard = first;
 				first = first->next;
 			}
-			rc = collect_actions(&l, first, bit, dialect, task, err);
-			u->actions = l.items;
-			u->nactions = l.n;
+			end = NULL;
+		} else {
+			u = &res->units[res->nunits++];
+			u->line = n == task->body ? task->line : n->line;
+			first = n;
+			for (end = n; end != NULL && end->kind != UPG_NODE_STEP; end = end->next)
+				;
+			while (n->next != end)
+				n = n->next;
 		}
-	} else {
-		struct action_list l = {NULL, 0, 0};
-
-		res->nunits = 1;
-		res->units[0].line = task->line;
-		rc = collect_actions(&l, task->body, bit, dialect, task, err);
-		res->units[0].actions = l.items;
-		res->units[0].nactions = l.n;
+		rc = collect_actions(&l, first, end, bit, dialect, task, err);
+		u->actions = l.items;
+		u->nactions = l.n;
 	}
 	if (rc != UPGRADE_OK) {
 		upg_resolved_free(res);
@@ -1428,7 +1464,6 @@ check_one_dialect(struct upgrade_catalog *cat, const char *dialect)
 int
 upgrade_catalog_check_dialect(struct upgrade_catalog *cat, const char *dialect)
 {
-	static const char *const vocabulary[] = {"sqlite", "postgresql", "mysql", "mssql", "generic"};
 	size_t before, i;
 	unsigned named;
 	int rc = UPGRADE_OK;
@@ -1446,9 +1481,9 @@ upgrade_catalog_check_dialect(struct upgrade_catalog *cat, const char *dialect)
 	} else {
 		/* NULL: every dialect the catalog names. */
 		named = upg_catalog_dialects_named(cat);
-		for (i = 0; i < sizeof vocabulary / sizeof vocabulary[0] && rc == UPGRADE_OK; i++)
-			if (named & upg_dialect_bit(vocabulary[i], strlen(vocabulary[i])))
-				rc = check_one_dialect(cat, vocabulary[i]);
+		for (i = 0; upg_dialects[i] != NULL && rc == UPGRADE_OK; i++)
+			if (named & upg_dialect_bit(upg_dialects[i]->name, strlen(upg_dialects[i]->name)))
+				rc = check_one_dialect(cat, upg_dialects[i]->name);
 	}
 	if (rc != UPGRADE_OK)
 		return rc;

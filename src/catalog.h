@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
+#include "dialect.h"
 #include "private.h"
 #include "upgrade/catalog.h"
 
@@ -70,20 +71,6 @@ int upg_open_regular(const char *path, struct stat *st);
 /* Says what a file that is not a regular file is: "a FIFO, not a regular file". */
 const char *upg_file_kind(mode_t mode);
 
-/* ---- dialects ------------------------------------------------------------ */
-
-/* The dialect vocabulary of the catalog format, as bits. */
-enum {
-	UPG_DIALECT_SQLITE = 1u << 0,
-	UPG_DIALECT_POSTGRESQL = 1u << 1,
-	UPG_DIALECT_MYSQL = 1u << 2,
-	UPG_DIALECT_MSSQL = 1u << 3,
-	UPG_DIALECT_GENERIC = 1u << 4
-};
-
-/* The bit of a dialect name, or 0 for an unknown one. */
-unsigned upg_dialect_bit(const char *name, size_t len);
-
 /* ---- body nodes ----------------------------------------------------------- */
 
 enum upg_node_kind {
@@ -93,10 +80,11 @@ enum upg_node_kind {
 	UPG_NODE_CHOOSE,    /* <choose>: children are WHEN and OTHERWISE */
 	UPG_NODE_WHEN,      /* <when>: dialects set; children are actions */
 	UPG_NODE_OTHERWISE, /* <otherwise>: children are actions */
-	UPG_NODE_STEP,      /* <step> of a raw task: guard, then body */
+	UPG_NODE_STEP,      /* <step>: guard, then body */
 	UPG_NODE_GUARD,     /* <only-if>: children are conditions, all must hold */
 	UPG_NODE_COND,      /* a condition (has-table, not, any, query, ...) */
-	UPG_NODE_PART       /* a part of an operation: <column>, <value> */
+	UPG_NODE_PART,      /* a part of an operation: <column>, <value> */
+	UPG_NODE_ASSERT     /* <assert>: children are conditions, all must hold */
 };
 
 struct upg_attr {
@@ -329,12 +317,14 @@ int upg_catalog_selects(const struct upgrade_catalog *cat, const char *module);
  * A task's body resolved for one dialect: the <choose> alternatives are
  * taken and the dialect filters applied, leaving actions (UPG_NODE_SQL,
  * UPG_NODE_NATIVE, UPG_NODE_OP) in execution order with placeholders
- * substituted.  An ordinary task has one unit; a raw task one per step.
- * A C task has no units (call task->fn).
+ * substituted, and <assert> (UPG_NODE_ASSERT) where it stands.  A task
+ * without <step> has one unit; otherwise each step is a unit, and so is
+ * each run of items between steps.  A C task has no units (call task->fn).
  */
 struct upg_unit {
-	const struct upg_node *guard; /* step guard (raw) or NULL */
+	const struct upg_node *guard; /* the step's <only-if>, or NULL */
 	unsigned long line;
+	int each_schema; /* for-each-schema="true": once per target schema (raw) */
 	size_t nactions;
 	const struct upg_node **actions;
 };

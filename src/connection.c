@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * connection.c - connecting through the unixODBC driver manager, reading
- * what the driver says about itself, choosing the dialect, and turning
- * ODBC diagnostics into the handle's error.
+ * what the driver says about itself, and choosing the dialect.  It runs
+ * statements through db.c, which never calls back here.
  *
  * Invariants: a handle owns its environment and connection handles; after a
  * failed connect it is back to "unconnected" and may connect again; no text
@@ -10,8 +10,6 @@
  */
 #include "config.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,101 +17,15 @@
 
 #include "connection.h"
 
-/* Driver messages are short; ODBC caps them at SQL_MAX_MESSAGE_LENGTH anyway. */
-#define DIAG_MESSAGE_MAX 2048
-/* More records than this are noise repeating the first ones. */
-#define DIAG_RECORDS_MAX 16
-/* sqliteodbc's busy timeout (ms); the driver waits about twice as long. */
-#define SQLITE_BUSY_TIMEOUT_MS "5000"
-
-static void
-scrub_password(const struct upgrade_conn *conn, char *text)
+enum upg_errclass
+upg_conn_error_class(const struct upgrade_conn *conn)
 {
-	size_t plen;
-	char *hit;
+	const struct upg_dialect *d = conn->dialect;
 
-	/* Short passwords would blank out ordinary words; drivers do not echo passwords anyway. */
-	if (conn->password == NULL || (plen = strlen(conn->password)) < 4)
-		return;
-	while ((hit = strstr(text, conn->password)) != NULL) {
-		memset(hit, '*', plen);
-	}
-}
-
-/*
- * Makes text one line, in place: every line break, with the blanks around
- * it, becomes one space, and trailing white space goes.  psqlODBC ends its
- * messages with a line break and puts one in the middle ("ERROR: ...;\n
- * Error while executing the query"), and SQL quoted in a message has its
- * own: the error's first line and each diagnostic record stay one line.
- */
-static void
-one_line(char *text)
-{
-	char *r = text, *w = text;
-
-	while (*r != '\0') {
-		if (*r == '\n' || *r == '\r') {
-			while (w > text && (w[-1] == ' ' || w[-1] == '\t'))
-				w--;
-			while (*r == '\n' || *r == '\r' || *r == ' ' || *r == '\t')
-				r++;
-			if (w > text)
-				*w++ = ' ';
-		} else {
-			*w++ = *r++;
-		}
-	}
-	while (w > text && (w[-1] == ' ' || w[-1] == '\t'))
-		w--;
-	*w = '\0';
-}
-
-int
-upg_db_error(struct upgrade_conn *conn, SQLSMALLINT type, SQLHANDLE handle, const char *fmt, ...)
-{
-	struct upg_buf buf = UPG_BUF_INIT;
-	char state[6] = "", first_state[6] = "";
-	SQLCHAR sqlstate[6], message[DIAG_MESSAGE_MAX];
-	SQLINTEGER native, first_native = 0;
-	SQLSMALLINT len, i;
-	va_list ap;
-	char *text;
-
-	va_start(ap, fmt);
-	{
-		char head[1024];
-		vsnprintf(head, sizeof head, fmt, ap);
-		one_line(head);
-		upg_buf_puts(&buf, head);
-	}
-	va_end(ap);
-	for (i = 1; i <= DIAG_RECORDS_MAX; i++) {
-		SQLRETURN rc = SQLGetDiagRec(type, handle, i, sqlstate, &native, message,
-		                             sizeof message, &len);
-		if (!SQL_SUCCEEDED(rc))
-			break;
-		memcpy(state, sqlstate, 5);
-		state[5] = '\0';
-		message[sizeof message - 1] = '\0';
-		one_line((char *)message);
-		if (i == 1) {
-			memcpy(first_state, state, sizeof first_state);
-			first_native = native;
-		}
-		upg_buf_printf(&buf, "\n  [%s] %s (native %ld)", state, (char *)message, (long)native);
-	}
-	if (first_state[0] == '\0')
-		upg_buf_puts(&buf, "\n  (the driver gave no diagnostic record)");
-	text = upg_buf_detach(&buf);
-	if (text == NULL)
-		return upg_error_oom(&conn->err);
-	scrub_password(conn, text);
-	upg_error_set(&conn->err, UPGRADE_EDB, "%s", text);
-	free(text);
-	memcpy(conn->err.sqlstate, first_state, sizeof conn->err.sqlstate);
-	conn->err.native = first_native;
-	return UPGRADE_EDB;
+	if (d == NULL || d->classify_error == NULL)
+		return UPG_ERRC_UNKNOWN;
+	return d->classify_error(conn->err.sqlstate, conn->err.native,
+	                         upg_error_message(&conn->err));
 }
 
 int
@@ -159,6 +71,9 @@ free_info(struct upgrade_conn *conn)
 	wipe_free(conn->connstr);
 	conn->dbms_name = conn->dbms_ver = conn->driver_name = conn->driver_ver = NULL;
 	conn->connstr_redacted = conn->password = conn->connstr = NULL;
+	free(conn->own_path);
+	free(conn->begin_sql);
+	conn->own_path = conn->begin_sql = NULL;
 }
 
 static void
@@ -216,9 +131,8 @@ upgrade_conn_set_dialect(struct upgrade_conn *conn, const char *name)
 	d = upg_dialect_find(name);
 	if (d == NULL) {
 		struct upg_buf known = UPG_BUF_INIT;
-		size_t i;
-		for (i = 0; upg_dialects[i] != NULL; i++)
-			upg_buf_printf(&known, "%s%s", i ? ", " : "", upg_dialects[i]->name);
+
+		upg_dialect_names(&known);
 		upg_error_set(&conn->err, UPGRADE_ENOTFOUND, "no such dialect '%s' (known: %s)", name,
 		              upg_buf_str(&known));
 		upg_buf_free(&known);
@@ -248,6 +162,17 @@ upgrade_conn_set_cluster_lock(struct upgrade_conn *conn, enum upgrade_cluster_lo
 		                     "the lock lease must be 1 to 86400 seconds (0: the default)");
 	conn->cluster_lock = mode;
 	conn->lock_lease_ms = (long)lease_seconds * 1000;
+	return UPGRADE_OK;
+}
+
+int
+upgrade_conn_set_pool_mode(struct upgrade_conn *conn, enum upgrade_pool_mode mode)
+{
+	if (!UPG_IS(conn, CONN))
+		return UPGRADE_EINVAL;
+	if (mode != UPGRADE_POOL_SESSION && mode != UPGRADE_POOL_TRANSACTION)
+		return upg_error_set(&conn->err, UPGRADE_EINVAL, "unknown pool mode %d", (int)mode);
+	conn->pool_mode = mode;
 	return UPGRADE_OK;
 }
 
@@ -480,6 +405,7 @@ upg_conn_clone(struct upgrade_conn *conn, struct upgrade_conn **out)
 	copy->login_timeout = conn->login_timeout;
 	copy->cluster_lock = conn->cluster_lock;
 	copy->lock_lease_ms = conn->lock_lease_ms;
+	copy->pool_mode = conn->pool_mode;
 	*out = copy;
 	if (conn->connstr == NULL)
 		return upg_error_set(&copy->err, UPGRADE_EINVAL,
@@ -509,9 +435,8 @@ upgrade_conn_connect_dsn(struct upgrade_conn *conn, const char *dsn)
 	return ret;
 }
 
-/* 1 when odbcinst.ini lists a driver of this name. */
-static int
-driver_installed(const char *wanted)
+int
+upg_odbc_driver_installed(const char *wanted)
 {
 	SQLHENV env = SQL_NULL_HENV;
 	SQLCHAR desc[256], attrs[1024];
@@ -534,6 +459,7 @@ driver_installed(const char *wanted)
 int
 upgrade_conn_connect_sqlite(struct upgrade_conn *conn, const char *path)
 {
+	const struct upg_dialect *d = upg_dialect_for_files();
 	struct upg_buf buf = UPG_BUF_INIT;
 	char *connstr;
 	int ret;
@@ -543,16 +469,13 @@ upgrade_conn_connect_sqlite(struct upgrade_conn *conn, const char *path)
 	upg_error_clear(&conn->err);
 	if (path == NULL || path[0] == '\0')
 		return upg_error_set(&conn->err, UPGRADE_EINVAL, "empty database file name");
-	/* sqliteodbc reads Database= up to the next ';' and knows no braces. */
-	if (strchr(path, ';') != NULL)
-		return upg_error_set(&conn->err, UPGRADE_EINVAL,
-		                     "the SQLite ODBC driver cannot open '%s': its name contains ';'",
-		                     path);
-	upg_connstr_append(&buf, "DRIVER",
-	                   driver_installed("SQLite3") ? "SQLite3" : UPGRADE_SQLITE_ODBC_DRIVER);
-	upg_buf_printf(&buf, ";Database=%s", path);
-	/* The driver's default busy timeout blocks for minutes behind another writer. */
-	upg_connstr_append(&buf, "Timeout", SQLITE_BUSY_TIMEOUT_MS);
+	if (d == NULL)
+		return upg_error_set(&conn->err, UPGRADE_EUNSUPPORTED,
+		                     "no dialect opens database files");
+	if ((ret = d->file_connstr(&buf, path, &conn->err)) != UPGRADE_OK) {
+		upg_buf_free(&buf);
+		return ret;
+	}
 	connstr = upg_buf_detach(&buf);
 	if (connstr == NULL)
 		return upg_error_oom(&conn->err);

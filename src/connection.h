@@ -34,6 +34,16 @@ struct upgrade_conn {
 	/* enum upgrade_cluster_lock, and the lock table's lease in ms. */
 	int cluster_lock;
 	long lock_lease_ms;
+	/* enum upgrade_pool_mode: whether the server session is the client's alone. */
+	int pool_mode;
+	/*
+	 * The dialect's, per connection: the search path the connection came
+	 * with (quoted, read once before the first switch of schema), and a
+	 * statement upg_db_begin runs first in every transaction (SET LOCAL
+	 * ...), NULL for none.  Both end with the connection.
+	 */
+	char *own_path;
+	char *begin_sql;
 
 	char *dbms_name;
 	char *dbms_ver;
@@ -103,6 +113,12 @@ int upg_db_rollback(struct upgrade_conn *conn);
  * *out is set even on failure so the error can be read, and must be freed.
  */
 int upg_conn_clone(struct upgrade_conn *conn, struct upgrade_conn **out);
+
+/* What the connection's last error means, as its dialect tells (classify_error). */
+enum upg_errclass upg_conn_error_class(const struct upgrade_conn *conn);
+
+/* 1 when odbcinst.ini lists a driver of this name. */
+int upg_odbc_driver_installed(const char *name);
 
 /* Requires a connected handle; sets EINVAL otherwise. */
 int upg_db_require(struct upgrade_conn *conn);

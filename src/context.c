@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "context.h"
-#include "ddl.h"
+#include "ops.h"
 
 /* ---- the public API ------------------------------------------------------------------ */
 

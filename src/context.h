@@ -34,6 +34,8 @@ struct upgrade_context {
 	char *own_schema;
 	/* A dry run's phase transaction is open: a raw step ends with a savepoint, not a commit. */
 	int savepoint;
+	/* A for-each-schema step: schema quoted for the engine, what ${schema} becomes; else NULL. */
+	const char *schema_sql;
 };
 
 /*
@@ -43,7 +45,13 @@ struct upgrade_context {
  */
 int upg_guard_eval(struct upgrade_context *ctx, const struct upg_node *guard, int *holds);
 
-/* Carries out one action: <sql>, a declarative operation or <native>. */
+/*
+ * Carries out one action: <sql>, a declarative operation, <native> or
+ * <assert>.  Returns UPGRADE_OK when it may have changed something,
+ * UPGRADE_NOTHING_DONE when it surely did not (an assertion that held, a
+ * native function that said so), or a negative code, the message on the
+ * connection (a failed assertion: UPGRADE_ERROR with its message).
+ */
 int upg_action_exec(struct upgrade_context *ctx, const struct upg_node *action);
 
 /* ---- behind the public API (include/upgrade/context.h) -------------------- */

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * db.c - statements and transactions on a connection.
+ * db.c - statements and transactions on a connection, and ODBC
+ * diagnostics turned into the handle's error.  It calls no function of
+ * connection.c, which calls it.
  *
  * Drivers disagree on small things that matter here: SQLite and psqlODBC
  * return SQL_NO_DATA for an UPDATE or DELETE that hits no row (success for
@@ -9,10 +11,107 @@
  */
 #include "config.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "connection.h"
+
+/* Driver messages are short; ODBC caps them at SQL_MAX_MESSAGE_LENGTH anyway. */
+#define DIAG_MESSAGE_MAX 2048
+/* More records than this are noise repeating the first ones. */
+#define DIAG_RECORDS_MAX 16
+
+static void
+scrub_password(const struct upgrade_conn *conn, char *text)
+{
+	size_t plen;
+	char *hit;
+
+	/* Short passwords would blank out ordinary words; drivers do not echo passwords anyway. */
+	if (conn->password == NULL || (plen = strlen(conn->password)) < 4)
+		return;
+	while ((hit = strstr(text, conn->password)) != NULL) {
+		memset(hit, '*', plen);
+	}
+}
+
+/*
+ * Makes text one line, in place: every line break, with the blanks around
+ * it, becomes one space, and trailing white space goes.  psqlODBC ends its
+ * messages with a line break and puts one in the middle ("ERROR: ...;\n
+ * Error while executing the query"), and SQL quoted in a message has its
+ * own: the error's first line and each diagnostic record stay one line.
+ */
+static void
+one_line(char *text)
+{
+	char *r = text, *w = text;
+
+	while (*r != '\0') {
+		if (*r == '\n' || *r == '\r') {
+			while (w > text && (w[-1] == ' ' || w[-1] == '\t'))
+				w--;
+			while (*r == '\n' || *r == '\r' || *r == ' ' || *r == '\t')
+				r++;
+			if (w > text)
+				*w++ = ' ';
+		} else {
+			*w++ = *r++;
+		}
+	}
+	while (w > text && (w[-1] == ' ' || w[-1] == '\t'))
+		w--;
+	*w = '\0';
+}
+
+int
+upg_db_error(struct upgrade_conn *conn, SQLSMALLINT type, SQLHANDLE handle, const char *fmt, ...)
+{
+	struct upg_buf buf = UPG_BUF_INIT;
+	char state[6] = "", first_state[6] = "";
+	SQLCHAR sqlstate[6], message[DIAG_MESSAGE_MAX];
+	SQLINTEGER native, first_native = 0;
+	SQLSMALLINT len, i;
+	va_list ap;
+	char *text;
+
+	va_start(ap, fmt);
+	{
+		char head[1024];
+		vsnprintf(head, sizeof head, fmt, ap);
+		one_line(head);
+		upg_buf_puts(&buf, head);
+	}
+	va_end(ap);
+	for (i = 1; i <= DIAG_RECORDS_MAX; i++) {
+		SQLRETURN rc = SQLGetDiagRec(type, handle, i, sqlstate, &native, message,
+		                             sizeof message, &len);
+		if (!SQL_SUCCEEDED(rc))
+			break;
+		memcpy(state, sqlstate, 5);
+		state[5] = '\0';
+		message[sizeof message - 1] = '\0';
+		one_line((char *)message);
+		if (i == 1) {
+			memcpy(first_state, state, sizeof first_state);
+			first_native = native;
+		}
+		upg_buf_printf(&buf, "\n  [%s] %s (native %ld)", state, (char *)message, (long)native);
+	}
+	if (first_state[0] == '\0')
+		upg_buf_puts(&buf, "\n  (the driver gave no diagnostic record)");
+	text = upg_buf_detach(&buf);
+	if (text == NULL)
+		return upg_error_oom(&conn->err);
+	scrub_password(conn, text);
+	upg_error_set(&conn->err, UPGRADE_EDB, "%s", text);
+	free(text);
+	memcpy(conn->err.sqlstate, first_state, sizeof conn->err.sqlstate);
+	conn->err.native = first_native;
+	return UPGRADE_EDB;
+}
 
 int
 upg_db_require(struct upgrade_conn *conn)
@@ -314,7 +413,18 @@ upg_db_begin(struct upgrade_conn *conn)
 	upg_error_clear(&conn->err);
 	if (!conn->autocommit)
 		return upg_error_set(&conn->err, UPGRADE_EINVAL, "a transaction is already open");
-	return set_autocommit(conn, 0);
+	if ((ret = set_autocommit(conn, 0)) != UPGRADE_OK || conn->begin_sql == NULL)
+		return ret;
+	/* The dialect's per-transaction settings, where no session may keep them (a pooler). */
+	if ((ret = upg_db_exec(conn, conn->begin_sql)) != UPGRADE_OK) {
+		struct upg_error keep = UPG_ERROR_INIT;
+
+		upg_error_stash(&keep, &conn->err);
+		SQLEndTran(SQL_HANDLE_DBC, conn->dbc, SQL_ROLLBACK);
+		set_autocommit(conn, 1);
+		upg_error_restore(&conn->err, &keep);
+	}
+	return ret;
 }
 
 static int

@@ -25,6 +25,11 @@ const struct upg_dialect *const upg_dialects[] = {
 	NULL
 };
 
+/* A dialect set is an unsigned mask (upg_dialect_bit). */
+typedef char upg_registry_fits[sizeof upg_dialects / sizeof upg_dialects[0] - 1 <= UPG_DIALECTS_MAX
+                                   ? 1
+                                   : -1];
+
 const struct upg_dialect *
 upg_dialect_find(const char *name)
 {
@@ -36,6 +41,26 @@ upg_dialect_find(const char *name)
 		if (strcmp(upg_dialects[i]->name, name) == 0)
 			return upg_dialects[i];
 	return NULL;
+}
+
+unsigned
+upg_dialect_bit(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; upg_dialects[i] != NULL; i++)
+		if (strlen(upg_dialects[i]->name) == len && memcmp(upg_dialects[i]->name, name, len) == 0)
+			return 1u << i;
+	return 0;
+}
+
+void
+upg_dialect_names(struct upg_buf *buf)
+{
+	size_t i;
+
+	for (i = 0; upg_dialects[i] != NULL; i++)
+		upg_buf_printf(buf, "%s%s", i ? ", " : "", upg_dialects[i]->name);
 }
 
 const struct upg_dialect *
@@ -68,6 +93,17 @@ contains_nocase(const char *haystack, const char *needle)
 }
 
 const struct upg_dialect *
+upg_dialect_for_files(void)
+{
+	size_t i;
+
+	for (i = 0; upg_dialects[i] != NULL; i++)
+		if (upg_dialects[i]->file_connstr != NULL)
+			return upg_dialects[i];
+	return NULL;
+}
+
+const struct upg_dialect *
 upg_dialect_for_driver(const char *library)
 {
 	const char *base;
@@ -84,30 +120,6 @@ upg_dialect_for_driver(const char *library)
 			if (contains_nocase(base, upg_dialects[i]->driver_files[j]))
 				return upg_dialects[i];
 	return NULL;
-}
-
-long
-upg_version_parse(const char *ver)
-{
-	long major = 0, minor = 0;
-	const char *p = ver;
-
-	if (p == NULL)
-		return 0;
-	while (*p != '\0' && (*p < '0' || *p > '9'))
-		p++;
-	if (*p == '\0')
-		return 0;
-	while (*p >= '0' && *p <= '9' && major < 100000)
-		major = major * 10 + (*p++ - '0');
-	if (*p == '.') {
-		p++;
-		while (*p >= '0' && *p <= '9' && minor < 1000)
-			minor = minor * 10 + (*p++ - '0');
-	}
-	if (minor > 999)
-		minor = 999;
-	return major * 1000 + minor;
 }
 
 char *

@@ -17,15 +17,16 @@ struct upg_buf;
 
 /*
  * A held (or wanted) schema lock.  name identifies what is locked
- * ("upgrade:<schema>"); the rest is scratch space for the dialect's hooks.
+ * ("upgrade:<schema>"); state and priv are the dialect's hooks' own.
  */
 struct upg_lock {
 	struct upgrade_conn *conn;
+	const struct upg_dialect *dialect; /* whose hooks keep state */
 	char *schema;
 	char *name;
-	int fd;       /* a held file lock's descriptor, else -1; closed when the lock is freed */
-	char *path;   /* a file lock's path */
 	int held;
+	/* The dialect's lock_state_size bytes, zeroed when the lock is made; NULL for 0. */
+	void *state;
 	/* A held lock's state of the dialect's own; its lock_release frees it. */
 	void *priv;
 };
@@ -109,6 +110,39 @@ enum upg_limit_syntax {
 	UPG_LIMIT_FETCH_FIRST = 1 /* ... OFFSET 0 ROWS FETCH NEXT n ROWS ONLY (SQL:2008, SQL Server) */
 };
 
+/*
+ * What an engine's error means, where the core reacts to the meaning
+ * (classify_error): each engine spells these with SQLSTATEs, native codes
+ * or message texts of its own.
+ */
+enum upg_errclass {
+	UPG_ERRC_OTHER = 0,        /* none of those below */
+	UPG_ERRC_UNKNOWN,          /* the dialect cannot tell (no classify_error hook) */
+	UPG_ERRC_NO_TABLE,         /* a table the statement names does not exist */
+	UPG_ERRC_ENUM_UNCOMMITTED, /* an enum label was used in the transaction that added it */
+	UPG_ERRC_TYPE_MISMATCH,    /* a value (a kept default) does not convert to a column's type */
+	/* another transaction won: deadlock, serialization or certification failure */
+	UPG_ERRC_CONFLICT
+};
+
+/*
+ * What a dialect can or must do that the core asks about and users do not
+ * see (upg_dialect.traits); the public capabilities are upgrade_capability.
+ */
+enum upg_trait {
+	/*
+	 * Every table without a primary key has a hidden row id, called rowid,
+	 * _rowid_ or oid unless a column takes the name: a key to read it by.
+	 */
+	UPG_TRAIT_ROWID = 1u << 0,
+	/*
+	 * ADD COLUMN cannot add a NOT NULL column without a default: it is
+	 * added nullable, and NOT NULL is set afterwards (failing if the table
+	 * has rows).
+	 */
+	UPG_TRAIT_NOT_NULL_AFTER_ADD = 1u << 1
+};
+
 /* What the caller of a dialect's as_written hook needs from the statement. */
 enum upg_as_written {
 	UPG_AS_WRITTEN_EXEC = 0, /* its effect; no rows */
@@ -122,6 +156,8 @@ struct upg_dialect {
 	const char *title;
 	/* MUST: upgrade_capability bits for the oldest supported version. */
 	unsigned int caps;
+	/* MAY: enum upg_trait bits; 0 for none. */
+	unsigned int traits;
 	/*
 	 * MUST: how well this dialect fits a driver's SQL_DBMS_NAME and
 	 * SQL_DBMS_VER, 0 (not at all) to 100 (exactly).  The highest bid wins;
@@ -156,6 +192,14 @@ struct upg_dialect {
 	 */
 	void (*prepare_connstr)(struct upg_buf *buf, const char *connstr, int login_timeout);
 	/*
+	 * MAY, for the one engine whose databases are files: appends to buf a
+	 * connection string opening the file path, for
+	 * upgrade_conn_connect_sqlite().  It MUST refuse (UPGRADE_EINVAL, with
+	 * a message in err) a name the driver would read otherwise than
+	 * written.
+	 */
+	int (*file_connstr)(struct upg_buf *buf, const char *path, struct upg_error *err);
+	/*
 	 * Identifier quoting: open and close characters; an embedded close
 	 * character is doubled.  '\0' for both means "ask the driver"
 	 * (SQL_IDENTIFIER_QUOTE_CHAR), which only the generic dialect does.
@@ -189,10 +233,20 @@ struct upg_dialect {
 	 */
 	const char *current_schema_sql;
 	const char *default_schema;
+	/* MAY: what to look at when current_schema_sql finds none, for the message. */
+	const char *no_current_schema_hint;
 	/* MAY: SQL listing every user schema, one per row, ordered; NULL: only the current. */
 	const char *list_schemas_sql;
 	/* MAY: SQL making a schema the default, "%s" being its quoted name; NULL: cannot. */
 	const char *use_schema_sql;
+	/*
+	 * MAY: makes schema the one unqualified names resolve to first, in
+	 * place of use_schema_sql, for a dialect that keeps more of the
+	 * connection's settings than the template can, or that must not keep
+	 * it in the session (conn->pool_mode): it may set conn->begin_sql
+	 * instead.
+	 */
+	int (*use_schema)(struct upgrade_conn *conn, const char *schema);
 	/*
 	 * MAY: SQL creating a schema that list_schemas_sql will then list, "%s"
 	 * being its quoted name; NULL: a missing schema cannot be created.
@@ -207,6 +261,23 @@ struct upg_dialect {
 	int (*lock_try)(struct upg_lock *lock, int *acquired);
 	int (*lock_release)(struct upg_lock *lock);
 	int (*lock_holder)(struct upg_lock *lock, char **who);
+	/*
+	 * MAY: the size of the state the lock hooks keep per lock at
+	 * lock->state (zeroed when the lock is made), and a function freeing
+	 * what they allocated into it, called once when the lock is freed,
+	 * held or not (after lock_release when it was held).  0 and NULL: no
+	 * state, nothing to free.
+	 */
+	size_t lock_state_size;
+	void (*lock_state_free)(struct upg_lock *lock);
+	/*
+	 * MAY: the meaning of an error of the engine, from its SQLSTATE, native
+	 * code and message (one line per diagnostic record).  It MUST return
+	 * UPG_ERRC_OTHER for what it does not know, never UPG_ERRC_UNKNOWN.
+	 * NULL: UPG_ERRC_UNKNOWN for every error, and the core assumes what
+	 * costs least when wrong (a state table is missing: create it).
+	 */
+	enum upg_errclass (*classify_error)(const char *sqlstate, long native, const char *message);
 	/*
 	 * MAY, for engines without transactional DDL: 1 when the statement sql
 	 * surely runs inside a transaction (no implicit commit before, during
@@ -246,6 +317,8 @@ struct upg_dialect {
 	int (*replication_position)(struct upgrade_conn *conn, char **position);
 	int (*replicas_at)(struct upgrade_conn *conn, const char *position, long *replayed,
 	                   long *connected, long *hidden);
+	/* MAY: how a role gets to see the replicas it cannot (hidden), for the message. */
+	const char *replicas_hidden_hint;
 
 	/* ---- introspection (src/introspect.c) ------------------------------ */
 	/*
@@ -352,23 +425,37 @@ extern const struct upg_dialect upg_dialect_mysql;
 extern const struct upg_dialect upg_dialect_mssql;
 extern const struct upg_dialect upg_dialect_generic;
 
-/* NULL-terminated, in bidding order. */
+/*
+ * The registry: every dialect, NULL-terminated, in bidding order.  It is
+ * the one list of dialect names; the catalog's dialect sets, the messages
+ * naming the known dialects and the checks of tasks/catalog.rng read it.
+ */
 extern const struct upg_dialect *const upg_dialects[];
+
+/* Dialect sets are unsigned bit masks: at most this many dialects. */
+#define UPG_DIALECTS_MAX 32
 
 /* By exact name; NULL when there is none. */
 const struct upg_dialect *upg_dialect_find(const char *name);
 
+/*
+ * The bit of the dialect called name (len bytes, so that a word of a
+ * space-separated list is looked up in place) in a dialect set: 1 << its
+ * index in upg_dialects.  0 for an unknown name.
+ */
+unsigned upg_dialect_bit(const char *name, size_t len);
+
+/* Appends the names of the registry to buf: "sqlite, postgresql, ...". */
+void upg_dialect_names(struct upg_buf *buf);
+
 /* The best bidder for a driver's self-description; never NULL (generic). */
 const struct upg_dialect *upg_dialect_detect(const char *dbms_name, const char *dbms_ver);
 
+/* The dialect whose databases are files (it has file_connstr); NULL when none is. */
+const struct upg_dialect *upg_dialect_for_files(void);
+
 /* The dialect whose driver_files match a driver library's name; NULL when none does. */
 const struct upg_dialect *upg_dialect_for_driver(const char *library);
-
-/*
- * Parses the leading "major.minor" of a version string such as "15.0.18",
- * "10.11.000019" or "3.39.3" into major * 1000 + minor; 0 if unparsable.
- */
-long upg_version_parse(const char *ver);
 
 /*
  * Quotes name with the given quote characters.  Returns a new string, or
@@ -393,6 +480,44 @@ int upg_lock_acquire(struct upgrade_conn *conn, const char *schema, long timeout
                      struct upg_lock **out);
 /* Releases and frees; NULL is a no-op. */
 int upg_lock_release(struct upg_lock *lock);
+
+/*
+ * For the dialects' classify_error hooks: what ODBC's own SQLSTATEs say
+ * (42S02: no such table), which drivers of every engine may return;
+ * UPG_ERRC_OTHER for the rest.
+ */
+enum upg_errclass upg_odbc_classify_error(const char *sqlstate, long native, const char *message);
+
+/*
+ * The lock table (src/lock-table.c): a schema lock that is a row of the
+ * table upgrade_locks, for where a session lock does not reach (Galera,
+ * transaction pooling).  The dialect gives the SQL; in each template "%s"
+ * is the quoted schema.upgrade_locks, and "?" are bound in the order given.
+ */
+#define UPG_LOCK_TABLE "upgrade_locks"
+struct upg_lock_table_sql {
+	const char *current_schema; /* the raw phase's schema: one value, NULL when none */
+	const char *exists;         /* ? schema: a row when its upgrade_locks exists */
+	const char *create;         /* creates the table when missing */
+	/* ? name, holder, token, lease (microseconds): 1 row changed when inserted, else 0 */
+	const char *insert;
+	/* ? holder, token, lease, name: 1 row changed when an expired row was taken over */
+	const char *take_over;
+	const char *check;  /* ? name: the row's token */
+	const char *renew;  /* ? lease, name, token: moves expires_at to now + lease */
+	const char *remove; /* ? name, token */
+	/* ? name: the holder, its lease's end (UTC) and whether it expired, as one text */
+	const char *holder;
+};
+/*
+ * lock_try, lock_release and lock_holder of a dialect hand over to these
+ * when the lock goes through the table.  A lock taken by
+ * upg_lock_table_try has lock->priv set, which is how lock_release knows;
+ * upg_lock_table_release clears it.
+ */
+int upg_lock_table_try(struct upg_lock *lock, const struct upg_lock_table_sql *sql, int *acquired);
+int upg_lock_table_release(struct upg_lock *lock);
+int upg_lock_table_holder(struct upg_lock *lock, const struct upg_lock_table_sql *sql, char **who);
 
 /* A 62-bit FNV-1a hash: stable lock keys from names. */
 unsigned long long upg_hash62(const char *s);

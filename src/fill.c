@@ -23,7 +23,7 @@
 #include <string.h>
 
 #include "context.h"
-#include "ddl.h"
+#include "ops.h"
 
 #define DEFAULT_BATCH_ROWS 1000
 /* Rows per UPDATE of the function fill: keeps statements and parameter counts small. */
@@ -324,8 +324,8 @@ scan_open(struct scan *s, struct upgrade_context *ctx, const char *table, const 
 			if (s->cols.pk[j] == (int)i + 1)
 				s->key[s->nkey++] = j;
 	}
-	if (s->nkey == 0 && conn->dialect->alter_table != NULL) {
-		/* SQLite: every table without a key has a rowid; take a name no column shadows. */
+	if (s->nkey == 0 && (conn->dialect->traits & UPG_TRAIT_ROWID)) {
+		/* Take a name of the row id that no column shadows. */
 		static const char *const ids[] = {"rowid", "_rowid_", "oid"};
 
 		for (i = 0; i < 3 && s->rowid == NULL; i++)

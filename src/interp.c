@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "context.h"
-#include "ddl.h"
+#include "ops.h"
 
 /* ---- reading a node's attributes ---------------------------------------------- */
 
@@ -217,6 +217,94 @@ fk_action(struct upgrade_context *ctx, const struct upg_node *n, const char *att
 
 static int eval_cond(struct upgrade_context *ctx, const struct upg_node *cond, int *holds);
 
+/*
+ * The text of a statement or query as it runs: in a for-each-schema step
+ * ${schema} becomes the step's quoted schema and "$${" a literal "${"
+ * (the loader left both for here).  Returns text itself or, in *own, an
+ * allocated copy; NULL when out of memory (the error set).
+ */
+static const char *
+expand(struct upgrade_context *ctx, const char *text, char **own)
+{
+	struct upg_buf out = UPG_BUF_INIT;
+	const char *p;
+
+	*own = NULL;
+	if (ctx->schema_sql == NULL || strstr(text, "${") == NULL)
+		return text;
+	for (p = text; *p != '\0';) {
+		if (strncmp(p, "$${", 3) == 0) {
+			upg_buf_puts(&out, "${");
+			p += 3;
+		} else if (strncmp(p, "${schema}", 9) == 0) {
+			upg_buf_puts(&out, ctx->schema_sql);
+			p += 9;
+		} else {
+			upg_buf_putc(&out, *p++);
+		}
+	}
+	if (out.failed || (*own = upg_strndup(upg_buf_str(&out), out.len)) == NULL) {
+		upg_buf_free(&out);
+		upg_error_oom(&ctx->conn->err);
+		return NULL;
+	}
+	upg_buf_free(&out);
+	return *own;
+}
+
+/*
+ * The target schemas a condition sees: a raw task's list, or for any
+ * other task the one schema it upgrades.  *own is allocated when that
+ * schema had to be asked for.
+ */
+static int
+target_schemas(struct upgrade_context *ctx, const char *const **v, size_t *n, char **own)
+{
+	int ret;
+
+	*own = NULL;
+	if (ctx->schemas != NULL) {
+		*v = ctx->schemas;
+		*n = ctx->nschemas;
+		return UPGRADE_OK;
+	}
+	if ((ret = upg_ctx_schema(ctx, own)) != UPGRADE_OK)
+		return ret;
+	*n = 1;
+	return UPGRADE_OK;
+}
+
+/* <schemas-include name="..."/> and <schema-count min="..." max="..."/>. */
+static int
+eval_schemas(struct upgrade_context *ctx, const struct upg_node *cond, int *holds)
+{
+	const char *const *v = NULL, *name = NULL;
+	unsigned long min = 0, max = 0;
+	char *own;
+	size_t n, i;
+	int ret;
+
+	if (strcmp(cond->name, "schemas-include") == 0) {
+		if ((name = req(ctx, cond, "name")) == NULL)
+			return UPGRADE_EINVAL;
+	} else if ((ret = number(ctx, cond, "min", &min)) != UPGRADE_OK ||
+	           (ret = number(ctx, cond, "max", &max)) != UPGRADE_OK) {
+		return ret;
+	}
+	if ((ret = target_schemas(ctx, &v, &n, &own)) != UPGRADE_OK)
+		return ret;
+	if (name == NULL) {
+		*holds = n >= min && (upg_node_attr(cond, "max") == NULL || n <= max);
+	} else if (own != NULL) {
+		*holds = strcmp(own, name) == 0;
+	} else {
+		for (i = 0; i < n && !*holds; i++)
+			*holds = strcmp(v[i], name) == 0;
+	}
+	free(own);
+	return UPGRADE_OK;
+}
+
 /* Every child condition must hold; stops at the first that does not. */
 static int
 eval_all(struct upgrade_context *ctx, const struct upg_node *first, int *holds)
@@ -271,8 +359,18 @@ eval_cond(struct upgrade_context *ctx, const struct upg_node *cond, int *holds)
 		*holds = !*holds;
 		return ret;
 	}
-	if (strcmp(name, "query") == 0)
-		return upg_query_holds(ctx, cond->text, holds);
+	if (strcmp(name, "query") == 0) {
+		char *own;
+		const char *q = expand(ctx, cond->text, &own);
+
+		if (q == NULL)
+			return UPGRADE_ENOMEM;
+		ret = upg_query_holds(ctx, q, holds);
+		free(own);
+		return ret;
+	}
+	if (strcmp(name, "schemas-include") == 0 || strcmp(name, "schema-count") == 0)
+		return eval_schemas(ctx, cond, holds);
 	if (strcmp(name, "has-table") == 0) {
 		if ((a = req(ctx, cond, "table")) == NULL)
 			return UPGRADE_EINVAL;
@@ -536,16 +634,46 @@ exec_op(struct upgrade_context *ctx, const struct upg_node *n)
 	                     "line %lu: unknown operation <%s>", n->line, name);
 }
 
+/*
+ * <assert message="...">: its conditions hold (UPGRADE_NOTHING_DONE: an
+ * assertion changes nothing), or the task fails with the message and
+ * where the assertion is written.
+ */
+static int
+exec_assert(struct upgrade_context *ctx, const struct upg_node *n)
+{
+	const char *msg = upg_node_attr(n, "message");
+	int holds, ret;
+
+	if ((ret = eval_all(ctx, n->child, &holds)) != UPGRADE_OK)
+		return ret;
+	if (holds)
+		return UPGRADE_NOTHING_DONE;
+	/* The runner's report names the task (and the schema) before this. */
+	return upg_error_set(&ctx->conn->err, UPGRADE_ERROR, "%s:%lu: assertion failed: %s",
+	                     ctx->task->module->file, n->line, msg != NULL ? msg : "");
+}
+
 int
 upg_action_exec(struct upgrade_context *ctx, const struct upg_node *action)
 {
+	const char *sql;
+	char *own;
 	int ret;
 
 	switch (action->kind) {
 	case UPG_NODE_SQL:
-		return upg_explain_error(ctx->conn, upg_db_exec(ctx->conn, action->text));
+		if ((sql = expand(ctx, action->text, &own)) == NULL)
+			return UPGRADE_ENOMEM;
+		ret = upg_explain_error(ctx->conn, upg_db_exec(ctx->conn, sql));
+		free(own);
+		return ret < 0 ? ret : UPGRADE_OK;
+	/* An operation made a no-op by if-exists still counts: the task asked for the state. */
 	case UPG_NODE_OP: ret = exec_op(ctx, action); return ret > 0 ? UPGRADE_OK : ret;
-	case UPG_NODE_NATIVE: ret = upg_native_call(ctx, action); return ret > 0 ? UPGRADE_OK : ret;
+	case UPG_NODE_NATIVE:
+		ret = upg_native_call(ctx, action);
+		return ret == UPGRADE_NOTHING_DONE || ret < 0 ? ret : UPGRADE_OK;
+	case UPG_NODE_ASSERT: return exec_assert(ctx, action);
 	default:
 		return upg_error_set(&ctx->conn->err, UPGRADE_EUNSUPPORTED,
 		                     "line %lu: <%s> is not an action", action->line, action->name);

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "context.h"
-#include "ddl.h"
+#include "ops.h"
 
 int
 upg_ctx_schema(struct upgrade_context *ctx, char **out)
@@ -33,10 +33,13 @@ upg_ctx_schema(struct upgrade_context *ctx, char **out)
 		ret = upg_db_query_string(ctx->conn, d->current_schema_sql, out);
 		if (ret != UPGRADE_OK)
 			return ret;
+		if (*out == NULL && d->no_current_schema_hint != NULL)
+			return upg_error_set(&ctx->conn->err, UPGRADE_ENOTFOUND,
+			                     "the connection has no current schema (%s)",
+			                     d->no_current_schema_hint);
 		if (*out == NULL)
-			return upg_error_set(
-			    &ctx->conn->err, UPGRADE_ENOTFOUND,
-			    "the connection has no current schema (is search_path empty?)");
+			return upg_error_set(&ctx->conn->err, UPGRADE_ENOTFOUND,
+			                     "the connection has no current schema");
 		return UPGRADE_OK;
 	} else {
 		*out = upg_strdup(d->default_schema != NULL ? d->default_schema : "");

@@ -50,11 +50,11 @@ lock_free(struct upg_lock *lock)
 {
 	if (lock == NULL)
 		return;
-	if (lock->fd >= 0)
-		close(lock->fd);
+	if (lock->state != NULL && lock->dialect->lock_state_free != NULL)
+		lock->dialect->lock_state_free(lock);
+	free(lock->state);
 	free(lock->schema);
 	free(lock->name);
-	free(lock->path);
 	free(lock);
 }
 
@@ -82,12 +82,15 @@ upg_lock_acquire_notify(struct upgrade_conn *conn, const char *schema, long time
 	lock = calloc(1, sizeof *lock);
 	if (lock == NULL)
 		return upg_error_oom(&conn->err);
-	lock->fd = -1;
 	lock->conn = conn;
+	lock->dialect = d;
 	upg_buf_printf(&name, "upgrade:%s", schema);
 	lock->name = upg_buf_detach(&name);
 	lock->schema = upg_strdup(schema);
-	if (lock->name == NULL || lock->schema == NULL) {
+	if (d->lock_state_size > 0)
+		lock->state = calloc(1, d->lock_state_size);
+	if (lock->name == NULL || lock->schema == NULL ||
+	    (d->lock_state_size > 0 && lock->state == NULL)) {
 		lock_free(lock);
 		return upg_error_oom(&conn->err);
 	}
@@ -152,8 +155,8 @@ upg_lock_release(struct upg_lock *lock)
 		return UPGRADE_OK;
 	/* Often called after a failure: the unlock's statement must not replace its message. */
 	upg_error_stash(&keep, &lock->conn->err);
-	if (lock->held && lock->conn->dialect->lock_release != NULL)
-		ret = lock->conn->dialect->lock_release(lock);
+	if (lock->held && lock->dialect->lock_release != NULL)
+		ret = lock->dialect->lock_release(lock);
 	upg_error_restore(&lock->conn->err, &keep);
 	lock_free(lock);
 	return ret;

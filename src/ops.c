@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "context.h"
-#include "ddl.h"
+#include "ops.h"
 
 /* Prepares a renderer for ctx's schema; *schema is allocated for the caller to free. */
 static int
@@ -64,9 +64,8 @@ add_hint(struct upgrade_conn *conn, const char *hint)
 int
 upg_explain_error(struct upgrade_conn *conn, int ret)
 {
-	if (ret != UPGRADE_EDB || strcmp(conn->err.sqlstate, "55P04") != 0)
+	if (ret != UPGRADE_EDB || upg_conn_error_class(conn) != UPG_ERRC_ENUM_UNCOMMITTED)
 		return ret;
-	/* PostgreSQL: "unsafe use of new value" of an enum added in this transaction. */
 	add_hint(conn, "an enum value added in this transaction cannot be used before the "
 	               "transaction commits; use it in a later task");
 	return ret;
@@ -202,12 +201,8 @@ upg_op_add_column(struct upgrade_context *ctx, const char *table, const struct u
 		if (found)
 			return UPGRADE_OK;
 	}
-	/*
-	 * An engine that rebuilds tables (SQLite) cannot add a NOT NULL column
-	 * without a default: add it nullable, then let the rebuild forbid NULL,
-	 * which fails only if the table has rows.
-	 */
-	if (d->alter_table != NULL && c.notnull && c.def_value == NULL && c.def_sql == NULL &&
+	/* Added nullable, the column forbids NULL afterwards: that fails only if there are rows. */
+	if ((d->traits & UPG_TRAIT_NOT_NULL_AFTER_ADD) && c.notnull && c.def_value == NULL && c.def_sql == NULL &&
 	    !c.pk) {
 		c.notnull = 0;
 		later_not_null = 1;
@@ -332,12 +327,12 @@ upg_op_alter_column(struct upgrade_context *ctx, const struct upg_alter *a)
 	    (ret = upg_render_alter_column(&r, &copy)) == UPGRADE_OK)
 		ret = upg_exec_rendered(ctx->conn, &r);
 	/*
-	 * A kept default is converted along with the type (PostgreSQL), which
-	 * fails with "datatype mismatch" when it cannot be: say how to go on.
+	 * An engine may convert a kept default along with the type, and fail
+	 * when it cannot: say how to go on.
 	 */
 	if (ret == UPGRADE_EDB && a->def_change == UPG_DEF_KEEP &&
 	    (a->type.kind != UPG_TYPE_NONE || a->type.sql != NULL) &&
-	    strcmp(ctx->conn->err.sqlstate, "42804") == 0)
+	    upg_conn_error_class(ctx->conn) == UPG_ERRC_TYPE_MISMATCH)
 		add_hint(ctx->conn, "the column's default cannot be converted to the new type; "
 		                    "give the new default (default or default-sql) or drop-default "
 		                    "in the same alter-column");

@@ -119,6 +119,12 @@ const char *upg_buf_str(const struct upg_buf *buf);
  */
 int upg_grow(void *arrp, size_t *cap, size_t need, size_t size, size_t min);
 
+/*
+ * A stored time ("YYYY-MM-DD HH:MM:SS[.f]", UTC) in RFC 3339 with six
+ * fraction digits and "Z"; other text is copied as it is.
+ */
+void upg_time_rfc3339(const char *in, char *out, size_t size);
+
 /* Milliseconds on a clock that never goes back, for durations and deadlines. */
 long upg_now_ms(void);
 /* Sleeps ms milliseconds, resuming after signals. */
@@ -132,6 +138,12 @@ int upg_strncaseeq(const char *a, const char *b, size_t n);
 
 /* 1 when s[0..len) is well-formed UTF-8 (no overlongs, no surrogates). */
 int upg_utf8_valid(const char *s, size_t len);
+
+/*
+ * Parses the leading "major.minor" of a version string such as "15.0.18",
+ * "10.11.000019" or "3.39.3" into major * 1000 + minor; 0 if unparsable.
+ */
+long upg_version_parse(const char *ver);
 
 /*
  * Connection strings.  upg_connstr_redact() returns a copy in which the

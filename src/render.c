@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ddl.h"
+#include "ops.h"
 
 int
 upg_render_init(struct upg_render *r, struct upgrade_conn *conn, const char *schema)
@@ -467,8 +467,8 @@ upg_render_alter_column_ansi(struct upg_render *r, const struct upg_alter *a,
 
 	if (a->using_sql != NULL && !allow_using)
 		return upg_r_fail(r, UPGRADE_EUNSUPPORTED,
-		                  "column %s.%s: a USING conversion is PostgreSQL's; %s converts "
-		                  "implicitly or needs the conversion as <sql>",
+		                  "column %s.%s: %s has no USING conversion; it converts implicitly "
+		                  "or needs the conversion as <sql>",
 		                  a->table, a->column, r->d->title);
 	/*
 	 * An engine may convert the old default along with the type, and fail

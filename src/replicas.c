@@ -18,13 +18,15 @@ static int
 not_there(struct upgrade_conn *conn, int count, const char *position, long replayed,
           long connected, long hidden, long timeout_ms)
 {
+	const char *hint = conn->dialect->replicas_hidden_hint;
+
 	if (hidden > 0)
 		return upg_error_set(&conn->err, UPGRADE_ETIMEOUT,
 		                     "%ld of %d replicas replayed up to %s within %.1f s; %ld of the %ld "
-		                     "connected replicas hide their position from this role (grant it "
-		                     "pg_monitor or run as a superuser)",
+		                     "connected replicas hide their position from this role%s%s%s",
 		                     replayed, count, position, (double)timeout_ms / 1000.0, hidden,
-		                     connected);
+		                     connected, hint != NULL ? " (" : "", hint != NULL ? hint : "",
+		                     hint != NULL ? ")" : "");
 	return upg_error_set(&conn->err, UPGRADE_ETIMEOUT,
 	                     "%ld of %d replicas replayed up to %s within %.1f s (%ld connected)",
 	                     replayed, count, position, (double)timeout_ms / 1000.0, connected);

@@ -10,8 +10,77 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "run.h"
+
+/*
+ * Says in which schema a for-each-schema step failed: " (schema X)" at the
+ * end of the message's first line, the details staying below it.
+ */
+static void
+name_schema(struct upg_error *err, const char *schema)
+{
+	struct upg_error keep = UPG_ERROR_INIT;
+	const char *msg, *nl;
+	size_t first;
+
+	if (err->message == NULL)
+		return;
+	upg_error_stash(&keep, err);
+	msg = keep.message;
+	nl = strchr(msg, '\n');
+	first = nl != NULL ? (size_t)(nl - msg) : strlen(msg);
+	upg_error_set(err, keep.code, "%.*s (schema %s)%s", (int)first, msg, schema,
+	              nl != NULL ? nl : "");
+	memcpy(err->sqlstate, keep.sqlstate, sizeof err->sqlstate);
+	err->native = keep.native;
+	upg_error_clear(&keep);
+}
+
+/*
+ * Runs one step of a raw task in a transaction of its own (rolled back in
+ * a dry run): its guard, then its actions.  schema, for a for-each-schema
+ * step, is the target schema the step runs in this time: operations and
+ * conditions address it and ${schema} names it, quoted.  Sets *changed
+ * when an action may have changed something.
+ */
+static int
+run_raw_step(struct upg_run *run, struct upgrade_context *ctx, const struct upg_unit *unit,
+             const char *schema, int *changed)
+{
+	const char *own_schema = ctx->schema;
+	char *quoted = NULL;
+	int ret, holds;
+	size_t i;
+
+	if (schema != NULL) {
+		if ((ret = upgrade_conn_quote_ident(&quoted, run->conn, schema)) != UPGRADE_OK)
+			return ret;
+		ctx->schema = schema;
+		ctx->schema_sql = quoted;
+	}
+	if ((ret = upg_run_tx_begin(run)) != UPGRADE_OK)
+		goto done;
+	ret = upg_guard_eval(ctx, unit->guard, &holds);
+	for (i = 0; ret == UPGRADE_OK && holds && i < unit->nactions; i++) {
+		ret = upg_action_exec(ctx, unit->actions[i]);
+		if (ret >= 0) {
+			*changed |= ret == UPGRADE_OK;
+			ret = UPGRADE_OK;
+		}
+	}
+	/* Each step is its own transaction: committed (or rolled back in a dry run) alone. */
+	if (ret == UPGRADE_OK)
+		ret = upg_run_tx_commit(run);
+done:
+	if (ret != UPGRADE_OK && schema != NULL)
+		name_schema(&run->conn->err, schema);
+	ctx->schema = own_schema;
+	ctx->schema_sql = NULL;
+	free(quoted);
+	return ret;
+}
 
 /*
  * Runs one raw task on the run's connection: a task in C in one
@@ -38,7 +107,7 @@ run_raw_task(struct upg_run *run, const struct upgrade_task *task, const char *c
 	long start = upg_now_ms();
 	unsigned long step = 0;
 	int ret, holds = 1, changed = 0;
-	size_t u, i;
+	size_t u, s;
 
 	if (run->r->dry_run && !upg_run_transactional(run)) {
 		/* As for other tasks: what cannot be undone is not tried. */
@@ -67,21 +136,15 @@ run_raw_task(struct upg_run *run, const struct upgrade_task *task, const char *c
 		if (ret != UPGRADE_OK)
 			goto fail;
 		for (u = 0; holds && u < res->nunits; u++) {
-			int step_holds;
+			size_t nruns = res->units[u].each_schema ? nschemas : 1;
 
 			step = (unsigned long)u + 1;
-			if ((ret = upg_run_tx_begin(run)) != UPGRADE_OK)
-				goto fail;
-			ret = upg_guard_eval(&ctx, res->units[u].guard, &step_holds);
-			for (i = 0; ret == UPGRADE_OK && step_holds && i < res->units[u].nactions; i++)
-				ret = upg_action_exec(&ctx, res->units[u].actions[i]);
-			if (ret != UPGRADE_OK)
-				goto fail;
-			/* Each step is its own transaction: committed (or rolled back in a dry run) alone. */
-			if ((ret = upg_run_tx_commit(run)) != UPGRADE_OK)
-				goto fail;
-			if (step_holds && res->units[u].nactions > 0)
-				changed = 1;
+			for (s = 0; s < nruns; s++) {
+				ret = run_raw_step(run, &ctx, &res->units[u],
+				                   res->units[u].each_schema ? schemas[s] : NULL, &changed);
+				if (ret != UPGRADE_OK)
+					goto fail;
+			}
 		}
 	}
 	upg_resolved_free(res);

@@ -20,9 +20,11 @@ struct status_ctx {
 
 /*
  * Whether a recorded always-run task would do something in the next run:
- * its guard, a read-only query, holds.  Without a guard (or in C) only
- * running it can tell, so it is not counted as due.  A guard that cannot
- * be evaluated counts as due: the run will meet the same problem.
+ * its guard, a read-only query, holds, and so does the guard of one of its
+ * steps if it has guarded steps (each asked now, before the steps ahead of
+ * it ran).  Without a guard (or in C) only running it can tell, so it is
+ * not counted as due.  A guard that cannot be evaluated counts as due: the
+ * run will meet the same problem.
  */
 static int
 always_run_due(struct upg_run *run, const struct upgrade_task *t, char *detail, size_t size)
@@ -30,13 +32,25 @@ always_run_due(struct upg_run *run, const struct upgrade_task *t, char *detail, 
 	struct upgrade_context ctx = {.conn = run->conn, .schema = run->schema, .task = t,
 	                              .dry_run = 1};
 	struct upg_resolved *res = NULL;
-	int holds = 0, ret;
+	int holds = 0, ret, guarded, steps = 0, step = 0;
+	size_t u;
 
-	if (t->fn != NULL || t->guard == NULL)
+	if (t->fn != NULL)
 		return 0;
 	ret = upg_task_resolve(&res, t, run->conn->dialect->name, &run->conn->err);
 	if (ret == UPGRADE_OK)
 		ret = upg_guard_eval(&ctx, res->guard, &holds);
+	guarded = t->guard != NULL;
+	for (u = 0; ret == UPGRADE_OK && u < res->nunits; u++)
+		steps |= res->units[u].guard != NULL;
+	/* Steps without a guard are as a task without one: not counted. */
+	for (u = 0; ret == UPGRADE_OK && holds && steps && !step && u < res->nunits; u++)
+		if (res->units[u].guard != NULL && res->units[u].nactions > 0)
+			ret = upg_guard_eval(&ctx, res->units[u].guard, &step);
+	if (steps) {
+		guarded = 1;
+		holds = holds && step;
+	}
 	upg_resolved_free(res);
 	if (ret != UPGRADE_OK) {
 		snprintf(detail, size, "always-run; its guard cannot be evaluated: %.400s",
@@ -44,6 +58,8 @@ always_run_due(struct upg_run *run, const struct upgrade_task *t, char *detail, 
 		upg_error_clear(&run->conn->err);
 		return 1;
 	}
+	if (!guarded)
+		return 0;
 	if (holds)
 		snprintf(detail, size, "always-run and its guard holds: the next run executes it");
 	return holds;
@@ -97,7 +113,7 @@ status_schema(struct upg_run *run, struct upg_state *st, void *ud)
 		enum upgrade_task_state state;
 		unsigned long done, total;
 		const char *err = NULL, *at = NULL, *sum;
-		char detail[600];
+		char detail[600], when[64];
 
 		detail[0] = '\0';
 		if (t->flags & UPGRADE_TASK_RAW)
@@ -109,6 +125,8 @@ status_schema(struct upg_run *run, struct upg_state *st, void *ud)
 			unsigned long running = upg_state_get_running(m, t->name);
 
 			state = UPGRADE_STATE_PARTIAL;
+			upg_time_rfc3339(at != NULL ? at : "?", when, sizeof when);
+			at = when;
 			/* A statement started and never recorded as ended may have committed: say so. */
 			if (running > 0 && err != NULL)
 				snprintf(detail, sizeof detail,
@@ -133,13 +151,15 @@ status_schema(struct upg_run *run, struct upg_state *st, void *ud)
 			state = sum != NULL && t->checksum != NULL && strcmp(sum, t->checksum) != 0
 			            ? UPGRADE_STATE_CHANGED
 			            : UPGRADE_STATE_EXECUTED;
-			if (row != NULL && row->at != NULL)
+			if (row != NULL && row->at != NULL) {
+				upg_time_rfc3339(row->at, when, sizeof when);
 				snprintf(detail, sizeof detail, "%s at %s",
 				         row->how == NULL || strcmp(row->how, "run") == 0 ? "ran"
 				         : strcmp(row->how, "baseline") == 0 ? "recorded by baseline"
 				         : strcmp(row->how, "install") == 0  ? "recorded by install"
 				                                             : "marked",
-				         row->at);
+				         when);
+			}
 			if ((t->flags & UPGRADE_TASK_ALWAYS_RUN) &&
 			    always_run_due(run, t, detail, sizeof detail))
 				state = UPGRADE_STATE_PENDING;
@@ -155,7 +175,7 @@ status_schema(struct upg_run *run, struct upg_state *st, void *ud)
 		const struct upgrade_module *mod;
 		unsigned long done, total;
 		const char *err = NULL, *at = NULL;
-		char detail[600];
+		char detail[600], when[64];
 
 		/* Another package's modules, left out by the selection, are none of this status's business. */
 		if (!upg_catalog_selects(cat, m->module))
@@ -163,8 +183,9 @@ status_schema(struct upg_run *run, struct upg_state *st, void *ud)
 		mod = upgrade_catalog_find_module(cat, m->module);
 		if (mod != NULL && mod->install != NULL &&
 		    upg_state_get_partial(m, UPG_INSTALL_NAME, &done, &total, &err, &at)) {
+			upg_time_rfc3339(at != NULL ? at : "?", when, sizeof when);
 			snprintf(detail, sizeof detail, "install: %lu of %lu statements committed at %s%s%.400s",
-			         done, total, at != NULL ? at : "?", err != NULL ? "; failed: " : "",
+			         done, total, when, err != NULL ? "; failed: " : "",
 			         err != NULL ? err : "");
 			sc->fn(run->schema, m->module, UPG_INSTALL_NAME, mod->install, UPGRADE_STATE_PARTIAL,
 			       detail, sc->ud);

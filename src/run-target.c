@@ -198,6 +198,8 @@ upg_run_use_schema(struct upgrade_conn *conn, const char *schema)
 {
 	const struct upg_dialect *d = conn->dialect;
 
+	if (d->use_schema != NULL)
+		return d->use_schema(conn, schema);
 	if (d->use_schema_sql == NULL)
 		return UPGRADE_OK;
 	return schema_sql(conn, d->use_schema_sql, schema);

@@ -22,15 +22,19 @@
 
 /*
  * Runs a task's body (guard, then actions or the C function) on the open
- * transaction.  *nothing is set when a guard did not hold or a C task said
- * so; *failed_at names the failing action (1-based).
+ * transaction, step after step, each behind its own guard.  *nothing is
+ * set when a guard did not hold, a C task said so, or no action that ran
+ * could have changed anything (every step skipped, only assertions, native
+ * functions that said so); *failed_at names the failing action (1-based,
+ * counted over all steps).
  */
 int
 upg_run_body(struct upg_run *run, struct upgrade_context *ctx, const struct upgrade_task *task,
              const struct upg_resolved *res, int *nothing, unsigned long *failed_at)
 {
-	int holds, ret;
-	size_t i;
+	int holds, ret, changed = 0;
+	unsigned long k = 0;
+	size_t u, i;
 
 	*nothing = 0;
 	*failed_at = 0;
@@ -52,21 +56,56 @@ upg_run_body(struct upg_run *run, struct upgrade_context *ctx, const struct upgr
 		*nothing = 1;
 		return UPGRADE_OK;
 	}
-	for (i = 0; res->nunits > 0 && i < res->units[0].nactions; i++) {
-		ret = upg_action_exec(ctx, res->units[0].actions[i]);
-		if (ret != UPGRADE_OK) {
-			*failed_at = (unsigned long)i + 1;
+	for (u = 0; u < res->nunits; u++) {
+		const struct upg_unit *unit = &res->units[u];
+
+		if ((ret = upg_guard_eval(ctx, unit->guard, &holds)) != UPGRADE_OK) {
+			*failed_at = k + 1;
 			return ret;
 		}
+		for (i = 0; i < unit->nactions; i++, k++) {
+			if (!holds)
+				continue;
+			ret = upg_action_exec(ctx, unit->actions[i]);
+			if (ret < 0) {
+				*failed_at = k + 1;
+				return ret;
+			}
+			changed |= ret == UPGRADE_OK;
+		}
 	}
+	/* A task without actions did what it says: it is not "nothing to do". */
+	*nothing = !changed && k > 0;
 	return UPGRADE_OK;
 }
 
-/* How many actions a resolved task has (a task in C: none). */
+/* How many actions a resolved task has, over all its steps (a task in C: none). */
 unsigned long
 upg_run_action_count(const struct upg_resolved *res)
 {
-	return res != NULL && res->nunits > 0 ? (unsigned long)res->units[0].nactions : 0;
+	unsigned long n = 0;
+	size_t u;
+
+	for (u = 0; res != NULL && u < res->nunits; u++)
+		n += (unsigned long)res->units[u].nactions;
+	return n;
+}
+
+/* The unit of action i (0-based, counted over all units), its index in it in *k. */
+static const struct upg_unit *
+unit_of(const struct upg_resolved *res, unsigned long i, size_t *k)
+{
+	size_t u;
+
+	for (u = 0; u < res->nunits; u++) {
+		if (i < res->units[u].nactions) {
+			*k = (size_t)i;
+			return &res->units[u];
+		}
+		i -= res->units[u].nactions;
+	}
+	*k = 0;
+	return NULL;
 }
 
 /*
@@ -252,9 +291,11 @@ journal_resume_point(struct upg_run *run, struct upg_state *st, struct upg_state
 	}
 	if (running > 0 || !run->r->resume) {
 		struct upg_buf why = UPG_BUF_INIT;
+		char when[64];
 		int ret;
 
 		earlier_failure(&why, perr);
+		upg_time_rfc3339(pat != NULL ? pat : "?", when, sizeof when);
 		if (running > 0)
 			ret = upg_error_set(&run->conn->err, UPGRADE_ERROR,
 			                    "task %s %s during statement %lu of %lu (started at %s): whether "
@@ -263,7 +304,7 @@ journal_resume_point(struct upg_run *run, struct upg_state *st, struct upg_state
 			                    "did, or finish the task by hand and record it with 'upgrade mark "
 			                    "%s'%s",
 			                    task->id, perr != NULL ? "failed" : "was interrupted", running,
-			                    ptotal, pat != NULL ? pat : "?", running, running + 1, task->id,
+			                    ptotal, when, running, running + 1, task->id,
 			                    upg_buf_str(&why));
 		else
 			ret = upg_error_set(&run->conn->err, UPGRADE_ERROR,
@@ -271,7 +312,7 @@ journal_resume_point(struct upg_run *run, struct upg_state *st, struct upg_state
 			                    "%s%s). Check the schema, then run again with --resume to continue "
 			                    "with statement %lu, or finish it by hand and record it with "
 			                    "'upgrade mark %s'%s",
-			                    task->id, pdone, ptotal, pat != NULL ? pat : "?",
+			                    task->id, pdone, ptotal, when,
 			                    perr != NULL ? "" : "; it was interrupted", pdone + 1, task->id,
 			                    upg_buf_str(&why));
 		upg_buf_free(&why);
@@ -359,6 +400,7 @@ upg_run_task_journal(struct upg_run *run, struct upg_state *st, struct upg_state
 	long start = upg_now_ms();
 	int holds = 1, ret, always = (task->flags & UPGRADE_TASK_ALWAYS_RUN) != 0;
 	int recorded = upg_state_is_executed(m, task->name), announced = 0;
+	int step_holds = 1, changed, wrote, finished = 0, nothing, resumed = 0;
 
 	if (run->r->dry_run) {
 		/* Nothing can be tried and undone here: report the plan, unverified. */
@@ -369,6 +411,7 @@ upg_run_task_journal(struct upg_run *run, struct upg_state *st, struct upg_state
 	if (task->fn != NULL)
 		return run_c_task_journal(run, st, m, task);
 	if (upg_state_get_partial(m, task->name, &pdone, &ptotal, &perr, &pat)) {
+		resumed = 1;
 		ret = journal_resume_point(run, st, m, task, total, &done);
 		if (ret != UPGRADE_OK) {
 			unsigned long running = upg_state_get_running(m, task->name);
@@ -384,14 +427,40 @@ upg_run_task_journal(struct upg_run *run, struct upg_state *st, struct upg_state
 			return ret;
 		}
 	}
+	/* A resumed task changed something before: it is never "nothing to do". */
+	changed = wrote = resumed;
 	for (i = done; holds && i < total; i++) {
-		const struct upg_node *action = res->units[0].actions[i];
-		int next_own = i + 1 < total &&
-		               !action_transactional(run, res->units[0].actions[i + 1]);
+		size_t k;
+		const struct upg_unit *unit = unit_of(res, i, &k);
+		const struct upg_node *action = unit->actions[k];
+		/* The next statement's intent goes with this one's result only
+		 * if nothing (a guard, an assertion) is asked in between. */
+		int next_own = k + 1 < unit->nactions &&
+		               unit->actions[k + 1]->kind != UPG_NODE_ASSERT &&
+		               !action_transactional(run, unit->actions[k + 1]);
 
+		/* A step's guard is asked as it begins; a run resumed inside a
+		 * step goes on with it, its guard having held before. */
+		ret = UPGRADE_OK;
+		if (k == 0)
+			ret = upg_guard_eval(&ctx, unit->guard, &step_holds);
+		else if (i == done)
+			step_holds = 1;
+		if (ret == UPGRADE_OK && step_holds && action->kind == UPG_NODE_ASSERT)
+			ret = upg_action_exec(&ctx, action);
+		if (ret < 0) {
+			/* Only reads failed here: the journal says what committed, if anything did. */
+			if (wrote)
+				journal_failed(run, st, m, task, recorded, i, total);
+			upg_run_fail_event(run, task, ret, i + 1, total, upg_now_ms() - start);
+			return ret;
+		}
+		if (!step_holds || action->kind == UPG_NODE_ASSERT)
+			continue;
+		wrote = 1;
 		if (action_transactional(run, action)) {
 			if ((ret = upg_db_begin(run->conn)) == UPGRADE_OK &&
-			    (ret = upg_action_exec(&ctx, action)) == UPGRADE_OK &&
+			    (ret = upg_action_exec(&ctx, action)) >= 0 &&
 			    (ret = journal_write(run, st, m, task, i + 1, total, 0, start)) == UPGRADE_OK)
 				ret = upg_db_commit(run->conn);
 			if (ret != UPGRADE_OK) {
@@ -400,6 +469,8 @@ upg_run_task_journal(struct upg_run *run, struct upg_state *st, struct upg_state
 				                   upg_now_ms() - start);
 				return ret;
 			}
+			changed = 1;
+			finished = i + 1 == total;
 			announced = 0;
 			continue;
 		}
@@ -407,20 +478,23 @@ upg_run_task_journal(struct upg_run *run, struct upg_state *st, struct upg_state
 			upg_run_fail_event(run, task, ret, i + 1, total, upg_now_ms() - start);
 			return ret;
 		}
-		if ((ret = upg_action_exec(&ctx, action)) != UPGRADE_OK) {
+		if ((ret = upg_action_exec(&ctx, action)) < 0) {
 			journal_failed(run, st, m, task, recorded, i, total);
 			upg_run_fail_event(run, task, ret, i + 1, total, upg_now_ms() - start);
 			return ret;
 		}
+		changed |= ret == UPGRADE_OK;
 		/* Unwritten, the intent stays: the statement is unknown, never "not run". */
 		if ((ret = journal_write(run, st, m, task, i + 1, total, next_own, start)) != UPGRADE_OK) {
 			upg_run_fail_event(run, task, ret, i + 1, total, upg_now_ms() - start);
 			return ret;
 		}
+		finished = i + 1 == total;
 		announced = next_own;
 	}
-	/* The last statement's entry recorded the task; without statements run, record it here. */
-	if (!(holds && done < total) && !(always && !holds && recorded)) {
+	nothing = !holds || (!changed && total > 0);
+	/* The last statement's entry recorded the task; when it did not run, record it here. */
+	if (!finished && !(always && nothing && recorded)) {
 		ret = upg_state_record(m, task->name, task->checksum, upg_now_ms() - start, "run");
 		if (ret == UPGRADE_OK)
 			ret = upg_state_save(st, m);
@@ -428,8 +502,15 @@ upg_run_task_journal(struct upg_run *run, struct upg_state *st, struct upg_state
 			upg_run_fail_event(run, task, ret, 0, total, upg_now_ms() - start);
 			return ret;
 		}
+	} else if (!finished && upg_state_get_partial(m, task->name, &pdone, &ptotal, &perr, &pat)) {
+		/* Statements that changed nothing left their progress: it is not a partly applied task. */
+		upg_state_clear_partial(m, task->name);
+		if ((ret = upg_state_save(st, m)) != UPGRADE_OK) {
+			upg_run_fail_event(run, task, ret, 0, total, upg_now_ms() - start);
+			return ret;
+		}
 	}
-	report_task_done(run, task, always && !holds, !holds, start);
+	report_task_done(run, task, always && nothing, nothing, start);
 	return UPGRADE_OK;
 }
 

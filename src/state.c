@@ -496,22 +496,16 @@ create_tables(struct upg_state *st)
 }
 
 /*
- * Whether the last statement failed because a table does not exist
- * (PostgreSQL 42P01, ODBC's 42S02, SQLite's HY000 "no such table"), and
- * not for a reason creating it would hide.  The generic dialect cannot
- * tell, and says yes.
+ * Whether the last statement failed because a table does not exist, and
+ * not for a reason creating it would hide.  A dialect that cannot tell
+ * says yes: creating the tables then fails with the engine's own error.
  */
 static int
 table_missing(const struct upgrade_conn *conn)
 {
-	const char *state = conn->err.sqlstate;
-	const char *msg = upg_error_message(&conn->err);
+	enum upg_errclass c = upg_conn_error_class(conn);
 
-	if (strcmp(state, "42P01") == 0 || strcmp(state, "42S02") == 0)
-		return 1;
-	if (msg != NULL && strstr(msg, "no such table") != NULL)
-		return 1;
-	return conn->dialect == &upg_dialect_generic;
+	return c == UPG_ERRC_NO_TABLE || c == UPG_ERRC_UNKNOWN;
 }
 
 /*
@@ -938,33 +932,6 @@ struct history {
 	size_t n, cap;
 };
 
-/*
- * Writes a stored time ("YYYY-MM-DD HH:MM:SS[.f...]", UTC, as upg_utc_now()
- * writes it and as the engines give back a TIMESTAMP) in RFC 3339 with six
- * fraction digits and "Z", so that the times sort as text.  Text that is
- * no such time is kept as it is.
- */
-static void
-rfc3339(const char *in, char *out, size_t size)
-{
-	static const char shape[] = "dddd-dd-dd dd:dd:dd";
-	char frac[7] = "000000";
-	size_t i;
-
-	for (i = 0; shape[i] != '\0'; i++) {
-		if (in[i] == '\0' ||
-		    (shape[i] == 'd' ? !(in[i] >= '0' && in[i] <= '9')
-		                     : in[i] != shape[i] && !(i == 10 && in[i] == 'T'))) {
-			snprintf(out, size, "%s", in);
-			return;
-		}
-	}
-	if (in[i] == '.')
-		for (i++; i < sizeof shape + 6 && in[i] >= '0' && in[i] <= '9'; i++)
-			frac[i - sizeof shape] = in[i];
-	snprintf(out, size, "%.10sT%.8s.%sZ", in, in + 11, frac);
-}
-
 /* A new item with copies of the strings (task, by may be NULL); NULL when out of memory. */
 static struct upg_history_item *
 history_add(struct history *h, const char *at, const char *event, const char *module,
@@ -982,7 +949,7 @@ history_add(struct history *h, const char *at, const char *event, const char *mo
 	}
 	it = &h->items[h->n];
 	memset(it, 0, sizeof *it);
-	rfc3339(at != NULL ? at : "", it->at, sizeof it->at);
+	upg_time_rfc3339(at != NULL ? at : "", it->at, sizeof it->at);
 	it->event = upg_strdup(event);
 	it->module = upg_strdup(module);
 	it->task = task != NULL ? upg_strdup(task) : NULL;
@@ -1051,7 +1018,7 @@ history_row(void *ud, size_t ncols, char **v)
 	if (v[4] != NULL && strcmp(v[4], "mark") == 0)
 		return 0;
 	if (v[4] != NULL && strcmp(v[4], "baseline") == 0) {
-		rfc3339(v[2] != NULL ? v[2] : "", at, sizeof at);
+		upg_time_rfc3339(v[2] != NULL ? v[2] : "", at, sizeof at);
 		/* The module's latest baseline entry takes it, with the earliest task's time. */
 		for (i = h->n; i-- > 0;) {
 			it = &h->items[i];

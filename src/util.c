@@ -251,6 +251,30 @@ upg_utf8_valid(const char *str, size_t len)
 	return 1;
 }
 
+long
+upg_version_parse(const char *ver)
+{
+	long major = 0, minor = 0;
+	const char *p = ver;
+
+	if (p == NULL)
+		return 0;
+	while (*p != '\0' && (*p < '0' || *p > '9'))
+		p++;
+	if (*p == '\0')
+		return 0;
+	while (*p >= '0' && *p <= '9' && major < 100000)
+		major = major * 10 + (*p++ - '0');
+	if (*p == '.') {
+		p++;
+		while (*p >= '0' && *p <= '9' && minor < 1000)
+			minor = minor * 10 + (*p++ - '0');
+	}
+	if (minor > 999)
+		minor = 999;
+	return major * 1000 + minor;
+}
+
 /*
  * One "key=value" pair of a connection string.  Offsets point into the
  * string; the value span includes its braces.
@@ -409,4 +433,31 @@ upg_connstr_append(struct upg_buf *buf, const char *key, const char *value)
 			upg_buf_putc(buf, '}');
 	}
 	upg_buf_putc(buf, '}');
+}
+
+/*
+ * Writes a stored time ("YYYY-MM-DD HH:MM:SS[.f...]", UTC, as upg_utc_now()
+ * writes it and as the engines give back a TIMESTAMP) in RFC 3339 with six
+ * fraction digits and "Z", so that the times sort as text.  Text that is
+ * no such time is kept as it is.
+ */
+void
+upg_time_rfc3339(const char *in, char *out, size_t size)
+{
+	static const char shape[] = "dddd-dd-dd dd:dd:dd";
+	char frac[7] = "000000";
+	size_t i;
+
+	for (i = 0; shape[i] != '\0'; i++) {
+		if (in[i] == '\0' ||
+		    (shape[i] == 'd' ? !(in[i] >= '0' && in[i] <= '9')
+		                     : in[i] != shape[i] && !(i == 10 && in[i] == 'T'))) {
+			snprintf(out, size, "%s", in);
+			return;
+		}
+	}
+	if (in[i] == '.')
+		for (i++; i < sizeof shape + 6 && in[i] >= '0' && in[i] <= '9'; i++)
+			frac[i - sizeof shape] = in[i];
+	snprintf(out, size, "%.10sT%.8s.%sZ", in, in + 11, frac);
 }

@@ -11,7 +11,12 @@
 #    on another node waits for the holder and names it, and the lock of a
 #    holder killed with -9 is free within its lease;
 #  - run --wait-replicas waits for the standby to replay the run (exit 9
-#    when it cannot: paused replay, hidden positions, too few replicas).
+#    when it cannot: paused replay, hidden positions, too few replicas);
+#  - through PgBouncer in transaction pooling mode with --pool-mode
+#    transaction, runs racing on two tenants apply every task exactly once,
+#    in the tenant's schema, record only what ran, leave no search path or
+#    advisory lock to the pool's next client, and keep the role's search
+#    path after the tenant's.
 # It uses the clusters named by UPGRADE_TEST_CLUSTER_DIR's env.sh (as
 # tests/check.sh starts them), else starts its own with tests/cluster.sh and
 # stops them at the end.
@@ -28,7 +33,7 @@ stop_cluster() {
 }
 trap stop_cluster EXIT
 
-if [ -z "${UPGRADE_TEST_PG_STANDBY:-}" ]; then
+if [ -z "${UPGRADE_TEST_PG_STANDBY:-}" ] && ! server_free; then
 	# Short: the servers' unix sockets live below it.
 	own_cluster=$(mktemp -d /tmp/upg-cl.XXXXXX)
 	if "$top_srcdir/tests/cluster.sh" start "$own_cluster" >"$T_TMP/cluster.log" 2>&1; then
@@ -288,6 +293,131 @@ if require_env UPGRADE_TEST_GALERA1 && require_env UPGRADE_TEST_GALERA2 &&
 	run "$UPGRADE" -T "$T_TMP/slow1" -c "$UPGRADE_TEST_GALERA1" --lock-lease 0 run
 	expect_rc 64 "--lock-lease takes at least a second"
 	g1 'DROP DATABASE upg_race; DROP DATABASE upg_kill; DROP TABLE upgrade_test.raw_hits' >/dev/null
+fi
+
+# --- PgBouncer in transaction pooling mode -------------------------------------
+if require_env UPGRADE_TEST_PGBOUNCER && require_env UPGRADE_TEST_PGBOUNCER_PORT &&
+	require_env UPGRADE_TEST_PG_PRIMARY_ADMIN && require_env UPGRADE_TEST_CLUSTER_PASSWORD; then
+	pa() { $UPGRADE_TEST_PG_PRIMARY_ADMIN -At -c "$1" 2>&1; }
+	# psql as the test user through the pool: another client of the same server sessions.
+	psql_bin=${UPGRADE_TEST_PG_PRIMARY_ADMIN%% *}
+	pb() {
+		PGPASSWORD=$UPGRADE_TEST_CLUSTER_PASSWORD "$psql_bin" -X -q -At -h 127.0.0.1 \
+			-p "$UPGRADE_TEST_PGBOUNCER_PORT" -U upgrade -d upgrade_test -c "$1" 2>&1
+	}
+	# Fresh server sessions, so that what a trial leaves in them is its own.
+	pool_reset() {
+		pa "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		    WHERE usename = 'upgrade' AND pid <> pg_backend_pid()" >/dev/null
+	}
+	{
+		echo "<module $NS name=\"race\"><task name=\"t0\"><sql>SELECT 1</sql></task>"
+		i=1
+		while [ $i -le 100 ]; do
+			echo "<task name=\"t$i\"><sql>INSERT INTO hits (task) VALUES ('t$i')</sql></task>"
+			i=$((i + 1))
+		done
+		echo "<task name=\"path\"><sql>INSERT INTO paths SELECT current_setting('search_path')</sql></task>"
+		echo "</module>"
+	} >"$T_TMP/race.xml"
+	cat_dir pgrace0 "<module $NS name=\"race\"><task name=\"t0\"><sql>SELECT 1</sql></task></module>"
+	mkdir -p "$T_TMP/pgrace100" && cp "$T_TMP/race.xml" "$T_TMP/pgrace100/catalog.xml"
+	pa 'DROP TABLE IF EXISTS public.hits; CREATE TABLE public.hits (task TEXT); GRANT ALL ON public.hits TO upgrade' >/dev/null
+
+	# Three runs at once through the pool, several times: with session locks
+	# and a session search path, tasks ran twice, recorded tasks never ran,
+	# and inserts landed in public.hits (tests/CLUSTERS.md).
+	trial=1
+	while [ $trial -le 3 ]; do
+		pa 'DROP SCHEMA IF EXISTS tenant_a CASCADE; DROP SCHEMA IF EXISTS tenant_b CASCADE;
+		    CREATE SCHEMA tenant_a AUTHORIZATION upgrade; CREATE SCHEMA tenant_b AUTHORIZATION upgrade;
+		    CREATE TABLE tenant_a.hits (task TEXT); CREATE TABLE tenant_b.hits (task TEXT);
+		    CREATE TABLE tenant_a.paths (p TEXT); CREATE TABLE tenant_b.paths (p TEXT);
+		    GRANT ALL ON ALL TABLES IN SCHEMA tenant_a, tenant_b TO upgrade; TRUNCATE public.hits' >/dev/null
+		pool_reset
+		"$UPGRADE" -q -T "$T_TMP/pgrace0" -c "$UPGRADE_TEST_PGBOUNCER" --pool-mode transaction \
+			run --schemas 'tenant_*' >/dev/null 2>&1
+		pids=
+		for n in 1 2 3; do
+			"$UPGRADE" -T "$T_TMP/pgrace100" -c "$UPGRADE_TEST_PGBOUNCER" --pool-mode transaction \
+				run --schemas 'tenant_*' --lock-timeout 60 >"$T_TMP/pgrace$n.out" 2>&1 &
+			pids="$pids $!"
+		done
+		codes=
+		for p in $pids; do
+			rc=0
+			wait "$p" || rc=$?
+			codes="$codes$rc"
+		done
+		# Rows and distinct tasks per tenant, stray rows, and recorded tasks without their row.
+		counts=$(pa "SELECT count(*), count(DISTINCT task) FROM tenant_a.hits;
+		             SELECT count(*), count(DISTINCT task) FROM tenant_b.hits;
+		             SELECT count(*) FROM public.hits;
+		             SELECT count(*) FROM tenant_a.upgrade_tasks t WHERE task LIKE 't_%' AND task <> 't0'
+		                 AND NOT EXISTS (SELECT 1 FROM tenant_a.hits h WHERE h.task = t.task);
+		             SELECT count(*) FROM tenant_b.upgrade_tasks t WHERE task LIKE 't_%' AND task <> 't0'
+		                 AND NOT EXISTS (SELECT 1 FROM tenant_b.hits h WHERE h.task = t.task)" | tr '|\n' '  ')
+		if [ "$codes" = 000 ] && [ "$counts" = "100 100 100 100 0 0 0 " ]; then
+			ok "PgBouncer race $trial: three runs through the pool, every task once per tenant"
+		else
+			not_ok "PgBouncer race $trial: exits $codes, rows/distinct a, b, public, recorded not run a, b: $counts (want 000, 100 100 100 100 0 0 0)" \
+				"$(cat "$T_TMP/pgrace1.out" "$T_TMP/pgrace2.out" "$T_TMP/pgrace3.out" | grep -v '^\*')"
+		fi
+		trial=$((trial + 1))
+	done
+	paths=$(pa "SELECT p FROM tenant_a.paths UNION ALL SELECT p FROM tenant_b.paths" | tr '\n' ';')
+	case $paths in
+	'tenant_a, public;tenant_b, public;') ok "PgBouncer: each task ran with its tenant's search path, the user's after it" ;;
+	*) not_ok "PgBouncer: the tasks' search paths were '$paths' (want tenant_a, public;tenant_b, public;)" ;;
+	esac
+	n=$(pa "SELECT (SELECT count(*) FROM tenant_a.upgrade_locks) + (SELECT count(*) FROM tenant_b.upgrade_locks)")
+	[ "$n" = 0 ] && ok "PgBouncer: the released locks left no rows" || not_ok "PgBouncer: $n lock rows left"
+	# Nothing stays behind in the server sessions for the pool's next client.
+	leaked=
+	for i in 1 2 3 4 5 6; do
+		leaked="$leaked$(pb 'SHOW search_path');"
+	done
+	case $leaked in
+	*tenant*) not_ok "PgBouncer: another client of the pool got a run's search path" "$leaked" ;;
+	*) ok "PgBouncer: another client of the pool sees its own search path" ;;
+	esac
+	n=$(pa "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
+	[ "$n" = 0 ] && ok "PgBouncer: no advisory lock stays in a server session" ||
+		not_ok "PgBouncer: $n advisory locks left in server sessions"
+
+	# A dry run with a raw task holds one transaction for all schemas, each a
+	# savepoint in it: the tenant's search path must go into that one.
+	cat_dir dry "<module $NS name=\"race\"><task name=\"t0\"><sql>SELECT 1</sql></task><task name=\"rawdry\" raw=\"true\"><step><sql>SELECT 1</sql></step></task><task name=\"dry\"><sql>INSERT INTO paths VALUES ('dry')</sql></task></module>"
+	pa 'DROP TABLE public.hits' >/dev/null
+	run "$UPGRADE" -T "$T_TMP/dry" -c "$UPGRADE_TEST_PGBOUNCER" --pool-mode transaction \
+		run --dry-run --schemas 'tenant_*'
+	expect_rc 0 "PgBouncer: a dry run with raw tasks runs each schema's tasks in its schema"
+	n=$(printf '%s\n' "$out" | grep -c '^\* race:dry$')
+	[ "$n" = 2 ] && ok "PgBouncer: the dry run tried the task in both tenants" ||
+		not_ok "PgBouncer: the dry run showed race:dry $n times (want 2)" "$out"
+
+	# The role's search path (here: an extension's schema) follows the tenant.
+	pa 'DROP SCHEMA IF EXISTS upgx_ext CASCADE; CREATE SCHEMA upgx_ext; GRANT USAGE ON SCHEMA upgx_ext TO upgrade;
+	    CREATE EXTENSION citext SCHEMA upgx_ext;
+	    ALTER ROLE upgrade SET search_path = "$user", public, upgx_ext' >/dev/null
+	pool_reset
+	cat_dir ext "<module $NS name=\"race\"><task name=\"t0\"><sql>SELECT 1</sql></task><task name=\"Words\"><sql>CREATE TABLE words (w citext)</sql></task></module>"
+	run "$UPGRADE" -T "$T_TMP/ext" -c "$UPGRADE_TEST_PGBOUNCER" --pool-mode transaction \
+		run --schema tenant_a
+	expect_rc 0 "PgBouncer: a task uses a type of the role's search path unqualified"
+	t=$(pa "SELECT format_type(atttypid, NULL) FROM pg_attribute WHERE attrelid = 'tenant_a.words'::regclass AND attname = 'w'")
+	[ "$t" = upgx_ext.citext ] && ok "PgBouncer: the table is the tenant's, with the extension's type" ||
+		not_ok "PgBouncer: tenant_a.words.w is '$t' (want upgx_ext.citext)"
+	pa 'ALTER ROLE upgrade RESET search_path' >/dev/null
+	pool_reset
+
+	run "$UPGRADE" -T "$T_TMP/ext" -c "$UPGRADE_TEST_PGBOUNCER" --pool-mode bogus run
+	expect_rc 64 "--pool-mode takes session or transaction"
+	run "$UPGRADE" -T "$T_TMP/ext" -c "$UPGRADE_TEST_PGBOUNCER" --pool-mode transaction --cluster-lock off run
+	expect_rc 64 "--pool-mode transaction refuses --cluster-lock off"
+	expect_err '^upgrade: --pool-mode transaction locks with the lock table' \
+		"--pool-mode transaction with --cluster-lock off: one line says why"
+	pa 'DROP SCHEMA tenant_a CASCADE; DROP SCHEMA tenant_b CASCADE; DROP SCHEMA upgx_ext CASCADE' >/dev/null
 fi
 
 finish

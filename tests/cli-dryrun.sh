@@ -154,6 +154,6 @@ run "$UPGRADE" -T "$T_TMP/mk3" -d "$T_TMP/mk.db" mark mk:B
 expect_rc 0 "SQLite: mark the changed task"
 run "$UPGRADE" -T "$T_TMP/mk3" -d "$T_TMP/mk.db" status --check --strict --all
 expect_rc 0 "SQLite: mark accepted the new body"
-expect_out '^  executed  mk:B  \(marked at ' "SQLite: the task is executed, marked"
+expect_out '^  executed  mk:B  \(marked at [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z\)$' "SQLite: the task is executed, marked, with an RFC 3339 time in UTC"
 
 finish

@@ -74,7 +74,7 @@ rows=$(my "SELECT GROUP_CONCAT(name ORDER BY n) FROM $DB.r")
 	not_ok "DML killed mid-statement: the journal says 1 of 3, the table holds: $rows"
 go rows
 expect_rc 2 "DML: the next run refuses to run the task blind"
-expect_err 'is partly applied: 1 of 3 statements committed \(at [0-9-]+ [0-9:.]+; it was interrupted\)' "DML: the refusal says it was interrupted"
+expect_err 'is partly applied: 1 of 3 statements committed \(at [0-9-]+T[0-9:.]+Z; it was interrupted\)' "DML: the refusal says it was interrupted"
 go rows --resume
 expect_rc 0 "DML: --resume"
 rows=$(my "SELECT GROUP_CONCAT(name ORDER BY n) FROM $DB.r")
@@ -89,13 +89,13 @@ mk ddl "<module $NS name=\"j\">$TABLE<task name=\"Ddl\"><sql>CREATE TABLE d1 (id
 fresh ""
 killed ddl 1
 st ddl
-expect_out '^  partial   j:Ddl  \(1 of 3 statements committed; statement 2 unknown: started at [0-9-]+ [0-9:.]+, its end never recorded\)$' "DDL killed mid-statement: status says statement 2 is unknown"
+expect_out '^  partial   j:Ddl  \(1 of 3 statements committed; statement 2 unknown: started at [0-9-]+T[0-9:.]+Z, its end never recorded\)$' "DDL killed mid-statement: status says statement 2 is unknown"
 expect_no '  pending   j:Ddl' "DDL killed mid-statement: never reported as not run"
 st ddl --check
 expect_rc 1 "DDL: a task with an unknown statement is pending for --check"
 go ddl --resume
 expect_rc 2 "DDL: --resume refuses to guess"
-expect_err 'task j:Ddl was interrupted during statement 2 of 3 \(started at [0-9-]+ [0-9:.]+\): whether it committed is unknown' "DDL: the refusal says the outcome is unknown"
+expect_err 'task j:Ddl was interrupted during statement 2 of 3 \(started at [0-9-]+T[0-9:.]+Z\): whether it committed is unknown' "DDL: the refusal says the outcome is unknown"
 expect_err '\-\-resume-from 2 if it did not commit or \-\-resume-from 3 if it did' "DDL: the refusal says how to settle it"
 go ddl
 expect_rc 2 "DDL: a plain run refuses too"

@@ -91,6 +91,17 @@ valid "check-install" 0
 run "$UPGRADE" --format json --version
 valid "--version" 0
 expect_out '^\{"type":"version","version":"[0-9.]+",' "--version: the version"
+run "$UPGRADE" --format json help
+valid "help" 0
+expect_out '^\{"type":"help","command":null,"usage":"upgrade \[OPTIONS\] COMMAND \[ARGS\]","commands":\[\{"name":"info",' \
+	"help: the command list"
+run "$UPGRADE" run --help --format json
+valid "run --help, with --format json after it" 0
+expect_out '"command":"run",.*\{"name":"dry-run","short":null,"argument":null,"description":"[^"]+"\}' \
+	"run --help: the run options, from the parser's table"
+run "$UPGRADE" --format json help status
+valid "help status" 0
+expect_out '"command":"status",.*"name":"check"' "help status: the status options"
 run "$UPGRADE" --format json nosuch
 valid "an unknown command" 64
 run "$UPGRADE" run --nosuch --format json

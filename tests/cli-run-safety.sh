@@ -136,7 +136,7 @@ if require_env UPGRADE_TEST_MARIADB && require_env UPGRADE_TEST_MARIADB_ADMIN; t
 	expect_err 'task race:Three failed in upg_race at statement 3 of 4' "MariaDB: the failure names the statement"
 	run "$UPGRADE" -T "$T_TMP/partial" -c "$UPGRADE_TEST_MARIADB" status --schema upg_race --check
 	expect_rc 1 "MariaDB: a partly applied task is pending for --check"
-	expect_out '^  partial   race:Three  \(2 of 4 statements committed at [0-9-]+ [0-9:.]+; failed: ' "MariaDB: status says 2 of 4 committed"
+	expect_out '^  partial   race:Three  \(2 of 4 statements committed at [0-9-]+T[0-9:.]+Z; failed: ' "MariaDB: status says 2 of 4 committed"
 	run "$UPGRADE" -T "$T_TMP/partial" -c "$UPGRADE_TEST_MARIADB" run --schema upg_race
 	expect_rc 2 "MariaDB: the next run refuses to run the task blind"
 	expect_err 'is partly applied: 2 of 4 statements committed' "MariaDB: the refusal explains"

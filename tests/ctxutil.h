@@ -15,7 +15,7 @@
 
 #include "../src/catalog.h"
 #include "../src/context.h"
-#include "../src/ddl.h"
+#include "../src/ops.h"
 #include "testutil.h"
 
 enum engine { ENG_SQLITE, ENG_PG, ENG_MARIA, ENG_COUNT };

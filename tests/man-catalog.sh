@@ -148,4 +148,57 @@ if require_env UPGRADE_TEST_MARIADB && require_env UPGRADE_TEST_MARIADB_ADMIN; t
 	$UPGRADE_TEST_MARIADB_ADMIN -e 'DROP DATABASE upg_man' >/dev/null 2>&1
 fi
 
+# The page's third catalog, steps and assertions with portable guards only,
+# on a database of an earlier release of every engine: customers still has
+# mail and fax, invoices and quotes exist, receipts does not.
+LEG=$T_TMP/legacy
+mkdir -p "$LEG/v0" "$LEG/v1"
+if [ -f "$T_TMP/page3.xml" ]; then ok "the third catalog extracted"; else not_ok "the third catalog extracted"; fi
+printf '<module xmlns="urn:upgrade:catalog:1" name="shop.legacy"/>\n' >"$LEG/v0/shop.legacy.xml"
+cp "$T_TMP/page3.xml" "$LEG/v1/shop.legacy.xml" 2>/dev/null
+legacy_sql='CREATE TABLE customers (id INTEGER, mail VARCHAR(100), fax VARCHAR(40));
+INSERT INTO customers VALUES (1, '"'a@example.org'"', '"'555'"');
+CREATE TABLE invoices (id INTEGER, currency VARCHAR(3));
+INSERT INTO invoices VALUES (1, NULL);
+CREATE TABLE quotes (id INTEGER, currency VARCHAR(3), state VARCHAR(10));
+INSERT INTO quotes VALUES (1, NULL, '"'open'"');'
+legacy_check='SELECT * FROM customers; SELECT currency FROM invoices; SELECT currency, state FROM quotes;'
+legacy_run() { # label schema admin-query-function connection-args...
+	label=$1
+	schema=$2
+	query=$3
+	shift 3
+	run "$UPGRADE" -T "$LEG/v0" "$@" run
+	expect_rc 0 "$label: shop.legacy is seen"
+	$query "$legacy_sql" >/dev/null
+	run "$UPGRADE" -T "$LEG/v1" "$@" run
+	expect_rc 0 "$label: the third catalog runs on the old tables"
+	expect_exact "Running raw upgrade for $schema
+* shop.legacy:Close old quotes
+executed 1 upgrade tasks
+Running upgrade for $schema
+* shop.legacy:Tidy legacy tables
+executed 1 upgrade tasks" "$label: both tasks did something"
+	n=$($query "$legacy_check" | tr -s ' \t\n|' '   ' | sed 's/ $//')
+	[ "$n" = "1 a@example.org EUR EUR closed" ] && ok "$label: renamed, dropped, updated where present, closed" ||
+		not_ok "$label: after the third catalog: $n"
+	run "$UPGRADE" -T "$LEG/v1" "$@" run
+	expect_rc 0 "$label: the third catalog again"
+	expect_no 'Close old quotes' "$label: the raw task, with nothing left to do, is not shown"
+}
+sq() { sqlite3 "$T_TMP/legacy.db" "$1"; }
+legacy_run SQLite main sq -d "$T_TMP/legacy.db"
+if require_env UPGRADE_TEST_PG && require_env UPGRADE_TEST_PG_ADMIN; then
+	$UPGRADE_TEST_PG_ADMIN -c 'DROP DATABASE IF EXISTS upg_leg' -c 'CREATE DATABASE upg_leg OWNER upgrade' >/dev/null 2>&1
+	pq() { $UPGRADE_TEST_PG_ADMIN -tA -c "SET ROLE upgrade; $1" -d upg_leg 2>&1; }
+	legacy_run PostgreSQL public pq -c "$(printf '%s' "$UPGRADE_TEST_PG" | sed 's/Database=[^;]*/Database=upg_leg/')"
+	$UPGRADE_TEST_PG_ADMIN -c 'DROP DATABASE upg_leg' >/dev/null 2>&1
+fi
+if require_env UPGRADE_TEST_MARIADB && require_env UPGRADE_TEST_MARIADB_ADMIN; then
+	$UPGRADE_TEST_MARIADB_ADMIN -e 'DROP DATABASE IF EXISTS upg_leg; CREATE DATABASE upg_leg' >/dev/null 2>&1
+	mq() { $UPGRADE_TEST_MARIADB_ADMIN -N -e "USE upg_leg; $1" 2>&1; }
+	legacy_run MariaDB upg_leg mq -c "$(printf '%s' "$UPGRADE_TEST_MARIADB" | sed 's/Database=[^;]*/Database=upg_leg/')"
+	$UPGRADE_TEST_MARIADB_ADMIN -e 'DROP DATABASE upg_leg' >/dev/null 2>&1
+fi
+
 finish

@@ -895,6 +895,76 @@ actions_of(const struct upgrade_task *t, const char *dialect, size_t unit, const
 	return n;
 }
 
+/*
+ * A body of loose items and steps resolves to a unit per step and per run
+ * of items between steps, in order; ${schema} stays for the runner only
+ * in the text of a for-each-schema step.
+ */
+static void
+test_steps(void)
+{
+	static const char doc[] =
+	    "<module xmlns=\"urn:upgrade:catalog:1\" name=\"s\">\n"
+	    "<param name=\"schema\" default=\"p\"/>\n"
+	    "<param name=\"x\" default=\"y\"/>\n"
+	    "<task name=\"t\">\n"
+	    "  <sql>SELECT 1</sql>\n"
+	    "  <step><only-if><has-table table=\"a\"/></only-if><sql>SELECT 2</sql></step>\n"
+	    "  <assert message=\"m\"><has-table table=\"b\"/></assert>\n"
+	    "  <sql dialect=\"postgresql\">SELECT 3</sql>\n"
+	    "  <step><sql>SELECT '${schema}'</sql></step>\n"
+	    "</task>\n"
+	    "<task name=\"r\" raw=\"true\">\n"
+	    "  <assert message=\"n\"><schema-count min=\"1\"/></assert>\n"
+	    "  <step for-each-schema=\"true\"><sql>SELECT '${schema}', '$${x}'</sql>"
+	    "<drop-table name=\"${x}\" if-exists=\"true\"/></step>\n"
+	    "</task>\n"
+	    "</module>\n";
+	struct upgrade_catalog *cat = new_catalog();
+	struct upg_error err = {0, NULL, "", 0};
+	struct upg_resolved *res = NULL;
+	const struct upgrade_task *t;
+
+	CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "s.xml", doc, sizeof doc - 1), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_prepare(cat), UPGRADE_OK);
+	dump_diags(cat);
+	t = upgrade_catalog_find_task(cat, "s:t");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_EQUAL_FATAL(upg_task_resolve(&res, t, "sqlite", &err), UPGRADE_OK);
+	CU_ASSERT_EQUAL_FATAL(res->nunits, 4);
+	CU_ASSERT_EQUAL(res->units[0].nactions, 1);
+	CU_ASSERT_PTR_NULL(res->units[0].guard);
+	CU_ASSERT_EQUAL(res->units[1].nactions, 1);
+	CU_ASSERT_PTR_NOT_NULL(res->units[1].guard);
+	/* The assertion is an action of its unit; the PostgreSQL statement is filtered out. */
+	CU_ASSERT_EQUAL_FATAL(res->units[2].nactions, 1);
+	CU_ASSERT_EQUAL(res->units[2].actions[0]->kind, UPG_NODE_ASSERT);
+	CU_ASSERT_EQUAL(res->units[2].line, 7);
+	/* Outside a for-each-schema step, ${schema} is the module's parameter. */
+	CU_ASSERT_STRING_EQUAL(res->units[3].actions[0]->text, "SELECT 'p'");
+	CU_ASSERT_FALSE(res->units[3].each_schema);
+	upg_resolved_free(res);
+	res = NULL;
+	CU_ASSERT_EQUAL_FATAL(upg_task_resolve(&res, t, "postgresql", &err), UPGRADE_OK);
+	CU_ASSERT_EQUAL(res->units[2].nactions, 2);
+	upg_resolved_free(res);
+	res = NULL;
+
+	t = upgrade_catalog_find_task(cat, "s:r");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_EQUAL_FATAL(upg_task_resolve(&res, t, "mysql", &err), UPGRADE_OK);
+	CU_ASSERT_EQUAL_FATAL(res->nunits, 2);
+	CU_ASSERT_EQUAL(res->units[0].actions[0]->kind, UPG_NODE_ASSERT);
+	CU_ASSERT_TRUE(res->units[1].each_schema);
+	CU_ASSERT_EQUAL_FATAL(res->units[1].nactions, 2);
+	/* Left for the runner, escape included; attributes are substituted now. */
+	CU_ASSERT_STRING_EQUAL(res->units[1].actions[0]->text, "SELECT '${schema}', '$${x}'");
+	CU_ASSERT_STRING_EQUAL(upg_node_attr(res->units[1].actions[1], "name"), "y");
+	upg_resolved_free(res);
+	upg_error_clear(&err);
+	upgrade_catalog_free(cat);
+}
+
 static void
 test_placeholders(void)
 {
@@ -1438,6 +1508,49 @@ test_c_tasks(void)
 	upgrade_catalog_free(cat);
 }
 
+/*
+ * The registry of dialects (src/dialect.c) is the one list of their names;
+ * tasks/catalog.rng cannot read it and names them in its dialect-list
+ * comment.  Adding a dialect without saying so there fails here.
+ */
+static void
+test_schema_names_the_registry(void)
+{
+	static const char intro[] = "Dialect names are checked by the loader (";
+	struct upg_buf known = UPG_BUF_INIT;
+	char text[65536], listed[512];
+	const char *p, *end;
+	size_t n, k = 0;
+	FILE *f;
+
+	f = fopen(src_path("tasks/catalog.rng"), "r");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	n = fread(text, 1, sizeof text - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	p = strstr(text, intro);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	p += strlen(intro);
+	end = strchr(p, ')');
+	CU_ASSERT_PTR_NOT_NULL_FATAL(end);
+	/* The comment wraps: every run of blanks and line breaks is one space. */
+	for (; p < end && k < sizeof listed - 1; p++) {
+		if (*p == ' ' || *p == '\n' || *p == '\t') {
+			if (k > 0 && listed[k - 1] != ' ')
+				listed[k++] = ' ';
+		} else {
+			listed[k++] = *p;
+		}
+	}
+	listed[k] = '\0';
+	upg_dialect_names(&known);
+	if (strcmp(listed, upg_buf_str(&known)) != 0)
+		fprintf(stderr, "\n  catalog.rng lists: %s\n  the registry has: %s\n", listed,
+		        upg_buf_str(&known));
+	CU_ASSERT_STRING_EQUAL(listed, upg_buf_str(&known));
+	upg_buf_free(&known);
+}
+
 static void
 add_suites(void)
 {
@@ -1455,8 +1568,10 @@ add_suites(void)
 	TEST_ADD(test_schema_quiet);
 	TEST_ADD(test_limits);
 	TEST_ADD(test_placeholders);
+	TEST_ADD(test_steps);
 	TEST_ADD(test_checksum);
 	TEST_ADD(test_dialects);
+	TEST_ADD(test_schema_names_the_registry);
 	TEST_ADD(test_model_registration);
 	TEST_ADD(test_model_raw_required);
 	TEST_ADD(test_model_requirements);

@@ -172,6 +172,53 @@ roundtrip_names(struct upgrade_conn *conn, const char *expect_dialect)
 	}
 }
 
+/*
+ * Every engine says "no such table" its own way (a SQLSTATE of its own,
+ * ODBC's 42S02, or only the message); its dialect must recognise its own.
+ */
+static void
+classify_errors(struct upgrade_conn *conn)
+{
+	CU_ASSERT_EQUAL(upg_db_exec(conn, "SELECT * FROM upg_no_such_table"), UPGRADE_EDB);
+	CU_ASSERT_EQUAL(upg_conn_error_class(conn), UPG_ERRC_NO_TABLE);
+	if (upg_conn_error_class(conn) != UPG_ERRC_NO_TABLE)
+		fprintf(stderr, "\nnot classified as a missing table: [%s] %s\n",
+		        upgrade_conn_sqlstate(conn), upgrade_conn_error(conn));
+	CU_ASSERT_EQUAL(upg_db_exec(conn, "SELEC 1"), UPGRADE_EDB);
+	CU_ASSERT_EQUAL(upg_conn_error_class(conn), UPG_ERRC_OTHER);
+}
+
+/* What each dialect makes of the errors the core reacts to. */
+static void
+test_classify_error(void)
+{
+	CU_ASSERT_PTR_NULL(upg_dialect_generic.classify_error);
+	CU_ASSERT_EQUAL(upg_dialect_postgresql.classify_error("42P01", 7, "relation does not exist"),
+	                UPG_ERRC_NO_TABLE);
+	CU_ASSERT_EQUAL(upg_dialect_postgresql.classify_error("55P04", 7, "unsafe use of new value"),
+	                UPG_ERRC_ENUM_UNCOMMITTED);
+	CU_ASSERT_EQUAL(upg_dialect_postgresql.classify_error("42804", 7, "datatype mismatch"),
+	                UPG_ERRC_TYPE_MISMATCH);
+	CU_ASSERT_EQUAL(upg_dialect_postgresql.classify_error("42601", 7, "syntax error"),
+	                UPG_ERRC_OTHER);
+	CU_ASSERT_EQUAL(upg_dialect_sqlite.classify_error("HY000", 1, "no such table: t"),
+	                UPG_ERRC_NO_TABLE);
+	CU_ASSERT_EQUAL(upg_dialect_sqlite.classify_error("HY000", 1, "near \"x\": syntax error"),
+	                UPG_ERRC_OTHER);
+	CU_ASSERT_EQUAL(upg_dialect_mysql.classify_error("42S02", 1146, "Table 'd.t' doesn't exist"),
+	                UPG_ERRC_NO_TABLE);
+	CU_ASSERT_EQUAL(upg_dialect_mysql.classify_error("55P04", 0, ""), UPG_ERRC_OTHER);
+	/* The lock table's race: the loser's error, whichever engine reports it. */
+	CU_ASSERT_EQUAL(upg_dialect_mysql.classify_error("40001", 1213, "Deadlock found"),
+	                UPG_ERRC_CONFLICT);
+	CU_ASSERT_EQUAL(upg_dialect_postgresql.classify_error("40P01", 7, "deadlock detected"),
+	                UPG_ERRC_CONFLICT);
+	CU_ASSERT_EQUAL(upg_dialect_postgresql.classify_error("40001", 7, "could not serialize"),
+	                UPG_ERRC_CONFLICT);
+	CU_ASSERT_EQUAL(upg_dialect_mssql.classify_error("42S02", 208, "Invalid object name"),
+	                UPG_ERRC_NO_TABLE);
+}
+
 static void
 test_live_sqlite(void)
 {
@@ -182,6 +229,7 @@ test_live_sqlite(void)
 	CU_ASSERT_EQUAL_FATAL(upgrade_conn_new(&conn), UPGRADE_OK);
 	CU_ASSERT_EQUAL_FATAL(upgrade_conn_connect_sqlite(conn, path), UPGRADE_OK);
 	roundtrip_names(conn, "sqlite");
+	classify_errors(conn);
 	upgrade_conn_free(conn);
 }
 
@@ -193,13 +241,30 @@ live_server(const char *connstr, const char *dialect)
 	if (conn == NULL)
 		return;
 	roundtrip_names(conn, dialect);
+	classify_errors(conn);
 	upgrade_conn_free(conn);
 }
 
 static void
 test_live_postgresql(void)
 {
-	live_server(TEST_SERVER("UPGRADE_TEST_PG"), "postgresql");
+	const char *connstr = TEST_SERVER("UPGRADE_TEST_PG");
+	struct upgrade_conn *conn;
+	struct upgrade_context *ctx = NULL;
+	int found = -1;
+
+	live_server(connstr, "postgresql");
+	/* No current schema: the message says where PostgreSQL takes it from. */
+	conn = test_connect_or_fail(connstr);
+	if (conn == NULL)
+		return;
+	CU_ASSERT_EQUAL(upg_db_exec(conn, "SET search_path TO ''"), UPGRADE_OK);
+	CU_ASSERT_EQUAL_FATAL(upgrade_context_new(&ctx, conn, NULL), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_context_has_table(&found, ctx, "t"), UPGRADE_ENOTFOUND);
+	CU_ASSERT_STRING_EQUAL(upgrade_conn_error(conn),
+	                       "the connection has no current schema (is search_path empty?)");
+	upgrade_context_free(ctx);
+	upgrade_conn_free(conn);
 }
 
 static void
@@ -296,6 +361,7 @@ add_suites(void)
 	TEST_ADD(test_version_parse);
 	TEST_ADD(test_version_caps);
 	TEST_ADD(test_statement_transactional);
+	TEST_ADD(test_classify_error);
 	TEST_ADD(test_quote_text);
 	TEST_ADD(test_quote_rejects);
 	TEST_ADD(test_quote_api_without_connection);

@@ -9,6 +9,7 @@
 #include "config.h"
 
 #define CTX_TAG "ops"
+#include "../drivers/sqlite.h"
 #include "ctxutil.h"
 
 #define T_ORDERS "Order Items \xc3\xbc"

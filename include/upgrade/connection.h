@@ -91,6 +91,28 @@ UPGRADE_EXTERN int upgrade_conn_set_cluster_lock(struct upgrade_conn *conn,
                                                  enum upgrade_cluster_lock mode,
                                                  int lease_seconds);
 
+/* Whether a server session belongs to this connection alone (a pooler may share it). */
+enum upgrade_pool_mode {
+	/* Directly to the server, or through a pool in session mode: the default. */
+	UPGRADE_POOL_SESSION = 0,
+	/*
+	 * Through a pooler in transaction mode (PgBouncer pool_mode =
+	 * transaction): each transaction may run on another server session,
+	 * which other clients share, so nothing may rest on session state.
+	 * PostgreSQL then locks schemas with the lock table and sets the search
+	 * path with SET LOCAL in every transaction.
+	 */
+	UPGRADE_POOL_TRANSACTION = 1
+};
+
+/*
+ * Says how the connection reaches the server (enum upgrade_pool_mode).
+ * Call before a run; connections opened from this one for parallel jobs
+ * inherit it.
+ */
+UPGRADE_EXTERN int upgrade_conn_set_pool_mode(struct upgrade_conn *conn,
+                                              enum upgrade_pool_mode mode);
+
 /*
  * Waits until at least count replicas of the connected server have replayed
  * everything committed on it before the call, polling for at most

@@ -177,10 +177,10 @@ UPGRADE_EXTERN int upgrade_fill_init(struct upgrade_fill *fill, unsigned int ver
 
 /*
  * A function of a <native> action: ctx is the running task's context, arg
- * the action's arg attribute (NULL when absent).  Returns UPGRADE_OK or a
- * negative UPGRADE_E* code to fail the task; UPGRADE_NOTHING_DONE is taken
- * as UPGRADE_OK, since whether a catalog task did something is decided by
- * its guard.
+ * the action's arg attribute (NULL when absent).  Returns UPGRADE_OK when
+ * it may have changed something, UPGRADE_NOTHING_DONE when it surely did
+ * not (an always-run or raw task whose actions all changed nothing is not
+ * shown), or a negative UPGRADE_E* code to fail the task.
  */
 typedef int (*upgrade_native_fn)(struct upgrade_context *ctx, const char *arg);
 

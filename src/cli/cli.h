@@ -54,6 +54,8 @@ struct cli {
 	/* --cluster-lock (enum upgrade_cluster_lock) and --lock-lease seconds (0: default). */
 	int cluster_lock;
 	int lock_lease;
+	/* --pool-mode (enum upgrade_pool_mode). */
+	int pool_mode;
 
 	/* Catalogs: -T paths (else $UPGRADE_TASKS_PATH, else the task directory). */
 	const char **task_paths;

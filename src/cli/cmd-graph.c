@@ -67,6 +67,11 @@ graph_option(struct cli *cli, int c, const char *arg, void *state)
 	return CLI_EXIT_OK;
 }
 
+/*
+ * Writes the plan as one Graphviz digraph on stdout: with modules_only the
+ * modules and their depends edges, else every task, raw and install node
+ * with its requires and ordering edges, so that `dot` draws the run order.
+ */
 static void
 print_graph(const struct upgrade_catalog *cat, int modules_only)
 {

@@ -263,6 +263,11 @@ schema_list(const char *joined)
 	return a;
 }
 
+/*
+ * One run event as one JSON object on stdout (tasks/upgrade-output.schema.json):
+ * the members each event type carries, and for failures the error and
+ * SQLSTATE, which are also kept for the closing error object.
+ */
 static void
 print_json(struct printer *p, const struct upgrade_event *ev)
 {
@@ -343,6 +348,11 @@ print_json(struct printer *p, const struct upgrade_event *ev)
 	cli_json_print(o);
 }
 
+/*
+ * Shows one run event as text, with the printer's lock held (schemas run
+ * on several threads): one line per task on stdout, failures and hints on
+ * stderr, and on a terminal a progress line that the next output replaces.
+ */
 static void
 print_event_locked(const struct upgrade_event *ev, void *ud)
 {
@@ -524,6 +534,11 @@ stop_ticker(struct printer *p)
 	fflush(stdout);
 }
 
+/*
+ * Applies one option of `run` to the run_opts in state, checking its
+ * argument; the options shared with status and the repairs go to
+ * cli_runner_option().  Returns CLI_EXIT_OK or a usage error's status.
+ */
 static int
 run_option(struct cli *cli, int c, const char *arg, void *state)
 {

@@ -110,6 +110,11 @@ on_event(const struct upgrade_event *ev, void *ud)
 		begin_schema(ud, ev->schema);
 }
 
+/*
+ * Receives one task's state from the runner and counts it.  JSON gets a
+ * status object for every task; text shows a line unless -q, or the task
+ * is plainly executed and --all was not given.
+ */
 static void
 on_status(const char *schema, const char *module, const char *name, const struct upgrade_task *task,
           enum upgrade_task_state state, const char *detail, void *ud)
@@ -237,6 +242,11 @@ const struct cli_opt cli_repair_options[] = {
 	{NULL, 0, 0, NULL, NULL, NULL}
 };
 
+/*
+ * baseline, mark and unmark: parses their options and task ids, connects,
+ * and asks the runner for the repair named by what in every selected
+ * schema; prints what was recorded.  Returns the command's exit status.
+ */
 static int
 repair(struct cli *cli, int argc, char **argv, int what)
 {

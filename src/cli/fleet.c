@@ -53,6 +53,7 @@ static const struct {
 } target_options[] = {
 	{"connect", 1, 1}, {"-c", 1, 1}, {"dsn", 1, 1}, {"database", 1, 1}, {"-d", 1, 1},
 	{"dialect", 1, 0}, {"login-timeout", 1, 0}, {"cluster-lock", 1, 0}, {"lock-lease", 1, 0},
+	{"pool-mode", 1, 0},
 	{"schema", 1, 0}, {"schemas", 1, 0}, {"lock-timeout", 1, 0}, {"create-schemas", 0, 0},
 	{"define", 1, 0}, {"-D", 1, 0}, {"module", 1, 0}, {"-m", 1, 0}, {"tasks", 1, 0},
 	{"-T", 1, 0}, {"wait-replicas", 1, 0}, {"wait-timeout", 1, 0}, {NULL, 0, 0}

@@ -28,7 +28,8 @@ enum {
 	OPT_COLOR,
 	OPT_LOGIN_TIMEOUT,
 	OPT_CLUSTER_LOCK,
-	OPT_LOCK_LEASE
+	OPT_LOCK_LEASE,
+	OPT_POOL_MODE
 };
 
 /* Copyright and licence for --version: the first lines of LICENSE. */
@@ -47,6 +48,8 @@ static const struct cli_opt global_options[] = {
 	 "auto, off or table (MariaDB: table on Galera)", NULL},
 	{"lock-lease", required_argument, OPT_LOCK_LEASE, "S",
 	 "seconds a lock table's lock outlives its holder", NULL},
+	{"pool-mode", required_argument, OPT_POOL_MODE, "MODE",
+	 "session or transaction (through PgBouncer's transaction pooling)", NULL},
 	{"tasks", required_argument, 'T', "PATH", "catalog file or directory (repeatable)",
 	 "Catalogs"},
 	{"define", required_argument, 'D', "NAME=VAL", "set a ${NAME} placeholder (repeatable)",
@@ -314,10 +317,76 @@ print_options(FILE *to, const struct cli_opt *t, int groups)
 	}
 }
 
+/* The options of t as JSON objects, for help in --format json. */
+static json_object *
+options_json(const struct cli_opt *t)
+{
+	json_object *a = json_object_new_array();
+	size_t i;
+
+	for (i = 0; t != NULL && t[i].name != NULL; i++) {
+		json_object *o = json_object_new_object();
+		char letter[2] = {(char)t[i].val, '\0'};
+
+		json_object_object_add(o, "name", json_object_new_string(t[i].name));
+		json_object_object_add(o, "short",
+		                       short_letter(&t[i]) ? json_object_new_string(letter) : NULL);
+		json_object_object_add(o, "argument",
+		                       t[i].arg != NULL ? json_object_new_string(t[i].arg) : NULL);
+		json_object_object_add(o, "description", json_object_new_string(t[i].help));
+		if (t[i].group != NULL)
+			json_object_object_add(o, "group", json_object_new_string(t[i].group));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+/*
+ * Help as one "help" object: cmd NULL gives the command list and the
+ * global options, else one command's synopsis and options.  Built from
+ * the parser's own tables, as the text is, so that neither can drift.
+ */
+static void
+help_json(const struct cli *cli, const struct cli_command *cmd)
+{
+	json_object *o = cli_json_object("help");
+	char usage[256];
+	size_t i;
+
+	snprintf(usage, sizeof usage, "%s [OPTIONS] %s", cli->progname,
+	         cmd != NULL ? cmd->synopsis : "COMMAND [ARGS]");
+	json_object_object_add(o, "command", cmd != NULL ? json_object_new_string(cmd->name) : NULL);
+	json_object_object_add(o, "usage", json_object_new_string(usage));
+	if (cmd != NULL) {
+		json_object_object_add(o, "summary", json_object_new_string(cmd->summary));
+		json_object_object_add(o, "options", options_json(cmd->options));
+	} else {
+		json_object *list = json_object_new_array();
+
+		for (i = 0; cli_commands[i].name != NULL; i++) {
+			json_object *c = json_object_new_object();
+
+			json_object_object_add(c, "name", json_object_new_string(cli_commands[i].name));
+			json_object_object_add(c, "synopsis",
+			                       json_object_new_string(cli_commands[i].synopsis));
+			json_object_object_add(c, "summary", json_object_new_string(cli_commands[i].summary));
+			json_object_array_add(list, c);
+		}
+		json_object_object_add(o, "commands", list);
+		json_object_object_add(o, "options", options_json(global_options));
+	}
+	cli_json_print(o);
+}
+
 static void
 global_help(const struct cli *cli, FILE *to)
 {
 	size_t i;
+
+	if (cli->format == CLI_FORMAT_JSON && to == stdout) {
+		help_json(cli, NULL);
+		return;
+	}
 
 	fprintf(to,
 	        "usage: %s [OPTIONS] COMMAND [ARGS]\n"
@@ -336,6 +405,10 @@ global_help(const struct cli *cli, FILE *to)
 void
 cli_command_help(const struct cli *cli, const struct cli_command *cmd, FILE *to)
 {
+	if (cli->format == CLI_FORMAT_JSON && to == stdout) {
+		help_json(cli, cmd);
+		return;
+	}
 	fprintf(to, "usage: %s [OPTIONS] %s\n\n%c%s.\n", cli->progname, cmd->synopsis,
 	        toupper((unsigned char)cmd->summary[0]), cmd->summary + 1);
 	if (cmd->options != NULL) {
@@ -427,6 +500,15 @@ global_option(struct cli *cli, int c, const char *arg)
 	case OPT_LOCK_LEASE:
 		if (parse_int(arg, &cli->lock_lease) < 0 || cli->lock_lease < 1 || cli->lock_lease > 86400)
 			return cli_usage_error(cli, "--lock-lease wants 1 to 86400 seconds, not '%s'", arg);
+		return CLI_EXIT_OK;
+	case OPT_POOL_MODE:
+		if (strcmp(arg, "session") == 0)
+			cli->pool_mode = UPGRADE_POOL_SESSION;
+		else if (strcmp(arg, "transaction") == 0)
+			cli->pool_mode = UPGRADE_POOL_TRANSACTION;
+		else
+			return cli_usage_error(cli, "--pool-mode wants session or transaction, not '%s'",
+			                       arg);
 		return CLI_EXIT_OK;
 	case 'T':
 		if (cli_push(&cli->task_paths, &cli->ntask_paths, arg) < 0)
@@ -555,7 +637,7 @@ cli_parse_options(struct cli *cli, int argc, char **argv, cli_option_fn fn, void
 	const struct cli_command *cmd =
 	    cli->command != NULL ? cli_find_command(cli->command) : NULL;
 	struct getopt_tables g;
-	int c, ret;
+	int c, ret, want_help = 0;
 
 	/* A leading ':' makes getopt report a missing argument as ':'; options may follow operands. */
 	init_options(&g, ":");
@@ -569,11 +651,9 @@ cli_parse_options(struct cli *cli, int argc, char **argv, cli_option_fn fn, void
 		case ':':
 			return bad_option(cli, &g, c, argc, argv);
 		case 'h':
-			if (cmd != NULL)
-				cli_command_help(cli, cmd, stdout);
-			else
-				global_help(cli, stdout);
-			return -1;
+			/* After the loop: a --format json may follow. */
+			want_help = 1;
+			continue;
 		default:
 			if (is_global_option(c)) {
 				ret = global_option(cli, c, optarg);
@@ -585,6 +665,13 @@ cli_parse_options(struct cli *cli, int argc, char **argv, cli_option_fn fn, void
 			if (ret != CLI_EXIT_OK)
 				return ret;
 		}
+	}
+	if (want_help) {
+		if (cmd != NULL)
+			cli_command_help(cli, cmd, stdout);
+		else
+			global_help(cli, stdout);
+		return -1;
 	}
 	*first_arg = optind;
 	return CLI_EXIT_OK;
@@ -652,6 +739,10 @@ cli_connect(struct cli *cli, struct upgrade_conn **out)
 	if (chosen == 0 && (env == NULL || env[0] == '\0'))
 		return cli_usage_error(cli, "no database: give --database FILE, --dsn NAME, "
 		                            "--connect STRING or set UPGRADE_CONNECT");
+	/* A session lock through transaction pooling is no lock at all. */
+	if (cli->pool_mode == UPGRADE_POOL_TRANSACTION && cli->cluster_lock == UPGRADE_CLUSTER_LOCK_OFF)
+		return cli_usage_error(cli, "--pool-mode transaction locks with the lock table; "
+		                            "--cluster-lock off cannot go with it");
 	if (upgrade_conn_new(&conn) != UPGRADE_OK) {
 		cli_error(cli, "out of memory");
 		return CLI_EXIT_SOFTWARE;
@@ -674,6 +765,7 @@ cli_connect(struct cli *cli, struct upgrade_conn **out)
 	}
 	upgrade_conn_set_login_timeout(conn, cli->login_timeout);
 	upgrade_conn_set_cluster_lock(conn, cli->cluster_lock, cli->lock_lease);
+	upgrade_conn_set_pool_mode(conn, cli->pool_mode);
 	if (cli->connect != NULL)
 		rc = upgrade_conn_connect(conn, cli->connect);
 	else if (cli->dsn != NULL)

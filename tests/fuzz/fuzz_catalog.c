@@ -18,24 +18,8 @@
 #include <string.h>
 
 #include "../../src/catalog.h"
-#include "../../src/dialect.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/*
- * The loader is built without the drivers: one made-up dialect, with short
- * names and no enumerations, stands for every name, so that the checks per
- * dialect (catalog-check.c) run too.
- */
-const struct upg_dialect *upg_dialect_find(const char *name);
-
-const struct upg_dialect *
-upg_dialect_find(const char *name)
-{
-	static const struct upg_dialect d = {.name = "fuzz", .max_ident_len = 8};
-
-	return name != NULL ? &d : NULL;
-}
 
 static const char base_module[] =
     "<module xmlns=\"urn:upgrade:catalog:1\" name=\"test.base\">"

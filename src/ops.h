@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ddl.h - rendering schema changes for a dialect, and the introspection
- * and operations behind the task context.
+ * ops.h - the operations layer's API: the portable operations the task
+ * context carries out, the introspection they rely on, and the rendering
+ * of schema changes for a dialect that both they and the drivers use.
  *
  * Three layers, each usable without the next:
  *   render.c     turns an operation into statements for a dialect; needs no
@@ -10,15 +11,15 @@
  *   introspect.c answers "does it exist" and "which columns" through the
  *                dialect's hooks, or the ODBC catalog functions;
  *   ops.c        carries out operations on a context: introspection for
- *                if-exists, the statements, the SQLite table rebuild.
+ *                if-exists, the statements, or the dialect's alter_table.
  *
  * Identifiers are always quoted through the dialect; values are always
  * bound as parameters, except the constants of DDL (defaults, enum labels)
  * that no engine accepts as parameters: those become literals through
  * upg_r_literal(), which escapes for the dialect.
  */
-#ifndef UPG_DDL_H
-#define UPG_DDL_H
+#ifndef UPG_OPS_H
+#define UPG_OPS_H
 
 #include <stddef.h>
 
@@ -262,13 +263,4 @@ int upg_exec_rendered(struct upgrade_conn *conn, struct upg_render *r);
  */
 int upg_explain_error(struct upgrade_conn *conn, int ret);
 
-/* ---- SQLite: CREATE TABLE text (drivers/sqlite.c) ------------------------------ */
-
-/*
- * Whether the CREATE TABLE statement sql declares a constraint called name
- * (ASCII case-insensitive, as SQLite compares names) of type ctype
- * (UPG_CT_ANY for any).  UPGRADE_EPARSE when sql cannot be read.
- */
-int upg_sqlite_has_constraint(const char *sql, const char *name, int ctype, int *found);
-
-#endif /* UPG_DDL_H */
+#endif /* UPG_OPS_H */
