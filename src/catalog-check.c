@@ -79,6 +79,10 @@ static const struct attr_rule a_has_index[] = {REQ("name", CK_IDENT), OPT("table
 static const struct attr_rule a_has_constraint[] = {
     REQ("table", CK_IDENT), REQ("name", CK_IDENT), {"type", CK_ENUM, 0, 0, 0, ctypes}, END};
 static const struct attr_rule a_name[] = {REQ("name", CK_IDENT), END};
+static const struct attr_rule a_schema_count[] = {{"min", CK_INT, 0, 0, 1000000000L, NULL},
+                                                  {"max", CK_INT, 0, 0, 1000000000L, NULL}, END};
+static const struct attr_rule a_assert[] = {REQ("message", CK_SQL), END};
+static const struct attr_rule a_step[] = {OPT("for-each-schema", CK_BOOL), END};
 static const struct attr_rule a_create_table[] = {DIALECT, REQ("name", CK_IDENT),
                                                   OPT("if-not-exists", CK_BOOL), END};
 static const struct attr_rule a_column[] = {REQ("name", CK_IDENT), COLUMN_TYPE,
@@ -137,6 +141,10 @@ static const struct elem_rule rules[] = {
 	{"has-constraint", 0, a_has_constraint},
 	{"has-enum", 0, a_name}, /* none exists where there are none */
 	{"is-empty-table", 0, a_table},
+	{"schemas-include", 0, a_name},
+	{"schema-count", 0, a_schema_count},
+	{"assert", 0, a_assert},
+	{"step", 0, a_step},
 	{"create-table", 0, a_create_table},
 	{"column", 0, a_column},
 	{"drop-table", 0, a_drop_table},
@@ -259,7 +267,8 @@ check_node(struct check *ck, const struct upg_node *n)
 	if (!applies(ck, n))
 		return;
 	for (i = 0; i < sizeof rules / sizeof rules[0]; i++)
-		if ((n->kind == UPG_NODE_OP || n->kind == UPG_NODE_COND || n->kind == UPG_NODE_PART) &&
+		if ((n->kind == UPG_NODE_OP || n->kind == UPG_NODE_COND || n->kind == UPG_NODE_PART ||
+		     n->kind == UPG_NODE_ASSERT || n->kind == UPG_NODE_STEP) &&
 		    strcmp(rules[i].name, n->name) == 0)
 			rule = &rules[i];
 	if (rule != NULL) {

@@ -47,6 +47,14 @@ bad has-enum "$(g '<has-enum name=""/>')"
 refused has-enum '<has-enum name>: an empty name'
 bad is-empty-table "$(g '<is-empty-table table=""/>')"
 refused is-empty-table '<is-empty-table table>: an empty name'
+bad schemas-include "$(g '<schemas-include name=""/>')"
+refused schemas-include '<schemas-include name>: an empty name'
+bad schema-count "$(g '<schema-count min="0" max="2000000000"/>')"
+refused schema-count "<schema-count max>: '2000000000' is not a number in range"
+bad assert '<assert message=""><has-table table="t"/></assert>'
+refused assert '<assert message>: empty'
+bad step '<step><only-if><has-table table=""/></only-if><sql>SELECT 1</sql></step>'
+refused step '<has-table table>: an empty name'
 bad create-table '<create-table name=""><column name="id" type="integer"/></create-table>'
 refused create-table '<create-table name>: an empty name'
 bad column '<create-table name="t"><column name="" type="integer"/></create-table>'
