@@ -11,7 +11,8 @@
  * enumerations.  Every problem becomes a diagnostic (FILE:LINE, the task),
  * not only the first.  One table per element: a new operation adds a row.
  *
- * What a dialect lacks (a name longer than the engine keeps, enumerations)
+ * What a dialect lacks (a name longer than the engine keeps, enumerations,
+ * a statement its driver cannot take as written)
  * is checked per dialect by upgrade_catalog_check_dialect(), for the
  * dialect given or every dialect the catalog names, with the driver's own
  * facts (drivers/), only on the alternatives that dialect takes.
@@ -295,6 +296,23 @@ check_node(struct check *ck, const struct upg_node *n)
 		                      ((rule->needs & NEED_ENUM_ADD) && ck->d->enum_add_value == NULL)))
 			report(ck, n, "<%s>: %s has no enumerations; use <add-check> instead", n->name,
 			       ck->d->name);
+	}
+	/* SQL the dialect's driver cannot take as written (see its as_written). */
+	if (ck->d != NULL && ck->d->as_written != NULL &&
+	    (n->kind == UPG_NODE_SQL || (n->kind == UPG_NODE_COND && strcmp(n->name, "query") == 0))) {
+		struct upg_buf why = UPG_BUF_INIT;
+		const char *text = n->text != NULL ? n->text : n->raw;
+
+		if (text != NULL &&
+		    ck->d->as_written(&why, text, n->kind == UPG_NODE_SQL ? UPG_AS_WRITTEN_EXEC
+		                                                         : UPG_AS_WRITTEN_EXISTS) < 0) {
+			if (why.failed)
+				ck->oom = 1;
+			else
+				report(ck, n, "<%s>: %s cannot send it as written: %s", n->name, ck->d->name,
+				       upg_buf_str(&why));
+		}
+		upg_buf_free(&why);
 	}
 	if (n->kind == UPG_NODE_CHOOSE && ck->d != NULL) {
 		/* Only the alternative the dialect takes: its <when>, else <otherwise>. */

@@ -141,4 +141,20 @@ run "$UPGRADE" validate --dialect mysql -T "$T_TMP/dialect"
 expect_rc 4 "--dialect mysql: refused"
 expect_lines 1 err "--dialect mysql: only the long name (the enum is not for mysql)"
 
+# SQL a driver cannot take as written: sqliteodbc and a ? in a comment.
+mkdir -p "$T_TMP/qmark"
+cat >"$T_TMP/qmark/chk.xml" <<XML
+<module $NS name="chk"><task name="T">
+<only-if><query>SELECT 1 FROM t WHERE a = ?</query></only-if>
+<sql dialect="sqlite">UPDATE t SET a = 'why?' -- really?
+</sql>
+</task></module>
+XML
+run "$UPGRADE" validate -T "$T_TMP/qmark"
+expect_rc 4 "? in a comment: refused for SQLite, which the catalog names"
+expect_err "chk\.xml:3: error: chk:T: <sql>: sqlite cannot send it as written: sqliteodbc takes a \? in a comment for a parameter marker" "? in a comment: why, and what to do"
+expect_err "chk\.xml:2: error: chk:T: <query>: sqlite cannot send it as written: a \? outside quotes is a parameter marker" "? outside quotes: why, and what to do"
+run "$UPGRADE" validate --dialect postgresql -T "$T_TMP/qmark"
+expect_rc 0 "? for PostgreSQL: valid (it goes as written there)"
+
 finish

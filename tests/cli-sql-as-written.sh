@@ -123,4 +123,12 @@ expect_out '^\* lit:Literal$' "SQLite: the guard with ? in a literal holds"
 got=$(sqlite3 "$T_TMP/lit.db" "SELECT id || ',' || note FROM notes")
 [ "$got" = '1,why?' ] && ok "SQLite: literals with ? arrive unchanged" || not_ok "SQLite: notes" "$got"
 
+# A ? in a comment cannot reach SQLite as written: the run says why, not the driver's count.
+mkdir -p "$T_TMP/lit3"
+printf '<module %s name="lit">%s<task name="Comment"><sql>UPDATE notes SET id = 2 -- is it?\n</sql></task></module>\n' \
+	"$NS" "$lit_install" >"$T_TMP/lit3/lit.xml"
+run "$UPGRADE" -T "$T_TMP/lit3" -d "$T_TMP/lit.db" run
+expect_rc 2 "SQLite: a ? in a comment fails its task"
+expect_err "sqliteodbc takes a \? in a comment for a parameter marker; leave it out of the comment" "SQLite: the error says why and what to do"
+
 finish
