@@ -156,5 +156,9 @@ expect_err "chk\.xml:3: error: chk:T: <sql>: sqlite cannot send it as written: s
 expect_err "chk\.xml:2: error: chk:T: <query>: sqlite cannot send it as written: a \? outside quotes is a parameter marker" "? outside quotes: why, and what to do"
 run "$UPGRADE" validate --dialect postgresql -T "$T_TMP/qmark"
 expect_rc 0 "? for PostgreSQL: valid (it goes as written there)"
+run "$UPGRADE" validate --dialect mysql -T "$T_TMP/qmark"
+expect_rc 4 "? for MariaDB: refused"
+expect_err "chk\.xml:2: error: chk:T: <query>: mysql cannot send it as written: Connector/ODBC takes a \? outside quotes" "? for MariaDB: why"
+expect_lines 1 err "? for MariaDB: the <sql> for SQLite is not checked"
 
 finish

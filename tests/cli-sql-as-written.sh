@@ -111,6 +111,12 @@ if require_env UPGRADE_TEST_MARIADB && require_env UPGRADE_TEST_MARIADB_ADMIN; t
 	expect_rc 0 "MariaDB: ? in literals and comments"
 	got=$($UPGRADE_TEST_MARIADB_ADMIN -N -B -e "SELECT CONCAT(id, ',', note) FROM upg_lit.notes")
 	[ "$got" = '3,why?' ] && ok "MariaDB: literals with ? arrive unchanged" || not_ok "MariaDB: notes" "$got"
+	# A ? outside quotes is a marker to the driver: the run says so, not "Malformed packet".
+	printf '<module %s name="lit">%s<task name="Marker"><sql>UPDATE notes SET id = ?</sql></task></module>\n' \
+		"$NS" "$lit_install" >"$T_TMP/lit2/lit.xml"
+	run "$UPGRADE" -T "$T_TMP/lit2" -c "$UPGRADE_TEST_MARIADB" run --schema upg_lit
+	expect_rc 2 "MariaDB: a ? outside quotes fails its task"
+	expect_err "Connector/ODBC takes a \? outside quotes and comments for a parameter marker" "MariaDB: the error says why"
 	my 'DROP DATABASE IF EXISTS upg_lit;'
 fi
 
