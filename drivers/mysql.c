@@ -846,7 +846,8 @@ mysql_as_written(struct upg_buf *buf, const char *sql, enum upg_as_written how)
 					p++;
 			if (*p != '\0')
 				p++;
-		} else if ((p[0] == '-' && p[1] == '-' && (p[2] == ' ' || p[2] == '\t')) || p[0] == '#') {
+		} else if ((p[0] == '-' && p[1] == '-' && (p[2] == ' ' || p[2] == '\t')) ||
+		           p[0] == '#') {
 			p += strcspn(p, "\n");
 		} else if (p[0] == '/' && p[1] == '*') {
 			close = strstr(p + 2, "*/");

@@ -1419,10 +1419,13 @@ sqlite_as_written(struct upg_buf *buf, const char *sql, enum upg_as_written how)
 				return 0;
 			p = close + 1;
 		} else if ((p[0] == '-' && p[1] == '-') || (p[0] == '/' && p[1] == '*')) {
-			size_t n = p[0] == '-' ? strcspn(p, "\n") : 0;
+			size_t n;
 
-			if (p[0] == '/')
-				n = (close = strstr(p + 2, "*/")) != NULL ? (size_t)(close + 2 - p) : strlen(p);
+			close = p[0] == '/' ? strstr(p + 2, "*/") : NULL;
+			if (p[0] == '-')
+				n = strcspn(p, "\n");
+			else
+				n = close != NULL ? (size_t)(close + 2 - p) : strlen(p);
 			if (memchr(p, '?', n) != NULL) {
 				upg_buf_puts(buf, "sqliteodbc takes a ? in a comment for a parameter marker; "
 				                  "leave it out of the comment");

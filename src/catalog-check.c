@@ -57,51 +57,62 @@ struct elem_rule {
 };
 
 static const char *const ctypes[] = {"primary-key", "unique", "foreign-key", "check", NULL};
-static const char *const fk_actions[] = {"cascade", "set-null", "set-default", "restrict",
-                                         "no-action", NULL};
-static const char *const types[] = {"integer", "bigint",  "text", "varchar", "boolean",
-                                    "timestamp", "date", "numeric", "json", "blob", NULL};
+static const char *const fk_actions[] = {"cascade",  "set-null",  "set-default",
+                                         "restrict", "no-action", NULL};
+static const char *const types[] = {"integer", "bigint",  "text", "varchar", "boolean", "timestamp",
+                                    "date",    "numeric", "json", "blob",    NULL};
 
-#define REQ(n, t) {n, t, 1, 0, 0, NULL}
-#define OPT(n, t) {n, t, 0, 0, 0, NULL}
+#define REQ(n, t)                                                                                  \
+	{                                                                                          \
+		n, t, 1, 0, 0, NULL                                                                \
+	}
+#define OPT(n, t)                                                                                  \
+	{                                                                                          \
+		n, t, 0, 0, 0, NULL                                                                \
+	}
 #define DIALECT OPT("dialect", CK_DIALECT)
 /* The interpreter reads numbers up to 10^9. */
-#define COLUMN_TYPE                                                                   \
-	{"type", CK_ENUM, 0, 0, 0, types}, {"length", CK_INT, 0, 1, 1000000000L, NULL},   \
-	    {"precision", CK_INT, 0, 1, 1000000000L, NULL},                                 \
-	    {"scale", CK_INT, 0, 0, 1000000000L, NULL}, OPT("sql-type", CK_SQL),            \
+#define COLUMN_TYPE                                                                                \
+	{"type", CK_ENUM, 0, 0, 0, types}, {"length", CK_INT, 0, 1, 1000000000L, NULL},            \
+	    {"precision", CK_INT, 0, 1, 1000000000L, NULL},                                        \
+	    {"scale", CK_INT, 0, 0, 1000000000L, NULL}, OPT("sql-type", CK_SQL),                   \
 	    OPT("nullable", CK_BOOL), OPT("default", CK_TEXT), OPT("default-sql", CK_SQL)
-#define END {NULL, CK_TEXT, 0, 0, 0, NULL}
+#define END                                                                                        \
+	{                                                                                          \
+		NULL, CK_TEXT, 0, 0, 0, NULL                                                       \
+	}
 
 static const struct attr_rule a_table[] = {REQ("table", CK_IDENT), END};
 static const struct attr_rule a_view[] = {REQ("view", CK_IDENT), END};
-static const struct attr_rule a_has_column[] = {REQ("table", CK_IDENT), REQ("column", CK_IDENT), END};
+static const struct attr_rule a_has_column[] = {REQ("table", CK_IDENT), REQ("column", CK_IDENT),
+                                                END};
 static const struct attr_rule a_has_index[] = {REQ("name", CK_IDENT), OPT("table", CK_IDENT), END};
 static const struct attr_rule a_has_constraint[] = {
     REQ("table", CK_IDENT), REQ("name", CK_IDENT), {"type", CK_ENUM, 0, 0, 0, ctypes}, END};
 static const struct attr_rule a_name[] = {REQ("name", CK_IDENT), END};
-static const struct attr_rule a_schema_count[] = {{"min", CK_INT, 0, 0, 1000000000L, NULL},
-                                                  {"max", CK_INT, 0, 0, 1000000000L, NULL}, END};
+static const struct attr_rule a_schema_count[] = {
+    {"min", CK_INT, 0, 0, 1000000000L, NULL}, {"max", CK_INT, 0, 0, 1000000000L, NULL}, END};
 static const struct attr_rule a_assert[] = {REQ("message", CK_SQL), END};
 static const struct attr_rule a_step[] = {OPT("for-each-schema", CK_BOOL), END};
 static const struct attr_rule a_create_table[] = {DIALECT, REQ("name", CK_IDENT),
                                                   OPT("if-not-exists", CK_BOOL), END};
-static const struct attr_rule a_column[] = {REQ("name", CK_IDENT), COLUMN_TYPE,
-                                            OPT("primary-key", CK_BOOL), OPT("unique", CK_BOOL), END};
+static const struct attr_rule a_column[] = {
+    REQ("name", CK_IDENT), COLUMN_TYPE, OPT("primary-key", CK_BOOL), OPT("unique", CK_BOOL), END};
 static const struct attr_rule a_drop_table[] = {DIALECT, REQ("name", CK_IDENT),
                                                 OPT("if-exists", CK_BOOL), END};
 static const struct attr_rule a_rename_table[] = {DIALECT, REQ("from", CK_IDENT),
                                                   REQ("to", CK_IDENT), END};
-static const struct attr_rule a_add_column[] = {DIALECT, REQ("table", CK_IDENT), REQ("name", CK_IDENT),
-                                                COLUMN_TYPE, OPT("if-not-exists", CK_BOOL), END};
-static const struct attr_rule a_drop_column[] = {DIALECT, REQ("table", CK_IDENT), REQ("name", CK_IDENT),
-                                                 OPT("if-exists", CK_BOOL), END};
-static const struct attr_rule a_rename_column[] = {DIALECT, REQ("table", CK_IDENT), REQ("from", CK_IDENT),
-                                                   REQ("to", CK_IDENT), END};
-static const struct attr_rule a_alter_column[] = {DIALECT,           REQ("table", CK_IDENT),
-                                                  REQ("name", CK_IDENT), COLUMN_TYPE,
-                                                  OPT("drop-default", CK_BOOL), OPT("using", CK_SQL),
-                                                  END};
+static const struct attr_rule a_add_column[] = {
+    DIALECT,     REQ("table", CK_IDENT),        REQ("name", CK_IDENT),
+    COLUMN_TYPE, OPT("if-not-exists", CK_BOOL), END};
+static const struct attr_rule a_drop_column[] = {
+    DIALECT, REQ("table", CK_IDENT), REQ("name", CK_IDENT), OPT("if-exists", CK_BOOL), END};
+static const struct attr_rule a_rename_column[] = {DIALECT, REQ("table", CK_IDENT),
+                                                   REQ("from", CK_IDENT), REQ("to", CK_IDENT), END};
+static const struct attr_rule a_alter_column[] = {
+    DIALECT,     REQ("table", CK_IDENT),       REQ("name", CK_IDENT),
+    COLUMN_TYPE, OPT("drop-default", CK_BOOL), OPT("using", CK_SQL),
+    END};
 static const struct attr_rule a_create_index[] = {DIALECT,
                                                   REQ("name", CK_IDENT),
                                                   REQ("table", CK_IDENT),
@@ -109,10 +120,10 @@ static const struct attr_rule a_create_index[] = {DIALECT,
                                                   OPT("unique", CK_BOOL),
                                                   OPT("if-not-exists", CK_BOOL),
                                                   END};
-static const struct attr_rule a_drop_index[] = {DIALECT, REQ("name", CK_IDENT), OPT("table", CK_IDENT),
-                                                OPT("if-exists", CK_BOOL), END};
-static const struct attr_rule a_add_unique[] = {DIALECT, REQ("table", CK_IDENT), REQ("name", CK_IDENT),
-                                                REQ("columns", CK_NAMES), END};
+static const struct attr_rule a_drop_index[] = {
+    DIALECT, REQ("name", CK_IDENT), OPT("table", CK_IDENT), OPT("if-exists", CK_BOOL), END};
+static const struct attr_rule a_add_unique[] = {
+    DIALECT, REQ("table", CK_IDENT), REQ("name", CK_IDENT), REQ("columns", CK_NAMES), END};
 static const struct attr_rule a_add_fk[] = {DIALECT,
                                             REQ("table", CK_IDENT),
                                             REQ("name", CK_IDENT),
@@ -122,8 +133,8 @@ static const struct attr_rule a_add_fk[] = {DIALECT,
                                             {"on-delete", CK_ENUM, 0, 0, 0, fk_actions},
                                             {"on-update", CK_ENUM, 0, 0, 0, fk_actions},
                                             END};
-static const struct attr_rule a_add_check[] = {DIALECT, REQ("table", CK_IDENT), REQ("name", CK_IDENT),
-                                               REQ("expression", CK_SQL), END};
+static const struct attr_rule a_add_check[] = {
+    DIALECT, REQ("table", CK_IDENT), REQ("name", CK_IDENT), REQ("expression", CK_SQL), END};
 static const struct attr_rule a_drop_constraint[] = {DIALECT,
                                                      REQ("table", CK_IDENT),
                                                      REQ("name", CK_IDENT),
@@ -131,37 +142,37 @@ static const struct attr_rule a_drop_constraint[] = {DIALECT,
                                                      OPT("if-exists", CK_BOOL),
                                                      END};
 static const struct attr_rule a_create_enum[] = {DIALECT, REQ("name", CK_IDENT), END};
-static const struct attr_rule a_add_enum_value[] = {DIALECT, REQ("name", CK_IDENT), REQ("value", CK_SQL),
-                                                    OPT("if-not-exists", CK_BOOL), END};
+static const struct attr_rule a_add_enum_value[] = {
+    DIALECT, REQ("name", CK_IDENT), REQ("value", CK_SQL), OPT("if-not-exists", CK_BOOL), END};
 
 static const struct elem_rule rules[] = {
-	{"has-table", 0, a_table},
-	{"has-view", 0, a_view},
-	{"has-column", 0, a_has_column},
-	{"has-index", 0, a_has_index},
-	{"has-constraint", 0, a_has_constraint},
-	{"has-enum", 0, a_name}, /* none exists where there are none */
-	{"is-empty-table", 0, a_table},
-	{"schemas-include", 0, a_name},
-	{"schema-count", 0, a_schema_count},
-	{"assert", 0, a_assert},
-	{"step", 0, a_step},
-	{"create-table", 0, a_create_table},
-	{"column", 0, a_column},
-	{"drop-table", 0, a_drop_table},
-	{"rename-table", 0, a_rename_table},
-	{"add-column", 0, a_add_column},
-	{"drop-column", 0, a_drop_column},
-	{"rename-column", 0, a_rename_column},
-	{"alter-column", 0, a_alter_column},
-	{"create-index", 0, a_create_index},
-	{"drop-index", 0, a_drop_index},
-	{"add-unique", 0, a_add_unique},
-	{"add-foreign-key", 0, a_add_fk},
-	{"add-check", 0, a_add_check},
-	{"drop-constraint", 0, a_drop_constraint},
-	{"create-enum", NEED_ENUM_CREATE, a_create_enum},
-	{"add-enum-value", NEED_ENUM_ADD, a_add_enum_value},
+    {"has-table", 0, a_table},
+    {"has-view", 0, a_view},
+    {"has-column", 0, a_has_column},
+    {"has-index", 0, a_has_index},
+    {"has-constraint", 0, a_has_constraint},
+    {"has-enum", 0, a_name}, /* none exists where there are none */
+    {"is-empty-table", 0, a_table},
+    {"schemas-include", 0, a_name},
+    {"schema-count", 0, a_schema_count},
+    {"assert", 0, a_assert},
+    {"step", 0, a_step},
+    {"create-table", 0, a_create_table},
+    {"column", 0, a_column},
+    {"drop-table", 0, a_drop_table},
+    {"rename-table", 0, a_rename_table},
+    {"add-column", 0, a_add_column},
+    {"drop-column", 0, a_drop_column},
+    {"rename-column", 0, a_rename_column},
+    {"alter-column", 0, a_alter_column},
+    {"create-index", 0, a_create_index},
+    {"drop-index", 0, a_drop_index},
+    {"add-unique", 0, a_add_unique},
+    {"add-foreign-key", 0, a_add_fk},
+    {"add-check", 0, a_add_check},
+    {"drop-constraint", 0, a_drop_constraint},
+    {"create-enum", NEED_ENUM_CREATE, a_create_enum},
+    {"add-enum-value", NEED_ENUM_ADD, a_add_enum_value},
 };
 
 struct check {
@@ -174,7 +185,8 @@ struct check {
 	int oom;
 };
 
-static void report(struct check *ck, const struct upg_node *n, const char *fmt, ...) UPG_PRINTF(3, 4);
+static void report(struct check *ck, const struct upg_node *n, const char *fmt, ...)
+    UPG_PRINTF(3, 4);
 
 static void
 report(struct check *ck, const struct upg_node *n, const char *fmt, ...)
@@ -182,8 +194,8 @@ report(struct check *ck, const struct upg_node *n, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (upg_diag_vadd(ck->cat, ck->mod->file, ck->mod->file_index, n->line, ck->object, fmt, ap) !=
-	    UPGRADE_OK)
+	if (upg_diag_vadd(ck->cat, ck->mod->file, ck->mod->file_index, n->line, ck->object, fmt,
+	                  ap) != UPGRADE_OK)
 		ck->oom = 1;
 	va_end(ap);
 }
@@ -203,9 +215,10 @@ check_value(struct check *ck, const struct upg_node *n, const struct attr_rule *
 	case CK_IDENT:
 		if (ck->d == NULL && v[0] == '\0')
 			report(ck, n, "<%s %s>: an empty name", n->name, r->name);
-		else if (ck->d != NULL && ck->d->max_ident_len > 0 && strlen(v) > ck->d->max_ident_len)
-			report(ck, n, "<%s %s>: the name '%s' is longer than %s keeps (%zu bytes)", n->name,
-			       r->name, v, ck->d->name, ck->d->max_ident_len);
+		else if (ck->d != NULL && ck->d->max_ident_len > 0 &&
+		         strlen(v) > ck->d->max_ident_len)
+			report(ck, n, "<%s %s>: the name '%s' is longer than %s keeps (%zu bytes)",
+			       n->name, r->name, v, ck->d->name, ck->d->max_ident_len);
 		return;
 	case CK_SQL:
 		if (v[0] == '\0')
@@ -219,13 +232,15 @@ check_value(struct check *ck, const struct upg_node *n, const struct attr_rule *
 		errno = 0;
 		l = strtol(v, &end, 10);
 		if (errno != 0 || end == v || *end != '\0' || l < r->min || l > r->max)
-			report(ck, n, "<%s %s>: '%s' is not a number in range", n->name, r->name, v);
+			report(ck, n, "<%s %s>: '%s' is not a number in range", n->name, r->name,
+			       v);
 		return;
 	case CK_ENUM:
 		for (i = 0; r->values[i] != NULL; i++)
 			if (strcmp(v, r->values[i]) == 0)
 				return;
-		report(ck, n, "<%s %s>: '%s' is not one of the allowed values", n->name, r->name, v);
+		report(ck, n, "<%s %s>: '%s' is not one of the allowed values", n->name, r->name,
+		       v);
 		return;
 	case CK_NAMES:
 		for (p = v;; p = e + 1) {
@@ -235,7 +250,8 @@ check_value(struct check *ck, const struct upg_node *n, const struct attr_rule *
 			while (p < e && strchr(" \t\r\n", *p) != NULL)
 				p++;
 			if (p == e) {
-				report(ck, n, "<%s %s>: '%s' has an empty name in the list", n->name, r->name, v);
+				report(ck, n, "<%s %s>: '%s' has an empty name in the list",
+				       n->name, r->name, v);
 				return;
 			}
 			if (*e == '\0')
@@ -268,8 +284,9 @@ check_node(struct check *ck, const struct upg_node *n)
 	if (!applies(ck, n))
 		return;
 	for (i = 0; i < sizeof rules / sizeof rules[0]; i++)
-		if ((n->kind == UPG_NODE_OP || n->kind == UPG_NODE_COND || n->kind == UPG_NODE_PART ||
-		     n->kind == UPG_NODE_ASSERT || n->kind == UPG_NODE_STEP) &&
+		if ((n->kind == UPG_NODE_OP || n->kind == UPG_NODE_COND ||
+		     n->kind == UPG_NODE_PART || n->kind == UPG_NODE_ASSERT ||
+		     n->kind == UPG_NODE_STEP) &&
 		    strcmp(rules[i].name, n->name) == 0)
 			rule = &rules[i];
 	if (rule != NULL) {
@@ -278,8 +295,8 @@ check_node(struct check *ck, const struct upg_node *n)
 
 			if (v == NULL) {
 				if (rule->attrs[j].required && ck->d == NULL)
-					report(ck, n, "<%s %s>: a required attribute is missing", n->name,
-					       rule->attrs[j].name);
+					report(ck, n, "<%s %s>: a required attribute is missing",
+					       n->name, rule->attrs[j].name);
 				continue;
 			}
 			check_value(ck, n, &rule->attrs[j], v);
@@ -290,27 +307,31 @@ check_node(struct check *ck, const struct upg_node *n)
 				if (strcmp(rule->attrs[j].name, n->attrs[i].name) == 0)
 					break;
 			if (rule->attrs[j].name == NULL)
-				report(ck, n, "<%s %s>: no such attribute", n->name, n->attrs[i].name);
+				report(ck, n, "<%s %s>: no such attribute", n->name,
+				       n->attrs[i].name);
 		}
-		if (ck->d != NULL && (((rule->needs & NEED_ENUM_CREATE) && ck->d->enum_create == NULL) ||
-		                      ((rule->needs & NEED_ENUM_ADD) && ck->d->enum_add_value == NULL)))
-			report(ck, n, "<%s>: %s has no enumerations; use <add-check> instead", n->name,
-			       ck->d->name);
+		if (ck->d != NULL &&
+		    (((rule->needs & NEED_ENUM_CREATE) && ck->d->enum_create == NULL) ||
+		     ((rule->needs & NEED_ENUM_ADD) && ck->d->enum_add_value == NULL)))
+			report(ck, n, "<%s>: %s has no enumerations; use <add-check> instead",
+			       n->name, ck->d->name);
 	}
 	/* SQL the dialect's driver cannot take as written (see its as_written). */
 	if (ck->d != NULL && ck->d->as_written != NULL &&
-	    (n->kind == UPG_NODE_SQL || (n->kind == UPG_NODE_COND && strcmp(n->name, "query") == 0))) {
+	    (n->kind == UPG_NODE_SQL ||
+	     (n->kind == UPG_NODE_COND && strcmp(n->name, "query") == 0))) {
 		struct upg_buf why = UPG_BUF_INIT;
 		const char *text = n->text != NULL ? n->text : n->raw;
 
 		if (text != NULL &&
-		    ck->d->as_written(&why, text, n->kind == UPG_NODE_SQL ? UPG_AS_WRITTEN_EXEC
-		                                                         : UPG_AS_WRITTEN_EXISTS) < 0) {
+		    ck->d->as_written(&why, text,
+		                      n->kind == UPG_NODE_SQL ? UPG_AS_WRITTEN_EXEC
+		                                              : UPG_AS_WRITTEN_EXISTS) < 0) {
 			if (why.failed)
 				ck->oom = 1;
 			else
-				report(ck, n, "<%s>: %s cannot send it as written: %s", n->name, ck->d->name,
-				       upg_buf_str(&why));
+				report(ck, n, "<%s>: %s cannot send it as written: %s", n->name,
+				       ck->d->name, upg_buf_str(&why));
 		}
 		upg_buf_free(&why);
 	}
