@@ -283,7 +283,7 @@ check_node(struct check *ck, const struct upg_node *n)
 
 	if (!applies(ck, n))
 		return;
-	for (i = 0; i < sizeof rules / sizeof rules[0]; i++)
+	for (i = 0; rule == NULL && i < sizeof rules / sizeof rules[0]; i++)
 		if ((n->kind == UPG_NODE_OP || n->kind == UPG_NODE_COND ||
 		     n->kind == UPG_NODE_PART || n->kind == UPG_NODE_ASSERT ||
 		     n->kind == UPG_NODE_STEP) &&
