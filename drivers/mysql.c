@@ -824,6 +824,46 @@ mysql_statement_transactional(const char *sql)
 	return p != NULL;
 }
 
+/*
+ * Connector/ODBC leaves a ? in quotes and comments alone, but takes one
+ * outside them for a parameter marker and, with nothing bound, fails with
+ * "Malformed communication packet"; MariaDB has no ? operator, so such a
+ * statement is never meant as written.
+ */
+static int
+mysql_as_written(struct upg_buf *buf, const char *sql, enum upg_as_written how)
+{
+	const char *p = sql, *close;
+
+	(void)how;
+	while (*p != '\0') {
+		if (*p == '\'' || *p == '"' || *p == '`') {
+			char q = *p;
+
+			/* A backslash escapes in strings (not in `names`); a doubled quote too. */
+			for (p++; *p != '\0' && *p != q; p++)
+				if (*p == '\\' && q != '`' && p[1] != '\0')
+					p++;
+			if (*p != '\0')
+				p++;
+		} else if ((p[0] == '-' && p[1] == '-' && (p[2] == ' ' || p[2] == '\t')) ||
+		           p[0] == '#') {
+			p += strcspn(p, "\n");
+		} else if (p[0] == '/' && p[1] == '*') {
+			close = strstr(p + 2, "*/");
+			p = close != NULL ? close + 2 : p + strlen(p);
+		} else if (*p == '?') {
+			upg_buf_puts(buf, "Connector/ODBC takes a ? outside quotes and comments for a "
+			                  "parameter marker, and a catalog's statement binds none; write "
+			                  "the value as a literal");
+			return -1;
+		} else {
+			p++;
+		}
+	}
+	return 0;
+}
+
 const struct upg_dialect upg_dialect_mysql = {
 	.name = "mysql",
 	.title = "MariaDB / MySQL",
@@ -831,6 +871,7 @@ const struct upg_dialect upg_dialect_mysql = {
 	        UPGRADE_CAP_JSON | UPGRADE_CAP_SAVEPOINTS | UPGRADE_CAP_ALTER_COLUMN |
 	        UPGRADE_CAP_DROP_COLUMN,
 	.bid = mysql_bid,
+	.as_written = mysql_as_written,
 	.version_caps = mysql_version_caps,
 	.server_version_sql = "SELECT VERSION()",
 	.driver_files = mysql_driver_files,

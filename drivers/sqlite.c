@@ -1401,6 +1401,48 @@ sqlite_classify_error(const char *sqlstate, long native, const char *message)
 	return upg_odbc_classify_error(sqlstate, native, message);
 }
 
+/*
+ * sqliteodbc counts a ? in a comment as a parameter marker ("parameter
+ * marker count incorrect"), and a ? outside quotes is one for SQLite too;
+ * neither can be sent as written, so the catalog check names it.
+ */
+static int
+sqlite_as_written(struct upg_buf *buf, const char *sql, enum upg_as_written how)
+{
+	const char *p = sql, *close;
+
+	(void)how;
+	while (*p != '\0') {
+		if (*p == '\'' || *p == '"' || *p == '`' || *p == '[') {
+			close = strchr(p + 1, *p == '[' ? ']' : *p);
+			if (close == NULL)
+				return 0;
+			p = close + 1;
+		} else if ((p[0] == '-' && p[1] == '-') || (p[0] == '/' && p[1] == '*')) {
+			size_t n;
+
+			close = p[0] == '/' ? strstr(p + 2, "*/") : NULL;
+			if (p[0] == '-')
+				n = strcspn(p, "\n");
+			else
+				n = close != NULL ? (size_t)(close + 2 - p) : strlen(p);
+			if (memchr(p, '?', n) != NULL) {
+				upg_buf_puts(buf, "sqliteodbc takes a ? in a comment for a parameter marker; "
+				                  "leave it out of the comment");
+				return -1;
+			}
+			p += n;
+		} else if (*p == '?') {
+			upg_buf_puts(buf, "a ? outside quotes is a parameter marker for SQLite, and a "
+			                  "catalog's statement binds none; write the value as a literal");
+			return -1;
+		} else {
+			p++;
+		}
+	}
+	return 0;
+}
+
 const struct upg_dialect upg_dialect_sqlite = {
 	.name = "sqlite",
 	.title = "SQLite 3",
@@ -1408,6 +1450,7 @@ const struct upg_dialect upg_dialect_sqlite = {
 	        UPGRADE_CAP_INDEX_IF_NOT_EXISTS | UPGRADE_CAP_DISABLE_TRIGGERS,
 	.traits = UPG_TRAIT_ROWID | UPG_TRAIT_NOT_NULL_AFTER_ADD,
 	.bid = sqlite_bid,
+	.as_written = sqlite_as_written,
 	.version_caps = sqlite_version_caps,
 	.file_connstr = sqlite_file_connstr,
 	/* The library in use, not the one sqliteodbc was built against. */

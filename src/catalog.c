@@ -1227,7 +1227,8 @@ upgrade_catalog_prepare(struct upgrade_catalog *cat)
 	for (i = 0; i < cat->nmodules && !oom; i++)
 		if (cat->modules[i]->install != NULL)
 			substitute_nodes(cat, cat->modules[i]->install, cat->modules[i]->install->body, 0, &oom);
-	if (oom)
+	/* Attributes as the tasks will read them, placeholders substituted. */
+	if (oom || upg_catalog_check(cat, 0, 0) != UPGRADE_OK)
 		return upg_error_oom(&cat->error);
 	rc = upg_plan_compute(cat);
 	if (rc == UPGRADE_ENOMEM)
@@ -1424,21 +1425,12 @@ upg_task_resolve(struct upg_resolved **out, const struct upgrade_task *task, con
  * alternative is found in CI rather than in production.
  */
 
-int
-upgrade_catalog_check_dialect(struct upgrade_catalog *cat, const char *dialect)
+static int
+check_one_dialect(struct upgrade_catalog *cat, const char *dialect)
 {
-	size_t before, i;
+	size_t i;
 	struct upg_error err = {0, NULL, "", 0};
 
-	if (!UPG_IS(cat, CATALOG))
-		return UPGRADE_EINVAL;
-	if (dialect == NULL || upg_dialect_bit(dialect, strlen(dialect)) == 0)
-		return upg_error_set(&cat->error, UPGRADE_ENOTFOUND, "no such dialect '%s'",
-		                     dialect != NULL ? dialect : "");
-	if (!cat->prepared)
-		return upg_error_set(&cat->error, UPGRADE_EINVAL, "prepare the catalog first");
-	upg_error_clear(&cat->error);
-	before = cat->ndiags;
 	/* The plan, then the install blocks, which are in no plan. */
 	for (i = 0; i < cat->nplan + cat->nmodules; i++) {
 		const struct upgrade_task *t =
@@ -1462,6 +1454,39 @@ upgrade_catalog_check_dialect(struct upgrade_catalog *cat, const char *dialect)
 		}
 		upg_error_clear(&err);
 	}
+	/* What the dialect lacks, in the alternatives it takes (catalog-check.c). */
+	if (upg_catalog_check_dialect(cat, dialect, upg_dialect_bit(dialect, strlen(dialect))) !=
+	    UPGRADE_OK)
+		return upg_error_oom(&cat->error);
+	return UPGRADE_OK;
+}
+
+int
+upgrade_catalog_check_dialect(struct upgrade_catalog *cat, const char *dialect)
+{
+	size_t before, i;
+	unsigned named;
+	int rc = UPGRADE_OK;
+
+	if (!UPG_IS(cat, CATALOG))
+		return UPGRADE_EINVAL;
+	if (dialect != NULL && upg_dialect_bit(dialect, strlen(dialect)) == 0)
+		return upg_error_set(&cat->error, UPGRADE_ENOTFOUND, "no such dialect '%s'", dialect);
+	if (!cat->prepared)
+		return upg_error_set(&cat->error, UPGRADE_EINVAL, "prepare the catalog first");
+	upg_error_clear(&cat->error);
+	before = cat->ndiags;
+	if (dialect != NULL) {
+		rc = check_one_dialect(cat, dialect);
+	} else {
+		/* NULL: every dialect the catalog names. */
+		named = upg_catalog_dialects_named(cat);
+		for (i = 0; upg_dialects[i] != NULL && rc == UPGRADE_OK; i++)
+			if (named & upg_dialect_bit(upg_dialects[i]->name, strlen(upg_dialects[i]->name)))
+				rc = check_one_dialect(cat, upg_dialects[i]->name);
+	}
+	if (rc != UPGRADE_OK)
+		return rc;
 	sort_diags(cat);
 	return diag_result(cat, before);
 }

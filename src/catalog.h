@@ -272,6 +272,25 @@ int upg_xml_load(struct upgrade_catalog *cat, const char *file, const char *buf,
 /* Releases the cached schema. */
 void upg_xml_free_schema(struct upgrade_catalog *cat);
 
+/* ---- checks at load (catalog-check.c) ------------------------------------------ */
+
+/*
+ * Checks the attributes of the conditions and operations of the modules
+ * from index first_module and the tasks from index first_task on, as the
+ * interpreter will read them (after substitution, so when the catalog is
+ * prepared); records every problem as a diagnostic.  Returns UPGRADE_OK
+ * (problems or not) or UPGRADE_ENOMEM.
+ */
+int upg_catalog_check(struct upgrade_catalog *cat, size_t first_module, size_t first_task);
+/*
+ * Checks the tasks of a prepared catalog for what the dialect (its name
+ * and vocabulary bit) lacks, on the alternatives it takes; records each
+ * problem as a diagnostic.  UPGRADE_OK or UPGRADE_ENOMEM.
+ */
+int upg_catalog_check_dialect(struct upgrade_catalog *cat, const char *dialect, unsigned bit);
+/* The vocabulary bits of every dialect the catalog's dialect attributes name. */
+unsigned upg_catalog_dialects_named(const struct upgrade_catalog *cat);
+
 /* ---- the planner (plan.c) ------------------------------------------------------ */
 
 /*

@@ -366,9 +366,15 @@ upg_db_exec_params(struct upgrade_conn *conn, const char *sql, size_t nparams,
 	/* A statement without parameters goes as written (see the dialect's as_written). */
 	if (nparams == 0 && conn != NULL && conn->dialect != NULL &&
 	    conn->dialect->as_written != NULL &&
-	    conn->dialect->as_written(&as, sql, UPG_AS_WRITTEN_EXEC) > 0) {
+	    (ret = conn->dialect->as_written(&as, sql, UPG_AS_WRITTEN_EXEC)) != 0) {
 		if (as.failed)
 			return upg_error_oom(&conn->err);
+		if (ret < 0) {
+			ret = upg_error_set(&conn->err, UPGRADE_EUNSUPPORTED, "%s: %.200s",
+			                    upg_buf_str(&as), sql);
+			upg_buf_free(&as);
+			return ret;
+		}
 		sent = upg_buf_str(&as);
 	}
 	ret = run_statement(conn, sent, sql, nparams, params, &st, &rc);

@@ -303,9 +303,11 @@ struct upg_dialect {
 	 * (psqlODBC counts every ? outside quotes and comments, PostgreSQL's
 	 * jsonb operators ?, ?| and ?& included, and refuses to run them
 	 * unbound).  Appends to buf a statement that has the server itself run
-	 * sql unchanged and returns 1, or returns 0 when sql can go as it is.
-	 * For UPG_AS_WRITTEN_EXISTS the new statement MUST return a row when,
-	 * and only when, sql returns one.  NULL: statements go as they are.
+	 * sql unchanged and returns 1, or returns 0 when sql can go as it is,
+	 * or returns -1 when the driver cannot be made to leave sql alone, buf
+	 * holding why and how to write it instead (one line).  For
+	 * UPG_AS_WRITTEN_EXISTS the new statement MUST return a row when, and
+	 * only when, sql returns one.  NULL: statements go as they are.
 	 */
 	int (*as_written)(struct upg_buf *buf, const char *sql, enum upg_as_written how);
 	/*

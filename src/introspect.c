@@ -400,13 +400,16 @@ upg_query_holds(struct upgrade_context *ctx, const char *sql, int *holds)
 
 	*holds = 0;
 	/* The query as the catalog wrote it; see the dialect's as_written. */
-	if (d != NULL && d->as_written != NULL && d->as_written(&as, sql, UPG_AS_WRITTEN_EXISTS) > 0) {
-		ret = as.failed ? upg_error_oom(&ctx->conn->err)
-		                : upg_db_query(ctx->conn, upg_buf_str(&as), 0, NULL, upg_row_seen, holds);
-		upg_buf_free(&as);
-	} else {
-		ret = upg_db_query(ctx->conn, sql, 0, NULL, upg_row_seen, holds);
-	}
+	ret = d != NULL && d->as_written != NULL ? d->as_written(&as, sql, UPG_AS_WRITTEN_EXISTS) : 0;
+	if (as.failed)
+		ret = upg_error_oom(&ctx->conn->err);
+	else if (ret < 0)
+		ret = upg_error_set(&ctx->conn->err, UPGRADE_EUNSUPPORTED, "%s: %.200s",
+		                    upg_buf_str(&as), sql);
+	else
+		ret = upg_db_query(ctx->conn, ret > 0 ? upg_buf_str(&as) : sql, 0, NULL, upg_row_seen,
+		                   holds);
+	upg_buf_free(&as);
 	return ret < 0 ? ret : UPGRADE_OK;
 }
 

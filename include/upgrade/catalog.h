@@ -142,7 +142,9 @@ UPGRADE_EXTERN int upgrade_catalog_select_modules(struct upgrade_catalog *cat, c
 /*
  * Checks that every task of a prepared catalog can run on a dialect
  * ("sqlite", "postgresql", "mysql", "mssql", "generic"): every <choose>
- * has an alternative for it.  Problems become diagnostics; returns
+ * has an alternative for it, and what the alternatives it takes use is
+ * there (names within the engine's length, enumerations).  NULL checks
+ * every dialect the catalog names.  Problems become diagnostics; returns
  * UPGRADE_EPARSE if there are any, UPGRADE_ENOTFOUND for an unknown
  * dialect.
  */

@@ -6,8 +6,9 @@
  * Meant for package builds and CI: it reads the catalogs like every other
  * command (plus the PATH operands), reports every problem at once as
  * "FILE:LINE: error: MESSAGE" on stderr, and exits with the catalog-error
- * status when there is any.  With --dialect it also checks that every task
- * has SQL for that dialect.  No catalog at all is an error too, unless
+ * status when there is any.  It also checks that every task has SQL for,
+ * and uses nothing missing from, the dialect --dialect names, or else
+ * every dialect the catalog names.  No catalog at all is an error too, unless
  * --allow-empty says that a package without catalogs is expected.
  */
 #include "config.h"
@@ -46,20 +47,19 @@ cmd_validate(struct cli *cli, int argc, char **argv)
 	ret = cli_load_catalog(cli, (const char *const *)argv + first, (size_t)(argc - first), &cat);
 	if (ret != CLI_EXIT_OK)
 		return cat != NULL ? cli_catalog_failed(cli, cat) : ret;
-	if (cli->dialect != NULL) {
-		rc = upgrade_catalog_check_dialect(cat, cli->dialect);
-		if (rc == UPGRADE_ENOTFOUND) {
-			upgrade_catalog_free(cat);
-			return cli_usage_error(cli, "--dialect: no such dialect '%s'", cli->dialect);
-		}
-		if (rc == UPGRADE_ENOMEM) {
-			upgrade_catalog_free(cat);
-			cli_error(cli, "out of memory");
-			return CLI_EXIT_SOFTWARE;
-		}
-		if (rc != UPGRADE_OK)
-			return cli_catalog_failed(cli, cat);
+	/* Without --dialect: for every dialect the catalog names. */
+	rc = upgrade_catalog_check_dialect(cat, cli->dialect);
+	if (rc == UPGRADE_ENOTFOUND) {
+		upgrade_catalog_free(cat);
+		return cli_usage_error(cli, "--dialect: no such dialect '%s'", cli->dialect);
 	}
+	if (rc == UPGRADE_ENOMEM) {
+		upgrade_catalog_free(cat);
+		cli_error(cli, "out of memory");
+		return CLI_EXIT_SOFTWARE;
+	}
+	if (rc != UPGRADE_OK)
+		return cli_catalog_failed(cli, cat);
 	if (cli->format == CLI_FORMAT_JSON) {
 		json_object *o = cli_json_object("validate");
 
