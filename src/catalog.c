@@ -168,15 +168,9 @@ upg_diag_vadd(struct upgrade_catalog *cat, const char *file, uint32_t file_index
 			return UPGRADE_OK;
 		full = ++cat->file_diags[file_index] > MAX_FILE_DIAGS;
 	}
-	if (cat->ndiags == cat->capdiags) {
-		size_t ncap = cat->capdiags == 0 ? 16 : cat->capdiags * 2;
-		struct upg_diag *nd = realloc(cat->diags, ncap * sizeof *nd);
-
-		if (nd == NULL)
-			return UPGRADE_ENOMEM;
-		cat->diags = nd;
-		cat->capdiags = ncap;
-	}
+	if (upg_grow(&cat->diags, &cat->capdiags, cat->ndiags + 1, sizeof *cat->diags, 16) !=
+	    UPGRADE_OK)
+		return UPGRADE_ENOMEM;
 	if (full) {
 		/* Line 0 sorts it before the file's other messages. */
 		msg = upg_arena_printf(
@@ -233,15 +227,9 @@ warn_add(struct upgrade_catalog *cat, const char *path, const char *fmt, ...)
 	char *msg;
 	int n;
 
-	if (cat->nwarnings == cat->capwarnings) {
-		size_t ncap = cat->capwarnings == 0 ? 4 : cat->capwarnings * 2;
-		struct upg_diag *nw = realloc(cat->warnings, ncap * sizeof *nw);
-
-		if (nw == NULL)
-			return UPGRADE_ENOMEM;
-		cat->warnings = nw;
-		cat->capwarnings = ncap;
-	}
+	if (upg_grow(&cat->warnings, &cat->capwarnings, cat->nwarnings + 1, sizeof *cat->warnings,
+	             4) != UPGRADE_OK)
+		return UPGRADE_ENOMEM;
 	va_start(ap, fmt);
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);

@@ -521,15 +521,9 @@ upgrade_catalog_select_modules(struct upgrade_catalog *cat, const char *pattern)
 		return upg_error_set(&cat->error, UPGRADE_EINVAL, "an empty module pattern");
 	if (cat->prepared)
 		return upg_error_set(&cat->error, UPGRADE_EINVAL, "the catalog is already prepared");
-	if (cat->nselect == cat->capselect) {
-		size_t cap = cat->capselect ? cat->capselect * 2 : 4;
-		const char **grown = realloc(cat->select, cap * sizeof *grown);
-
-		if (grown == NULL)
-			return upg_error_oom(&cat->error);
-		cat->select = grown;
-		cat->capselect = cap;
-	}
+	if (upg_grow(&cat->select, &cat->capselect, cat->nselect + 1, sizeof *cat->select, 4) !=
+	    UPGRADE_OK)
+		return upg_error_oom(&cat->error);
 	if ((copy = upg_arena_strdup(&cat->arena, pattern)) == NULL)
 		return upg_error_oom(&cat->error);
 	cat->select[cat->nselect++] = copy;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * state.c - reading and writing `upgrades` and `upgrade_tasks` (see
- * state.h).
+ * state.c - reading and writing the module rows of `upgrades` (see
+ * state.h; the task rows are state-tasks.c's, the history
+ * state-history.c's).
  *
  * The state is read once per schema run, under the schema lock, so the
  * read-modify-write of a module's row cannot lose another writer's update.
@@ -18,9 +19,6 @@
 #include <time.h>
 
 #include "state.h"
-
-/* Rows per INSERT when task rows are written in a batch (6 parameters each). */
-#define TASK_ROWS_PER_INSERT 100
 
 void
 upg_utc_now(char *buf, size_t size)
@@ -235,8 +233,8 @@ ours_get(const struct upg_state_module *m, const char *key, const char *name)
 	return entry;
 }
 
-static const char *
-get_string_field(json_object *obj, const char *field)
+const char *
+upg_state_string_field(json_object *obj, const char *field)
 {
 	json_object *v;
 
@@ -376,8 +374,8 @@ upg_state_get_partial(const struct upg_state_module *m, const char *name, unsign
 		return 0;
 	*done = json_object_object_get_ex(entry, "done", &v) ? (unsigned long)json_object_get_int64(v) : 0;
 	*total = json_object_object_get_ex(entry, "total", &v) ? (unsigned long)json_object_get_int64(v) : 0;
-	*error = get_string_field(entry, "error");
-	*at = get_string_field(entry, "at");
+	*error = upg_state_string_field(entry, "error");
+	*at = upg_state_string_field(entry, "at");
 	return 1;
 }
 
@@ -515,13 +513,8 @@ create_tables(struct upg_state *st)
 	return ret;
 }
 
-/*
- * Whether the last statement failed because a table does not exist, and
- * not for a reason creating it would hide.  A dialect that cannot tell
- * says yes: creating the tables then fails with the engine's own error.
- */
-static int
-table_missing(const struct upgrade_conn *conn)
+int
+upg_state_table_missing(const struct upgrade_conn *conn)
 {
 	enum upg_errclass c = upg_conn_error_class(conn);
 
@@ -589,7 +582,7 @@ upg_state_open(struct upg_state **out, struct upgrade_conn *conn, const char *sc
 		goto fail;
 	}
 	ret = state_query(st, upg_buf_str(&sql));
-	if (ret < 0 && st->nmods == 0 && ret != UPGRADE_ENOMEM && table_missing(conn)) {
+	if (ret < 0 && st->nmods == 0 && ret != UPGRADE_ENOMEM && upg_state_table_missing(conn)) {
 		upg_error_clear(&conn->err);
 		if (create) {
 			ret = create_tables(st);
@@ -606,7 +599,7 @@ upg_state_open(struct upg_state **out, struct upgrade_conn *conn, const char *sc
 	if (ret < 0) {
 		/* Without create, a table that is not there is a schema never upgraded. */
 		if (create || st->nmods > 0 || ret == UPGRADE_EPARSE || ret == UPGRADE_ENOMEM ||
-		    !table_missing(conn))
+		    !upg_state_table_missing(conn))
 			goto fail;
 		upg_error_clear(&conn->err);
 	} else {
@@ -707,104 +700,6 @@ state_json(struct upg_state_module *m)
 	return upg_buf_detach(&buf);
 }
 
-static int
-delete_task_row(struct upg_state *st, const char *module, const char *name)
-{
-	struct upg_buf sql = UPG_BUF_INIT;
-	const char *p[2] = {module, name};
-	int ret;
-
-	upg_buf_printf(&sql, "DELETE FROM %s WHERE module = ? AND task = ?", st->tasks_table);
-	ret = sql.failed ? upg_error_oom(&st->conn->err)
-	                 : upg_db_exec_params(st->conn, upg_buf_str(&sql), 2, p, NULL);
-	upg_buf_free(&sql);
-	return ret;
-}
-
-/*
- * Appends to sql the INSERT (an upsert where the dialect can) of
- * writes[from, to), none of them deletions, and fills p with its
- * parameters (6 a row; ms holds the durations' text); returns the count.
- */
-static size_t
-task_insert_sql(struct upg_state *st, struct upg_state_module *m, size_t from, size_t to,
-                struct upg_buf *sql, const char **p, char (*ms)[24])
-{
-	const struct upg_dialect *d = st->conn->dialect;
-	size_t i, k = 0;
-
-	upg_buf_printf(sql, "INSERT INTO %s (module, task, executed_at, duration_ms, checksum, how) VALUES ",
-	               st->tasks_table);
-	for (i = from; i < to; i++) {
-		const struct upg_task_write *w = &m->writes[i];
-
-		snprintf(ms[i - from], sizeof ms[i - from], "%ld", w->duration_ms);
-		upg_buf_puts(sql, i > from ? ", (?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?)");
-		p[k++] = m->module;
-		p[k++] = w->name;
-		p[k++] = w->at;
-		p[k++] = w->duration_ms >= 0 ? ms[i - from] : NULL;
-		p[k++] = w->checksum;
-		p[k++] = w->how;
-	}
-	if (d->task_upsert != NULL)
-		upg_buf_printf(sql, " %s", d->task_upsert);
-	return k;
-}
-
-/* Writes writes[from, to) (none of them deletions) as one INSERT (an upsert where possible). */
-static int
-insert_task_rows(struct upg_state *st, struct upg_state_module *m, size_t from, size_t to)
-{
-	struct upg_buf sql = UPG_BUF_INIT;
-	const char **p;
-	char (*ms)[24];
-	size_t i, k;
-	int ret = UPGRADE_OK;
-
-	if (st->conn->dialect->task_upsert == NULL)
-		for (i = from; ret == UPGRADE_OK && i < to; i++)
-			ret = delete_task_row(st, m->module, m->writes[i].name);
-	if (ret != UPGRADE_OK)
-		return ret;
-	p = calloc((to - from) * 6, sizeof *p);
-	ms = calloc(to - from, sizeof *ms);
-	if (p == NULL || ms == NULL) {
-		free(p);
-		free(ms);
-		return upg_error_oom(&st->conn->err);
-	}
-	k = task_insert_sql(st, m, from, to, &sql, p, ms);
-	ret = sql.failed ? upg_error_oom(&st->conn->err)
-	                 : upg_db_exec_params(st->conn, upg_buf_str(&sql), k, p, NULL);
-	upg_buf_free(&sql);
-	free(p);
-	free(ms);
-	return ret;
-}
-
-static int
-flush_writes(struct upg_state *st, struct upg_state_module *m)
-{
-	size_t i = 0, j;
-	int ret = UPGRADE_OK;
-
-	while (ret == UPGRADE_OK && i < m->nwrites) {
-		if (m->writes[i].how == NULL) {
-			ret = delete_task_row(st, m->module, m->writes[i].name);
-			i++;
-			continue;
-		}
-		for (j = i; j < m->nwrites && j - i < TASK_ROWS_PER_INSERT && m->writes[j].how != NULL; j++)
-			;
-		ret = insert_task_rows(st, m, i, j);
-		i = j;
-	}
-	if (ret == UPGRADE_OK)
-		upg_state_discard_writes(m);
-	return ret;
-}
-
 /*
  * Whether the queued task rows can ride in the statement that writes the
  * module's row ("WITH task_rows AS (INSERT ...) UPDATE ..."): one round
@@ -867,7 +762,7 @@ upg_state_save(struct upg_state *st, struct upg_state_module *m)
 	upg_utc_now(now, sizeof now);
 	if (along) {
 		upg_buf_puts(&sql, "WITH task_rows AS (");
-		k = task_insert_sql(st, m, 0, nrows, &sql, p, ms);
+		k = upg_state_task_insert_sql(st, m, 0, nrows, &sql, p, ms);
 		upg_buf_puts(&sql, ") ");
 	}
 	if (append && m->appended != NULL) {
@@ -902,7 +797,7 @@ upg_state_save(struct upg_state *st, struct upg_state_module *m)
 		if (along)
 			upg_state_discard_writes(m);
 		else
-			ret = flush_writes(st, m);
+			ret = upg_state_flush_writes(st, m);
 	}
 	if (ret == UPGRADE_OK) {
 		m->list_stored = 1;
@@ -922,260 +817,3 @@ done:
 	return ret;
 }
 
-static int
-cmp_row(const void *a, const void *b)
-{
-	const struct upg_task_row *x = a, *y = b;
-	int c = strcmp(x->module, y->module);
-
-	return c != 0 ? c : strcmp(x->name, y->name);
-}
-
-struct row_list {
-	struct upg_state *st;
-	size_t cap;
-};
-
-static int
-load_task_row(void *ud, size_t ncols, char **v)
-{
-	struct row_list *l = ud;
-	struct upg_state *st = l->st;
-	struct upg_task_row *r;
-
-	if (v[0] == NULL || v[1] == NULL)
-		return 0;
-	if (upg_grow(&st->rows, &l->cap, st->nrows + 1, sizeof *st->rows, 64) != UPGRADE_OK)
-		return upg_error_oom(&st->conn->err);
-	r = &st->rows[st->nrows++];
-	/* Take the strings: the query's buffers are ours to keep. */
-	r->module = v[0];
-	r->name = v[1];
-	r->at = v[2];
-	r->checksum = v[3];
-	r->how = v[4];
-	v[0] = v[1] = v[2] = v[3] = v[4] = NULL;
-	return 0;
-}
-
-int
-upg_state_load_tasks(struct upg_state *st)
-{
-	struct upg_buf sql = UPG_BUF_INIT;
-	struct row_list l = {st, 0};
-	int ret;
-
-	upg_buf_printf(&sql, "SELECT module, task, executed_at, checksum, how FROM %s", st->tasks_table);
-	ret = sql.failed ? upg_error_oom(&st->conn->err)
-	                 : upg_db_query(st->conn, upg_buf_str(&sql), 0, NULL, load_task_row, &l);
-	upg_buf_free(&sql);
-	if (ret < 0) {
-		if (ret == UPGRADE_ENOMEM)
-			return ret;
-		/* A schema upgraded by another tool has no upgrade_tasks: nothing is known. */
-		upg_error_clear(&st->conn->err);
-	}
-	/* No table, or an empty one: rows is NULL, which qsort must not see. */
-	if (st->nrows > 1)
-		qsort(st->rows, st->nrows, sizeof *st->rows, cmp_row);
-	return UPGRADE_OK;
-}
-
-const struct upg_task_row *
-upg_state_task(const struct upg_state *st, const char *module, const char *name)
-{
-	struct upg_task_row key;
-
-	if (st->nrows == 0)
-		return NULL;
-	key.module = (char *)module;
-	key.name = (char *)name;
-	return bsearch(&key, st->rows, st->nrows, sizeof *st->rows, cmp_row);
-}
-
-/* The history being gathered by upg_state_history(). */
-struct history {
-	struct upg_state *st;
-	struct upg_history_item *items;
-	size_t n, cap;
-};
-
-/* A new item with copies of the strings (task, by may be NULL); NULL when out of memory. */
-static struct upg_history_item *
-history_add(struct history *h, const char *at, const char *event, const char *module,
-            const char *task, const char *by)
-{
-	struct upg_history_item *it;
-
-	if (h->n == h->cap) {
-		size_t cap = h->cap ? h->cap * 2 : 32;
-		struct upg_history_item *grown = realloc(h->items, cap * sizeof *grown);
-		if (grown == NULL)
-			return NULL;
-		h->items = grown;
-		h->cap = cap;
-	}
-	it = &h->items[h->n];
-	memset(it, 0, sizeof *it);
-	upg_time_rfc3339(at != NULL ? at : "", it->at, sizeof it->at);
-	it->event = upg_strdup(event);
-	it->module = upg_strdup(module);
-	it->task = task != NULL ? upg_strdup(task) : NULL;
-	it->by = by != NULL ? upg_strdup(by) : NULL;
-	it->duration_ms = -1;
-	it->seq = h->n;
-	h->n++;
-	if (it->event == NULL || it->module == NULL || (task != NULL && it->task == NULL) ||
-	    (by != NULL && it->by == NULL))
-		return NULL;
-	return it;
-}
-
-/* The module's log: state.upgrade.log, [{"at", "event", "task", "by"}, ...]. */
-static int
-history_log(struct history *h, struct upg_state_module *m)
-{
-	json_object *up, *log;
-	size_t i, n;
-
-	if (m->state == NULL || !json_object_object_get_ex(m->state, "upgrade", &up) ||
-	    !json_object_object_get_ex(up, "log", &log) ||
-	    !json_object_is_type(log, json_type_array))
-		return UPGRADE_OK;
-	n = json_object_array_length(log);
-	for (i = 0; i < n; i++) {
-		json_object *e = json_object_array_get_idx(log, i);
-		const char *event = get_string_field(e, "event");
-		struct upg_history_item *it;
-		unsigned long from = 0;
-		char *end;
-
-		if (event == NULL)
-			continue;
-		/* "resume-from N": the statement is a field of its own. */
-		if (strncmp(event, "resume-from ", 12) == 0) {
-			from = strtoul(event + 12, &end, 10);
-			if (*end == '\0')
-				event = "resume-from";
-		}
-		it = history_add(h, get_string_field(e, "at"), event, m->module,
-		                 get_string_field(e, "task"), get_string_field(e, "by"));
-		if (it == NULL)
-			return UPGRADE_ENOMEM;
-		it->statement = from;
-	}
-	return UPGRADE_OK;
-}
-
-/*
- * A row of upgrade_tasks: module, task, executed_at, duration_ms, how.  A
- * run is an entry; a mark is in the log already; the tasks a baseline
- * recorded are counted on the module's baseline entry, made here for a
- * baseline that a run did (those are not logged).
- */
-static int
-history_row(void *ud, size_t ncols, char **v)
-{
-	struct history *h = ud;
-	struct upg_history_item *it;
-	char at[40];
-	size_t i;
-
-	if (ncols < 5 || v[0] == NULL || v[1] == NULL)
-		return 0;
-	if (v[4] != NULL && strcmp(v[4], "mark") == 0)
-		return 0;
-	if (v[4] != NULL && strcmp(v[4], "baseline") == 0) {
-		upg_time_rfc3339(v[2] != NULL ? v[2] : "", at, sizeof at);
-		/* The module's latest baseline entry takes it, with the earliest task's time. */
-		for (i = h->n; i-- > 0;) {
-			it = &h->items[i];
-			if (strcmp(it->event, "baseline") == 0 && strcmp(it->module, v[0]) == 0) {
-				if (it->by == NULL && strcmp(at, it->at) < 0)
-					memcpy(it->at, at, sizeof at);
-				it->tasks++;
-				return 0;
-			}
-		}
-		it = history_add(h, v[2], "baseline", v[0], NULL, NULL);
-		if (it == NULL)
-			return upg_error_oom(&h->st->conn->err);
-		it->tasks = 1;
-		return 0;
-	}
-	it = history_add(h, v[2], "run", v[0], v[1], NULL);
-	if (it == NULL)
-		return upg_error_oom(&h->st->conn->err);
-	if (v[3] != NULL) {
-		char *end;
-		long ms = strtol(v[3], &end, 10);
-
-		if (end != v[3] && *end == '\0')
-			it->duration_ms = ms;
-	}
-	return 0;
-}
-
-/* Newest first; entries of one moment in the reverse order they were found. */
-static int
-cmp_history(const void *a, const void *b)
-{
-	const struct upg_history_item *x = a, *y = b;
-	int c = strcmp(y->at, x->at);
-
-	if (c != 0)
-		return c;
-	return x->seq < y->seq ? 1 : x->seq > y->seq ? -1 : 0;
-}
-
-int
-upg_state_history(struct upg_state *st, struct upg_history_item **out, size_t *n)
-{
-	struct history h = {st, NULL, 0, 0};
-	struct upg_buf sql = UPG_BUF_INIT;
-	size_t i;
-	int ret = UPGRADE_OK;
-
-	*out = NULL;
-	*n = 0;
-	for (i = 0; ret == UPGRADE_OK && i < st->nmods; i++)
-		ret = history_log(&h, &st->mods[i]);
-	if (ret != UPGRADE_OK) {
-		ret = upg_error_oom(&st->conn->err);
-		goto fail;
-	}
-	/* Rows after the log: a baseline's rows find the entry the log made for it. */
-	upg_buf_printf(&sql, "SELECT module, task, executed_at, duration_ms, how FROM %s",
-	               st->tasks_table);
-	ret = sql.failed ? upg_error_oom(&st->conn->err)
-	                 : upg_db_query(st->conn, upg_buf_str(&sql), 0, NULL, history_row, &h);
-	upg_buf_free(&sql);
-	if (ret < 0) {
-		if (ret == UPGRADE_ENOMEM || !table_missing(st->conn))
-			goto fail;
-		/* Another tool's schema has no upgrade_tasks: the log is all there is. */
-		upg_error_clear(&st->conn->err);
-	}
-	if (h.n > 1)
-		qsort(h.items, h.n, sizeof *h.items, cmp_history);
-	*out = h.items;
-	*n = h.n;
-	return UPGRADE_OK;
-fail:
-	upg_history_free(h.items, h.n);
-	return ret;
-}
-
-void
-upg_history_free(struct upg_history_item *items, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		free(items[i].event);
-		free(items[i].module);
-		free(items[i].task);
-		free(items[i].by);
-	}
-	free(items);
-}

@@ -116,6 +116,29 @@ int upg_state_get_partial(const struct upg_state_module *m, const char *name, un
 
 int upg_state_save(struct upg_state *st, struct upg_state_module *m);
 
+/* ---- shared by state.c, state-tasks.c and state-history.c ---- */
+
+/* Rows per INSERT when task rows are written in a batch (6 parameters each). */
+#define TASK_ROWS_PER_INSERT 100
+
+/*
+ * Whether the last statement failed because a table does not exist, and
+ * not for a reason creating it would hide.  A dialect that cannot tell
+ * says yes: creating the tables then fails with the engine's own error.
+ */
+int upg_state_table_missing(const struct upgrade_conn *conn);
+/* The string member field of obj, or NULL when absent or not a string. */
+const char *upg_state_string_field(json_object *obj, const char *field);
+/*
+ * Appends to sql the INSERT (an upsert where the dialect can) of the
+ * queued writes [from, to) of m, none of them deletions, and fills p with
+ * its parameters (6 a row; ms holds the durations' text); returns the count.
+ */
+size_t upg_state_task_insert_sql(struct upg_state *st, struct upg_state_module *m, size_t from,
+                                 size_t to, struct upg_buf *sql, const char **p, char (*ms)[24]);
+/* Writes m's queued task rows (deletions and upserts) and discards them. */
+int upg_state_flush_writes(struct upg_state *st, struct upg_state_module *m);
+
 /* Reads upgrade_tasks for upg_state_task(); a missing table is no rows. */
 int upg_state_load_tasks(struct upg_state *st);
 /* The task row of module:name after upg_state_load_tasks(), or NULL. */
