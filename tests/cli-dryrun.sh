@@ -24,6 +24,10 @@ if require_env UPGRADE_TEST_MARIADB && require_env UPGRADE_TEST_MARIADB_ADMIN; t
 	run "$UPGRADE" -T "$T_TMP/drop" -c "$UPGRADE_TEST_MARIADB" run --dry-run --schema upg_dry
 	expect_rc 0 "MariaDB: dry run with a raw step"
 	expect_out '^\* m:Drop old cache \(not verified' "MariaDB: the raw task is listed as not verified"
+	expect_out '^(planned [0-9]+ upgrade tasks \(dry run: not executed\)|no pending upgrade tasks found \(dry run\))$' \
+		"MariaDB: the summary says it was a dry run and claims nothing executed"
+	printf '%s\n' "$out" | grep -q '^executed ' && not_ok "MariaDB: a line claims tasks executed" "$out" ||
+		ok "MariaDB: no line claims a task executed"
 	n=$(my "SELECT COUNT(*) FROM victim")
 	[ "$n" = 1 ] && ok "MariaDB: the dry run left the raw step's table and its row" ||
 		not_ok "MariaDB: the dry run executed the raw step" "$n"

@@ -478,10 +478,14 @@ print_event_locked(const struct upgrade_event *ev, void *ud)
 		}
 		if (cli->quiet)
 			break;
-		if (ev->count > 0)
-			printf("executed %ld upgrade tasks\n", ev->count);
+		/* A dry run says so on stdout too, and claims no more than it did. */
+		if (ev->count > 0 && ev->dry_run && !ev->verified)
+			printf("planned %ld upgrade tasks (dry run: not executed)\n", ev->count);
+		else if (ev->count > 0)
+			printf("executed %ld upgrade tasks%s\n", ev->count,
+			       ev->dry_run ? " (dry run: rolled back)" : "");
 		else
-			printf("no pending upgrade tasks found\n");
+			printf("no pending upgrade tasks found%s\n", ev->dry_run ? " (dry run)" : "");
 		break;
 	default:
 		break;
