@@ -236,6 +236,8 @@ struct upgrade_catalog {
 
 /* The file name used for objects registered in C. */
 #define UPG_C_FILE "<C>"
+/* Diagnostics of things registered in C sort after every file. */
+#define C_FILE_INDEX UINT32_MAX
 
 /*
  * Records a diagnostic.  object may be NULL (""); the message is formatted.
@@ -246,6 +248,29 @@ int upg_diag_add(struct upgrade_catalog *cat, const char *file, uint32_t file_in
 int upg_diag_vadd(struct upgrade_catalog *cat, const char *file, uint32_t file_index,
                   unsigned long line, const char *object, const char *fmt, va_list ap)
     UPG_PRINTF(6, 0);
+
+/* Records a warning about path (copied). */
+int upg_warn_add(struct upgrade_catalog *cat, const char *path, const char *fmt, ...)
+    UPG_PRINTF(3, 4);
+/* Sorts the diagnostics by file, then line, keeping the order of equals. */
+void upg_diag_sort(struct upgrade_catalog *cat);
+/*
+ * Sets the handle's error to a summary of the diagnostics recorded since
+ * there were before of them, if any; returns UPGRADE_OK or that error.
+ */
+int upg_diag_result(struct upgrade_catalog *cat, size_t before);
+/* UPGRADE_OK while the catalog may still load (not prepared); else the error, set. */
+int upg_catalog_check_loadable(struct upgrade_catalog *cat);
+/* Every parameter without a default must be given a value: diagnostics for those that are not. */
+int upg_check_params(struct upgrade_catalog *cat);
+/*
+ * Substitutes placeholders in the node tree n of task t and checks native
+ * references; each: inside a for-each-schema step; *oom set when memory ran out.
+ */
+void upg_substitute_nodes(struct upgrade_catalog *cat, const struct upgrade_task *t,
+                          struct upg_node *n, int each, int *oom);
+/* 1 for a <step for-each-schema="true">. */
+int upg_step_each_schema(const struct upg_node *step);
 
 /* Appends to the growable arrays; UPGRADE_ENOMEM on failure. */
 int upg_catalog_add_module_obj(struct upgrade_catalog *cat, struct upgrade_module *mod);

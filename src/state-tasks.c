@@ -32,8 +32,8 @@ delete_task_row(struct upg_state *st, const char *module, const char *name)
  * parameters (6 a row; ms holds the durations' text); returns the count.
  */
 size_t
-upg_state_task_insert_sql(struct upg_state *st, struct upg_state_module *m, size_t from, size_t to,
-                struct upg_buf *sql, const char **p, char (*ms)[24])
+upg_state_task_insert_sql(struct upg_state *st, struct upg_state_module *m, size_t from,
+                          size_t to, struct upg_buf *sql, const char **p, char (*ms)[24])
 {
 	const struct upg_dialect *d = st->conn->dialect;
 	size_t i, k = 0;

@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * catalog-file.c - loading catalogs: buffers, regular files only (never a
+ * FIFO, device or directory by mistake), and drop-in directories read in
+ * name order.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "catalog.h"
+
+/* ---- loading ---------------------------------------------------------------------- */
+
+int
+upg_catalog_check_loadable(struct upgrade_catalog *cat)
+{
+	if (cat->prepared)
+		return upg_error_set(&cat->error, UPGRADE_EINVAL, "the catalog is already prepared");
+	return UPGRADE_OK;
+}
+
+/* Loads one document; counts it against the file limit. */
+static int
+load_buffer(struct upgrade_catalog *cat, const char *name, const char *buf, size_t len)
+{
+	size_t before = cat->ndiags;
+	int rc;
+
+	if (cat->nfiles >= cat->limits.files) {
+		if (cat->nfiles == cat->limits.files &&
+		    upg_diag_add(cat, name, cat->nfiles, 0, "", "more than %zu catalog files",
+		                 cat->limits.files) != UPGRADE_OK)
+			return upg_error_oom(&cat->error);
+		cat->nfiles++;
+		return upg_error_set(&cat->error, UPGRADE_EPARSE, "too many catalog files");
+	}
+	rc = upg_xml_load(cat, name, buf, len);
+	cat->nfiles++;
+	if (rc == UPGRADE_ENOMEM)
+		return upg_error_oom(&cat->error);
+	if (rc != UPGRADE_OK || cat->ndiags > before)
+		return upg_error_set(&cat->error, UPGRADE_EPARSE, "%s: errors in the catalog", name);
+	return UPGRADE_OK;
+}
+
+int
+upgrade_catalog_load_memory(struct upgrade_catalog *cat, const char *name, const void *buf, size_t len)
+{
+	if (!UPG_IS(cat, CATALOG))
+		return UPGRADE_EINVAL;
+	if (name == NULL || (buf == NULL && len > 0))
+		return upg_error_set(&cat->error, UPGRADE_EINVAL, "a name and a buffer are required");
+	if (upg_catalog_check_loadable(cat) != UPGRADE_OK)
+		return UPGRADE_EINVAL;
+	upg_error_clear(&cat->error);
+	return load_buffer(cat, name, buf != NULL ? buf : "", len);
+}
+
+/*
+ * Reads a file, refusing one over the size limit before reading it all,
+ * and anything that is not a regular file before reading from it (a FIFO
+ * would block forever, /dev/zero never end).  Returns the bytes (malloc'ed,
+ * NUL-terminated) or NULL with a diagnostic recorded and *rc set.
+ */
+static char *
+read_catalog_file(struct upgrade_catalog *cat, const char *path, size_t *len, int *rc)
+{
+	const char *fname;
+	struct stat st;
+	size_t cap, n = 0;
+	char *buf;
+	FILE *f;
+	int fd;
+
+	fd = upg_open_regular(path, &st);
+	f = fd >= 0 ? fdopen(fd, "rb") : NULL;
+	if (f == NULL) {
+		int e = errno;
+		struct stat lst;
+		const char *dangling = "";
+
+		if (fd >= 0)
+			close(fd);
+		/* ENOENT for a name that is there: a link to nothing. */
+		if (fd == -1 && e == ENOENT && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
+			dangling = " (a dangling symbolic link)";
+		fname = upg_arena_strdup(&cat->arena, path);
+		*rc = fd == -1 && e == ENOENT ? UPGRADE_ENOTFOUND : UPGRADE_EPARSE;
+		if (fname == NULL ||
+		    (fd == -2 ? upg_diag_add(cat, fname, cat->nfiles++, 0, "", "cannot load: %s",
+		                             upg_file_kind(st.st_mode))
+		              : upg_diag_add(cat, fname, cat->nfiles++, 0, "", "cannot open: %s%s",
+		                             strerror(e), dangling)) != UPGRADE_OK)
+			*rc = UPGRADE_ENOMEM;
+		return NULL;
+	}
+	if ((uintmax_t)st.st_size > (uintmax_t)cat->limits.file_size) {
+		fclose(f);
+		fname = upg_arena_strdup(&cat->arena, path);
+		*rc = UPGRADE_EPARSE;
+		if (fname == NULL ||
+		    upg_diag_add(cat, fname, cat->nfiles++, 0, "", "file is larger than the limit of %zu bytes",
+		                 cat->limits.file_size) != UPGRADE_OK)
+			*rc = UPGRADE_ENOMEM;
+		return NULL;
+	}
+	/* Read at most one byte past the limit: enough to know it is exceeded
+	 * (the size may have changed since fstat, or it is a file such as
+	 * those of /proc that says it is empty). */
+	cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 65536;
+	if (cap > cat->limits.file_size + 1)
+		cap = cat->limits.file_size + 1;
+	buf = malloc(cap + 1);
+	if (buf == NULL) {
+		fclose(f);
+		*rc = UPGRADE_ENOMEM;
+		return NULL;
+	}
+	for (;;) {
+		size_t got;
+
+		if (n == cap) {
+			char *nb;
+
+			if (cap > cat->limits.file_size)
+				break;
+			/* Not upg_grow(): the buffer stops one byte past the limit. */
+			cap = cap > (cat->limits.file_size + 1) / 2 ? cat->limits.file_size + 1 : cap * 2;
+			nb = realloc(buf, cap + 1);
+			if (nb == NULL) {
+				free(buf);
+				fclose(f);
+				*rc = UPGRADE_ENOMEM;
+				return NULL;
+			}
+			buf = nb;
+		}
+		got = fread(buf + n, 1, cap - n, f);
+		if (got == 0)
+			break;
+		n += got;
+	}
+	if (ferror(f)) {
+		int e = errno;
+
+		free(buf);
+		fclose(f);
+		fname = upg_arena_strdup(&cat->arena, path);
+		*rc = UPGRADE_EPARSE;
+		if (fname == NULL ||
+		    upg_diag_add(cat, fname, cat->nfiles++, 0, "", "cannot read: %s", strerror(e)) != UPGRADE_OK)
+			*rc = UPGRADE_ENOMEM;
+		return NULL;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*len = n;
+	*rc = UPGRADE_OK;
+	return buf;
+}
+
+int
+upgrade_catalog_load_file(struct upgrade_catalog *cat, const char *path)
+{
+	size_t len = 0;
+	char *buf;
+	int rc;
+
+	if (!UPG_IS(cat, CATALOG))
+		return UPGRADE_EINVAL;
+	if (path == NULL)
+		return upg_error_set(&cat->error, UPGRADE_EINVAL, "no path given");
+	if (upg_catalog_check_loadable(cat) != UPGRADE_OK)
+		return UPGRADE_EINVAL;
+	upg_error_clear(&cat->error);
+	buf = read_catalog_file(cat, path, &len, &rc);
+	if (buf == NULL) {
+		if (rc == UPGRADE_ENOMEM)
+			return upg_error_oom(&cat->error);
+		return upg_error_set(&cat->error, rc, "%s: cannot load", path);
+	}
+	rc = load_buffer(cat, path, buf, len);
+	free(buf);
+	return rc;
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+is_catalog_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	/* Hidden files are editor and packaging leftovers, not catalogs. */
+	return name[0] != '.' && n > 4 && strcmp(name + n - 4, ".xml") == 0;
+}
+/*
+ * Names are collected first and sorted, because readdir() order depends on
+ * the file system and the order files are loaded in shows in diagnostics
+ * (never in the plan).  A file that fails does not stop the others.
+ */
+
+int
+upgrade_catalog_load_dir(struct upgrade_catalog *cat, const char *path)
+{
+	char **names = NULL;
+	size_t n = 0, cap = 0, i;
+	struct dirent *de;
+	struct stat st;
+	int rc = UPGRADE_OK;
+	DIR *dir;
+
+	if (!UPG_IS(cat, CATALOG))
+		return UPGRADE_EINVAL;
+	if (path == NULL)
+		return upg_error_set(&cat->error, UPGRADE_EINVAL, "no path given");
+	if (upg_catalog_check_loadable(cat) != UPGRADE_OK)
+		return UPGRADE_EINVAL;
+	upg_error_clear(&cat->error);
+	dir = opendir(path);
+	if (dir == NULL) {
+		int e = errno;
+		const char *fname = upg_arena_strdup(&cat->arena, path);
+
+		if (fname == NULL || upg_diag_add(cat, fname, cat->nfiles++, 0, "", "cannot open directory: %s",
+		                                  strerror(e)) != UPGRADE_OK)
+			return upg_error_oom(&cat->error);
+		return upg_error_set(&cat->error, e == ENOENT ? UPGRADE_ENOTFOUND : UPGRADE_EPARSE,
+		                     "%s: cannot open directory", path);
+	}
+	while ((de = readdir(dir)) != NULL) {
+		struct upg_buf full = UPG_BUF_INIT;
+		char *s;
+
+		if (!is_catalog_name(de->d_name))
+			continue;
+		upg_buf_puts(&full, path);
+		if (full.len > 0 && full.data[full.len - 1] != '/')
+			upg_buf_putc(&full, '/');
+		upg_buf_puts(&full, de->d_name);
+		s = upg_buf_detach(&full);
+		if (s == NULL || upg_grow(&names, &cap, n + 1, sizeof *names, 64) != 0) {
+			free(s);
+			rc = UPGRADE_ENOMEM;
+			break;
+		}
+		names[n++] = s;
+	}
+	closedir(dir);
+	if (rc == UPGRADE_OK && n > 1)
+		qsort(names, n, sizeof *names, name_cmp);
+	for (i = 0; i < n; i++) {
+		/* A directory, FIFO or device named *.xml is no catalog: it is
+		 * skipped, with a warning, for it may well be a mistake.  A
+		 * dangling link or one that cannot be followed is an error, when
+		 * it cannot be opened; so is a file replaced by a FIFO now. */
+		if (rc != UPGRADE_ENOMEM && stat(names[i], &st) == 0 && !S_ISREG(st.st_mode)) {
+			if (upg_warn_add(cat, names[i], "skipped: %s", upg_file_kind(st.st_mode)) !=
+			    UPGRADE_OK)
+				rc = UPGRADE_ENOMEM;
+		} else if (rc != UPGRADE_ENOMEM) {
+			int r = upgrade_catalog_load_file(cat, names[i]);
+
+			if (r == UPGRADE_ENOMEM || rc == UPGRADE_OK)
+				rc = r;
+		}
+		free(names[i]);
+	}
+	free(names);
+	if (rc == UPGRADE_ENOMEM)
+		return upg_error_oom(&cat->error);
+	if (rc != UPGRADE_OK)
+		return upg_error_set(&cat->error, rc, "%s: errors in the catalogs", path);
+	return UPGRADE_OK;
+}
+
+int
+upgrade_catalog_load_path(struct upgrade_catalog *cat, const char *path)
+{
+	struct stat st;
+
+	if (!UPG_IS(cat, CATALOG))
+		return UPGRADE_EINVAL;
+	if (path != NULL && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return upgrade_catalog_load_dir(cat, path);
+	return upgrade_catalog_load_file(cat, path);
+}
