@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * catalog-load.h - what the files that read an XML catalog share: the
+ * loader of one document (catalog-xml.c), its pre-scan
+ * (catalog-prescan.c), libxml2's callbacks and the schema
+ * (catalog-schema.c), and the tasks' checksums (catalog-checksum.c).
+ */
+#ifndef UPG_CATALOG_LOAD_H
+#define UPG_CATALOG_LOAD_H
+
+#include <stdint.h>
+
+#include <libxml/parser.h>
+#include <libxml/relaxng.h>
+#include <libxml/tree.h>
+#include <libxml/xmlerror.h>
+
+#include "catalog.h"
+
+#ifndef UPGRADE_PKGDATADIR
+#define UPGRADE_PKGDATADIR "/usr/share/upgrade"
+#endif
+
+#define CATALOG_NS "urn:upgrade:catalog:1"
+#define CATALOG_NS_PREFIX "urn:upgrade:catalog:"
+
+/* A schema file larger than this is certainly not ours. */
+#define SCHEMA_MAX_SIZE (1024u * 1024u)
+
+/* Schema violations beyond this many per file add nothing but noise. */
+#define MAX_SCHEMA_ERRORS 20
+
+/* Element and attribute names of the format are a few bytes long. */
+#define MAX_XML_NAME 1024u
+
+struct loader {
+	struct upgrade_catalog *cat;
+	const char *file;
+	uint32_t file_index;
+	struct upgrade_module *module;
+	int failed;       /* something was recorded for this file */
+	int quiet;        /* schema failed: record nothing more */
+	int doctype;      /* a DOCTYPE was seen and refused */
+	int schema_errors;
+	int oom;
+	int other_error;       /* one was recorded by on_other_error() */
+	xmlParserCtxtPtr ctxt; /* while parsing, for the line of other errors */
+	size_t ntasks;
+	int too_many_tasks;
+	struct upg_buf canon; /* reused for every task's canonical form */
+};
+
+/*
+ * Records a diagnostic for the file being loaded.  Returns UPGRADE_ENOMEM
+ * only when the diagnostic itself could not be stored.
+ */
+int ld_error(struct loader *ld, unsigned long line, const char *object, const char *fmt, ...)
+    UPG_PRINTF(4, 5);
+
+/* XML white space. */
+static inline int
+upg_xml_is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/*
+ * The pre-scan (catalog-prescan.c): one pass over the bytes that enforces
+ * the document limits before libxml2 parses them.  Returns 0, or -1 with
+ * the first excess recorded (file and line).
+ */
+int upg_xml_prescan(struct loader *ld, const char *buf, size_t len);
+
+/* libxml2's callbacks (catalog-schema.c); ctx/data is the parser context or the loader. */
+void upg_xml_on_parse_error(void *ctx, xmlErrorPtr err);
+void upg_xml_on_other_error(void *data, xmlErrorPtr err);
+/* Any DOCTYPE is refused and parsing stops right here. */
+void upg_xml_on_internal_subset(void *ctx, const xmlChar *name, const xmlChar *external_id,
+                                const xmlChar *system_id);
+void upg_xml_on_schema_error(void *ctx, xmlErrorPtr err);
+/*
+ * The compiled RelaxNG schema, read once per catalog; NULL when it cannot
+ * be had, which is reported once per catalog.
+ */
+xmlRelaxNGPtr upg_xml_get_schema(struct loader *ld);
+
+/*
+ * SHA-256 over the canonical form of task t's guard and body
+ * (catalog-checksum.c), as 64 hex digits in the arena; NULL without memory.
+ */
+const char *upg_xml_task_checksum(struct loader *ld, const struct upgrade_task *t);
+
+#endif /* UPG_CATALOG_LOAD_H */
