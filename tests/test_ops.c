@@ -1012,7 +1012,14 @@ xml_ops(struct eng *g)
 		CU_ASSERT_EQUAL(exists(g, UPG_OBJ_TABLE, "victim", NULL, 0), 1);
 		CU_ASSERT_EQUAL(
 		    exists(g, UPG_OBJ_TABLE, "victim\"; DROP TABLE victim; --", NULL, 0), 0);
-		/* An empty name in a list is refused when the catalog loads: tests/cli-check.sh. */
+		/* A bad attribute stops the catalog when it is prepared, before any statement. */
+		CU_ASSERT_EQUAL(run_xml(g,
+		                        "<task name=\"bad\">\n"
+		                        "  <create-index name=\"x\" table=\"Clients\" columns=\"a,,b\"/>\n"
+		                        "</task>",
+		                        "bad", &held),
+		                UPGRADE_EPARSE);
+		CU_ASSERT_EQUAL(held, 0);
 		CU_ASSERT_EQUAL(run_xml(g, xml, "drop", &held), UPGRADE_OK);
 		CU_ASSERT_EQUAL(exists(g, UPG_OBJ_TABLE, "Clients", NULL, 0), 0);
 	}
