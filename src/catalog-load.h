@@ -64,6 +64,24 @@ upg_xml_is_space(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+/* Tree helpers (catalog-xml.c): an element of the catalog namespace; its line. */
+int upg_xml_is_ours(xmlNodePtr n);
+unsigned long upg_xml_line_of(xmlNodePtr n);
+/* The value of attribute a of element n, copied into the arena. */
+const char *upg_xml_attr_value(struct loader *ld, xmlNodePtr n, xmlAttrPtr a);
+/* The concatenated text and CDATA content of an element, in the arena. */
+char *upg_xml_text_of(struct loader *ld, xmlNodePtr n);
+/* Trims XML white space from both ends, in place. */
+char *upg_xml_trim(char *s);
+
+/*
+ * Reads a body element el, and its children, into a typed node
+ * (catalog-node.c); object is the task id, for messages.  NULL for
+ * elements that are not part of the format (the schema has reported them)
+ * or when out of memory (ld->oom).
+ */
+struct upg_node *upg_xml_build_node(struct loader *ld, xmlNodePtr el, const char *object);
+
 /*
  * The pre-scan (catalog-prescan.c): one pass over the bytes that enforces
  * the document limits before libxml2 parses them.  Returns 0, or -1 with

@@ -61,8 +61,8 @@ ld_error(struct loader *ld, unsigned long line, const char *object, const char *
 
 /* ---- tree helpers ----------------------------------------------------------- */
 
-static int
-is_ours(xmlNodePtr n)
+int
+upg_xml_is_ours(xmlNodePtr n)
 {
 	return n->type == XML_ELEMENT_NODE && n->ns != NULL && n->ns->href != NULL &&
 	       strcmp((const char *)n->ns->href, CATALOG_NS) == 0;
@@ -71,11 +71,11 @@ is_ours(xmlNodePtr n)
 static int
 named(xmlNodePtr n, const char *name)
 {
-	return is_ours(n) && strcmp((const char *)n->name, name) == 0;
+	return upg_xml_is_ours(n) && strcmp((const char *)n->name, name) == 0;
 }
 
-static unsigned long
-line_of(xmlNodePtr n)
+unsigned long
+upg_xml_line_of(xmlNodePtr n)
 {
 	long l = xmlGetLineNo(n);
 
@@ -83,8 +83,8 @@ line_of(xmlNodePtr n)
 }
 
 /* The value of attribute a of element n, copied into the arena. */
-static const char *
-attr_value(struct loader *ld, xmlNodePtr n, xmlAttrPtr a)
+const char *
+upg_xml_attr_value(struct loader *ld, xmlNodePtr n, xmlAttrPtr a)
 {
 	if (a->children == NULL)
 		return "";
@@ -119,13 +119,13 @@ attr(struct loader *ld, xmlNodePtr n, const char *name)
 
 	for (a = n->properties; a != NULL; a = a->next)
 		if (a->ns == NULL && strcmp((const char *)a->name, name) == 0)
-			return attr_value(ld, n, a);
+			return upg_xml_attr_value(ld, n, a);
 	return NULL;
 }
 
 /* The concatenated text and CDATA content of an element, in the arena. */
-static char *
-text_of(struct loader *ld, xmlNodePtr n)
+char *
+upg_xml_text_of(struct loader *ld, xmlNodePtr n)
 {
 	xmlNodePtr c;
 	size_t len = 0, at = 0;
@@ -152,8 +152,8 @@ text_of(struct loader *ld, xmlNodePtr n)
 }
 
 /* Trims XML white space from both ends, in place. */
-static char *
-trim(char *s)
+char *
+upg_xml_trim(char *s)
 {
 	size_t n;
 
@@ -209,246 +209,6 @@ max_depth(xmlNodePtr root, size_t limit, xmlNodePtr *where)
 	return max;
 }
 
-/* ---- body nodes ----------------------------------------------------------- */
-
-/* The elements of task bodies, sorted by name for bsearch(). */
-static const struct {
-	const char *name;
-	enum upg_node_kind kind;
-} node_kinds[] = {
-	{"add-check", UPG_NODE_OP},
-	{"add-column", UPG_NODE_OP},
-	{"add-enum-value", UPG_NODE_OP},
-	{"add-foreign-key", UPG_NODE_OP},
-	{"add-unique", UPG_NODE_OP},
-	{"all", UPG_NODE_COND},
-	{"alter-column", UPG_NODE_OP},
-	{"any", UPG_NODE_COND},
-	{"assert", UPG_NODE_ASSERT},
-	{"choose", UPG_NODE_CHOOSE},
-	{"column", UPG_NODE_PART},
-	{"create-enum", UPG_NODE_OP},
-	{"create-index", UPG_NODE_OP},
-	{"create-table", UPG_NODE_OP},
-	{"drop-column", UPG_NODE_OP},
-	{"drop-constraint", UPG_NODE_OP},
-	{"drop-index", UPG_NODE_OP},
-	{"drop-table", UPG_NODE_OP},
-	{"has-column", UPG_NODE_COND},
-	{"has-constraint", UPG_NODE_COND},
-	{"has-enum", UPG_NODE_COND},
-	{"has-index", UPG_NODE_COND},
-	{"has-table", UPG_NODE_COND},
-	{"has-view", UPG_NODE_COND},
-	{"is-empty-table", UPG_NODE_COND},
-	{"native", UPG_NODE_NATIVE},
-	{"not", UPG_NODE_COND},
-	{"only-if", UPG_NODE_GUARD},
-	{"otherwise", UPG_NODE_OTHERWISE},
-	{"query", UPG_NODE_COND},
-	{"rename-column", UPG_NODE_OP},
-	{"rename-table", UPG_NODE_OP},
-	{"schema-count", UPG_NODE_COND},
-	{"schemas-include", UPG_NODE_COND},
-	{"sql", UPG_NODE_SQL},
-	{"step", UPG_NODE_STEP},
-	{"value", UPG_NODE_PART},
-	{"when", UPG_NODE_WHEN},
-};
-
-/* The index of name in node_kinds, or -1 when it is not part of the format. */
-static int
-node_kind(const char *name)
-{
-	size_t lo = 0, hi = sizeof node_kinds / sizeof node_kinds[0];
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(node_kinds[mid].name, name);
-
-		if (c == 0)
-			return (int)mid;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
-}
-
-/*
- * Parses a space-separated dialect list into bits, recording unknown
- * names.  Returns the bits (0 when none was valid).
- */
-static unsigned
-parse_dialects(struct loader *ld, const char *list, unsigned long line, const char *object)
-{
-	unsigned bits = 0;
-	size_t count = 0;
-	const char *p = list;
-
-	for (;;) {
-		const char *start;
-		unsigned bit;
-
-		while (upg_xml_is_space(*p))
-			p++;
-		if (*p == '\0')
-			break;
-		start = p;
-		while (*p != '\0' && !upg_xml_is_space(*p))
-			p++;
-		count++;
-		bit = upg_dialect_bit(start, (size_t)(p - start));
-		if (bit == 0) {
-			struct upg_buf known = UPG_BUF_INIT;
-
-			upg_dialect_names(&known);
-			ld_error(ld, line, object, "unknown dialect '%.*s' (known: %s)",
-			         (int)(p - start), start, upg_buf_str(&known));
-			upg_buf_free(&known);
-		}
-		bits |= bit;
-	}
-	if (count == 0)
-		ld_error(ld, line, object, "empty dialect list");
-	return bits;
-}
-
-static int
-attr_cmp(const struct upg_attr *a, const struct upg_attr *b)
-{
-	return strcmp(a->name, b->name);
-}
-
-/*
- * Builds the node for element el and, recursively, its children.  object
- * is the task id, for messages.  Returns NULL for elements that are not
- * part of the format (the schema has reported them) or when out of memory
- * (ld->oom).
- */
-static struct upg_node *
-build_node(struct loader *ld, xmlNodePtr el, const char *object)
-{
-	struct upg_arena *arena = &ld->cat->arena;
-	enum upg_node_kind kind;
-	struct upg_node *node, **tail;
-	xmlAttrPtr a;
-	xmlNodePtr c;
-	size_t i, n;
-	int k;
-
-	k = is_ours(el) ? node_kind((const char *)el->name) : -1;
-	if (k < 0) {
-		if (ld->cat->schema_failed)
-			ld_error(ld, line_of(el), object, "unknown element <%s>", (const char *)el->name);
-		return NULL;
-	}
-	kind = node_kinds[k].kind;
-	node = upg_arena_alloc(arena, sizeof *node);
-	if (node == NULL)
-		goto oom;
-	node->kind = kind;
-	node->name = node_kinds[k].name; /* static: no copy needed */
-	node->line = line_of(el);
-
-	for (n = 0, a = el->properties; a != NULL; a = a->next)
-		if (a->ns == NULL)
-			n++;
-	if (n > 0) {
-		node->attrs = upg_arena_alloc(arena, n * sizeof *node->attrs);
-		if (node->attrs == NULL)
-			goto oom;
-		for (a = el->properties; a != NULL; a = a->next) {
-			struct upg_attr at;
-			size_t j;
-
-			if (a->ns != NULL)
-				continue;
-			at.name = upg_arena_strdup(arena, (const char *)a->name);
-			at.raw = attr_value(ld, el, a);
-			if (at.name == NULL || at.raw == NULL)
-				goto oom;
-			at.value = at.raw;
-			/* Insertion sort: a handful of attributes at most. */
-			for (j = node->nattrs; j > 0 && attr_cmp(&node->attrs[j - 1], &at) > 0; j--)
-				node->attrs[j] = node->attrs[j - 1];
-			node->attrs[j] = at;
-			node->nattrs++;
-		}
-	}
-
-	{
-		const char *d = upg_node_attr(node, "dialect");
-
-		if (d != NULL)
-			node->dialects = parse_dialects(ld, d, node->line, object);
-	}
-
-	if (kind == UPG_NODE_SQL || (kind == UPG_NODE_COND && strcmp(node->name, "query") == 0)) {
-		char *t = text_of(ld, el);
-
-		if (t == NULL)
-			goto oom;
-		node->raw = node->text = trim(t);
-		if (*node->raw == '\0')
-			ld_error(ld, node->line, object, "empty <%s> statement", node->name);
-		return node;
-	}
-	if (kind == UPG_NODE_PART && strcmp(node->name, "value") == 0) {
-		node->raw = node->text = text_of(ld, el);
-		if (node->raw == NULL)
-			goto oom;
-		return node;
-	}
-
-	tail = &node->child;
-	for (c = el->children; c != NULL; c = c->next) {
-		struct upg_node *child;
-
-		if (c->type != XML_ELEMENT_NODE)
-			continue;
-		child = build_node(ld, c, object);
-		if (ld->oom)
-			return NULL;
-		if (child == NULL)
-			continue;
-		*tail = child;
-		tail = &child->next;
-	}
-
-	if (kind == UPG_NODE_CHOOSE) {
-		/* A dialect named by two <when> of one <choose>: the second could
-		 * never be taken, which is surely not what the author meant.  Each
-		 * is compared with the first <when> of its dialects only, so that
-		 * a choose of many alternatives costs no more than their number. */
-		unsigned long first[UPG_DIALECTS_MAX];
-		unsigned seen = 0;
-		const struct upg_node *w;
-
-		for (w = node->child; w != NULL; w = w->next) {
-			if (w->kind != UPG_NODE_WHEN)
-				continue;
-			for (i = 0; upg_dialects[i] != NULL; i++) {
-				if (!(w->dialects & (1u << i)))
-					continue;
-				if (seen & (1u << i))
-					ld_error(ld, w->line, object,
-					         "dialect '%s' is already chosen by the <when> at "
-					         "line %lu",
-					         upg_dialects[i]->name, first[i]);
-				else
-					first[i] = w->line;
-			}
-			seen |= w->dialects;
-		}
-	}
-	return node;
-oom:
-	ld->oom = 1;
-	return NULL;
-}
-
 /* ---- module and tasks ------------------------------------------------------ */
 /*
  * Reads a boolean attribute into *value; returns whether it was present.
@@ -468,7 +228,7 @@ parse_bool(struct loader *ld, xmlNodePtr el, const char *name, int *value, const
 	else if (strcmp(v, "false") == 0)
 		*value = 0;
 	else
-		ld_error(ld, line_of(el), object, "%s must be true or false, not '%s'", name, v);
+		ld_error(ld, upg_xml_line_of(el), object, "%s must be true or false, not '%s'", name, v);
 	return 1;
 }
 
@@ -486,7 +246,7 @@ build_task(struct loader *ld, xmlNodePtr el)
 	struct upg_node **tail;
 	const char *name, *why;
 	int raw = 0, always = 0, has_always, actions = 0;
-	unsigned long line = line_of(el);
+	unsigned long line = upg_xml_line_of(el);
 	xmlNodePtr c;
 	int rc;
 
@@ -557,14 +317,14 @@ build_task(struct loader *ld, xmlNodePtr el)
 		if (c->type != XML_ELEMENT_NODE)
 			continue;
 		if (named(c, "description")) {
-			char *d = text_of(ld, c);
+			char *d = upg_xml_text_of(ld, c);
 
 			if (d == NULL)
 				return UPGRADE_ENOMEM;
-			t->description = trim(d);
+			t->description = upg_xml_trim(d);
 			continue;
 		}
-		n = build_node(ld, c, t->id);
+		n = upg_xml_build_node(ld, c, t->id);
 		if (ld->oom)
 			return UPGRADE_ENOMEM;
 		if (n == NULL)
@@ -612,10 +372,10 @@ build_install(struct loader *ld, xmlNodePtr el)
 	xmlNodePtr c;
 
 	if (mod->install != NULL)
-		return ld_error(ld, line_of(el), mod->name, "more than one <install>");
+		return ld_error(ld, upg_xml_line_of(el), mod->name, "more than one <install>");
 	if ((t = upg_install_new(ld->cat, mod)) == NULL)
 		return UPGRADE_ENOMEM;
-	t->line = line_of(el);
+	t->line = upg_xml_line_of(el);
 	tail = &t->body;
 	for (c = el->children; c != NULL; c = c->next) {
 		struct upg_node *n;
@@ -623,14 +383,14 @@ build_install(struct loader *ld, xmlNodePtr el)
 		if (c->type != XML_ELEMENT_NODE)
 			continue;
 		if (named(c, "description")) {
-			char *d = text_of(ld, c);
+			char *d = upg_xml_text_of(ld, c);
 
 			if (d == NULL)
 				return UPGRADE_ENOMEM;
-			t->description = trim(d);
+			t->description = upg_xml_trim(d);
 			continue;
 		}
-		n = build_node(ld, c, t->id);
+		n = upg_xml_build_node(ld, c, t->id);
 		if (ld->oom)
 			return UPGRADE_ENOMEM;
 		if (n == NULL)
@@ -690,7 +450,7 @@ build_module(struct loader *ld, xmlNodePtr root)
 		name = "";
 	why = upg_check_module_name(name, cat->limits.name);
 	if (why != NULL)
-		return ld_error(ld, line_of(root), "", "module name '%s' %s", name, why);
+		return ld_error(ld, upg_xml_line_of(root), "", "module name '%s' %s", name, why);
 
 	mod = upg_arena_alloc(&cat->arena, sizeof *mod);
 	if (mod == NULL)
@@ -698,7 +458,7 @@ build_module(struct loader *ld, xmlNodePtr root)
 	mod->name = name;
 	mod->file = ld->file;
 	mod->file_index = ld->file_index;
-	mod->line = line_of(root);
+	mod->line = upg_xml_line_of(root);
 	mod->quiet = ld->quiet;
 
 	for (c = root->children; c != NULL; c = c->next) {
@@ -732,13 +492,13 @@ build_module(struct loader *ld, xmlNodePtr root)
 		if (c->type != XML_ELEMENT_NODE)
 			continue;
 		if (named(c, "description")) {
-			char *d = text_of(ld, c);
+			char *d = upg_xml_text_of(ld, c);
 
 			if (d == NULL) {
 				rc = UPGRADE_ENOMEM;
 				goto out;
 			}
-			mod->description = trim(d);
+			mod->description = upg_xml_trim(d);
 		} else if (named(c, "depends")) {
 			const char *dep = attr(ld, c, "module");
 			int put;
@@ -751,10 +511,10 @@ build_module(struct loader *ld, xmlNodePtr root)
 				goto out;
 			}
 			if (put == 0) {
-				ld_error(ld, line_of(c), mod->name, "dependency '%s' is listed twice", dep);
+				ld_error(ld, upg_xml_line_of(c), mod->name, "dependency '%s' is listed twice", dep);
 				continue;
 			}
-			mod->depends_line[mod->ndepends] = line_of(c);
+			mod->depends_line[mod->ndepends] = upg_xml_line_of(c);
 			mod->depends[mod->ndepends++] = dep;
 		} else if (named(c, "param")) {
 			struct upg_param p;
@@ -763,7 +523,7 @@ build_module(struct loader *ld, xmlNodePtr root)
 
 			p.name = attr(ld, c, "name");
 			p.def = attr(ld, c, "default");
-			p.line = line_of(c);
+			p.line = upg_xml_line_of(c);
 			if (p.name == NULL)
 				continue;
 			if (!param_name_ok(p.name)) {
@@ -792,7 +552,7 @@ build_module(struct loader *ld, xmlNodePtr root)
 			if (rc != UPGRADE_OK)
 				goto out;
 		} else if (cat->schema_failed) {
-			ld_error(ld, line_of(c), mod->name, "unexpected element <%s>", (const char *)c->name);
+			ld_error(ld, upg_xml_line_of(c), mod->name, "unexpected element <%s>", (const char *)c->name);
 		}
 		if (ld->oom) {
 			rc = UPGRADE_ENOMEM;
@@ -888,18 +648,18 @@ upg_xml_load(struct upgrade_catalog *cat, const char *file, const char *buf, siz
 	if (root->ns != NULL && root->ns->href != NULL &&
 	    strncmp((const char *)root->ns->href, CATALOG_NS_PREFIX, strlen(CATALOG_NS_PREFIX)) == 0 &&
 	    strcmp((const char *)root->ns->href, CATALOG_NS) != 0) {
-		ld_error(&ld, line_of(root), "",
+		ld_error(&ld, upg_xml_line_of(root), "",
 		         "unsupported catalog format '%s' (this version reads " CATALOG_NS ")",
 		         (const char *)root->ns->href);
 		goto done;
 	}
 	if (!named(root, "module")) {
-		ld_error(&ld, line_of(root), "",
+		ld_error(&ld, upg_xml_line_of(root), "",
 		         "not an upgrade catalog: the root element must be <module xmlns=\"" CATALOG_NS "\">");
 		goto done;
 	}
 	if (max_depth(root, cat->limits.depth, &deep) > cat->limits.depth) {
-		ld_error(&ld, line_of(deep), "", "elements are nested deeper than the limit of %zu",
+		ld_error(&ld, upg_xml_line_of(deep), "", "elements are nested deeper than the limit of %zu",
 		         cat->limits.depth);
 		goto done;
 	}
@@ -913,7 +673,7 @@ upg_xml_load(struct upgrade_catalog *cat, const char *file, const char *buf, siz
 		xmlRelaxNGSetValidStructuredErrors(vctxt, upg_xml_on_schema_error, &ld);
 		if (xmlRelaxNGValidateDoc(vctxt, doc) != 0) {
 			if (!ld.failed)
-				ld_error(&ld, line_of(root), "", "schema violation");
+				ld_error(&ld, upg_xml_line_of(root), "", "schema violation");
 			ld.quiet = 1;
 		}
 		xmlRelaxNGFreeValidCtxt(vctxt);
