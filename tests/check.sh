@@ -253,7 +253,9 @@ fi
 PKGDIR=""
 # shellcheck disable=SC2317  # called through phase
 package_build() {
-    PKGDIR=$(mktemp -d /tmp/upg-pkg.XXXXXX)
+    # Not below /tmp: the tests of native libraries need a build tree that
+    # nobody else may write to (upgrade_context(3)), as a build daemon's is.
+    PKGDIR=$(mktemp -d "${HOME:?}/upg-pkg.XXXXXX")
     mkdir "$PKGDIR/src"
     git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C "$PKGDIR/src"
     # A package build has no servers: the test servers' variables are
