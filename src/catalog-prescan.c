@@ -49,7 +49,6 @@ struct scan {
 	int width; /* bytes per unit: 1 or 2 */
 	int big;   /* UTF-16BE */
 	unsigned long line;
-	int cr; /* the last unit was a CR: a following LF ends no line */
 };
 
 /* The code unit at i, or 0 past the end. */
@@ -66,7 +65,11 @@ sc_at(const struct scan *sc, size_t i)
 	return sc->big ? (unsigned)p[0] << 8 | p[1] : (unsigned)p[1] << 8 | p[0];
 }
 
-/* Moves past the current unit, counting lines as libxml2 does (CR, LF, CR LF). */
+/*
+ * Moves past the current unit, counting lines as libxml2 2.9 does in the
+ * line numbers it reports: at each LF only (a lone CR ends no line there,
+ * whatever the XML specification says), so that both name the same line.
+ */
 static unsigned
 sc_next(struct scan *sc)
 {
@@ -74,11 +77,8 @@ sc_next(struct scan *sc)
 
 	if (sc->i < sc->n)
 		sc->i++;
-	if (c == '\n' && !sc->cr)
+	if (c == '\n')
 		sc->line++;
-	else if (c == '\r')
-		sc->line++;
-	sc->cr = c == '\r';
 	return c;
 }
 
@@ -92,14 +92,58 @@ sc_looking_at(const struct scan *sc, size_t i, const char *s)
 	return 1;
 }
 
+/* Moves to unit j (at most the end), counting the lines passed as sc_next() does. */
+static void
+sc_move(struct scan *sc, size_t j)
+{
+	const unsigned char *p, *end;
+	unsigned long lf = 0;
+
+	if (j > sc->n)
+		j = sc->n;
+	if (sc->width != 1) {
+		while (sc->i < j)
+			sc_next(sc);
+		return;
+	}
+	if (j <= sc->i)
+		return;
+	for (p = sc->buf + sc->i, end = sc->buf + j; p < end; p++)
+		lf += *p == '\n';
+	sc->line += lf;
+	sc->i = j;
+}
+
+/* The first unit at or after i that is c, or the end. */
+static size_t
+sc_find(const struct scan *sc, size_t i, unsigned c)
+{
+	const unsigned char *hit;
+
+	if (i >= sc->n)
+		return sc->n;
+	if (sc->width != 1) {
+		while (i < sc->n && sc_at(sc, i) != c)
+			i++;
+		return i;
+	}
+	hit = memchr(sc->buf + i, (int)c, sc->n - i);
+	return hit == NULL ? sc->n : (size_t)(hit - sc->buf);
+}
+
 /* Skips to just past the ASCII string end, or to the end of the document. */
 static void
 sc_skip_past(struct scan *sc, const char *end)
 {
-	while (sc->i < sc->n && !sc_looking_at(sc, sc->i, end))
-		sc_next(sc);
-	for (; *end != '\0' && sc->i < sc->n; end++)
-		sc_next(sc);
+	size_t j = sc->i, l = strlen(end);
+
+	for (;;) {
+		j = sc_find(sc, j, (unsigned char)end[0]);
+		if (j >= sc->n || sc_looking_at(sc, j, end))
+			break;
+		j++;
+	}
+	sc_move(sc, j >= sc->n ? sc->n : j + l);
 }
 
 static int
@@ -242,17 +286,36 @@ scan_encoding(struct loader *ld, struct scan *sc, const char *buf, size_t len)
 static size_t
 scan_name(struct scan *sc)
 {
-	size_t start = sc->i;
+	size_t start = sc->i, j;
 
-	for (;;) {
-		unsigned c = sc_at(sc, sc->i);
+	/* A name holds no line break, so no line is passed. */
+	for (j = sc->i; j < sc->n; j++) {
+		unsigned c = sc_at(sc, j);
 
-		if (sc->i >= sc->n || sc_space(c) || c == '=' || c == '/' || c == '>' || c == '<' ||
-		    c == '"' || c == '\'')
+		if (sc_space(c) || c == '=' || c == '/' || c == '>' || c == '<' || c == '"' ||
+		    c == '\'')
 			break;
-		sc_next(sc);
 	}
-	return (sc->i - start) * (size_t)sc->width;
+	sc->i = j;
+	return (j - start) * (size_t)sc->width;
+}
+
+/* Where an attribute value quoted by q ends: at q, at a '<' or at the end. */
+static size_t
+value_end(const struct scan *sc, unsigned q)
+{
+	size_t j = sc->i;
+
+	if (sc->width == 1) {
+		const unsigned char *p = sc->buf + j, *end = sc->buf + sc->n;
+
+		while (p < end && *p != q && *p != '<')
+			p++;
+		return (size_t)(p - sc->buf);
+	}
+	while (j < sc->n && sc_at(sc, j) != q && sc_at(sc, j) != '<')
+		j++;
+	return j;
 }
 
 /* Counts one more node of the tree libxml2 will build; -1 past the limit. */
@@ -294,26 +357,28 @@ upg_xml_prescan(struct loader *ld, const char *buf, size_t len)
 	while (sc.i < sc.n) {
 		unsigned long tag_line;
 		size_t attrs = 0, l;
+		unsigned next;
 		int empty = 0;
 
 		if (sc_at(&sc, sc.i) != '<') {
-			sc_next(&sc);
+			sc_move(&sc, sc_find(&sc, sc.i, '<'));
 			continue;
 		}
 		tag_line = sc.line;
-		if (sc_looking_at(&sc, sc.i, "<!--")) {
+		next = sc_at(&sc, sc.i + 1);
+		if (next == '!' && sc_looking_at(&sc, sc.i, "<!--")) {
 			if (count_node(ld, &nodes, tag_line) != 0)
 				return -1;
 			sc_skip_past(&sc, "-->");
 			continue;
 		}
-		if (sc_looking_at(&sc, sc.i, "<![CDATA[")) {
+		if (next == '!' && sc_looking_at(&sc, sc.i, "<![CDATA[")) {
 			if (count_node(ld, &nodes, tag_line) != 0)
 				return -1;
 			sc_skip_past(&sc, "]]>");
 			continue;
 		}
-		if (sc_looking_at(&sc, sc.i, "<!DOCTYPE")) {
+		if (next == '!' && sc_looking_at(&sc, sc.i, "<!DOCTYPE")) {
 			/* Its internal subset is parsed before any callback could
 			 * refuse it, so it is refused here. */
 			ld_error(
@@ -322,15 +387,14 @@ upg_xml_prescan(struct loader *ld, const char *buf, size_t len)
 			ld->doctype = 1;
 			return -1;
 		}
-		if (sc_looking_at(&sc, sc.i, "<?")) {
+		if (next == '?') {
 			if (count_node(ld, &nodes, tag_line) != 0)
 				return -1;
 			sc_skip_past(&sc, "?>");
 			continue;
 		}
-		if (sc_looking_at(&sc, sc.i, "</")) {
-			while (sc.i < sc.n && sc_at(&sc, sc.i) != '>')
-				sc_next(&sc);
+		if (next == '/') {
+			sc_move(&sc, sc_find(&sc, sc.i, '>'));
 			sc_next(&sc);
 			if (depth > 0)
 				depth--;
@@ -400,9 +464,7 @@ upg_xml_prescan(struct loader *ld, const char *buf, size_t len)
 
 				sc_next(&sc);
 				start = sc.i;
-				while (sc.i < sc.n && sc_at(&sc, sc.i) != c &&
-				       sc_at(&sc, sc.i) != '<')
-					sc_next(&sc);
+				sc_move(&sc, value_end(&sc, c));
 				if ((sc.i - start) * (size_t)sc.width > lim->value) {
 					ld_error(ld, tag_line, "",
 					         "an attribute value is longer than the limit of "

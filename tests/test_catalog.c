@@ -796,6 +796,43 @@ test_limits(void)
 		upgrade_catalog_free(cat);
 	}
 
+	/* The pre-scan counts lines as libxml2 2.9 does (at each LF; a lone CR
+	 * ends no line there) in text, comments and processing instructions,
+	 * in UTF-8 and UTF-16: an element over a limit is named at the line
+	 * libxml2 gives it. */
+	{
+		static const char doc[] =
+		    "<module xmlns=\"urn:upgrade:catalog:1\" name=\"u\">\r\n"
+		    "<!-- a\r\nb\rc\n -->\n"
+		    "\r\r\n\n"
+		    "<?pi a\r\nb?>\r\n"
+		    "<task name=\"a\" x='' y=''/></module>";
+		char u16[2 * sizeof doc + 2] = {(char)0xFF, (char)0xFE};
+		size_t j, n = sizeof doc - 1;
+		int width, limit;
+
+		for (j = 0; j < n; j++) {
+			u16[2 + 2 * j] = doc[j];
+			u16[2 + 2 * j + 1] = 0;
+		}
+		for (width = 1; width <= 2; width++) {
+			for (limit = 2; limit <= 3; limit++) {
+				cat = new_catalog();
+				CU_ASSERT_EQUAL(upgrade_catalog_set_limit(
+				                    cat, UPGRADE_CATALOG_LIMIT_ATTRIBUTES, (size_t)limit),
+				                UPGRADE_OK);
+				CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "l.xml",
+				                                            width == 1 ? doc : u16,
+				                                            width == 1 ? n : 2 + 2 * n),
+				                UPGRADE_EPARSE);
+				CU_ASSERT_TRUE(has_diag(cat, "l.xml", 9, "",
+				                        limit == 2 ? "an element has more than 2 attributes"
+				                                   : "schema violation"));
+				upgrade_catalog_free(cat);
+			}
+		}
+	}
+
 	/* Encodings that could hide markup are refused. */
 	{
 		static const char *const bad[] = {
