@@ -145,34 +145,35 @@ static const struct attr_rule a_create_enum[] = {DIALECT, REQ("name", CK_IDENT),
 static const struct attr_rule a_add_enum_value[] = {
     DIALECT, REQ("name", CK_IDENT), REQ("value", CK_SQL), OPT("if-not-exists", CK_BOOL), END};
 
-static const struct elem_rule rules[] = {
-    {"has-table", 0, a_table},
-    {"has-view", 0, a_view},
-    {"has-column", 0, a_has_column},
-    {"has-index", 0, a_has_index},
-    {"has-constraint", 0, a_has_constraint},
-    {"has-enum", 0, a_name}, /* none exists where there are none */
-    {"is-empty-table", 0, a_table},
-    {"schemas-include", 0, a_name},
-    {"schema-count", 0, a_schema_count},
-    {"assert", 0, a_assert},
-    {"step", 0, a_step},
-    {"create-table", 0, a_create_table},
-    {"column", 0, a_column},
-    {"drop-table", 0, a_drop_table},
-    {"rename-table", 0, a_rename_table},
-    {"add-column", 0, a_add_column},
-    {"drop-column", 0, a_drop_column},
-    {"rename-column", 0, a_rename_column},
-    {"alter-column", 0, a_alter_column},
-    {"create-index", 0, a_create_index},
-    {"drop-index", 0, a_drop_index},
-    {"add-unique", 0, a_add_unique},
-    {"add-foreign-key", 0, a_add_fk},
-    {"add-check", 0, a_add_check},
-    {"drop-constraint", 0, a_drop_constraint},
-    {"create-enum", NEED_ENUM_CREATE, a_create_enum},
-    {"add-enum-value", NEED_ENUM_ADD, a_add_enum_value},
+/* Indexed by element; elements without a row (attrs NULL) have no attributes to check. */
+static const struct elem_rule rules[UPG_E_COUNT] = {
+    [UPG_E_HAS_TABLE] = {"has-table", 0, a_table},
+    [UPG_E_HAS_VIEW] = {"has-view", 0, a_view},
+    [UPG_E_HAS_COLUMN] = {"has-column", 0, a_has_column},
+    [UPG_E_HAS_INDEX] = {"has-index", 0, a_has_index},
+    [UPG_E_HAS_CONSTRAINT] = {"has-constraint", 0, a_has_constraint},
+    [UPG_E_HAS_ENUM] = {"has-enum", 0, a_name}, /* none exists where there are none */
+    [UPG_E_IS_EMPTY_TABLE] = {"is-empty-table", 0, a_table},
+    [UPG_E_SCHEMAS_INCLUDE] = {"schemas-include", 0, a_name},
+    [UPG_E_SCHEMA_COUNT] = {"schema-count", 0, a_schema_count},
+    [UPG_E_ASSERT] = {"assert", 0, a_assert},
+    [UPG_E_STEP] = {"step", 0, a_step},
+    [UPG_E_CREATE_TABLE] = {"create-table", 0, a_create_table},
+    [UPG_E_COLUMN] = {"column", 0, a_column},
+    [UPG_E_DROP_TABLE] = {"drop-table", 0, a_drop_table},
+    [UPG_E_RENAME_TABLE] = {"rename-table", 0, a_rename_table},
+    [UPG_E_ADD_COLUMN] = {"add-column", 0, a_add_column},
+    [UPG_E_DROP_COLUMN] = {"drop-column", 0, a_drop_column},
+    [UPG_E_RENAME_COLUMN] = {"rename-column", 0, a_rename_column},
+    [UPG_E_ALTER_COLUMN] = {"alter-column", 0, a_alter_column},
+    [UPG_E_CREATE_INDEX] = {"create-index", 0, a_create_index},
+    [UPG_E_DROP_INDEX] = {"drop-index", 0, a_drop_index},
+    [UPG_E_ADD_UNIQUE] = {"add-unique", 0, a_add_unique},
+    [UPG_E_ADD_FOREIGN_KEY] = {"add-foreign-key", 0, a_add_fk},
+    [UPG_E_ADD_CHECK] = {"add-check", 0, a_add_check},
+    [UPG_E_DROP_CONSTRAINT] = {"drop-constraint", 0, a_drop_constraint},
+    [UPG_E_CREATE_ENUM] = {"create-enum", NEED_ENUM_CREATE, a_create_enum},
+    [UPG_E_ADD_ENUM_VALUE] = {"add-enum-value", NEED_ENUM_ADD, a_add_enum_value},
 };
 
 struct check {
@@ -283,12 +284,8 @@ check_node(struct check *ck, const struct upg_node *n)
 
 	if (!applies(ck, n))
 		return;
-	for (i = 0; rule == NULL && i < sizeof rules / sizeof rules[0]; i++)
-		if ((n->kind == UPG_NODE_OP || n->kind == UPG_NODE_COND ||
-		     n->kind == UPG_NODE_PART || n->kind == UPG_NODE_ASSERT ||
-		     n->kind == UPG_NODE_STEP) &&
-		    strcmp(rules[i].name, n->name) == 0)
-			rule = &rules[i];
+	if (n->elem < UPG_E_COUNT && rules[n->elem].attrs != NULL)
+		rule = &rules[n->elem];
 	if (rule != NULL) {
 		for (j = 0; rule->attrs[j].name != NULL; j++) {
 			const char *v = upg_node_attr(n, rule->attrs[j].name);
@@ -319,7 +316,7 @@ check_node(struct check *ck, const struct upg_node *n)
 	/* SQL the dialect's driver cannot take as written (see its as_written). */
 	if (ck->d != NULL && ck->d->as_written != NULL &&
 	    (n->kind == UPG_NODE_SQL ||
-	     (n->kind == UPG_NODE_COND && strcmp(n->name, "query") == 0))) {
+	     n->elem == UPG_E_QUERY)) {
 		struct upg_buf why = UPG_BUF_INIT;
 		const char *text = n->text != NULL ? n->text : n->raw;
 

@@ -21,45 +21,46 @@
 static const struct {
 	const char *name;
 	enum upg_node_kind kind;
+	enum upg_elem elem;
 } node_kinds[] = {
-	{"add-check", UPG_NODE_OP},
-	{"add-column", UPG_NODE_OP},
-	{"add-enum-value", UPG_NODE_OP},
-	{"add-foreign-key", UPG_NODE_OP},
-	{"add-unique", UPG_NODE_OP},
-	{"all", UPG_NODE_COND},
-	{"alter-column", UPG_NODE_OP},
-	{"any", UPG_NODE_COND},
-	{"assert", UPG_NODE_ASSERT},
-	{"choose", UPG_NODE_CHOOSE},
-	{"column", UPG_NODE_PART},
-	{"create-enum", UPG_NODE_OP},
-	{"create-index", UPG_NODE_OP},
-	{"create-table", UPG_NODE_OP},
-	{"drop-column", UPG_NODE_OP},
-	{"drop-constraint", UPG_NODE_OP},
-	{"drop-index", UPG_NODE_OP},
-	{"drop-table", UPG_NODE_OP},
-	{"has-column", UPG_NODE_COND},
-	{"has-constraint", UPG_NODE_COND},
-	{"has-enum", UPG_NODE_COND},
-	{"has-index", UPG_NODE_COND},
-	{"has-table", UPG_NODE_COND},
-	{"has-view", UPG_NODE_COND},
-	{"is-empty-table", UPG_NODE_COND},
-	{"native", UPG_NODE_NATIVE},
-	{"not", UPG_NODE_COND},
-	{"only-if", UPG_NODE_GUARD},
-	{"otherwise", UPG_NODE_OTHERWISE},
-	{"query", UPG_NODE_COND},
-	{"rename-column", UPG_NODE_OP},
-	{"rename-table", UPG_NODE_OP},
-	{"schema-count", UPG_NODE_COND},
-	{"schemas-include", UPG_NODE_COND},
-	{"sql", UPG_NODE_SQL},
-	{"step", UPG_NODE_STEP},
-	{"value", UPG_NODE_PART},
-	{"when", UPG_NODE_WHEN},
+	{"add-check", UPG_NODE_OP, UPG_E_ADD_CHECK},
+	{"add-column", UPG_NODE_OP, UPG_E_ADD_COLUMN},
+	{"add-enum-value", UPG_NODE_OP, UPG_E_ADD_ENUM_VALUE},
+	{"add-foreign-key", UPG_NODE_OP, UPG_E_ADD_FOREIGN_KEY},
+	{"add-unique", UPG_NODE_OP, UPG_E_ADD_UNIQUE},
+	{"all", UPG_NODE_COND, UPG_E_ALL},
+	{"alter-column", UPG_NODE_OP, UPG_E_ALTER_COLUMN},
+	{"any", UPG_NODE_COND, UPG_E_ANY},
+	{"assert", UPG_NODE_ASSERT, UPG_E_ASSERT},
+	{"choose", UPG_NODE_CHOOSE, UPG_E_CHOOSE},
+	{"column", UPG_NODE_PART, UPG_E_COLUMN},
+	{"create-enum", UPG_NODE_OP, UPG_E_CREATE_ENUM},
+	{"create-index", UPG_NODE_OP, UPG_E_CREATE_INDEX},
+	{"create-table", UPG_NODE_OP, UPG_E_CREATE_TABLE},
+	{"drop-column", UPG_NODE_OP, UPG_E_DROP_COLUMN},
+	{"drop-constraint", UPG_NODE_OP, UPG_E_DROP_CONSTRAINT},
+	{"drop-index", UPG_NODE_OP, UPG_E_DROP_INDEX},
+	{"drop-table", UPG_NODE_OP, UPG_E_DROP_TABLE},
+	{"has-column", UPG_NODE_COND, UPG_E_HAS_COLUMN},
+	{"has-constraint", UPG_NODE_COND, UPG_E_HAS_CONSTRAINT},
+	{"has-enum", UPG_NODE_COND, UPG_E_HAS_ENUM},
+	{"has-index", UPG_NODE_COND, UPG_E_HAS_INDEX},
+	{"has-table", UPG_NODE_COND, UPG_E_HAS_TABLE},
+	{"has-view", UPG_NODE_COND, UPG_E_HAS_VIEW},
+	{"is-empty-table", UPG_NODE_COND, UPG_E_IS_EMPTY_TABLE},
+	{"native", UPG_NODE_NATIVE, UPG_E_NATIVE},
+	{"not", UPG_NODE_COND, UPG_E_NOT},
+	{"only-if", UPG_NODE_GUARD, UPG_E_ONLY_IF},
+	{"otherwise", UPG_NODE_OTHERWISE, UPG_E_OTHERWISE},
+	{"query", UPG_NODE_COND, UPG_E_QUERY},
+	{"rename-column", UPG_NODE_OP, UPG_E_RENAME_COLUMN},
+	{"rename-table", UPG_NODE_OP, UPG_E_RENAME_TABLE},
+	{"schema-count", UPG_NODE_COND, UPG_E_SCHEMA_COUNT},
+	{"schemas-include", UPG_NODE_COND, UPG_E_SCHEMAS_INCLUDE},
+	{"sql", UPG_NODE_SQL, UPG_E_SQL},
+	{"step", UPG_NODE_STEP, UPG_E_STEP},
+	{"value", UPG_NODE_PART, UPG_E_VALUE},
+	{"when", UPG_NODE_WHEN, UPG_E_WHEN},
 };
 
 /* The index of name in node_kinds, or -1 when it is not part of the format. */
@@ -155,6 +156,7 @@ upg_xml_build_node(struct loader *ld, xmlNodePtr el, const char *object)
 	if (node == NULL)
 		goto oom;
 	node->kind = kind;
+	node->elem = node_kinds[k].elem;
 	node->name = node_kinds[k].name; /* static: no copy needed */
 	node->line = upg_xml_line_of(el);
 
@@ -191,7 +193,7 @@ upg_xml_build_node(struct loader *ld, xmlNodePtr el, const char *object)
 			node->dialects = parse_dialects(ld, d, node->line, object);
 	}
 
-	if (kind == UPG_NODE_SQL || (kind == UPG_NODE_COND && strcmp(node->name, "query") == 0)) {
+	if (kind == UPG_NODE_SQL || node->elem == UPG_E_QUERY) {
 		char *t = upg_xml_text_of(ld, el);
 
 		if (t == NULL)
@@ -201,7 +203,7 @@ upg_xml_build_node(struct loader *ld, xmlNodePtr el, const char *object)
 			ld_error(ld, node->line, object, "empty <%s> statement", node->name);
 		return node;
 	}
-	if (kind == UPG_NODE_PART && strcmp(node->name, "value") == 0) {
+	if (node->elem == UPG_E_VALUE) {
 		node->raw = node->text = upg_xml_text_of(ld, el);
 		if (node->raw == NULL)
 			goto oom;

@@ -87,6 +87,53 @@ enum upg_node_kind {
 	UPG_NODE_ASSERT     /* <assert>: children are conditions, all must hold */
 };
 
+/*
+ * Which element of the format a node is, resolved once when the catalog
+ * loads: the interpreter and the checks switch on it instead of comparing
+ * names.  In the order of the element names.
+ */
+enum upg_elem {
+	UPG_E_ADD_CHECK,
+	UPG_E_ADD_COLUMN,
+	UPG_E_ADD_ENUM_VALUE,
+	UPG_E_ADD_FOREIGN_KEY,
+	UPG_E_ADD_UNIQUE,
+	UPG_E_ALL,
+	UPG_E_ALTER_COLUMN,
+	UPG_E_ANY,
+	UPG_E_ASSERT,
+	UPG_E_CHOOSE,
+	UPG_E_COLUMN,
+	UPG_E_CREATE_ENUM,
+	UPG_E_CREATE_INDEX,
+	UPG_E_CREATE_TABLE,
+	UPG_E_DROP_COLUMN,
+	UPG_E_DROP_CONSTRAINT,
+	UPG_E_DROP_INDEX,
+	UPG_E_DROP_TABLE,
+	UPG_E_HAS_COLUMN,
+	UPG_E_HAS_CONSTRAINT,
+	UPG_E_HAS_ENUM,
+	UPG_E_HAS_INDEX,
+	UPG_E_HAS_TABLE,
+	UPG_E_HAS_VIEW,
+	UPG_E_IS_EMPTY_TABLE,
+	UPG_E_NATIVE,
+	UPG_E_NOT,
+	UPG_E_ONLY_IF,
+	UPG_E_OTHERWISE,
+	UPG_E_QUERY,
+	UPG_E_RENAME_COLUMN,
+	UPG_E_RENAME_TABLE,
+	UPG_E_SCHEMA_COUNT,
+	UPG_E_SCHEMAS_INCLUDE,
+	UPG_E_SQL,
+	UPG_E_STEP,
+	UPG_E_VALUE,
+	UPG_E_WHEN,
+	UPG_E_COUNT
+};
+
 struct upg_attr {
 	const char *name;
 	const char *raw;   /* as written in the catalog */
@@ -100,6 +147,7 @@ struct upg_attr {
  */
 struct upg_node {
 	enum upg_node_kind kind;
+	enum upg_elem elem;
 	const char *name; /* the element's local name, e.g. "add-column" */
 	unsigned long line;
 	unsigned dialects; /* dialect filter (actions) or set (when); 0 = all */

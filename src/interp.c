@@ -284,7 +284,7 @@ eval_schemas(struct upgrade_context *ctx, const struct upg_node *cond, int *hold
 	size_t n, i;
 	int ret;
 
-	if (strcmp(cond->name, "schemas-include") == 0) {
+	if (cond->elem == UPG_E_SCHEMAS_INCLUDE) {
 		if ((name = req(ctx, cond, "name")) == NULL)
 			return UPGRADE_EINVAL;
 	} else if ((ret = number(ctx, cond, "min", &min)) != UPGRADE_OK ||
@@ -346,20 +346,18 @@ eval_any(struct upgrade_context *ctx, const struct upg_node *first, int *holds)
 static int
 eval_cond(struct upgrade_context *ctx, const struct upg_node *cond, int *holds)
 {
-	const char *name = cond->name, *a, *b;
+	const char *a, *b;
 	int ret, ctype;
 
 	*holds = 0;
-	if (strcmp(name, "all") == 0)
-		return eval_all(ctx, cond->child, holds);
-	if (strcmp(name, "any") == 0)
-		return eval_any(ctx, cond->child, holds);
-	if (strcmp(name, "not") == 0) {
+	switch (cond->elem) {
+	case UPG_E_ALL: return eval_all(ctx, cond->child, holds);
+	case UPG_E_ANY: return eval_any(ctx, cond->child, holds);
+	case UPG_E_NOT:
 		ret = eval_all(ctx, cond->child, holds);
 		*holds = !*holds;
 		return ret;
-	}
-	if (strcmp(name, "query") == 0) {
+	case UPG_E_QUERY: {
 		char *own;
 		const char *q = expand(ctx, cond->text, &own);
 
@@ -369,47 +367,42 @@ eval_cond(struct upgrade_context *ctx, const struct upg_node *cond, int *holds)
 		free(own);
 		return ret;
 	}
-	if (strcmp(name, "schemas-include") == 0 || strcmp(name, "schema-count") == 0)
-		return eval_schemas(ctx, cond, holds);
-	if (strcmp(name, "has-table") == 0) {
+	case UPG_E_SCHEMAS_INCLUDE:
+	case UPG_E_SCHEMA_COUNT: return eval_schemas(ctx, cond, holds);
+	case UPG_E_HAS_TABLE:
 		if ((a = req(ctx, cond, "table")) == NULL)
 			return UPGRADE_EINVAL;
 		return upg_exists(ctx, UPG_OBJ_TABLE, a, NULL, 0, holds);
-	}
-	if (strcmp(name, "has-view") == 0) {
+	case UPG_E_HAS_VIEW:
 		if ((a = req(ctx, cond, "view")) == NULL)
 			return UPGRADE_EINVAL;
 		return upg_exists(ctx, UPG_OBJ_VIEW, a, NULL, 0, holds);
-	}
-	if (strcmp(name, "has-column") == 0) {
+	case UPG_E_HAS_COLUMN:
 		if ((a = req(ctx, cond, "table")) == NULL || (b = req(ctx, cond, "column")) == NULL)
 			return UPGRADE_EINVAL;
 		return upg_exists(ctx, UPG_OBJ_COLUMN, a, b, 0, holds);
-	}
-	if (strcmp(name, "has-index") == 0) {
+	case UPG_E_HAS_INDEX:
 		if ((b = req(ctx, cond, "name")) == NULL)
 			return UPGRADE_EINVAL;
 		return upg_exists(ctx, UPG_OBJ_INDEX, upg_node_attr(cond, "table"), b, 0, holds);
-	}
-	if (strcmp(name, "has-constraint") == 0) {
+	case UPG_E_HAS_CONSTRAINT:
 		if ((a = req(ctx, cond, "table")) == NULL || (b = req(ctx, cond, "name")) == NULL)
 			return UPGRADE_EINVAL;
 		if ((ret = constraint_type(ctx, cond, &ctype)) != UPGRADE_OK)
 			return ret;
 		return upg_exists(ctx, UPG_OBJ_CONSTRAINT, a, b, ctype, holds);
-	}
-	if (strcmp(name, "has-enum") == 0) {
+	case UPG_E_HAS_ENUM:
 		if ((b = req(ctx, cond, "name")) == NULL)
 			return UPGRADE_EINVAL;
 		return upg_exists(ctx, UPG_OBJ_ENUM, NULL, b, 0, holds);
-	}
-	if (strcmp(name, "is-empty-table") == 0) {
+	case UPG_E_IS_EMPTY_TABLE:
 		if ((a = req(ctx, cond, "table")) == NULL)
 			return UPGRADE_EINVAL;
 		return upg_is_empty(ctx, a, holds);
+	default:
+		return upg_error_set(&ctx->conn->err, UPGRADE_EUNSUPPORTED,
+		                     "line %lu: unknown condition <%s>", cond->line, cond->name);
 	}
-	return upg_error_set(&ctx->conn->err, UPGRADE_EUNSUPPORTED,
-	                     "line %lu: unknown condition <%s>", cond->line, name);
 }
 
 int
@@ -453,7 +446,7 @@ op_create_table(struct upgrade_context *ctx, const struct upg_node *n)
 	if (table == NULL)
 		return UPGRADE_EINVAL;
 	for (c = n->child; c != NULL; c = c->next)
-		ncols += c->kind == UPG_NODE_PART && strcmp(c->name, "column") == 0;
+		ncols += c->elem == UPG_E_COLUMN;
 	if (ncols == 0)
 		return bad_attr(ctx, n, "name", "a table needs columns");
 	cols = calloc(ncols, sizeof *cols);
@@ -461,7 +454,7 @@ op_create_table(struct upgrade_context *ctx, const struct upg_node *n)
 		return upg_error_oom(&ctx->conn->err);
 	ncols = 0;
 	for (c = n->child; c != NULL && ret == UPGRADE_OK; c = c->next)
-		if (c->kind == UPG_NODE_PART && strcmp(c->name, "column") == 0)
+		if (c->elem == UPG_E_COLUMN)
 			ret = node_coldef(ctx, c, &cols[ncols++]);
 	if (ret == UPGRADE_OK)
 		ret = upg_op_create_table(ctx, table, cols, ncols,
@@ -506,14 +499,14 @@ op_constraint(struct upgrade_context *ctx, const struct upg_node *n)
 
 	if (table == NULL || name == NULL)
 		return UPGRADE_EINVAL;
-	if (strcmp(n->name, "add-check") == 0) {
+	if (n->elem == UPG_E_ADD_CHECK) {
 		const char *expr = req(ctx, n, "expression");
 
 		return expr == NULL ? UPGRADE_EINVAL : upg_op_add_check(ctx, table, name, expr);
 	}
 	if ((ret = split_names(ctx, n, "columns", &cols)) != UPGRADE_OK)
 		return ret;
-	if (strcmp(n->name, "add-unique") == 0) {
+	if (n->elem == UPG_E_ADD_UNIQUE) {
 		ret = upg_op_add_unique(ctx, table, name, (const char *const *)cols.v, cols.n);
 	} else {
 		const char *ref = req(ctx, n, "ref-table");
@@ -548,13 +541,13 @@ op_create_enum(struct upgrade_context *ctx, const struct upg_node *n)
 	if (name == NULL)
 		return UPGRADE_EINVAL;
 	for (c = n->child; c != NULL; c = c->next)
-		count += c->kind == UPG_NODE_PART && strcmp(c->name, "value") == 0;
+		count += c->elem == UPG_E_VALUE;
 	values = calloc(count + 1, sizeof *values);
 	if (values == NULL)
 		return upg_error_oom(&ctx->conn->err);
 	count = 0;
 	for (c = n->child; c != NULL; c = c->next)
-		if (c->kind == UPG_NODE_PART && strcmp(c->name, "value") == 0)
+		if (c->elem == UPG_E_VALUE)
 			values[count++] = c->text;
 	ret = upg_op_create_enum(ctx, name, values, count);
 	free(values);
@@ -562,7 +555,7 @@ op_create_enum(struct upgrade_context *ctx, const struct upg_node *n)
 }
 
 /*
- * Carries out one declarative operation node by its element name.
+ * Carries out one declarative operation node by its element.
  * Returns what the operation returns (UPGRADE_NOTHING_DONE, > 0, when an
  * if-exists / if-not-exists made it a no-op), UPGRADE_EINVAL for a missing
  * attribute, UPGRADE_EUNSUPPORTED for an unknown element; the message is
@@ -571,45 +564,39 @@ op_create_enum(struct upgrade_context *ctx, const struct upg_node *n)
 static int
 exec_op(struct upgrade_context *ctx, const struct upg_node *n)
 {
-	const char *name = n->name, *a, *b, *c;
+	const char *a, *b, *c;
 	struct upg_coldef col;
 	struct names cols;
 	int ret, ctype;
 
-	if (strcmp(name, "create-table") == 0)
-		return op_create_table(ctx, n);
-	if (strcmp(name, "drop-table") == 0) {
+	switch (n->elem) {
+	case UPG_E_CREATE_TABLE: return op_create_table(ctx, n);
+	case UPG_E_DROP_TABLE:
 		if ((a = req(ctx, n, "name")) == NULL)
 			return UPGRADE_EINVAL;
 		return upg_op_drop_table(ctx, a, flag(n, "if-exists", 0) ? UPG_IF_EXISTS : 0);
-	}
-	if (strcmp(name, "rename-table") == 0) {
+	case UPG_E_RENAME_TABLE:
 		if ((a = req(ctx, n, "from")) == NULL || (b = req(ctx, n, "to")) == NULL)
 			return UPGRADE_EINVAL;
 		return upg_op_rename_table(ctx, a, b);
-	}
-	if (strcmp(name, "add-column") == 0) {
+	case UPG_E_ADD_COLUMN:
 		if ((a = req(ctx, n, "table")) == NULL)
 			return UPGRADE_EINVAL;
 		if ((ret = node_coldef(ctx, n, &col)) != UPGRADE_OK)
 			return ret;
 		return upg_op_add_column(ctx, a, &col,
 		                         flag(n, "if-not-exists", 0) ? UPG_IF_NOT_EXISTS : 0);
-	}
-	if (strcmp(name, "drop-column") == 0) {
+	case UPG_E_DROP_COLUMN:
 		if ((a = req(ctx, n, "table")) == NULL || (b = req(ctx, n, "name")) == NULL)
 			return UPGRADE_EINVAL;
 		return upg_op_drop_column(ctx, a, b, flag(n, "if-exists", 0) ? UPG_IF_EXISTS : 0);
-	}
-	if (strcmp(name, "rename-column") == 0) {
+	case UPG_E_RENAME_COLUMN:
 		if ((a = req(ctx, n, "table")) == NULL || (b = req(ctx, n, "from")) == NULL ||
 		    (c = req(ctx, n, "to")) == NULL)
 			return UPGRADE_EINVAL;
 		return upg_op_rename_column(ctx, a, b, c);
-	}
-	if (strcmp(name, "alter-column") == 0)
-		return op_alter_column(ctx, n);
-	if (strcmp(name, "create-index") == 0) {
+	case UPG_E_ALTER_COLUMN: return op_alter_column(ctx, n);
+	case UPG_E_CREATE_INDEX:
 		if ((a = req(ctx, n, "name")) == NULL || (b = req(ctx, n, "table")) == NULL)
 			return UPGRADE_EINVAL;
 		if ((ret = split_names(ctx, n, "columns", &cols)) != UPGRADE_OK)
@@ -620,36 +607,33 @@ exec_op(struct upgrade_context *ctx, const struct upg_node *n)
 		                            (flag(n, "if-not-exists", 0) ? UPG_IF_NOT_EXISTS : 0));
 		names_free(&cols);
 		return ret;
-	}
-	if (strcmp(name, "drop-index") == 0) {
+	case UPG_E_DROP_INDEX:
 		if ((a = req(ctx, n, "name")) == NULL)
 			return UPGRADE_EINVAL;
 		return upg_op_drop_index(ctx, a, upg_node_attr(n, "table"),
 		                         flag(n, "if-exists", 0) ? UPG_IF_EXISTS : 0);
-	}
-	if (strcmp(name, "add-unique") == 0 || strcmp(name, "add-foreign-key") == 0 ||
-	    strcmp(name, "add-check") == 0)
-		return op_constraint(ctx, n);
-	if (strcmp(name, "drop-constraint") == 0) {
+	case UPG_E_ADD_UNIQUE:
+	case UPG_E_ADD_FOREIGN_KEY:
+	case UPG_E_ADD_CHECK: return op_constraint(ctx, n);
+	case UPG_E_DROP_CONSTRAINT:
 		if ((a = req(ctx, n, "table")) == NULL || (b = req(ctx, n, "name")) == NULL)
 			return UPGRADE_EINVAL;
 		if ((ret = constraint_type(ctx, n, &ctype)) != UPGRADE_OK)
 			return ret;
 		return upg_op_drop_constraint(ctx, a, b, ctype,
 		                              flag(n, "if-exists", 0) ? UPG_IF_EXISTS : 0);
-	}
-	if (strcmp(name, "create-enum") == 0)
-		return op_create_enum(ctx, n);
-	if (strcmp(name, "add-enum-value") == 0) {
+	case UPG_E_CREATE_ENUM: return op_create_enum(ctx, n);
+	case UPG_E_ADD_ENUM_VALUE:
 		if ((a = req(ctx, n, "name")) == NULL)
 			return UPGRADE_EINVAL;
 		/* An empty label is refused by the operation with its own message. */
 		ret = upg_op_add_enum_value(ctx, a, upg_node_attr(n, "value"),
 		                            flag(n, "if-not-exists", 0) ? UPG_IF_NOT_EXISTS : 0);
 		return ret == UPGRADE_NOTHING_DONE ? UPGRADE_OK : ret;
+	default:
+		return upg_error_set(&ctx->conn->err, UPGRADE_EUNSUPPORTED,
+		                     "line %lu: unknown operation <%s>", n->line, n->name);
 	}
-	return upg_error_set(&ctx->conn->err, UPGRADE_EUNSUPPORTED,
-	                     "line %lu: unknown operation <%s>", n->line, name);
 }
 
 /*
