@@ -101,6 +101,23 @@ void upg_xml_on_schema_error(void *ctx, xmlErrorPtr err);
  * be had, which is reported once per catalog.
  */
 xmlRelaxNGPtr upg_xml_get_schema(struct loader *ld);
+/*
+ * The SHA-256 of the schema's bytes as the loader reads them, in hex
+ * (65 bytes with the NUL), into hex of size bytes: 0, or -1 when the schema
+ * cannot be read (upg_xml_get_schema() then says why).
+ */
+int upg_xml_schema_digest(char *hex, size_t size);
+
+/*
+ * The catalog cache (catalog-cache.c).  upg_cache_key() writes the key of
+ * the bytes buf (64 hex digits and a NUL) and returns 0, or -1 when the
+ * catalog has no usable cache; upg_cache_has() says whether an intact
+ * entry for key is there; upg_cache_remember() writes one, silently doing
+ * nothing when it cannot.
+ */
+int upg_cache_key(struct upgrade_catalog *cat, const char *buf, size_t len, char key[65]);
+int upg_cache_has(struct upgrade_catalog *cat, const char *key);
+void upg_cache_remember(struct upgrade_catalog *cat, const char *key);
 
 /*
  * SHA-256 over the canonical form of task t's guard and body

@@ -226,15 +226,20 @@ fail:
 }
 
 /*
- * Compiled schemas, by path, shared by every catalog of the process.
- * Compiling the schema costs far more than validating a typical catalog
- * (a millisecond, more under sanitizers), and a compiled RelaxNG schema
- * is only read during validation, each validation having its own context.
- * Entries live until the process ends; failures are not cached, so a
- * fixed file is picked up by the next catalog.
+ * Schemas, by path, shared by every catalog of the process: the bytes are
+ * read once, their digest kept (the catalog cache's key names the schema
+ * by it, see catalog-cache.c), and they are compiled on first use.
+ * Compiling costs far more than validating a typical catalog (1.5 ms, more
+ * under sanitizers), and a compiled RelaxNG schema is only read during
+ * validation, each validation having its own context.  Entries live until
+ * the process ends; failures are not kept, so a fixed file is picked up by
+ * the next catalog.
  */
 struct schema_entry {
 	char *path;
+	char *bytes; /* until compiled */
+	size_t len;
+	char digest[2 * SHA256_DIGEST_SIZE + 1];
 	xmlRelaxNGPtr schema;
 	struct schema_entry *next;
 };
@@ -242,32 +247,73 @@ struct schema_entry {
 static pthread_mutex_t schema_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct schema_entry *schema_cache;
 
-/* Reads and compiles the schema at path; NULL with the reason recorded. */
+/* The schema's path: $UPGRADE_SCHEMA when set (tests run from the build tree), else the installed copy. */
+static const char *
+schema_path(void)
+{
+	const char *path = getenv("UPGRADE_SCHEMA");
+
+	return path == NULL || *path == '\0' ? UPGRADE_PKGDATADIR "/catalog.rng" : path;
+}
+
+/*
+ * The entry of path, read (and its digest taken) if it was not; called with
+ * schema_lock held.  NULL when the file cannot be read, with the reason
+ * recorded on cat when cat is not NULL.
+ */
+static struct schema_entry *
+schema_entry(struct upgrade_catalog *cat, const char *path)
+{
+	struct schema_entry *e;
+	struct sha256_ctx h;
+	uint8_t md[SHA256_DIGEST_SIZE];
+	const char *why;
+	size_t i;
+
+	for (e = schema_cache; e != NULL; e = e->next)
+		if (strcmp(e->path, path) == 0)
+			return e;
+	e = calloc(1, sizeof *e);
+	if (e == NULL || (e->path = upg_strdup(path)) == NULL) {
+		free(e);
+		if (cat != NULL)
+			upg_diag_add(cat, path, 0, 0, "", "cannot load the catalog schema: out of memory");
+		return NULL;
+	}
+	e->bytes = slurp(path, SCHEMA_MAX_SIZE, &e->len, &why);
+	if (e->bytes == NULL) {
+		if (cat != NULL)
+			upg_diag_add(cat, path, 0, 0, "", "cannot read the catalog schema: %s", why);
+		free(e->path);
+		free(e);
+		return NULL;
+	}
+	sha256_init(&h);
+	sha256_update(&h, e->len, (const uint8_t *)e->bytes);
+	sha256_digest(&h, sizeof md, md);
+	for (i = 0; i < sizeof md; i++)
+		snprintf(e->digest + 2 * i, 3, "%02x", md[i]);
+	e->next = schema_cache;
+	schema_cache = e;
+	return e;
+}
+
+/* Compiles the schema read from path; NULL with the reason recorded. */
 static xmlRelaxNGPtr
-compile_schema(struct upgrade_catalog *cat, const char *path)
+compile_schema(struct upgrade_catalog *cat, const char *path, const char *buf, size_t len)
 {
 	xmlRelaxNGParserCtxtPtr pctxt = NULL;
 	xmlRelaxNGPtr schema = NULL;
 	xmlDocPtr doc = NULL;
 	struct schema_load sl;
-	xmlStructuredErrorFunc saved_error = NULL;
-	void *saved_error_ctx = NULL;
-	const char *why;
-	char *buf = NULL;
-	size_t len = 0;
-	int handler_set = 0;
+	xmlStructuredErrorFunc saved_error;
+	void *saved_error_ctx;
 
 	memset(&sl, 0, sizeof sl);
-	buf = slurp(path, SCHEMA_MAX_SIZE, &len, &why);
-	if (buf == NULL) {
-		upg_diag_add(cat, path, 0, 0, "", "cannot read the catalog schema: %s", why);
-		goto done;
-	}
 	/* Errors without a parser context (encoding) would go to stderr. */
 	saved_error = xmlStructuredError;
 	saved_error_ctx = xmlStructuredErrorContext;
 	xmlSetStructuredErrorFunc(&sl, on_schema_parse_error);
-	handler_set = 1;
 	doc = xmlReadMemory(buf, (int)len, path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (doc == NULL) {
 		upg_diag_add(cat, path, 0, 0, "", "the catalog schema is not well-formed XML");
@@ -284,55 +330,45 @@ compile_schema(struct upgrade_catalog *cat, const char *path)
 		upg_diag_add(cat, path, 0, 0, "", "the catalog schema is invalid: %s",
 		             sl.have ? sl.msg : "unknown error");
 done:
-	if (handler_set)
-		xmlSetStructuredErrorFunc(saved_error_ctx, saved_error);
+	xmlSetStructuredErrorFunc(saved_error_ctx, saved_error);
 	xmlRelaxNGFreeParserCtxt(pctxt);
 	xmlFreeDoc(doc);
-	free(buf);
 	return schema;
 }
 
 /*
- * The schema for this catalog, loaded on first use.  The path is
- * $UPGRADE_SCHEMA when set (tests run from the build tree), else the
- * installed copy.  NULL when it cannot be had; that is reported once per
- * catalog.
+ * The schema for this catalog, compiled on first use.  NULL when it cannot
+ * be had; that is reported once per catalog.
  */
 xmlRelaxNGPtr
 upg_xml_get_schema(struct loader *ld)
 {
 	struct upgrade_catalog *cat = ld->cat;
-	const char *path = getenv("UPGRADE_SCHEMA");
+	const char *path = schema_path();
 	struct schema_entry *e;
 
 	if (cat->schema != NULL || cat->schema_failed)
 		return cat->schema;
-	if (path == NULL || *path == '\0')
-		path = UPGRADE_PKGDATADIR "/catalog.rng";
 	pthread_mutex_lock(&schema_lock);
-	for (e = schema_cache; e != NULL; e = e->next)
-		if (strcmp(e->path, path) == 0)
-			break;
-	if (e == NULL) {
-		xmlRelaxNGPtr schema;
-
+	e = schema_entry(cat, path);
+	if (e != NULL && e->schema == NULL) {
 		/* libxml2's own one-time set-up is not thread-safe everywhere. */
 		xmlInitParser();
-		schema = compile_schema(cat, path);
-		if (schema != NULL) {
-			e = calloc(1, sizeof *e);
-			if (e != NULL)
-				e->path = upg_strdup(path);
-			if (e == NULL || e->path == NULL) {
-				free(e);
-				e = NULL;
-				xmlRelaxNGFree(schema);
-				upg_diag_add(cat, path, 0, 0, "", "cannot load the catalog schema: out of memory");
-			} else {
-				e->schema = schema;
-				e->next = schema_cache;
-				schema_cache = e;
-			}
+		e->schema = compile_schema(cat, path, e->bytes, e->len);
+		if (e->schema != NULL) {
+			free(e->bytes);
+			e->bytes = NULL;
+		} else {
+			struct schema_entry **pp;
+
+			/* Forgotten, so that a fixed file is read again. */
+			for (pp = &schema_cache; *pp != e; pp = &(*pp)->next)
+				continue;
+			*pp = e->next;
+			free(e->path);
+			free(e->bytes);
+			free(e);
+			e = NULL;
 		}
 	}
 	cat->schema = e != NULL ? e->schema : NULL;
@@ -340,6 +376,22 @@ upg_xml_get_schema(struct loader *ld)
 	if (cat->schema == NULL)
 		cat->schema_failed = 1;
 	return cat->schema;
+}
+
+int
+upg_xml_schema_digest(char *hex, size_t size)
+{
+	struct schema_entry *e;
+	int rc = -1;
+
+	pthread_mutex_lock(&schema_lock);
+	e = schema_entry(NULL, schema_path());
+	if (e != NULL && size > strlen(e->digest)) {
+		memcpy(hex, e->digest, strlen(e->digest) + 1);
+		rc = 0;
+	}
+	pthread_mutex_unlock(&schema_lock);
+	return rc;
 }
 
 void

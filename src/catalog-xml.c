@@ -586,7 +586,9 @@ upg_xml_load(struct upgrade_catalog *cat, const char *file, const char *buf, siz
 	xmlRelaxNGPtr schema;
 	xmlStructuredErrorFunc saved_error = NULL;
 	void *saved_error_ctx = NULL;
-	int rc = UPGRADE_OK, handler_set = 0;
+	size_t diags_before = cat->ndiags;
+	char key[65];
+	int rc = UPGRADE_OK, handler_set = 0, keyed = 0, known = 0;
 
 	memset(&ld, 0, sizeof ld);
 	ld.cat = cat;
@@ -601,7 +603,10 @@ upg_xml_load(struct upgrade_catalog *cat, const char *file, const char *buf, siz
 	}
 	if (upg_xml_prescan(&ld, buf, len) != 0)
 		goto done;
-	schema = upg_xml_get_schema(&ld);
+	/* Bytes known valid under this schema need neither it nor validation. */
+	keyed = upg_cache_key(cat, buf, len, key) == 0;
+	known = keyed && upg_cache_has(cat, key);
+	schema = known ? NULL : upg_xml_get_schema(&ld);
 
 	ctxt = xmlNewParserCtxt();
 	if (ctxt == NULL) {
@@ -679,6 +684,11 @@ upg_xml_load(struct upgrade_catalog *cat, const char *file, const char *buf, siz
 		xmlRelaxNGFreeValidCtxt(vctxt);
 	}
 	rc = build_module(&ld, root);
+	if (known)
+		cat->cache_hits++;
+	else if (keyed && schema != NULL && rc == UPGRADE_OK && !ld.failed && !ld.oom &&
+	         cat->ndiags == diags_before)
+		upg_cache_remember(cat, key);
 done:
 	if (handler_set)
 		xmlSetStructuredErrorFunc(saved_error_ctx, saved_error);

@@ -86,6 +86,7 @@ upgrade_catalog_free(struct upgrade_catalog *cat)
 	free(cat->warnings);
 	free(cat->plan);
 	free(cat->select);
+	free(cat->cache_dir);
 	upg_error_clear(&cat->error);
 	upg_arena_free(&cat->arena);
 	cat->magic = UPG_MAGIC_FREED;

@@ -277,6 +277,9 @@ struct upgrade_catalog {
 	size_t nselect, capselect;
 	void *schema;       /* xmlRelaxNGPtr, loaded on first use */
 	int schema_failed;  /* reported once */
+	char *cache_dir;    /* the files known valid (catalog-cache.c); NULL: none */
+	int cache_state;    /* 0 not looked at yet, 1 usable, -1 not usable */
+	size_t cache_hits;  /* files loaded without validation thanks to it */
 };
 
 /* The state name of a module's install block; no task may have it. */

@@ -14,6 +14,10 @@ t_pass=0
 t_fail=0
 t_name=${0##*/}
 T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/upgrade-sh.XXXXXX")
+# Each test has a catalog cache of its own (upgrade(1), FILES): its first
+# load of a catalog validates it, later loads may skip that.
+XDG_CACHE_HOME=$T_TMP/cache
+export XDG_CACHE_HOME
 
 # UPGRADE_VALGRIND=1: every run of the command goes through valgrind, and a
 # memory error or a definite leak makes it exit 99, failing the test.

@@ -678,6 +678,44 @@ test_schema_quiet(void)
 
 /* ---- limits ----------------------------------------------------------------------- */
 
+/*
+ * The cache: the second catalog loading the same bytes skips validation,
+ * and only a valid file is remembered; without a directory nothing is.
+ */
+static void
+test_cache(void)
+{
+	static const char bad[] = "<module xmlns=\"urn:upgrade:catalog:1\" name=\"m\">"
+	                          "<task name=\"t\" colour=\"red\"><sql>SELECT 1</sql></task>"
+	                          "</module>";
+	char dir[512];
+	struct upgrade_catalog *cat;
+	int round;
+
+	snprintf(dir, sizeof dir, "%s/cache/upgrade", test_tmpdir());
+	for (round = 0; round < 2; round++) {
+		cat = new_catalog();
+		CU_ASSERT_EQUAL(upgrade_catalog_set_cache_dir(cat, dir), UPGRADE_OK);
+		CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "m.xml", mem_catalog, strlen(mem_catalog)),
+		                UPGRADE_OK);
+		CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "bad.xml", bad, strlen(bad)),
+		                UPGRADE_EPARSE);
+		/* The bad file is refused every time, validated every time. */
+		CU_ASSERT_TRUE(has_diag(cat, "bad.xml", 1, "", "schema violation"));
+		CU_ASSERT_EQUAL(upgrade_catalog_cache_hits(cat), (size_t)round);
+		upgrade_catalog_free(cat);
+	}
+	cat = new_catalog();
+	CU_ASSERT_EQUAL(upgrade_catalog_set_cache_dir(cat, dir), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_set_cache_dir(cat, NULL), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "m.xml", mem_catalog, strlen(mem_catalog)),
+	                UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_cache_hits(cat), 0);
+	upgrade_catalog_free(cat);
+	CU_ASSERT_EQUAL(upgrade_catalog_set_cache_dir(NULL, dir), UPGRADE_EINVAL);
+	CU_ASSERT_EQUAL(upgrade_catalog_cache_hits(NULL), 0);
+}
+
 static void
 test_limits(void)
 {
@@ -1604,6 +1642,7 @@ add_suites(void)
 	TEST_ADD(test_one_line_errors);
 	TEST_ADD(test_schema_quiet);
 	TEST_ADD(test_limits);
+	TEST_ADD(test_cache);
 	TEST_ADD(test_placeholders);
 	TEST_ADD(test_steps);
 	TEST_ADD(test_checksum);

@@ -78,6 +78,18 @@ UPGRADE_EXTERN int upgrade_catalog_set_limit(struct upgrade_catalog *cat,
                                              enum upgrade_catalog_limit limit, size_t value);
 
 /*
+ * Remembers in dir which catalog files passed schema validation, so that
+ * the same bytes loaded later (same schema, same library) skip compiling
+ * the schema and validating.  dir is created (mode 0700) if missing, and
+ * not used unless it belongs to the user and nobody else may write to it.
+ * NULL (the default) turns it off.  For files loaded after this call.
+ */
+UPGRADE_EXTERN int upgrade_catalog_set_cache_dir(struct upgrade_catalog *cat, const char *dir);
+
+/* How many of the files loaded so far skipped validation thanks to the cache. */
+UPGRADE_EXTERN size_t upgrade_catalog_cache_hits(const struct upgrade_catalog *cat);
+
+/*
  * Loading.  Each call adds the modules it finds.  A problem in a file
  * becomes a diagnostic and the call returns UPGRADE_EPARSE (or
  * UPGRADE_ENOTFOUND for a path that does not exist); the catalog stays

@@ -138,6 +138,33 @@ cli_catalog_failed(struct cli *cli, struct upgrade_catalog *cat)
 	return ret;
 }
 
+/*
+ * Where the catalog cache lives: --cache-dir, else $XDG_CACHE_HOME/upgrade,
+ * else ~/.cache/upgrade; NULL for none (--no-cache, no home, or validate
+ * and check-install, whose job is to check every file).  Malloc'ed.
+ */
+static char *
+cache_dir(const struct cli *cli)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	char *dir = NULL;
+
+	if (cli->no_cache || (cli->command != NULL && (strcmp(cli->command, "validate") == 0 ||
+	                                               strcmp(cli->command, "check-install") == 0)))
+		return NULL;
+	if (cli->cache_dir != NULL)
+		return strdup(cli->cache_dir);
+	/* The XDG specification: a relative path there is to be ignored. */
+	if (xdg != NULL && xdg[0] == '/') {
+		if (asprintf(&dir, "%s/upgrade", xdg) < 0)
+			dir = NULL;
+	} else if (home != NULL && home[0] == '/') {
+		if (asprintf(&dir, "%s/.cache/upgrade", home) < 0)
+			dir = NULL;
+	}
+	return dir;
+}
+
 int
 cli_load_catalog(struct cli *cli, const char *const *paths, size_t npaths,
                  struct upgrade_catalog **out)
@@ -147,12 +174,23 @@ cli_load_catalog(struct cli *cli, const char *const *paths, size_t npaths,
 	const char *modules = getenv("UPGRADE_MODULES");
 	struct searched sp = {NULL, 0, 0};
 	size_t i;
-	int ret = CLI_EXIT_OK, rc;
+	int ret = CLI_EXIT_OK, rc, cached;
 
 	*out = NULL;
 	if (upgrade_catalog_new(&cat) != UPGRADE_OK) {
 		cli_error(cli, "out of memory");
 		return CLI_EXIT_SOFTWARE;
+	}
+	{
+		char *dir = cache_dir(cli);
+		int rc_cache = upgrade_catalog_set_cache_dir(cat, dir);
+
+		cached = dir != NULL;
+		free(dir);
+		if (rc_cache != UPGRADE_OK) {
+			ret = CLI_EXIT_SOFTWARE;
+			goto fail;
+		}
 	}
 	for (i = 0; i < cli->ndefines; i++) {
 		const char *eq = strchr(cli->defines[i], '=');
@@ -224,6 +262,9 @@ cli_load_catalog(struct cli *cli, const char *const *paths, size_t npaths,
 		ret = CLI_EXIT_CATALOG;
 		goto fail;
 	}
+	if (cli->verbose > 1 && !cli->quiet && cached)
+		fprintf(stderr, "%s: catalog cache: %zu files known valid, not validated again\n",
+		        cli->progname, upgrade_catalog_cache_hits(cat));
 	free(sp.text);
 	*out = cat;
 	return CLI_EXIT_OK;

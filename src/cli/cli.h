@@ -66,6 +66,9 @@ struct cli {
 	/* -m module patterns (else $UPGRADE_MODULES); none selects every module. */
 	const char **modules;
 	size_t nmodules;
+	/* --cache-dir, else $XDG_CACHE_HOME/upgrade or ~/.cache/upgrade; --no-cache. */
+	const char *cache_dir;
+	int no_cache;
 	/* validate --allow-empty: no catalog at all is no error. */
 	int allow_empty;
 	/* run --targets FILE: the fleet to upgrade instead of one database. */

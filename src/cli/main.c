@@ -29,7 +29,9 @@ enum {
 	OPT_LOGIN_TIMEOUT,
 	OPT_CLUSTER_LOCK,
 	OPT_LOCK_LEASE,
-	OPT_POOL_MODE
+	OPT_POOL_MODE,
+	OPT_CACHE_DIR,
+	OPT_NO_CACHE
 };
 
 /* Copyright and licence for --version: the first lines of LICENSE. */
@@ -56,6 +58,9 @@ static const struct cli_opt global_options[] = {
 	 NULL},
 	{"module", required_argument, 'm', "PATTERN",
 	 "only these modules and what they need (repeatable; default $UPGRADE_MODULES)", NULL},
+	{"cache-dir", required_argument, OPT_CACHE_DIR, "DIR",
+	 "remember valid catalogs here (default ~/.cache/upgrade)", NULL},
+	{"no-cache", no_argument, OPT_NO_CACHE, NULL, "validate every catalog file every time", NULL},
 	{"format", required_argument, OPT_FORMAT, "FORMAT", "text or json", "Output"},
 	{"color", required_argument, OPT_COLOR, "WHEN", "auto, always or never", NULL},
 	{"quiet", no_argument, 'q', NULL, "print errors only", NULL},
@@ -528,6 +533,12 @@ global_option(struct cli *cli, int c, const char *arg)
 		if (cli_push(&cli->defines, &cli->ndefines, arg) < 0)
 			return CLI_EXIT_SOFTWARE;
 		return CLI_EXIT_OK;
+	case OPT_CACHE_DIR:
+		if (arg[0] == '\0')
+			return cli_usage_error(cli, "--cache-dir wants a directory");
+		cli->cache_dir = arg;
+		return CLI_EXIT_OK;
+	case OPT_NO_CACHE: cli->no_cache = 1; return CLI_EXIT_OK;
 	case OPT_FORMAT:
 		if (strcmp(arg, "text") == 0)
 			cli->format = CLI_FORMAT_TEXT;

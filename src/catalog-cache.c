@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * catalog-cache.c - which catalog files passed schema validation, kept in
+ * a directory so that a later process loading the same bytes skips
+ * compiling the schema and validating them: about a third of what a run
+ * with nothing to do costs.
+ *
+ * An entry is a file named by the SHA-256 of this library's version, the
+ * schema's digest and the catalog's bytes, and holding that name: it says
+ * "these exact bytes were valid under this exact schema".  So a changed
+ * catalog, schema or library finds no entry, and an entry cut short,
+ * garbled, replaced by something that is not a regular file or written by
+ * another user is ignored.  Only validation is skipped: every file is still
+ * pre-scanned against the limits, parsed, built and checked, and a file is
+ * remembered only when it loaded without a single diagnostic.  The
+ * directory must belong to the user and be writable by nobody else, as
+ * with any file that decides what runs; otherwise it is not used.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <nettle/sha2.h>
+
+#include "catalog-load.h"
+
+/* The entry names' prefix: a new layout or meaning gets a new one. */
+#define ENTRY_PREFIX "valid-1-"
+
+int
+upgrade_catalog_set_cache_dir(struct upgrade_catalog *cat, const char *dir)
+{
+	char *copy = NULL;
+
+	if (!UPG_IS(cat, CATALOG))
+		return UPGRADE_EINVAL;
+	if (dir != NULL && *dir != '\0' && (copy = upg_strdup(dir)) == NULL)
+		return upg_error_oom(&cat->error);
+	free(cat->cache_dir);
+	cat->cache_dir = copy;
+	cat->cache_state = 0;
+	return UPGRADE_OK;
+}
+
+size_t
+upgrade_catalog_cache_hits(const struct upgrade_catalog *cat)
+{
+	return UPG_IS(cat, CATALOG) ? cat->cache_hits : 0;
+}
+
+/* Creates dir and its missing parents, each private to the user. */
+static int
+make_dirs(const char *dir)
+{
+	char *p, *copy = upg_strdup(dir), c;
+	int rc = 0;
+
+	if (copy == NULL)
+		return -1;
+	for (p = copy + 1; rc == 0; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		c = *p;
+		*p = '\0';
+		if (mkdir(copy, 0700) != 0 && errno != EEXIST)
+			rc = -1;
+		*p = c;
+		if (c == '\0')
+			break;
+	}
+	free(copy);
+	return rc;
+}
+
+/*
+ * Whether the cache may be used: a directory (made if missing) of the
+ * user's that nobody else may write to.  Decided once per catalog.
+ */
+static int
+cache_usable(struct upgrade_catalog *cat)
+{
+	struct stat st;
+
+	if (cat->cache_dir == NULL)
+		return 0;
+	if (cat->cache_state == 0) {
+		if (stat(cat->cache_dir, &st) != 0 && errno == ENOENT)
+			(void)make_dirs(cat->cache_dir);
+		cat->cache_state = stat(cat->cache_dir, &st) == 0 && S_ISDIR(st.st_mode) &&
+		                           st.st_uid == geteuid() && (st.st_mode & 022) == 0
+		                       ? 1
+		                       : -1;
+	}
+	return cat->cache_state == 1;
+}
+
+int
+upg_cache_key(struct upgrade_catalog *cat, const char *buf, size_t len, char key[65])
+{
+	char schema[65];
+	struct sha256_ctx h;
+	uint8_t md[SHA256_DIGEST_SIZE];
+	size_t i;
+
+	if (!cache_usable(cat) || upg_xml_schema_digest(schema, sizeof schema) != 0)
+		return -1;
+	sha256_init(&h);
+	sha256_update(&h, sizeof PACKAGE_VERSION, (const uint8_t *)PACKAGE_VERSION);
+	sha256_update(&h, sizeof schema, (const uint8_t *)schema);
+	sha256_update(&h, len, (const uint8_t *)buf);
+	sha256_digest(&h, sizeof md, md);
+	for (i = 0; i < sizeof md; i++)
+		snprintf(key + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
+/* The path of key's entry, malloc'ed; tmp for the file it is written as first. */
+static char *
+entry_path(const struct upgrade_catalog *cat, const char *key, int tmp)
+{
+	size_t n = strlen(cat->cache_dir) + sizeof ENTRY_PREFIX + 64 + 32;
+	char *path = malloc(n);
+
+	if (path == NULL)
+		return NULL;
+	if (tmp)
+		snprintf(path, n, "%s/.%s%s.%ld", cat->cache_dir, ENTRY_PREFIX, key, (long)getpid());
+	else
+		snprintf(path, n, "%s/%s%s", cat->cache_dir, ENTRY_PREFIX, key);
+	return path;
+}
+
+int
+upg_cache_has(struct upgrade_catalog *cat, const char *key)
+{
+	char *path = entry_path(cat, key, 0);
+	char got[66];
+	struct stat st;
+	ssize_t n = -1;
+	int fd;
+
+	if (path == NULL)
+		return 0;
+	/* Never follow a link, never wait on a FIFO. */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	free(path);
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+	    st.st_size == 65)
+		n = read(fd, got, sizeof got);
+	close(fd);
+	return n == 65 && memcmp(got, key, 64) == 0 && got[64] == '\n';
+}
+
+void
+upg_cache_remember(struct upgrade_catalog *cat, const char *key)
+{
+	char *tmp = entry_path(cat, key, 1), *path = entry_path(cat, key, 0);
+	char line[65];
+	int fd = -1, ok = 0;
+
+	/* Written aside and renamed: a reader sees a whole entry or none. */
+	if (tmp != NULL && path != NULL &&
+	    (fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) >= 0) {
+		memcpy(line, key, 64);
+		line[64] = '\n';
+		ok = write(fd, line, sizeof line) == (ssize_t)sizeof line;
+		ok = close(fd) == 0 && ok;
+		if (!ok || rename(tmp, path) != 0)
+			unlink(tmp);
+	}
+	free(tmp);
+	free(path);
+}

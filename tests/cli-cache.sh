@@ -1,0 +1,133 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# cli-cache.sh - the catalog cache (upgrade(1), FILES) is a speed-up only:
+#  - a run remembers each catalog file that loaded without a diagnostic, in
+#    a directory private to the user, and a later run skips validating the
+#    same bytes;
+#  - a changed file, a changed schema, a garbled or replaced entry, an
+#    entry that is a link or a FIFO, a directory others may write to:
+#    each is validated again (or the cache is not used), and a file made
+#    invalid is refused exactly as without a cache;
+#  - validate and check-install, and --no-cache, never use it.
+. "$top_srcdir/tests/lib.sh"
+
+NS='xmlns="urn:upgrade:catalog:1"'
+C=$T_TMP/cat
+mkdir -p "$C"
+printf '<module %s name="a">\n<task name="one"><sql>CREATE TABLE t1 (id INTEGER)</sql></task>\n</module>\n' "$NS" >"$C/a.xml"
+printf '<module %s name="b">\n<depends module="a"/>\n<task name="two"><sql>CREATE TABLE t2 (id INTEGER)</sql></task>\n</module>\n' "$NS" >"$C/b.xml"
+cache=$XDG_CACHE_HOME/upgrade
+db=$T_TMP/c.db
+
+# known N DESCRIPTION: a status run says N files were known valid.
+known() {
+	run "$UPGRADE" -vv -T "$C" -d "$db" status
+	expect_rc 0 "$2: status"
+	expect_err "catalog cache: $1 files known valid" "$2: $1 files known valid"
+}
+entries() { find "$cache" -maxdepth 1 -name 'valid-1-*' | wc -l | tr -d ' '; }
+
+run "$UPGRADE" -vv -T "$C" -d "$db" run
+expect_rc 0 "the first run"
+expect_err "catalog cache: 0 files known valid" "the first run validates both files"
+[ "$(stat -c %a "$cache")" = 700 ] && ok "the cache directory is private (700)" ||
+	not_ok "cache directory mode $(stat -c %a "$cache" 2>&1)"
+[ "$(entries)" = 2 ] && ok "one entry per file" || not_ok "entries: $(entries)"
+for f in "$cache"/valid-1-*; do
+	name=${f##*/valid-1-}
+	[ "$(cat "$f")" = "$name" ] && [ "$(stat -c %a "$f")" = 600 ] ||
+		not_ok "entry $f: '$(cat "$f")', mode $(stat -c %a "$f")"
+done
+ok "each entry holds its own name, mode 600"
+known 2 "a second load"
+
+# The key is the library's version, the schema's digest and the bytes.
+version=$("$UPGRADE" --version | sed -n '1s/^upgrade \([^ ]*\).*/\1/p')
+schema=$(sha256sum <"$UPGRADE_SCHEMA" | cut -c1-64)
+key=$({ printf '%s\0%s\0' "$version" "$schema"; cat "$C/a.xml"; } | sha256sum | cut -c1-64)
+[ -f "$cache/valid-1-$key" ] && ok "the entry of a.xml is named by version, schema digest and bytes" ||
+	not_ok "no entry valid-1-$key" "$(ls "$cache")"
+
+# A changed file is validated again; made invalid, it is refused.
+printf '<!-- changed -->\n' >>"$C/a.xml"
+known 1 "a.xml changed"
+[ "$(entries)" = 3 ] && ok "the changed file gets an entry of its own" || not_ok "entries: $(entries)"
+sed 's/<task name="one">/<task name="one" colour="red">/' "$C/a.xml" >"$C/a.tmp" && mv "$C/a.tmp" "$C/a.xml"
+run "$UPGRADE" -T "$C" -d "$db" run
+expect_rc 4 "a.xml made invalid: refused as a catalog error"
+expect_err "a.xml:2: error: .*colour" "the schema violation is reported with file and line"
+[ "$(entries)" = 3 ] && ok "an invalid file is not remembered" || not_ok "entries: $(entries)"
+printf '<module %s name="a">\n<task name="one"><sql>CREATE TABLE t1 (id INTEGER)</sql></task>\n</module>\n' "$NS" >"$C/a.xml"
+known 2 "a.xml as it was: its entry is still there"
+
+# Another schema (here: the same one with a comment) knows nothing yet.
+cp "$UPGRADE_SCHEMA" "$T_TMP/other.rng"
+printf '<!-- another schema -->\n' >>"$T_TMP/other.rng"
+UPGRADE_SCHEMA=$T_TMP/other.rng known 0 "another schema"
+UPGRADE_SCHEMA=$T_TMP/other.rng known 2 "another schema, loaded again"
+
+# Garbled, cut short, replaced by a link or a FIFO: ignored, and
+# replaced by an intact entry on the next load.
+rm -f "$cache"/valid-1-*
+known 0 "the two entries of this schema only"
+for f in "$cache"/valid-1-*; do printf 'garbage' >"$f"; done
+known 0 "garbled entries"
+known 2 "entries written again"
+for f in "$cache"/valid-1-*; do : >"$f"; done
+known 0 "empty entries"
+for f in "$cache"/valid-1-*; do
+	[ "$(cat "$f")" = "${f##*/valid-1-}" ] || not_ok "entry $f not rewritten"
+done
+ok "entries rewritten whole"
+rm -f "$cache"/valid-1-*
+known 0 "no entries"
+for f in "$cache"/valid-1-*; do
+	mv "$f" "$f.real"
+	ln -s "$f.real" "$f"
+done
+known 0 "entries that are symbolic links"
+rm -f "$cache"/valid-1-*
+for f in "$cache"/valid-1-*.real; do mkfifo "${f%.real}"; done
+run timeout 20 "$UPGRADE" -vv -T "$C" -d "$db" status
+expect_rc 0 "entries that are FIFOs: no wait"
+expect_err "catalog cache: 0 files known valid" "FIFOs are not entries"
+rm -f "$cache"/valid-1-*
+
+# A directory others may write to is not used at all.
+known 0 "fresh"
+chmod 777 "$cache"
+known 0 "a directory anyone may write to"
+rm -f "$cache"/valid-1-*
+known 0 "still not used"
+[ "$(entries)" = 0 ] && ok "nothing written there" || not_ok "entries: $(entries)"
+chmod 700 "$cache"
+
+# A cache that cannot be made changes nothing.
+run "$UPGRADE" -vv --cache-dir /dev/null/upgrade -T "$C" -d "$db" status
+expect_rc 0 "a cache directory that cannot be made: the run goes on"
+expect_err "catalog cache: 0 files known valid" "nothing known"
+
+# --cache-dir, --no-cache, validate and check-install.
+run "$UPGRADE" -vv --cache-dir "$T_TMP/mine" -T "$C" -d "$db" status
+expect_rc 0 "--cache-dir"
+[ -n "$(find "$T_TMP/mine" -name 'valid-1-*' 2>/dev/null)" ] && ok "--cache-dir is used" ||
+	not_ok "nothing in --cache-dir"
+rm -rf "$cache"
+run "$UPGRADE" -vv --no-cache -T "$C" -d "$db" status
+expect_rc 0 "--no-cache"
+expect_no "catalog cache" "--no-cache: no cache mentioned"
+[ ! -e "$cache" ] && ok "--no-cache: no directory made" || not_ok "$cache was made"
+run "$UPGRADE" -vv -T "$C" validate
+expect_rc 0 "validate"
+[ ! -e "$cache" ] && ok "validate does not use the cache" || not_ok "$cache was made by validate"
+
+# An entry forged for an invalid file does not fool validate.
+printf '<module %s name="a">\n<task name="one" colour="red"><sql>SELECT 1</sql></task>\n</module>\n' "$NS" >"$T_TMP/bad.xml"
+mkdir -p "$cache" && chmod 700 "$cache"
+key=$({ printf '%s\0%s\0' "$version" "$schema"; cat "$T_TMP/bad.xml"; } | sha256sum | cut -c1-64)
+printf '%s\n' "$key" >"$cache/valid-1-$key"
+run "$UPGRADE" validate "$T_TMP/bad.xml"
+expect_rc 4 "validate checks a file whatever the cache says"
+expect_err "bad.xml:2: error: .*colour" "validate: the schema violation"
+
+finish
