@@ -170,7 +170,7 @@ mysql_lock_release(struct upg_lock *lock)
 	char name[80];
 	const char *params[1] = {name};
 
-	if (lock->priv != NULL)
+	if (upg_lock_table_held(lock))
 		return upg_lock_table_release(lock);
 	lock_name(lock, name, sizeof name);
 	return upg_db_query(lock->conn, "SELECT RELEASE_LOCK(?)", 1, params, NULL, NULL);

@@ -160,7 +160,7 @@ pg_lock_release(struct upg_lock *lock)
 	char key[32], hi[16], lo[16];
 	const char *params[1] = {key};
 
-	if (lock->priv != NULL)
+	if (upg_lock_table_held(lock))
 		return upg_lock_table_release(lock);
 	lock_key(lock, key, sizeof key, hi, lo, sizeof hi);
 	return upg_db_query(lock->conn, "SELECT pg_advisory_unlock(CAST(? AS BIGINT))", 1, params,

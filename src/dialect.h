@@ -15,10 +15,13 @@
 struct upgrade_conn;
 struct upg_buf;
 
+struct upg_table_lock;
+
 /*
  * A held (or wanted) schema lock.  name identifies what is locked
- * ("upgrade:<schema>"); state is the dialect's hooks' own, priv the lock
- * table's (src/lock-table.c).
+ * ("upgrade:<schema>").  Two owners keep state in it: the dialect's lock
+ * hooks (state) and, while the lock is held through the lock table, the
+ * lock table (table, src/lock-table.c); each frees its own.
  */
 struct upg_lock {
 	struct upgrade_conn *conn;
@@ -28,8 +31,8 @@ struct upg_lock {
 	int held;
 	/* The dialect's lock_state_size bytes, zeroed when the lock is made; NULL for 0. */
 	void *state;
-	/* A lock held through the lock table: its state; upg_lock_table_release() frees it. */
-	void *priv;
+	/* Set by upg_lock_table_try(), freed by upg_lock_table_release(); NULL otherwise. */
+	struct upg_table_lock *table;
 };
 
 /* ---- what the task context needs from a dialect ---------------- */
@@ -523,11 +526,13 @@ struct upg_lock_table_sql {
 };
 /*
  * lock_try, lock_release and lock_holder of a dialect hand over to these
- * when the lock goes through the table.  A lock taken by
- * upg_lock_table_try has lock->priv set, which is how lock_release knows;
- * upg_lock_table_release clears it.
+ * when the lock goes through the table.  upg_lock_table_held() says
+ * whether the lock was taken by upg_lock_table_try(), which is how
+ * lock_release knows to hand over; upg_lock_table_release() releases it
+ * and forgets the table's state.
  */
 int upg_lock_table_try(struct upg_lock *lock, const struct upg_lock_table_sql *sql, int *acquired);
+int upg_lock_table_held(const struct upg_lock *lock);
 int upg_lock_table_release(struct upg_lock *lock);
 int upg_lock_table_holder(struct upg_lock *lock, const struct upg_lock_table_sql *sql, char **who);
 

@@ -36,7 +36,7 @@
 
 #define LEASE_DEFAULT_MS 30000L
 
-struct table_lock {
+struct upg_table_lock {
 	const struct upg_lock_table_sql *sql;
 	struct upgrade_conn *renewer; /* a connection of the renewing thread */
 	char *table;                  /* the quoted schema.upgrade_locks */
@@ -208,7 +208,7 @@ make_token(char *token, size_t size)
 
 /* Pushes the lease forward; run by the renewing thread on its own connection. */
 static void
-renew(struct table_lock *t)
+renew(struct upg_table_lock *t)
 {
 	const char *params[3] = {t->lease_us, t->name, t->token};
 
@@ -219,7 +219,7 @@ renew(struct table_lock *t)
 static void *
 renew_main(void *arg)
 {
-	struct table_lock *t = arg;
+	struct upg_table_lock *t = arg;
 	struct timespec until;
 	long step = t->lease_ms / 3;
 
@@ -245,7 +245,7 @@ renew_main(void *arg)
 }
 
 static void
-table_lock_free(struct table_lock *t)
+table_lock_free(struct upg_table_lock *t)
 {
 	if (t == NULL)
 		return;
@@ -257,7 +257,7 @@ table_lock_free(struct table_lock *t)
 
 /* Starts renewing; on failure the caller deletes the row. */
 static int
-start_renewing(struct upg_lock *lock, struct table_lock *t)
+start_renewing(struct upg_lock *lock, struct upg_table_lock *t)
 {
 	pthread_condattr_t attr;
 	int ret;
@@ -284,7 +284,7 @@ start_renewing(struct upg_lock *lock, struct table_lock *t)
 
 /* Deletes this holder's row, on conn. */
 static int
-table_lock_delete(struct upgrade_conn *conn, struct table_lock *t)
+table_lock_delete(struct upgrade_conn *conn, struct upg_table_lock *t)
 {
 	const char *params[2] = {t->name, t->token};
 
@@ -292,9 +292,15 @@ table_lock_delete(struct upgrade_conn *conn, struct table_lock *t)
 }
 
 int
+upg_lock_table_held(const struct upg_lock *lock)
+{
+	return lock->table != NULL;
+}
+
+int
 upg_lock_table_release(struct upg_lock *lock)
 {
-	struct table_lock *t = lock->priv;
+	struct upg_table_lock *t = lock->table;
 	int ret;
 
 	if (t == NULL)
@@ -310,7 +316,7 @@ upg_lock_table_release(struct upg_lock *lock)
 	ret = table_lock_delete(t->renewer, t);
 	if (ret != UPGRADE_OK)
 		upg_error_copy(&lock->conn->err, &t->renewer->err);
-	lock->priv = NULL;
+	lock->table = NULL;
 	table_lock_free(t);
 	return ret;
 }
@@ -334,7 +340,7 @@ int
 upg_lock_table_try(struct upg_lock *lock, const struct upg_lock_table_sql *sql, int *acquired)
 {
 	struct upgrade_conn *conn = lock->conn;
-	struct table_lock *t;
+	struct upg_table_lock *t;
 	char holder[192], since[32], *got = NULL;
 	const char *params[4];
 	time_t now = time(NULL);
@@ -397,7 +403,7 @@ upg_lock_table_try(struct upg_lock *lock, const struct upg_lock_table_sql *sql, 
 		upg_error_restore(&conn->err, &keep);
 		goto done;
 	}
-	lock->priv = t;
+	lock->table = t;
 	t = NULL;
 	*acquired = 1;
 	goto done;
