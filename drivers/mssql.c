@@ -30,6 +30,11 @@ mssql_bid(const char *dbms_name, const char *dbms_ver)
 
 static const char *const contypes[] = {"", "PK", "UQ", "F", "C"};
 
+/*
+ * The exists hook (src/dialect.h): one query of the sys catalog views for
+ * ref in ref->schema, every name bound; *found is whether a row came
+ * back.  Returns UPGRADE_OK or the query's error.
+ */
 static int
 mssql_exists(struct upgrade_conn *conn, const struct upg_objref *ref, int *found)
 {
@@ -211,6 +216,14 @@ drop_default(struct upg_render *r, const struct upg_alter *a)
 	free(qtable);
 }
 
+/*
+ * The render_alter_column hook: the statements of one <alter-column> on SQL
+ * Server, which refuses to change the type of a column with a default: the
+ * default constraint is dropped first and a default the change keeps is
+ * added again after, from a->current.  Appends to r; returns what
+ * upg_r_fail() returns when the type to restate is unknown, else the
+ * render's state.
+ */
 static int
 mssql_render_alter_column(struct upg_render *r, const struct upg_alter *a)
 {

@@ -141,6 +141,18 @@ use_lock_table(struct upg_lock *lock, int *use, int *galera)
 	return UPGRADE_OK;
 }
 
+/* The lock table on Galera (GET_LOCK is not replicated) or when asked for. */
+static int
+mysql_lock_table(struct upg_lock *lock, const struct upg_lock_table_sql **sql)
+{
+	int use_table, galera, ret;
+
+	if ((ret = use_lock_table(lock, &use_table, &galera)) != UPGRADE_OK)
+		return ret;
+	*sql = !use_table ? NULL : galera ? &galera_lock_sql : &mysql_lock_sql;
+	return UPGRADE_OK;
+}
+
 /* ---- GET_LOCK, or the lock table on Galera ------------------------------------ */
 
 static int
@@ -148,13 +160,9 @@ mysql_lock_try(struct upg_lock *lock, int *acquired)
 {
 	char name[80], *got = NULL;
 	const char *params[1] = {name};
-	int use_table, galera, ret;
+	int ret;
 
 	*acquired = 0;
-	if ((ret = use_lock_table(lock, &use_table, &galera)) != UPGRADE_OK)
-		return ret;
-	if (use_table)
-		return upg_lock_table_try(lock, galera ? &galera_lock_sql : &mysql_lock_sql, acquired);
 	lock_name(lock, name, sizeof name);
 	ret = upg_db_query(lock->conn, "SELECT GET_LOCK(?, 0)", 1, params, upg_first_value, &got);
 	if (ret < 0)
@@ -170,8 +178,6 @@ mysql_lock_release(struct upg_lock *lock)
 	char name[80];
 	const char *params[1] = {name};
 
-	if (upg_lock_table_held(lock))
-		return upg_lock_table_release(lock);
 	lock_name(lock, name, sizeof name);
 	return upg_db_query(lock->conn, "SELECT RELEASE_LOCK(?)", 1, params, NULL, NULL);
 }
@@ -182,13 +188,9 @@ mysql_lock_holder(struct upg_lock *lock, char **who)
 	char name[80];
 	const char *params[1] = {name};
 
-	int use_table, galera, ret;
+	int ret;
 
 	*who = NULL;
-	if ((ret = use_lock_table(lock, &use_table, &galera)) != UPGRADE_OK)
-		return ret;
-	if (use_table)
-		return upg_lock_table_holder(lock, &mysql_lock_sql, who);
 	lock_name(lock, name, sizeof name);
 	ret = upg_db_query(lock->conn,
 	                    "SELECT CONCAT('connection ', p.ID, ' of ', p.USER, ' from ', p.HOST, "
@@ -252,6 +254,12 @@ split_enum(struct upgrade_conn *conn, const char *name, char **table, const char
 	return *table != NULL ? UPGRADE_OK : upg_error_oom(&conn->err);
 }
 
+/*
+ * The exists hook (src/dialect.h): one query of information_schema for
+ * ref in ref->schema, every name bound; an enumeration, named
+ * "table.column", is that column with an ENUM type.  *found is whether a
+ * row came back.  Returns UPGRADE_OK or the query's error.
+ */
 static int
 mysql_exists(struct upgrade_conn *conn, const struct upg_objref *ref, int *found)
 {
@@ -898,6 +906,7 @@ const struct upg_dialect upg_dialect_mysql = {
 	.lock_try = mysql_lock_try,
 	.lock_release = mysql_lock_release,
 	.lock_holder = mysql_lock_holder,
+	.lock_table = mysql_lock_table,
 	.classify_error = upg_odbc_classify_error,
 	.statement_transactional = mysql_statement_transactional,
 	.read_only = mysql_read_only,

@@ -126,8 +126,6 @@ pg_lock_try(struct upg_lock *lock, int *acquired)
 	int ret;
 
 	*acquired = 0;
-	if (use_lock_table(lock))
-		return upg_lock_table_try(lock, &pg_lock_sql, acquired);
 	lock_key(lock, key, sizeof key, hi, lo, sizeof hi);
 	/* application_name is how a waiting process learns who holds the lock, and since when. */
 	gmtime_r(&now, &tm);
@@ -160,11 +158,17 @@ pg_lock_release(struct upg_lock *lock)
 	char key[32], hi[16], lo[16];
 	const char *params[1] = {key};
 
-	if (upg_lock_table_held(lock))
-		return upg_lock_table_release(lock);
 	lock_key(lock, key, sizeof key, hi, lo, sizeof hi);
 	return upg_db_query(lock->conn, "SELECT pg_advisory_unlock(CAST(? AS BIGINT))", 1, params,
 	                    NULL, NULL);
+}
+
+/* The lock table through a pooler in transaction mode, or when asked for. */
+static int
+pg_lock_table(struct upg_lock *lock, const struct upg_lock_table_sql **sql)
+{
+	*sql = use_lock_table(lock) ? &pg_lock_sql : NULL;
+	return UPGRADE_OK;
 }
 
 static int
@@ -176,8 +180,6 @@ pg_lock_holder(struct upg_lock *lock, char **who)
 	int ret;
 
 	*who = NULL;
-	if (use_lock_table(lock))
-		return upg_lock_table_holder(lock, &pg_lock_sql, who);
 	lock_key(lock, key, sizeof key, hi, lo, sizeof hi);
 	ret = upg_db_query(lock->conn,
 	                    "SELECT a.application_name || ', server pid ' || a.pid || ', client ' || "
@@ -383,6 +385,12 @@ pg_replicas_at(struct upgrade_conn *conn, const char *position, long *replayed, 
 
 static const char *const contypes[] = {"", "p", "u", "f", "c"};
 
+/*
+ * The exists hook (src/dialect.h): one query of pg_catalog for ref in
+ * ref->schema, every name bound and compared exactly, as quoted
+ * identifiers are; *found is whether a row came back.  Returns UPGRADE_OK
+ * or the query's error.
+ */
 static int
 pg_exists(struct upgrade_conn *conn, const struct upg_objref *ref, int *found)
 {
@@ -688,6 +696,12 @@ pg_classify_error(const char *sqlstate, long native, const char *message)
 /* psqlODBC knows no _ in a dollar quote's tag: $a_b$ quotes nothing for it. */
 #define TAG_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
+/*
+ * Whether sql has a ? that psqlODBC would take for a parameter marker:
+ * one outside string literals (E'' escapes included), quoted names,
+ * comments (nested block comments too) and dollar quotes.  1 or 0; an
+ * unterminated dollar quote hides the rest, as it does from psqlODBC.
+ */
 static int
 has_marker(const char *sql)
 {
@@ -820,6 +834,7 @@ const struct upg_dialect upg_dialect_postgresql = {
 	.lock_try = pg_lock_try,
 	.lock_release = pg_lock_release,
 	.lock_holder = pg_lock_holder,
+	.lock_table = pg_lock_table,
 	.classify_error = pg_classify_error,
 	.as_written = pg_as_written,
 	.read_only = pg_read_only,

@@ -725,6 +725,12 @@ table_def(struct upgrade_conn *conn, const char *table, struct table_row *t)
 	return ret < 0 ? ret : UPGRADE_OK;
 }
 
+/*
+ * The exists hook (src/dialect.h): one query of sqlite_master (and
+ * pragma_table_info for columns), every name bound and compared without
+ * case, as SQLite resolves them; *found is whether a row came back.
+ * Returns UPGRADE_OK or the query's error.
+ */
 static int
 sqlite_exists(struct upgrade_conn *conn, const struct upg_objref *ref, int *found)
 {
@@ -1325,6 +1331,13 @@ done:
 
 /* ---- triggers: dropped and recreated, as SQLite cannot switch them off ----------------- */
 
+/*
+ * The triggers_switch hook: SQLite cannot disable a trigger, so "off"
+ * saves the CREATE TRIGGER statements of table in a temporary table and
+ * drops the triggers, and "on" runs the saved statements again and forgets
+ * them, all inside the task's transaction.  Returns UPGRADE_OK or the
+ * first failing statement's error.
+ */
 static int
 sqlite_triggers_switch(struct upgrade_conn *conn, const char *schema, const char *table, int on)
 {

@@ -275,6 +275,13 @@ applies(const struct check *ck, const struct upg_node *n)
 	return 1;
 }
 
+/*
+ * Checks node n and, recursively, its children: at load (ck->d NULL) every
+ * attribute against the element's rule (required, type, range, no
+ * unknown one), else only what dialect ck->d lacks.  Each problem becomes
+ * a diagnostic of the task ck->object; ck->oom is set when one could not
+ * be recorded.
+ */
 static void
 check_node(struct check *ck, const struct upg_node *n)
 {

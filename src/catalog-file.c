@@ -20,14 +20,6 @@
 
 /* ---- loading ---------------------------------------------------------------------- */
 
-int
-upg_catalog_check_loadable(struct upgrade_catalog *cat)
-{
-	if (cat->prepared)
-		return upg_error_set(&cat->error, UPGRADE_EINVAL, "the catalog is already prepared");
-	return UPGRADE_OK;
-}
-
 /* Loads one document; counts it against the file limit. */
 static int
 load_buffer(struct upgrade_catalog *cat, const char *name, const char *buf, size_t len)

@@ -256,3 +256,23 @@ oom:
 	ld->oom = 1;
 	return NULL;
 }
+
+const char *
+upg_node_attr(const struct upg_node *node, const char *name)
+{
+	size_t lo = 0, hi = node->nattrs;
+
+	/* Attributes are sorted by name. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(node->attrs[mid].name, name);
+
+		if (c == 0)
+			return node->attrs[mid].value;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}

@@ -612,3 +612,11 @@ upgrade_catalog_set_install(struct upgrade_catalog *cat, const char *module, upg
 	mod->install = t;
 	return UPGRADE_OK;
 }
+
+int
+upg_catalog_check_loadable(struct upgrade_catalog *cat)
+{
+	if (cat->prepared)
+		return upg_error_set(&cat->error, UPGRADE_EINVAL, "the catalog is already prepared");
+	return UPGRADE_OK;
+}

@@ -17,17 +17,6 @@
 
 #include "connection.h"
 
-enum upg_errclass
-upg_conn_error_class(const struct upgrade_conn *conn)
-{
-	const struct upg_dialect *d = conn->dialect;
-
-	if (d == NULL || d->classify_error == NULL)
-		return UPG_ERRC_UNKNOWN;
-	return d->classify_error(conn->err.sqlstate, conn->err.native,
-	                         upg_error_message(&conn->err));
-}
-
 int
 upgrade_conn_new(struct upgrade_conn **out)
 {
@@ -436,27 +425,6 @@ upgrade_conn_connect_dsn(struct upgrade_conn *conn, const char *dsn)
 }
 
 int
-upg_odbc_driver_installed(const char *wanted)
-{
-	SQLHENV env = SQL_NULL_HENV;
-	SQLCHAR desc[256], attrs[1024];
-	SQLSMALLINT dlen, alen;
-	SQLUSMALLINT dir = SQL_FETCH_FIRST;
-	int found = 0;
-
-	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &env)))
-		return 0;
-	SQLSetEnvAttr(env, SQL_ATTR_ODBC_VERSION, (SQLPOINTER)SQL_OV_ODBC3, 0);
-	while (!found && SQL_SUCCEEDED(SQLDrivers(env, dir, desc, sizeof desc, &dlen, attrs,
-	                                          sizeof attrs, &alen))) {
-		found = strcmp((char *)desc, wanted) == 0;
-		dir = SQL_FETCH_NEXT;
-	}
-	SQLFreeHandle(SQL_HANDLE_ENV, env);
-	return found;
-}
-
-int
 upgrade_conn_connect_sqlite(struct upgrade_conn *conn, const char *path)
 {
 	const struct upg_dialect *d = upg_dialect_for_files();
@@ -482,130 +450,4 @@ upgrade_conn_connect_sqlite(struct upgrade_conn *conn, const char *path)
 	ret = upgrade_conn_connect(conn, connstr);
 	free(connstr);
 	return ret;
-}
-
-const char *
-upgrade_conn_error(const struct upgrade_conn *conn)
-{
-	return UPG_IS(conn, CONN) ? upg_error_message(&conn->err) : "no connection handle";
-}
-
-const char *
-upgrade_conn_sqlstate(const struct upgrade_conn *conn)
-{
-	return UPG_IS(conn, CONN) ? conn->err.sqlstate : "";
-}
-
-long
-upgrade_conn_native_error(const struct upgrade_conn *conn)
-{
-	return UPG_IS(conn, CONN) ? conn->err.native : 0;
-}
-
-int
-upgrade_conn_error_code(const struct upgrade_conn *conn)
-{
-	return UPG_IS(conn, CONN) ? conn->err.code : UPGRADE_EINVAL;
-}
-
-const char *
-upgrade_conn_dbms_name(const struct upgrade_conn *conn)
-{
-	return UPG_IS(conn, CONN) && conn->connected ? conn->dbms_name : NULL;
-}
-
-const char *
-upgrade_conn_dbms_version(const struct upgrade_conn *conn)
-{
-	return UPG_IS(conn, CONN) && conn->connected ? conn->dbms_ver : NULL;
-}
-
-const char *
-upgrade_conn_driver_name(const struct upgrade_conn *conn)
-{
-	return UPG_IS(conn, CONN) && conn->connected ? conn->driver_name : NULL;
-}
-
-const char *
-upgrade_conn_driver_version(const struct upgrade_conn *conn)
-{
-	return UPG_IS(conn, CONN) && conn->connected ? conn->driver_ver : NULL;
-}
-
-const char *
-upgrade_conn_string(const struct upgrade_conn *conn)
-{
-	return UPG_IS(conn, CONN) && conn->connected ? conn->connstr_redacted : NULL;
-}
-
-const char *
-upgrade_conn_dialect(const struct upgrade_conn *conn)
-{
-	if (!UPG_IS(conn, CONN))
-		return NULL;
-	if (conn->connected)
-		return conn->dialect->name;
-	return conn->forced != NULL ? conn->forced->name : NULL;
-}
-
-unsigned int
-upgrade_conn_capabilities(const struct upgrade_conn *conn)
-{
-	return UPG_IS(conn, CONN) && conn->connected ? conn->caps : 0;
-}
-
-const char *
-upgrade_capability_name(enum upgrade_capability capability)
-{
-	switch (capability) {
-	case UPGRADE_CAP_TRANSACTIONAL_DDL: return "transactional-ddl";
-	case UPGRADE_CAP_SCHEMAS: return "schemas";
-	case UPGRADE_CAP_DATABASE_SCHEMAS: return "database-schemas";
-	case UPGRADE_CAP_ADVISORY_LOCK: return "advisory-lock";
-	case UPGRADE_CAP_ENUM_TYPES: return "enum-types";
-	case UPGRADE_CAP_INLINE_ENUM: return "inline-enum";
-	case UPGRADE_CAP_JSON: return "json";
-	case UPGRADE_CAP_SAVEPOINTS: return "savepoints";
-	case UPGRADE_CAP_ALTER_COLUMN: return "alter-column";
-	case UPGRADE_CAP_DROP_COLUMN: return "drop-column";
-	case UPGRADE_CAP_INDEX_IF_NOT_EXISTS: return "index-if-not-exists";
-	case UPGRADE_CAP_DISABLE_TRIGGERS: return "disable-triggers";
-	default: return NULL;
-	}
-}
-
-int
-upgrade_conn_quote_ident(char **out, struct upgrade_conn *conn, const char *name)
-{
-	const struct upg_dialect *d;
-	const char *why;
-	char open, close;
-
-	if (out == NULL || !UPG_IS(conn, CONN))
-		return UPGRADE_EINVAL;
-	*out = NULL;
-	upg_error_clear(&conn->err);
-	d = conn->connected ? conn->dialect : conn->forced;
-	if (d == NULL)
-		return upg_error_set(&conn->err, UPGRADE_EINVAL,
-		                     "no dialect yet: connect or choose a dialect first");
-	open = d->quote_open;
-	close = d->quote_close;
-	if (open == '\0') {
-		if (!conn->connected || conn->driver_quote == '\0')
-			return upg_error_set(&conn->err, UPGRADE_EUNSUPPORTED,
-			                     "the driver cannot quote identifiers");
-		open = close = conn->driver_quote;
-	}
-	*out = upg_quote_ident(name, open, close, d->max_ident_len, &why);
-	if (*out == NULL) {
-		if (why == NULL)
-			return upg_error_oom(&conn->err);
-		if (d->max_ident_len > 0 && name != NULL && strlen(name) > d->max_ident_len)
-			return upg_error_set(&conn->err, UPGRADE_EINVAL,
-			                     "identifier \"%s\" is %zu bytes long; %s keeps at most %zu",
-			                     name, strlen(name), d->title, d->max_ident_len);
-		return upg_error_set(&conn->err, UPGRADE_EINVAL, "%s", why);
-	}
-	return UPGRADE_OK;
 }

@@ -16,6 +16,7 @@ struct upgrade_conn;
 struct upg_buf;
 
 struct upg_table_lock;
+struct upg_lock_table_sql;
 
 /*
  * A held (or wanted) schema lock.  name identifies what is locked
@@ -31,6 +32,8 @@ struct upg_lock {
 	int held;
 	/* The dialect's lock_state_size bytes, zeroed when the lock is made; NULL for 0. */
 	void *state;
+	/* The dialect's lock_table answer: the lock table's statements, or NULL. */
+	const struct upg_lock_table_sql *table_sql;
 	/* Set by upg_lock_table_try(), freed by upg_lock_table_release(); NULL otherwise. */
 	struct upg_table_lock *table;
 };
@@ -274,6 +277,13 @@ struct upg_dialect {
 	int (*lock_try)(struct upg_lock *lock, int *acquired);
 	int (*lock_release)(struct upg_lock *lock);
 	int (*lock_holder)(struct upg_lock *lock, char **who);
+	/*
+	 * MAY: whether this lock goes through the lock table (src/lock-table.c)
+	 * instead of lock_try, lock_release and lock_holder: *sql set to the
+	 * dialect's statements for the table, or left NULL.  Asked once per
+	 * lock, before it is first tried.  NULL: never the table.
+	 */
+	int (*lock_table)(struct upg_lock *lock, const struct upg_lock_table_sql **sql);
 	/*
 	 * MAY: the size of the state the lock hooks keep per lock at
 	 * lock->state (zeroed when the lock is made), and a function freeing
@@ -525,21 +535,15 @@ struct upg_lock_table_sql {
 	const char *holder;
 };
 /*
- * lock_try, lock_release and lock_holder of a dialect hand over to these
- * when the lock goes through the table.  upg_lock_table_held() says
- * whether the lock was taken by upg_lock_table_try(), which is how
- * lock_release knows to hand over; upg_lock_table_release() releases it
- * and forgets the table's state.
+ * The lock table, used by lock.c instead of the dialect's lock hooks when
+ * the dialect's lock_table hook names its statements (the dialects never
+ * call these).  upg_lock_table_held() says whether the lock was taken by
+ * upg_lock_table_try(); upg_lock_table_release() releases it and forgets
+ * the table's state.
  */
 int upg_lock_table_try(struct upg_lock *lock, const struct upg_lock_table_sql *sql, int *acquired);
 int upg_lock_table_held(const struct upg_lock *lock);
 int upg_lock_table_release(struct upg_lock *lock);
 int upg_lock_table_holder(struct upg_lock *lock, const struct upg_lock_table_sql *sql, char **who);
-
-/* A 62-bit FNV-1a hash: stable lock keys from names. */
-unsigned long long upg_hash62(const char *s);
-
-/* "host pid N" of this process, for lock holders; static storage. */
-const char *upg_lock_owner(void);
 
 #endif /* UPG_DIALECT_H */

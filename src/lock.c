@@ -21,32 +21,6 @@
 
 #include "connection.h"
 
-unsigned long long
-upg_hash62(const char *s)
-{
-	unsigned long long h = 1469598103934665603ULL;
-
-	while (*s != '\0') {
-		h ^= (unsigned char)*s++;
-		h *= 1099511628211ULL;
-	}
-	return h & 0x3fffffffffffffffULL;
-}
-
-const char *
-upg_lock_owner(void)
-{
-	/* Per thread (parallel runs) and computed each time (a forked child has its own pid). */
-	static __thread char owner[128];
-	char host[64];
-
-	if (gethostname(host, sizeof host) != 0)
-		snprintf(host, sizeof host, "unknown");
-	host[sizeof host - 1] = '\0';
-	snprintf(owner, sizeof owner, "%s pid %ld", host, (long)getpid());
-	return owner;
-}
-
 static void
 lock_free(struct upg_lock *lock)
 {
@@ -65,6 +39,17 @@ upg_lock_acquire(struct upgrade_conn *conn, const char *schema, long timeout_ms,
                  struct upg_lock **out)
 {
 	return upg_lock_acquire_notify(conn, schema, timeout_ms, NULL, NULL, out);
+}
+
+/* Who holds the lock, through the table or the dialect's hook; *who NULL when unknown. */
+static void
+lock_holder(struct upg_lock *lock, char **who)
+{
+	*who = NULL;
+	if (lock->table_sql != NULL)
+		upg_lock_table_holder(lock, lock->table_sql, who);
+	else if (lock->dialect->lock_holder != NULL)
+		lock->dialect->lock_holder(lock, who);
 }
 
 int
@@ -96,8 +81,13 @@ upg_lock_acquire_notify(struct upgrade_conn *conn, const char *schema, long time
 		lock_free(lock);
 		return upg_error_oom(&conn->err);
 	}
+	if (d->lock_table != NULL && (ret = d->lock_table(lock, &lock->table_sql)) != UPGRADE_OK) {
+		lock_free(lock);
+		return ret;
+	}
 	for (;;) {
-		ret = d->lock_try(lock, &acquired);
+		ret = lock->table_sql != NULL ? upg_lock_table_try(lock, lock->table_sql, &acquired)
+		                              : d->lock_try(lock, &acquired);
 		if (ret != UPGRADE_OK) {
 			lock_free(lock);
 			return ret;
@@ -107,8 +97,7 @@ upg_lock_acquire_notify(struct upgrade_conn *conn, const char *schema, long time
 		if (upg_now_ms() - start >= timeout_ms) {
 			char *who = NULL;
 
-			if (d->lock_holder != NULL)
-				d->lock_holder(lock, &who);
+			lock_holder(lock, &who);
 			if (strcmp(schema, UPG_RAW_LOCK) == 0)
 				upg_error_set(&conn->err, UPGRADE_ELOCKED,
 				              "the raw tasks of this database are being run by another "
@@ -129,8 +118,7 @@ upg_lock_acquire_notify(struct upgrade_conn *conn, const char *schema, long time
 			/* A wait of up to the timeout must not look like a hang: say who holds it. */
 			char *who = NULL;
 
-			if (d->lock_holder != NULL)
-				d->lock_holder(lock, &who);
+			lock_holder(lock, &who);
 			upg_error_clear(&conn->err);
 			on_wait(ud, schema, who, timeout_ms);
 			free(who);
@@ -157,7 +145,9 @@ upg_lock_release(struct upg_lock *lock)
 		return UPGRADE_OK;
 	/* Often called after a failure: the unlock's statement must not replace its message. */
 	upg_error_stash(&keep, &lock->conn->err);
-	if (lock->held && lock->dialect->lock_release != NULL)
+	if (lock->held && upg_lock_table_held(lock))
+		ret = upg_lock_table_release(lock);
+	else if (lock->held && lock->dialect->lock_release != NULL)
 		ret = lock->dialect->lock_release(lock);
 	upg_error_restore(&lock->conn->err, &keep);
 	lock_free(lock);

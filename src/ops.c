@@ -287,6 +287,14 @@ upg_op_rename_column(struct upgrade_context *ctx, const char *table, const char 
 	return end(&r, schema, ret);
 }
 
+/*
+ * <alter-column>: changes the type, nullability or default of a column:
+ * through the dialect's alter_table hook where it rebuilds tables
+ * (SQLite), else with rendered ALTER statements, for which engines that
+ * restate the whole column first read its current definition.  Asking
+ * for no change is UPGRADE_EINVAL.  Returns UPGRADE_OK or an error on
+ * ctx->conn, with a hint when a kept default cannot take the new type.
+ */
 int
 upg_op_alter_column(struct upgrade_context *ctx, const struct upg_alter *a)
 {

@@ -119,6 +119,15 @@ const char *upg_buf_str(const struct upg_buf *buf);
  */
 int upg_grow(void *arrp, size_t *cap, size_t need, size_t size, size_t min);
 
+/* A 62-bit FNV-1a hash: stable lock keys from names. */
+unsigned long long upg_hash62(const char *s);
+
+/* "host pid N" of this process, for lock holders; per thread. */
+const char *upg_lock_owner(void);
+
+/* Now as "YYYY-MM-DD HH:MM:SS.ffffff" in UTC: the times the state tables store. */
+void upg_utc_now(char *buf, size_t size);
+
 /*
  * A stored time ("YYYY-MM-DD HH:MM:SS[.f]", UTC) in RFC 3339 with six
  * fraction digits and "Z"; other text is copied as it is.

@@ -15,6 +15,17 @@
 #include "dialect.h"
 #include "state.h"
 
+const char *
+upg_state_string_field(json_object *obj, const char *field)
+{
+	json_object *v;
+
+	if (obj == NULL || !json_object_object_get_ex(obj, field, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
 /* Our bookkeeping object state.upgrade.<key>, created on demand. */
 static json_object *
 ours(struct upg_state_module *m, const char *key, json_type type)

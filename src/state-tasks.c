@@ -12,6 +12,64 @@
 
 #include "state.h"
 
+static void
+free_write(struct upg_task_write *w)
+{
+	free(w->name);
+	free(w->checksum);
+}
+
+/*
+ * Queues a task-row change, replacing an earlier one for the same task.
+ * fresh: the task was not recorded before; then, unless a deletion is queued,
+ * no write for it can be queued either (a baseline queues a thousand
+ * writes: searching them all for each would be quadratic).
+ */
+int
+upg_state_queue_write(struct upg_state_module *m, const char *name, const char *checksum, long ms,
+            const char *how, int fresh)
+{
+	struct upg_task_write *w = NULL;
+	size_t i;
+
+	if (how == NULL)
+		m->queued_delete = 1;
+	for (i = 0; !(fresh && !m->queued_delete) && i < m->nwrites; i++)
+		if (strcmp(m->writes[i].name, name) == 0) {
+			w = &m->writes[i];
+			free_write(w);
+			break;
+		}
+	if (w == NULL) {
+		if (upg_grow(&m->writes, &m->capwrites, m->nwrites + 1, sizeof *m->writes, 8) !=
+		    UPGRADE_OK)
+			return UPGRADE_ENOMEM;
+		w = &m->writes[m->nwrites++];
+	}
+	memset(w, 0, sizeof *w);
+	w->name = upg_strdup(name);
+	w->checksum = checksum != NULL ? upg_strdup(checksum) : NULL;
+	w->duration_ms = ms;
+	w->how = how;
+	upg_utc_now(w->at, sizeof w->at);
+	if (w->name == NULL || (checksum != NULL && w->checksum == NULL))
+		return UPGRADE_ENOMEM;
+	return UPGRADE_OK;
+}
+
+void
+upg_state_discard_writes(struct upg_state_module *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->nwrites; i++)
+		free_write(&m->writes[i]);
+	m->nwrites = 0;
+	m->queued_delete = 0;
+	/* Called after rollbacks too: what is stored is not known, so the next save writes it all. */
+	m->append_blocked = 1;
+}
+
 static int
 delete_task_row(struct upg_state *st, const char *module, const char *name)
 {

@@ -16,23 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
-#include <time.h>
 
 #include "state.h"
-
-void
-upg_utc_now(char *buf, size_t size)
-{
-	struct timeval tv;
-	struct tm tm;
-	char base[32];
-
-	gettimeofday(&tv, NULL);
-	gmtime_r(&tv.tv_sec, &tm);
-	strftime(base, sizeof base, "%Y-%m-%d %H:%M:%S", &tm);
-	snprintf(buf, size, "%s.%06ld", base, (long)tv.tv_usec);
-}
 
 static int
 cmp_str(const void *a, const void *b)
@@ -143,75 +128,6 @@ upg_state_add(struct upg_state *st, const char *module)
 	return m;
 }
 
-static void
-free_write(struct upg_task_write *w)
-{
-	free(w->name);
-	free(w->checksum);
-}
-
-/*
- * Queues a task-row change, replacing an earlier one for the same task.
- * fresh: the task was not recorded before; then, unless a deletion is queued,
- * no write for it can be queued either (a baseline queues a thousand
- * writes: searching them all for each would be quadratic).
- */
-static int
-queue_write(struct upg_state_module *m, const char *name, const char *checksum, long ms,
-            const char *how, int fresh)
-{
-	struct upg_task_write *w = NULL;
-	size_t i;
-
-	if (how == NULL)
-		m->queued_delete = 1;
-	for (i = 0; !(fresh && !m->queued_delete) && i < m->nwrites; i++)
-		if (strcmp(m->writes[i].name, name) == 0) {
-			w = &m->writes[i];
-			free_write(w);
-			break;
-		}
-	if (w == NULL) {
-		if (upg_grow(&m->writes, &m->capwrites, m->nwrites + 1, sizeof *m->writes, 8) !=
-		    UPGRADE_OK)
-			return UPGRADE_ENOMEM;
-		w = &m->writes[m->nwrites++];
-	}
-	memset(w, 0, sizeof *w);
-	w->name = upg_strdup(name);
-	w->checksum = checksum != NULL ? upg_strdup(checksum) : NULL;
-	w->duration_ms = ms;
-	w->how = how;
-	upg_utc_now(w->at, sizeof w->at);
-	if (w->name == NULL || (checksum != NULL && w->checksum == NULL))
-		return UPGRADE_ENOMEM;
-	return UPGRADE_OK;
-}
-
-void
-upg_state_discard_writes(struct upg_state_module *m)
-{
-	size_t i;
-
-	for (i = 0; i < m->nwrites; i++)
-		free_write(&m->writes[i]);
-	m->nwrites = 0;
-	m->queued_delete = 0;
-	/* Called after rollbacks too: what is stored is not known, so the next save writes it all. */
-	m->append_blocked = 1;
-}
-
-const char *
-upg_state_string_field(json_object *obj, const char *field)
-{
-	json_object *v;
-
-	if (obj == NULL || !json_object_object_get_ex(obj, field, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 int
 upg_state_record(struct upg_state_module *m, const char *name, const char *checksum,
                  long duration_ms, const char *how)
@@ -227,7 +143,7 @@ upg_state_record(struct upg_state_module *m, const char *name, const char *check
 		m->append_blocked = 1;
 	}
 	upg_state_clear_partial(m, name);
-	return queue_write(m, name, checksum, duration_ms, how, fresh);
+	return upg_state_queue_write(m, name, checksum, duration_ms, how, fresh);
 }
 
 int
@@ -247,7 +163,7 @@ upg_state_forget(struct upg_state_module *m, const char *name)
 		m->nexecuted--;
 	}
 	upg_state_clear_partial(m, name);
-	return queue_write(m, name, NULL, -1, NULL, 0);
+	return upg_state_queue_write(m, name, NULL, -1, NULL, 0);
 }
 
 /* Takes executed_tasks out of a parsed state into the module's sorted list. */

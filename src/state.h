@@ -91,6 +91,12 @@ int upg_state_is_executed(const struct upg_state_module *m, const char *name);
 int upg_state_record(struct upg_state_module *m, const char *name, const char *checksum,
                      long duration_ms, const char *how);
 int upg_state_forget(struct upg_state_module *m, const char *name);
+/*
+ * Queues a change of task name's row for the next save (state-tasks.c):
+ * how NULL deletes it; fresh says the task was not recorded before.
+ */
+int upg_state_queue_write(struct upg_state_module *m, const char *name, const char *checksum,
+                          long ms, const char *how, int fresh);
 /* Drops the changes not yet saved to task rows (after a rollback). */
 void upg_state_discard_writes(struct upg_state_module *m);
 /* Appends {"at", "event", "task", "by"} to the module's log. */
@@ -167,7 +173,5 @@ struct upg_history_item {
 int upg_state_history(struct upg_state *st, struct upg_history_item **out, size_t *n);
 void upg_history_free(struct upg_history_item *items, size_t n);
 
-/* "YYYY-MM-DD HH:MM:SS.ffffff" in UTC. */
-void upg_utc_now(char *buf, size_t size);
 
 #endif /* UPG_STATE_H */

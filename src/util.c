@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "private.h"
 
@@ -435,6 +437,19 @@ upg_connstr_append(struct upg_buf *buf, const char *key, const char *value)
 	upg_buf_putc(buf, '}');
 }
 
+void
+upg_utc_now(char *buf, size_t size)
+{
+	struct timeval tv;
+	struct tm tm;
+	char base[32];
+
+	gettimeofday(&tv, NULL);
+	gmtime_r(&tv.tv_sec, &tm);
+	strftime(base, sizeof base, "%Y-%m-%d %H:%M:%S", &tm);
+	snprintf(buf, size, "%s.%06ld", base, (long)tv.tv_usec);
+}
+
 /*
  * Writes a stored time ("YYYY-MM-DD HH:MM:SS[.f...]", UTC, as upg_utc_now()
  * writes it and as the engines give back a TIMESTAMP) in RFC 3339 with six
@@ -460,4 +475,30 @@ upg_time_rfc3339(const char *in, char *out, size_t size)
 		for (i++; i < sizeof shape + 6 && in[i] >= '0' && in[i] <= '9'; i++)
 			frac[i - sizeof shape] = in[i];
 	snprintf(out, size, "%.10sT%.8s.%sZ", in, in + 11, frac);
+}
+
+unsigned long long
+upg_hash62(const char *s)
+{
+	unsigned long long h = 1469598103934665603ULL;
+
+	while (*s != '\0') {
+		h ^= (unsigned char)*s++;
+		h *= 1099511628211ULL;
+	}
+	return h & 0x3fffffffffffffffULL;
+}
+
+const char *
+upg_lock_owner(void)
+{
+	/* Per thread (parallel runs) and computed each time (a forked child has its own pid). */
+	static __thread char owner[128];
+	char host[64];
+
+	if (gethostname(host, sizeof host) != 0)
+		snprintf(host, sizeof host, "unknown");
+	host[sizeof host - 1] = '\0';
+	snprintf(owner, sizeof owner, "%s pid %ld", host, (long)getpid());
+	return owner;
 }
