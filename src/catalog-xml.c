@@ -124,6 +124,27 @@ parse_bool(struct loader *ld, xmlNodePtr el, const char *name, int *value, const
 }
 
 /*
+ * Reads child c of a task or install block t: a <description> into
+ * t->description (*n NULL), anything else into the node *n (NULL when it
+ * is not part of the format).  Returns UPGRADE_OK or UPGRADE_ENOMEM.
+ */
+static int
+body_child(struct loader *ld, xmlNodePtr c, struct upgrade_task *t, struct upg_node **n)
+{
+	*n = NULL;
+	if (named(c, "description")) {
+		char *d = upg_xml_text_of(ld, c);
+
+		if (d == NULL)
+			return UPGRADE_ENOMEM;
+		t->description = upg_xml_trim(d);
+		return UPGRADE_OK;
+	}
+	*n = upg_xml_build_node(ld, c, t->id);
+	return ld->oom ? UPGRADE_ENOMEM : UPGRADE_OK;
+}
+
+/*
  * Builds one <task>.  Problems are recorded; a task with a usable name is
  * added even when other parts are wrong, so that references to it do not
  * produce a second, misleading error.
@@ -207,16 +228,7 @@ build_task(struct loader *ld, xmlNodePtr el)
 
 		if (c->type != XML_ELEMENT_NODE)
 			continue;
-		if (named(c, "description")) {
-			char *d = upg_xml_text_of(ld, c);
-
-			if (d == NULL)
-				return UPGRADE_ENOMEM;
-			t->description = upg_xml_trim(d);
-			continue;
-		}
-		n = upg_xml_build_node(ld, c, t->id);
-		if (ld->oom)
+		if (body_child(ld, c, t, &n) != UPGRADE_OK)
 			return UPGRADE_ENOMEM;
 		if (n == NULL)
 			continue;
@@ -273,16 +285,7 @@ build_install(struct loader *ld, xmlNodePtr el)
 
 		if (c->type != XML_ELEMENT_NODE)
 			continue;
-		if (named(c, "description")) {
-			char *d = upg_xml_text_of(ld, c);
-
-			if (d == NULL)
-				return UPGRADE_ENOMEM;
-			t->description = upg_xml_trim(d);
-			continue;
-		}
-		n = upg_xml_build_node(ld, c, t->id);
-		if (ld->oom)
+		if (body_child(ld, c, t, &n) != UPGRADE_OK)
 			return UPGRADE_ENOMEM;
 		if (n == NULL)
 			continue;

@@ -13,6 +13,23 @@
 # No allow-list: a loop or a silent long function fails the test.
 . "$top_srcdir/tests/lib.sh"
 
+# report FILE OK-DESCRIPTION FAIL-DESCRIPTION: passes when FILE is empty,
+# else fails with one detail line per line of FILE.
+report() {
+	if [ ! -s "$1" ]; then
+		ok "$2"
+		return
+	fi
+	set -f
+	old_ifs=$IFS
+	IFS='
+'
+	# shellcheck disable=SC2046 # one detail line per line of the file
+	not_ok "$3" $(cat "$1")
+	IFS=$old_ifs
+	set +f
+}
+
 # ---- calls -------------------------------------------------------------------
 
 # The library's objects: the PIC ones libtool puts below .libs when it
@@ -71,18 +88,9 @@ if [ "$edges" -lt 50 ]; then
 	not_ok "the calls between files are found ($edges)"
 else
 	cycles <"$T_TMP/calls" >"$T_TMP/loops"
-	if [ -s "$T_TMP/loops" ]; then
-		set -f
-		old_ifs=$IFS
-		IFS='
-'
-		# shellcheck disable=SC2046 # one detail line per loop
-		not_ok "no loop of calls between the library's files; these are:" $(cat "$T_TMP/loops")
-		IFS=$old_ifs
-		set +f
-	else
-		ok "no loop of calls between the library's files ($edges calls from file to file)"
-	fi
+	report "$T_TMP/loops" \
+		"no loop of calls between the library's files ($edges functions called across files)" \
+		"no loop of calls between the library's files; these are:"
 fi
 
 # ---- includes ------------------------------------------------------------------
@@ -100,11 +108,9 @@ if [ ! -s "$T_TMP/includes" ]; then
 	not_ok "the includes between headers are found"
 else
 	cycles <"$T_TMP/includes" >"$T_TMP/inc-loops"
-	if [ -s "$T_TMP/inc-loops" ]; then
-		not_ok "no loop of includes between headers" "$(cat "$T_TMP/inc-loops")"
-	else
-		ok "no loop of includes between headers ($(grep -c . "$T_TMP/includes") includes)"
-	fi
+	report "$T_TMP/inc-loops" \
+		"no loop of includes between headers ($(grep -c . "$T_TMP/includes") includes)" \
+		"no loop of includes between headers; these are:"
 fi
 
 # ---- contracts -------------------------------------------------------------------
@@ -145,18 +151,8 @@ while read -r where name len; do
 	fi
 	printf '%s: %s (%s lines)\n' "$where" "$name" "$len" >>"$T_TMP/silent"
 done <"$T_TMP/long"
-total=$(grep -c . "$T_TMP/long" || true)
-if [ -s "$T_TMP/silent" ]; then
-	set -f
-	old_ifs=$IFS
-	IFS='
-'
-	# shellcheck disable=SC2046 # one detail line per function
-	not_ok "every function over 40 lines says its contract; these do not:" $(cat "$T_TMP/silent")
-	IFS=$old_ifs
-	set +f
-else
-	ok "every function over 40 lines says its contract ($total of them)"
-fi
+report "$T_TMP/silent" \
+	"every function over 40 lines says its contract ($(grep -c . "$T_TMP/long" || true) of them)" \
+	"every function over 40 lines says its contract; these do not:"
 
 finish
