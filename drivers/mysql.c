@@ -920,6 +920,7 @@ const struct upg_dialect upg_dialect_mysql = {
 	.cast_params = 0,
 	.limit_syntax = UPG_LIMIT_LIMIT,
 	.add_default_fills = 1,
+	.update_rows = UPG_UPDATE_ROWS_JOIN,
 	.render_rename_table = mysql_render_rename_table,
 	.render_alter_column = mysql_render_alter_column,
 	.drop_index_on_table = 1,

@@ -852,6 +852,8 @@ const struct upg_dialect upg_dialect_postgresql = {
 	.cast_params = 1,
 	.limit_syntax = UPG_LIMIT_LIMIT,
 	.add_default_fills = 1,
+	/* Arrays: the statement's text, and so its parse and plan, stay the same size. */
+	.update_rows = UPG_UPDATE_ROWS_ARRAYS,
 	.render_alter_column = pg_render_alter_column,
 	.enum_values = pg_enum_values,
 	.enum_create = pg_enum_create,

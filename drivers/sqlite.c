@@ -1501,6 +1501,8 @@ const struct upg_dialect upg_dialect_sqlite = {
 	.cast_params = 0,
 	.limit_syntax = UPG_LIMIT_LIMIT,
 	.add_default_fills = 2,
+	/* UPDATE ... FROM since SQLite 3.33; VALUES has no column list there. */
+	.update_rows = UPG_UPDATE_ROWS_NUMBERED,
 	/* RENAME TO and RENAME COLUMN (3.25) are native; everything else is a rebuild. */
 	.alter_table = sqlite_alter_table,
 	.triggers_switch = sqlite_triggers_switch,

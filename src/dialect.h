@@ -118,6 +118,21 @@ enum upg_limit_syntax {
 };
 
 /*
+ * How one statement gives many rows each its own value (the per-row fill
+ * of add_column_with_defaults): the rows' keys and values as a derived
+ * table joined to the table, which the server matches by hash or index,
+ * else one CASE with a branch per row.
+ */
+enum upg_update_rows {
+	UPG_UPDATE_ROWS_CASE = 0,    /* SET c = CASE WHEN k = ? THEN ? ... END WHERE k = ? OR ... */
+	UPG_UPDATE_ROWS_VALUES = 1,  /* SET c = v.c FROM (VALUES (?, ?), ...) AS v (k, c) WHERE ... */
+	UPG_UPDATE_ROWS_NUMBERED = 2, /* the same, VALUES columns named column1, column2, ... */
+	UPG_UPDATE_ROWS_JOIN = 3,    /* UPDATE t JOIN (SELECT ? AS k, ? AS c UNION ALL ...) v ON ... SET */
+	/* SET c = v.val FROM unnest(CAST(? AS type[]), ...) AS v (k, val): one array a column */
+	UPG_UPDATE_ROWS_ARRAYS = 4
+};
+
+/*
  * What an engine's error means, where the core reacts to the meaning
  * (classify_error): each engine spells these with SQLSTATEs, native codes
  * or message texts of its own.
@@ -390,6 +405,8 @@ struct upg_dialect {
 	 * add_column_with_defaults then fills a constant without an UPDATE.
 	 */
 	int add_default_fills;
+	/* MAY: how a statement updates many rows with a value each; 0: one CASE. */
+	enum upg_update_rows update_rows;
 	/* How ALTER TABLE adds a column: NULL means "ADD COLUMN" (SQL Server says "ADD"). */
 	const char *add_column_clause;
 	/*

@@ -786,10 +786,64 @@ fill(struct eng *g)
 	}
 }
 
+/* The fill function of fill_bulk: the row's own name, NULL for every seventh. */
+static int
+name_or_null(const char **value, const struct upgrade_row *row, void *ud)
+{
+	(void)ud;
+	*value = strtol(row->values[1], NULL, 10) % 7 == 0 ? NULL : row->values[0];
+	return 0;
+}
+
+/*
+ * The per-row fill writes its values back many rows per statement (a
+ * derived table joined by key, PostgreSQL's arrays): a composite key of
+ * text and number, names and values with quotes, backslashes, braces,
+ * commas, the word NULL and UTF-8, SQL NULLs, and 1,001 rows in batches of
+ * 500: two whole batches and one of a single row.
+ */
+static void
+fill_bulk(struct eng *g)
+{
+	static const char *const cols[] = {"name", "n", NULL};
+	struct upgrade_column col;
+	struct upgrade_fill f;
+	char name[64], num[16];
+	const char *p[2] = {name, num};
+	int i, nulls = 0;
+
+	SQL_OK(g, "CREATE TABLE bulk (name VARCHAR(100) NOT NULL, n INTEGER NOT NULL, "
+	          "PRIMARY KEY (name, n))");
+	CU_ASSERT_EQUAL(upg_db_begin(g->conn), UPGRADE_OK);
+	for (i = 1; i <= 1001; i++) {
+		/* Three rows share each name: the key's second column matters. */
+		snprintf(name, sizeof name, "k\"q\\b'%d \xc3\xa9 {x},NULL", i / 3);
+		snprintf(num, sizeof num, "%d", i);
+		nulls += i % 7 == 0;
+		if (upg_db_exec_params(g->conn, "INSERT INTO bulk (name, n) VALUES (?, ?)", 2, p,
+		                       NULL) != UPGRADE_OK) {
+			CU_FAIL("insert");
+			break;
+		}
+	}
+	CU_ASSERT_EQUAL(upg_db_commit(g->conn), UPGRADE_OK);
+	upgrade_column_init(&col, UPGRADE_COLUMN_VERSION);
+	col.name = "copy";
+	col.type = "varchar(100)";
+	upgrade_fill_init(&f, UPGRADE_FILL_VERSION);
+	f.fn = name_or_null;
+	f.columns = cols;
+	f.batch_rows = 500;
+	CALL_OK(g, upgrade_context_add_column_with_defaults(g->ctx, "bulk", &col, &f));
+	CU_ASSERT_EQUAL(count_rows(g, "bulk", "copy IS NULL"), nulls);
+	CU_ASSERT_EQUAL(count_rows(g, "bulk", "copy = name"), 1001 - nulls);
+}
+
 static void
 test_fill(void)
 {
 	ON_ALL_ENGINES(fill);
+	ON_ALL_ENGINES(fill_bulk);
 }
 
 /* Triggers off while filling, on again afterwards (PostgreSQL, SQLite); MariaDB cannot. */
