@@ -20,6 +20,20 @@
 
 /* ---- loading ---------------------------------------------------------------------- */
 
+/* What every load of a path starts with: the handle, a path, not prepared yet. */
+static int
+load_start(struct upgrade_catalog *cat, const char *path)
+{
+	if (!UPG_IS(cat, CATALOG))
+		return UPGRADE_EINVAL;
+	if (path == NULL)
+		return upg_error_set(&cat->error, UPGRADE_EINVAL, "no path given");
+	if (upg_catalog_check_loadable(cat) != UPGRADE_OK)
+		return UPGRADE_EINVAL;
+	upg_error_clear(&cat->error);
+	return UPGRADE_OK;
+}
+
 /* Loads one document; counts it against the file limit. */
 static int
 load_buffer(struct upgrade_catalog *cat, const char *name, const char *buf, size_t len)
@@ -167,13 +181,8 @@ upgrade_catalog_load_file(struct upgrade_catalog *cat, const char *path)
 	char *buf;
 	int rc;
 
-	if (!UPG_IS(cat, CATALOG))
-		return UPGRADE_EINVAL;
-	if (path == NULL)
-		return upg_error_set(&cat->error, UPGRADE_EINVAL, "no path given");
-	if (upg_catalog_check_loadable(cat) != UPGRADE_OK)
-		return UPGRADE_EINVAL;
-	upg_error_clear(&cat->error);
+	if ((rc = load_start(cat, path)) != UPGRADE_OK)
+		return rc;
 	buf = read_catalog_file(cat, path, &len, &rc);
 	if (buf == NULL) {
 		if (rc == UPGRADE_ENOMEM)
@@ -215,13 +224,8 @@ upgrade_catalog_load_dir(struct upgrade_catalog *cat, const char *path)
 	int rc = UPGRADE_OK;
 	DIR *dir;
 
-	if (!UPG_IS(cat, CATALOG))
-		return UPGRADE_EINVAL;
-	if (path == NULL)
-		return upg_error_set(&cat->error, UPGRADE_EINVAL, "no path given");
-	if (upg_catalog_check_loadable(cat) != UPGRADE_OK)
-		return UPGRADE_EINVAL;
-	upg_error_clear(&cat->error);
+	if ((rc = load_start(cat, path)) != UPGRADE_OK)
+		return rc;
 	dir = opendir(path);
 	if (dir == NULL) {
 		int e = errno;

@@ -403,20 +403,13 @@ upg_conn_clone(struct upgrade_conn *conn, struct upgrade_conn **out)
 	return upgrade_conn_connect(copy, conn->connstr);
 }
 
-int
-upgrade_conn_connect_dsn(struct upgrade_conn *conn, const char *dsn)
+/* Connects with the connection string built in buf, which it empties. */
+static int
+connect_built(struct upgrade_conn *conn, struct upg_buf *buf)
 {
-	struct upg_buf buf = UPG_BUF_INIT;
-	char *connstr;
+	char *connstr = upg_buf_detach(buf);
 	int ret;
 
-	if (!UPG_IS(conn, CONN))
-		return UPGRADE_EINVAL;
-	upg_error_clear(&conn->err);
-	if (dsn == NULL || dsn[0] == '\0')
-		return upg_error_set(&conn->err, UPGRADE_EINVAL, "empty data source name");
-	upg_connstr_append(&buf, "DSN", dsn);
-	connstr = upg_buf_detach(&buf);
 	if (connstr == NULL)
 		return upg_error_oom(&conn->err);
 	ret = upgrade_conn_connect(conn, connstr);
@@ -425,11 +418,24 @@ upgrade_conn_connect_dsn(struct upgrade_conn *conn, const char *dsn)
 }
 
 int
+upgrade_conn_connect_dsn(struct upgrade_conn *conn, const char *dsn)
+{
+	struct upg_buf buf = UPG_BUF_INIT;
+
+	if (!UPG_IS(conn, CONN))
+		return UPGRADE_EINVAL;
+	upg_error_clear(&conn->err);
+	if (dsn == NULL || dsn[0] == '\0')
+		return upg_error_set(&conn->err, UPGRADE_EINVAL, "empty data source name");
+	upg_connstr_append(&buf, "DSN", dsn);
+	return connect_built(conn, &buf);
+}
+
+int
 upgrade_conn_connect_sqlite(struct upgrade_conn *conn, const char *path)
 {
 	const struct upg_dialect *d = upg_dialect_for_files();
 	struct upg_buf buf = UPG_BUF_INIT;
-	char *connstr;
 	int ret;
 
 	if (!UPG_IS(conn, CONN))
@@ -444,10 +450,5 @@ upgrade_conn_connect_sqlite(struct upgrade_conn *conn, const char *path)
 		upg_buf_free(&buf);
 		return ret;
 	}
-	connstr = upg_buf_detach(&buf);
-	if (connstr == NULL)
-		return upg_error_oom(&conn->err);
-	ret = upgrade_conn_connect(conn, connstr);
-	free(connstr);
-	return ret;
+	return connect_built(conn, &buf);
 }

@@ -104,6 +104,21 @@ value_param(struct upg_render *r, const char *type)
 	}
 }
 
+/* k1 = ? AND k2 = ? ...: one row's key, compared with parameters. */
+static void
+key_equals(struct upg_render *r, const struct upg_scan *s)
+{
+	size_t k;
+
+	for (k = 0; k < s->nkey; k++) {
+		if (k > 0)
+			upg_r_puts(r, " AND ");
+		upg_scan_key_name(r, s, k);
+		upg_r_puts(r, " = ");
+		upg_scan_key_param(r, s, k);
+	}
+}
+
 /*
  * UPDATE t SET c = CASE WHEN k = ? THEN ? ... END WHERE k = ? OR ...: one
  * statement for n rows, parameters: each row's key and value, then each
@@ -113,7 +128,7 @@ static void
 render_update_case(struct upg_render *r, struct upg_scan *s, const char *column, const char *type,
                    size_t n)
 {
-	size_t i, k;
+	size_t i;
 
 	upg_r_puts(r, "UPDATE ");
 	upg_r_qname(r, s->table);
@@ -122,26 +137,14 @@ render_update_case(struct upg_render *r, struct upg_scan *s, const char *column,
 	upg_r_puts(r, " = CASE");
 	for (i = 0; i < n; i++) {
 		upg_r_puts(r, " WHEN ");
-		for (k = 0; k < s->nkey; k++) {
-			if (k > 0)
-				upg_r_puts(r, " AND ");
-			upg_scan_key_name(r, s, k);
-			upg_r_puts(r, " = ");
-			upg_scan_key_param(r, s, k);
-		}
+		key_equals(r, s);
 		upg_r_puts(r, " THEN ");
 		value_param(r, type);
 	}
 	upg_r_puts(r, " END WHERE ");
 	for (i = 0; i < n; i++) {
 		upg_r_puts(r, i > 0 ? " OR (" : "(");
-		for (k = 0; k < s->nkey; k++) {
-			if (k > 0)
-				upg_r_puts(r, " AND ");
-			upg_scan_key_name(r, s, k);
-			upg_r_puts(r, " = ");
-			upg_scan_key_param(r, s, k);
-		}
+		key_equals(r, s);
 		upg_r_puts(r, ")");
 	}
 }
