@@ -837,6 +837,19 @@ fill_bulk(struct eng *g)
 	CALL_OK(g, upgrade_context_add_column_with_defaults(g->ctx, "bulk", &col, &f));
 	CU_ASSERT_EQUAL(count_rows(g, "bulk", "copy IS NULL"), nulls);
 	CU_ASSERT_EQUAL(count_rows(g, "bulk", "copy = name"), 1001 - nulls);
+	/* The same through the CASE form, which engines without a joined UPDATE get. */
+	{
+		const struct upg_dialect *own = g->conn->dialect;
+		struct upg_dialect plain = *own;
+
+		plain.update_rows = UPG_UPDATE_ROWS_CASE;
+		g->conn->dialect = &plain;
+		col.name = "again";
+		CALL_OK(g, upgrade_context_add_column_with_defaults(g->ctx, "bulk", &col, &f));
+		g->conn->dialect = own;
+		CU_ASSERT_EQUAL(count_rows(g, "bulk", "again IS NULL"), nulls);
+		CU_ASSERT_EQUAL(count_rows(g, "bulk", "again = name"), 1001 - nulls);
+	}
 }
 
 static void
