@@ -264,6 +264,12 @@ extern const struct cli_opt cli_log_options[];
 extern const struct cli_opt cli_validate_options[];
 extern const struct cli_opt cli_check_install_options[];
 const struct cli_command *cli_find_command(const char *name);
+/* The global options (main.c), for the parser and the help. */
+extern const struct cli_opt cli_global_options[];
+/* Whether option o has a short form: its value is a letter. */
+int cli_opt_letter(const struct cli_opt *o);
+/* The command list and the global options, on to (help.c). */
+void cli_global_help(const struct cli *cli, FILE *to);
 void cli_command_help(const struct cli *cli, const struct cli_command *cmd, FILE *to);
 
 /* Commands. */
