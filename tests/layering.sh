@@ -7,6 +7,8 @@
 #    file calls which has no cycle; a loop is printed file by file with
 #    the function that closes each step;
 #  - no loop of #include "..." between the headers of src/ and include/;
+#  - no file of src/ is over 800 lines (a driver, one engine's whole table,
+#    may be);
 #  - every function of src/ and drivers/ longer than 40 lines has a
 #    comment before it, or before its declaration in a header, saying its
 #    contract (the command line's files in src/cli are not the library).
@@ -112,6 +114,15 @@ else
 		"no loop of includes between headers ($(grep -c . "$T_TMP/includes") includes)" \
 		"no loop of includes between headers; these are:"
 fi
+
+# ---- sizes -----------------------------------------------------------------------
+
+# A file over 800 lines holds more than one job; a driver is one engine's
+# whole table and may be longer.
+(cd "$top_srcdir" && find src -name '*.[ch]' -exec wc -l {} + | awk '$2 != "total" && $1 > 800 {
+	print $2 ": " $1 " lines" }') >"$T_TMP/big"
+report "$T_TMP/big" "no source file outside drivers/ is over 800 lines" \
+	"no source file outside drivers/ is over 800 lines; these are:"
 
 # ---- contracts -------------------------------------------------------------------
 
