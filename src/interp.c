@@ -34,7 +34,7 @@ bad_attr(struct upgrade_context *ctx, const struct upg_node *n, const char *attr
 
 /* A required string attribute; NULL after setting the error. */
 static const char *
-req(struct upgrade_context *ctx, const struct upg_node *n, const char *attr)
+required_attr(struct upgrade_context *ctx, const struct upg_node *n, const char *attr)
 {
 	const char *v = upg_node_attr(n, attr);
 
@@ -92,7 +92,7 @@ static int
 split_names(struct upgrade_context *ctx, const struct upg_node *n, const char *attr,
             struct names *out)
 {
-	const char *v = req(ctx, n, attr), *p, *s, *e;
+	const char *v = required_attr(ctx, n, attr), *p, *s, *e;
 	size_t count = 1;
 
 	out->v = NULL;
@@ -166,7 +166,7 @@ static int
 node_coldef(struct upgrade_context *ctx, const struct upg_node *n, struct upg_coldef *c)
 {
 	memset(c, 0, sizeof *c);
-	if ((c->name = req(ctx, n, "name")) == NULL)
+	if ((c->name = required_attr(ctx, n, "name")) == NULL)
 		return UPGRADE_EINVAL;
 	c->notnull = !flag(n, "nullable", 1);
 	c->def_value = upg_node_attr(n, "default");
@@ -285,7 +285,7 @@ eval_schemas(struct upgrade_context *ctx, const struct upg_node *cond, int *hold
 	int ret;
 
 	if (cond->elem == UPG_E_SCHEMAS_INCLUDE) {
-		if ((name = req(ctx, cond, "name")) == NULL)
+		if ((name = required_attr(ctx, cond, "name")) == NULL)
 			return UPGRADE_EINVAL;
 	} else if ((ret = number(ctx, cond, "min", &min)) != UPGRADE_OK ||
 	           (ret = number(ctx, cond, "max", &max)) != UPGRADE_OK) {
@@ -370,33 +370,33 @@ eval_cond(struct upgrade_context *ctx, const struct upg_node *cond, int *holds)
 	case UPG_E_SCHEMAS_INCLUDE:
 	case UPG_E_SCHEMA_COUNT: return eval_schemas(ctx, cond, holds);
 	case UPG_E_HAS_TABLE:
-		if ((a = req(ctx, cond, "table")) == NULL)
+		if ((a = required_attr(ctx, cond, "table")) == NULL)
 			return UPGRADE_EINVAL;
 		return upg_exists(ctx, UPG_OBJ_TABLE, a, NULL, 0, holds);
 	case UPG_E_HAS_VIEW:
-		if ((a = req(ctx, cond, "view")) == NULL)
+		if ((a = required_attr(ctx, cond, "view")) == NULL)
 			return UPGRADE_EINVAL;
 		return upg_exists(ctx, UPG_OBJ_VIEW, a, NULL, 0, holds);
 	case UPG_E_HAS_COLUMN:
-		if ((a = req(ctx, cond, "table")) == NULL || (b = req(ctx, cond, "column")) == NULL)
+		if ((a = required_attr(ctx, cond, "table")) == NULL || (b = required_attr(ctx, cond, "column")) == NULL)
 			return UPGRADE_EINVAL;
 		return upg_exists(ctx, UPG_OBJ_COLUMN, a, b, 0, holds);
 	case UPG_E_HAS_INDEX:
-		if ((b = req(ctx, cond, "name")) == NULL)
+		if ((b = required_attr(ctx, cond, "name")) == NULL)
 			return UPGRADE_EINVAL;
 		return upg_exists(ctx, UPG_OBJ_INDEX, upg_node_attr(cond, "table"), b, 0, holds);
 	case UPG_E_HAS_CONSTRAINT:
-		if ((a = req(ctx, cond, "table")) == NULL || (b = req(ctx, cond, "name")) == NULL)
+		if ((a = required_attr(ctx, cond, "table")) == NULL || (b = required_attr(ctx, cond, "name")) == NULL)
 			return UPGRADE_EINVAL;
 		if ((ret = constraint_type(ctx, cond, &ctype)) != UPGRADE_OK)
 			return ret;
 		return upg_exists(ctx, UPG_OBJ_CONSTRAINT, a, b, ctype, holds);
 	case UPG_E_HAS_ENUM:
-		if ((b = req(ctx, cond, "name")) == NULL)
+		if ((b = required_attr(ctx, cond, "name")) == NULL)
 			return UPGRADE_EINVAL;
 		return upg_exists(ctx, UPG_OBJ_ENUM, NULL, b, 0, holds);
 	case UPG_E_IS_EMPTY_TABLE:
-		if ((a = req(ctx, cond, "table")) == NULL)
+		if ((a = required_attr(ctx, cond, "table")) == NULL)
 			return UPGRADE_EINVAL;
 		return upg_is_empty(ctx, a, holds);
 	default:
@@ -439,7 +439,7 @@ op_create_table(struct upgrade_context *ctx, const struct upg_node *n)
 {
 	const struct upg_node *c;
 	struct upg_coldef *cols;
-	const char *table = req(ctx, n, "name");
+	const char *table = required_attr(ctx, n, "name");
 	size_t ncols = 0;
 	int ret = UPGRADE_OK;
 
@@ -471,7 +471,7 @@ op_alter_column(struct upgrade_context *ctx, const struct upg_node *n)
 	int ret;
 
 	memset(&a, 0, sizeof a);
-	if ((a.table = req(ctx, n, "table")) == NULL || (a.column = req(ctx, n, "name")) == NULL)
+	if ((a.table = required_attr(ctx, n, "table")) == NULL || (a.column = required_attr(ctx, n, "name")) == NULL)
 		return UPGRADE_EINVAL;
 	if ((ret = node_type(ctx, n, &a.type, 0)) != UPGRADE_OK)
 		return ret;
@@ -493,14 +493,14 @@ op_alter_column(struct upgrade_context *ctx, const struct upg_node *n)
 static int
 op_constraint(struct upgrade_context *ctx, const struct upg_node *n)
 {
-	const char *table = req(ctx, n, "table"), *name = req(ctx, n, "name");
+	const char *table = required_attr(ctx, n, "table"), *name = required_attr(ctx, n, "name");
 	struct names cols = {NULL, 0}, refs = {NULL, 0};
 	int ret, on_delete, on_update;
 
 	if (table == NULL || name == NULL)
 		return UPGRADE_EINVAL;
 	if (n->elem == UPG_E_ADD_CHECK) {
-		const char *expr = req(ctx, n, "expression");
+		const char *expr = required_attr(ctx, n, "expression");
 
 		return expr == NULL ? UPGRADE_EINVAL : upg_op_add_check(ctx, table, name, expr);
 	}
@@ -509,7 +509,7 @@ op_constraint(struct upgrade_context *ctx, const struct upg_node *n)
 	if (n->elem == UPG_E_ADD_UNIQUE) {
 		ret = upg_op_add_unique(ctx, table, name, (const char *const *)cols.v, cols.n);
 	} else {
-		const char *ref = req(ctx, n, "ref-table");
+		const char *ref = required_attr(ctx, n, "ref-table");
 
 		if (ref == NULL)
 			ret = UPGRADE_EINVAL;
@@ -533,7 +533,7 @@ static int
 op_create_enum(struct upgrade_context *ctx, const struct upg_node *n)
 {
 	const struct upg_node *c;
-	const char *name = req(ctx, n, "name");
+	const char *name = required_attr(ctx, n, "name");
 	const char **values;
 	size_t count = 0;
 	int ret;
@@ -572,32 +572,32 @@ exec_op(struct upgrade_context *ctx, const struct upg_node *n)
 	switch (n->elem) {
 	case UPG_E_CREATE_TABLE: return op_create_table(ctx, n);
 	case UPG_E_DROP_TABLE:
-		if ((a = req(ctx, n, "name")) == NULL)
+		if ((a = required_attr(ctx, n, "name")) == NULL)
 			return UPGRADE_EINVAL;
 		return upg_op_drop_table(ctx, a, flag(n, "if-exists", 0) ? UPG_IF_EXISTS : 0);
 	case UPG_E_RENAME_TABLE:
-		if ((a = req(ctx, n, "from")) == NULL || (b = req(ctx, n, "to")) == NULL)
+		if ((a = required_attr(ctx, n, "from")) == NULL || (b = required_attr(ctx, n, "to")) == NULL)
 			return UPGRADE_EINVAL;
 		return upg_op_rename_table(ctx, a, b);
 	case UPG_E_ADD_COLUMN:
-		if ((a = req(ctx, n, "table")) == NULL)
+		if ((a = required_attr(ctx, n, "table")) == NULL)
 			return UPGRADE_EINVAL;
 		if ((ret = node_coldef(ctx, n, &col)) != UPGRADE_OK)
 			return ret;
 		return upg_op_add_column(ctx, a, &col,
 		                         flag(n, "if-not-exists", 0) ? UPG_IF_NOT_EXISTS : 0);
 	case UPG_E_DROP_COLUMN:
-		if ((a = req(ctx, n, "table")) == NULL || (b = req(ctx, n, "name")) == NULL)
+		if ((a = required_attr(ctx, n, "table")) == NULL || (b = required_attr(ctx, n, "name")) == NULL)
 			return UPGRADE_EINVAL;
 		return upg_op_drop_column(ctx, a, b, flag(n, "if-exists", 0) ? UPG_IF_EXISTS : 0);
 	case UPG_E_RENAME_COLUMN:
-		if ((a = req(ctx, n, "table")) == NULL || (b = req(ctx, n, "from")) == NULL ||
-		    (c = req(ctx, n, "to")) == NULL)
+		if ((a = required_attr(ctx, n, "table")) == NULL || (b = required_attr(ctx, n, "from")) == NULL ||
+		    (c = required_attr(ctx, n, "to")) == NULL)
 			return UPGRADE_EINVAL;
 		return upg_op_rename_column(ctx, a, b, c);
 	case UPG_E_ALTER_COLUMN: return op_alter_column(ctx, n);
 	case UPG_E_CREATE_INDEX:
-		if ((a = req(ctx, n, "name")) == NULL || (b = req(ctx, n, "table")) == NULL)
+		if ((a = required_attr(ctx, n, "name")) == NULL || (b = required_attr(ctx, n, "table")) == NULL)
 			return UPGRADE_EINVAL;
 		if ((ret = split_names(ctx, n, "columns", &cols)) != UPGRADE_OK)
 			return ret;
@@ -608,7 +608,7 @@ exec_op(struct upgrade_context *ctx, const struct upg_node *n)
 		names_free(&cols);
 		return ret;
 	case UPG_E_DROP_INDEX:
-		if ((a = req(ctx, n, "name")) == NULL)
+		if ((a = required_attr(ctx, n, "name")) == NULL)
 			return UPGRADE_EINVAL;
 		return upg_op_drop_index(ctx, a, upg_node_attr(n, "table"),
 		                         flag(n, "if-exists", 0) ? UPG_IF_EXISTS : 0);
@@ -616,7 +616,7 @@ exec_op(struct upgrade_context *ctx, const struct upg_node *n)
 	case UPG_E_ADD_FOREIGN_KEY:
 	case UPG_E_ADD_CHECK: return op_constraint(ctx, n);
 	case UPG_E_DROP_CONSTRAINT:
-		if ((a = req(ctx, n, "table")) == NULL || (b = req(ctx, n, "name")) == NULL)
+		if ((a = required_attr(ctx, n, "table")) == NULL || (b = required_attr(ctx, n, "name")) == NULL)
 			return UPGRADE_EINVAL;
 		if ((ret = constraint_type(ctx, n, &ctype)) != UPGRADE_OK)
 			return ret;
@@ -624,7 +624,7 @@ exec_op(struct upgrade_context *ctx, const struct upg_node *n)
 		                              flag(n, "if-exists", 0) ? UPG_IF_EXISTS : 0);
 	case UPG_E_CREATE_ENUM: return op_create_enum(ctx, n);
 	case UPG_E_ADD_ENUM_VALUE:
-		if ((a = req(ctx, n, "name")) == NULL)
+		if ((a = required_attr(ctx, n, "name")) == NULL)
 			return UPGRADE_EINVAL;
 		/* An empty label is refused by the operation with its own message. */
 		ret = upg_op_add_enum_value(ctx, a, upg_node_attr(n, "value"),

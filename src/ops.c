@@ -20,7 +20,7 @@
 
 /* Prepares a renderer for ctx's schema; *schema is allocated for the caller to free. */
 static int
-begin(struct upgrade_context *ctx, struct upg_render *r, char **schema)
+render_start(struct upgrade_context *ctx, struct upg_render *r, char **schema)
 {
 	int ret;
 
@@ -34,8 +34,9 @@ begin(struct upgrade_context *ctx, struct upg_render *r, char **schema)
 	return upg_render_init(r, ctx->conn, *schema);
 }
 
+/* Frees what render_start() made; returns ret, the operation's result. */
 static int
-end(struct upg_render *r, char *schema, int ret)
+render_done(struct upg_render *r, char *schema, int ret)
 {
 	upg_render_free(r);
 	free(schema);
@@ -144,10 +145,10 @@ upg_op_create_table(struct upgrade_context *ctx, const char *table, const struct
 		if (found)
 			return UPGRADE_OK;
 	}
-	if ((ret = begin(ctx, &r, &schema)) == UPGRADE_OK &&
+	if ((ret = render_start(ctx, &r, &schema)) == UPGRADE_OK &&
 	    (ret = upg_render_create_table(&r, table, cols, ncols)) == UPGRADE_OK)
 		ret = upg_exec_rendered(ctx->conn, &r);
-	return end(&r, schema, ret);
+	return render_done(&r, schema, ret);
 }
 
 int
@@ -163,10 +164,10 @@ upg_op_drop_table(struct upgrade_context *ctx, const char *table, unsigned flags
 		if (!found)
 			return UPGRADE_OK;
 	}
-	if ((ret = begin(ctx, &r, &schema)) == UPGRADE_OK &&
+	if ((ret = render_start(ctx, &r, &schema)) == UPGRADE_OK &&
 	    (ret = upg_render_drop_table(&r, table)) == UPGRADE_OK)
 		ret = upg_exec_rendered(ctx->conn, &r);
-	return end(&r, schema, ret);
+	return render_done(&r, schema, ret);
 }
 
 int
@@ -176,10 +177,10 @@ upg_op_rename_table(struct upgrade_context *ctx, const char *from, const char *t
 	char *schema;
 	int ret;
 
-	if ((ret = begin(ctx, &r, &schema)) == UPGRADE_OK &&
+	if ((ret = render_start(ctx, &r, &schema)) == UPGRADE_OK &&
 	    (ret = upg_render_rename_table(&r, from, to)) == UPGRADE_OK)
 		ret = upg_exec_rendered(ctx->conn, &r);
-	return end(&r, schema, ret);
+	return render_done(&r, schema, ret);
 }
 
 /* ---- columns -------------------------------------------------------------------- */
@@ -207,10 +208,10 @@ upg_op_add_column(struct upgrade_context *ctx, const char *table, const struct u
 		c.notnull = 0;
 		later_not_null = 1;
 	}
-	if ((ret = begin(ctx, &r, &schema)) == UPGRADE_OK &&
+	if ((ret = render_start(ctx, &r, &schema)) == UPGRADE_OK &&
 	    (ret = upg_render_add_column(&r, table, &c)) == UPGRADE_OK)
 		ret = upg_exec_rendered(ctx->conn, &r);
-	end(&r, schema, ret);
+	render_done(&r, schema, ret);
 	if (ret == UPGRADE_OK && later_not_null)
 		ret = upg_op_forbid_null(ctx, table, col->name);
 	return ret;
@@ -267,10 +268,10 @@ upg_op_drop_column(struct upgrade_context *ctx, const char *table, const char *c
 
 		return change_table(ctx, table, &chg);
 	}
-	if ((ret = begin(ctx, &r, &schema)) == UPGRADE_OK &&
+	if ((ret = render_start(ctx, &r, &schema)) == UPGRADE_OK &&
 	    (ret = upg_render_drop_column(&r, table, column)) == UPGRADE_OK)
 		ret = upg_exec_rendered(ctx->conn, &r);
-	return end(&r, schema, ret);
+	return render_done(&r, schema, ret);
 }
 
 int
@@ -281,10 +282,10 @@ upg_op_rename_column(struct upgrade_context *ctx, const char *table, const char 
 	char *schema;
 	int ret;
 
-	if ((ret = begin(ctx, &r, &schema)) == UPGRADE_OK &&
+	if ((ret = render_start(ctx, &r, &schema)) == UPGRADE_OK &&
 	    (ret = upg_render_rename_column(&r, table, from, to)) == UPGRADE_OK)
 		ret = upg_exec_rendered(ctx->conn, &r);
-	return end(&r, schema, ret);
+	return render_done(&r, schema, ret);
 }
 
 /*
@@ -331,7 +332,7 @@ upg_op_alter_column(struct upgrade_context *ctx, const struct upg_alter *a)
 		}
 		copy.current = &cur.info;
 	}
-	if ((ret = begin(ctx, &r, &schema)) == UPGRADE_OK &&
+	if ((ret = render_start(ctx, &r, &schema)) == UPGRADE_OK &&
 	    (ret = upg_render_alter_column(&r, &copy)) == UPGRADE_OK)
 		ret = upg_exec_rendered(ctx->conn, &r);
 	/*
@@ -345,7 +346,7 @@ upg_op_alter_column(struct upgrade_context *ctx, const struct upg_alter *a)
 		                    "give the new default (default or default-sql) or drop-default "
 		                    "in the same alter-column");
 	colcopy_free(&cur);
-	return end(&r, schema, ret);
+	return render_done(&r, schema, ret);
 }
 
 /* ---- indexes ------------------------------------------------------------------------ */
@@ -364,11 +365,11 @@ upg_op_create_index(struct upgrade_context *ctx, const char *name, const char *t
 		if (found)
 			return UPGRADE_OK;
 	}
-	if ((ret = begin(ctx, &r, &schema)) == UPGRADE_OK &&
+	if ((ret = render_start(ctx, &r, &schema)) == UPGRADE_OK &&
 	    (ret = upg_render_create_index(&r, name, table, cols, ncols,
 	                                   (flags & UPG_UNIQUE) != 0)) == UPGRADE_OK)
 		ret = upg_exec_rendered(ctx->conn, &r);
-	return end(&r, schema, ret);
+	return render_done(&r, schema, ret);
 }
 
 int
@@ -384,10 +385,10 @@ upg_op_drop_index(struct upgrade_context *ctx, const char *name, const char *tab
 		if (!found)
 			return UPGRADE_OK;
 	}
-	if ((ret = begin(ctx, &r, &schema)) == UPGRADE_OK &&
+	if ((ret = render_start(ctx, &r, &schema)) == UPGRADE_OK &&
 	    (ret = upg_render_drop_index(&r, name, table)) == UPGRADE_OK)
 		ret = upg_exec_rendered(ctx->conn, &r);
-	return end(&r, schema, ret);
+	return render_done(&r, schema, ret);
 }
 
 /* ---- constraints ---------------------------------------------------------------------- */
@@ -420,10 +421,10 @@ upg_op_add_unique(struct upgrade_context *ctx, const char *table, const char *na
 	char *schema;
 	int ret;
 
-	if ((ret = begin(ctx, &r, &schema)) == UPGRADE_OK &&
+	if ((ret = render_start(ctx, &r, &schema)) == UPGRADE_OK &&
 	    (ret = upg_render_constraint_unique(&r, name, cols, ncols)) == UPGRADE_OK)
 		ret = add_constraint(ctx, &r, table);
-	return end(&r, schema, ret);
+	return render_done(&r, schema, ret);
 }
 
 int
@@ -435,11 +436,11 @@ upg_op_add_foreign_key(struct upgrade_context *ctx, const char *table, const cha
 	char *schema;
 	int ret;
 
-	if ((ret = begin(ctx, &r, &schema)) == UPGRADE_OK &&
+	if ((ret = render_start(ctx, &r, &schema)) == UPGRADE_OK &&
 	    (ret = upg_render_constraint_fk(&r, name, cols, ncols, ref_table, ref_cols, nref,
 	                                    on_delete, on_update)) == UPGRADE_OK)
 		ret = add_constraint(ctx, &r, table);
-	return end(&r, schema, ret);
+	return render_done(&r, schema, ret);
 }
 
 int
@@ -449,10 +450,10 @@ upg_op_add_check(struct upgrade_context *ctx, const char *table, const char *nam
 	char *schema;
 	int ret;
 
-	if ((ret = begin(ctx, &r, &schema)) == UPGRADE_OK &&
+	if ((ret = render_start(ctx, &r, &schema)) == UPGRADE_OK &&
 	    (ret = upg_render_constraint_check(&r, name, expr)) == UPGRADE_OK)
 		ret = add_constraint(ctx, &r, table);
-	return end(&r, schema, ret);
+	return render_done(&r, schema, ret);
 }
 
 int
@@ -491,10 +492,10 @@ upg_op_drop_constraint(struct upgrade_context *ctx, const char *table, const cha
 
 		return change_table(ctx, table, &chg);
 	}
-	if ((ret = begin(ctx, &r, &schema)) == UPGRADE_OK &&
+	if ((ret = render_start(ctx, &r, &schema)) == UPGRADE_OK &&
 	    (ret = upg_render_drop_constraint(&r, table, name, ctype)) == UPGRADE_OK)
 		ret = upg_exec_rendered(ctx->conn, &r);
-	return end(&r, schema, ret);
+	return render_done(&r, schema, ret);
 }
 
 /* ---- enumerations --------------------------------------------------------------------- */
