@@ -14,10 +14,12 @@
  * pre-scanned against the limits, parsed, built and checked, and a file is
  * remembered only when it loaded without a single diagnostic.  The
  * directory must belong to the user and be writable by nobody else, as
- * with any file that decides what runs; otherwise it is not used.
+ * with any file that decides what runs; otherwise it is not used.  Entries
+ * no load has used for 30 days are removed when a new one is written.
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -25,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <nettle/sha2.h>
@@ -33,6 +36,13 @@
 
 /* The entry names' prefix: a new layout or meaning gets a new one. */
 #define ENTRY_PREFIX "valid-1-"
+
+/*
+ * An entry no load has used for this long is removed when a new one is
+ * written: every edit of a catalog leaves one behind, and nothing else
+ * would ever clean them up.  A hit renews its entry's time.
+ */
+#define UNUSED_SECONDS (30L * 24 * 3600)
 
 int
 upgrade_catalog_set_cache_dir(struct upgrade_catalog *cat, const char *dir)
@@ -156,8 +166,46 @@ upg_cache_has(struct upgrade_catalog *cat, const char *key)
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
 	    st.st_size == 65)
 		n = read(fd, got, sizeof got);
+	if (n == 65 && memcmp(got, key, 64) == 0 && got[64] == '\n') {
+		/* Used now: kept for another UNUSED_SECONDS (failing to say so costs nothing). */
+		(void)futimens(fd, NULL);
+		close(fd);
+		return 1;
+	}
 	close(fd);
-	return n == 65 && memcmp(got, key, 64) == 0 && got[64] == '\n';
+	return 0;
+}
+
+/*
+ * Removes the entries not used for UNUSED_SECONDS, and files that a writer
+ * killed half-way left behind (".valid-1-*" for more than an hour).  Only
+ * our own regular files are touched.
+ */
+static void
+expire(const struct upgrade_catalog *cat)
+{
+	struct dirent *e;
+	struct stat st;
+	time_t now = time(NULL);
+	DIR *dir = opendir(cat->cache_dir);
+	int fd;
+
+	if (dir == NULL)
+		return;
+	fd = dirfd(dir);
+	while ((e = readdir(dir)) != NULL) {
+		int entry = strncmp(e->d_name, ENTRY_PREFIX, strlen(ENTRY_PREFIX)) == 0;
+		int partial = e->d_name[0] == '.' &&
+		              strncmp(e->d_name + 1, ENTRY_PREFIX, strlen(ENTRY_PREFIX)) == 0;
+
+		if ((!entry && !partial) ||
+		    fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
+		    st.st_uid != geteuid())
+			continue;
+		if (now - st.st_mtime > (entry ? UNUSED_SECONDS : 3600L))
+			(void)unlinkat(fd, e->d_name, 0);
+	}
+	closedir(dir);
 }
 
 void
@@ -179,4 +227,5 @@ upg_cache_remember(struct upgrade_catalog *cat, const char *key)
 	}
 	free(tmp);
 	free(path);
+	expire(cat);
 }

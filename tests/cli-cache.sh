@@ -8,6 +8,8 @@
 #    entry that is a link or a FIFO, a directory others may write to:
 #    each is validated again (or the cache is not used), and a file made
 #    invalid is refused exactly as without a cache;
+#  - entries unused for 30 days, and what a killed writer left, are removed
+#    when a new entry is written; a hit keeps its entry;
 #  - validate and check-install, and --no-cache, never use it.
 . "$top_srcdir/tests/lib.sh"
 
@@ -93,7 +95,36 @@ expect_rc 0 "entries that are FIFOs: no wait"
 expect_err "catalog cache: 0 files known valid" "FIFOs are not entries"
 rm -f "$cache"/valid-1-*
 
+# Entries unused for 30 days go when a new one is written, and so do files
+# a killed writer left for over an hour; a hit keeps its entry.
+key_of() { { printf '%s\0%s\0' "$version" "$schema"; cat "$1"; } | sha256sum | cut -c1-64; }
+rm -f "$cache"/valid-1-* "$cache"/.valid-1-*
+known 0 "fresh, for expiry"
+a1=$(key_of "$C/a.xml")
+b1=$(key_of "$C/b.xml")
+printf '<!-- v2 -->\n' >>"$C/b.xml"
+known 1 "b.xml changed once"
+b2=$(key_of "$C/b.xml")
+touch -d '40 days ago' "$cache/valid-1-$a1" "$cache/valid-1-$b1"
+: >"$cache/.valid-1-$b1.99998"
+touch -d '2 hours ago' "$cache/.valid-1-$b1.99998"
+: >"$cache/.valid-1-$b1.99999"
+printf '<!-- v3 -->\n' >>"$C/b.xml"
+known 1 "b.xml changed again"
+b3=$(key_of "$C/b.xml")
+[ ! -e "$cache/valid-1-$b1" ] && ok "an entry unused for 40 days is gone" ||
+	not_ok "the unused entry of b.xml's first version is still there"
+[ -e "$cache/valid-1-$a1" ] && ok "an old entry that was just used stays" ||
+	not_ok "a.xml's entry, used by this load, was removed"
+[ -e "$cache/valid-1-$b2" ] && [ -e "$cache/valid-1-$b3" ] && ok "recent entries stay" ||
+	not_ok "a recent entry was removed" "$(ls -la "$cache")"
+[ ! -e "$cache/.valid-1-$b1.99998" ] && [ -e "$cache/.valid-1-$b1.99999" ] &&
+	ok "a writer's leftover goes after an hour, not before" ||
+	not_ok "leftovers of killed writers" "$(ls -la "$cache")"
+known 2 "both files known after the clean-up"
+
 # A directory others may write to is not used at all.
+rm -f "$cache"/valid-1-* "$cache"/.valid-1-*
 known 0 "fresh"
 chmod 777 "$cache"
 known 0 "a directory anyone may write to"
