@@ -65,11 +65,17 @@ upgrade_catalog_cache_hits(const struct upgrade_catalog *cat)
 	return UPG_IS(cat, CATALOG) ? cat->cache_hits : 0;
 }
 
-/* Creates dir and its missing parents, each private to the user. */
+/*
+ * Creates dir and its missing parents, each private to the user, but only
+ * inside a directory of the user's: a run as root with another user's
+ * $HOME must not leave root's directories in that home.
+ */
 static int
 make_dirs(const char *dir)
 {
 	char *p, *copy = upg_strdup(dir), c;
+	struct stat st;
+	uid_t parent = (uid_t)-1;
 	int rc = 0;
 
 	if (copy == NULL)
@@ -79,8 +85,12 @@ make_dirs(const char *dir)
 			continue;
 		c = *p;
 		*p = '\0';
-		if (mkdir(copy, 0700) != 0 && errno != EEXIST)
+		if (stat(copy, &st) == 0)
+			parent = st.st_uid;
+		else if (errno != ENOENT || parent != geteuid() || mkdir(copy, 0700) != 0)
 			rc = -1;
+		else
+			parent = geteuid();
 		*p = c;
 		if (c == '\0')
 			break;

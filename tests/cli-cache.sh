@@ -10,6 +10,7 @@
 #    invalid is refused exactly as without a cache;
 #  - entries unused for 30 days, and what a killed writer left, are removed
 #    when a new entry is written; a hit keeps its entry;
+#  - a missing cache directory is made only inside a directory of the user's;
 #  - validate and check-install, and --no-cache, never use it.
 . "$top_srcdir/tests/lib.sh"
 
@@ -132,6 +133,19 @@ rm -f "$cache"/valid-1-*
 known 0 "still not used"
 [ "$(entries)" = 0 ] && ok "nothing written there" || not_ok "entries: $(entries)"
 chmod 700 "$cache"
+
+# A missing cache directory is made only inside a directory of the user's:
+# root with another user's $HOME leaves nothing of root's there.
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	mkdir "$T_TMP/theirs" && chown nobody "$T_TMP/theirs"
+	XDG_CACHE_HOME=$T_TMP/theirs/.cache run "$UPGRADE" -vv -T "$C" -d "$db" status
+	expect_rc 0 "another user's directory: the run goes on"
+	[ ! -e "$T_TMP/theirs/.cache" ] && ok "nothing made in another user's directory" ||
+		not_ok "root made $T_TMP/theirs/.cache"
+else
+	t_skip=$((t_skip + 1))
+	echo "skip - another user's directory: needs root (to give a directory to nobody)"
+fi
 
 # A cache that cannot be made changes nothing.
 run "$UPGRADE" -vv --cache-dir /dev/null/upgrade -T "$C" -d "$db" status

@@ -80,8 +80,9 @@ UPGRADE_EXTERN int upgrade_catalog_set_limit(struct upgrade_catalog *cat,
 /*
  * Remembers in dir which catalog files passed schema validation, so that
  * the same bytes loaded later (same schema, same library) skip compiling
- * the schema and validating.  dir is created (mode 0700) if missing, and
- * not used unless it belongs to the user and nobody else may write to it.
+ * the schema and validating.  dir is created (mode 0700) if missing, inside
+ * a directory of the user's only, and not used unless it belongs to the
+ * user and nobody else may write to it.
  * NULL (the default) turns it off.  For files loaded after this call.
  */
 UPGRADE_EXTERN int upgrade_catalog_set_cache_dir(struct upgrade_catalog *cat, const char *dir);
