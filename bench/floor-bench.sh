@@ -7,7 +7,9 @@
 # program through the same driver (runner-bench odbc -t), against
 # "upgrade run" applying the same tasks on a fresh database; N tasks in one
 # module; a run with nothing to do against a process that only connects;
-# "upgrade validate" of 10,000 tasks; the per-row fill; peak RSS.  Each
+# "upgrade validate" of 10,000 tasks; the per-row fill; peak RSS; on
+# PostgreSQL also the plain program's transactions sent in one or two
+# round trips instead of three (runner-bench odbc -1, -2).  Each
 # comparison alternates its runs and takes medians.  Run it with
 # "make bench-floor"; the figures of bench/README.md's floor section come
 # from one run.
@@ -85,6 +87,13 @@ PGPASSWORD='$UPGRADE_TEST_PASSWORD' exec '$psql_bin' -X -q -v ON_ERROR_STOP=1 -h
 EOF_PSQL
 chmod 700 "$tmp/psql-user"
 psql_user() { "$tmp/psql-user" "$@"; }
+# The plain program talks to psqlODBC as the runner does: native
+# transaction semantics (drivers/postgresql.c appends the same Protocol
+# unless the string has one), not the driver's savepoint per statement.
+case ";$UPGRADE_TEST_PG" in
+*";Protocol="* | *";A1="*) pg_plain=$UPGRADE_TEST_PG ;;
+*) pg_plain="$UPGRADE_TEST_PG;Protocol=7.4-0" ;;
+esac
 
 say "floor benchmark: $REPEAT runs per figure, $(date -u '+%Y-%m-%d %H:%M UTC')"
 say "machine: $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1), load average $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -149,9 +158,17 @@ for n in $SIZES; do
 				timed "$tmp/psql-user" -f "$tmp/floor.pg.psql"
 				record "$eng$n.client" "$(field wall_ms "$T")"
 				pg_fresh
-				timed "$BENCH" odbc -t -i "SET search_path TO fbench" "$UPGRADE_TEST_PG" "$tmp/floor.odbc"
+				timed "$BENCH" odbc -t -i "SET search_path TO fbench" "$pg_plain" "$tmp/floor.odbc"
 				record "$eng$n.odbc" "$(field wall_ms "$T")"
 				record "$eng$n.odbc_rss" "$(field rss_mib "$T")"
+				# The same transactions in fewer messages: the first
+				# statement alone and the rest with the COMMIT (-2), or
+				# all in one batch (-1).
+				for b in 2 1; do
+					pg_fresh
+					timed "$BENCH" odbc -t -$b -i "SET search_path TO fbench" "$pg_plain" "$tmp/floor.odbc"
+					record "$eng$n.batch$b" "$(field wall_ms "$T")"
+				done
 				pg_fresh
 				"$UPGRADE" -q -c "$UPGRADE_TEST_PG" -T "$tmp/c0" run --schema fbench
 				timed "$UPGRADE" -q -c "$UPGRADE_TEST_PG" -T "$tmp/cN" run --schema fbench
@@ -161,6 +178,14 @@ for n in $SIZES; do
 		done
 		say "| $eng | $n | $(med "$eng$n.client") | $(med "$eng$n.odbc") | $(med "$eng$n.run") | $(ratio "$(med "$eng$n.run")" "$(med "$eng$n.client")") | $(ratio "$(med "$eng$n.run")" "$(med "$eng$n.odbc")") | $(med "$eng$n.odbc_rss") | $(med "$eng$n.run_rss") |"
 	done
+done
+say ""
+say "1b. PostgreSQL, the plain ODBC program's transactions in fewer round trips (ms; medians)"
+say ""
+say "| N | 3 (BEGIN;statement, record, COMMIT) | 2 (statement, record;COMMIT) | 1 (one batch) | upgrade run | run / 1 |"
+say "|--:|--:|--:|--:|--:|--:|"
+for n in $SIZES; do
+	say "| $n | $(med "pg$n.odbc") | $(med "pg$n.batch2") | $(med "pg$n.batch1") | $(med "pg$n.run") | $(ratio "$(med "pg$n.run")" "$(med "pg$n.batch1")") |"
 done
 say ""
 
@@ -186,6 +211,21 @@ done
 say "   connect and read the state (plain ODBC): $(med noop.connect)"
 say "   upgrade run with the catalog cache:      $(med noop.cache) (+$(awk -v a="$(med noop.cache)" -v b="$(med noop.connect)" 'BEGIN { printf "%.1f", a - b }'); target +5)"
 say "   upgrade run --no-cache:                  $(med noop.nocache) (+$(awk -v a="$(med noop.nocache)" -v b="$(med noop.connect)" 'BEGIN { printf "%.1f", a - b }'))"
+say ""
+say "2b. The same on PostgreSQL (ms; median of 11)"
+pg_fresh
+"$UPGRADE" -q -c "$UPGRADE_TEST_PG" -T "$tmp/c0" run --schema fbench
+"$UPGRADE" -q -c "$UPGRADE_TEST_PG" -T "$tmp/c1k" run --schema fbench
+i=0
+while [ "$i" -lt 11 ]; do
+	i=$((i + 1))
+	timed "$BENCH" odbc -i "SET search_path TO fbench" "$pg_plain" "$tmp/select.sql"
+	record pgnoop.connect "$(field wall_ms "$T")"
+	timed "$UPGRADE" -q -c "$UPGRADE_TEST_PG" -T "$tmp/c1k" run --schema fbench
+	record pgnoop.cache "$(field wall_ms "$T")"
+done
+say "   connect and read the state (plain ODBC): $(med pgnoop.connect)"
+say "   upgrade run with the catalog cache:      $(med pgnoop.cache) (+$(awk -v a="$(med pgnoop.cache)" -v b="$(med pgnoop.connect)" 'BEGIN { printf "%.1f", a - b }'); target +5)"
 say ""
 
 # ---- validate ------------------------------------------------------------------------

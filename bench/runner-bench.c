@@ -15,10 +15,14 @@
  *       each followed by the state writes the runner makes for it (as
  *       literals; one statement with psql, two without, and then an empty
  *       line ending the transaction, for odbc -t);
- *   runner-bench odbc [-i SQL] [-b BYTES] [-g BYTES] [-m MODE] [-t] CONNECT FILE
+ *   runner-bench odbc [-i SQL] [-b BYTES] [-g BYTES] [-m MODE] [-t [-1|-2]] CONNECT FILE
  *       the plain ODBC program: SQLDriverConnect, autocommit off, then for
  *       each line of FILE SQLExecDirect and SQLEndTran(SQL_COMMIT) (with -t,
- *       the lines up to an empty one, then one commit); -i runs
+ *       the lines up to an empty one, then one commit; with -1, those
+ *       lines and a COMMIT joined by ";" into one SQLExecDirect, each
+ *       result checked with SQLMoreResults: one round trip a transaction
+ *       where the driver sends a batch as one message; with -2, the first
+ *       line alone, then the others and the COMMIT as one batch); -i runs
  *       SQL first (outside the timing); with -b or -g it also rewrites, in
  *       each transaction, one row of a table bench_state with a text of
  *       -b bytes in the first transaction, growing by -g bytes in each
@@ -225,6 +229,26 @@ odbc_exec(SQLHSTMT st, const char *sql)
 	return 0;
 }
 
+/* Executes a batch of statements, every one of whose results must succeed. */
+static int
+odbc_exec_batch(SQLHSTMT st, const char *sql)
+{
+	SQLRETURN rc = SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS);
+	int n = 1;
+
+	while (SQL_SUCCEEDED(rc) || rc == SQL_NO_DATA) {
+		rc = SQLMoreResults(st);
+		if (rc == SQL_NO_DATA) {
+			SQLFreeStmt(st, SQL_CLOSE);
+			return 0;
+		}
+		n++;
+	}
+	fprintf(stderr, "runner-bench: statement %d of the batch failed\n", n);
+	odbc_fail(SQL_HANDLE_STMT, st, sql);
+	return -1;
+}
+
 static int
 plain_odbc(const char *connect, const char *file, const char *init, long base, long grow,
            int mode, int grouped)
@@ -232,9 +256,11 @@ plain_odbc(const char *connect, const char *file, const char *init, long base, l
 	SQLHENV env = SQL_NULL_HENV;
 	SQLHDBC dbc = SQL_NULL_HDBC;
 	SQLHSTMT st = SQL_NULL_HSTMT, up = SQL_NULL_HSTMT;
-	char line[65536], *state = NULL;
+	char line[65536], *state = NULL, *batch = NULL;
+	size_t batch_len = 0;
 	SQLLEN state_len = 0;
 	long count = 0;
+	int first = 1;
 	double t0, t_conn, t_loop;
 	struct rusage ru;
 	FILE *f;
@@ -286,6 +312,39 @@ plain_odbc(const char *connect, const char *file, const char *init, long base, l
 	t0 = now_ms();
 	while (fgets(line, sizeof line, f) != NULL) {
 		line[strcspn(line, "\n")] = '\0';
+		if (grouped > 1) {
+			/* One batch: the transaction's statements and its COMMIT in one string. */
+			const char *add = line[0] != '\0' ? line : "COMMIT";
+			size_t len = strlen(add);
+			char *bigger;
+
+			if (grouped == 3 && first && line[0] != '\0') {
+				/* -2: the first statement alone, as the runner sends a task's. */
+				first = 0;
+				if (odbc_exec(st, line) != 0)
+					goto done;
+				continue;
+			}
+			bigger = realloc(batch, batch_len + len + 3);
+			if (bigger == NULL)
+				goto done;
+			batch = bigger;
+			/* A line break ends a "--" comment the statement may end with. */
+			if (batch_len > 0) {
+				memcpy(batch + batch_len, "\n;", 2);
+				batch_len += 2;
+			}
+			memcpy(batch + batch_len, add, len + 1);
+			batch_len += len;
+			if (line[0] != '\0')
+				continue;
+			if (odbc_exec_batch(st, batch) != 0)
+				goto done;
+			batch_len = 0;
+			first = 1;
+			count++;
+			continue;
+		}
 		if (grouped) {
 			/* Statements up to an empty line form one transaction. */
 			if (line[0] != '\0') {
@@ -348,6 +407,7 @@ plain_odbc(const char *connect, const char *file, const char *init, long base, l
 done:
 	fclose(f);
 	free(state);
+	free(batch);
 	if (up != SQL_NULL_HSTMT)
 		SQLFreeHandle(SQL_HANDLE_STMT, up);
 	if (st != SQL_NULL_HSTMT)
@@ -552,7 +612,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: runner-bench gen DIR TASKS [insert|create]\n"
 	                "       runner-bench sql FILE FIRST LAST [insert|create] [psql] [state]\n"
-	                "       runner-bench odbc [-i SQL] [-b BYTES] [-g BYTES] [-m reuse|prepare|direct] [-t] CONNECT FILE\n"
+	                "       runner-bench odbc [-i SQL] [-b BYTES] [-g BYTES] [-m reuse|prepare|direct] [-t [-1|-2]] CONNECT FILE\n"
 	                "       runner-bench run [-r N] [-j N] [-s SCHEMA]... [-p PATTERN]... [-b] CONNECT CATALOG\n"
 	                "       runner-bench connstr DBFILE\n"
 	                "       runner-bench time COMMAND [ARG...]\n");
@@ -595,9 +655,13 @@ main(int argc, char **argv)
 		int mode = MODE_REUSE, grouped = 0;
 
 		optind = 2;
-		while ((opt = getopt(argc, argv, "i:b:g:m:t")) != -1) {
+		while ((opt = getopt(argc, argv, "i:b:g:m:t12")) != -1) {
 			if (opt == 't') {
-				grouped = 1;
+				grouped = grouped > 1 ? grouped : 1;
+				continue;
+			}
+			if (opt == '1' || opt == '2') {
+				grouped = opt == '1' ? 2 : 3;
 				continue;
 			}
 			if (opt == 'i')
@@ -615,7 +679,7 @@ main(int argc, char **argv)
 			else
 				return usage();
 		}
-		if (argc - optind != 2)
+		if (argc - optind != 2 || (grouped > 1 && (base > 0 || grow > 0)))
 			return usage();
 		return plain_odbc(argv[optind], argv[optind + 1], init, base, grow, mode, grouped);
 	}
