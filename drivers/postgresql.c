@@ -814,6 +814,12 @@ const struct upg_dialect upg_dialect_postgresql = {
 	/* The model system's own table uses exactly these types; keep it readable by it. */
 	.key_type = "TEXT",
 	.json_type = "JSONB",
+	/*
+	 * Every task writes the module's state value again; compressing 50 KB
+	 * of names for each costs more than storing them as they are (5,000
+	 * tasks: 9.1-9.9 s compressed, 7.7-7.8 s not, fsync on).
+	 */
+	.state_table_setup = "ALTER TABLE %s ALTER COLUMN state SET STORAGE EXTERNAL",
 	.timestamp_type = "TIMESTAMP WITHOUT TIME ZONE",
 	.task_key_type = "TEXT",
 	.task_upsert = "ON CONFLICT (module, task) DO UPDATE SET executed_at = excluded.executed_at, "

@@ -240,6 +240,12 @@ struct upg_dialect {
 	/* MAY: what follows "CREATE TABLE upgrade_tasks (...)", such as a storage option. */
 	const char *task_table_options;
 	/*
+	 * MAY: a statement run right after the runner creates the table
+	 * upgrades, "%s" being its qualified name (a storage setting of the
+	 * state column, say); NULL: none.  Tables that exist are left alone.
+	 */
+	const char *state_table_setup;
+	/*
 	 * MAY: what turns "INSERT INTO upgrade_tasks ... VALUES ..." into an
 	 * upsert on (module, task); NULL: delete, then insert.
 	 */

@@ -274,12 +274,33 @@ qualified(struct upgrade_conn *conn, const char *schema, const char *table)
 	return upg_buf_detach(&buf);
 }
 
+/*
+ * Creates the tables upgrades and upgrade_tasks where they are missing,
+ * and runs the dialect's state_table_setup on upgrades when this call made
+ * it.  Returns UPGRADE_OK or the failing statement's error on st->conn.
+ */
 static int
 create_tables(struct upg_state *st)
 {
 	const struct upg_dialect *d = st->conn->dialect;
 	struct upg_buf sql = UPG_BUF_INIT;
-	int ret;
+	int ret, fresh = 0;
+
+	/*
+	 * The dialect's setup is for a table made here: one that another tool
+	 * made (only upgrade_tasks is missing then) may belong to another role.
+	 */
+	if (d->state_table_setup != NULL) {
+		upg_buf_printf(&sql, "SELECT 1 FROM %s WHERE 1 = 0", st->table);
+		if (sql.failed) {
+			upg_buf_free(&sql);
+			return upg_error_oom(&st->conn->err);
+		}
+		fresh = upg_db_exec(st->conn, upg_buf_str(&sql)) != UPGRADE_OK &&
+		        upg_state_table_missing(st->conn);
+		upg_error_clear(&st->conn->err);
+		upg_buf_free(&sql);
+	}
 
 	upg_buf_printf(&sql,
 	               "CREATE TABLE IF NOT EXISTS %s (module %s NOT NULL PRIMARY KEY, "
@@ -289,6 +310,22 @@ create_tables(struct upg_state *st)
 	upg_buf_free(&sql);
 	if (ret != UPGRADE_OK)
 		return ret;
+	if (fresh) {
+		/* The template's one "%s" is the table's qualified name. */
+		const char *hole = strstr(d->state_table_setup, "%s");
+
+		if (hole == NULL)
+			return upg_error_set(&st->conn->err, UPGRADE_ERROR,
+			                     "bad state table template in dialect %s", d->name);
+		upg_buf_append(&sql, d->state_table_setup, (size_t)(hole - d->state_table_setup));
+		upg_buf_puts(&sql, st->table);
+		upg_buf_puts(&sql, hole + 2);
+		ret = sql.failed ? upg_error_oom(&st->conn->err)
+		                 : upg_db_exec(st->conn, upg_buf_str(&sql));
+		upg_buf_free(&sql);
+		if (ret != UPGRADE_OK)
+			return ret;
+	}
 	upg_buf_printf(&sql,
 	               "CREATE TABLE IF NOT EXISTS %s (module %s NOT NULL, task %s NOT NULL, "
 	               "executed_at %s, duration_ms BIGINT, checksum VARCHAR(80), how VARCHAR(16), "

@@ -82,6 +82,25 @@ if require_env UPGRADE_TEST_PG && require_env UPGRADE_TEST_PG_ADMIN; then
 	pg_q="pg \"SELECT (SELECT string_agg(x, ',' ORDER BY x) FROM json_array_elements_text(state->'executed_tasks') x) || ' ' || json_array_length(state->'executed_tasks') || ' ' || (SELECT string_agg(k, ',') FROM json_object_keys(state) k WHERE k = 'theirs') FROM upg_ap.upgrades WHERE module = 'ap'\""
 	scenario PG "$pg_q" "UPDATE upgrades SET state = jsonb_set(state::jsonb, '{executed_tasks}', (state::jsonb -> 'executed_tasks') || '[\"Foreign\"]') WHERE module = 'ap'" \
 		-c "$UPGRADE_TEST_PG" --schema upg_ap
+	# The state column of a table made by the runner is stored uncompressed
+	# (rewriting it per task costs less than compressing it); a table that
+	# another tool made is left as it is, even one the runner may not alter.
+	storage() { pg "SELECT attstorage FROM pg_attribute WHERE attrelid = '$1.upgrades'::regclass AND attname = 'state'"; }
+	[ "$(storage upg_ap)" = x ] && ok "PG: the model's own table keeps its storage" ||
+		not_ok "PG: the model's table's state storage is '$(storage upg_ap)'"
+	pg 'DROP SCHEMA IF EXISTS upg_ap2 CASCADE; CREATE SCHEMA upg_ap2 AUTHORIZATION upgrade' >/dev/null
+	run "$UPGRADE" -q -T "$T_TMP/a1" -c "$UPGRADE_TEST_PG" --schema upg_ap2 run
+	expect_rc 0 "PG: a schema without state tables"
+	[ "$(storage upg_ap2)" = e ] && ok "PG: a state table made by the runner stores state uncompressed" ||
+		not_ok "PG: state storage of a new table is '$(storage upg_ap2)', want e"
+	pg 'DROP SCHEMA IF EXISTS upg_ap3 CASCADE; CREATE SCHEMA upg_ap3 AUTHORIZATION upgrade;
+	    CREATE TABLE upg_ap3.upgrades (module TEXT PRIMARY KEY, state JSON NOT NULL, created TIMESTAMP, modified TIMESTAMP);
+	    GRANT ALL ON upg_ap3.upgrades TO upgrade' >/dev/null
+	run "$UPGRADE" -q -T "$T_TMP/a1" -c "$UPGRADE_TEST_PG" --schema upg_ap3 run
+	expect_rc 0 "PG: a state table of another role, which the runner may not alter"
+	[ "$(storage upg_ap3)" = x ] && ok "PG: another role's table is left as it is" ||
+		not_ok "PG: another role's table's state storage is '$(storage upg_ap3)'"
+	pg 'DROP SCHEMA upg_ap2 CASCADE; DROP SCHEMA upg_ap3 CASCADE' >/dev/null
 fi
 
 if require_env UPGRADE_TEST_MARIADB && require_env UPGRADE_TEST_MARIADB_ADMIN; then
