@@ -829,6 +829,8 @@ const struct upg_dialect upg_dialect_postgresql = {
 	.state_append = "UPDATE %s SET state = jsonb_set(state::jsonb, '{executed_tasks}', "
 	                "(state::jsonb -> 'executed_tasks') || jsonb_build_array(CAST(? AS TEXT))), "
 	                "modified = ? WHERE module = ?",
+	/* psqlODBC parses a prepared statement once, as a named one, and binds it after. */
+	.keep_prepared = 1,
 	.sql_cursors = 1,
 	.current_schema_sql = "SELECT current_schema()",
 	.no_current_schema_hint = "is search_path empty?",

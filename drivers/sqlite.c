@@ -1481,6 +1481,8 @@ const struct upg_dialect upg_dialect_sqlite = {
 	               "duration_ms = excluded.duration_ms, checksum = excluded.checksum, how = excluded.how",
 	.state_append = "UPDATE %s SET state = json_insert(state, '$.executed_tasks[#]', ?), "
 	                "modified = ? WHERE module = ?",
+	/* The driver compiles a prepared statement once and resets it for the next values. */
+	.keep_prepared = 1,
 	.current_schema_sql = NULL,
 	.default_schema = "main",
 	.list_schemas_sql = NULL,

@@ -22,6 +22,17 @@ struct upgrade_conn {
 	int borrowed;
 	/* A statement handle kept for the next statement (see src/db.c); SQL_NULL_HSTMT if none. */
 	SQLHSTMT spare;
+	/*
+	 * Statements prepared once and executed again while their text stays
+	 * the same (upg_db_exec_kept), with that text; a free slot has
+	 * SQL_NULL_HSTMT.  A few: a task's state write may be two statements.
+	 */
+	struct {
+		SQLHSTMT st;
+		char *sql;
+	} kept[4];
+	/* The slot the next statement not kept yet replaces. */
+	unsigned int kept_next;
 	/* Numbers the SQL cursors of table scans (src/fill.c), unique on the connection. */
 	unsigned long cursor_seq;
 
@@ -106,8 +117,22 @@ int upg_db_query(struct upgrade_conn *conn, const char *sql, size_t nparams,
  */
 int upg_first_value(void *ud, size_t ncols, char **values);
 
-/* Frees the spare statement handle; before the connection ends. */
+/*
+ * Like upg_db_exec_params() for a statement a run sends again and again
+ * with other values (the state write of every task): prepared once on a
+ * handle of its own and executed again while sql stays the same, so that
+ * the server parses and plans it once.  Falls back to
+ * upg_db_exec_params() where the dialect does not ask for it or a pooler
+ * may hand the next transaction another server session.
+ */
+int upg_db_exec_kept(struct upgrade_conn *conn, const char *sql, size_t nparams,
+                     const char *const *params, long *rowcount);
+
+/* Frees the spare and the kept statement handles; before the connection ends. */
 void upg_db_release_spare(struct upgrade_conn *conn);
+
+/* Frees the kept statement handles only. */
+void upg_db_release_kept(struct upgrade_conn *conn);
 
 /* Transactions: begin turns autocommit off; commit/rollback turn it back on. */
 int upg_db_begin(struct upgrade_conn *conn);

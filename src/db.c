@@ -162,6 +162,21 @@ upg_db_release_spare(struct upgrade_conn *conn)
 	if (conn->spare != SQL_NULL_HSTMT)
 		SQLFreeHandle(SQL_HANDLE_STMT, conn->spare);
 	conn->spare = SQL_NULL_HSTMT;
+	upg_db_release_kept(conn);
+}
+
+void
+upg_db_release_kept(struct upgrade_conn *conn)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof conn->kept / sizeof conn->kept[0]; i++) {
+		if (conn->kept[i].st != SQL_NULL_HSTMT)
+			SQLFreeHandle(SQL_HANDLE_STMT, conn->kept[i].st);
+		conn->kept[i].st = SQL_NULL_HSTMT;
+		free(conn->kept[i].sql);
+		conn->kept[i].sql = NULL;
+	}
 }
 
 int
@@ -260,10 +275,11 @@ bind_params(struct upgrade_conn *conn, SQLHSTMT st, size_t nparams, const char *
 /*
  * Executes sql on a statement handle (see alloc_stmt), its parameters bound
  * first; on success *out holds the statement, which the caller gives back
- * with release_stmt.  Statements are executed directly, never prepared: a
+ * with release_stmt.  Statements are executed directly, not prepared: a
  * prepare costs PostgreSQL and MariaDB a round trip (and a deallocation)
- * of its own, for a statement that is run once.  Errors quote shown, the
- * statement as the caller wrote it.
+ * of its own, for a statement that is run once (upg_db_exec_kept is for
+ * those run again).  Errors quote shown, the statement as the caller
+ * wrote it.
  */
 static int
 run_statement(struct upgrade_conn *conn, const char *sql, const char *shown, size_t nparams,
@@ -385,6 +401,76 @@ upg_db_exec_params(struct upgrade_conn *conn, const char *sql, size_t nparams,
 		*rowcount = (long)n;
 	release_stmt(conn, st);
 	return UPGRADE_OK;
+}
+
+/*
+ * Finds sql among the kept statements, or prepares it in a slot of its
+ * own (the one prepared longest ago when all are taken); *out is the handle.
+ */
+static int
+keep_prepared(struct upgrade_conn *conn, const char *sql, SQLHSTMT *out)
+{
+	const size_t nslots = sizeof conn->kept / sizeof conn->kept[0];
+	size_t i;
+	SQLHSTMT st;
+
+	for (i = 0; i < nslots; i++)
+		if (conn->kept[i].st != SQL_NULL_HSTMT && strcmp(conn->kept[i].sql, sql) == 0) {
+			*out = conn->kept[i].st;
+			return UPGRADE_OK;
+		}
+	i = conn->kept_next++ % nslots;
+	if (conn->kept[i].st != SQL_NULL_HSTMT)
+		SQLFreeHandle(SQL_HANDLE_STMT, conn->kept[i].st);
+	free(conn->kept[i].sql);
+	conn->kept[i].st = SQL_NULL_HSTMT;
+	if ((conn->kept[i].sql = upg_strdup(sql)) == NULL)
+		return upg_error_oom(&conn->err);
+	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, conn->dbc, &st)))
+		return upg_db_error(conn, SQL_HANDLE_DBC, conn->dbc, "cannot allocate a statement");
+	if (!SQL_SUCCEEDED(SQLPrepare(st, (SQLCHAR *)sql, SQL_NTS))) {
+		int ret = upg_db_error(conn, SQL_HANDLE_STMT, st, "statement failed: %.200s", sql);
+
+		SQLFreeHandle(SQL_HANDLE_STMT, st);
+		return ret;
+	}
+	conn->kept[i].st = *out = st;
+	return UPGRADE_OK;
+}
+
+int
+upg_db_exec_kept(struct upgrade_conn *conn, const char *sql, size_t nparams,
+                 const char *const *params, long *rowcount)
+{
+	SQLHSTMT st = SQL_NULL_HSTMT;
+	SQLLEN *ind, n = 0;
+	SQLRETURN rc;
+	int ret;
+
+	if (conn == NULL || conn->capture != NULL || nparams == 0 || conn->dialect == NULL ||
+	    !conn->dialect->keep_prepared || conn->pool_mode != UPGRADE_POOL_SESSION)
+		return upg_db_exec_params(conn, sql, nparams, params, rowcount);
+	if (rowcount != NULL)
+		*rowcount = 0;
+	if ((ret = upg_db_require(conn)) != UPGRADE_OK)
+		return ret;
+	upg_error_clear(&conn->err);
+	if ((ret = keep_prepared(conn, sql, &st)) != UPGRADE_OK)
+		return ret;
+	if ((ind = calloc(nparams, sizeof *ind)) == NULL)
+		return upg_error_oom(&conn->err);
+	if ((ret = bind_params(conn, st, nparams, params, ind)) == UPGRADE_OK) {
+		rc = SQLExecute(st);
+		if (!SQL_SUCCEEDED(rc) && rc != SQL_NO_DATA)
+			ret = upg_db_error(conn, SQL_HANDLE_STMT, st, "statement failed: %.200s", sql);
+		else if (rowcount != NULL && rc != SQL_NO_DATA && SQL_SUCCEEDED(SQLRowCount(st, &n)) && n > 0)
+			*rowcount = (long)n;
+	}
+	free(ind);
+	/* Prepared still: only the cursor and the bound values end here. */
+	if (!SQL_SUCCEEDED(SQLFreeStmt(st, SQL_CLOSE)) || !SQL_SUCCEEDED(SQLFreeStmt(st, SQL_RESET_PARAMS)))
+		upg_db_release_kept(conn);
+	return ret;
 }
 
 int

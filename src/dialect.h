@@ -264,6 +264,13 @@ struct upg_dialect {
 	 */
 	const char *state_append;
 	/*
+	 * MAY: the state write, the same text for every task of a module, is
+	 * prepared once and executed again (see upg_db_exec_kept): the driver
+	 * keeps the server's parse and plan between executions, and keeping
+	 * them costs no round trip of its own.
+	 */
+	int keep_prepared;
+	/*
 	 * MAY: SQL returning the schema that unqualified names resolve to, one
 	 * row and column.  NULL: the engine has one schema, default_schema.
 	 */

@@ -139,7 +139,7 @@ insert_task_rows(struct upg_state *st, struct upg_state_module *m, size_t from, 
 	}
 	k = upg_state_task_insert_sql(st, m, from, to, &sql, p, ms);
 	ret = sql.failed ? upg_error_oom(&st->conn->err)
-	                 : upg_db_exec_params(st->conn, upg_buf_str(&sql), k, p, NULL);
+	                 : upg_db_exec_kept(st->conn, upg_buf_str(&sql), k, p, NULL);
 	upg_buf_free(&sql);
 	free(p);
 	free(ms);

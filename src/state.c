@@ -615,7 +615,7 @@ upg_state_save(struct upg_state *st, struct upg_state_module *m)
 		p[k++] = now;
 	}
 	ret = sql.failed ? upg_error_oom(&st->conn->err)
-	                 : upg_db_exec_params(st->conn, upg_buf_str(&sql), k, p, NULL);
+	                 : upg_db_exec_kept(st->conn, upg_buf_str(&sql), k, p, NULL);
 	if (ret == UPGRADE_OK) {
 		m->exists = 1;
 		if (along)

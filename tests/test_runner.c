@@ -468,6 +468,62 @@ test_model_table_postgresql(void)
 	upgrade_conn_free(conn);
 }
 
+/* Makes schema upg_kept with lib_t and the module's row listing Create only. */
+static void
+kept_schema(struct upgrade_conn *conn)
+{
+	upg_db_exec(conn, "DROP SCHEMA IF EXISTS upg_kept CASCADE");
+	CU_ASSERT_EQUAL_FATAL(upg_db_exec(conn, "CREATE SCHEMA upg_kept"), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upg_db_exec(conn, "CREATE TABLE upg_kept.upgrades (module TEXT NOT NULL PRIMARY KEY, "
+	                                  "state JSONB NOT NULL, created TIMESTAMP WITHOUT TIME ZONE, "
+	                                  "modified TIMESTAMP WITHOUT TIME ZONE)"),
+	                UPGRADE_OK);
+	CU_ASSERT_EQUAL(upg_db_exec(conn, "INSERT INTO upg_kept.upgrades VALUES ('lib', "
+	                                  "'{\"executed_tasks\": [\"Create\"]}', NULL, NULL)"),
+	                UPGRADE_OK);
+	CU_ASSERT_EQUAL(upg_db_exec(conn, "CREATE TABLE upg_kept.lib_t (n INTEGER)"), UPGRADE_OK);
+}
+
+/*
+ * The state write is prepared once on the server and bound for every task
+ * after; it stays right after a failed task and after its table is
+ * dropped and made again under the same name on the same connection.
+ */
+static void
+test_kept_state_write_postgresql(void)
+{
+	const char *connstr = TEST_SERVER("UPGRADE_TEST_PG");
+	struct upgrade_conn *conn;
+	struct upgrade_catalog *cat;
+	struct upgrade_runner *r = NULL;
+	struct events e;
+	int nothing = 0, round;
+
+	if ((conn = test_connect_or_fail(connstr)) == NULL)
+		return;
+	for (round = 0; round < 2; round++) {
+		/* The second round: same names, new tables, same connection and kept statements. */
+		kept_schema(conn);
+		cat = lib_catalog(3, &nothing);
+		CU_ASSERT_EQUAL_FATAL(upgrade_runner_new(&r, cat), UPGRADE_OK);
+		CU_ASSERT_EQUAL(upgrade_runner_add_schema(r, "upg_kept"), UPGRADE_OK);
+		memset(&e, 0, sizeof e);
+		upgrade_runner_set_event_callback(r, on_event, &e);
+		CU_ASSERT(upgrade_runner_run(r, conn) < 0);
+		CU_ASSERT_STRING_EQUAL(e.log, "schema upg_kept;done lib:Insert;nothing lib:Nothing;failed lib:Fail;");
+		assert_scalar(conn, "SELECT state->'executed_tasks' FROM upg_kept.upgrades",
+		              "[\"Create\", \"Insert\", \"Nothing\"]");
+		assert_scalar(conn, "SELECT count(*) FROM upg_kept.lib_t", "1");
+		assert_scalar(conn, "SELECT count(*) FROM pg_prepared_statements WHERE "
+		                    "statement LIKE '%UPDATE \"upg_kept\".\"upgrades\" SET state%'",
+		              "1");
+		upgrade_runner_free(r);
+		upgrade_catalog_free(cat);
+	}
+	upg_db_exec(conn, "DROP SCHEMA upg_kept CASCADE");
+	upgrade_conn_free(conn);
+}
+
 /* Another writer's executed_tasks that is not a list: no tasks, and ours replaces it. */
 static void
 test_foreign_not_a_list(void)
@@ -734,6 +790,7 @@ add_suites(void)
 	TEST_ADD(test_checksum_changed);
 	TEST_ADD(test_foreign_not_a_list);
 	TEST_ADD(test_model_table_postgresql);
+	TEST_ADD(test_kept_state_write_postgresql);
 	TEST_ADD(test_prefix_modules);
 	TEST_ADD(test_c_task_journal);
 	TEST_ADD(test_bad_arguments);
