@@ -117,15 +117,25 @@ int
 upg_buf_printf(struct upg_buf *buf, const char *fmt, ...)
 {
 	va_list ap;
+	size_t room = buf->data == NULL ? 0 : buf->cap - buf->len;
 	int n;
 
+	if (buf->failed)
+		return -1;
+	/* Formatted once where it fits in what is there: the state write of every task. */
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(room > 0 ? buf->data + buf->len : NULL, room, fmt, ap);
 	va_end(ap);
 	if (n < 0) {
 		buf->failed = 1;
 		return -1;
 	}
+	if ((size_t)n < room) {
+		buf->len += (size_t)n;
+		return 0;
+	}
+	if (room > 0)
+		buf->data[buf->len] = '\0';
 	if (buf_grow(buf, (size_t)n) < 0)
 		return -1;
 	va_start(ap, fmt);

@@ -120,6 +120,33 @@ test_buf(void)
 	CU_ASSERT_PTR_NULL(buf.data);
 }
 
+/* A formatted piece that fits the room left, fills it to the byte, or overflows it by one. */
+static void
+test_buf_printf_edges(void)
+{
+	char want[200];
+	size_t room, extra;
+
+	for (extra = 0; extra < 3; extra++) {
+		struct upg_buf buf = UPG_BUF_INIT;
+		char piece[100];
+
+		upg_buf_puts(&buf, "abc");
+		CU_ASSERT_FATAL(buf.cap >= buf.len + 4 && buf.cap - buf.len < sizeof piece);
+		room = buf.cap - buf.len;
+		/* "%s|%d" gives room - 2, room - 1 (the NUL takes the last byte) and room characters. */
+		memset(piece, 'x', sizeof piece);
+		piece[room - 4 + extra] = '\0';
+		CU_ASSERT_EQUAL(upg_buf_printf(&buf, "%s|%d", piece, 7), 0);
+		snprintf(want, sizeof want, "abc%s|7", piece);
+		CU_ASSERT_STRING_EQUAL(upg_buf_str(&buf), want);
+		CU_ASSERT_EQUAL(buf.len, strlen(want));
+		upg_buf_printf(&buf, "%s", "");
+		CU_ASSERT_STRING_EQUAL(upg_buf_str(&buf), want);
+		upg_buf_free(&buf);
+	}
+}
+
 static void
 test_error_record(void)
 {
@@ -185,6 +212,7 @@ add_suites(void)
 	TEST_ADD(test_connstr_append);
 	TEST_ADD(test_utf8);
 	TEST_ADD(test_buf);
+	TEST_ADD(test_buf_printf_edges);
 	TEST_ADD(test_error_record);
 	TEST_ADD(test_grow);
 	TEST_ADD(test_version);
