@@ -438,6 +438,25 @@ done:
 }
 
 /*
+ * After a step past ADD COLUMN failed (ret): where DDL is not part of the
+ * transaction, ADD COLUMN stays when the task is rolled back, so the
+ * column goes again here and nothing of the operation is left.  Returns
+ * ret, its message kept.
+ */
+static int
+undo_add_column(struct upgrade_context *ctx, const char *table, const char *column, int ret)
+{
+	struct upg_error keep = UPG_ERROR_INIT;
+
+	if (ctx->conn->caps & UPGRADE_CAP_TRANSACTIONAL_DDL)
+		return ret;
+	upg_error_stash(&keep, &ctx->conn->err);
+	upg_op_drop_column(ctx, table, column, UPG_IF_EXISTS);
+	upg_error_restore(&ctx->conn->err, &keep);
+	return ret;
+}
+
+/*
  * The constant shortcut: ADD COLUMN ... DEFAULT value (existing rows read
  * it without being written), then the column's own default in its place.
  */
@@ -468,7 +487,9 @@ add_with_default(struct upgrade_context *ctx, const char *table, const struct up
 	} else {
 		a.def_change = UPG_DEF_DROP;
 	}
-	return upg_op_alter_column(ctx, &a);
+	if ((ret = upg_op_alter_column(ctx, &a)) != UPGRADE_OK)
+		return undo_add_column(ctx, table, col->name, ret);
+	return UPGRADE_OK;
 }
 
 int
@@ -503,11 +524,11 @@ upg_add_column_filled(struct upgrade_context *ctx, const char *table, const stru
 		return ret;
 	/* Nothing to fill in an empty table (and nothing to read through a missing key). */
 	if ((ret = upg_is_empty(ctx, table, &empty)) != UPGRADE_OK)
-		return ret;
+		return undo_add_column(ctx, table, col->name, ret);
 	if (!empty) {
 		if (fill->flags & UPGRADE_FILL_SUSPEND_TRIGGERS) {
 			if ((ret = upg_op_triggers(ctx, table, 0)) != UPGRADE_OK)
-				return ret;
+				return undo_add_column(ctx, table, col->name, ret);
 			suspended = 1;
 		}
 		if ((ret = upg_ctx_schema(ctx, &schema)) == UPGRADE_OK)
@@ -526,9 +547,9 @@ upg_add_column_filled(struct upgrade_context *ctx, const char *table, const stru
 				ret = r2;
 		}
 		if (ret != UPGRADE_OK)
-			return ret;
+			return undo_add_column(ctx, table, col->name, ret);
 	}
-	if (col->notnull || col->pk)
-		ret = upg_op_forbid_null(ctx, table, col->name);
-	return ret;
+	if ((col->notnull || col->pk) && (ret = upg_op_forbid_null(ctx, table, col->name)) != UPGRADE_OK)
+		return undo_add_column(ctx, table, col->name, ret);
+	return UPGRADE_OK;
 }

@@ -641,6 +641,16 @@ fail_at_500(const char **value, const struct upgrade_row *row, void *ud)
 	return ++*n == 500 ? UPGRADE_EINVAL : 0;
 }
 
+/* SQL NULL for every row: a NOT NULL column then cannot be finished. */
+static int
+always_null(const char **value, const struct upgrade_row *row, void *ud)
+{
+	(void)row;
+	(void)ud;
+	*value = NULL;
+	return 0;
+}
+
 static void
 fill_table(struct eng *g, const char *table, int rows)
 {
@@ -746,6 +756,32 @@ fill(struct eng *g)
 	CU_ASSERT_PTR_NOT_NULL(strstr(upgrade_context_error(g->ctx), "fill function"));
 	if (g->e != ENG_MARIA)
 		CU_ASSERT_EQUAL(upg_db_rollback(g->conn), UPGRADE_OK);
+	/* Nothing of it is left: no column, and the earlier fills' values as they were. */
+	{
+		char where[64];
+		int has = -1;
+
+		CALL_OK(g, upgrade_context_has_column(&has, g->ctx, "Fill \xc3\xa9", "broken"));
+		CU_ASSERT_EQUAL(has, 0);
+		snprintf(where, sizeof where, "%s = qty * 2 AND twice = qty * 2", qi(g, "By C"));
+		CU_ASSERT_EQUAL(count_rows(g, "Fill \xc3\xa9", where), 2500);
+	}
+	/* Filled, but NULL where NOT NULL is asked: the last step fails, and nothing is left either. */
+	col.name = "never";
+	col.not_null = 1;
+	upgrade_fill_init(&f, UPGRADE_FILL_VERSION);
+	f.fn = always_null;
+	if (g->e != ENG_MARIA)
+		CU_ASSERT_EQUAL(upg_db_begin(g->conn), UPGRADE_OK);
+	CU_ASSERT(upgrade_context_add_column_with_defaults(g->ctx, "Fill \xc3\xa9", &col, &f) < 0);
+	if (g->e != ENG_MARIA)
+		CU_ASSERT_EQUAL(upg_db_rollback(g->conn), UPGRADE_OK);
+	{
+		int has = -1;
+
+		CALL_OK(g, upgrade_context_has_column(&has, g->ctx, "Fill \xc3\xa9", "never"));
+		CU_ASSERT_EQUAL(has, 0);
+	}
 	/* Exactly one way to fill. */
 	upgrade_fill_init(&f, UPGRADE_FILL_VERSION);
 	CU_ASSERT_EQUAL(upgrade_context_add_column_with_defaults(g->ctx, "Fill \xc3\xa9", &col, &f),
@@ -800,7 +836,7 @@ name_or_null(const char **value, const struct upgrade_row *row, void *ud)
  * derived table joined by key, PostgreSQL's arrays): a composite key of
  * text and number, names and values with quotes, backslashes, braces,
  * commas, the word NULL and UTF-8, SQL NULLs, and 1,001 rows in batches of
- * 500: two whole batches and one of a single row.
+ * 500 (two whole batches and one of a single row) and of 143 (seven whole).
  */
 static void
 fill_bulk(struct eng *g)
@@ -850,6 +886,12 @@ fill_bulk(struct eng *g)
 		CU_ASSERT_EQUAL(count_rows(g, "bulk", "again IS NULL"), nulls);
 		CU_ASSERT_EQUAL(count_rows(g, "bulk", "again = name"), 1001 - nulls);
 	}
+	/* Batches of 143: seven whole ones, the last of them ending the table. */
+	col.name = "sevens";
+	f.batch_rows = 143;
+	CALL_OK(g, upgrade_context_add_column_with_defaults(g->ctx, "bulk", &col, &f));
+	CU_ASSERT_EQUAL(count_rows(g, "bulk", "sevens IS NULL"), nulls);
+	CU_ASSERT_EQUAL(count_rows(g, "bulk", "sevens = name"), 1001 - nulls);
 }
 
 static void

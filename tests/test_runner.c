@@ -524,6 +524,113 @@ test_kept_state_write_postgresql(void)
 	upgrade_conn_free(conn);
 }
 
+/* The fill of test_fill_runs: the row's qty times ten, as text. */
+static int
+ten_times(const char **value, const struct upgrade_row *row, void *ud)
+{
+	char *buf = ud;
+
+	snprintf(buf, 32, "%ld", strtol(row->values[0], NULL, 10) * 10);
+	*value = buf;
+	return 0;
+}
+
+/* A C task adding a NOT NULL column filled per row, in batches of 300. */
+static int
+task_fill_tens(struct upgrade_context *ctx, void *ud)
+{
+	static const char *const cols[] = {"qty", NULL};
+	struct upgrade_column col;
+	struct upgrade_fill f;
+
+	upgrade_column_init(&col, UPGRADE_COLUMN_VERSION);
+	col.name = "tens";
+	col.type = "bigint";
+	col.not_null = 1;
+	upgrade_fill_init(&f, UPGRADE_FILL_VERSION);
+	f.fn = ten_times;
+	f.userdata = ud;
+	f.columns = cols;
+	f.batch_rows = 300;
+	return upgrade_context_add_column_with_defaults(ctx, "items", &col, &f);
+}
+
+/*
+ * A per-row fill inside a run over two schemas with rows of their own: a
+ * dry run leaves both as they were, a real run fills each from its own
+ * rows and records the task in each.
+ */
+static void
+test_fill_runs_postgresql(void)
+{
+	const char *connstr = TEST_SERVER("UPGRADE_TEST_PG");
+	static const char *const schemas[] = {"upg_fill_a", "upg_fill_b"};
+	struct upgrade_conn *conn;
+	struct upgrade_catalog *cat = NULL;
+	struct events e;
+	char buf[32], sql[300];
+	int i, dry;
+
+	if ((conn = test_connect_or_fail(connstr)) == NULL)
+		return;
+	for (i = 0; i < 2; i++) {
+		snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE", schemas[i]);
+		upg_db_exec(conn, sql);
+		snprintf(sql, sizeof sql, "CREATE SCHEMA %s", schemas[i]);
+		CU_ASSERT_EQUAL_FATAL(upg_db_exec(conn, sql), UPGRADE_OK);
+		snprintf(sql, sizeof sql, "CREATE TABLE %s.upgrades (module TEXT NOT NULL PRIMARY KEY, "
+		                          "state JSONB NOT NULL, created TIMESTAMP, modified TIMESTAMP)",
+		         schemas[i]);
+		CU_ASSERT_EQUAL(upg_db_exec(conn, sql), UPGRADE_OK);
+		snprintf(sql, sizeof sql, "INSERT INTO %s.upgrades VALUES ('fill', "
+		                          "'{\"executed_tasks\": [\"Make\"]}', NULL, NULL)",
+		         schemas[i]);
+		CU_ASSERT_EQUAL(upg_db_exec(conn, sql), UPGRADE_OK);
+		/* 1,000 rows in a, 700 in b, with other quantities. */
+		snprintf(sql, sizeof sql, "CREATE TABLE %s.items AS SELECT g AS id, g + %d AS qty "
+		                          "FROM generate_series(1, %d) g",
+		         schemas[i], i * 5000, i == 0 ? 1000 : 700);
+		CU_ASSERT_EQUAL(upg_db_exec(conn, sql), UPGRADE_OK);
+		snprintf(sql, sizeof sql, "ALTER TABLE %s.items ADD PRIMARY KEY (id)", schemas[i]);
+		CU_ASSERT_EQUAL(upg_db_exec(conn, sql), UPGRADE_OK);
+	}
+	CU_ASSERT_EQUAL_FATAL(upgrade_catalog_new(&cat), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_add_module(cat, "fill", NULL), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_add_task(cat, "fill", "Make", task_create, NULL, 0, NULL),
+	                UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_add_task(cat, "fill", "Tens", task_fill_tens, buf, 0, NULL),
+	                UPGRADE_OK);
+	CU_ASSERT_EQUAL_FATAL(upgrade_catalog_prepare(cat), UPGRADE_OK);
+	for (dry = 1; dry >= 0; dry--) {
+		struct upgrade_runner *r = NULL;
+
+		CU_ASSERT_EQUAL_FATAL(upgrade_runner_new(&r, cat), UPGRADE_OK);
+		for (i = 0; i < 2; i++)
+			CU_ASSERT_EQUAL(upgrade_runner_add_schema(r, schemas[i]), UPGRADE_OK);
+		upgrade_runner_set_dry_run(r, dry);
+		memset(&e, 0, sizeof e);
+		upgrade_runner_set_event_callback(r, on_event, &e);
+		CU_ASSERT_EQUAL(upgrade_runner_run(r, conn), 2);
+		CU_ASSERT_STRING_EQUAL(e.log, "schema upg_fill_a;done fill:Tens;schema upg_fill_b;done fill:Tens;");
+		upgrade_runner_free(r);
+		assert_scalar(conn, "SELECT count(*) FROM information_schema.columns WHERE "
+		                    "table_schema LIKE 'upg\\_fill\\__' AND column_name = 'tens'",
+		              dry ? "0" : "2");
+		assert_scalar(conn, "SELECT string_agg(state->>'executed_tasks', ' ' ORDER BY module) "
+		                    "FROM (SELECT * FROM upg_fill_a.upgrades UNION ALL "
+		                    "SELECT * FROM upg_fill_b.upgrades) s",
+		              dry ? "[\"Make\"] [\"Make\"]" : "[\"Make\", \"Tens\"] [\"Make\", \"Tens\"]");
+	}
+	assert_scalar(conn, "SELECT count(*) FROM upg_fill_a.items WHERE tens = qty * 10 AND qty <= 1000",
+	              "1000");
+	assert_scalar(conn, "SELECT count(*) FROM upg_fill_b.items WHERE tens = qty * 10 AND qty > 5000",
+	              "700");
+	upgrade_catalog_free(cat);
+	upg_db_exec(conn, "DROP SCHEMA upg_fill_a CASCADE");
+	upg_db_exec(conn, "DROP SCHEMA upg_fill_b CASCADE");
+	upgrade_conn_free(conn);
+}
+
 /* Another writer's executed_tasks that is not a list: no tasks, and ours replaces it. */
 static void
 test_foreign_not_a_list(void)
@@ -791,6 +898,7 @@ add_suites(void)
 	TEST_ADD(test_foreign_not_a_list);
 	TEST_ADD(test_model_table_postgresql);
 	TEST_ADD(test_kept_state_write_postgresql);
+	TEST_ADD(test_fill_runs_postgresql);
 	TEST_ADD(test_prefix_modules);
 	TEST_ADD(test_c_task_journal);
 	TEST_ADD(test_bad_arguments);
