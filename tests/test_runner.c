@@ -524,6 +524,64 @@ test_kept_state_write_postgresql(void)
 	upgrade_conn_free(conn);
 }
 
+/*
+ * A host's PostgreSQL connection: the statements the runner kept prepared
+ * on it are gone from the server session once the runner lets go of it.
+ */
+static void
+test_attached_postgresql_leaves_nothing(void)
+{
+	const char *pg = TEST_SERVER("UPGRADE_TEST_PG");
+	SQLHENV env;
+	SQLHDBC dbc;
+	SQLHSTMT st;
+	struct upgrade_conn *conn = NULL, *admin;
+	struct upgrade_catalog *cat;
+	struct upgrade_runner *r = NULL;
+	struct events e;
+	char connstr[600], count[32] = "";
+	SQLLEN ind = 0;
+	int nothing = 0;
+
+	if ((admin = test_connect_or_fail(pg)) == NULL)
+		return;
+	kept_schema(admin);
+	upgrade_conn_free(admin);
+	snprintf(connstr, sizeof connstr, "%s;Protocol=7.4-0", pg);
+	CU_ASSERT_TRUE_FATAL(SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &env)));
+	SQLSetEnvAttr(env, SQL_ATTR_ODBC_VERSION, (SQLPOINTER)SQL_OV_ODBC3, 0);
+	CU_ASSERT_TRUE_FATAL(SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_DBC, env, &dbc)));
+	CU_ASSERT_TRUE_FATAL(SQL_SUCCEEDED(SQLDriverConnect(dbc, NULL, (SQLCHAR *)connstr, SQL_NTS, NULL,
+	                                                    0, NULL, SQL_DRIVER_NOPROMPT)));
+	CU_ASSERT_EQUAL_FATAL(upgrade_conn_new(&conn), UPGRADE_OK);
+	CU_ASSERT_EQUAL_FATAL(upgrade_conn_attach_odbc(conn, dbc), UPGRADE_OK);
+	cat = lib_catalog(2, &nothing);
+	CU_ASSERT_EQUAL_FATAL(upgrade_runner_new(&r, cat), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_runner_add_schema(r, "upg_kept"), UPGRADE_OK);
+	memset(&e, 0, sizeof e);
+	upgrade_runner_set_event_callback(r, on_event, &e);
+	CU_ASSERT_EQUAL(upgrade_runner_run(r, conn), 1);
+	CU_ASSERT_STRING_EQUAL(e.log, "schema upg_kept;done lib:Insert;nothing lib:Nothing;");
+	assert_scalar(conn, "SELECT count(*) FROM pg_prepared_statements", "1");
+	upgrade_runner_free(r);
+	upgrade_catalog_free(cat);
+	upgrade_conn_free(conn);
+	CU_ASSERT_TRUE_FATAL(SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, dbc, &st)));
+	CU_ASSERT_TRUE(SQL_SUCCEEDED(SQLExecDirect(
+	    st, (SQLCHAR *)"SELECT count(*) FROM pg_prepared_statements", SQL_NTS)));
+	CU_ASSERT_TRUE(SQL_SUCCEEDED(SQLFetch(st)));
+	CU_ASSERT_TRUE(SQL_SUCCEEDED(SQLGetData(st, 1, SQL_C_CHAR, count, sizeof count, &ind)));
+	CU_ASSERT_STRING_EQUAL(count, "0");
+	SQLFreeHandle(SQL_HANDLE_STMT, st);
+	SQLDisconnect(dbc);
+	SQLFreeHandle(SQL_HANDLE_DBC, dbc);
+	SQLFreeHandle(SQL_HANDLE_ENV, env);
+	if ((admin = test_connect_or_fail(pg)) != NULL) {
+		upg_db_exec(admin, "DROP SCHEMA upg_kept CASCADE");
+		upgrade_conn_free(admin);
+	}
+}
+
 /* The fill of test_fill_runs: the row's qty times ten, as text. */
 static int
 ten_times(const char **value, const struct upgrade_row *row, void *ud)
@@ -894,6 +952,7 @@ add_suites(void)
 	TEST_ADD(test_c_install_and_selection);
 	TEST_ADD(test_raw_c_steps);
 	TEST_ADD(test_attached_connection);
+	TEST_ADD(test_attached_postgresql_leaves_nothing);
 	TEST_ADD(test_checksum_changed);
 	TEST_ADD(test_foreign_not_a_list);
 	TEST_ADD(test_model_table_postgresql);
