@@ -10,12 +10,16 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <odbcinst.h>
 
 #include "connection.h"
+
+/* See upgrade_conn_connect(). */
+static pthread_mutex_t connect_lock = PTHREAD_MUTEX_INITIALIZER;
 
 int
 upgrade_conn_new(struct upgrade_conn **out)
@@ -334,8 +338,15 @@ upgrade_conn_connect(struct upgrade_conn *conn, const char *connstr)
 	if (conn->login_timeout > 0)
 		SQLSetConnectAttr(conn->dbc, SQL_ATTR_LOGIN_TIMEOUT,
 		                  (SQLPOINTER)(SQLLEN)conn->login_timeout, 0);
+	/*
+	 * One connect at a time in the process: psqlODBC calls setlocale()
+	 * while connecting, which frees the locale name another thread's
+	 * setlocale() is reading (AddressSanitizer caught it with run -j 4).
+	 */
+	pthread_mutex_lock(&connect_lock);
 	rc = SQLDriverConnect(conn->dbc, NULL, (SQLCHAR *)connstr, SQL_NTS, NULL, 0, NULL,
 	                      SQL_DRIVER_NOPROMPT);
+	pthread_mutex_unlock(&connect_lock);
 	if (!SQL_SUCCEEDED(rc)) {
 		ret = upg_db_error(conn, SQL_HANDLE_DBC, conn->dbc, "cannot connect to %s",
 		                   conn->connstr_redacted);

@@ -117,24 +117,31 @@ int
 upg_buf_printf(struct upg_buf *buf, const char *fmt, ...)
 {
 	va_list ap;
+	char small[512];
 	size_t room = buf->data == NULL ? 0 : buf->cap - buf->len;
-	int n;
+	int direct = room >= sizeof small, n;
 
 	if (buf->failed)
 		return -1;
-	/* Formatted once where it fits in what is there: the state write of every task. */
+	/*
+	 * Formatted once where it fits, into the room left or a buffer on the
+	 * stack, instead of measured first and formatted again: the SQL of
+	 * every task's state write goes through here.
+	 */
 	va_start(ap, fmt);
-	n = vsnprintf(room > 0 ? buf->data + buf->len : NULL, room, fmt, ap);
+	n = vsnprintf(direct ? buf->data + buf->len : small, direct ? room : sizeof small, fmt, ap);
 	va_end(ap);
 	if (n < 0) {
 		buf->failed = 1;
 		return -1;
 	}
-	if ((size_t)n < room) {
+	if (direct && (size_t)n < room) {
 		buf->len += (size_t)n;
 		return 0;
 	}
-	if (room > 0)
+	if (!direct && (size_t)n < sizeof small)
+		return upg_buf_append(buf, small, (size_t)n);
+	if (direct)
 		buf->data[buf->len] = '\0';
 	if (buf_grow(buf, (size_t)n) < 0)
 		return -1;

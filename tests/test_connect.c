@@ -7,6 +7,8 @@
  */
 #include "config.h"
 
+#include <pthread.h>
+
 #include "../src/connection.h"
 #include "testutil.h"
 
@@ -174,6 +176,54 @@ test_mariadb(void)
 	check_server(TEST_SERVER("UPGRADE_TEST_MARIADB"), "MariaDB", "mysql");
 }
 
+/* One thread of test_parallel_connects: connects and queries again and again. */
+static void *
+connect_often(void *arg)
+{
+	const char *connstr = arg;
+	long failures = 0;
+	int i;
+
+	for (i = 0; i < 10; i++) {
+		struct upgrade_conn *conn = NULL;
+		char *v = NULL;
+
+		if (upgrade_conn_new(&conn) != UPGRADE_OK || upgrade_conn_connect(conn, connstr) != UPGRADE_OK ||
+		    upg_db_query_string(conn, "SELECT 1", &v) != UPGRADE_OK || v == NULL || strcmp(v, "1") != 0)
+			failures++;
+		free(v);
+		upgrade_conn_free(conn);
+	}
+	return (void *)failures;
+}
+
+/*
+ * Handles in threads of their own connect at once, as a host program and
+ * a runner's parallel jobs do: psqlODBC's setlocale() while connecting
+ * raced in two threads, a use after free that AddressSanitizer reported in
+ * some runs of this test without the library's connect lock (one of three
+ * at first), and in `run -j 4` once.
+ */
+static void
+test_parallel_connects(void)
+{
+	const char *engines[2] = {TEST_SERVER("UPGRADE_TEST_PG"), TEST_SERVER("UPGRADE_TEST_MARIADB")};
+	pthread_t t[6];
+	void *failures;
+	int e, i;
+
+	for (e = 0; e < 2; e++) {
+		if (engines[e] == NULL)
+			continue;
+		for (i = 0; i < 6; i++)
+			CU_ASSERT_EQUAL_FATAL(pthread_create(&t[i], NULL, connect_often, (void *)engines[e]), 0);
+		for (i = 0; i < 6; i++) {
+			CU_ASSERT_EQUAL(pthread_join(t[i], &failures), 0);
+			CU_ASSERT_EQUAL((long)failures, 0);
+		}
+	}
+}
+
 static void
 test_dsn(void)
 {
@@ -313,6 +363,7 @@ add_suites(void)
 	TEST_ADD(test_transaction_rollback);
 	TEST_ADD(test_postgresql);
 	TEST_ADD(test_mariadb);
+	TEST_ADD(test_parallel_connects);
 	TEST_ADD(test_dsn);
 	TEST_ADD(test_wrong_dsn);
 	TEST_ADD(test_wrong_password_postgresql);

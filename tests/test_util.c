@@ -120,31 +120,41 @@ test_buf(void)
 	CU_ASSERT_PTR_NULL(buf.data);
 }
 
-/* A formatted piece that fits the room left, fills it to the byte, or overflows it by one. */
+/*
+ * A formatted piece one byte short of, exactly at and one byte past each
+ * edge: the room left in the buffer (when it is large) and the 512 bytes
+ * formatted on the stack (when it is not).
+ */
 static void
 test_buf_printf_edges(void)
 {
-	char want[200];
-	size_t room, extra;
+	static char piece[2100], start[1600];
+	static char want[4000];
+	int lead, delta;
 
-	for (extra = 0; extra < 3; extra++) {
-		struct upg_buf buf = UPG_BUF_INIT;
-		char piece[100];
+	memset(start, 's', 1500);
+	start[1500] = '\0';
+	for (lead = 0; lead < 2; lead++)
+		for (delta = -1; delta <= 1; delta++) {
+			struct upg_buf buf = UPG_BUF_INIT;
+			size_t edge;
 
-		upg_buf_puts(&buf, "abc");
-		CU_ASSERT_FATAL(buf.cap >= buf.len + 4 && buf.cap - buf.len < sizeof piece);
-		room = buf.cap - buf.len;
-		/* "%s|%d" gives room - 2, room - 1 (the NUL takes the last byte) and room characters. */
-		memset(piece, 'x', sizeof piece);
-		piece[room - 4 + extra] = '\0';
-		CU_ASSERT_EQUAL(upg_buf_printf(&buf, "%s|%d", piece, 7), 0);
-		snprintf(want, sizeof want, "abc%s|7", piece);
-		CU_ASSERT_STRING_EQUAL(upg_buf_str(&buf), want);
-		CU_ASSERT_EQUAL(buf.len, strlen(want));
-		upg_buf_printf(&buf, "%s", "");
-		CU_ASSERT_STRING_EQUAL(upg_buf_str(&buf), want);
-		upg_buf_free(&buf);
-	}
+			/* lead 0: "abc", 61 bytes of room; lead 1: 1,500 bytes, 548 of room. */
+			upg_buf_puts(&buf, lead ? start : "abc");
+			CU_ASSERT_FATAL(!buf.failed);
+			edge = lead ? buf.cap - buf.len : 512;
+			CU_ASSERT_FATAL(edge >= 512 && edge < sizeof piece);
+			/* "%s|%d" formats to edge - 1 + delta characters: its NUL takes the last byte. */
+			memset(piece, 'x', sizeof piece);
+			piece[edge - 1 + delta - 2] = '\0';
+			CU_ASSERT_EQUAL(upg_buf_printf(&buf, "%s|%d", piece, 7), 0);
+			snprintf(want, sizeof want, "%s%s|7", lead ? start : "abc", piece);
+			CU_ASSERT_STRING_EQUAL(upg_buf_str(&buf), want);
+			CU_ASSERT_EQUAL(buf.len, strlen(want));
+			upg_buf_printf(&buf, "%s", "");
+			CU_ASSERT_STRING_EQUAL(upg_buf_str(&buf), want);
+			upg_buf_free(&buf);
+		}
 }
 
 static void
