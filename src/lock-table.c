@@ -363,8 +363,15 @@ upg_lock_table_try(struct upg_lock *lock, const struct upg_lock_table_sql *sql, 
 		ret = upg_error_oom(&conn->err);
 		goto done;
 	}
-	if ((ret = lock_table(lock, sql, &t->table)) != UPGRADE_OK)
+	/*
+	 * Galera aborts the probe for the table (deadlock, 40001) while another
+	 * node creates it: lost this round, so the caller polls again.
+	 */
+	if ((ret = lock_table(lock, sql, &t->table)) != UPGRADE_OK) {
+		if (lost_race(conn, ret))
+			goto done_free;
 		goto done;
+	}
 
 	params[0] = t->name;
 	params[1] = holder;
