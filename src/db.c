@@ -273,6 +273,41 @@ bind_params(struct upgrade_conn *conn, SQLHSTMT st, size_t nparams, const char *
 }
 
 /*
+ * Binds params to st and executes it: direct with SQLExecDirect, or, when
+ * direct is NULL, the statement prepared on st.  Errors quote shown.
+ */
+static int
+execute_bound(struct upgrade_conn *conn, SQLHSTMT st, const char *direct, const char *shown,
+              size_t nparams, const char *const *params, SQLRETURN *exec_rc)
+{
+	SQLLEN *ind = NULL;
+	int ret = UPGRADE_OK;
+
+	if (nparams > 0 && (ind = calloc(nparams, sizeof *ind)) == NULL)
+		return upg_error_oom(&conn->err);
+	if (nparams > 0)
+		ret = bind_params(conn, st, nparams, params, ind);
+	if (ret == UPGRADE_OK) {
+		*exec_rc = direct != NULL ? SQLExecDirect(st, (SQLCHAR *)direct, SQL_NTS) : SQLExecute(st);
+		if (!SQL_SUCCEEDED(*exec_rc) && *exec_rc != SQL_NO_DATA)
+			ret = upg_db_error(conn, SQL_HANDLE_STMT, st, "statement failed: %.200s", shown);
+	}
+	/* The bound values are read during execution only. */
+	free(ind);
+	return ret;
+}
+
+/* *rowcount (may be NULL) from a statement executed with rc: 0 for SQL_NO_DATA. */
+static void
+row_count(SQLHSTMT st, SQLRETURN rc, long *rowcount)
+{
+	SQLLEN n = 0;
+
+	if (rowcount != NULL)
+		*rowcount = rc != SQL_NO_DATA && SQL_SUCCEEDED(SQLRowCount(st, &n)) && n > 0 ? (long)n : 0;
+}
+
+/*
  * Executes sql on a statement handle (see alloc_stmt), its parameters bound
  * first; on success *out holds the statement, which the caller gives back
  * with release_stmt.  Statements are executed directly, not prepared: a
@@ -286,8 +321,6 @@ run_statement(struct upgrade_conn *conn, const char *sql, const char *shown, siz
               const char *const *params, SQLHSTMT *out, SQLRETURN *exec_rc)
 {
 	SQLHSTMT st;
-	SQLLEN *ind = NULL;
-	SQLRETURN rc;
 	int ret;
 
 	*out = SQL_NULL_HSTMT;
@@ -296,29 +329,12 @@ run_statement(struct upgrade_conn *conn, const char *sql, const char *shown, siz
 	upg_error_clear(&conn->err);
 	if ((ret = alloc_stmt(conn, &st)) != UPGRADE_OK)
 		return ret;
-	if (nparams > 0) {
-		ind = calloc(nparams, sizeof *ind);
-		if (ind == NULL) {
-			release_stmt(conn, st);
-			return upg_error_oom(&conn->err);
-		}
-		if ((ret = bind_params(conn, st, nparams, params, ind)) != UPGRADE_OK)
-			goto fail;
+	if ((ret = execute_bound(conn, st, sql, shown, nparams, params, exec_rc)) != UPGRADE_OK) {
+		release_stmt(conn, st);
+		return ret;
 	}
-	rc = SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS);
-	if (!SQL_SUCCEEDED(rc) && rc != SQL_NO_DATA) {
-		ret = upg_db_error(conn, SQL_HANDLE_STMT, st, "statement failed: %.200s", shown);
-		goto fail;
-	}
-	/* The bound values are read during execution only. */
-	free(ind);
-	*exec_rc = rc;
 	*out = st;
 	return UPGRADE_OK;
-fail:
-	free(ind);
-	release_stmt(conn, st);
-	return ret;
 }
 
 /*
@@ -369,7 +385,6 @@ upg_db_exec_params(struct upgrade_conn *conn, const char *sql, size_t nparams,
 {
 	SQLHSTMT st;
 	SQLRETURN rc;
-	SQLLEN n = 0;
 	int ret;
 
 	struct upg_buf as = UPG_BUF_INIT;
@@ -397,8 +412,7 @@ upg_db_exec_params(struct upgrade_conn *conn, const char *sql, size_t nparams,
 	upg_buf_free(&as);
 	if (ret != UPGRADE_OK)
 		return ret;
-	if (rowcount != NULL && rc != SQL_NO_DATA && SQL_SUCCEEDED(SQLRowCount(st, &n)) && n > 0)
-		*rowcount = (long)n;
+	row_count(st, rc, rowcount);
 	release_stmt(conn, st);
 	return UPGRADE_OK;
 }
@@ -443,8 +457,7 @@ upg_db_exec_kept(struct upgrade_conn *conn, const char *sql, size_t nparams,
                  const char *const *params, long *rowcount)
 {
 	SQLHSTMT st = SQL_NULL_HSTMT;
-	SQLLEN *ind, n = 0;
-	SQLRETURN rc;
+	SQLRETURN rc = SQL_SUCCESS;
 	int ret;
 
 	if (conn == NULL || conn->capture != NULL || nparams == 0 || conn->dialect == NULL ||
@@ -457,16 +470,8 @@ upg_db_exec_kept(struct upgrade_conn *conn, const char *sql, size_t nparams,
 	upg_error_clear(&conn->err);
 	if ((ret = keep_prepared(conn, sql, &st)) != UPGRADE_OK)
 		return ret;
-	if ((ind = calloc(nparams, sizeof *ind)) == NULL)
-		return upg_error_oom(&conn->err);
-	if ((ret = bind_params(conn, st, nparams, params, ind)) == UPGRADE_OK) {
-		rc = SQLExecute(st);
-		if (!SQL_SUCCEEDED(rc) && rc != SQL_NO_DATA)
-			ret = upg_db_error(conn, SQL_HANDLE_STMT, st, "statement failed: %.200s", sql);
-		else if (rowcount != NULL && rc != SQL_NO_DATA && SQL_SUCCEEDED(SQLRowCount(st, &n)) && n > 0)
-			*rowcount = (long)n;
-	}
-	free(ind);
+	if ((ret = execute_bound(conn, st, NULL, sql, nparams, params, &rc)) == UPGRADE_OK)
+		row_count(st, rc, rowcount);
 	/*
 	 * Prepared still: only the cursor ends here.  The bindings are left in
 	 * place, pointing at values gone by now: every execution binds all of

@@ -118,31 +118,24 @@ upg_buf_printf(struct upg_buf *buf, const char *fmt, ...)
 {
 	va_list ap;
 	char small[512];
-	size_t room = buf->data == NULL ? 0 : buf->cap - buf->len;
-	int direct = room >= sizeof small, n;
+	int n;
 
 	if (buf->failed)
 		return -1;
 	/*
-	 * Formatted once where it fits, into the room left or a buffer on the
-	 * stack, instead of measured first and formatted again: the SQL of
-	 * every task's state write goes through here.
+	 * Formatted once when it fits a buffer on the stack, instead of
+	 * measured first and formatted again: the SQL of every task's state
+	 * write goes through here.
 	 */
 	va_start(ap, fmt);
-	n = vsnprintf(direct ? buf->data + buf->len : small, direct ? room : sizeof small, fmt, ap);
+	n = vsnprintf(small, sizeof small, fmt, ap);
 	va_end(ap);
 	if (n < 0) {
 		buf->failed = 1;
 		return -1;
 	}
-	if (direct && (size_t)n < room) {
-		buf->len += (size_t)n;
-		return 0;
-	}
-	if (!direct && (size_t)n < sizeof small)
+	if ((size_t)n < sizeof small)
 		return upg_buf_append(buf, small, (size_t)n);
-	if (direct)
-		buf->data[buf->len] = '\0';
 	if (buf_grow(buf, (size_t)n) < 0)
 		return -1;
 	va_start(ap, fmt);

@@ -418,6 +418,31 @@ test_checksum_changed(void)
 	upgrade_conn_free(conn);
 }
 
+/*
+ * Makes schema afresh (PostgreSQL) with the model system's upgrades table
+ * and one row: module, whose state is the JSON text state.
+ */
+static void
+model_schema(struct upgrade_conn *conn, const char *schema, const char *module, const char *state)
+{
+	const char *p[2] = {module, state};
+	char sql[300];
+
+	snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE", schema);
+	upg_db_exec(conn, sql);
+	snprintf(sql, sizeof sql, "CREATE SCHEMA %s", schema);
+	CU_ASSERT_EQUAL_FATAL(upg_db_exec(conn, sql), UPGRADE_OK);
+	snprintf(sql, sizeof sql,
+	         "CREATE TABLE %s.upgrades (module TEXT NOT NULL PRIMARY KEY, state JSONB NOT NULL, "
+	         "created TIMESTAMP WITHOUT TIME ZONE, modified TIMESTAMP WITHOUT TIME ZONE)",
+	         schema);
+	CU_ASSERT_EQUAL(upg_db_exec(conn, sql), UPGRADE_OK);
+	snprintf(sql, sizeof sql,
+	         "INSERT INTO %s.upgrades VALUES (?, CAST(? AS JSONB), now() at time zone 'utc', NULL)",
+	         schema);
+	CU_ASSERT_EQUAL(upg_db_exec_params(conn, sql, 2, p, NULL), UPGRADE_OK);
+}
+
 /* The model system's own table, with a key of its own: read as is, extended, keys kept. */
 static void
 test_model_table_postgresql(void)
@@ -432,16 +457,8 @@ test_model_table_postgresql(void)
 
 	if ((conn = test_connect_or_fail(connstr)) == NULL)
 		return;
-	upg_db_exec(conn, "DROP SCHEMA IF EXISTS upg_model CASCADE");
-	CU_ASSERT_EQUAL_FATAL(upg_db_exec(conn, "CREATE SCHEMA upg_model"), UPGRADE_OK);
-	CU_ASSERT_EQUAL(upg_db_exec(conn, "CREATE TABLE upg_model.upgrades (module TEXT NOT NULL PRIMARY KEY, "
-	                                  "state JSONB NOT NULL, created TIMESTAMP WITHOUT TIME ZONE, "
-	                                  "modified TIMESTAMP WITHOUT TIME ZONE)"),
-	                UPGRADE_OK);
-	CU_ASSERT_EQUAL(upg_db_exec(conn, "INSERT INTO upg_model.upgrades VALUES ('lib', "
-	                                  "'{\"executed_tasks\": [\"Nothing\", \"Create\", \"Create\"], \"theirs\": 1}', "
-	                                  "now() at time zone 'utc', NULL)"),
-	                UPGRADE_OK);
+	model_schema(conn, "upg_model", "lib",
+	             "{\"executed_tasks\": [\"Nothing\", \"Create\", \"Create\"], \"theirs\": 1}");
 	CU_ASSERT_EQUAL(upg_db_exec(conn, "CREATE TABLE upg_model.lib_t (n INTEGER)"), UPGRADE_OK);
 	cat = lib_catalog(2, &nothing);
 	CU_ASSERT_EQUAL_FATAL(upgrade_runner_new(&r, cat), UPGRADE_OK);
@@ -468,19 +485,11 @@ test_model_table_postgresql(void)
 	upgrade_conn_free(conn);
 }
 
-/* Makes schema upg_kept with lib_t and the module's row listing Create only. */
+/* Makes schema upg_kept with lib_t and module lib's row listing Create only. */
 static void
 kept_schema(struct upgrade_conn *conn)
 {
-	upg_db_exec(conn, "DROP SCHEMA IF EXISTS upg_kept CASCADE");
-	CU_ASSERT_EQUAL_FATAL(upg_db_exec(conn, "CREATE SCHEMA upg_kept"), UPGRADE_OK);
-	CU_ASSERT_EQUAL(upg_db_exec(conn, "CREATE TABLE upg_kept.upgrades (module TEXT NOT NULL PRIMARY KEY, "
-	                                  "state JSONB NOT NULL, created TIMESTAMP WITHOUT TIME ZONE, "
-	                                  "modified TIMESTAMP WITHOUT TIME ZONE)"),
-	                UPGRADE_OK);
-	CU_ASSERT_EQUAL(upg_db_exec(conn, "INSERT INTO upg_kept.upgrades VALUES ('lib', "
-	                                  "'{\"executed_tasks\": [\"Create\"]}', NULL, NULL)"),
-	                UPGRADE_OK);
+	model_schema(conn, "upg_kept", "lib", "{\"executed_tasks\": [\"Create\"]}");
 	CU_ASSERT_EQUAL(upg_db_exec(conn, "CREATE TABLE upg_kept.lib_t (n INTEGER)"), UPGRADE_OK);
 }
 
@@ -632,18 +641,7 @@ test_fill_runs_postgresql(void)
 	if ((conn = test_connect_or_fail(connstr)) == NULL)
 		return;
 	for (i = 0; i < 2; i++) {
-		snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE", schemas[i]);
-		upg_db_exec(conn, sql);
-		snprintf(sql, sizeof sql, "CREATE SCHEMA %s", schemas[i]);
-		CU_ASSERT_EQUAL_FATAL(upg_db_exec(conn, sql), UPGRADE_OK);
-		snprintf(sql, sizeof sql, "CREATE TABLE %s.upgrades (module TEXT NOT NULL PRIMARY KEY, "
-		                          "state JSONB NOT NULL, created TIMESTAMP, modified TIMESTAMP)",
-		         schemas[i]);
-		CU_ASSERT_EQUAL(upg_db_exec(conn, sql), UPGRADE_OK);
-		snprintf(sql, sizeof sql, "INSERT INTO %s.upgrades VALUES ('fill', "
-		                          "'{\"executed_tasks\": [\"Make\"]}', NULL, NULL)",
-		         schemas[i]);
-		CU_ASSERT_EQUAL(upg_db_exec(conn, sql), UPGRADE_OK);
+		model_schema(conn, schemas[i], "fill", "{\"executed_tasks\": [\"Make\"]}");
 		/* 1,000 rows in a, 700 in b, with other quantities. */
 		snprintf(sql, sizeof sql, "CREATE TABLE %s.items AS SELECT g AS id, g + %d AS qty "
 		                          "FROM generate_series(1, %d) g",

@@ -121,9 +121,9 @@ test_buf(void)
 }
 
 /*
- * A formatted piece one byte short of, exactly at and one byte past each
- * edge: the room left in the buffer (when it is large) and the 512 bytes
- * formatted on the stack (when it is not).
+ * A formatted piece one byte short of, exactly at and one byte past the
+ * 512 bytes formatted on the stack, and of the room left in the buffer,
+ * appended to a short and to a long text.
  */
 static void
 test_buf_printf_edges(void)
