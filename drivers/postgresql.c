@@ -796,6 +796,8 @@ pg_as_written(struct upg_buf *buf, const char *sql, enum upg_as_written how)
 	return 1;
 }
 
+static const char *const pg_unprepare_words[] = {"DEALLOCATE", "DISCARD", NULL};
+
 const struct upg_dialect upg_dialect_postgresql = {
 	.name = "postgresql",
 	.title = "PostgreSQL",
@@ -835,6 +837,11 @@ const struct upg_dialect upg_dialect_postgresql = {
 	                "to_jsonb(CAST(? AS TEXT)), true), modified = ? WHERE module = ?",
 	/* psqlODBC parses a prepared statement once, as a named one, and binds it after. */
 	.keep_prepared = 1,
+	/*
+	 * A task's DEALLOCATE ALL (or DISCARD ALL) drops psqlODBC's named
+	 * statements behind its back: the next state write failed with 26000.
+	 */
+	.unprepare_words = pg_unprepare_words,
 	.sql_cursors = 1,
 	.current_schema_sql = "SELECT current_schema()",
 	.no_current_schema_hint = "is search_path empty?",

@@ -273,6 +273,25 @@ bind_params(struct upgrade_conn *conn, SQLHSTMT st, size_t nparams, const char *
 }
 
 /*
+ * Whether sql names a word of the dialect's unprepare_words while
+ * statements are kept: such a statement may drop them on the server, so
+ * they are let go (and closed while they still exist) before it runs.
+ */
+static int
+may_unprepare(const struct upgrade_conn *conn, const char *sql)
+{
+	const char *const *w = conn->dialect != NULL ? conn->dialect->unprepare_words : NULL;
+	size_t i, kept = 0;
+
+	for (i = 0; i < sizeof conn->kept / sizeof conn->kept[0]; i++)
+		kept += conn->kept[i].st != SQL_NULL_HSTMT;
+	for (; kept > 0 && w != NULL && *w != NULL; w++)
+		if (strcasestr(sql, *w) != NULL)
+			return 1;
+	return 0;
+}
+
+/*
  * Binds params to st and executes it: direct with SQLExecDirect, or, when
  * direct is NULL, the statement prepared on st.  Errors quote shown.
  */
@@ -327,6 +346,8 @@ run_statement(struct upgrade_conn *conn, const char *sql, const char *shown, siz
 	if ((ret = upg_db_require(conn)) != UPGRADE_OK)
 		return ret;
 	upg_error_clear(&conn->err);
+	if (may_unprepare(conn, shown))
+		upg_db_release_kept(conn);
 	if ((ret = alloc_stmt(conn, &st)) != UPGRADE_OK)
 		return ret;
 	if ((ret = execute_bound(conn, st, sql, shown, nparams, params, exec_rc)) != UPGRADE_OK) {

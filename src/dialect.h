@@ -271,6 +271,13 @@ struct upg_dialect {
 	 */
 	int keep_prepared;
 	/*
+	 * MAY, with keep_prepared: words of statements that may drop the
+	 * session's prepared statements, the kept ones included; those are let
+	 * go before a statement naming one of them runs, and prepared again
+	 * after.  NULL-terminated; NULL: none.
+	 */
+	const char *const *unprepare_words;
+	/*
 	 * MAY: SQL returning the schema that unqualified names resolve to, one
 	 * row and column.  NULL: the engine has one schema, default_schema.
 	 */

@@ -9,7 +9,9 @@
 #    was going on (here: a task of the run itself) survives the run, which
 #    a write of the whole list from memory would lose;
 #  - a stored list with duplicates or values that are not names is written
-#    whole once, without them.
+#    whole once, without them;
+#  - on PostgreSQL, a task that deallocates the session's prepared
+#    statements does not break the state write kept prepared after it.
 . "$top_srcdir/tests/lib.sh"
 
 NS='xmlns="urn:upgrade:catalog:1"'
@@ -100,6 +102,25 @@ if require_env UPGRADE_TEST_PG && require_env UPGRADE_TEST_PG_ADMIN; then
 	expect_rc 0 "PG: a state table of another role, which the runner may not alter"
 	[ "$(storage upg_ap3)" = x ] && ok "PG: another role's table is left as it is" ||
 		not_ok "PG: another role's table's state storage is '$(storage upg_ap3)'"
+	# A task that deallocates every prepared statement of the session, the
+	# one the runner keeps for its state write included (it failed the
+	# next write with 26000), once plainly and once hidden in a DO block;
+	# the tasks after each are recorded all the same.
+	mkdir -p "$T_TMP/dealloc"
+	{
+		printf '<module %s name="ap">\n' "$NS"
+		for t in T01 T02 T03 T04 T05; do printf '<task name="%s"><sql>SELECT 1</sql></task>\n' "$t"; done
+		printf '<task name="Plain"><sql>DEALLOCATE ALL</sql></task>\n'
+		printf '<task name="After1"><sql>CREATE TABLE after1 (n INTEGER)</sql></task>\n'
+		printf '<task name="Hidden"><sql>DO $$BEGIN EXECUTE %s; END$$</sql></task>\n' "'deallocate all'"
+		printf '<task name="After2"><sql>CREATE TABLE after2 (n INTEGER)</sql></task>\n'
+		printf '</module>\n'
+	} >"$T_TMP/dealloc/c.xml"
+	run "$UPGRADE" -q -T "$T_TMP/dealloc" -c "$UPGRADE_TEST_PG" --schema upg_ap2 run
+	expect_rc 0 "PG: tasks that deallocate all prepared statements, and tasks after them"
+	got=$(pg "SELECT string_agg(x, ',' ORDER BY x) FROM upg_ap2.upgrades, jsonb_array_elements_text(state->'executed_tasks') x WHERE module = 'ap'")
+	[ "$got" = "After1,After2,Hidden,Plain,T01,T02,T03,T04,T05" ] && ok "PG: every task after a DEALLOCATE ALL recorded" ||
+		not_ok "PG: executed_tasks after DEALLOCATE ALL" "$got"
 	pg 'DROP SCHEMA upg_ap2 CASCADE; DROP SCHEMA upg_ap3 CASCADE' >/dev/null
 fi
 
