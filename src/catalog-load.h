@@ -33,6 +33,8 @@
 /* Element and attribute names of the format are a few bytes long. */
 #define MAX_XML_NAME 1024u
 
+struct module_build;
+
 struct loader {
 	struct upgrade_catalog *cat;
 	const char *file;
@@ -48,6 +50,13 @@ struct loader {
 	size_t ntasks;
 	int too_many_tasks;
 	struct upg_buf canon; /* reused for every task's canonical form */
+	/*
+	 * Bytes known valid are built while they are parsed (catalog-xml.c,
+	 * stream_end_element): 0 the module has not begun, 1 it has, -1 the
+	 * rest is left to the whole document.
+	 */
+	int streaming;
+	struct module_build *build;
 };
 
 /*

@@ -716,6 +716,177 @@ test_cache(void)
 	CU_ASSERT_EQUAL(upgrade_catalog_cache_hits(NULL), 0);
 }
 
+/* Two strings both NULL or equal. */
+static int
+same_str(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* Two body node lists equal in every field, children included. */
+static int
+same_nodes(const struct upg_node *a, const struct upg_node *b)
+{
+	size_t i;
+
+	for (; a != NULL && b != NULL; a = a->next, b = b->next) {
+		if (a->kind != b->kind || a->elem != b->elem || !same_str(a->name, b->name) ||
+		    a->line != b->line || a->dialects != b->dialects || !same_str(a->raw, b->raw) ||
+		    !same_str(a->text, b->text) || a->nattrs != b->nattrs ||
+		    !same_nodes(a->child, b->child))
+			return 0;
+		for (i = 0; i < a->nattrs; i++)
+			if (!same_str(a->attrs[i].name, b->attrs[i].name) ||
+			    !same_str(a->attrs[i].raw, b->attrs[i].raw) ||
+			    !same_str(a->attrs[i].value, b->attrs[i].value))
+				return 0;
+	}
+	return a == NULL && b == NULL;
+}
+
+static int
+same_task(const struct upgrade_task *a, const struct upgrade_task *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return same_str(a->id, b->id) && same_str(a->description, b->description) &&
+	       same_str(a->requires, b->requires) && a->line == b->line && a->flags == b->flags &&
+	       a->decl == b->decl && same_str(a->checksum, b->checksum) &&
+	       same_nodes(a->guard, b->guard) && same_nodes(a->body, b->body);
+}
+
+/* Two catalogs holding the same modules and tasks, field by field. */
+static int
+same_catalog(const struct upgrade_catalog *a, const struct upgrade_catalog *b)
+{
+	size_t i, j;
+
+	if (a->nmodules != b->nmodules || a->ntasks != b->ntasks || a->ndiags != b->ndiags)
+		return 0;
+	for (i = 0; i < a->nmodules; i++) {
+		const struct upgrade_module *x = a->modules[i], *y = b->modules[i];
+
+		if (!same_str(x->name, y->name) || !same_str(x->description, y->description) ||
+		    x->line != y->line || x->ndepends != y->ndepends || x->nparams != y->nparams ||
+		    x->ntasks != y->ntasks || !same_task(x->install, y->install))
+			return 0;
+		for (j = 0; j < x->ndepends; j++)
+			if (!same_str(x->depends[j], y->depends[j]) ||
+			    x->depends_line[j] != y->depends_line[j])
+				return 0;
+		for (j = 0; j < x->nparams; j++)
+			if (!same_str(x->params[j].name, y->params[j].name) ||
+			    !same_str(x->params[j].def, y->params[j].def) ||
+			    x->params[j].line != y->params[j].line)
+				return 0;
+	}
+	for (i = 0; i < a->ntasks; i++)
+		if (!same_task(a->tasks[i], b->tasks[i]))
+			return 0;
+	for (i = 0; i < a->ndiags; i++)
+		if (a->diags[i].line != b->diags[i].line ||
+		    !same_str(a->diags[i].message, b->diags[i].message))
+			return 0;
+	return 1;
+}
+
+/* Writes text to the file name in the test's directory; path gets its path. */
+static void
+write_tmp(char *path, size_t size, const char *name, const char *text)
+{
+	FILE *f;
+
+	snprintf(path, size, "%s/%s", test_tmpdir(), name);
+	f = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Loads files (NULL-terminated) into a new catalog, cached in dir unless dir is NULL. */
+static struct upgrade_catalog *
+load_files(const char *dir, const char *const *files, size_t depth_limit)
+{
+	struct upgrade_catalog *cat = new_catalog();
+	size_t i;
+
+	if (dir != NULL)
+		CU_ASSERT_EQUAL(upgrade_catalog_set_cache_dir(cat, dir), UPGRADE_OK);
+	if (depth_limit > 0)
+		CU_ASSERT_EQUAL(upgrade_catalog_set_limit(cat, UPGRADE_CATALOG_LIMIT_DEPTH, depth_limit),
+		                UPGRADE_OK);
+	for (i = 0; files[i] != NULL; i++)
+		upgrade_catalog_load_file(cat, files[i]);
+	return cat;
+}
+
+/*
+ * A file known valid is built while it is parsed, each task as soon as
+ * its element is complete, instead of from the whole document: the
+ * catalog comes out the same in every field, the example catalogs with
+ * their descriptions, dependencies, parameters, installs, guards,
+ * choices and steps; and what the cache cannot vouch for (a depth limit
+ * lowered since, a module declared by two files) is still found, with
+ * the same messages.
+ */
+static void
+test_cache_streamed(void)
+{
+	char dir[512], twin[512], deep[512], ex[3][4096];
+	const char *examples[] = {ex[0], ex[1], ex[2], NULL};
+	const char *twins[] = {ex[1], twin, NULL};
+	const char *deeps[] = {deep, NULL};
+	struct upgrade_catalog *plain, *warm, *hit;
+
+	snprintf(ex[0], sizeof ex[0], "%s", src_path("tasks/examples/accounts.xml"));
+	snprintf(ex[1], sizeof ex[1], "%s", src_path("tasks/examples/billing.xml"));
+	snprintf(ex[2], sizeof ex[2], "%s", src_path("tasks/examples/reports.xml"));
+	snprintf(dir, sizeof dir, "%s/cache-streamed", test_tmpdir());
+	warm = load_files(dir, examples, 0);
+	CU_ASSERT_EQUAL(upgrade_catalog_cache_hits(warm), 0);
+	CU_ASSERT_EQUAL(upgrade_catalog_prepare(warm), UPGRADE_OK);
+	hit = load_files(dir, examples, 0);
+	CU_ASSERT_EQUAL(upgrade_catalog_cache_hits(hit), 3);
+	CU_ASSERT_EQUAL(upgrade_catalog_prepare(hit), UPGRADE_OK);
+	plain = load_files(NULL, examples, 0);
+	CU_ASSERT_EQUAL(upgrade_catalog_prepare(plain), UPGRADE_OK);
+	CU_ASSERT_TRUE(plain->ntasks > 10);
+	CU_ASSERT_TRUE(same_catalog(plain, hit));
+	CU_ASSERT_TRUE(same_catalog(warm, hit));
+	upgrade_catalog_free(warm);
+	upgrade_catalog_free(hit);
+	upgrade_catalog_free(plain);
+
+	/* A second file declaring demo.billing, known valid on its own. */
+	write_tmp(twin, sizeof twin, "twin.xml",
+	          "<module xmlns=\"urn:upgrade:catalog:1\" name=\"demo.billing\">\n"
+	          "<task name=\"x\"><sql>SELECT 1</sql></task>\n</module>\n");
+	upgrade_catalog_free(load_files(dir, twins + 1, 0));
+	hit = load_files(dir, twins, 0);
+	CU_ASSERT_EQUAL(upgrade_catalog_cache_hits(hit), 2);
+	plain = load_files(NULL, twins, 0);
+	CU_ASSERT_TRUE(plain->ndiags > 0);
+	CU_ASSERT_TRUE(same_catalog(plain, hit));
+	upgrade_catalog_free(hit);
+	upgrade_catalog_free(plain);
+
+	/* Nesting 4 deep in its second task, known valid under the default limit. */
+	write_tmp(deep, sizeof deep, "deep.xml",
+	          "<module xmlns=\"urn:upgrade:catalog:1\" name=\"deep\">\n"
+	          "<task name=\"a\"><sql>SELECT 1</sql></task>\n"
+	          "<task name=\"b\"><only-if>\n<not><has-table table=\"t\"/></not></only-if>"
+	          "<sql>SELECT 2</sql></task>\n</module>\n");
+	upgrade_catalog_free(load_files(dir, deeps, 0));
+	/* Its first task is built while parsing, the second is found too deep. */
+	hit = load_files(dir, deeps, 3);
+	CU_ASSERT_TRUE(has_diag(hit, deep, 4, "", "elements are nested deeper than the limit of 3"));
+	plain = load_files(NULL, deeps, 3);
+	CU_ASSERT_TRUE(has_diag(plain, deep, 4, "", "elements are nested deeper than the limit of 3"));
+	CU_ASSERT_EQUAL(hit->ndiags, plain->ndiags);
+	upgrade_catalog_free(hit);
+	upgrade_catalog_free(plain);
+}
+
 static void
 test_limits(void)
 {
@@ -1643,6 +1814,7 @@ add_suites(void)
 	TEST_ADD(test_schema_quiet);
 	TEST_ADD(test_limits);
 	TEST_ADD(test_cache);
+	TEST_ADD(test_cache_streamed);
 	TEST_ADD(test_placeholders);
 	TEST_ADD(test_steps);
 	TEST_ADD(test_checksum);
