@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <libxml/tree.h>
@@ -49,7 +50,12 @@ upg_xml_is_ours(xmlNodePtr n)
 unsigned long
 upg_xml_line_of(xmlNodePtr n)
 {
-	long l = xmlGetLineNo(n);
+	long l;
+
+	/* Past line 65535 the loader kept the line itself (catalog-xml.c, start_element). */
+	if (n->type == XML_ELEMENT_NODE && n->_private != NULL)
+		return (unsigned long)(uintptr_t)n->_private;
+	l = xmlGetLineNo(n);
 
 	return l > 0 ? (unsigned long)l : 0;
 }

@@ -518,22 +518,44 @@ root_ok(xmlNodePtr root)
 }
 
 /*
+ * SAX start of an element: one that starts past line 65535 keeps its line
+ * in _private, since libxml2's node has room for 16 bits and otherwise
+ * borrows a child's or the next sibling's line (an empty <task/>, built
+ * while parsing, has neither yet).  upg_xml_line_of() reads it.
+ */
+static void
+start_element(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri,
+              int nb_namespaces, const xmlChar **namespaces, int nb_attributes, int nb_defaulted,
+              const xmlChar **attributes)
+{
+	xmlParserCtxtPtr ctxt = ctx;
+	int depth = ctxt->nodeNr;
+
+	xmlSAX2StartElementNs(ctx, localname, prefix, uri, nb_namespaces, namespaces, nb_attributes,
+	                      nb_defaulted, attributes);
+	if (ctxt->nodeNr > depth && ctxt->node != NULL && ctxt->input != NULL &&
+	    ctxt->input->line >= 65535)
+		ctxt->node->_private = (void *)(uintptr_t)ctxt->input->line;
+}
+
+/*
  * SAX end of an element, for bytes known valid (no schema to check the
  * whole document against): each <task> and <install> is built as soon as
  * it is complete and its element freed, so the document never exists
  * whole (peak heap loading 5,000 tasks: the tree was 3.6 MB beside a
  * catalog of 1.9 MB).  The module begins at the first of them, when all
  * that precedes it (description, dependencies, parameters) is there.
- * Anything unusual (not our root, nesting deeper than the limit, an error
- * so far) leaves the rest to the checks and the build after parsing,
- * which then find the same elements and say what is wrong.
+ * Anything unusual (not our root, an error so far) leaves the rest to the
+ * checks and the build after parsing, which then find the same elements
+ * and say what is wrong; the pre-scan has already held the bytes to the
+ * limits on nesting, attributes and children.
  */
 static void
 stream_end_element(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri)
 {
 	xmlParserCtxtPtr ctxt = ctx;
 	struct loader *ld = ctxt->_private;
-	xmlNodePtr el = ctxt->node, root, deep = NULL;
+	xmlNodePtr el = ctxt->node, root;
 	int rc;
 
 	xmlSAX2EndElementNs(ctx, localname, prefix, uri);
@@ -541,14 +563,14 @@ stream_end_element(void *ctx, const xmlChar *localname, const xmlChar *prefix, c
 	    root->type != XML_ELEMENT_NODE || root->parent == NULL ||
 	    root->parent->type != XML_DOCUMENT_NODE || (!named(el, "task") && !named(el, "install")))
 		return;
-	if (!ctxt->wellFormed || ld->doctype || ld->failed || !root_ok(root) ||
-	    max_depth(el, ld->cat->limits.depth - 1, &deep) > ld->cat->limits.depth - 1) {
+	if (!ctxt->wellFormed || ld->doctype || ld->failed || !root_ok(root)) {
 		if (ld->streaming == 0)
 			ld->streaming = -1;
 		return;
 	}
 	if (ld->streaming == 0) {
 		ld->streaming = 1;
+		ld->cat->streamed_files++;
 		rc = module_begin(ld, ld->build, root);
 		if (rc == UPGRADE_OK && ld->module != NULL)
 			rc = module_children(ld, ld->build, root->children);
@@ -616,9 +638,10 @@ upg_xml_load(struct upgrade_catalog *cat, const char *file, const char *buf, siz
 	ctxt->_private = &ld;
 	ctxt->sax->internalSubset = upg_xml_on_internal_subset;
 	ctxt->sax->serror = upg_xml_on_parse_error;
+	ctxt->sax->startElementNs = start_element;
 	ctxt->sax->initialized = XML_SAX2_MAGIC;
 	ld.build = &mb;
-	if (known && cat->limits.depth > 1)
+	if (known)
 		ctxt->sax->endElementNs = stream_end_element;
 	else
 		ld.streaming = -1;

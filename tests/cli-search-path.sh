@@ -43,6 +43,33 @@ if require_env UPGRADE_TEST_PG && require_env UPGRADE_TEST_PG_ADMIN; then
 		ok "PG: the tenant first, then the connection's path, each schema once" ||
 		not_ok "PG: the tasks' search paths were '$paths'"
 	pa 'DROP SCHEMA upg_sp_a CASCADE; DROP SCHEMA upg_sp_b CASCADE; DROP SCHEMA upgx_sp CASCADE' >/dev/null
+
+	# The connection's path is read at the first switch to a tenant, after
+	# the raw tasks: a schema of that path that a raw task creates (an
+	# extension's, say) is on the tenant's path in the same run.
+	mkdir -p "$T_TMP/late0" "$T_TMP/late1"
+	printf '<module %s name="late"><task name="Zero"><sql>SELECT 1</sql></task></module>\n' "$NS" \
+		>"$T_TMP/late0/catalog.xml"
+	cat >"$T_TMP/late1/catalog.xml" <<EOF_LATE
+<module $NS name="late">
+  <task name="Make the helper" raw="true"><step>
+    <sql>CREATE SCHEMA IF NOT EXISTS upgx_late</sql>
+    <sql>CREATE OR REPLACE FUNCTION upgx_late.whisper(text) RETURNS text LANGUAGE sql AS 'SELECT lower(\$1)'</sql>
+  </step></task>
+  <task name="Zero"><sql>SELECT 1</sql></task>
+  <task name="Use it"><sql>CREATE TABLE late_words AS SELECT whisper('A') AS w</sql></task>
+</module>
+EOF_LATE
+	pa 'DROP SCHEMA IF EXISTS upg_sp_late CASCADE; DROP SCHEMA IF EXISTS upgx_late CASCADE;
+	    CREATE SCHEMA upg_sp_late AUTHORIZATION upgrade' >/dev/null
+	conn="$UPGRADE_TEST_PG;ConnSettings={SET search_path TO \"\$user\", public, upgx_late}"
+	"$UPGRADE" -q -T "$T_TMP/late0" -c "$conn" run --schema upg_sp_late >/dev/null 2>&1
+	run "$UPGRADE" -T "$T_TMP/late1" -c "$conn" run --schema upg_sp_late
+	expect_rc 0 "PG: a task finds unqualified what a raw task made in a schema of the connection's path"
+	got=$(pa "SELECT w FROM upg_sp_late.late_words")
+	[ "$got" = a ] && ok "PG: the function the raw task made filled the tenant's table" ||
+		not_ok "PG: upg_sp_late.late_words holds '$got' (want a)"
+	pa 'DROP SCHEMA upg_sp_late CASCADE; DROP SCHEMA IF EXISTS upgx_late CASCADE' >/dev/null
 fi
 
 finish

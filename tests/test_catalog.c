@@ -825,17 +825,17 @@ load_files(const char *dir, const char *const *files, size_t depth_limit)
  * its element is complete, instead of from the whole document: the
  * catalog comes out the same in every field, the example catalogs with
  * their descriptions, dependencies, parameters, installs, guards,
- * choices and steps; and what the cache cannot vouch for (a depth limit
- * lowered since, a module declared by two files) is still found, with
- * the same messages.
+ * choices and steps, a module with its parameters out of order, comments
+ * and empty tasks, one past line 65535; and what the cache cannot vouch
+ * for (a limit on tasks lowered since, a module declared by two files) is
+ * still found, with the same messages.
  */
 static void
 test_cache_streamed(void)
 {
-	char dir[512], twin[512], deep[512], ex[3][4096];
+	char dir[512], twin[512], rich[512], ex[3][4096];
 	const char *examples[] = {ex[0], ex[1], ex[2], NULL};
 	const char *twins[] = {ex[1], twin, NULL};
-	const char *deeps[] = {deep, NULL};
 	struct upgrade_catalog *plain, *warm, *hit;
 
 	snprintf(ex[0], sizeof ex[0], "%s", src_path("tasks/examples/accounts.xml"));
@@ -847,6 +847,7 @@ test_cache_streamed(void)
 	CU_ASSERT_EQUAL(upgrade_catalog_prepare(warm), UPGRADE_OK);
 	hit = load_files(dir, examples, 0);
 	CU_ASSERT_EQUAL(upgrade_catalog_cache_hits(hit), 3);
+	CU_ASSERT_EQUAL(hit->streamed_files, 3);
 	CU_ASSERT_EQUAL(upgrade_catalog_prepare(hit), UPGRADE_OK);
 	plain = load_files(NULL, examples, 0);
 	CU_ASSERT_EQUAL(upgrade_catalog_prepare(plain), UPGRADE_OK);
@@ -870,21 +871,67 @@ test_cache_streamed(void)
 	upgrade_catalog_free(hit);
 	upgrade_catalog_free(plain);
 
-	/* Nesting 4 deep in its second task, known valid under the default limit. */
-	write_tmp(deep, sizeof deep, "deep.xml",
-	          "<module xmlns=\"urn:upgrade:catalog:1\" name=\"deep\">\n"
-	          "<task name=\"a\"><sql>SELECT 1</sql></task>\n"
-	          "<task name=\"b\"><only-if>\n<not><has-table table=\"t\"/></not></only-if>"
-	          "<sql>SELECT 2</sql></task>\n</module>\n");
-	upgrade_catalog_free(load_files(dir, deeps, 0));
-	/* Its first task is built while parsing, the second is found too deep. */
-	hit = load_files(dir, deeps, 3);
-	CU_ASSERT_TRUE(has_diag(hit, deep, 4, "", "elements are nested deeper than the limit of 3"));
-	plain = load_files(NULL, deeps, 3);
-	CU_ASSERT_TRUE(has_diag(plain, deep, 4, "", "elements are nested deeper than the limit of 3"));
-	CU_ASSERT_EQUAL(hit->ndiags, plain->ndiags);
-	upgrade_catalog_free(hit);
-	upgrade_catalog_free(plain);
+	/*
+	 * Parameters out of order, dependencies, comments between tasks, an
+	 * empty task, no install, and an empty task past line 65535, whose
+	 * line libxml2's node cannot hold.
+	 */
+	{
+		static const char head[] =
+		    "<module xmlns=\"urn:upgrade:catalog:1\" name=\"rich\">\n"
+		    "<description> Many   parts. </description>\n"
+		    "<depends module=\"demo.accounts\"/><param name=\"zeta\" default=\"z\"/>\n"
+		    "<param name=\"alpha\" default=\"a\"/><depends module=\"demo.billing\"/>\n"
+		    "<param name=\"mid\" default=\"m\"/>\n"
+		    "<task name=\"a\"><sql>SELECT '${zeta}'</sql></task><!-- between -->\n"
+		    "<task name=\"b\"/>\n";
+		static const char tail[] = "<task name=\"far\"/>\n"
+		                           "<task name=\"c\"><sql>SELECT 3</sql></task>\n</module>\n";
+		char *text = malloc(sizeof head + 70000 + sizeof tail);
+		const char *riches[] = {ex[0], ex[1], rich, NULL};
+		const struct upgrade_task *far;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+		memcpy(text, head, sizeof head - 1);
+		memset(text + sizeof head - 1, '\n', 70000);
+		memcpy(text + sizeof head - 1 + 70000, tail, sizeof tail);
+		write_tmp(rich, sizeof rich, "rich.xml", text);
+		free(text);
+		upgrade_catalog_free(load_files(dir, riches, 0));
+		hit = load_files(dir, riches, 0);
+		CU_ASSERT_EQUAL(hit->streamed_files, 3);
+		plain = load_files(NULL, riches, 0);
+		CU_ASSERT_EQUAL(plain->streamed_files, 0);
+		CU_ASSERT_EQUAL(upgrade_catalog_prepare(hit), UPGRADE_OK);
+		CU_ASSERT_EQUAL(upgrade_catalog_prepare(plain), UPGRADE_OK);
+		CU_ASSERT_TRUE(same_catalog(plain, hit));
+		far = upgrade_catalog_find_task(hit, "rich:far");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(far);
+		CU_ASSERT_EQUAL(upgrade_task_line(far), 70008);
+		far = upgrade_catalog_find_task(plain, "rich:far");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(far);
+		CU_ASSERT_EQUAL(upgrade_task_line(far), 70008);
+		upgrade_catalog_free(hit);
+		upgrade_catalog_free(plain);
+
+		/* Fewer tasks allowed per file than when it was remembered. */
+		hit = load_files(dir, riches, 0);
+		upgrade_catalog_free(hit);
+		hit = new_catalog();
+		plain = new_catalog();
+		CU_ASSERT_EQUAL(upgrade_catalog_set_cache_dir(hit, dir), UPGRADE_OK);
+		CU_ASSERT_EQUAL(upgrade_catalog_set_limit(hit, UPGRADE_CATALOG_LIMIT_FILE_TASKS, 2),
+		                UPGRADE_OK);
+		CU_ASSERT_EQUAL(upgrade_catalog_set_limit(plain, UPGRADE_CATALOG_LIMIT_FILE_TASKS, 2),
+		                UPGRADE_OK);
+		CU_ASSERT_EQUAL(upgrade_catalog_load_file(hit, rich), UPGRADE_EPARSE);
+		CU_ASSERT_EQUAL(upgrade_catalog_load_file(plain, rich), UPGRADE_EPARSE);
+		CU_ASSERT_EQUAL(hit->streamed_files, 1);
+		CU_ASSERT_TRUE(has_diag(hit, "rich.xml", 70008, "rich", "more than 2 tasks in one file"));
+		CU_ASSERT_TRUE(same_catalog(plain, hit));
+		upgrade_catalog_free(hit);
+		upgrade_catalog_free(plain);
+	}
 }
 
 static void
