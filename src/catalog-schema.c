@@ -146,7 +146,11 @@ upg_xml_on_schema_error(void *ctx, xmlErrorPtr err)
 		return;
 	}
 	error_text(msg, sizeof msg, err->message);
-	if (err->line > 0)
+	/* libxml2's line stops at 65535 for an element; the loader kept the real one. */
+	if (err->node != NULL && ((xmlNodePtr)err->node)->type == XML_ELEMENT_NODE &&
+	    ((xmlNodePtr)err->node)->_private != NULL)
+		line = upg_xml_line_of((xmlNodePtr)err->node);
+	else if (err->line > 0)
 		line = (unsigned long)err->line;
 	else if (err->node != NULL)
 		line = (unsigned long)xmlGetLineNo((xmlNodePtr)err->node);

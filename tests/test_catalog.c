@@ -931,6 +931,19 @@ test_cache_streamed(void)
 		CU_ASSERT_TRUE(same_catalog(plain, hit));
 		upgrade_catalog_free(hit);
 		upgrade_catalog_free(plain);
+
+		/* A schema violation past line 65535 is reported at its line. */
+		text = malloc(sizeof head + 70000 + sizeof tail);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+		memcpy(text, head, sizeof head - 1);
+		memset(text + sizeof head - 1, '\n', 70000);
+		memcpy(text + sizeof head - 1 + 70000, tail, sizeof tail);
+		memcpy(strstr(text, "<task name=\"far\"/>"), "<task namx=\"far\"/>", 18);
+		write_tmp(rich, sizeof rich, "rich.xml", text);
+		free(text);
+		plain = load_files(NULL, riches + 2, 0);
+		CU_ASSERT_TRUE(has_diag(plain, "rich.xml", 70008, "", "schema violation"));
+		upgrade_catalog_free(plain);
 	}
 }
 
