@@ -17,7 +17,8 @@
 # Environment: BENCH (bench/runner-bench), CATALOG_BENCH, CONTEXT_BENCH,
 # UPGRADE, top_srcdir; the servers of tests/testdb.sh (env.sh sourced), or
 # none: then throw-away ones are started.  Knobs: REPEAT (default 3),
-# SIZES (default "200 1000 5000"), FILL_ROWS (default "100000 1000000").
+# SIZES (default "200 1000 5000"), FILL_ROWS (default "100000 1000000"),
+# NOOP_RUNS (default 31, the runs of each no-op figure).
 set -eu
 : "${BENCH:?}" "${CATALOG_BENCH:?}" "${CONTEXT_BENCH:?}" "${UPGRADE:?}" "${top_srcdir:?}"
 UPGRADE_SCHEMA=${UPGRADE_SCHEMA:-$top_srcdir/tasks/catalog.rng}
@@ -25,6 +26,9 @@ export UPGRADE_SCHEMA
 REPEAT=${REPEAT:-3}
 SIZES=${SIZES:-200 1000 5000}
 FILL_ROWS=${FILL_ROWS:-100000 1000000}
+# A no-op is 5-30 ms: its figure moves with the machine by more than the
+# target's margin, so it takes more runs than the rest, and shows the spread.
+NOOP_RUNS=${NOOP_RUNS:-31}
 
 # The command itself where UPGRADE is libtool's wrapper script in a build
 # tree: a shell's start (about 20 ms) would be most of a no-op's figure.
@@ -61,6 +65,11 @@ field() { printf '%s\n' "$2" | sed -n "s/.*[ :]$1=\([^ ]*\).*/\1/p"; }
 median() {
 	sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) exit 1
 		if (NR % 2) printf "%.1f\n", v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+# quartiles NAME: "p25-p75" of the samples, the spread a median hides.
+quartiles() {
+	sort -n "$tmp/samples.$1" | awk '{ v[NR] = $1 } END { if (NR == 0) exit 1
+		printf "%.1f-%.1f\n", v[int((NR + 3) / 4)], v[int((3 * NR + 3) / 4)] }'
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 # timed CMD...: runs CMD under "runner-bench time"; T is its time line.
@@ -191,7 +200,7 @@ say ""
 
 # ---- nothing to do ---------------------------------------------------------------
 
-say "2. Nothing to do, 1000 tasks recorded, SQLite, whole processes (ms; median of 11)"
+say "2. Nothing to do, 1000 tasks recorded, SQLite, whole processes (ms; median of $NOOP_RUNS, p25-p75)"
 rm -rf "$tmp/c1k" && mkdir "$tmp/c1k"
 "$BENCH" gen "$tmp/c1k" 1000 insert
 sqlite_fresh
@@ -199,7 +208,7 @@ sqlite_fresh
 "$UPGRADE" -q --database "$db" -T "$tmp/c1k" run
 echo "SELECT state FROM upgrades" >"$tmp/select.sql"
 i=0
-while [ "$i" -lt 11 ]; do
+while [ "$i" -lt "$NOOP_RUNS" ]; do
 	i=$((i + 1))
 	timed "$BENCH" odbc "$cs" "$tmp/select.sql"
 	record noop.connect "$(field wall_ms "$T")"
@@ -208,24 +217,24 @@ while [ "$i" -lt 11 ]; do
 	timed "$UPGRADE" -q --no-cache --database "$db" -T "$tmp/c1k" run
 	record noop.nocache "$(field wall_ms "$T")"
 done
-say "   connect and read the state (plain ODBC): $(med noop.connect)"
-say "   upgrade run with the catalog cache:      $(med noop.cache) (+$(awk -v a="$(med noop.cache)" -v b="$(med noop.connect)" 'BEGIN { printf "%.1f", a - b }'); target +5)"
-say "   upgrade run --no-cache:                  $(med noop.nocache) (+$(awk -v a="$(med noop.nocache)" -v b="$(med noop.connect)" 'BEGIN { printf "%.1f", a - b }'))"
+say "   connect and read the state (plain ODBC): $(med noop.connect) ($(quartiles noop.connect))"
+say "   upgrade run with the catalog cache:      $(med noop.cache) (+$(awk -v a="$(med noop.cache)" -v b="$(med noop.connect)" 'BEGIN { printf "%.1f", a - b }'); target +5; $(quartiles noop.cache))"
+say "   upgrade run --no-cache:                  $(med noop.nocache) (+$(awk -v a="$(med noop.nocache)" -v b="$(med noop.connect)" 'BEGIN { printf "%.1f", a - b }'); $(quartiles noop.nocache))"
 say ""
-say "2b. The same on PostgreSQL (ms; median of 11)"
+say "2b. The same on PostgreSQL (ms; median of $NOOP_RUNS, p25-p75)"
 pg_fresh
 "$UPGRADE" -q -c "$UPGRADE_TEST_PG" -T "$tmp/c0" run --schema fbench
 "$UPGRADE" -q -c "$UPGRADE_TEST_PG" -T "$tmp/c1k" run --schema fbench
 i=0
-while [ "$i" -lt 11 ]; do
+while [ "$i" -lt "$NOOP_RUNS" ]; do
 	i=$((i + 1))
 	timed "$BENCH" odbc -i "SET search_path TO fbench" "$pg_plain" "$tmp/select.sql"
 	record pgnoop.connect "$(field wall_ms "$T")"
 	timed "$UPGRADE" -q -c "$UPGRADE_TEST_PG" -T "$tmp/c1k" run --schema fbench
 	record pgnoop.cache "$(field wall_ms "$T")"
 done
-say "   connect and read the state (plain ODBC): $(med pgnoop.connect)"
-say "   upgrade run with the catalog cache:      $(med pgnoop.cache) (+$(awk -v a="$(med pgnoop.cache)" -v b="$(med pgnoop.connect)" 'BEGIN { printf "%.1f", a - b }'); target +5)"
+say "   connect and read the state (plain ODBC): $(med pgnoop.connect) ($(quartiles pgnoop.connect))"
+say "   upgrade run with the catalog cache:      $(med pgnoop.cache) (+$(awk -v a="$(med pgnoop.cache)" -v b="$(med pgnoop.connect)" 'BEGIN { printf "%.1f", a - b }'); target +5; $(quartiles pgnoop.cache))"
 say ""
 
 # ---- validate ------------------------------------------------------------------------
