@@ -495,26 +495,21 @@ module_children(struct loader *ld, struct module_build *mb, xmlNodePtr first)
 	return rc;
 }
 
-/* Builds the module from the whole document's root element. */
+/*
+ * Builds the module from root's children, or, when it began while the
+ * document was parsed (ld->streaming), from what came after its last task.
+ */
 static int
-build_module(struct loader *ld, xmlNodePtr root)
+build_module(struct loader *ld, struct module_build *mb, xmlNodePtr root)
 {
-	struct module_build mb;
-	int rc;
+	int rc = UPGRADE_OK;
 
-	memset(&mb, 0, sizeof mb);
-	rc = module_begin(ld, &mb, root);
+	if (ld->streaming != 1)
+		rc = module_begin(ld, mb, root);
 	if (rc == UPGRADE_OK && ld->module != NULL)
-		rc = module_children(ld, &mb, root->children);
-	module_end(ld, &mb);
+		rc = module_children(ld, mb, root->children);
+	module_end(ld, mb);
 	return rc;
-}
-
-/* Whether root is a <module> of the catalog format this version reads. */
-static int
-root_ok(xmlNodePtr root)
-{
-	return named(root, "module");
 }
 
 /*
@@ -563,7 +558,7 @@ stream_end_element(void *ctx, const xmlChar *localname, const xmlChar *prefix, c
 	    root->type != XML_ELEMENT_NODE || root->parent == NULL ||
 	    root->parent->type != XML_DOCUMENT_NODE || (!named(el, "task") && !named(el, "install")))
 		return;
-	if (!ctxt->wellFormed || ld->doctype || ld->failed || !root_ok(root)) {
+	if (!ctxt->wellFormed || ld->doctype || ld->failed || !named(root, "module")) {
 		if (ld->streaming == 0)
 			ld->streaming = -1;
 		return;
@@ -711,14 +706,7 @@ upg_xml_load(struct upgrade_catalog *cat, const char *file, const char *buf, siz
 		}
 		xmlRelaxNGFreeValidCtxt(vctxt);
 	}
-	if (ld.streaming == 1) {
-		/* Built while parsing: what came after the last task, if anything. */
-		if (ld.module != NULL)
-			rc = module_children(&ld, &mb, root->children);
-		module_end(&ld, &mb);
-	} else {
-		rc = build_module(&ld, root);
-	}
+	rc = build_module(&ld, &mb, root);
 	if (known)
 		cat->cache_hits++;
 	else if (keyed && schema != NULL && rc == UPGRADE_OK && !ld.failed && !ld.oom &&
