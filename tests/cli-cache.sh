@@ -175,4 +175,25 @@ run "$UPGRADE" validate "$T_TMP/bad.xml"
 expect_rc 4 "validate checks a file whatever the cache says"
 expect_err "bad.xml:2: error: .*colour" "validate: the schema violation"
 
+# The example catalogs on fresh databases: once validated, once known valid
+# (each file then built while parsed); both get the same tables, indexes and
+# state, and a later run finds nothing to do in either.
+ex=$top_srcdir/tasks/examples
+dump() { sqlite3 "$1" .schema "SELECT module, state FROM upgrades ORDER BY module"; }
+rm -rf "$cache"
+run "$UPGRADE" -q --no-cache -T "$ex" -d "$T_TMP/ex-plain.db" run
+expect_rc 0 "the examples on a fresh database, validated"
+run "$UPGRADE" -q -T "$ex" -d "$T_TMP/ex-warm.db" run
+expect_rc 0 "the examples, remembering them"
+run "$UPGRADE" -vv -T "$ex" -d "$T_TMP/ex-hit.db" run
+expect_rc 0 "the examples on a fresh database, known valid"
+expect_err "catalog cache: 3 files known valid" "all three example files were known valid"
+dump "$T_TMP/ex-plain.db" >"$T_TMP/ex-plain.dump"
+dump "$T_TMP/ex-hit.db" >"$T_TMP/ex-hit.dump"
+[ -s "$T_TMP/ex-plain.dump" ] && cmp -s "$T_TMP/ex-plain.dump" "$T_TMP/ex-hit.dump" &&
+	ok "known valid or not, the same schema and state" ||
+	not_ok "the databases differ" "$(diff "$T_TMP/ex-plain.dump" "$T_TMP/ex-hit.dump" 2>&1)"
+run "$UPGRADE" -T "$ex" -d "$T_TMP/ex-hit.db" status --check
+expect_rc 0 "nothing pending after the run from known-valid files"
+
 finish
