@@ -1,27 +1,27 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * catalog-cache.c - which catalog files passed schema validation, kept in
- * a directory so that a later process loading the same bytes skips
- * compiling the schema and validating them: about a third of what a run
- * with nothing to do costs.
+ * catalog-cache.c - the directory where a catalog file that loaded
+ * without a diagnostic is remembered, so that a later process loading the
+ * same bytes skips the schema, the validation and (catalog-compiled.c)
+ * the parsing.
  *
  * An entry is a file named by the SHA-256 of this library's version, the
- * schema's digest and the catalog's bytes, and holding that name: it says
- * "these exact bytes were valid under this exact schema".  So a changed
- * catalog, schema or library finds no entry, and an entry cut short,
- * garbled, replaced by something that is not a regular file or written by
- * another user is ignored.  Only validation is skipped: every file is still
- * pre-scanned against the limits, parsed, built and checked, and a file is
- * remembered only when it loaded without a single diagnostic.  The
- * directory must belong to the user and be writable by nobody else, as
- * with any file that decides what runs; otherwise it is not used.  Entries
- * no load has used for 30 days are removed when a new one is written.
+ * schema's digest and the catalog's bytes: it says "these exact bytes
+ * were valid under this exact schema, and this is what they built".  So a
+ * changed catalog, schema or library finds no entry, and an entry cut
+ * short, garbled, replaced by something that is not a regular file or
+ * written by another user is ignored: the file is then loaded from its
+ * bytes and validated, as without a cache.  The directory must belong to
+ * the user and be writable by nobody else, as with any file that decides
+ * what runs; otherwise it is not used.  Entries no load has used for 30
+ * days are removed when a new one is written.
  */
 #include "config.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +35,7 @@
 #include "catalog-load.h"
 
 /* The entry names' prefix: a new layout or meaning gets a new one. */
-#define ENTRY_PREFIX "valid-1-"
+#define ENTRY_PREFIX "compiled-1-"
 
 /*
  * An entry no load has used for this long is removed when a new one is
@@ -63,6 +63,12 @@ size_t
 upgrade_catalog_cache_hits(const struct upgrade_catalog *cat)
 {
 	return UPG_IS(cat, CATALOG) ? cat->cache_hits : 0;
+}
+
+size_t
+upgrade_catalog_cache_compiled(const struct upgrade_catalog *cat)
+{
+	return UPG_IS(cat, CATALOG) ? cat->compiled_files : 0;
 }
 
 /*
@@ -158,37 +164,49 @@ entry_path(const struct upgrade_catalog *cat, const char *key, int tmp)
 }
 
 int
-upg_cache_has(struct upgrade_catalog *cat, const char *key)
+upg_cache_read(struct upgrade_catalog *cat, const char *key, size_t max, char **data, size_t *len)
 {
-	char *path = entry_path(cat, key, 0);
-	char got[66];
+	char *path = entry_path(cat, key, 0), *buf = NULL;
 	struct stat st;
-	ssize_t n = -1;
+	size_t got = 0;
+	ssize_t n;
 	int fd;
 
+	*data = NULL;
+	*len = 0;
 	if (path == NULL)
-		return 0;
+		return -1;
 	/* Never follow a link, never wait on a FIFO. */
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	free(path);
 	if (fd < 0)
-		return 0;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
-	    st.st_size == 65)
-		n = read(fd, got, sizeof got);
-	if (n == 65 && memcmp(got, key, 64) == 0 && got[64] == '\n') {
-		/* Used now: kept for another UNUSED_SECONDS (failing to say so costs nothing). */
-		(void)futimens(fd, NULL);
+		return -1;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+	    st.st_size <= 0 || (uintmax_t)st.st_size > max ||
+	    (buf = malloc((size_t)st.st_size)) == NULL) {
 		close(fd);
-		return 1;
+		return -1;
 	}
+	while (got < (size_t)st.st_size &&
+	       ((n = read(fd, buf + got, (size_t)st.st_size - got)) > 0 || (n < 0 && errno == EINTR)))
+		if (n > 0)
+			got += (size_t)n;
+	if (got != (size_t)st.st_size) {
+		free(buf);
+		close(fd);
+		return -1;
+	}
+	/* Used now: kept for another UNUSED_SECONDS (failing to say so costs nothing). */
+	(void)futimens(fd, NULL);
 	close(fd);
+	*data = buf;
+	*len = got;
 	return 0;
 }
 
 /*
  * Removes the entries not used for UNUSED_SECONDS, and files that a writer
- * killed half-way left behind (".valid-1-*" for more than an hour).  Only
+ * killed half-way left behind (".compiled-1-*" for more than an hour).  Only
  * our own regular files are touched.
  */
 static void
@@ -219,18 +237,21 @@ expire(const struct upgrade_catalog *cat)
 }
 
 void
-upg_cache_remember(struct upgrade_catalog *cat, const char *key)
+upg_cache_write(struct upgrade_catalog *cat, const char *key, const char *data, size_t len)
 {
 	char *tmp = entry_path(cat, key, 1), *path = entry_path(cat, key, 0);
-	char line[65];
-	int fd = -1, ok = 0;
+	size_t done = 0;
+	ssize_t n;
+	int fd = -1, ok;
 
 	/* Written aside and renamed: a reader sees a whole entry or none. */
 	if (tmp != NULL && path != NULL &&
 	    (fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) >= 0) {
-		memcpy(line, key, 64);
-		line[64] = '\n';
-		ok = write(fd, line, sizeof line) == (ssize_t)sizeof line;
+		while (done < len && ((n = write(fd, data + done, len - done)) > 0 ||
+		                      (n < 0 && errno == EINTR)))
+			if (n > 0)
+				done += (size_t)n;
+		ok = done == len;
 		ok = close(fd) == 0 && ok;
 		if (!ok || rename(tmp, path) != 0)
 			unlink(tmp);

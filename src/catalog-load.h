@@ -120,13 +120,26 @@ int upg_xml_schema_digest(char *hex, size_t size);
 /*
  * The catalog cache (catalog-cache.c).  upg_cache_key() writes the key of
  * the bytes buf (64 hex digits and a NUL) and returns 0, or -1 when the
- * catalog has no usable cache; upg_cache_has() says whether an intact
- * entry for key is there; upg_cache_remember() writes one, silently doing
- * nothing when it cannot.
+ * catalog has no usable cache.  upg_cache_read() reads key's entry, a
+ * regular file of the user's of at most max bytes, into *data (malloc'ed)
+ * and returns 0, or -1 when there is none.  upg_cache_write() writes one,
+ * silently doing nothing when it cannot.
  */
 int upg_cache_key(struct upgrade_catalog *cat, const char *buf, size_t len, char key[65]);
-int upg_cache_has(struct upgrade_catalog *cat, const char *key);
-void upg_cache_remember(struct upgrade_catalog *cat, const char *key);
+int upg_cache_read(struct upgrade_catalog *cat, const char *key, size_t max, char **data, size_t *len);
+void upg_cache_write(struct upgrade_catalog *cat, const char *key, const char *data, size_t len);
+
+/*
+ * Compiled entries (catalog-compiled.c).  upg_compiled_load() adds the
+ * module of the file being loaded (ld) from key's entry: 1 when it did
+ * (problems such as a module declared twice recorded as when parsing),
+ * 0 when there is no usable entry, with *known set when there is an
+ * intact one all the same (the bytes are valid; a limit is stricter now),
+ * -1 when out of memory.  upg_compiled_save() writes the entry of the
+ * module just built, whose tasks are the catalog's from first_task on.
+ */
+int upg_compiled_load(struct loader *ld, const char *key, int *known);
+void upg_compiled_save(struct loader *ld, const char *key, size_t first_task);
 
 /*
  * SHA-256 over the canonical form of task t's guard and body

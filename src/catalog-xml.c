@@ -602,7 +602,7 @@ upg_xml_load(struct upgrade_catalog *cat, const char *file, const char *buf, siz
 	xmlRelaxNGPtr schema;
 	xmlStructuredErrorFunc saved_error = NULL;
 	void *saved_error_ctx = NULL;
-	size_t diags_before = cat->ndiags;
+	size_t diags_before = cat->ndiags, first_task = cat->ntasks;
 	char key[65];
 	int rc = UPGRADE_OK, handler_set = 0, keyed = 0, known = 0;
 
@@ -618,11 +618,18 @@ upg_xml_load(struct upgrade_catalog *cat, const char *file, const char *buf, siz
 		ld_error(&ld, 0, "", "file is larger than the limit of %zu bytes", cat->limits.file_size);
 		goto done;
 	}
+	/* Bytes built before need no parsing; bytes known valid, no validation. */
+	keyed = upg_cache_key(cat, buf, len, key) == 0;
+	if (keyed) {
+		int got = upg_compiled_load(&ld, key, &known);
+
+		if (got != 0) {
+			rc = got < 0 ? UPGRADE_ENOMEM : UPGRADE_OK;
+			goto done;
+		}
+	}
 	if (upg_xml_prescan(&ld, buf, len) != 0)
 		goto done;
-	/* Bytes known valid under this schema need neither it nor validation. */
-	keyed = upg_cache_key(cat, buf, len, key) == 0;
-	known = keyed && upg_cache_has(cat, key);
 	schema = known ? NULL : upg_xml_get_schema(&ld);
 
 	ctxt = xmlNewParserCtxt();
@@ -709,9 +716,9 @@ upg_xml_load(struct upgrade_catalog *cat, const char *file, const char *buf, siz
 	rc = build_module(&ld, &mb, root);
 	if (known)
 		cat->cache_hits++;
-	else if (keyed && schema != NULL && rc == UPGRADE_OK && !ld.failed && !ld.oom &&
-	         cat->ndiags == diags_before)
-		upg_cache_remember(cat, key);
+	if (keyed && (known || schema != NULL) && rc == UPGRADE_OK && !ld.failed && !ld.oom &&
+	    cat->ndiags == diags_before)
+		upg_compiled_save(&ld, key, first_task);
 done:
 	/* A module begun while parsing a document found wrong later. */
 	upg_map_free(&mb.deps_seen);

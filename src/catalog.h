@@ -281,6 +281,7 @@ struct upgrade_catalog {
 	int cache_state;    /* 0 not looked at yet, 1 usable, -1 not usable */
 	size_t cache_hits;  /* files loaded without validation thanks to it */
 	size_t streamed_files; /* of those, built while parsed (catalog-xml.c) */
+	size_t compiled_files; /* of those, not parsed at all (catalog-compiled.c) */
 };
 
 /* The state name of a module's install block; no task may have it. */

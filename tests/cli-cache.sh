@@ -1,11 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # cli-cache.sh - the catalog cache (upgrade(1), FILES) is a speed-up only:
-#  - a run remembers each catalog file that loaded without a diagnostic, in
-#    a directory private to the user, and a later run skips validating the
-#    same bytes;
-#  - a changed file, a changed schema, a garbled or replaced entry, an
-#    entry that is a link or a FIFO, a directory others may write to:
+#  - a run remembers each catalog file that loaded without a diagnostic,
+#    and what it built, in a directory private to the user, and a later run
+#    takes the same bytes as built, neither validating nor parsing them;
+#  - a changed file, a changed schema, a garbled, cut or replaced entry,
+#    an entry that is a link or a FIFO, a directory others may write to:
 #    each is validated again (or the cache is not used), and a file made
 #    invalid is refused exactly as without a cache;
 #  - entries unused for 30 days, and what a killed writer left, are removed
@@ -28,7 +28,7 @@ known() {
 	expect_rc 0 "$2: status"
 	expect_err "catalog cache: $1 files known valid" "$2: $1 files known valid"
 }
-entries() { find "$cache" -maxdepth 1 -name 'valid-1-*' | wc -l | tr -d ' '; }
+entries() { find "$cache" -maxdepth 1 -name 'compiled-1-*' | wc -l | tr -d ' '; }
 
 run "$UPGRADE" -vv -T "$C" -d "$db" run
 expect_rc 0 "the first run"
@@ -36,20 +36,24 @@ expect_err "catalog cache: 0 files known valid" "the first run validates both fi
 [ "$(stat -c %a "$cache")" = 700 ] && ok "the cache directory is private (700)" ||
 	not_ok "cache directory mode $(stat -c %a "$cache" 2>&1)"
 [ "$(entries)" = 2 ] && ok "one entry per file" || not_ok "entries: $(entries)"
-for f in "$cache"/valid-1-*; do
-	name=${f##*/valid-1-}
-	[ "$(cat "$f")" = "$name" ] && [ "$(stat -c %a "$f")" = 600 ] ||
-		not_ok "entry $f: '$(cat "$f")', mode $(stat -c %a "$f")"
+# entry_key FILE: the key an entry says it was written for.
+entry_key() { tail -c +41 "$1" | head -c 64; }
+for f in "$cache"/compiled-1-*; do
+	name=${f##*/compiled-1-}
+	[ "$(head -c 7 "$f")" = UPGCMP1 ] && [ "$(entry_key "$f")" = "$name" ] &&
+		[ "$(stat -c %a "$f")" = 600 ] ||
+		not_ok "entry $f: '$(head -c 7 "$f")' '$(entry_key "$f")', mode $(stat -c %a "$f")"
 done
-ok "each entry holds its own name, mode 600"
+ok "each entry is a compiled module holding its own name, mode 600"
 known 2 "a second load"
+expect_err "2 of them taken as built, not parsed" "a second load parses neither file"
 
 # The key is the library's version, the schema's digest and the bytes.
 version=$("$UPGRADE" --version | sed -n '1s/^upgrade \([^ ]*\).*/\1/p')
 schema=$(sha256sum <"$UPGRADE_SCHEMA" | cut -c1-64)
 key=$({ printf '%s\0%s\0' "$version" "$schema"; cat "$C/a.xml"; } | sha256sum | cut -c1-64)
-[ -f "$cache/valid-1-$key" ] && ok "the entry of a.xml is named by version, schema digest and bytes" ||
-	not_ok "no entry valid-1-$key" "$(ls "$cache")"
+[ -f "$cache/compiled-1-$key" ] && ok "the entry of a.xml is named by version, schema digest and bytes" ||
+	not_ok "no entry compiled-1-$key" "$(ls "$cache")"
 
 # A changed file is validated again; made invalid, it is refused.
 printf '<!-- changed -->\n' >>"$C/a.xml"
@@ -71,65 +75,81 @@ UPGRADE_SCHEMA=$T_TMP/other.rng known 2 "another schema, loaded again"
 
 # Garbled, cut short, replaced by a link or a FIFO: ignored, and
 # replaced by an intact entry on the next load.
-rm -f "$cache"/valid-1-*
+rm -f "$cache"/compiled-1-*
 known 0 "the two entries of this schema only"
-for f in "$cache"/valid-1-*; do printf 'garbage' >"$f"; done
+for f in "$cache"/compiled-1-*; do printf 'garbage' >"$f"; done
 known 0 "garbled entries"
 known 2 "entries written again"
-for f in "$cache"/valid-1-*; do : >"$f"; done
+for f in "$cache"/compiled-1-*; do : >"$f"; done
 known 0 "empty entries"
-for f in "$cache"/valid-1-*; do
-	[ "$(cat "$f")" = "${f##*/valid-1-}" ] || not_ok "entry $f not rewritten"
+for f in "$cache"/compiled-1-*; do
+	[ "$(entry_key "$f")" = "${f##*/compiled-1-}" ] || not_ok "entry $f not rewritten"
 done
 ok "entries rewritten whole"
-rm -f "$cache"/valid-1-*
+known 2 "entries rewritten"
+expect_err "2 of them taken as built" "rewritten entries are taken as built"
+
+# An entry cut short, or with a byte changed, is not taken as built: the
+# file is validated and parsed again, and the entry written again.
+for f in "$cache"/compiled-1-*; do
+	size=$(stat -c %s "$f")
+	head -c $((size - 1)) "$f" >"$f.cut" && mv "$f.cut" "$f"
+done
+known 0 "entries cut short"
+expect_err "0 of them taken as built" "entries cut short are not read"
+for f in "$cache"/compiled-1-*; do
+	{ head -c 200 "$f"; printf 'X'; tail -c +202 "$f"; } >"$f.flip" && mv "$f.flip" "$f"
+done
+known 0 "entries with a byte changed"
+known 2 "entries written again after the change"
+rm -f "$cache"/compiled-1-*
 known 0 "no entries"
-for f in "$cache"/valid-1-*; do
+for f in "$cache"/compiled-1-*; do
 	mv "$f" "$f.real"
 	ln -s "$f.real" "$f"
 done
 known 0 "entries that are symbolic links"
-rm -f "$cache"/valid-1-*
-for f in "$cache"/valid-1-*.real; do mkfifo "${f%.real}"; done
+rm -f "$cache"/compiled-1-*
+for f in "$cache"/compiled-1-*.real; do mkfifo "${f%.real}"; done
 run timeout 20 "$UPGRADE" -vv -T "$C" -d "$db" status
 expect_rc 0 "entries that are FIFOs: no wait"
 expect_err "catalog cache: 0 files known valid" "FIFOs are not entries"
-rm -f "$cache"/valid-1-*
+rm -f "$cache"/compiled-1-*
 
 # Entries unused for 30 days go when a new one is written, and so do files
 # a killed writer left for over an hour; a hit keeps its entry.
 key_of() { { printf '%s\0%s\0' "$version" "$schema"; cat "$1"; } | sha256sum | cut -c1-64; }
-rm -f "$cache"/valid-1-* "$cache"/.valid-1-*
+rm -f "$cache"/compiled-1-* "$cache"/.compiled-1-*
 known 0 "fresh, for expiry"
 a1=$(key_of "$C/a.xml")
 b1=$(key_of "$C/b.xml")
 printf '<!-- v2 -->\n' >>"$C/b.xml"
 known 1 "b.xml changed once"
 b2=$(key_of "$C/b.xml")
-touch -d '40 days ago' "$cache/valid-1-$a1" "$cache/valid-1-$b1"
-: >"$cache/.valid-1-$b1.99998"
-touch -d '2 hours ago' "$cache/.valid-1-$b1.99998"
-: >"$cache/.valid-1-$b1.99999"
+touch -d '40 days ago' "$cache/compiled-1-$a1" "$cache/compiled-1-$b1"
+: >"$cache/.compiled-1-$b1.99998"
+touch -d '2 hours ago' "$cache/.compiled-1-$b1.99998"
+: >"$cache/.compiled-1-$b1.99999"
 printf '<!-- v3 -->\n' >>"$C/b.xml"
 known 1 "b.xml changed again"
 b3=$(key_of "$C/b.xml")
-[ ! -e "$cache/valid-1-$b1" ] && ok "an entry unused for 40 days is gone" ||
+[ ! -e "$cache/compiled-1-$b1" ] && ok "an entry unused for 40 days is gone" ||
 	not_ok "the unused entry of b.xml's first version is still there"
-[ -e "$cache/valid-1-$a1" ] && ok "an old entry that was just used stays" ||
+[ -e "$cache/compiled-1-$a1" ] && ok "an old entry that was just used stays" ||
 	not_ok "a.xml's entry, used by this load, was removed"
-[ -e "$cache/valid-1-$b2" ] && [ -e "$cache/valid-1-$b3" ] && ok "recent entries stay" ||
+[ -e "$cache/compiled-1-$b2" ] && [ -e "$cache/compiled-1-$b3" ] && ok "recent entries stay" ||
 	not_ok "a recent entry was removed" "$(ls -la "$cache")"
-[ ! -e "$cache/.valid-1-$b1.99998" ] && [ -e "$cache/.valid-1-$b1.99999" ] &&
+[ ! -e "$cache/.compiled-1-$b1.99998" ] && [ -e "$cache/.compiled-1-$b1.99999" ] &&
 	ok "a writer's leftover goes after an hour, not before" ||
 	not_ok "leftovers of killed writers" "$(ls -la "$cache")"
 known 2 "both files known after the clean-up"
 
 # A directory others may write to is not used at all.
-rm -f "$cache"/valid-1-* "$cache"/.valid-1-*
+rm -f "$cache"/compiled-1-* "$cache"/.compiled-1-*
 known 0 "fresh"
 chmod 777 "$cache"
 known 0 "a directory anyone may write to"
-rm -f "$cache"/valid-1-*
+rm -f "$cache"/compiled-1-*
 known 0 "still not used"
 [ "$(entries)" = 0 ] && ok "nothing written there" || not_ok "entries: $(entries)"
 chmod 700 "$cache"
@@ -155,7 +175,7 @@ expect_err "catalog cache: 0 files known valid" "nothing known"
 # --cache-dir, --no-cache, validate and check-install.
 run "$UPGRADE" -vv --cache-dir "$T_TMP/mine" -T "$C" -d "$db" status
 expect_rc 0 "--cache-dir"
-[ -n "$(find "$T_TMP/mine" -name 'valid-1-*' 2>/dev/null)" ] && ok "--cache-dir is used" ||
+[ -n "$(find "$T_TMP/mine" -name 'compiled-1-*' 2>/dev/null)" ] && ok "--cache-dir is used" ||
 	not_ok "nothing in --cache-dir"
 rm -rf "$cache"
 run "$UPGRADE" -vv --no-cache -T "$C" -d "$db" status
@@ -170,7 +190,7 @@ expect_rc 0 "validate"
 printf '<module %s name="a">\n<task name="one" colour="red"><sql>SELECT 1</sql></task>\n</module>\n' "$NS" >"$T_TMP/bad.xml"
 mkdir -p "$cache" && chmod 700 "$cache"
 key=$({ printf '%s\0%s\0' "$version" "$schema"; cat "$T_TMP/bad.xml"; } | sha256sum | cut -c1-64)
-printf '%s\n' "$key" >"$cache/valid-1-$key"
+{ printf 'UPGCMP1\n'; head -c 32 /dev/zero; printf '%s' "$key"; } >"$cache/compiled-1-$key"
 run "$UPGRADE" validate "$T_TMP/bad.xml"
 expect_rc 4 "validate checks a file whatever the cache says"
 expect_err "bad.xml:2: error: .*colour" "validate: the schema violation"
@@ -188,6 +208,7 @@ expect_rc 0 "the examples, remembering them"
 run "$UPGRADE" -vv -T "$ex" -d "$T_TMP/ex-hit.db" run
 expect_rc 0 "the examples on a fresh database, known valid"
 expect_err "catalog cache: 3 files known valid" "all three example files were known valid"
+expect_err "3 of them taken as built, not parsed" "all three example files were taken as built"
 dump "$T_TMP/ex-plain.db" >"$T_TMP/ex-plain.dump"
 dump "$T_TMP/ex-hit.db" >"$T_TMP/ex-hit.dump"
 [ -s "$T_TMP/ex-plain.dump" ] && cmp -s "$T_TMP/ex-plain.dump" "$T_TMP/ex-hit.dump" &&

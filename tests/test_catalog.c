@@ -11,8 +11,11 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <stdint.h>
 #include <sys/stat.h>
+
+#include <nettle/sha2.h>
 
 #include "../src/catalog.h"
 #include "testutil.h"
@@ -716,6 +719,9 @@ test_cache(void)
 	CU_ASSERT_EQUAL(upgrade_catalog_cache_hits(NULL), 0);
 }
 
+/* The default nesting limit (upgrade-catalog(5)); one less makes entries unusable. */
+#define DEPTH_LIMIT 32
+
 /* Two strings both NULL or equal. */
 static int
 same_str(const char *a, const char *b)
@@ -836,7 +842,7 @@ test_cache_streamed(void)
 	char dir[512], twin[512], rich[512], ex[3][4096];
 	const char *examples[] = {ex[0], ex[1], ex[2], NULL};
 	const char *twins[] = {ex[1], twin, NULL};
-	struct upgrade_catalog *plain, *warm, *hit;
+	struct upgrade_catalog *plain, *warm, *hit, *streamed;
 
 	snprintf(ex[0], sizeof ex[0], "%s", src_path("tasks/examples/accounts.xml"));
 	snprintf(ex[1], sizeof ex[1], "%s", src_path("tasks/examples/billing.xml"));
@@ -847,14 +853,32 @@ test_cache_streamed(void)
 	CU_ASSERT_EQUAL(upgrade_catalog_prepare(warm), UPGRADE_OK);
 	hit = load_files(dir, examples, 0);
 	CU_ASSERT_EQUAL(upgrade_catalog_cache_hits(hit), 3);
-	CU_ASSERT_EQUAL(hit->streamed_files, 3);
+	CU_ASSERT_EQUAL(upgrade_catalog_cache_compiled(hit), 3);
+	CU_ASSERT_EQUAL(hit->streamed_files, 0);
 	CU_ASSERT_EQUAL(upgrade_catalog_prepare(hit), UPGRADE_OK);
+	/* A stricter limit than when they were remembered: parsed, not validated. */
+	streamed = load_files(dir, examples, DEPTH_LIMIT - 1);
+	CU_ASSERT_EQUAL(upgrade_catalog_cache_hits(streamed), 3);
+	CU_ASSERT_EQUAL(upgrade_catalog_cache_compiled(streamed), 0);
+	CU_ASSERT_EQUAL(streamed->streamed_files, 3);
+	CU_ASSERT_EQUAL(upgrade_catalog_prepare(streamed), UPGRADE_OK);
 	plain = load_files(NULL, examples, 0);
 	CU_ASSERT_EQUAL(upgrade_catalog_prepare(plain), UPGRADE_OK);
 	CU_ASSERT_TRUE(plain->ntasks > 10);
 	CU_ASSERT_TRUE(same_catalog(plain, hit));
 	CU_ASSERT_TRUE(same_catalog(warm, hit));
+	CU_ASSERT_TRUE(same_catalog(plain, streamed));
 	upgrade_catalog_free(warm);
+	upgrade_catalog_free(hit);
+	upgrade_catalog_free(streamed);
+	/* Written again under the stricter limit, and taken as built under both. */
+	hit = load_files(dir, examples, DEPTH_LIMIT - 1);
+	CU_ASSERT_EQUAL(upgrade_catalog_cache_compiled(hit), 3);
+	CU_ASSERT_EQUAL(upgrade_catalog_prepare(hit), UPGRADE_OK);
+	CU_ASSERT_TRUE(same_catalog(plain, hit));
+	upgrade_catalog_free(hit);
+	hit = load_files(dir, examples, 0);
+	CU_ASSERT_EQUAL(upgrade_catalog_cache_compiled(hit), 3);
 	upgrade_catalog_free(hit);
 	upgrade_catalog_free(plain);
 
@@ -864,11 +888,15 @@ test_cache_streamed(void)
 	          "<task name=\"x\"><sql>SELECT 1</sql></task>\n</module>\n");
 	upgrade_catalog_free(load_files(dir, twins + 1, 0));
 	hit = load_files(dir, twins, 0);
-	CU_ASSERT_EQUAL(upgrade_catalog_cache_hits(hit), 2);
+	CU_ASSERT_EQUAL(upgrade_catalog_cache_compiled(hit), 2);
+	streamed = load_files(dir, twins, DEPTH_LIMIT - 2);
+	CU_ASSERT_EQUAL(streamed->streamed_files, 2);
 	plain = load_files(NULL, twins, 0);
 	CU_ASSERT_TRUE(plain->ndiags > 0);
 	CU_ASSERT_TRUE(same_catalog(plain, hit));
+	CU_ASSERT_TRUE(same_catalog(plain, streamed));
 	upgrade_catalog_free(hit);
+	upgrade_catalog_free(streamed);
 	upgrade_catalog_free(plain);
 
 	/*
@@ -899,19 +927,27 @@ test_cache_streamed(void)
 		free(text);
 		upgrade_catalog_free(load_files(dir, riches, 0));
 		hit = load_files(dir, riches, 0);
-		CU_ASSERT_EQUAL(hit->streamed_files, 3);
+		CU_ASSERT_EQUAL(upgrade_catalog_cache_compiled(hit), 3);
+		streamed = load_files(dir, riches, DEPTH_LIMIT - 3);
+		CU_ASSERT_EQUAL(streamed->streamed_files, 3);
 		plain = load_files(NULL, riches, 0);
 		CU_ASSERT_EQUAL(plain->streamed_files, 0);
 		CU_ASSERT_EQUAL(upgrade_catalog_prepare(hit), UPGRADE_OK);
+		CU_ASSERT_EQUAL(upgrade_catalog_prepare(streamed), UPGRADE_OK);
 		CU_ASSERT_EQUAL(upgrade_catalog_prepare(plain), UPGRADE_OK);
 		CU_ASSERT_TRUE(same_catalog(plain, hit));
+		CU_ASSERT_TRUE(same_catalog(plain, streamed));
 		far = upgrade_catalog_find_task(hit, "rich:far");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(far);
+		CU_ASSERT_EQUAL(upgrade_task_line(far), 70008);
+		far = upgrade_catalog_find_task(streamed, "rich:far");
 		CU_ASSERT_PTR_NOT_NULL_FATAL(far);
 		CU_ASSERT_EQUAL(upgrade_task_line(far), 70008);
 		far = upgrade_catalog_find_task(plain, "rich:far");
 		CU_ASSERT_PTR_NOT_NULL_FATAL(far);
 		CU_ASSERT_EQUAL(upgrade_task_line(far), 70008);
 		upgrade_catalog_free(hit);
+		upgrade_catalog_free(streamed);
 		upgrade_catalog_free(plain);
 
 		/* Fewer tasks allowed per file than when it was remembered. */
@@ -945,6 +981,133 @@ test_cache_streamed(void)
 		CU_ASSERT_TRUE(has_diag(plain, "rich.xml", 70008, "", "schema violation"));
 		upgrade_catalog_free(plain);
 	}
+}
+
+/* Where the first compiled entry in dir is; 0 when there is none. */
+static int
+find_entry(const char *dir, char *path, size_t size)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int found = 0;
+
+	if (d == NULL)
+		return 0;
+	while (!found && (e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, "compiled-1-", 11) == 0) {
+			snprintf(path, size, "%s/%s", dir, e->d_name);
+			found = 1;
+		}
+	closedir(d);
+	return found;
+}
+
+/* Writes len bytes of data to path, first resealing them (their SHA-256) when seal. */
+static void
+write_entry(const char *path, unsigned char *data, size_t len, int seal)
+{
+	struct sha256_ctx h;
+	FILE *f;
+
+	if (seal && len > 40) {
+		sha256_init(&h);
+		sha256_update(&h, len - 40, data + 40);
+		sha256_digest(&h, SHA256_DIGEST_SIZE, data + 8);
+	}
+	f = fopen(path, "wb");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_EQUAL(fwrite(data, 1, len, f), len);
+	fclose(f);
+}
+
+/*
+ * A compiled entry that is not whole is never taken as built: a byte
+ * changed without its digest makes the bytes unknown (validated again);
+ * an entry cut short, with bytes after its end or changed and resealed
+ * (as if written wrong) is either whole after all or left for the parser,
+ * never read out of bounds (the suite runs under ASan and valgrind), and
+ * the catalog then comes out as without a cache.
+ */
+static void
+test_cache_compiled_damaged(void)
+{
+	char dir[512], path[1024], ex[4096];
+	const char *files[] = {ex, NULL};
+	struct upgrade_catalog *plain, *cat;
+	unsigned char *good, *bad;
+	size_t len, pos, v, compiled = 0, parsed = 0;
+	FILE *f;
+
+	snprintf(ex, sizeof ex, "%s", src_path("tasks/examples/billing.xml"));
+	snprintf(dir, sizeof dir, "%s/cache-damaged", test_tmpdir());
+	plain = load_files(NULL, files, 0);
+	upgrade_catalog_free(load_files(dir, files, 0));
+	CU_ASSERT_FATAL(find_entry(dir, path, sizeof path));
+	f = fopen(path, "rb");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fseek(f, 0, SEEK_END);
+	len = (size_t)ftell(f);
+	rewind(f);
+	good = malloc(len + 16);
+	bad = malloc(len + 16);
+	CU_ASSERT_FATAL(good != NULL && bad != NULL && len > 200);
+	CU_ASSERT_EQUAL_FATAL(fread(good, 1, len, f), len);
+	fclose(f);
+
+	/* Changed, not resealed: unknown, so validated and parsed again. */
+	memcpy(bad, good, len);
+	bad[len / 2] ^= 0x20;
+	write_entry(path, bad, len, 0);
+	cat = load_files(dir, files, 0);
+	CU_ASSERT_EQUAL(upgrade_catalog_cache_hits(cat), 0);
+	CU_ASSERT_TRUE(same_catalog(plain, cat));
+	upgrade_catalog_free(cat);
+
+	/* Cut short, and with bytes after its end, both resealed. */
+	memcpy(bad, good, len);
+	write_entry(path, bad, len - 1, 1);
+	cat = load_files(dir, files, 0);
+	CU_ASSERT_EQUAL(upgrade_catalog_cache_compiled(cat), 0);
+	CU_ASSERT_TRUE(same_catalog(plain, cat));
+	upgrade_catalog_free(cat);
+	memcpy(bad, good, len);
+	memset(bad + len, 0, 4);
+	write_entry(path, bad, len + 4, 1);
+	cat = load_files(dir, files, 0);
+	CU_ASSERT_EQUAL(upgrade_catalog_cache_compiled(cat), 0);
+	CU_ASSERT_TRUE(same_catalog(plain, cat));
+	upgrade_catalog_free(cat);
+
+	/* Every few bytes after the limits changed and resealed, three ways. */
+	for (pos = 8 + 32 + 64 + 64; pos < len; pos += 5) {
+		for (v = 0; v < 3; v++) {
+			memcpy(bad, good, len);
+			bad[pos] = v == 0 ? 0xff : v == 1 ? 0x00 : (unsigned char)(bad[pos] + 1);
+			if (bad[pos] == good[pos])
+				continue;
+			write_entry(path, bad, len, 1);
+			cat = load_files(dir, files, 0);
+			CU_ASSERT_EQUAL(upgrade_catalog_cache_hits(cat), 1);
+			if (upgrade_catalog_cache_compiled(cat) == 1) {
+				compiled++;
+			} else {
+				parsed++;
+				CU_ASSERT_TRUE(same_catalog(plain, cat));
+			}
+			upgrade_catalog_free(cat);
+		}
+	}
+	/* Both happen: a changed line number reads fine, a changed count does not. */
+	CU_ASSERT_TRUE(compiled > 0);
+	CU_ASSERT_TRUE(parsed > 0);
+	write_entry(path, good, len, 0);
+	cat = load_files(dir, files, 0);
+	CU_ASSERT_EQUAL(upgrade_catalog_cache_compiled(cat), 1);
+	CU_ASSERT_TRUE(same_catalog(plain, cat));
+	upgrade_catalog_free(cat);
+	upgrade_catalog_free(plain);
+	free(good);
+	free(bad);
 }
 
 static void
@@ -1875,6 +2038,7 @@ add_suites(void)
 	TEST_ADD(test_limits);
 	TEST_ADD(test_cache);
 	TEST_ADD(test_cache_streamed);
+	TEST_ADD(test_cache_compiled_damaged);
 	TEST_ADD(test_placeholders);
 	TEST_ADD(test_steps);
 	TEST_ADD(test_checksum);

@@ -78,9 +78,10 @@ UPGRADE_EXTERN int upgrade_catalog_set_limit(struct upgrade_catalog *cat,
                                              enum upgrade_catalog_limit limit, size_t value);
 
 /*
- * Remembers in dir which catalog files passed schema validation, so that
- * the same bytes loaded later (same schema, same library) skip compiling
- * the schema and validating.  dir is created (mode 0700) if missing, inside
+ * Remembers in dir the catalog files that loaded without a diagnostic, and
+ * what they built, so that the same bytes loaded later (same schema, same
+ * library) skip compiling the schema, validating and parsing.  dir is
+ * created (mode 0700) if missing, inside
  * a directory of the user's only, and not used unless it belongs to the
  * user and nobody else may write to it.
  * NULL (the default) turns it off.  For files loaded after this call.
@@ -89,6 +90,8 @@ UPGRADE_EXTERN int upgrade_catalog_set_cache_dir(struct upgrade_catalog *cat, co
 
 /* How many of the files loaded so far skipped validation thanks to the cache. */
 UPGRADE_EXTERN size_t upgrade_catalog_cache_hits(const struct upgrade_catalog *cat);
+/* How many of those were taken from the cache as built, without parsing them. */
+UPGRADE_EXTERN size_t upgrade_catalog_cache_compiled(const struct upgrade_catalog *cat);
 
 /*
  * Loading.  Each call adds the modules it finds.  A problem in a file

@@ -263,8 +263,10 @@ cli_load_catalog(struct cli *cli, const char *const *paths, size_t npaths,
 		goto fail;
 	}
 	if (cli->verbose > 1 && !cli->quiet && cached)
-		fprintf(stderr, "%s: catalog cache: %zu files known valid, not validated again\n",
-		        cli->progname, upgrade_catalog_cache_hits(cat));
+		fprintf(stderr,
+		        "%s: catalog cache: %zu files known valid, not validated again; "
+		        "%zu of them taken as built, not parsed\n",
+		        cli->progname, upgrade_catalog_cache_hits(cat), upgrade_catalog_cache_compiled(cat));
 	free(sp.text);
 	*out = cat;
 	return CLI_EXIT_OK;
