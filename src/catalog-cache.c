@@ -6,9 +6,10 @@
  * the parsing.
  *
  * An entry is a file named by the SHA-256 of this library's version, the
- * schema's digest and the catalog's bytes: it says "these exact bytes
- * were valid under this exact schema, and this is what they built".  So a
- * changed catalog, schema or library finds no entry, and an entry cut
+ * schema's digest, the library's build ID and the catalog's bytes: it says
+ * "these exact bytes were valid under this exact schema, and this is what
+ * this build made of them".  So a changed catalog, schema or library finds
+ * no entry, and an entry cut
  * short, garbled, replaced by something that is not a regular file or
  * written by another user is ignored: the file is then loaded from its
  * bytes and validated, as without a cache.  The directory must belong to
@@ -22,6 +23,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <link.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,6 +130,62 @@ cache_usable(struct upgrade_catalog *cat)
 	return cat->cache_state == 1;
 }
 
+/*
+ * The build ID (ld --build-id) of the object this code is in, in hex: an
+ * entry holds what this very build made of a file (node kinds, dialect
+ * bits, checksums), which another build of the same version may number
+ * or compute otherwise.  Empty when there is none; the cache is then not
+ * used.
+ */
+static char build_id[2 * 64 + 1];
+static pthread_once_t build_id_once = PTHREAD_ONCE_INIT;
+
+static int
+find_build_id(struct dl_phdr_info *info, size_t size, void *data)
+{
+	uintptr_t self = (uintptr_t)data;
+	int i, ours = 0;
+
+	(void)size;
+	for (i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+
+		if (ph->p_type == PT_LOAD && self >= start && self - start < ph->p_memsz)
+			ours = 1;
+	}
+	for (i = 0; ours && i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		const unsigned char *p = (const unsigned char *)(info->dlpi_addr + ph->p_vaddr);
+		size_t left = ph->p_memsz, align = ph->p_align == 8 ? 8 : 4;
+
+		while (ph->p_type == PT_NOTE && left >= sizeof(ElfW(Nhdr))) {
+			const ElfW(Nhdr) *nh = (const void *)p;
+			size_t name = (nh->n_namesz + align - 1) & ~(align - 1);
+			size_t desc = (nh->n_descsz + align - 1) & ~(align - 1);
+			size_t k;
+
+			if (name > left - sizeof *nh || desc > left - sizeof *nh - name)
+				break;
+			if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 &&
+			    memcmp(p + sizeof *nh, "GNU", 4) == 0 && nh->n_descsz <= 64) {
+				for (k = 0; k < nh->n_descsz; k++)
+					snprintf(build_id + 2 * k, 3, "%02x", p[sizeof *nh + name + k]);
+				return 1;
+			}
+			p += sizeof *nh + name + desc;
+			left -= sizeof *nh + name + desc;
+		}
+	}
+	return ours;
+}
+
+static void
+read_build_id(void)
+{
+	(void)dl_iterate_phdr(find_build_id, build_id);
+}
+
 int
 upg_cache_key(struct upgrade_catalog *cat, const char *buf, size_t len, char key[65])
 {
@@ -135,11 +194,14 @@ upg_cache_key(struct upgrade_catalog *cat, const char *buf, size_t len, char key
 	uint8_t md[SHA256_DIGEST_SIZE];
 	size_t i;
 
-	if (!cache_usable(cat) || upg_xml_schema_digest(schema, sizeof schema) != 0)
+	pthread_once(&build_id_once, read_build_id);
+	if (build_id[0] == '\0' || !cache_usable(cat) ||
+	    upg_xml_schema_digest(schema, sizeof schema) != 0)
 		return -1;
 	sha256_init(&h);
 	sha256_update(&h, sizeof PACKAGE_VERSION, (const uint8_t *)PACKAGE_VERSION);
 	sha256_update(&h, sizeof schema, (const uint8_t *)schema);
+	sha256_update(&h, strlen(build_id) + 1, (const uint8_t *)build_id);
 	sha256_update(&h, len, (const uint8_t *)buf);
 	sha256_digest(&h, sizeof md, md);
 	for (i = 0; i < sizeof md; i++)

@@ -28,12 +28,18 @@
  *            u32 n, n x (str depends, u32 line), u32 n, n x (str name, str default, u32 line)
  *   task:    str name, str description, str requires, u32 line, u32 flags,
  *            str checksum, list guard, list body
- *   install: u32 line, str checksum, list body
+ *   install: str description, u32 line, str checksum, list body
  *   list:    u32 n, n x node
- *   node:    u32 kind, u32 element, str name, u32 line, u32 dialects, str text,
- *            u32 n, n x (str name, str value), list children
+ *   node:    str element, u32 line, str text, u32 n, n x (str name, str value), list children
  *   str:     u32 offset into the strings, or UINT32_MAX for none
  *
+ * A node's kind and element and its dialects are found again from its
+ * element's name and its dialect attribute, as when parsing, and every
+ * node is held to what the schema allows where it stands (an action in a
+ * <when>, conditions in an <only-if>...): what the interpreter meets is
+ * what a parse could have built, whatever the entry says.  The key names
+ * the library's build, so an entry is only ever read by the build that
+ * wrote it.
  * Text and attribute values are written as read, before placeholders are
  * substituted (which happens when the catalog is prepared).
  */
@@ -52,8 +58,8 @@
 #define HEAD_LEN (MAGIC_LEN + SHA256_DIGEST_SIZE + 64u)
 #define NLIMITS 8u
 #define NO_STRING UINT32_MAX
-/* The least a node takes: its nine u32 fields with no attributes or children. */
-#define NODE_MIN 36u
+/* The least a node takes: its five u32 fields, with no attributes or children. */
+#define NODE_MIN 20u
 
 /*
  * The largest entry read: far more than a file within the size limit
@@ -141,11 +147,8 @@ put_list(struct writer *w, const struct upg_node *list)
 		count++;
 	put_u32(w, count);
 	for (n = list; n != NULL && !w->failed; n = n->next) {
-		put_u32(w, n->kind);
-		put_u32(w, n->elem);
 		put_str(w, n->name);
 		put_u32(w, n->line);
-		put_u32(w, n->dialects);
 		put_str(w, n->raw);
 		put_u32(w, n->nattrs);
 		for (i = 0; i < n->nattrs; i++) {
@@ -206,6 +209,7 @@ upg_compiled_save(struct loader *ld, const char *key, size_t first_task)
 	}
 	put_u32(&w, mod->install != NULL);
 	if (mod->install != NULL) {
+		put_str(&w, mod->install->description);
 		put_u32(&w, mod->install->line);
 		put_str(&w, mod->install->checksum);
 		put_list(&w, mod->install->body);
@@ -247,7 +251,8 @@ struct reader {
 	const unsigned char *p, *end;
 	const char *strings; /* in the arena */
 	size_t nstrings;
-	size_t depth;
+	size_t depth, max_depth;
+	size_t nodes; /* elements and attributes so far, held to the limit on them */
 	int bad; /* not a whole entry: give up */
 	int oom;
 };
@@ -311,28 +316,106 @@ get_mem(struct reader *r, size_t size)
 	return p;
 }
 
+/* Kind masks: what may stand in a list. */
+#define K(kind) (1u << (kind))
+#define ACTIONS (K(UPG_NODE_SQL) | K(UPG_NODE_NATIVE) | K(UPG_NODE_OP))
+#define ITEMS (ACTIONS | K(UPG_NODE_CHOOSE) | K(UPG_NODE_ASSERT))
+#define GUARD_FIRST 0x80000000u /* an <only-if> may come first */
+
+/* What the schema allows among the children of a node of kind, as get_list()'s mask. */
+static unsigned
+children_allowed(const struct upg_node *n)
+{
+	switch (n->kind) {
+	case UPG_NODE_OP:
+		return K(UPG_NODE_PART);
+	case UPG_NODE_CHOOSE:
+		return K(UPG_NODE_WHEN) | K(UPG_NODE_OTHERWISE);
+	case UPG_NODE_WHEN:
+	case UPG_NODE_OTHERWISE:
+		return ACTIONS;
+	case UPG_NODE_STEP:
+		return ITEMS | GUARD_FIRST;
+	case UPG_NODE_GUARD:
+	case UPG_NODE_ASSERT:
+		return K(UPG_NODE_COND);
+	case UPG_NODE_COND:
+		return n->elem == UPG_E_NOT || n->elem == UPG_E_ANY || n->elem == UPG_E_ALL
+		           ? K(UPG_NODE_COND)
+		           : 0;
+	default:
+		return 0;
+	}
+}
+
+/* The dialect bits of a list as parse_dialects() finds them; 0 for an unknown name or none. */
+static unsigned
+dialect_bits(const char *p)
+{
+	unsigned bits = 0, bit;
+	const char *start;
+
+	for (;;) {
+		while (upg_xml_is_space(*p))
+			p++;
+		if (*p == '\0')
+			return bits;
+		for (start = p; *p != '\0' && !upg_xml_is_space(*p); p++)
+			continue;
+		if ((bit = upg_dialect_bit(start, (size_t)(p - start))) == 0)
+			return 0;
+		bits |= bit;
+	}
+}
+
+/* Node n as its element and attributes make it, or r->bad. */
+static void
+check_node(struct reader *r, struct upg_node *n, const char *element)
+{
+	const char *d;
+	size_t j;
+	int text;
+
+	n->name = upg_node_element(element, &n->kind, &n->elem);
+	if (n->name == NULL) {
+		r->bad = 1;
+		return;
+	}
+	text = n->kind == UPG_NODE_SQL || n->elem == UPG_E_QUERY || n->elem == UPG_E_VALUE;
+	if (text != (n->raw != NULL) || (text && n->elem != UPG_E_VALUE && *n->raw == '\0'))
+		r->bad = 1;
+	for (j = 0; j < n->nattrs && !r->bad; j++)
+		if (n->attrs[j].name == NULL || n->attrs[j].raw == NULL ||
+		    (j > 0 && strcmp(n->attrs[j - 1].name, n->attrs[j].name) >= 0))
+			r->bad = 1;
+	if (!r->bad && (d = upg_node_attr(n, "dialect")) != NULL && (n->dialects = dialect_bits(d)) == 0)
+		r->bad = 1;
+}
+
+/* A list of nodes, each of a kind in allowed (see children_allowed()). */
 static struct upg_node *
-get_list(struct reader *r)
+get_list(struct reader *r, unsigned allowed)
 {
 	struct upg_node *first = NULL, **tail = &first, *n;
 	uint32_t count = get_u32(r), i, j;
+	const char *element;
 
-	if (!fits(r, count, NODE_MIN) || ++r->depth > r->cat->limits.depth + 1) {
+	if (count == 0)
+		return NULL;
+	if (!fits(r, count, NODE_MIN) || ++r->depth > r->max_depth) {
 		r->bad = 1;
 		return NULL;
 	}
 	for (i = 0; i < count && !r->bad; i++) {
 		if ((n = get_mem(r, sizeof *n)) == NULL)
 			break;
-		n->kind = get_u32(r);
-		n->elem = get_u32(r);
-		n->name = get_str(r);
+		element = get_str(r);
 		n->line = get_u32(r);
-		n->dialects = get_u32(r);
 		n->raw = n->text = get_str(r);
 		n->nattrs = get_u32(r);
-		if (n->kind > UPG_NODE_ASSERT || n->elem >= UPG_E_COUNT || n->name == NULL ||
-		    n->nattrs > r->cat->limits.attributes || !fits(r, (uint32_t)n->nattrs, 8)) {
+		r->nodes += 1 + n->nattrs;
+		if (element == NULL || n->nattrs > r->cat->limits.attributes ||
+		    r->nodes > r->cat->limits.nodes || !fits(r, (uint32_t)n->nattrs, 8)) {
 			r->bad = 1;
 			break;
 		}
@@ -341,10 +424,16 @@ get_list(struct reader *r)
 		for (j = 0; j < n->nattrs; j++) {
 			n->attrs[j].name = get_str(r);
 			n->attrs[j].raw = n->attrs[j].value = get_str(r);
-			if (n->attrs[j].name == NULL || n->attrs[j].raw == NULL)
-				r->bad = 1;
 		}
-		n->child = get_list(r);
+		check_node(r, n, element);
+		if (n->kind == UPG_NODE_WHEN && n->dialects == 0)
+			r->bad = 1;
+		if (r->bad || (n->kind == UPG_NODE_GUARD ? !(allowed & GUARD_FIRST) || i > 0
+		                                         : !(allowed & K(n->kind)))) {
+			r->bad = 1;
+			break;
+		}
+		n->child = get_list(r, children_allowed(n));
 		*tail = n;
 		tail = &n->next;
 	}
@@ -357,6 +446,7 @@ static struct upgrade_task *
 get_task(struct reader *r)
 {
 	struct upgrade_task *t = get_mem(r, sizeof *t);
+	const struct upg_node *n;
 	const unsigned known = UPGRADE_TASK_ALWAYS_RUN | UPGRADE_TASK_RAW | UPGRADE_TASK_GUARDED;
 
 	if (t == NULL)
@@ -367,11 +457,19 @@ get_task(struct reader *r)
 	t->line = get_u32(r);
 	t->flags = get_u32(r);
 	t->checksum = get_str(r);
-	t->guard = get_list(r);
-	t->body = get_list(r);
+	t->guard = get_list(r, GUARD_FIRST);
+	t->body = get_list(r, t->flags & UPGRADE_TASK_RAW ? K(UPG_NODE_STEP) | K(UPG_NODE_ASSERT)
+	                                                  : ITEMS | K(UPG_NODE_STEP));
 	if (t->name == NULL || t->checksum == NULL || (t->flags & ~known) != 0 ||
-	    (t->guard != NULL && (t->guard->next != NULL || t->guard->kind != UPG_NODE_GUARD)))
+	    upg_check_task_name(t->name, r->cat->limits.name) != NULL ||
+	    (t->guard != NULL) != ((t->flags & UPGRADE_TASK_GUARDED) != 0) ||
+	    (t->guard != NULL && t->guard->next != NULL) ||
+	    (t->requires != NULL && (t->flags & UPGRADE_TASK_RAW)))
 		r->bad = 1;
+	/* Only a raw task has a list of schemas to go through. */
+	for (n = t->body; n != NULL && !(t->flags & UPGRADE_TASK_RAW); n = n->next)
+		if (n->kind == UPG_NODE_STEP && upg_step_each_schema(n))
+			r->bad = 1;
 	return t;
 }
 
@@ -409,8 +507,11 @@ get_module(struct reader *r, struct upgrade_task ***tasks, uint32_t *ntasks)
 		mod->nparams = n;
 	}
 	n = get_u32(r);
-	if (mod->name == NULL || !fits(r, n, 32))
+	if (mod->name == NULL || upg_check_module_name(mod->name, r->cat->limits.name) != NULL ||
+	    !fits(r, n, 32)) {
+		r->bad = 1;
 		return NULL;
+	}
 	if (n > r->cat->limits.file_tasks) {
 		r->bad = 1;
 		return NULL;
@@ -420,19 +521,23 @@ get_module(struct reader *r, struct upgrade_task ***tasks, uint32_t *ntasks)
 	for (i = 0; i < n && !r->bad; i++)
 		(*tasks)[i] = get_task(r);
 	*ntasks = n;
-	if (get_u32(r) == 1) {
+	n = get_u32(r);
+	if (n == 1) {
 		struct upgrade_task *in = upg_install_new(r->cat, mod);
 
 		if (in == NULL) {
 			r->oom = r->bad = 1;
 			return NULL;
 		}
+		in->description = get_str(r);
 		in->line = get_u32(r);
 		in->checksum = get_str(r);
-		in->body = get_list(r);
+		in->body = get_list(r, ITEMS);
 		if (in->checksum == NULL)
 			r->bad = 1;
 		mod->install = in;
+	} else if (n != 0) {
+		r->bad = 1;
 	}
 	return r->bad ? NULL : mod;
 }
@@ -518,6 +623,9 @@ upg_compiled_load(struct loader *ld, const char *key, int *known)
 
 	memset(&r, 0, sizeof r);
 	r.cat = cat;
+	/* Body lists start two levels below the root; libxml2 nests no deeper than 256. */
+	r.max_depth = cat->limits.depth < 256 ? cat->limits.depth : 256;
+	r.max_depth = r.max_depth > 2 ? r.max_depth - 2 : 0;
 	r.p = data + HEAD_LEN;
 	r.end = data + len;
 	limits_of(cat, limits);

@@ -92,6 +92,12 @@ char *upg_xml_trim(char *s);
 struct upg_node *upg_xml_build_node(struct loader *ld, xmlNodePtr el, const char *object);
 
 /*
+ * The kind and element of the body element called name, and that name as
+ * a static string; NULL when no such element is part of the format.
+ */
+const char *upg_node_element(const char *name, enum upg_node_kind *kind, enum upg_elem *elem);
+
+/*
  * The pre-scan (catalog-prescan.c): one pass over the bytes that enforces
  * the document limits before libxml2 parses them.  Returns 0, or -1 with
  * the first excess recorded (file and line).

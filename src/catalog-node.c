@@ -83,6 +83,18 @@ node_kind(const char *name)
 	return -1;
 }
 
+const char *
+upg_node_element(const char *name, enum upg_node_kind *kind, enum upg_elem *elem)
+{
+	int k = node_kind(name);
+
+	if (k < 0)
+		return NULL;
+	*kind = node_kinds[k].kind;
+	*elem = node_kinds[k].elem;
+	return node_kinds[k].name;
+}
+
 /*
  * Parses a space-separated dialect list into bits, recording unknown
  * names.  Returns the bits (0 when none was valid).

@@ -48,11 +48,15 @@ ok "each entry is a compiled module holding its own name, mode 600"
 known 2 "a second load"
 expect_err "2 of them taken as built, not parsed" "a second load parses neither file"
 
-# The key is the library's version, the schema's digest and the bytes.
+# The key is the library's version, the schema's digest, the library's
+# build ID and the bytes.
 version=$("$UPGRADE" --version | sed -n '1s/^upgrade \([^ ]*\).*/\1/p')
 schema=$(sha256sum <"$UPGRADE_SCHEMA" | cut -c1-64)
-key=$({ printf '%s\0%s\0' "$version" "$schema"; cat "$C/a.xml"; } | sha256sum | cut -c1-64)
-[ -f "$cache/compiled-1-$key" ] && ok "the entry of a.xml is named by version, schema digest and bytes" ||
+build_id=$(readelf -n "$top_builddir/.libs/libupgrade.so.0" | sed -n 's/^ *Build ID: //p')
+[ -n "$build_id" ] && ok "the library has a build ID ($build_id)" || not_ok "no build ID in libupgrade"
+key_of() { { printf '%s\0%s\0%s\0' "$version" "$schema" "$build_id"; cat "$1"; } | sha256sum | cut -c1-64; }
+key=$(key_of "$C/a.xml")
+[ -f "$cache/compiled-1-$key" ] && ok "the entry of a.xml is named by version, schema digest, build and bytes" ||
 	not_ok "no entry compiled-1-$key" "$(ls "$cache")"
 
 # A changed file is validated again; made invalid, it is refused.
@@ -118,7 +122,6 @@ rm -f "$cache"/compiled-1-*
 
 # Entries unused for 30 days go when a new one is written, and so do files
 # a killed writer left for over an hour; a hit keeps its entry.
-key_of() { { printf '%s\0%s\0' "$version" "$schema"; cat "$1"; } | sha256sum | cut -c1-64; }
 rm -f "$cache"/compiled-1-* "$cache"/.compiled-1-*
 known 0 "fresh, for expiry"
 a1=$(key_of "$C/a.xml")
@@ -186,18 +189,26 @@ run "$UPGRADE" -vv -T "$C" validate
 expect_rc 0 "validate"
 [ ! -e "$cache" ] && ok "validate does not use the cache" || not_ok "$cache was made by validate"
 
-# An entry forged for an invalid file does not fool validate.
+# Another file's entry, renamed to the key of an invalid file, is not taken
+# for it (the key inside does not match): the file is validated and refused.
+# validate reads no entry at all.
 printf '<module %s name="a">\n<task name="one" colour="red"><sql>SELECT 1</sql></task>\n</module>\n' "$NS" >"$T_TMP/bad.xml"
-mkdir -p "$cache" && chmod 700 "$cache"
-key=$({ printf '%s\0%s\0' "$version" "$schema"; cat "$T_TMP/bad.xml"; } | sha256sum | cut -c1-64)
-{ printf 'UPGCMP1\n'; head -c 32 /dev/zero; printf '%s' "$key"; } >"$cache/compiled-1-$key"
+run "$UPGRADE" -q -T "$C/a.xml" -d "$db" status
+expect_rc 0 "a.xml remembered again"
+good=$(key_of "$C/a.xml")
+key=$(key_of "$T_TMP/bad.xml")
+[ -f "$cache/compiled-1-$good" ] && cp "$cache/compiled-1-$good" "$cache/compiled-1-$key" ||
+	not_ok "no entry for a.xml" "$(ls "$cache")"
+run "$UPGRADE" -vv -T "$T_TMP/bad.xml" -d "$T_TMP/bad.db" status
+expect_rc 4 "an entry renamed to an invalid file's key: refused as a catalog error"
+expect_err "bad.xml:2: error: .*colour" "the renamed entry: the schema violation"
 run "$UPGRADE" validate "$T_TMP/bad.xml"
 expect_rc 4 "validate checks a file whatever the cache says"
 expect_err "bad.xml:2: error: .*colour" "validate: the schema violation"
 
-# The example catalogs on fresh databases: once validated, once known valid
-# (each file then built while parsed); both get the same tables, indexes and
-# state, and a later run finds nothing to do in either.
+# The example catalogs on fresh databases: once validated, once taken as
+# built from the cache; both get the same tables, indexes and state, and a
+# later run finds nothing to do in either.
 ex=$top_srcdir/tasks/examples
 dump() { sqlite3 "$1" .schema "SELECT module, state FROM upgrades ORDER BY module"; }
 rm -rf "$cache"
@@ -216,5 +227,40 @@ dump "$T_TMP/ex-hit.db" >"$T_TMP/ex-hit.dump"
 	not_ok "the databases differ" "$(diff "$T_TMP/ex-plain.dump" "$T_TMP/ex-hit.dump" 2>&1)"
 run "$UPGRADE" -T "$ex" -d "$T_TMP/ex-hit.db" status --check
 expect_rc 0 "nothing pending after the run from known-valid files"
+
+# Tasks taken as built run as parsed ones do: a module's new tasks (a guard,
+# an operation, a choice, a raw step), applied from the cache and with
+# --no-cache, leave the same tables, rows and state.
+E=$T_TMP/evolve
+mkdir -p "$E"
+printf '<module %s name="e">\n<task name="one"><sql>CREATE TABLE e1 (id INTEGER)</sql></task>\n</module>\n' "$NS" >"$E/e.xml"
+run "$UPGRADE" -q -T "$E" -d "$T_TMP/e-built.db" run
+expect_rc 0 "module e, first version"
+cp "$T_TMP/e-built.db" "$T_TMP/e-parsed.db"
+cat >"$E/e.xml" <<EOF
+<module $NS name="e">
+<task name="one"><sql>CREATE TABLE e1 (id INTEGER)</sql></task>
+<task name="two"><only-if><not><has-table table="e2"/></not></only-if>
+  <create-table name="e2"><column name="id" type="integer" primary-key="true"/>
+  <column name="label" type="varchar" length="20"/></create-table></task>
+<task name="three"><choose><when dialect="sqlite"><sql>INSERT INTO e2 (id, label) VALUES (1, 'sqlite')</sql></when>
+  <otherwise><sql>INSERT INTO e2 (id, label) VALUES (1, 'other')</sql></otherwise></choose>
+  <sql>INSERT INTO e2 (id, label) VALUES (2, 'both')</sql></task>
+<task name="four" raw="true"><step><sql>CREATE TABLE IF NOT EXISTS e3 (n INTEGER)</sql></step></task>
+</module>
+EOF
+run "$UPGRADE" -q -T "$E" -d "$T_TMP/e-built.db" status
+run "$UPGRADE" -vv -T "$E" -d "$T_TMP/e-built.db" run
+expect_rc 0 "module e's new tasks, taken as built"
+expect_err "1 of them taken as built" "module e was not parsed"
+run "$UPGRADE" -q --no-cache -T "$E" -d "$T_TMP/e-parsed.db" run
+expect_rc 0 "module e's new tasks, parsed"
+edump() { dump "$1"; sqlite3 "$1" "SELECT id, label FROM e2 ORDER BY id"; }
+edump "$T_TMP/e-built.db" >"$T_TMP/e-built.dump"
+edump "$T_TMP/e-parsed.db" >"$T_TMP/e-parsed.dump"
+grep -q "2|both" "$T_TMP/e-built.dump" && grep -q "1|sqlite" "$T_TMP/e-built.dump" &&
+	grep -q "CREATE TABLE e3" "$T_TMP/e-built.dump" && cmp -s "$T_TMP/e-built.dump" "$T_TMP/e-parsed.dump" &&
+	ok "taken as built or parsed, the same tables, rows and state" ||
+	not_ok "the databases differ" "$(diff "$T_TMP/e-built.dump" "$T_TMP/e-parsed.dump" 2>&1; cat "$T_TMP/e-built.dump")"
 
 finish

@@ -755,7 +755,8 @@ same_task(const struct upgrade_task *a, const struct upgrade_task *b)
 {
 	if (a == NULL || b == NULL)
 		return a == b;
-	return same_str(a->id, b->id) && same_str(a->description, b->description) &&
+	return same_str(a->id, b->id) && same_str(a->name, b->name) &&
+	       same_str(a->description, b->description) && a->module->file_index == b->module->file_index &&
 	       same_str(a->requires, b->requires) && a->line == b->line && a->flags == b->flags &&
 	       a->decl == b->decl && same_str(a->checksum, b->checksum) &&
 	       same_nodes(a->guard, b->guard) && same_nodes(a->body, b->body);
@@ -767,12 +768,15 @@ same_catalog(const struct upgrade_catalog *a, const struct upgrade_catalog *b)
 {
 	size_t i, j;
 
-	if (a->nmodules != b->nmodules || a->ntasks != b->ntasks || a->ndiags != b->ndiags)
+	if (a->nmodules != b->nmodules || a->ntasks != b->ntasks || a->ndiags != b->ndiags ||
+	    a->nfiles != b->nfiles)
 		return 0;
 	for (i = 0; i < a->nmodules; i++) {
 		const struct upgrade_module *x = a->modules[i], *y = b->modules[i];
 
 		if (!same_str(x->name, y->name) || !same_str(x->description, y->description) ||
+		    !same_str(x->file, y->file) || x->file_index != y->file_index ||
+		    x->quiet != y->quiet || x->unselected != y->unselected ||
 		    x->line != y->line || x->ndepends != y->ndepends || x->nparams != y->nparams ||
 		    x->ntasks != y->ntasks || !same_task(x->install, y->install))
 			return 0;
@@ -790,7 +794,8 @@ same_catalog(const struct upgrade_catalog *a, const struct upgrade_catalog *b)
 		if (!same_task(a->tasks[i], b->tasks[i]))
 			return 0;
 	for (i = 0; i < a->ndiags; i++)
-		if (a->diags[i].line != b->diags[i].line ||
+		if (a->diags[i].line != b->diags[i].line || !same_str(a->diags[i].file, b->diags[i].file) ||
+		    !same_str(a->diags[i].object, b->diags[i].object) ||
 		    !same_str(a->diags[i].message, b->diags[i].message))
 			return 0;
 	return 1;
@@ -1028,20 +1033,70 @@ write_entry(const char *path, unsigned char *data, size_t len, int seal)
  * never read out of bounds (the suite runs under ASan and valgrind), and
  * the catalog then comes out as without a cache.
  */
+/*
+ * A catalog with every shape of list the compiled form has: an install
+ * with a description, a raw task's steps (one for each schema, with a
+ * guard), a task guard of nested conditions, an assertion, an operation
+ * with parts that hold text, a dialect filter, and a last task of two
+ * statements with no install after it.
+ */
+static const char shapes_catalog[] =
+    "<module xmlns=\"urn:upgrade:catalog:1\" name=\"shapes\">\n"
+    "<install><description> Install desc </description>\n"
+    "<sql>CREATE TABLE s1 (id INTEGER)</sql><sql>CREATE TABLE s2 (id INTEGER)</sql></install>\n"
+    "<task name=\"walk\" raw=\"true\">\n"
+    "<step for-each-schema=\"true\"><only-if><not><has-table table=\"s1\"/></not></only-if>"
+    "<sql>SELECT 1</sql></step>\n"
+    "<step><sql dialect=\"sqlite postgresql\">SELECT 2</sql></step></task>\n"
+    "<task name=\"guarded\" requires=\"shapes:walk2\"><description>d</description>"
+    "<only-if><any><has-table table=\"s1\"/><query>SELECT 1</query></any></only-if>\n"
+    "<assert message=\"m\"><has-table table=\"s1\"/></assert>\n"
+    "<choose><when dialect=\"postgresql\"><create-enum name=\"e\"><value>a</value><value> b </value>"
+    "</create-enum></when><otherwise><sql>SELECT 3</sql></otherwise></choose></task>\n"
+    "<task name=\"walk2\" always-run=\"true\"><sql>SELECT 4</sql></task>\n"
+    "<task name=\"last\"><sql>SELECT 5</sql><sql>SELECT 6</sql></task>\n"
+    "</module>\n";
+
+/* Prepares cat and resolves each task for each dialect: what a run would do first. */
+static void
+prepare_and_resolve(struct upgrade_catalog *cat)
+{
+	struct upg_resolved *res;
+	struct upg_error err;
+	size_t i, d;
+
+	if (upgrade_catalog_prepare(cat) != UPGRADE_OK)
+		return;
+	memset(&err, 0, sizeof err);
+	for (i = 0; i < cat->ntasks; i++)
+		for (d = 0; upg_dialects[d] != NULL; d++)
+			if (upg_task_resolve(&res, cat->tasks[i], upg_dialects[d]->name, &err) == UPGRADE_OK)
+				upg_resolved_free(res);
+}
+
 static void
 test_cache_compiled_damaged(void)
 {
-	char dir[512], path[1024], ex[4096];
+	char dir[512], path[1024], ex[1024];
 	const char *files[] = {ex, NULL};
 	struct upgrade_catalog *plain, *cat;
 	unsigned char *good, *bad;
 	size_t len, pos, v, compiled = 0, parsed = 0;
 	FILE *f;
 
-	snprintf(ex, sizeof ex, "%s", src_path("tasks/examples/billing.xml"));
+	write_tmp(ex, sizeof ex, "shapes.xml", shapes_catalog);
 	snprintf(dir, sizeof dir, "%s/cache-damaged", test_tmpdir());
 	plain = load_files(NULL, files, 0);
+	CU_ASSERT_EQUAL(plain->ndiags, 0);
+	CU_ASSERT_EQUAL(plain->ntasks, 4);
 	upgrade_catalog_free(load_files(dir, files, 0));
+	/* Every shape is taken as built, field for field. */
+	cat = load_files(dir, files, 0);
+	CU_ASSERT_EQUAL(upgrade_catalog_cache_compiled(cat), 1);
+	CU_ASSERT_TRUE(same_catalog(plain, cat));
+	CU_ASSERT_STRING_EQUAL(upgrade_task_description(upgrade_module_install(cat->modules[0])),
+	                       "Install desc");
+	upgrade_catalog_free(cat);
 	CU_ASSERT_FATAL(find_entry(dir, path, sizeof path));
 	f = fopen(path, "rb");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
@@ -1078,8 +1133,8 @@ test_cache_compiled_damaged(void)
 	CU_ASSERT_TRUE(same_catalog(plain, cat));
 	upgrade_catalog_free(cat);
 
-	/* Every few bytes after the limits changed and resealed, three ways. */
-	for (pos = 8 + 32 + 64 + 64; pos < len; pos += 5) {
+	/* Every few bytes after the key changed and resealed, three ways. */
+	for (pos = 8 + 32 + 64; pos < len; pos += 3) {
 		for (v = 0; v < 3; v++) {
 			memcpy(bad, good, len);
 			bad[pos] = v == 0 ? 0xff : v == 1 ? 0x00 : (unsigned char)(bad[pos] + 1);
@@ -1090,6 +1145,7 @@ test_cache_compiled_damaged(void)
 			CU_ASSERT_EQUAL(upgrade_catalog_cache_hits(cat), 1);
 			if (upgrade_catalog_cache_compiled(cat) == 1) {
 				compiled++;
+				prepare_and_resolve(cat);
 			} else {
 				parsed++;
 				CU_ASSERT_TRUE(same_catalog(plain, cat));
@@ -1108,6 +1164,31 @@ test_cache_compiled_damaged(void)
 	upgrade_catalog_free(plain);
 	free(good);
 	free(bad);
+
+	/* Nested to the limit exactly: taken as built; one deeper: refused alike. */
+	for (v = 0; v < 2; v++) {
+		struct upg_buf doc = UPG_BUF_INIT;
+		size_t k, nots = DEPTH_LIMIT - 4 + v;
+
+		upg_buf_puts(&doc, "<module xmlns=\"urn:upgrade:catalog:1\" name=\"deep\">"
+		                   "<task name=\"t\"><only-if>");
+		for (k = 0; k < nots; k++)
+			upg_buf_puts(&doc, "<not>");
+		upg_buf_puts(&doc, "<has-table table=\"x\"/>");
+		for (k = 0; k < nots; k++)
+			upg_buf_puts(&doc, "</not>");
+		upg_buf_puts(&doc, "</only-if><sql>SELECT 1</sql></task></module>\n");
+		write_tmp(ex, sizeof ex, v == 0 ? "deep.xml" : "deeper.xml", upg_buf_str(&doc));
+		upg_buf_free(&doc);
+		plain = load_files(NULL, files, 0);
+		CU_ASSERT_EQUAL(plain->ndiags, v);
+		upgrade_catalog_free(load_files(dir, files, 0));
+		cat = load_files(dir, files, 0);
+		CU_ASSERT_EQUAL(upgrade_catalog_cache_compiled(cat), v == 0 ? 1 : 0);
+		CU_ASSERT_TRUE(same_catalog(plain, cat));
+		upgrade_catalog_free(cat);
+		upgrade_catalog_free(plain);
+	}
 }
 
 static void
