@@ -23,7 +23,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#ifdef HAVE_LINK_H
 #include <link.h>
+#endif
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -140,6 +142,14 @@ cache_usable(struct upgrade_catalog *cat)
 static char build_id[2 * 64 + 1];
 static pthread_once_t build_id_once = PTHREAD_ONCE_INIT;
 
+#if defined(HAVE_LINK_H) && defined(HAVE_DL_ITERATE_PHDR)
+/* n rounded up to a multiple of align (a power of two). */
+static size_t
+align_up(size_t n, size_t align)
+{
+	return (n + align - 1) & ~(align - 1);
+}
+
 static int
 find_build_id(struct dl_phdr_info *info, size_t size, void *data)
 {
@@ -159,31 +169,36 @@ find_build_id(struct dl_phdr_info *info, size_t size, void *data)
 		const unsigned char *p = (const unsigned char *)(info->dlpi_addr + ph->p_vaddr);
 		size_t left = ph->p_memsz, align = ph->p_align == 8 ? 8 : 4;
 
+		/* Each note: its header, its name and its descriptor, each padded to align. */
 		while (ph->p_type == PT_NOTE && left >= sizeof(ElfW(Nhdr))) {
 			const ElfW(Nhdr) *nh = (const void *)p;
-			size_t name = (nh->n_namesz + align - 1) & ~(align - 1);
-			size_t desc = (nh->n_descsz + align - 1) & ~(align - 1);
-			size_t k;
+			size_t desc = align_up(sizeof *nh + nh->n_namesz, align), next, k;
 
-			if (name > left - sizeof *nh || desc > left - sizeof *nh - name)
+			if (desc > left || nh->n_descsz > left - desc)
 				break;
 			if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 &&
 			    memcmp(p + sizeof *nh, "GNU", 4) == 0 && nh->n_descsz <= 64) {
 				for (k = 0; k < nh->n_descsz; k++)
-					snprintf(build_id + 2 * k, 3, "%02x", p[sizeof *nh + name + k]);
+					snprintf(build_id + 2 * k, 3, "%02x", p[desc + k]);
 				return 1;
 			}
-			p += sizeof *nh + name + desc;
-			left -= sizeof *nh + name + desc;
+			next = align_up(desc + nh->n_descsz, align);
+			if (next >= left)
+				break;
+			p += next;
+			left -= next;
 		}
 	}
 	return ours;
 }
+#endif
 
 static void
 read_build_id(void)
 {
+#if defined(HAVE_LINK_H) && defined(HAVE_DL_ITERATE_PHDR)
 	(void)dl_iterate_phdr(find_build_id, build_id);
+#endif
 }
 
 int

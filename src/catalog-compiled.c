@@ -8,10 +8,10 @@
  *
  * Only a file that loaded without a single diagnostic is written.  An
  * entry is used only when it is whole: its SHA-256 over everything after
- * it matches, every count and offset lies inside it, every node kind and
- * element is one this library knows, and it ends where its last record
- * ends.  Otherwise the file is loaded from its bytes as if there were no
- * entry.  The entry also says under which limits the file loaded; a
+ * it matches, every count and offset lies inside it, every node, task
+ * and module is one a parse could have built (see below), the strings are
+ * UTF-8, and it ends where its last record ends.  Otherwise the file is
+ * loaded from its bytes as if there were no entry.  The entry also says under which limits the file loaded; a
  * catalog with a stricter limit than that parses the file instead, so that
  * what exceeds the limit is reported exactly as without a cache.  What
  * does not belong to one file (a module or a task declared in two files,
@@ -35,9 +35,13 @@
  *
  * A node's kind and element and its dialects are found again from its
  * element's name and its dialect attribute, as when parsing, and every
- * node is held to what the schema allows where it stands (an action in a
- * <when>, conditions in an <only-if>...): what the interpreter meets is
- * what a parse could have built, whatever the entry says.  The key names
+ * node is held to what the schema and the builder allow where it stands:
+ * which elements, how many and in what order (an action in a <when>, one
+ * condition in a <not>, <when>s of distinct dialects before one
+ * <otherwise>...), its text, its attributes sorted once each; tasks and
+ * modules to the rules on names, flags, requires, parameters and
+ * dependencies.  So what the interpreter meets is what a parse could have
+ * built, whatever the entry says.  The key names
  * the library's build, so an entry is only ever read by the build that
  * wrote it.
  * Text and attribute values are written as read, before placeholders are
@@ -49,6 +53,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libxml/xmlstring.h>
 #include <nettle/sha2.h>
 
 #include "catalog-load.h"
@@ -63,7 +68,7 @@
 
 /*
  * The largest entry read: far more than a file within the size limit
- * builds (an element of a few bytes is a node of 36), and a bound on the
+ * builds (an element of a few bytes is a node of 20), and a bound on the
  * memory a garbled size can ask for.
  */
 static size_t
@@ -320,31 +325,74 @@ get_mem(struct reader *r, size_t size)
 #define K(kind) (1u << (kind))
 #define ACTIONS (K(UPG_NODE_SQL) | K(UPG_NODE_NATIVE) | K(UPG_NODE_OP))
 #define ITEMS (ACTIONS | K(UPG_NODE_CHOOSE) | K(UPG_NODE_ASSERT))
-#define GUARD_FIRST 0x80000000u /* an <only-if> may come first */
 
-/* What the schema allows among the children of a node of kind, as get_list()'s mask. */
-static unsigned
-children_allowed(const struct upg_node *n)
+/* Whether list holds at least min nodes, each of a kind in mask. */
+static int
+all_of(const struct upg_node *list, unsigned mask, size_t min)
 {
+	size_t count = 0;
+
+	for (; list != NULL; list = list->next, count++)
+		if (!(mask & K(list->kind)))
+			return 0;
+	return count >= min;
+}
+
+/* Whether list holds nodes of element elem only, at least one. */
+static int
+all_elem(const struct upg_node *list, enum upg_elem elem)
+{
+	if (list == NULL)
+		return 0;
+	for (; list != NULL; list = list->next)
+		if (list->elem != elem)
+			return 0;
+	return 1;
+}
+
+/*
+ * Whether n's children are what the schema and the builder allow under it:
+ * which kinds, how many, in what order; a <choose> has its <when>s first,
+ * no dialect in two of them, and at most one <otherwise>, last.
+ */
+static int
+children_ok(const struct upg_node *n)
+{
+	const struct upg_node *c = n->child;
+	unsigned seen = 0;
+
 	switch (n->kind) {
-	case UPG_NODE_OP:
-		return K(UPG_NODE_PART);
-	case UPG_NODE_CHOOSE:
-		return K(UPG_NODE_WHEN) | K(UPG_NODE_OTHERWISE);
-	case UPG_NODE_WHEN:
-	case UPG_NODE_OTHERWISE:
-		return ACTIONS;
 	case UPG_NODE_STEP:
-		return ITEMS | GUARD_FIRST;
+		if (c != NULL && c->kind == UPG_NODE_GUARD)
+			c = c->next;
+		return all_of(c, ITEMS, 1);
 	case UPG_NODE_GUARD:
 	case UPG_NODE_ASSERT:
-		return K(UPG_NODE_COND);
+		return all_of(c, K(UPG_NODE_COND), 1);
 	case UPG_NODE_COND:
-		return n->elem == UPG_E_NOT || n->elem == UPG_E_ANY || n->elem == UPG_E_ALL
-		           ? K(UPG_NODE_COND)
-		           : 0;
+		if (n->elem == UPG_E_NOT)
+			return all_of(c, K(UPG_NODE_COND), 1) && c->next == NULL;
+		if (n->elem == UPG_E_ANY || n->elem == UPG_E_ALL)
+			return all_of(c, K(UPG_NODE_COND), 1);
+		return c == NULL;
+	case UPG_NODE_CHOOSE:
+		for (; c != NULL && c->kind == UPG_NODE_WHEN; c = c->next) {
+			if (c->dialects == 0 || (seen & c->dialects) != 0)
+				return 0;
+			seen |= c->dialects;
+		}
+		return seen != 0 && (c == NULL || (c->kind == UPG_NODE_OTHERWISE && c->next == NULL));
+	case UPG_NODE_WHEN:
+	case UPG_NODE_OTHERWISE:
+		return all_of(c, ACTIONS, 0);
+	case UPG_NODE_OP:
+		if (n->elem == UPG_E_CREATE_TABLE)
+			return all_elem(c, UPG_E_COLUMN);
+		if (n->elem == UPG_E_CREATE_ENUM)
+			return all_elem(c, UPG_E_VALUE);
+		return c == NULL;
 	default:
-		return 0;
+		return c == NULL;
 	}
 }
 
@@ -392,9 +440,9 @@ check_node(struct reader *r, struct upg_node *n, const char *element)
 		r->bad = 1;
 }
 
-/* A list of nodes, each of a kind in allowed (see children_allowed()). */
+/* A list of nodes, each with the children children_ok() allows. */
 static struct upg_node *
-get_list(struct reader *r, unsigned allowed)
+get_list(struct reader *r)
 {
 	struct upg_node *first = NULL, **tail = &first, *n;
 	uint32_t count = get_u32(r), i, j;
@@ -426,19 +474,25 @@ get_list(struct reader *r, unsigned allowed)
 			n->attrs[j].raw = n->attrs[j].value = get_str(r);
 		}
 		check_node(r, n, element);
-		if (n->kind == UPG_NODE_WHEN && n->dialects == 0)
-			r->bad = 1;
-		if (r->bad || (n->kind == UPG_NODE_GUARD ? !(allowed & GUARD_FIRST) || i > 0
-		                                         : !(allowed & K(n->kind)))) {
-			r->bad = 1;
+		if (r->bad)
 			break;
-		}
-		n->child = get_list(r, children_allowed(n));
+		n->child = get_list(r);
+		if (!children_ok(n))
+			r->bad = 1;
 		*tail = n;
 		tail = &n->next;
 	}
 	r->depth--;
 	return first;
+}
+
+/* A requires as the builder keeps it: "module:name", never on a raw task. */
+static int
+requires_ok(const char *req, unsigned flags)
+{
+	const char *colon = strchr(req, ':');
+
+	return !(flags & UPGRADE_TASK_RAW) && colon != NULL && colon != req && colon[1] != '\0';
 }
 
 /* A task's fields as written; the module and id are set when it is added. */
@@ -457,14 +511,16 @@ get_task(struct reader *r)
 	t->line = get_u32(r);
 	t->flags = get_u32(r);
 	t->checksum = get_str(r);
-	t->guard = get_list(r, GUARD_FIRST);
-	t->body = get_list(r, t->flags & UPGRADE_TASK_RAW ? K(UPG_NODE_STEP) | K(UPG_NODE_ASSERT)
-	                                                  : ITEMS | K(UPG_NODE_STEP));
+	t->guard = get_list(r);
+	t->body = get_list(r);
 	if (t->name == NULL || t->checksum == NULL || (t->flags & ~known) != 0 ||
 	    upg_check_task_name(t->name, r->cat->limits.name) != NULL ||
+	    ((t->flags & UPGRADE_TASK_RAW) && !(t->flags & UPGRADE_TASK_ALWAYS_RUN)) ||
 	    (t->guard != NULL) != ((t->flags & UPGRADE_TASK_GUARDED) != 0) ||
-	    (t->guard != NULL && t->guard->next != NULL) ||
-	    (t->requires != NULL && (t->flags & UPGRADE_TASK_RAW)))
+	    (t->guard != NULL && (t->guard->kind != UPG_NODE_GUARD || t->guard->next != NULL)) ||
+	    !all_of(t->body, t->flags & UPGRADE_TASK_RAW ? K(UPG_NODE_STEP) | K(UPG_NODE_ASSERT)
+	                                                 : ITEMS | K(UPG_NODE_STEP), 0) ||
+	    (t->requires != NULL && !requires_ok(t->requires, t->flags)))
 		r->bad = 1;
 	/* Only a raw task has a list of schemas to go through. */
 	for (n = t->body; n != NULL && !(t->flags & UPGRADE_TASK_RAW); n = n->next)
@@ -478,6 +534,7 @@ static struct upgrade_module *
 get_module(struct reader *r, struct upgrade_task ***tasks, uint32_t *ntasks)
 {
 	struct upgrade_module *mod = get_mem(r, sizeof *mod);
+	struct upg_map seen = {0};
 	uint32_t n, i;
 
 	if (mod == NULL)
@@ -490,16 +547,23 @@ get_module(struct reader *r, struct upgrade_task ***tasks, uint32_t *ntasks)
 		mod->depends = get_mem(r, n * sizeof *mod->depends);
 		mod->depends_line = get_mem(r, n * sizeof *mod->depends_line);
 		for (i = 0; i < n && !r->bad; i++) {
-			if ((mod->depends[i] = get_str(r)) == NULL)
-				r->bad = 1;
+			mod->depends[i] = get_str(r);
 			mod->depends_line[i] = get_u32(r);
+			if (mod->depends[i] == NULL ||
+			    upg_check_module_name(mod->depends[i], r->cat->limits.name) != NULL ||
+			    upg_map_put(&seen, mod->depends[i], mod, NULL) != 1)
+				r->bad = 1;
 		}
 		mod->ndepends = n;
 	}
+	upg_map_free(&seen);
 	n = get_u32(r);
 	if (n > 0 && fits(r, n, 12) && (mod->params = get_mem(r, n * sizeof *mod->params)) != NULL) {
 		for (i = 0; i < n && !r->bad; i++) {
-			if ((mod->params[i].name = get_str(r)) == NULL)
+			/* Sorted by name, so each is also declared once. */
+			if ((mod->params[i].name = get_str(r)) == NULL ||
+			    !upg_param_name_ok(mod->params[i].name) ||
+			    (i > 0 && strcmp(mod->params[i - 1].name, mod->params[i].name) >= 0))
 				r->bad = 1;
 			mod->params[i].def = get_str(r);
 			mod->params[i].line = get_u32(r);
@@ -532,8 +596,8 @@ get_module(struct reader *r, struct upgrade_task ***tasks, uint32_t *ntasks)
 		in->description = get_str(r);
 		in->line = get_u32(r);
 		in->checksum = get_str(r);
-		in->body = get_list(r, ITEMS);
-		if (in->checksum == NULL)
+		in->body = get_list(r);
+		if (in->checksum == NULL || !all_of(in->body, ITEMS, 1))
 			r->bad = 1;
 		mod->install = in;
 	} else if (n != 0) {
@@ -623,8 +687,8 @@ upg_compiled_load(struct loader *ld, const char *key, int *known)
 
 	memset(&r, 0, sizeof r);
 	r.cat = cat;
-	/* Body lists start two levels below the root; libxml2 nests no deeper than 256. */
-	r.max_depth = cat->limits.depth < 256 ? cat->limits.depth : 256;
+	/* Body lists start two levels below the root; libxml2 nests no deeper than 257. */
+	r.max_depth = cat->limits.depth < 257 ? cat->limits.depth : 257;
 	r.max_depth = r.max_depth > 2 ? r.max_depth - 2 : 0;
 	r.p = data + HEAD_LEN;
 	r.end = data + len;
@@ -642,6 +706,10 @@ upg_compiled_load(struct loader *ld, const char *key, int *known)
 		return -1;
 	}
 	memcpy(strings, r.p, nstrings);
+	/* Text from libxml2 is UTF-8. */
+	for (i = 0; i < nstrings; i += strlen(strings + i) + 1)
+		if (!xmlCheckUTF8((const xmlChar *)strings + i))
+			goto unusable;
 	r.strings = strings;
 	r.nstrings = nstrings;
 	r.p += nstrings;

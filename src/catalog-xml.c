@@ -305,18 +305,6 @@ build_install(struct loader *ld, xmlNodePtr el)
 }
 
 static int
-param_name_ok(const char *s)
-{
-	if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_'))
-		return 0;
-	for (s++; *s != '\0'; s++)
-		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
-		      *s == '_' || *s == '.' || *s == '-'))
-			return 0;
-	return 1;
-}
-
-static int
 param_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct upg_param *)a)->name, ((const struct upg_param *)b)->name);
@@ -436,7 +424,7 @@ module_child(struct loader *ld, struct module_build *mb, xmlNodePtr c)
 		p.line = upg_xml_line_of(c);
 		if (p.name == NULL)
 			return UPGRADE_OK;
-		if (!param_name_ok(p.name))
+		if (!upg_param_name_ok(p.name))
 			return ld_error(ld, p.line, mod->name, "invalid parameter name '%s'", p.name);
 		if (mod->nparams == mb->cap_params)
 			return ld_error(ld, p.line, mod->name, "<param> after the first task or install");

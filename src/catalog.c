@@ -161,6 +161,18 @@ upg_check_module_name(const char *name, size_t max)
 	return NULL;
 }
 
+int
+upg_param_name_ok(const char *s)
+{
+	if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_'))
+		return 0;
+	for (s++; *s != '\0'; s++)
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		      *s == '_' || *s == '.' || *s == '-'))
+			return 0;
+	return 1;
+}
+
 const char *
 upg_check_task_name(const char *name, size_t max)
 {

@@ -335,6 +335,8 @@ int upg_catalog_add_task_obj(struct upgrade_catalog *cat, struct upgrade_task *t
  */
 const char *upg_check_module_name(const char *name, size_t max);
 const char *upg_check_task_name(const char *name, size_t max);
+/* Whether s is a valid <param> name. */
+int upg_param_name_ok(const char *s);
 
 /* A module's install block object (catalog.c), not yet attached; NULL when out of memory. */
 struct upgrade_task *upg_install_new(struct upgrade_catalog *cat, struct upgrade_module *mod);

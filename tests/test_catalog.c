@@ -17,7 +17,7 @@
 
 #include <nettle/sha2.h>
 
-#include "../src/catalog.h"
+#include "../src/catalog-load.h"
 #include "testutil.h"
 
 static char path_buf[4096];
@@ -1165,7 +1165,7 @@ test_cache_compiled_damaged(void)
 	free(good);
 	free(bad);
 
-	/* Nested to the limit exactly: taken as built; one deeper: refused alike. */
+	/* Nested to the limit exactly: taken as built; one deeper: refused alike, never written. */
 	for (v = 0; v < 2; v++) {
 		struct upg_buf doc = UPG_BUF_INIT;
 		size_t k, nots = DEPTH_LIMIT - 4 + v;
@@ -1189,6 +1189,326 @@ test_cache_compiled_damaged(void)
 		upgrade_catalog_free(cat);
 		upgrade_catalog_free(plain);
 	}
+}
+
+/*
+ * Entries written wrong on purpose, each sealed as a genuine one (the key
+ * of the file's bytes, the SHA-256 over it): a module as loaded, changed
+ * in memory into what no parse could build, then written by the
+ * library's own writer.  None is taken as built; the file is parsed
+ * instead and the catalog comes out as without a cache.
+ */
+struct forgery {
+	const char *what;
+	void (*change)(struct upgrade_catalog *cat);
+};
+
+static struct upg_node spare_node; /* a node the changes may link in */
+
+static struct upgrade_task *
+task_named(struct upgrade_catalog *cat, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cat->ntasks; i++)
+		if (strcmp(cat->tasks[i]->name, name) == 0)
+			return cat->tasks[i];
+	CU_FAIL_FATAL("no such task");
+	return NULL;
+}
+
+static struct upg_node *
+choose_of(struct upgrade_catalog *cat)
+{
+	return task_named(cat, "guarded")->body->next;
+}
+
+static void
+no_change(struct upgrade_catalog *cat)
+{
+	(void)cat;
+}
+
+static void
+otherwise_first(struct upgrade_catalog *cat)
+{
+	struct upg_node *ch = choose_of(cat), *w = ch->child, *o = w->next;
+
+	o->next = w;
+	w->next = NULL;
+	ch->child = o;
+}
+
+static void
+when_twice(struct upgrade_catalog *cat)
+{
+	struct upg_node *ch = choose_of(cat);
+
+	spare_node = *ch->child;
+	spare_node.next = NULL;
+	ch->child->next = &spare_node;
+}
+
+static void
+empty_not(struct upgrade_catalog *cat)
+{
+	task_named(cat, "walk")->body->child->child->child = NULL;
+}
+
+static void
+not_of_two(struct upgrade_catalog *cat)
+{
+	struct upg_node *has = task_named(cat, "walk")->body->child->child->child;
+
+	spare_node = *has;
+	has->next = &spare_node;
+}
+
+static void
+step_in_step(struct upgrade_catalog *cat)
+{
+	struct upg_node *step = task_named(cat, "walk")->body;
+
+	spare_node = *step->next;
+	step->child->next->next = &spare_node;
+}
+
+static void
+guard_last_in_step(struct upgrade_catalog *cat)
+{
+	struct upg_node *step = task_named(cat, "walk")->body, *guard = step->child, *sql = guard->next;
+
+	sql->next = guard;
+	guard->next = NULL;
+	step->child = sql;
+}
+
+static void
+raw_not_always(struct upgrade_catalog *cat)
+{
+	task_named(cat, "walk")->flags &= ~UPGRADE_TASK_ALWAYS_RUN;
+}
+
+static void
+guarded_without_guard(struct upgrade_catalog *cat)
+{
+	task_named(cat, "walk2")->flags |= UPGRADE_TASK_GUARDED;
+}
+
+static void
+requires_no_colon(struct upgrade_catalog *cat)
+{
+	task_named(cat, "guarded")->requires = "walk2";
+}
+
+static void
+install_empty(struct upgrade_catalog *cat)
+{
+	cat->modules[0]->install->body = NULL;
+}
+
+static void
+enum_of_statements(struct upgrade_catalog *cat)
+{
+	struct upg_node *create_enum = choose_of(cat)->child->child;
+
+	spare_node = *task_named(cat, "walk2")->body;
+	create_enum->child = &spare_node;
+}
+
+static void
+description_not_utf8(struct upgrade_catalog *cat)
+{
+	task_named(cat, "guarded")->description = "\xff\xfe";
+}
+
+static void
+params_unsorted(struct upgrade_catalog *cat)
+{
+	struct upgrade_module *m = cat->modules[0];
+	struct upg_param p = m->params[0];
+
+	m->params[0] = m->params[1];
+	m->params[1] = p;
+}
+
+static void
+param_twice(struct upgrade_catalog *cat)
+{
+	cat->modules[0]->params[1].name = cat->modules[0]->params[0].name;
+}
+
+static void
+param_bad_name(struct upgrade_catalog *cat)
+{
+	cat->modules[0]->params[0].name = "1st";
+}
+
+static void
+depends_twice(struct upgrade_catalog *cat)
+{
+	cat->modules[0]->depends[1] = cat->modules[0]->depends[0];
+}
+
+/* Writes path's entry in dir from its module changed by change, under limits (NULL: the catalog's). */
+static void
+forge_entry(const char *dir, const char *path, void (*change)(struct upgrade_catalog *),
+            const struct upg_limits *limits)
+{
+	struct upgrade_catalog *cat = new_catalog();
+	struct loader ld;
+	char key[65], *buf;
+	long len;
+	FILE *f = fopen(path, "rb");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)len + 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+	CU_ASSERT_EQUAL_FATAL(fread(buf, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	CU_ASSERT_EQUAL(upgrade_catalog_set_cache_dir(cat, dir), UPGRADE_OK);
+	if (limits != NULL)
+		cat->limits = *limits;
+	upgrade_catalog_load_file(cat, path);
+	CU_ASSERT_EQUAL_FATAL(cat->nmodules, 1);
+	change(cat);
+	CU_ASSERT_EQUAL_FATAL(upg_cache_key(cat, buf, (size_t)len, key), 0);
+	if (limits != NULL)
+		cat->limits = *limits;
+	memset(&ld, 0, sizeof ld);
+	ld.cat = cat;
+	ld.module = cat->modules[0];
+	upg_compiled_save(&ld, key, 0);
+	upgrade_catalog_free(cat);
+	free(buf);
+}
+
+static void
+test_cache_compiled_forged(void)
+{
+	static const struct forgery shapes[] = {
+	    {"nothing changed", no_change},
+	    {"<otherwise> before <when>", otherwise_first},
+	    {"two <when> for one dialect", when_twice},
+	    {"an empty <not>", empty_not},
+	    {"a <not> of two conditions", not_of_two},
+	    {"a <step> in a <step>", step_in_step},
+	    {"<only-if> last in a <step>", guard_last_in_step},
+	    {"a raw task not always run", raw_not_always},
+	    {"guarded without a guard", guarded_without_guard},
+	    {"requires without a module", requires_no_colon},
+	    {"an empty <install>", install_empty},
+	    {"statements as an enum's values", enum_of_statements},
+	    {"a description that is not UTF-8", description_not_utf8},
+	};
+	static const struct forgery mods[] = {
+	    {"nothing changed", no_change},
+	    {"parameters out of order", params_unsorted},
+	    {"a parameter declared twice", param_twice},
+	    {"a parameter name that is not one", param_bad_name},
+	    {"a dependency listed twice", depends_twice},
+	};
+	char dir[512], path[1024], deep[1024];
+	const char *files[] = {path, NULL}, *deeps[] = {deep, NULL};
+	struct upgrade_catalog *plain, *cat;
+	struct upg_limits loose;
+	size_t i, k;
+
+	snprintf(dir, sizeof dir, "%s/cache-forged", test_tmpdir());
+	write_tmp(path, sizeof path, "forged.xml", shapes_catalog);
+	plain = load_files(NULL, files, 0);
+	for (i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+		forge_entry(dir, path, shapes[i].change, NULL);
+		cat = load_files(dir, files, 0);
+		CU_ASSERT_EQUAL(upgrade_catalog_cache_hits(cat), 1);
+		if (upgrade_catalog_cache_compiled(cat) != (i == 0 ? 1u : 0u))
+			fprintf(stderr, "forged entry, %s: compiled %zu\n", shapes[i].what,
+			        upgrade_catalog_cache_compiled(cat));
+		CU_ASSERT_EQUAL(upgrade_catalog_cache_compiled(cat), i == 0 ? 1u : 0u);
+		CU_ASSERT_TRUE(same_catalog(plain, cat));
+		upgrade_catalog_free(cat);
+	}
+	upgrade_catalog_free(plain);
+
+	write_tmp(path, sizeof path, "forged-mods.xml",
+	          "<module xmlns=\"urn:upgrade:catalog:1\" name=\"mods\">\n"
+	          "<depends module=\"one\"/><depends module=\"two\"/>\n"
+	          "<param name=\"b\" default=\"2\"/><param name=\"a\" default=\"1\"/>\n"
+	          "<task name=\"t\"><sql>SELECT '${a}${b}'</sql></task>\n</module>\n");
+	plain = load_files(NULL, files, 0);
+	CU_ASSERT_EQUAL(plain->ndiags, 0);
+	for (i = 0; i < sizeof mods / sizeof mods[0]; i++) {
+		forge_entry(dir, path, mods[i].change, NULL);
+		cat = load_files(dir, files, 0);
+		if (upgrade_catalog_cache_compiled(cat) != (i == 0 ? 1u : 0u))
+			fprintf(stderr, "forged entry, %s: compiled %zu\n", mods[i].what,
+			        upgrade_catalog_cache_compiled(cat));
+		CU_ASSERT_EQUAL(upgrade_catalog_cache_compiled(cat), i == 0 ? 1u : 0u);
+		CU_ASSERT_TRUE(same_catalog(plain, cat));
+		upgrade_catalog_free(cat);
+	}
+	upgrade_catalog_free(plain);
+
+	/*
+	 * Nested deeper than the limit, in an entry that says it was written
+	 * under it: the reader's own depth check refuses it, and the parse
+	 * reports the depth as without a cache.
+	 */
+	{
+		struct upg_buf doc = UPG_BUF_INIT;
+
+		upg_buf_puts(&doc, "<module xmlns=\"urn:upgrade:catalog:1\" name=\"deep\">"
+		                   "<task name=\"t\"><only-if>");
+		for (k = 0; k < DEPTH_LIMIT; k++)
+			upg_buf_puts(&doc, "<not>");
+		upg_buf_puts(&doc, "<has-table table=\"x\"/>");
+		for (k = 0; k < DEPTH_LIMIT; k++)
+			upg_buf_puts(&doc, "</not>");
+		upg_buf_puts(&doc, "</only-if><sql>SELECT 1</sql></task></module>\n");
+		write_tmp(deep, sizeof deep, "forged-deep.xml", upg_buf_str(&doc));
+		upg_buf_free(&doc);
+	}
+	plain = load_files(NULL, deeps, 0);
+	CU_ASSERT_TRUE(has_diag(plain, "forged-deep.xml", 1, "",
+	                        "elements are nested deeper than the limit of 32"));
+	cat = new_catalog();
+	loose = cat->limits;
+	upgrade_catalog_free(cat);
+	loose.depth = DEPTH_LIMIT * 2;
+	forge_entry(dir, deep, no_change, &loose);
+	/* Loaded under the loose limit, then written as if under the default one. */
+	{
+		struct upgrade_catalog *w = new_catalog();
+		struct loader ld;
+		char key[65];
+		struct upg_buf bytes = UPG_BUF_INIT;
+		FILE *f = fopen(deep, "rb");
+		int c;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+		while ((c = fgetc(f)) != EOF)
+			upg_buf_putc(&bytes, (char)c);
+		fclose(f);
+		CU_ASSERT_EQUAL(upgrade_catalog_set_cache_dir(w, dir), UPGRADE_OK);
+		w->limits = loose;
+		CU_ASSERT_EQUAL(upgrade_catalog_load_file(w, deep), UPGRADE_OK);
+		w->limits.depth = DEPTH_LIMIT;
+		CU_ASSERT_EQUAL(upg_cache_key(w, bytes.data, bytes.len, key), 0);
+		memset(&ld, 0, sizeof ld);
+		ld.cat = w;
+		ld.module = w->modules[0];
+		upg_compiled_save(&ld, key, 0);
+		upgrade_catalog_free(w);
+		upg_buf_free(&bytes);
+	}
+	cat = load_files(dir, deeps, 0);
+	CU_ASSERT_EQUAL(upgrade_catalog_cache_compiled(cat), 0);
+	CU_ASSERT_TRUE(same_catalog(plain, cat));
+	upgrade_catalog_free(cat);
+	upgrade_catalog_free(plain);
 }
 
 static void
@@ -2120,6 +2440,7 @@ add_suites(void)
 	TEST_ADD(test_cache);
 	TEST_ADD(test_cache_streamed);
 	TEST_ADD(test_cache_compiled_damaged);
+	TEST_ADD(test_cache_compiled_forged);
 	TEST_ADD(test_placeholders);
 	TEST_ADD(test_steps);
 	TEST_ADD(test_checksum);
