@@ -1350,10 +1350,14 @@ depends_twice(struct upgrade_catalog *cat)
 	cat->modules[0]->depends[1] = cat->modules[0]->depends[0];
 }
 
-/* Writes path's entry in dir from its module changed by change, under limits (NULL: the catalog's). */
+/*
+ * Writes path's entry in dir from its module changed by change, loaded
+ * under the limits load and written as if under the limits write (NULL:
+ * the defaults).
+ */
 static void
 forge_entry(const char *dir, const char *path, void (*change)(struct upgrade_catalog *),
-            const struct upg_limits *limits)
+            const struct upg_limits *load, const struct upg_limits *write)
 {
 	struct upgrade_catalog *cat = new_catalog();
 	struct loader ld;
@@ -1370,20 +1374,46 @@ forge_entry(const char *dir, const char *path, void (*change)(struct upgrade_cat
 	CU_ASSERT_EQUAL_FATAL(fread(buf, 1, (size_t)len, f), (size_t)len);
 	fclose(f);
 	CU_ASSERT_EQUAL(upgrade_catalog_set_cache_dir(cat, dir), UPGRADE_OK);
-	if (limits != NULL)
-		cat->limits = *limits;
+	if (load != NULL)
+		cat->limits = *load;
 	upgrade_catalog_load_file(cat, path);
 	CU_ASSERT_EQUAL_FATAL(cat->nmodules, 1);
 	change(cat);
 	CU_ASSERT_EQUAL_FATAL(upg_cache_key(cat, buf, (size_t)len, key), 0);
-	if (limits != NULL)
-		cat->limits = *limits;
+	if (write != NULL)
+		cat->limits = *write;
 	memset(&ld, 0, sizeof ld);
 	ld.cat = cat;
 	ld.module = cat->modules[0];
 	upg_compiled_save(&ld, key, 0);
 	upgrade_catalog_free(cat);
 	free(buf);
+}
+
+/*
+ * Each forgery of path's entry but the first (which changes nothing) is
+ * not taken as built, and the catalog comes out as plain, parsed.
+ */
+static void
+check_forgeries(const char *dir, const char *path, const struct forgery *list, size_t n)
+{
+	const char *files[] = {path, NULL};
+	struct upgrade_catalog *plain = load_files(NULL, files, 0), *cat;
+	size_t i;
+
+	CU_ASSERT_EQUAL(plain->ndiags, 0);
+	for (i = 0; i < n; i++) {
+		forge_entry(dir, path, list[i].change, NULL, NULL);
+		cat = load_files(dir, files, 0);
+		CU_ASSERT_EQUAL(upgrade_catalog_cache_hits(cat), 1);
+		if (upgrade_catalog_cache_compiled(cat) != (i == 0 ? 1u : 0u))
+			fprintf(stderr, "forged entry, %s: compiled %zu\n", list[i].what,
+			        upgrade_catalog_cache_compiled(cat));
+		CU_ASSERT_EQUAL(upgrade_catalog_cache_compiled(cat), i == 0 ? 1u : 0u);
+		CU_ASSERT_TRUE(same_catalog(plain, cat));
+		upgrade_catalog_free(cat);
+	}
+	upgrade_catalog_free(plain);
 }
 
 static void
@@ -1412,45 +1442,20 @@ test_cache_compiled_forged(void)
 	    {"a dependency listed twice", depends_twice},
 	};
 	char dir[512], path[1024], deep[1024];
-	const char *files[] = {path, NULL}, *deeps[] = {deep, NULL};
+	const char *deeps[] = {deep, NULL};
 	struct upgrade_catalog *plain, *cat;
-	struct upg_limits loose;
-	size_t i, k;
+	struct upg_limits loose, strict;
+	size_t k;
 
 	snprintf(dir, sizeof dir, "%s/cache-forged", test_tmpdir());
 	write_tmp(path, sizeof path, "forged.xml", shapes_catalog);
-	plain = load_files(NULL, files, 0);
-	for (i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
-		forge_entry(dir, path, shapes[i].change, NULL);
-		cat = load_files(dir, files, 0);
-		CU_ASSERT_EQUAL(upgrade_catalog_cache_hits(cat), 1);
-		if (upgrade_catalog_cache_compiled(cat) != (i == 0 ? 1u : 0u))
-			fprintf(stderr, "forged entry, %s: compiled %zu\n", shapes[i].what,
-			        upgrade_catalog_cache_compiled(cat));
-		CU_ASSERT_EQUAL(upgrade_catalog_cache_compiled(cat), i == 0 ? 1u : 0u);
-		CU_ASSERT_TRUE(same_catalog(plain, cat));
-		upgrade_catalog_free(cat);
-	}
-	upgrade_catalog_free(plain);
-
+	check_forgeries(dir, path, shapes, sizeof shapes / sizeof shapes[0]);
 	write_tmp(path, sizeof path, "forged-mods.xml",
 	          "<module xmlns=\"urn:upgrade:catalog:1\" name=\"mods\">\n"
 	          "<depends module=\"one\"/><depends module=\"two\"/>\n"
 	          "<param name=\"b\" default=\"2\"/><param name=\"a\" default=\"1\"/>\n"
 	          "<task name=\"t\"><sql>SELECT '${a}${b}'</sql></task>\n</module>\n");
-	plain = load_files(NULL, files, 0);
-	CU_ASSERT_EQUAL(plain->ndiags, 0);
-	for (i = 0; i < sizeof mods / sizeof mods[0]; i++) {
-		forge_entry(dir, path, mods[i].change, NULL);
-		cat = load_files(dir, files, 0);
-		if (upgrade_catalog_cache_compiled(cat) != (i == 0 ? 1u : 0u))
-			fprintf(stderr, "forged entry, %s: compiled %zu\n", mods[i].what,
-			        upgrade_catalog_cache_compiled(cat));
-		CU_ASSERT_EQUAL(upgrade_catalog_cache_compiled(cat), i == 0 ? 1u : 0u);
-		CU_ASSERT_TRUE(same_catalog(plain, cat));
-		upgrade_catalog_free(cat);
-	}
-	upgrade_catalog_free(plain);
+	check_forgeries(dir, path, mods, sizeof mods / sizeof mods[0]);
 
 	/*
 	 * Nested deeper than the limit, in an entry that says it was written
@@ -1475,35 +1480,11 @@ test_cache_compiled_forged(void)
 	CU_ASSERT_TRUE(has_diag(plain, "forged-deep.xml", 1, "",
 	                        "elements are nested deeper than the limit of 32"));
 	cat = new_catalog();
-	loose = cat->limits;
+	strict = loose = cat->limits;
 	upgrade_catalog_free(cat);
 	loose.depth = DEPTH_LIMIT * 2;
-	forge_entry(dir, deep, no_change, &loose);
-	/* Loaded under the loose limit, then written as if under the default one. */
-	{
-		struct upgrade_catalog *w = new_catalog();
-		struct loader ld;
-		char key[65];
-		struct upg_buf bytes = UPG_BUF_INIT;
-		FILE *f = fopen(deep, "rb");
-		int c;
-
-		CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-		while ((c = fgetc(f)) != EOF)
-			upg_buf_putc(&bytes, (char)c);
-		fclose(f);
-		CU_ASSERT_EQUAL(upgrade_catalog_set_cache_dir(w, dir), UPGRADE_OK);
-		w->limits = loose;
-		CU_ASSERT_EQUAL(upgrade_catalog_load_file(w, deep), UPGRADE_OK);
-		w->limits.depth = DEPTH_LIMIT;
-		CU_ASSERT_EQUAL(upg_cache_key(w, bytes.data, bytes.len, key), 0);
-		memset(&ld, 0, sizeof ld);
-		ld.cat = w;
-		ld.module = w->modules[0];
-		upg_compiled_save(&ld, key, 0);
-		upgrade_catalog_free(w);
-		upg_buf_free(&bytes);
-	}
+	/* Loaded under a loose limit, then written as if under the default one. */
+	forge_entry(dir, deep, no_change, &loose, &strict);
 	cat = load_files(dir, deeps, 0);
 	CU_ASSERT_EQUAL(upgrade_catalog_cache_compiled(cat), 0);
 	CU_ASSERT_TRUE(same_catalog(plain, cat));
