@@ -1038,7 +1038,7 @@ write_entry(const char *path, unsigned char *data, size_t len, int seal)
  * with a description, a raw task's steps (one for each schema, with a
  * guard), a task guard of nested conditions, an assertion, an operation
  * with parts that hold text, a dialect filter, and a last task of two
- * statements with no install after it.
+ * statements with no install after it; text beyond ASCII.
  */
 static const char shapes_catalog[] =
     "<module xmlns=\"urn:upgrade:catalog:1\" name=\"shapes\">\n"
@@ -1048,7 +1048,7 @@ static const char shapes_catalog[] =
     "<step for-each-schema=\"true\"><only-if><not><has-table table=\"s1\"/></not></only-if>"
     "<sql>SELECT 1</sql></step>\n"
     "<step><sql dialect=\"sqlite postgresql\">SELECT 2</sql></step></task>\n"
-    "<task name=\"guarded\" requires=\"shapes:walk2\"><description>d</description>"
+    "<task name=\"guarded\" requires=\"shapes:walk2\"><description>d \xc3\xa9t\xc3\xa9</description>"
     "<only-if><any><has-table table=\"s1\"/><query>SELECT 1</query></any></only-if>\n"
     "<assert message=\"m\"><has-table table=\"s1\"/></assert>\n"
     "<choose><when dialect=\"postgresql\"><create-enum name=\"e\"><value>a</value><value> b </value>"
