@@ -91,6 +91,9 @@ make_dirs(const char *dir)
 
 	if (copy == NULL)
 		return -1;
+	/* A relative path starts in the working directory, whose owner counts as its parent's. */
+	if (copy[0] != '/' && stat(".", &st) == 0)
+		parent = st.st_uid;
 	for (p = copy + 1; rc == 0; p++) {
 		if (*p != '/' && *p != '\0')
 			continue;

@@ -185,6 +185,13 @@ run "$UPGRADE" -vv --cache-dir "$T_TMP/mine" -T "$C" -d "$db" status
 expect_rc 0 "--cache-dir"
 [ -n "$(find "$T_TMP/mine" -name 'compiled-1-*' 2>/dev/null)" ] && ok "--cache-dir is used" ||
 	not_ok "nothing in --cache-dir"
+# A relative --cache-dir is made in the working directory (the user's).
+mkdir "$T_TMP/work"
+(cd "$T_TMP/work" && "$UPGRADE" -vv --cache-dir rel/cache -T "$C" -d "$db" status >/dev/null 2>&1)
+(cd "$T_TMP/work" && "$UPGRADE" -vv --cache-dir rel/cache -T "$C" -d "$db" status 2>"$T_TMP/rel.err" >/dev/null)
+[ -n "$(find "$T_TMP/work/rel/cache" -name 'compiled-1-*' 2>/dev/null)" ] &&
+	grep -q "2 files known valid" "$T_TMP/rel.err" && ok "a relative --cache-dir is made and used" ||
+	not_ok "relative --cache-dir" "$(cat "$T_TMP/rel.err"; ls -laR "$T_TMP/work" 2>&1)"
 rm -rf "$cache"
 run "$UPGRADE" -vv --no-cache -T "$C" -d "$db" status
 expect_rc 0 "--no-cache"
