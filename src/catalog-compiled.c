@@ -438,6 +438,10 @@ check_node(struct reader *r, struct upg_node *n, const char *element)
 			r->bad = 1;
 	if (!r->bad && (d = upg_node_attr(n, "dialect")) != NULL && (n->dialects = dialect_bits(d)) == 0)
 		r->bad = 1;
+	/* The attributes the schema requires and the checks at load do not look at. */
+	if (!r->bad && n->kind == UPG_NODE_NATIVE &&
+	    (upg_node_attr(n, "library") == NULL || upg_node_attr(n, "symbol") == NULL))
+		r->bad = 1;
 }
 
 /* A list of nodes, each with the children children_ok() allows. */
