@@ -2,21 +2,22 @@
 /*
  * catalog-compiled.c - a catalog file's module as the loader built it,
  * kept in the cache (catalog-cache.c) so that a later process loading the
- * same bytes takes the module from there without parsing any XML: on a
- * run with nothing to do, libxml2's parser was most of the catalog's CPU
- * and 0.8 MiB of the process's memory (its code pages, touched).
+ * same bytes takes the module from there without parsing any XML.
+ * catalog-compiled-write.c writes the entries; this file reads them.
  *
  * Only a file that loaded without a single diagnostic is written.  An
  * entry is used only when it is whole: its SHA-256 over everything after
  * it matches, every count and offset lies inside it, every node, task
  * and module is one a parse could have built (see below), the strings are
  * UTF-8, and it ends where its last record ends.  Otherwise the file is
- * loaded from its bytes as if there were no entry.  The entry also says under which limits the file loaded; a
- * catalog with a stricter limit than that parses the file instead, so that
- * what exceeds the limit is reported exactly as without a cache.  What
- * does not belong to one file (a module or a task declared in two files,
- * the limit on all tasks, requires, parameter values, the checks at
- * prepare) is done on the objects read as on the objects parsed.
+ * loaded from its bytes, validated, as if there were no entry.  The entry
+ * also says under which limits the file loaded; a catalog with a stricter
+ * limit than that parses the file instead (without validating it, when the
+ * entry is whole under the limits it was written under), so that what
+ * exceeds the limit is reported exactly as without a cache.  What does not
+ * belong to one file (a module or a task declared in two files, the limit
+ * on all tasks, requires, parameter values, the checks at prepare) is done
+ * on the objects read as on the objects parsed.
  *
  * Layout, integers little-endian:
  *
@@ -27,25 +28,27 @@
  *   module:  str name, str description, u32 line,
  *            u32 n, n x (str depends, u32 line), u32 n, n x (str name, str default, u32 line)
  *   task:    str name, str description, str requires, u32 line, u32 flags,
- *            str checksum, list guard, list body
- *   install: str description, u32 line, str checksum, list body
+ *            list guard, list body
+ *   install: str description, u32 line, list body
  *   list:    u32 n, n x node
  *   node:    str element, u32 line, str text, u32 n, n x (str name, str value), list children
  *   str:     u32 offset into the strings, or UINT32_MAX for none
  *
- * A node's kind and element and its dialects are found again from its
- * element's name and its dialect attribute, as when parsing, and every
- * node is held to what the schema and the builder allow where it stands:
- * which elements, how many and in what order (an action in a <when>, one
- * condition in a <not>, <when>s of distinct dialects before one
- * <otherwise>...), its text, its attributes sorted once each; tasks and
- * modules to the rules on names, flags, requires, parameters and
- * dependencies.  So what the interpreter meets is what a parse could have
- * built, whatever the entry says.  The key names
- * the library's build, so an entry is only ever read by the build that
- * wrote it.
  * Text and attribute values are written as read, before placeholders are
- * substituted (which happens when the catalog is prepared).
+ * substituted (which happens when the catalog is prepared).  Nothing that
+ * decides what runs is taken from the entry as a number or a digest: a
+ * node's kind and element and its dialects are found again from its
+ * element's name and its dialect attribute, and the tasks' checksums are
+ * computed again from the tree read, as when parsing.  Every node is held
+ * to what the schema and the builder allow where it stands: which
+ * elements, how many and in what order (an action in a <when>, one
+ * condition in a <not>, <when>s of distinct dialects before one
+ * <otherwise>...), its text, its attributes sorted, once each, and not
+ * two of those the schema offers as a choice; tasks and modules to the
+ * rules on names, flags, requires, parameters and dependencies.  So what
+ * the interpreter meets is what a parse could have built, whatever the
+ * entry says.  The key names the library's build, so an entry is only
+ * ever read by the build that wrote it.
  */
 #include "config.h"
 
@@ -58,29 +61,23 @@
 
 #include "catalog-load.h"
 
-#define MAGIC "UPGCMP1\n"
-#define MAGIC_LEN 8u
-#define HEAD_LEN (MAGIC_LEN + SHA256_DIGEST_SIZE + 64u)
-#define NLIMITS 8u
-#define NO_STRING UINT32_MAX
 /* The least a node takes: its five u32 fields, with no attributes or children. */
 #define NODE_MIN 20u
 
 /*
- * The largest entry read: far more than a file within the size limit
- * builds (an element of a few bytes is a node of 20), and a bound on the
- * memory a garbled size can ask for.
+ * The largest entry read or written: far more than a file within the size
+ * limit builds (an element of a few bytes is a node of 20), and a bound on
+ * the memory a garbled size can ask for.
  */
-static size_t
-entry_max(const struct upgrade_catalog *cat)
+size_t
+upg_compiled_entry_max(const struct upgrade_catalog *cat)
 {
 	return cat->limits.file_size > SIZE_MAX / 16 - 4096 ? SIZE_MAX / 16
 	                                                     : cat->limits.file_size * 16 + 4096;
 }
 
-/* The per-file limits, in the entry's order. */
-static void
-limits_of(const struct upgrade_catalog *cat, uint64_t out[NLIMITS])
+void
+upg_compiled_limits(const struct upgrade_catalog *cat, uint64_t out[UPG_COMPILED_NLIMITS])
 {
 	out[0] = cat->limits.file_size;
 	out[1] = cat->limits.depth;
@@ -90,163 +87,6 @@ limits_of(const struct upgrade_catalog *cat, uint64_t out[NLIMITS])
 	out[5] = cat->limits.children;
 	out[6] = cat->limits.value;
 	out[7] = cat->limits.nodes;
-}
-
-/* ---- writing ------------------------------------------------------------- */
-
-struct writer {
-	struct upg_buf out;     /* the records */
-	struct upg_buf strings; /* the string table */
-	struct upg_map seen;    /* string -> offset + 1: names repeat on every element */
-	int failed;
-};
-
-static void
-put_u32(struct writer *w, uint64_t v)
-{
-	unsigned char b[4];
-
-	if (v > UINT32_MAX) {
-		w->failed = 1;
-		return;
-	}
-	b[0] = (unsigned char)v;
-	b[1] = (unsigned char)(v >> 8);
-	b[2] = (unsigned char)(v >> 16);
-	b[3] = (unsigned char)(v >> 24);
-	if (upg_buf_append(&w->out, (const char *)b, 4) != 0)
-		w->failed = 1;
-}
-
-static void
-put_str(struct writer *w, const char *s)
-{
-	void *at;
-	size_t off;
-
-	if (s == NULL) {
-		put_u32(w, NO_STRING);
-		return;
-	}
-	at = upg_map_get(&w->seen, s);
-	if (at != NULL) {
-		put_u32(w, (uintptr_t)at - 1);
-		return;
-	}
-	off = w->strings.len;
-	if (off >= NO_STRING || upg_buf_append(&w->strings, s, strlen(s) + 1) != 0 ||
-	    upg_map_put(&w->seen, s, (void *)(uintptr_t)(off + 1), NULL) < 0) {
-		w->failed = 1;
-		return;
-	}
-	put_u32(w, off);
-}
-
-static void
-put_list(struct writer *w, const struct upg_node *list)
-{
-	const struct upg_node *n;
-	size_t count = 0, i;
-
-	for (n = list; n != NULL; n = n->next)
-		count++;
-	put_u32(w, count);
-	for (n = list; n != NULL && !w->failed; n = n->next) {
-		put_str(w, n->name);
-		put_u32(w, n->line);
-		put_str(w, n->raw);
-		put_u32(w, n->nattrs);
-		for (i = 0; i < n->nattrs; i++) {
-			put_str(w, n->attrs[i].name);
-			put_str(w, n->attrs[i].raw);
-		}
-		put_list(w, n->child);
-	}
-}
-
-static void
-put_task(struct writer *w, const struct upgrade_task *t)
-{
-	put_str(w, t->name);
-	put_str(w, t->description);
-	put_str(w, t->requires);
-	put_u32(w, t->line);
-	put_u32(w, t->flags);
-	put_str(w, t->checksum);
-	put_list(w, t->guard);
-	put_list(w, t->body);
-}
-
-void
-upg_compiled_save(struct loader *ld, const char *key, size_t first_task)
-{
-	struct upgrade_catalog *cat = ld->cat;
-	const struct upgrade_module *mod = ld->module;
-	struct writer w;
-	struct upg_buf entry = UPG_BUF_INIT;
-	struct sha256_ctx h;
-	uint64_t limits[NLIMITS];
-	unsigned char b[8];
-	size_t i, j;
-
-	if (mod == NULL || first_task > cat->ntasks)
-		return;
-	memset(&w, 0, sizeof w);
-	put_str(&w, mod->name);
-	put_str(&w, mod->description);
-	put_u32(&w, mod->line);
-	put_u32(&w, mod->ndepends);
-	for (i = 0; i < mod->ndepends; i++) {
-		put_str(&w, mod->depends[i]);
-		put_u32(&w, mod->depends_line[i]);
-	}
-	put_u32(&w, mod->nparams);
-	for (i = 0; i < mod->nparams; i++) {
-		put_str(&w, mod->params[i].name);
-		put_str(&w, mod->params[i].def);
-		put_u32(&w, mod->params[i].line);
-	}
-	put_u32(&w, cat->ntasks - first_task);
-	for (i = first_task; i < cat->ntasks && !w.failed; i++) {
-		if (cat->tasks[i]->module != mod)
-			w.failed = 1;
-		put_task(&w, cat->tasks[i]);
-	}
-	put_u32(&w, mod->install != NULL);
-	if (mod->install != NULL) {
-		put_str(&w, mod->install->description);
-		put_u32(&w, mod->install->line);
-		put_str(&w, mod->install->checksum);
-		put_list(&w, mod->install->body);
-	}
-
-	if (!w.failed && w.strings.len < NO_STRING && !w.out.failed && !w.strings.failed) {
-		(void)upg_buf_append(&entry, MAGIC, MAGIC_LEN);
-		(void)upg_buf_append(&entry, (const char[SHA256_DIGEST_SIZE]){0}, SHA256_DIGEST_SIZE);
-		(void)upg_buf_append(&entry, key, 64);
-		limits_of(cat, limits);
-		for (i = 0; i < NLIMITS; i++) {
-			for (j = 0; j < 8; j++)
-				b[j] = (unsigned char)(limits[i] >> (8 * j));
-			(void)upg_buf_append(&entry, (const char *)b, 8);
-		}
-		for (j = 0; j < 4; j++)
-			b[j] = (unsigned char)(w.strings.len >> (8 * j));
-		(void)upg_buf_append(&entry, (const char *)b, 4);
-		(void)upg_buf_append(&entry, w.strings.data, w.strings.len);
-		(void)upg_buf_append(&entry, w.out.data, w.out.len);
-		if (!entry.failed && entry.len > HEAD_LEN && entry.len <= entry_max(cat)) {
-			sha256_init(&h);
-			sha256_update(&h, entry.len - MAGIC_LEN - SHA256_DIGEST_SIZE,
-			              (const uint8_t *)entry.data + MAGIC_LEN + SHA256_DIGEST_SIZE);
-			sha256_digest(&h, SHA256_DIGEST_SIZE, (uint8_t *)entry.data + MAGIC_LEN);
-			upg_cache_write(cat, key, entry.data, entry.len);
-		}
-	}
-	upg_buf_free(&entry);
-	upg_buf_free(&w.out);
-	upg_buf_free(&w.strings);
-	upg_map_free(&w.seen);
 }
 
 /* ---- reading ------------------------------------------------------------- */
@@ -291,7 +131,7 @@ get_str(struct reader *r)
 {
 	uint32_t off = get_u32(r);
 
-	if (off == NO_STRING)
+	if (off == UPG_COMPILED_NO_STRING)
 		return NULL;
 	if (off >= r->nstrings) {
 		r->bad = 1;
@@ -438,6 +278,15 @@ check_node(struct reader *r, struct upg_node *n, const char *element)
 			r->bad = 1;
 	if (!r->bad && (d = upg_node_attr(n, "dialect")) != NULL && (n->dialects = dialect_bits(d)) == 0)
 		r->bad = 1;
+	/* Where the schema allows a dialect filter, and attributes it allows one of. */
+	if (!r->bad && n->dialects != 0 && n->kind != UPG_NODE_SQL && n->kind != UPG_NODE_NATIVE &&
+	    n->kind != UPG_NODE_OP && n->kind != UPG_NODE_WHEN)
+		r->bad = 1;
+	if (!r->bad && ((upg_node_attr(n, "type") != NULL) + (upg_node_attr(n, "sql-type") != NULL) > 1 ||
+	                (upg_node_attr(n, "default") != NULL) + (upg_node_attr(n, "default-sql") != NULL) +
+	                        (upg_node_attr(n, "drop-default") != NULL) >
+	                    1))
+		r->bad = 1;
 	/* The attributes the schema requires and the checks at load do not look at. */
 	if (!r->bad && n->kind == UPG_NODE_NATIVE &&
 	    (upg_node_attr(n, "library") == NULL || upg_node_attr(n, "symbol") == NULL))
@@ -514,10 +363,9 @@ get_task(struct reader *r)
 	t->requires = get_str(r);
 	t->line = get_u32(r);
 	t->flags = get_u32(r);
-	t->checksum = get_str(r);
 	t->guard = get_list(r);
 	t->body = get_list(r);
-	if (t->name == NULL || t->checksum == NULL || (t->flags & ~known) != 0 ||
+	if (t->name == NULL || (t->flags & ~known) != 0 ||
 	    upg_check_task_name(t->name, r->cat->limits.name) != NULL ||
 	    ((t->flags & UPGRADE_TASK_RAW) && !(t->flags & UPGRADE_TASK_ALWAYS_RUN)) ||
 	    (t->guard != NULL) != ((t->flags & UPGRADE_TASK_GUARDED) != 0) ||
@@ -599,9 +447,8 @@ get_module(struct reader *r, struct upgrade_task ***tasks, uint32_t *ntasks)
 		}
 		in->description = get_str(r);
 		in->line = get_u32(r);
-		in->checksum = get_str(r);
 		in->body = get_list(r);
-		if (in->checksum == NULL || !all_of(in->body, ITEMS, 1))
+		if (!all_of(in->body, ITEMS, 1))
 			r->bad = 1;
 		mod->install = in;
 	} else if (n != 0) {
@@ -671,6 +518,71 @@ add_module(struct loader *ld, struct upgrade_module *mod, struct upgrade_task **
 	return UPGRADE_OK;
 }
 
+/*
+ * Reads the strings and the module after the limits, under the catalog's
+ * limits: 0 with *mod set, -1 when the entry is not whole (r->oom: out of
+ * memory).
+ */
+static int
+read_module(struct reader *r, struct upgrade_module **mod, struct upgrade_task ***tasks,
+            uint32_t *ntasks)
+{
+	struct upgrade_catalog *cat = r->cat;
+	uint32_t nstrings;
+	char *strings;
+	size_t i;
+
+	/* Body lists start two levels below the root; libxml2 nests no deeper than 257. */
+	r->max_depth = cat->limits.depth < 257 ? cat->limits.depth : 257;
+	r->max_depth = r->max_depth > 2 ? r->max_depth - 2 : 0;
+	nstrings = get_u32(r);
+	if (r->bad || nstrings == 0 || nstrings > (size_t)(r->end - r->p) || r->p[nstrings - 1] != '\0')
+		return -1;
+	if ((strings = get_mem(r, nstrings)) == NULL)
+		return -1;
+	memcpy(strings, r->p, nstrings);
+	/* Text from libxml2 is UTF-8; most catalogs are ASCII, seen in one pass. */
+	if (!ascii(strings, nstrings))
+		for (i = 0; i < nstrings; i += strlen(strings + i) + 1)
+			if (!xmlCheckUTF8((const xmlChar *)strings + i))
+				return -1;
+	r->strings = strings;
+	r->nstrings = nstrings;
+	r->p += nstrings;
+	*mod = get_module(r, tasks, ntasks);
+	return *mod == NULL || r->bad || r->p != r->end ? -1 : 0;
+}
+
+/*
+ * Whether an entry written under looser limits than the catalog's is whole
+ * all the same (its bytes then valid): read under those limits, into
+ * memory of its own that is freed at once.  -1 when out of memory.
+ */
+static int
+whole_under(struct reader *r, const uint64_t written[UPG_COMPILED_NLIMITS])
+{
+	struct upgrade_catalog *cat = r->cat;
+	struct upg_arena arena = cat->arena;
+	struct upg_limits limits = cat->limits;
+	struct upgrade_module *mod;
+	struct upgrade_task **tasks = NULL;
+	uint32_t ntasks = 0;
+	size_t *fields[UPG_COMPILED_NLIMITS] = {&cat->limits.file_size, &cat->limits.depth, &cat->limits.name,
+	                           &cat->limits.file_tasks, &cat->limits.attributes,
+	                           &cat->limits.children, &cat->limits.value, &cat->limits.nodes};
+	size_t i;
+	int whole;
+
+	for (i = 0; i < UPG_COMPILED_NLIMITS; i++)
+		*fields[i] = written[i] > SIZE_MAX ? SIZE_MAX : (size_t)written[i];
+	memset(&cat->arena, 0, sizeof cat->arena);
+	whole = read_module(r, &mod, &tasks, &ntasks) == 0;
+	upg_arena_free(&cat->arena);
+	cat->arena = arena;
+	cat->limits = limits;
+	return r->oom ? -1 : whole;
+}
+
 int
 upg_compiled_load(struct loader *ld, const char *key, int *known)
 {
@@ -679,65 +591,55 @@ upg_compiled_load(struct loader *ld, const char *key, int *known)
 	struct sha256_ctx h;
 	struct upgrade_module *mod;
 	struct upgrade_task **tasks = NULL;
-	uint64_t limits[NLIMITS];
+	uint64_t limits[UPG_COMPILED_NLIMITS], written[UPG_COMPILED_NLIMITS];
 	uint8_t md[SHA256_DIGEST_SIZE];
 	unsigned char *data = NULL;
 	size_t len = 0, i;
-	uint32_t ntasks = 0, nstrings;
-	char *strings;
+	uint32_t ntasks = 0;
 	int rc, usable = 1;
 
+	/* Known valid only from an entry that is whole: anything less is validated. */
 	*known = 0;
-	if (upg_cache_read(cat, key, entry_max(cat), (char **)&data, &len) != 0)
+	if (upg_cache_read(cat, key, upg_compiled_entry_max(cat), (char **)&data, &len) != 0)
 		return 0;
-	if (len <= HEAD_LEN + NLIMITS * 8 || memcmp(data, MAGIC, MAGIC_LEN) != 0 ||
-	    memcmp(data + MAGIC_LEN + SHA256_DIGEST_SIZE, key, 64) != 0)
+	if (len <= UPG_COMPILED_HEAD_LEN + UPG_COMPILED_NLIMITS * 8 || memcmp(data, UPG_COMPILED_MAGIC, UPG_COMPILED_MAGIC_LEN) != 0 ||
+	    memcmp(data + UPG_COMPILED_MAGIC_LEN + SHA256_DIGEST_SIZE, key, 64) != 0)
 		goto unusable;
 	sha256_init(&h);
-	sha256_update(&h, len - MAGIC_LEN - SHA256_DIGEST_SIZE, data + MAGIC_LEN + SHA256_DIGEST_SIZE);
+	sha256_update(&h, len - UPG_COMPILED_MAGIC_LEN - SHA256_DIGEST_SIZE, data + UPG_COMPILED_MAGIC_LEN + SHA256_DIGEST_SIZE);
 	sha256_digest(&h, sizeof md, md);
-	if (memcmp(md, data + MAGIC_LEN, sizeof md) != 0)
+	if (memcmp(md, data + UPG_COMPILED_MAGIC_LEN, sizeof md) != 0)
 		goto unusable;
-	/* Whole and written for these bytes: they are known valid. */
-	*known = 1;
 
 	memset(&r, 0, sizeof r);
 	r.cat = cat;
-	/* Body lists start two levels below the root; libxml2 nests no deeper than 257. */
-	r.max_depth = cat->limits.depth < 257 ? cat->limits.depth : 257;
-	r.max_depth = r.max_depth > 2 ? r.max_depth - 2 : 0;
-	r.p = data + HEAD_LEN;
+	r.p = data + UPG_COMPILED_HEAD_LEN;
 	r.end = data + len;
-	limits_of(cat, limits);
-	for (i = 0; i < NLIMITS; i++)
-		if (get_u64(&r) > limits[i])
+	upg_compiled_limits(cat, limits);
+	for (i = 0; i < UPG_COMPILED_NLIMITS; i++)
+		if ((written[i] = get_u64(&r)) > limits[i])
 			usable = 0;
-	if (!usable)
-		goto unusable;
-	nstrings = get_u32(&r);
-	if (r.bad || nstrings == 0 || nstrings > (size_t)(r.end - r.p) || r.p[nstrings - 1] != '\0')
-		goto unusable;
-	if ((strings = upg_arena_alloc(&cat->arena, nstrings)) == NULL) {
+	if (!usable) {
+		rc = whole_under(&r, written);
 		free(data);
-		return -1;
+		*known = rc > 0;
+		return rc < 0 ? -1 : 0;
 	}
-	memcpy(strings, r.p, nstrings);
-	/* Text from libxml2 is UTF-8; most catalogs are ASCII, seen in one pass. */
-	if (!ascii(strings, nstrings))
-		for (i = 0; i < nstrings; i += strlen(strings + i) + 1)
-			if (!xmlCheckUTF8((const xmlChar *)strings + i))
-				goto unusable;
-	r.strings = strings;
-	r.nstrings = nstrings;
-	r.p += nstrings;
-	mod = get_module(&r, &tasks, &ntasks);
-	if (r.oom) {
-		free(data);
-		return -1;
-	}
-	if (mod == NULL || r.bad || r.p != r.end)
+	if (read_module(&r, &mod, &tasks, &ntasks) != 0) {
+		if (r.oom) {
+			free(data);
+			return -1;
+		}
 		goto unusable;
+	}
 	free(data);
+	*known = 1;
+	/* The checksums from the tree read, as a parse computes them. */
+	for (i = 0; i < ntasks; i++)
+		if ((tasks[i]->checksum = upg_xml_task_checksum(ld, tasks[i])) == NULL)
+			return -1;
+	if (mod->install != NULL && (mod->install->checksum = upg_xml_task_checksum(ld, mod->install)) == NULL)
+		return -1;
 	rc = add_module(ld, mod, tasks, ntasks);
 	if (rc != UPGRADE_OK)
 		return -1;

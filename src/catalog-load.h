@@ -148,6 +148,21 @@ int upg_compiled_load(struct loader *ld, const char *key, int *known);
 void upg_compiled_save(struct loader *ld, const char *key, size_t first_task);
 
 /*
+ * The entries' layout, shared by the reader (catalog-compiled.c, where it
+ * is described) and the writer (catalog-compiled-write.c): the magic, the
+ * header's length (magic, SHA-256, key), the per-file limits written,
+ * "no string"; the largest entry either handles for cat; cat's limits in
+ * the entry's order.
+ */
+#define UPG_COMPILED_MAGIC "UPGCMP1\n"
+#define UPG_COMPILED_MAGIC_LEN 8u
+#define UPG_COMPILED_HEAD_LEN (UPG_COMPILED_MAGIC_LEN + 32u + 64u)
+#define UPG_COMPILED_NLIMITS 8u
+#define UPG_COMPILED_NO_STRING UINT32_MAX
+size_t upg_compiled_entry_max(const struct upgrade_catalog *cat);
+void upg_compiled_limits(const struct upgrade_catalog *cat, uint64_t out[UPG_COMPILED_NLIMITS]);
+
+/*
  * SHA-256 over the canonical form of task t's guard and body
  * (catalog-checksum.c), as 64 hex digits in the arena; NULL without memory.
  */
