@@ -63,6 +63,8 @@
 
 /* The least a node takes: its five u32 fields, with no attributes or children. */
 #define NODE_MIN 20u
+/* The least a task takes: five fields and two empty lists, seven u32. */
+#define TASK_MIN 28u
 
 /*
  * The largest entry read or written: far more than a file within the size
@@ -424,7 +426,7 @@ get_module(struct reader *r, struct upgrade_task ***tasks, uint32_t *ntasks)
 	}
 	n = get_u32(r);
 	if (mod->name == NULL || upg_check_module_name(mod->name, r->cat->limits.name) != NULL ||
-	    !fits(r, n, 32)) {
+	    !fits(r, n, TASK_MIN)) {
 		r->bad = 1;
 		return NULL;
 	}

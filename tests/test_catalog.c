@@ -1170,6 +1170,19 @@ test_cache_compiled_damaged(void)
 	free(good);
 	free(bad);
 
+	/* A module of empty tasks, each the least record there is, is taken as built. */
+	write_tmp(ex, sizeof ex, "empties.xml",
+	          "<module xmlns=\"urn:upgrade:catalog:1\" name=\"empties\">\n"
+	          "<task name=\"a\"/><task name=\"b\" requires=\"empties:a\"/><task name=\"c\"/>\n"
+	          "</module>\n");
+	plain = load_files(NULL, files, 0);
+	upgrade_catalog_free(load_files(dir, files, 0));
+	cat = load_files(dir, files, 0);
+	CU_ASSERT_EQUAL(upgrade_catalog_cache_compiled(cat), 1);
+	CU_ASSERT_TRUE(same_catalog(plain, cat));
+	upgrade_catalog_free(cat);
+	upgrade_catalog_free(plain);
+
 	/* Nested to the limit exactly: taken as built; one deeper: refused alike, never written. */
 	for (v = 0; v < 2; v++) {
 		struct upg_buf doc = UPG_BUF_INIT;
