@@ -988,6 +988,25 @@ test_cache_streamed(void)
 	}
 }
 
+/* Writes a module whose one task's guard is nots <not>s deep around a condition. */
+static void
+write_deep(char *path, size_t size, const char *name, size_t nots)
+{
+	struct upg_buf doc = UPG_BUF_INIT;
+	size_t k;
+
+	upg_buf_puts(&doc, "<module xmlns=\"urn:upgrade:catalog:1\" name=\"deep\">"
+	                   "<task name=\"t\"><only-if>");
+	for (k = 0; k < nots; k++)
+		upg_buf_puts(&doc, "<not>");
+	upg_buf_puts(&doc, "<has-table table=\"x\"/>");
+	for (k = 0; k < nots; k++)
+		upg_buf_puts(&doc, "</not>");
+	upg_buf_puts(&doc, "</only-if><sql>SELECT 1</sql></task></module>\n");
+	write_tmp(path, size, name, upg_buf_str(&doc));
+	upg_buf_free(&doc);
+}
+
 /* Where the first compiled entry in dir is; 0 when there is none. */
 static int
 find_entry(const char *dir, char *path, size_t size)
@@ -1185,19 +1204,7 @@ test_cache_compiled_damaged(void)
 
 	/* Nested to the limit exactly: taken as built; one deeper: refused alike, never written. */
 	for (v = 0; v < 2; v++) {
-		struct upg_buf doc = UPG_BUF_INIT;
-		size_t k, nots = DEPTH_LIMIT - 4 + v;
-
-		upg_buf_puts(&doc, "<module xmlns=\"urn:upgrade:catalog:1\" name=\"deep\">"
-		                   "<task name=\"t\"><only-if>");
-		for (k = 0; k < nots; k++)
-			upg_buf_puts(&doc, "<not>");
-		upg_buf_puts(&doc, "<has-table table=\"x\"/>");
-		for (k = 0; k < nots; k++)
-			upg_buf_puts(&doc, "</not>");
-		upg_buf_puts(&doc, "</only-if><sql>SELECT 1</sql></task></module>\n");
-		write_tmp(ex, sizeof ex, v == 0 ? "deep.xml" : "deeper.xml", upg_buf_str(&doc));
-		upg_buf_free(&doc);
+		write_deep(ex, sizeof ex, v == 0 ? "deep.xml" : "deeper.xml", DEPTH_LIMIT - 4 + v);
 		plain = load_files(NULL, files, 0);
 		CU_ASSERT_EQUAL(plain->ndiags, v);
 		upgrade_catalog_free(load_files(dir, files, 0));
@@ -1487,7 +1494,6 @@ test_cache_compiled_forged(void)
 	const char *deeps[] = {deep, NULL};
 	struct upgrade_catalog *plain, *cat;
 	struct upg_limits loose, strict;
-	size_t k;
 
 	snprintf(dir, sizeof dir, "%s/cache-forged", test_tmpdir());
 	write_tmp(path, sizeof path, "forged.xml", shapes_catalog);
@@ -1537,20 +1543,7 @@ test_cache_compiled_forged(void)
 	 * under it: the reader's own depth check refuses it, and the parse
 	 * reports the depth as without a cache.
 	 */
-	{
-		struct upg_buf doc = UPG_BUF_INIT;
-
-		upg_buf_puts(&doc, "<module xmlns=\"urn:upgrade:catalog:1\" name=\"deep\">"
-		                   "<task name=\"t\"><only-if>");
-		for (k = 0; k < DEPTH_LIMIT; k++)
-			upg_buf_puts(&doc, "<not>");
-		upg_buf_puts(&doc, "<has-table table=\"x\"/>");
-		for (k = 0; k < DEPTH_LIMIT; k++)
-			upg_buf_puts(&doc, "</not>");
-		upg_buf_puts(&doc, "</only-if><sql>SELECT 1</sql></task></module>\n");
-		write_tmp(deep, sizeof deep, "forged-deep.xml", upg_buf_str(&doc));
-		upg_buf_free(&doc);
-	}
+	write_deep(deep, sizeof deep, "forged-deep.xml", DEPTH_LIMIT);
 	plain = load_files(NULL, deeps, 0);
 	CU_ASSERT_TRUE(has_diag(plain, "forged-deep.xml", 1, "",
 	                        "elements are nested deeper than the limit of 32"));
