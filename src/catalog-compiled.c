@@ -243,19 +243,15 @@ static unsigned
 dialect_bits(const char *p)
 {
 	unsigned bits = 0, bit;
-	const char *start;
+	const char *name;
+	size_t len;
 
-	for (;;) {
-		while (upg_xml_is_space(*p))
-			p++;
-		if (*p == '\0')
-			return bits;
-		for (start = p; *p != '\0' && !upg_xml_is_space(*p); p++)
-			continue;
-		if ((bit = upg_dialect_bit(start, (size_t)(p - start))) == 0)
+	while ((name = upg_dialect_list_next(&p, &len)) != NULL) {
+		if ((bit = upg_dialect_bit(name, len)) == 0)
 			return 0;
 		bits |= bit;
 	}
+	return bits;
 }
 
 /* Node n as its element and attributes make it, or r->bad. */

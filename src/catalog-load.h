@@ -96,6 +96,11 @@ struct upg_node *upg_xml_build_node(struct loader *ld, xmlNodePtr el, const char
  * a static string; NULL when no such element is part of the format.
  */
 const char *upg_node_element(const char *name, enum upg_node_kind *kind, enum upg_elem *elem);
+/*
+ * The next name of a space-separated dialect list at *p, moving *p past
+ * it, its length in *len; NULL at the end of the list (catalog-node.c).
+ */
+const char *upg_dialect_list_next(const char **p, size_t *len);
 
 /*
  * The pre-scan (catalog-prescan.c): one pass over the bytes that enforces

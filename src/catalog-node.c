@@ -95,6 +95,21 @@ upg_node_element(const char *name, enum upg_node_kind *kind, enum upg_elem *elem
 	return node_kinds[k].name;
 }
 
+const char *
+upg_dialect_list_next(const char **p, size_t *len)
+{
+	const char *start;
+
+	while (upg_xml_is_space(**p))
+		(*p)++;
+	if (**p == '\0')
+		return NULL;
+	for (start = *p; **p != '\0' && !upg_xml_is_space(**p); (*p)++)
+		continue;
+	*len = (size_t)(*p - start);
+	return start;
+}
+
 /*
  * Parses a space-separated dialect list into bits, recording unknown
  * names.  Returns the bits (0 when none was valid).
@@ -102,29 +117,19 @@ upg_node_element(const char *name, enum upg_node_kind *kind, enum upg_elem *elem
 static unsigned
 parse_dialects(struct loader *ld, const char *list, unsigned long line, const char *object)
 {
-	unsigned bits = 0;
-	size_t count = 0;
-	const char *p = list;
+	unsigned bits = 0, bit;
+	size_t count = 0, len;
+	const char *p = list, *name;
 
-	for (;;) {
-		const char *start;
-		unsigned bit;
-
-		while (upg_xml_is_space(*p))
-			p++;
-		if (*p == '\0')
-			break;
-		start = p;
-		while (*p != '\0' && !upg_xml_is_space(*p))
-			p++;
+	while ((name = upg_dialect_list_next(&p, &len)) != NULL) {
 		count++;
-		bit = upg_dialect_bit(start, (size_t)(p - start));
+		bit = upg_dialect_bit(name, len);
 		if (bit == 0) {
 			struct upg_buf known = UPG_BUF_INIT;
 
 			upg_dialect_names(&known);
-			ld_error(ld, line, object, "unknown dialect '%.*s' (known: %s)",
-			         (int)(p - start), start, upg_buf_str(&known));
+			ld_error(ld, line, object, "unknown dialect '%.*s' (known: %s)", (int)len, name,
+			         upg_buf_str(&known));
 			upg_buf_free(&known);
 		}
 		bits |= bit;
