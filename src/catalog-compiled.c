@@ -467,22 +467,6 @@ ascii(const char *s, size_t n)
 	return any < 0x80;
 }
 
-/* The id "module:name" of a task read, in the arena. */
-static int
-set_id(struct upgrade_catalog *cat, struct upgrade_task *t, const struct upgrade_module *mod)
-{
-	size_t ml = strlen(mod->name), nl = strlen(t->name);
-	char *id = upg_arena_alloc(&cat->arena, ml + nl + 2);
-
-	if (id == NULL)
-		return -1;
-	memcpy(id, mod->name, ml);
-	id[ml] = ':';
-	memcpy(id + ml + 1, t->name, nl + 1);
-	t->id = id;
-	return 0;
-}
-
 /*
  * Adds what was read to the catalog, as building it from the XML does:
  * a module declared before stops here, a task declared before (or past
@@ -505,7 +489,7 @@ add_module(struct loader *ld, struct upgrade_module *mod, struct upgrade_task **
 	ld->module = mod;
 	for (i = 0; i < n; i++) {
 		tasks[i]->module = mod;
-		if (set_id(cat, tasks[i], mod) != 0)
+		if ((tasks[i]->id = upg_task_id(&cat->arena, mod->name, tasks[i]->name)) == NULL)
 			return UPGRADE_ENOMEM;
 		rc = upg_catalog_add_task_obj(cat, tasks[i]);
 		if (rc == UPGRADE_EPARSE)

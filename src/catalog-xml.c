@@ -181,18 +181,8 @@ build_task(struct loader *ld, xmlNodePtr el)
 	if (t == NULL)
 		return UPGRADE_ENOMEM;
 	t->name = name;
-	{
-		/* The id, "module:name"; built by hand, it is made per task. */
-		size_t ml = strlen(mod->name), nl = strlen(name);
-		char *id = upg_arena_alloc(&cat->arena, ml + nl + 2);
-
-		if (id == NULL)
-			return UPGRADE_ENOMEM;
-		memcpy(id, mod->name, ml);
-		id[ml] = ':';
-		memcpy(id + ml + 1, name, nl + 1);
-		t->id = id;
-	}
+	if ((t->id = upg_task_id(&cat->arena, mod->name, name)) == NULL)
+		return UPGRADE_ENOMEM;
 	t->module = mod;
 	t->line = line;
 	t->decl = mod->ntasks;

@@ -161,6 +161,21 @@ upg_check_module_name(const char *name, size_t max)
 	return NULL;
 }
 
+char *
+upg_task_id(struct upg_arena *arena, const char *module, const char *name)
+{
+	/* Built by hand, not by upg_arena_printf(): it is made for every task loaded. */
+	size_t ml = strlen(module), nl = strlen(name);
+	char *id = upg_arena_alloc(arena, ml + nl + 2);
+
+	if (id == NULL)
+		return NULL;
+	memcpy(id, module, ml);
+	id[ml] = ':';
+	memcpy(id + ml + 1, name, nl + 1);
+	return id;
+}
+
 int
 upg_param_name_ok(const char *s)
 {
@@ -345,7 +360,7 @@ upgrade_catalog_add_task(struct upgrade_catalog *cat, const char *module, const 
 	if (t == NULL)
 		return upg_error_oom(&cat->error);
 	t->name = upg_arena_strdup(&cat->arena, name);
-	t->id = upg_arena_printf(&cat->arena, "%s:%s", mod->name, name);
+	t->id = upg_task_id(&cat->arena, mod->name, name);
 	if (t->name == NULL || t->id == NULL)
 		return upg_error_oom(&cat->error);
 	t->module = mod;

@@ -337,6 +337,8 @@ const char *upg_check_module_name(const char *name, size_t max);
 const char *upg_check_task_name(const char *name, size_t max);
 /* Whether s is a valid <param> name. */
 int upg_param_name_ok(const char *s);
+/* The id "module:name" of a task, in arena; NULL when out of memory. */
+char *upg_task_id(struct upg_arena *arena, const char *module, const char *name);
 
 /* A module's install block object (catalog.c), not yet attached; NULL when out of memory. */
 struct upgrade_task *upg_install_new(struct upgrade_catalog *cat, struct upgrade_module *mod);
