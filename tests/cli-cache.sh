@@ -240,6 +240,35 @@ dump "$T_TMP/ex-hit.db" >"$T_TMP/ex-hit.dump"
 run "$UPGRADE" -T "$ex" -d "$T_TMP/ex-hit.db" status --check
 expect_rc 0 "nothing pending after the run from known-valid files"
 
+# Eight runs at once against one cold cache (a deployment starting several
+# workers): each writes the entries it made aside and renames them, so all
+# succeed, the next run takes every file as built, and no half-written
+# entry is left behind.
+rm -rf "$cache"
+i=0
+while [ "$i" -lt 8 ]; do
+	"$UPGRADE" -q -T "$ex" -d "$T_TMP/race-$i.db" run >"$T_TMP/race-$i.out" 2>&1 &
+	i=$((i + 1))
+done
+wait
+i=0
+failed=
+while [ "$i" -lt 8 ]; do
+	sqlite3 "$T_TMP/race-$i.db" "SELECT count(*) FROM upgrades" 2>/dev/null | grep -q '^3$' ||
+		failed="$failed $i"
+	i=$((i + 1))
+done
+[ -z "$failed" ] && ok "eight concurrent runs on a cold cache all apply the examples" ||
+	not_ok "concurrent runs failed:$failed" "$(cat "$T_TMP"/race-*.out)"
+run "$UPGRADE" -vv -T "$ex" -d "$T_TMP/race-after.db" run
+expect_rc 0 "a run after the race"
+expect_err "3 of them taken as built" "every entry written in the race is whole"
+[ -z "$(find "$cache" -name '.compiled-1-*' 2>/dev/null)" ] && ok "no half-written entry left" ||
+	not_ok "left behind" "$(ls -la "$cache")"
+dump "$T_TMP/race-after.db" >"$T_TMP/race-after.dump"
+cmp -s "$T_TMP/ex-plain.dump" "$T_TMP/race-after.dump" && ok "the same schema and state as without a cache" ||
+	not_ok "the databases differ" "$(diff "$T_TMP/ex-plain.dump" "$T_TMP/race-after.dump" 2>&1)"
+
 # Tasks taken as built run as parsed ones do: a module's new tasks (a guard,
 # an operation, a choice, a raw step), applied from the cache and with
 # --no-cache, leave the same tables, rows and state.
