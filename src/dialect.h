@@ -287,6 +287,12 @@ struct upg_dialect {
 	const char *no_current_schema_hint;
 	/* MAY: SQL listing every user schema, one per row, ordered; NULL: only the current. */
 	const char *list_schemas_sql;
+	/*
+	 * MAY: 1 for a schema of the engine's own.  When set, list_schemas_sql
+	 * may list those too, in any order: the runner leaves them out and
+	 * sorts the rest by their bytes.
+	 */
+	int (*system_schema)(const char *name);
 	/* MAY: SQL making a schema the default, "%s" being its quoted name; NULL: cannot. */
 	const char *use_schema_sql;
 	/*

@@ -53,12 +53,25 @@ list_add(struct upg_schema_list *l, const char *name)
 		l->n++;
 }
 
+struct listing {
+	struct upg_schema_list *list;
+	int (*system_schema)(const char *name);
+};
+
 static int
 collect_all(void *ud, size_t ncols, char **values)
 {
-	if (values[0] != NULL)
-		list_add(ud, values[0]);
+	struct listing *l = ud;
+
+	if (values[0] != NULL && (l->system_schema == NULL || !l->system_schema(values[0])))
+		list_add(l->list, values[0]);
 	return 0;
+}
+
+static int
+by_bytes(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* The connection's current schema; *out allocated. */
@@ -118,9 +131,16 @@ upg_run_resolve_schemas(struct upgrade_runner *r, struct upgrade_conn *conn,
 			return upg_error_copy(&r->err, &conn->err);
 		list_add(&all, cur);
 		free(cur);
-	} else if (upg_db_query(conn, d->list_schemas_sql, 0, NULL, collect_all, &all) < 0) {
-		upg_run_free_names(all.names, all.n);
-		return upg_error_copy(&r->err, &conn->err);
+	} else {
+		struct listing listing = {&all, d->system_schema};
+
+		if (upg_db_query(conn, d->list_schemas_sql, 0, NULL, collect_all, &listing) < 0) {
+			upg_run_free_names(all.names, all.n);
+			return upg_error_copy(&r->err, &conn->err);
+		}
+		/* Patterns then match in one order whatever order the server listed in. */
+		if (d->system_schema != NULL && all.n > 1)
+			qsort(all.names, all.n, sizeof *all.names, by_bytes);
 	}
 	for (i = 0; ret == UPGRADE_OK && i < r->nschemas; i++) {
 		if (!list_has(&all, r->schemas[i]) && !all.failed) {

@@ -386,6 +386,54 @@ if require_env UPGRADE_TEST_PGBOUNCER && require_env UPGRADE_TEST_PGBOUNCER_PORT
 	[ "$n" = 0 ] && ok "PgBouncer: no advisory lock stays in a server session" ||
 		not_ok "PgBouncer: $n advisory locks left in server sessions"
 
+	# Without --pool-mode the runner cannot see the pool, only its effect: the
+	# statement after the one that took the session lock on a server session
+	# other than that one.  Eight loops of runs with nothing to do keep the
+	# pool's two server sessions busy until one run is caught so; a run must
+	# then stop with exit 5 and name the option.  Every other run succeeds,
+	# or waits for a lock that a caught run could not release (exit 3).
+	pa 'DROP SCHEMA IF EXISTS nopool CASCADE; CREATE SCHEMA nopool AUTHORIZATION upgrade' >/dev/null
+	pool_reset
+	"$UPGRADE" -q -T "$T_TMP/pgrace0" -c "$UPGRADE_TEST_PGBOUNCER" --pool-mode transaction \
+		run --schema nopool >/dev/null 2>&1
+	rm -f "$T_TMP"/nopool.*
+	pids=
+	for n in 1 2 3 4 5 6 7 8; do
+		(
+			i=0
+			while [ $i -lt 40 ] && ! [ -e "$T_TMP/nopool.caught" ]; do
+				i=$((i + 1))
+				"$UPGRADE" -q -T "$T_TMP/pgrace0" -c "$UPGRADE_TEST_PGBOUNCER" run --schema nopool \
+					--lock-timeout 2 >"$T_TMP/nopool.$n.out" 2>&1
+				rc=$?
+				echo "$rc" >>"$T_TMP/nopool.rcs"
+				if [ $rc = 5 ]; then
+					cp "$T_TMP/nopool.$n.out" "$T_TMP/nopool.caught"
+				elif [ $rc != 0 ] && [ $rc != 3 ]; then
+					cp "$T_TMP/nopool.$n.out" "$T_TMP/nopool.odd"
+				fi
+			done
+		) &
+		pids="$pids $!"
+	done
+	# shellcheck disable=SC2086
+	wait $pids
+	if [ -e "$T_TMP/nopool.caught" ] && grep -q 'pooler in transaction mode.*--pool-mode transaction' \
+		"$T_TMP/nopool.caught"; then
+		ok "PgBouncer without --pool-mode: a run whose lock and next statement met two server sessions stops with exit 5 and names the option"
+	else
+		not_ok "PgBouncer without --pool-mode: no run was caught in $(wc -l <"$T_TMP/nopool.rcs") runs" \
+			"$(sort "$T_TMP/nopool.rcs" | uniq -c)"
+	fi
+	if [ -e "$T_TMP/nopool.odd" ]; then
+		not_ok "PgBouncer without --pool-mode: a run failed otherwise" "$(cat "$T_TMP/nopool.odd")"
+	else
+		ok "PgBouncer without --pool-mode: every other run succeeded or waited for the lock (exit 0 or 3)"
+	fi
+	# A caught run's lock may stay in a server session: end them.
+	pool_reset
+	pa 'DROP SCHEMA nopool CASCADE' >/dev/null
+
 	# A holder killed with -9 stops renewing; its lock is free within the lease.
 	cat_dir pgslow0 "<module $NS name=\"slow\"><task name=\"A\"><sql>SELECT 1</sql></task></module>"
 	cat_dir pgslow1 "<module $NS name=\"slow\"><task name=\"A\"><sql>SELECT 1</sql></task><task name=\"Slow\"><sql>SELECT pg_sleep(30)</sql></task></module>"
