@@ -85,13 +85,15 @@ use_lock_table(const struct upg_lock *lock)
  * Which server session a statement runs on: its process id and when its
  * server started, which no two live sessions share, even behind a pooler
  * that reaches several servers.  Two columns, compared here: on a fresh
- * server session, building one text of them (casts, ||, EXTRACT) cost
+ * server session, building one text of them (EXTRACT, casts, ||) cost
  * 0.6 ms of planning, and reading pg_locks for the same proof 0.5 ms.  The
- * start time's text follows the session's DateStyle and TimeZone, the same
- * for both statements of one session; another session's text differs in
- * the process id anyway.
+ * start time goes as the server's text: psqlODBC rewrites a timestamp's
+ * (without its zone, or as zeros under a DateStyle other than ISO).  That
+ * text follows the session's DateStyle and TimeZone, the same for two
+ * statements of one session; every style keeps the microseconds.
  */
-#define PG_SESSION_COLUMNS "pg_backend_pid(), pg_postmaster_start_time()"
+#define PG_SESSION_START "CAST(pg_postmaster_start_time() AS TEXT)"
+#define PG_SESSION_COLUMNS "pg_backend_pid(), " PG_SESSION_START
 
 /* A server session, as a row of PG_SESSION_COLUMNS names it; pid NULL: none. */
 struct pg_session {
@@ -129,7 +131,7 @@ same_session(const struct pg_session *a, const struct pg_session *b)
 /*
  * The only reliable sign of a pooler in transaction mode: the statement
  * after the one that took the lock runs on a server session other than the
- * one that took it (session, as that statement named it).  The same
+ * one that took it (locked, as that statement named it).  The same
  * session proves nothing (an idle pool hands the same one back), so this
  * catches a pool when it is busy, which is when runs race.  The lock then
  * stays with a session this client cannot reach for sure; one unlock is
@@ -190,8 +192,8 @@ pg_lock_try(struct upg_lock *lock, int *acquired)
 	 */
 	ret = upg_db_query(lock->conn,
 	                   "SELECT CASE WHEN pg_try_advisory_lock(CAST(? AS BIGINT)) THEN pg_backend_pid() "
-	                   "END, pg_postmaster_start_time() "
-	                   "FROM (SELECT set_config('application_name', ?, false)) AS named",
+	                   "END, " PG_SESSION_START
+	                   " FROM (SELECT set_config('application_name', ?, false)) AS named",
 	                   2, params, session_row, &session);
 	if (ret >= 0) {
 		*acquired = session.pid != NULL;
@@ -368,14 +370,14 @@ pg_use_schema(struct upgrade_conn *conn, const char *schema)
 /*
  * A standby in recovery refuses every write with 25006.  Through a pooler
  * inet_server_addr() is the server PgBouncer talks to, which is the one
- * worth naming.
+ * worth naming; a pool over several servers may send the description to
+ * another one than the question, so it names only a server that is a
+ * standby, and the answer stands without it.
  */
 static int
 pg_read_only(struct upgrade_conn *conn, char **why)
 {
-	int ret;
-
-	int standby = 0;
+	int standby = 0, ret;
 
 	*why = NULL;
 	/*
@@ -390,9 +392,16 @@ pg_read_only(struct upgrade_conn *conn, char **why)
 	ret = upg_db_query(conn,
 	                   "SELECT 'PostgreSQL server ' || COALESCE(host(inet_server_addr()) || ':' || "
 	                   "inet_server_port(), 'on a local socket') || ', database ' || "
-	                   "current_database() || ', is a standby (pg_is_in_recovery() is true)'",
+	                   "current_database() || ', is a standby (pg_is_in_recovery() is true)' "
+	                   "WHERE pg_is_in_recovery()",
 	                   0, NULL, upg_first_value, why);
-	return ret < 0 ? ret : UPGRADE_OK;
+	if (ret < 0)
+		return ret;
+	if (*why == NULL &&
+	    (*why = upg_strdup("a PostgreSQL server this connection reached is a standby "
+	                       "(pg_is_in_recovery() is true)")) == NULL)
+		return upg_error_oom(&conn->err);
+	return UPGRADE_OK;
 }
 
 /*

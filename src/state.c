@@ -345,18 +345,19 @@ upg_state_table_missing(const struct upgrade_conn *conn)
 	return c == UPG_ERRC_NO_TABLE || c == UPG_ERRC_UNKNOWN;
 }
 
-/*
- * The state query may fail because the tables are not there yet.  Inside
- * a transaction (a dry run whose raw phase is still open) such a failure
- * would abort the whole transaction on PostgreSQL, so there it runs in a
- * savepoint of its own.
- */
 static int
 by_module(const void *a, const void *b)
 {
 	return strcmp(((const struct upg_state_module *)a)->module,
 	              ((const struct upg_state_module *)b)->module);
 }
+
+/*
+ * The state query may fail because the tables are not there yet.  Inside
+ * a transaction (a dry run whose raw phase is still open) such a failure
+ * would abort the whole transaction on PostgreSQL, so there it runs in a
+ * savepoint of its own.
+ */
 
 static int
 state_query(struct upg_state *st, const char *sql)
