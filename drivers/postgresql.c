@@ -262,8 +262,8 @@ pg_system_schema(const char *name)
  * role's own schema.  unnest() in the select list gives the array's
  * elements in their order (WITH ORDINALITY and ORDER BY cost 0.2 ms more of
  * planning on a fresh server session).  A temporary schema keeps its place
- * as pg_temp.  The names are kept NUL-separated (no identifier holds a NUL), ended by an
- * empty one, and quoted only when the path is written.
+ * as pg_temp.  The names are kept NUL-separated (no identifier holds a NUL),
+ * ended by an empty one, and quoted only when the path is written.
  */
 static int
 own_path_row(void *ud, size_t ncols, char **values)

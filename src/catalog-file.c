@@ -195,12 +195,6 @@ upgrade_catalog_load_file(struct upgrade_catalog *cat, const char *path)
 }
 
 static int
-name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int
 is_catalog_name(const char *name)
 {
 	size_t n = strlen(name);
@@ -257,7 +251,7 @@ upgrade_catalog_load_dir(struct upgrade_catalog *cat, const char *path)
 	}
 	closedir(dir);
 	if (rc == UPGRADE_OK && n > 1)
-		qsort(names, n, sizeof *names, name_cmp);
+		qsort(names, n, sizeof *names, upg_cmp_strings);
 	for (i = 0; i < n; i++) {
 		/* A directory, FIFO or device named *.xml is no catalog: it is
 		 * skipped, with a warning, for it may well be a mistake.  A

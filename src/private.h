@@ -140,6 +140,8 @@ long upg_now_ms(void);
 void upg_sleep_ms(long ms);
 
 char *upg_strdup(const char *s);
+/* qsort() comparator of an array of C strings, by their bytes. */
+int upg_cmp_strings(const void *a, const void *b);
 char *upg_strndup(const char *s, size_t n);
 /* ASCII-only case-insensitive comparison: connection string keywords and SQL keywords. */
 int upg_strcaseeq(const char *a, const char *b);

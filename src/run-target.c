@@ -68,12 +68,6 @@ collect_all(void *ud, size_t ncols, char **values)
 	return 0;
 }
 
-static int
-by_bytes(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The connection's current schema; *out allocated. */
 int
 upg_run_current_schema(struct upgrade_conn *conn, char **out)
@@ -140,7 +134,7 @@ upg_run_resolve_schemas(struct upgrade_runner *r, struct upgrade_conn *conn,
 		}
 		/* Patterns then match in one order whatever order the server listed in. */
 		if (d->system_schema != NULL && all.n > 1)
-			qsort(all.names, all.n, sizeof *all.names, by_bytes);
+			qsort(all.names, all.n, sizeof *all.names, upg_cmp_strings);
 	}
 	for (i = 0; ret == UPGRADE_OK && i < r->nschemas; i++) {
 		if (!list_has(&all, r->schemas[i]) && !all.failed) {

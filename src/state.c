@@ -19,12 +19,6 @@
 
 #include "state.h"
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Index of name in the sorted executed list, or where it would go (*found 0). */
 static size_t
 find_executed(const struct upg_state_module *m, const char *name, int *found)
@@ -204,7 +198,7 @@ take_executed(struct upg_state_module *m, json_object *state)
 		;
 	if (i >= m->nexecuted)
 		goto done;
-	qsort(m->executed, m->nexecuted, sizeof *m->executed, cmp_str);
+	qsort(m->executed, m->nexecuted, sizeof *m->executed, upg_cmp_strings);
 	/* Duplicates (a foreign writer's) would break the binary search's uniqueness. */
 	for (i = 1, n = m->nexecuted > 0 ? 1 : 0; i < m->nexecuted; i++) {
 		if (strcmp(m->executed[i], m->executed[n - 1]) == 0)

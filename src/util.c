@@ -187,6 +187,12 @@ upg_strndup(const char *s, size_t n)
 	return d;
 }
 
+int
+upg_cmp_strings(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 char *
 upg_strdup(const char *s)
 {
