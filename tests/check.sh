@@ -9,12 +9,13 @@
 # abi/libupgrade.abi (tests/abi-check.sh) -> start PostgreSQL and MariaDB
 # (tests/testdb.sh) and the clusters (tests/cluster.sh: Galera, a
 # PostgreSQL standby, PgBouncer) -> make check -> build _build/plain -> make
-# check-valgrind -> make distcheck -> build the Debian packages and run
-# lintian -> install them and run their autopkgtest (debian/tests; as root
-# only) -> stop the servers.
+# check-valgrind-unit (the CUnit programs under memcheck) -> the command
+# under valgrind (UPGRADE_VALGRIND=1) -> make distcheck -> build the Debian
+# packages and run lintian -> install them and run their autopkgtest
+# (debian/tests; as root only) -> stop the servers.
 #
 #   --quick          sanitizer build, ABI check and `make check` only
-#   --no-valgrind    skip `make check-valgrind` and the command under valgrind
+#   --no-valgrind    skip `make check-valgrind-unit` and the command under valgrind
 #   --no-distcheck   skip `make distcheck`
 #   --no-packages    skip building, linting, installing and testing the
 #                    Debian packages
@@ -231,14 +232,18 @@ if [ -n "$VALGRIND" ] || [ -n "$DISTCHECK" ]; then
     [ -n "$VALGRIND" ] && plain_opts+=(--enable-valgrind)
     if build_phase plain _build/plain "${plain_opts[@]}"; then
         if [ -n "$VALGRIND" ]; then
-            test_phase check-valgrind _build/plain check-valgrind
+            # The CUnit programs under memcheck; the shell tests' plain runs
+            # are distcheck's.
+            test_phase check-valgrind _build/plain check-valgrind-unit
             # The command itself under valgrind, through the shell tests that
             # do not depend on timing (the racing and killing ones do).
             UPGRADE_VALGRIND=1 test_phase cli-valgrind _build/plain check "" \
                 TESTS="tests/cli-usage.sh tests/cli-info.sh tests/cli-errors.sh tests/cli-run.sh tests/cli-validate.sh tests/cli-list.sh tests/cli-graph.sh"
         fi
         if [ -n "$DISTCHECK" ]; then
-            test_phase distcheck _build/plain distcheck failures-only
+            # The fuzz target is built from the sources, so the check phase
+            # has run it already.
+            FUZZ_RUNS=0 test_phase distcheck _build/plain distcheck failures-only
         fi
     fi
 fi
@@ -261,7 +266,8 @@ package_build() {
     # A package build has no servers: the test servers' variables are
     # dropped, so that UPGRADE_TEST_SERVERS=none (debian/rules) runs the
     # server-free parts only, as on a build daemon.
-    (cd "$PKGDIR/src" && unset "${!UPGRADE_TEST_@}" && dpkg-buildpackage -us -uc -b) &&
+    # Nor does it fuzz again what the check phase fuzzed (FUZZ_RUNS=0).
+    (cd "$PKGDIR/src" && unset "${!UPGRADE_TEST_@}" && FUZZ_RUNS=0 dpkg-buildpackage -us -uc -b) &&
         lintian --pedantic -I --fail-on error,warning,info,pedantic "$PKGDIR"/*.changes
 }
 

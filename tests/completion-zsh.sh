@@ -10,52 +10,87 @@ if ! command -v zsh >/dev/null 2>&1; then
 	finish
 fi
 
-# The driver: types LINE and TAB in an interactive zsh whose fpath has the
-# completion, then a key whose widget writes the edited line to OUT.
+# The driver: in one interactive zsh whose fpath has the completion, types
+# each LINE and TAB, then a key whose widget writes the edited line to
+# OUT.N, then clears the line for the next, as a user at one prompt would.
 cat >"$T_TMP/drive.zsh" <<'EOF'
 zmodload zsh/zpty || exit 2
-dir=$1 prog=$2 out=$3 line=$4
+dir=$1 prog=$2 out=$3
+shift 3
 zpty z zsh -f -i
 zpty -w z "PS1='> '; bindkey -e; fpath=(${(q)dir} \$fpath); autoload -U compinit; compinit -u -D"
 zpty -w z "upgrade() { ${(q)prog} \"\$@\" }"
-zpty -w z "dump() { print -r -- \"\$BUFFER\" >${(q)out}.tmp && mv ${(q)out}.tmp ${(q)out} }; zle -N dump; bindkey '^X' dump"
-zpty -w -n z "$line"$'\t'
-zpty -w -n z $'\C-x'
-for i in {1..200}; do
-	[[ -f $out ]] && break
-	sleep 0.1
+zpty -w z "dump() { print -r -- \"\$BUFFER\" >\$_dump_to.tmp && mv \$_dump_to.tmp \$_dump_to }; zle -N dump; bindkey '^X' dump"
+n=0
+for line in "$@"; do
+	n=$((n + 1))
+	zpty -w z "_dump_to=${(q)out}.$n"
+	zpty -w -n z "$line"$'\t'
+	zpty -w -n z $'\C-x'
+	for i in {1..400}; do
+		[[ -f $out.$n ]] && break
+		sleep 0.05
+	done
+	[[ -f $out.$n ]] || break
+	zpty -w -n z $'\C-u'
 done
 zpty -d z
-[[ -f $out ]]
+[[ -f $out.$n ]]
 EOF
 
-# complete_line LINE: $out is the line after TAB.
-complete_line() {
-	rm -f "$T_TMP/buffer"
-	run zsh -f "$T_TMP/drive.zsh" "$top_srcdir/completion/zsh" "$UPGRADE" "$T_TMP/buffer" "$1"
-	if [ "$rc" -eq 0 ]; then out=$(cat "$T_TMP/buffer"); fi
-}
-expect_line() { # want description
-	if [ "$rc" -eq 0 ] && [ "$out" = "$1" ]; then ok "$2"; else
-		not_ok "$2 (exit $rc)" "got:  '$out'" "want: '$1'" "$err"; fi
+# add_case LINE WANT DESCRIPTION: after TAB at the end of LINE, the line is
+# WANT.
+n_cases=0
+add_case() {
+	n_cases=$((n_cases + 1))
+	printf '%s\n' "$1" >"$T_TMP/case.$n_cases.line"
+	printf '%s\n' "$2" >"$T_TMP/case.$n_cases.want"
+	printf '%s\n' "$3" >"$T_TMP/case.$n_cases.what"
 }
 
-complete_line 'upgrade st'
-expect_line 'upgrade status ' "a command"
-complete_line 'upgrade help lo'
-expect_line 'upgrade help log ' "help completes commands"
-complete_line 'upgrade run --dr'
-expect_line 'upgrade run --dry-run ' "an option of the command"
-complete_line 'upgrade status --dr'
-expect_line 'upgrade status --dr' "not an option of another command"
-complete_line 'upgrade --lock-timeout 5 ru'
-expect_line 'upgrade --lock-timeout 5 run ' "a command after options and their arguments"
-complete_line 'upgrade info --format j'
-expect_line 'upgrade info --format json ' "an option's choices, from its help"
-complete_line 'upgrade --color=al'
-expect_line 'upgrade --color=always ' "choices after '='"
-complete_line 'upgrade --dialect postg'
-expect_line 'upgrade --dialect postgresql ' "the dialects"
+# run_cases: types every case's line in one zsh and checks each.  upgrade
+# runs through a script that counts its runs, to check that the help is read
+# once per shell, however often TAB is pressed.
+run_cases() {
+	cat >"$T_TMP/counting" <<EOF
+#!/bin/sh
+echo "\$*" >>"$T_TMP/runs"
+exec "$UPGRADE" "\$@"
+EOF
+	chmod +x "$T_TMP/counting"
+	: >"$T_TMP/runs"
+	set --
+	i=1
+	while [ "$i" -le "$n_cases" ]; do
+		set -- "$@" "$(cat "$T_TMP/case.$i.line")"
+		i=$((i + 1))
+	done
+	run zsh -f "$T_TMP/drive.zsh" "$top_srcdir/completion/zsh" "$T_TMP/counting" "$T_TMP/buffer" "$@"
+	[ "$rc" -eq 0 ] || not_ok "zsh stopped before the last line was completed (exit $rc)" "$err"
+	i=1
+	while [ "$i" -le "$n_cases" ]; do
+		want=$(cat "$T_TMP/case.$i.want")
+		if [ -f "$T_TMP/buffer.$i" ]; then out=$(cat "$T_TMP/buffer.$i"); else out="(no line written)"; fi
+		if [ "$out" = "$want" ]; then ok "$(cat "$T_TMP/case.$i.what")"; else
+			not_ok "$(cat "$T_TMP/case.$i.what")" "typed: '$(cat "$T_TMP/case.$i.line")'" \
+				"got:   '$out'" "want:  '$want'"; fi
+		i=$((i + 1))
+	done
+	helps=$(grep -c -x -e '--help' "$T_TMP/runs")
+	if [ "$helps" -eq 1 ]; then ok "the help is read once for $n_cases completions"; else
+		not_ok "upgrade --help ran $helps times for $n_cases completions in one shell" \
+			"$(sort "$T_TMP/runs" | uniq -c)"; fi
+}
+
+add_case 'upgrade st' 'upgrade status ' "a command"
+add_case 'upgrade help lo' 'upgrade help log ' "help completes commands"
+add_case 'upgrade run --dr' 'upgrade run --dry-run ' "an option of the command"
+add_case 'upgrade status --dr' 'upgrade status --dr' "not an option of another command"
+add_case 'upgrade --lock-timeout 5 ru' 'upgrade --lock-timeout 5 run ' \
+	"a command after options and their arguments"
+add_case 'upgrade info --format j' 'upgrade info --format json ' "an option's choices, from its help"
+add_case 'upgrade --color=al' 'upgrade --color=always ' "choices after '='"
+add_case 'upgrade --dialect postg' 'upgrade --dialect postgresql ' "the dialects"
 
 mkdir -p "$T_TMP/cat"
 cat >"$T_TMP/cat/shop.xml" <<'EOF'
@@ -64,9 +99,10 @@ cat >"$T_TMP/cat/shop.xml" <<'EOF'
   <task name="Split names"><sql>CREATE TABLE u (id INTEGER)</sql></task>
 </module>
 EOF
-complete_line "upgrade -T $T_TMP/cat mark shop:S"
-expect_line "upgrade -T $T_TMP/cat mark shop:Split\\ names " "a task id with a space, from the catalog on the line"
-complete_line "upgrade --tasks=$T_TMP/cat unmark sh"
-expect_line "upgrade --tasks=$T_TMP/cat unmark shop:" "task ids: their common prefix"
+add_case "upgrade -T $T_TMP/cat mark shop:S" "upgrade -T $T_TMP/cat mark shop:Split\\ names " \
+	"a task id with a space, from the catalog on the line"
+add_case "upgrade --tasks=$T_TMP/cat unmark sh" "upgrade --tasks=$T_TMP/cat unmark shop:" \
+	"task ids: their common prefix"
+run_cases
 
 finish

@@ -13,18 +13,23 @@ if ! command -v bash >/dev/null 2>&1; then
 fi
 
 # comp WORD...: completes the last WORD of "upgrade WORD..."; $out gets the
-# candidates, one a line, sorted.
+# candidates, one a line, sorted.  As in an interactive shell, the help is
+# read on the first completion only: the first bash leaves what it read in
+# $T_TMP/loaded for the later ones (otherwise 18 runs of the command each).
 comp() {
 	# shellcheck disable=SC2016 # expanded by the inner bash
 	run bash -c '
 		. "$1/completion/bash/upgrade" || exit 99
-		shift
+		loaded=$2
+		shift 2
+		if [ -f "$loaded" ]; then . "$loaded" || exit 97; fi
 		COMP_WORDS=("$@")
 		COMP_CWORD=$(($# - 1))
 		COMPREPLY=()
 		_upgrade || exit 98
+		[ -f "$loaded" ] || declare -p _upgrade_prog _upgrade_cmds _upgrade_opts >"$loaded" 2>/dev/null
 		[ ${#COMPREPLY[@]} -eq 0 ] || printf "%s\n" "${COMPREPLY[@]}"
-	' completion "$top_srcdir" "$UPGRADE" "$@"
+	' completion "$top_srcdir" "$T_TMP/loaded" "$UPGRADE" "$@"
 	out=$(printf '%s\n' "$out" | sort)
 }
 # expect_words DESCRIPTION WORD...: the candidates are exactly these words.

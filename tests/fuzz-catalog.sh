@@ -4,7 +4,9 @@
 # with clang (-fsanitize=fuzzer,address,undefined) and runs it for a
 # bounded number of inputs, seeded with every test catalog.
 #
-#   FUZZ_RUNS   inputs to try (default 20000; bench/ runs it for longer)
+#   FUZZ_RUNS   inputs to try (default 20000; bench/ runs it for longer;
+#               0: skip the test, for a second build of the same sources:
+#               the target is built from the sources, not from the build)
 #   FUZZ_TIME   seconds at most (default 300)
 #
 # Without clang (Debian packages clang and libclang-rt-14-dev) the test
@@ -15,6 +17,10 @@
 runs=${FUZZ_RUNS:-20000}
 max_time=${FUZZ_TIME:-300}
 CLANG=${CLANG:-clang}
+if [ "$runs" = 0 ]; then
+	echo "fuzz-catalog.sh: FUZZ_RUNS=0: not built, not run"
+	exit 77
+fi
 if ! command -v "$CLANG" >/dev/null 2>&1; then
 	echo "fuzz-catalog.sh: clang not found: install the Debian packages clang and libclang-rt-14-dev"
 	exit 77
