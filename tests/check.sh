@@ -16,7 +16,8 @@
 #
 #   --quick          sanitizer build, ABI check and `make check` only
 #   --no-valgrind    skip `make check-valgrind-unit` and the command under valgrind
-#   --no-distcheck   skip `make distcheck`
+#   --no-distcheck   skip `make distcheck` (the plain build's shell tests then
+#                    run in `make check-valgrind`)
 #   --no-packages    skip building, linting, installing and testing the
 #                    Debian packages
 #
@@ -233,8 +234,12 @@ if [ -n "$VALGRIND" ] || [ -n "$DISTCHECK" ]; then
     if build_phase plain _build/plain "${plain_opts[@]}"; then
         if [ -n "$VALGRIND" ]; then
             # The CUnit programs under memcheck; the shell tests' plain runs
-            # are distcheck's.
-            test_phase check-valgrind _build/plain check-valgrind-unit
+            # are distcheck's, or, without distcheck, check-valgrind's.
+            if [ -n "$DISTCHECK" ]; then
+                test_phase check-valgrind-unit _build/plain check-valgrind-unit
+            else
+                test_phase check-valgrind _build/plain check-valgrind
+            fi
             # The command itself under valgrind, through the shell tests that
             # do not depend on timing (the racing and killing ones do).
             UPGRADE_VALGRIND=1 test_phase cli-valgrind _build/plain check "" \
@@ -242,7 +247,7 @@ if [ -n "$VALGRIND" ] || [ -n "$DISTCHECK" ]; then
         fi
         if [ -n "$DISTCHECK" ]; then
             # The fuzz target is built from the sources, so the check phase
-            # has run it already.
+            # has run it already; here its sources are only compiled.
             FUZZ_RUNS=0 test_phase distcheck _build/plain distcheck failures-only
         fi
     fi

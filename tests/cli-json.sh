@@ -35,9 +35,9 @@ import json, sys, jsonschema
 schema = json.load(open(sys.argv[1]))
 jsonschema.Draft202012Validator.check_schema(schema)
 v = jsonschema.Draft202012Validator(schema)
-for d in sys.argv[2:]:
+def problems(d):
     status = int(open(d + "/status").read())
-    lines = open(d + "/lines").read().splitlines()
+    lines = open(d + "/lines", encoding="utf-8").read().splitlines()
     bad = []
     objs = []
     for n, line in enumerate(lines, 1):
@@ -56,6 +56,12 @@ for d in sys.argv[2:]:
         bad.append("exit %d: the output does not end with an error object of status %d" % (status, status))
     if not objs and status in (0, 7):
         bad.append("no output")
+    return bad
+for d in sys.argv[2:]:
+    try:
+        bad = problems(d)
+    except Exception as e:  # this output's problem, not the others'
+        bad = ["cannot check: %r" % e]
     with open(d + "/result", "w") as f:
         for b in bad:
             f.write(b + "\n")

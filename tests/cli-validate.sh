@@ -158,7 +158,8 @@ rm "$sp/loop.xml" "$sp/dangling.xml"
 
 # An unreadable file; root reads anything, so as root the capabilities
 # that let it are dropped for the run.  It is named through its directory:
-# libtool's wrapper (under UPGRADE_VALGRIND) reads files named as arguments.
+# libtool's execute mode, which tests/lib.sh falls back on under
+# UPGRADE_VALGRIND, reads files named as arguments.
 mkdir "$T_TMP/secret"
 cp "$ex/accounts.xml" "$T_TMP/secret/secret.xml"
 chmod 000 "$T_TMP/secret/secret.xml"

@@ -21,7 +21,7 @@ zpty z zsh -f -i
 zpty -w z "PS1='> '; bindkey -e; fpath=(${(q)dir} \$fpath); autoload -U compinit; compinit -u -D"
 zpty -w z "upgrade() { ${(q)prog} \"\$@\" }"
 zpty -w z "dump() { print -r -- \"\$BUFFER\" >\$_dump_to.tmp && mv \$_dump_to.tmp \$_dump_to }; zle -N dump; bindkey '^X' dump"
-n=0
+n=0 failed=0
 for line in "$@"; do
 	n=$((n + 1))
 	zpty -w z "_dump_to=${(q)out}.$n"
@@ -31,11 +31,12 @@ for line in "$@"; do
 		[[ -f $out.$n ]] && break
 		sleep 0.05
 	done
-	[[ -f $out.$n ]] || break
+	# A line that never came back: abort the widget, go on with the next.
+	[[ -f $out.$n ]] || { zpty -w -n z $'\C-g'; failed=1 }
 	zpty -w -n z $'\C-u'
 done
 zpty -d z
-[[ -f $out.$n ]]
+(( ! failed ))
 EOF
 
 # add_case LINE WANT DESCRIPTION: after TAB at the end of LINE, the line is
@@ -66,7 +67,7 @@ EOF
 		i=$((i + 1))
 	done
 	run zsh -f "$T_TMP/drive.zsh" "$top_srcdir/completion/zsh" "$T_TMP/counting" "$T_TMP/buffer" "$@"
-	[ "$rc" -eq 0 ] || not_ok "zsh stopped before the last line was completed (exit $rc)" "$err"
+	[ "$rc" -eq 0 ] || not_ok "zsh did not complete every line (exit $rc)" "$err"
 	i=1
 	while [ "$i" -le "$n_cases" ]; do
 		want=$(cat "$T_TMP/case.$i.want")
@@ -77,14 +78,16 @@ EOF
 		i=$((i + 1))
 	done
 	helps=$(grep -c -x -e '--help' "$T_TMP/runs")
-	if [ "$helps" -eq 1 ]; then ok "the help is read once for $n_cases completions"; else
-		not_ok "upgrade --help ran $helps times for $n_cases completions in one shell" \
+	again=$(grep -e '^--help$' -e '^help ' "$T_TMP/runs" | sort | uniq -d)
+	if [ "$helps" -eq 1 ] && [ -z "$again" ]; then ok "each help is read once for $n_cases completions"; else
+		not_ok "a help ran more than once for $n_cases completions in one shell" \
 			"$(sort "$T_TMP/runs" | uniq -c)"; fi
 }
 
+# The first TAB reads the help: an option of a command there.
+add_case 'upgrade run --dr' 'upgrade run --dry-run ' "an option of the command"
 add_case 'upgrade st' 'upgrade status ' "a command"
 add_case 'upgrade help lo' 'upgrade help log ' "help completes commands"
-add_case 'upgrade run --dr' 'upgrade run --dry-run ' "an option of the command"
 add_case 'upgrade status --dr' 'upgrade status --dr' "not an option of another command"
 add_case 'upgrade --lock-timeout 5 ru' 'upgrade --lock-timeout 5 run ' \
 	"a command after options and their arguments"

@@ -22,8 +22,10 @@ export XDG_CACHE_HOME
 # In a build tree the command is libtool's wrapper script, a shell that
 # sets the library path and then runs the binary: 40-50 ms of every run, and
 # a suite runs the command thousands of times.  libtool's execute mode names
-# the binary and its library path, once per test.
-if [ -f "$top_builddir/libtool" ] && [ -f "$UPGRADE" ]; then
+# the binary and its library path, once per test.  (So the command needs
+# LD_LIBRARY_PATH: a test that empties the environment must pass it on.)
+_lt_bin=
+if [ -f "${top_builddir:-}/libtool" ] && [ -f "$UPGRADE" ]; then
 	# shellcheck disable=SC2016 # expanded by the inner sh
 	_lt=$("$top_builddir/libtool" --mode=execute sh -c \
 		'printf "%s\n%s\n" "$1" "${LD_LIBRARY_PATH:-}"' resolve "$UPGRADE" 2>/dev/null) || _lt=
@@ -32,15 +34,23 @@ if [ -f "$top_builddir/libtool" ] && [ -f "$UPGRADE" ]; then
 		LD_LIBRARY_PATH=$(printf '%s\n' "$_lt" | sed -n 2p)
 		export LD_LIBRARY_PATH
 		UPGRADE=$_lt_bin
+	else
+		_lt_bin=
 	fi
 fi
 
 # UPGRADE_VALGRIND=1: every run of the command goes through valgrind, and a
 # memory error or a definite leak makes it exit 99, failing the test.
+# When the binary was not found above, the command may still be libtool's
+# wrapper: libtool's execute mode puts the binary, not the wrapper's shell,
+# under valgrind.
 if [ -n "${UPGRADE_VALGRIND:-}" ]; then
+	_vg_via=
+	[ -z "$_lt_bin" ] && [ -f "${top_builddir:-}/libtool" ] &&
+		_vg_via="\"$top_builddir/libtool\" --mode=execute "
 	cat >"$T_TMP/upgrade-valgrind" <<EOF
 #!/bin/sh
-exec valgrind -q --error-exitcode=99 --leak-check=full \
+exec $_vg_via valgrind -q --error-exitcode=99 --leak-check=full \
 	--errors-for-leak-kinds=definite --show-leak-kinds=definite \
 	--suppressions="$top_srcdir/tests/valgrind.supp" "$UPGRADE" "\$@"
 EOF
