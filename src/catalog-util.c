@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "catalog.h"
@@ -24,6 +25,15 @@
 /* ---- arena ------------------------------------------------------------ */
 
 #define ARENA_CHUNK (64u * 1024u)
+/*
+ * Past 2 MiB, as for a catalog of thousands of tasks, chunks are 2 MiB
+ * and offered to the kernel as one huge page each: a large catalog first
+ * touches thousands of fresh pages, and each page fault costs 10-20 us in
+ * a virtual machine (bench/README.md: validate of 10,000 tasks, 2,358 ->
+ * 1,384 faults, 6-23 % faster).  A small catalog never gets there, so its
+ * memory stays as compact as before.
+ */
+#define ARENA_HUGE (2u * 1024u * 1024u)
 
 struct upg_chunk {
 	struct upg_chunk *next;
@@ -44,6 +54,7 @@ arena_raw(struct upg_arena *arena, size_t size)
 	struct upg_chunk *chunk;
 	size_t want;
 	char *p;
+	int own;
 
 	size = (size + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1);
 	if (size == 0)
@@ -55,13 +66,27 @@ arena_raw(struct upg_arena *arena, size_t size)
 	}
 	/* A large request gets a chunk of its own, linked behind the current
 	 * one, so the space left in the current chunk is not wasted. */
-	want = size > ARENA_CHUNK / 4 ? size : ARENA_CHUNK;
+	own = size > ARENA_CHUNK / 4;
+	want = own ? size : ARENA_CHUNK;
 	if (want > SIZE_MAX - sizeof(struct upg_chunk))
 		return NULL;
-	chunk = malloc(sizeof(struct upg_chunk) + want);
-	if (chunk == NULL)
-		return NULL;
-	if (want != ARENA_CHUNK && arena->head != NULL) {
+	if (!own && arena->total >= ARENA_HUGE) {
+		void *mem;
+
+		if (posix_memalign(&mem, ARENA_HUGE, ARENA_HUGE) != 0)
+			return NULL;
+#ifdef MADV_HUGEPAGE
+		(void)madvise(mem, ARENA_HUGE, MADV_HUGEPAGE);
+#endif
+		chunk = mem;
+		want = ARENA_HUGE - sizeof(struct upg_chunk);
+	} else {
+		chunk = malloc(sizeof(struct upg_chunk) + want);
+		if (chunk == NULL)
+			return NULL;
+	}
+	arena->total += want;
+	if (own && arena->head != NULL) {
 		chunk->next = arena->head->next;
 		arena->head->next = chunk;
 		return chunk->data;
@@ -135,7 +160,7 @@ upg_arena_free(struct upg_arena *arena)
 		free(c);
 	}
 	arena->head = NULL;
-	arena->used = arena->size = 0;
+	arena->used = arena->size = arena->total = 0;
 }
 
 /* ---- string map ------------------------------------------------------------ */

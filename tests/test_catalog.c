@@ -1560,6 +1560,52 @@ test_cache_compiled_forged(void)
 	upgrade_catalog_free(plain);
 }
 
+/*
+ * The arena past the size where its chunks become huge pages: every block
+ * zeroed, in bounds and apart from the others, large requests in between
+ * (chunks of their own) and strings copied whole.
+ */
+static void
+test_arena(void)
+{
+	struct upg_arena arena = {0};
+	unsigned char **blocks;
+	size_t i, j, n = 200000, bad = 0;
+	char *s;
+
+	blocks = calloc(n, sizeof *blocks);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(blocks);
+	for (i = 0; i < n; i++) {
+		size_t size = 8 + i % 61;
+
+		if (i % 20000 == 0) {
+			unsigned char *big = upg_arena_alloc(&arena, 300000);
+
+			CU_ASSERT_PTR_NOT_NULL_FATAL(big);
+			for (j = 0; j < 300000; j++)
+				bad += big[j] != 0;
+			memset(big, 0xee, 300000);
+		}
+		blocks[i] = upg_arena_alloc(&arena, size);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(blocks[i]);
+		CU_ASSERT_EQUAL_FATAL((uintptr_t)blocks[i] % sizeof(void *), 0);
+		for (j = 0; j < size; j++)
+			bad += blocks[i][j] != 0;
+		memset(blocks[i], (int)(i % 251) + 1, size);
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	/* Nothing written later overwrote an earlier block. */
+	for (i = 0; i < n; i++)
+		for (j = 0; j < 8 + i % 61; j++)
+			bad += blocks[i][j] != (unsigned char)(i % 251 + 1);
+	CU_ASSERT_EQUAL(bad, 0);
+	s = upg_arena_strdup(&arena, "after the huge chunks");
+	CU_ASSERT_STRING_EQUAL(s, "after the huge chunks");
+	upg_arena_free(&arena);
+	CU_ASSERT_PTR_NULL(arena.head);
+	free(blocks);
+}
+
 static void
 test_limits(void)
 {
@@ -2486,6 +2532,7 @@ add_suites(void)
 	TEST_ADD(test_one_line_errors);
 	TEST_ADD(test_schema_quiet);
 	TEST_ADD(test_limits);
+	TEST_ADD(test_arena);
 	TEST_ADD(test_cache);
 	TEST_ADD(test_cache_streamed);
 	TEST_ADD(test_cache_compiled_damaged);
