@@ -4,15 +4,15 @@
 #
 #   tests/check.sh [--quick] [--no-valgrind] [--no-distcheck]
 #
-# Phases: install packages (tests/deps.sh) -> autoreconf -> build
-# _build/sanitize (ASan + UBSan + -Werror) -> compare its ABI with
-# abi/libupgrade.abi (tests/abi-check.sh) -> start PostgreSQL and MariaDB
-# (tests/testdb.sh) and the clusters (tests/cluster.sh: Galera, a
-# PostgreSQL standby, PgBouncer) -> make check -> build _build/plain -> make
-# check-valgrind-unit (the CUnit programs under memcheck) -> the command
-# under valgrind (UPGRADE_VALGRIND=1) -> make distcheck -> build the Debian
-# packages and run lintian -> install them and run their autopkgtest
-# (debian/tests; as root only) -> stop the servers.
+# Phases: install packages (tests/deps.sh) -> autoreconf -> the README's
+# demo (tests/demo.sh) -> build _build/sanitize (ASan + UBSan + -Werror)
+# -> compare its ABI with abi/libupgrade.abi (tests/abi-check.sh) -> start
+# PostgreSQL and MariaDB (tests/testdb.sh) and the clusters
+# (tests/cluster.sh: Galera, a PostgreSQL standby, PgBouncer) -> make check
+# -> build _build/plain -> make check-valgrind-unit (the CUnit programs
+# under memcheck) -> the command under valgrind (UPGRADE_VALGRIND=1) -> make
+# distcheck -> build the Debian packages and run lintian -> install them and
+# run their autopkgtest (debian/tests; as root only) -> stop the servers.
 #
 #   --quick          sanitizer build, ABI check and `make check` only
 #   --no-valgrind    skip `make check-valgrind-unit` and the command under valgrind
@@ -186,6 +186,18 @@ fi
 if ! phase autoreconf autoreconf -fi; then
     FAILED=$((FAILED + 1))
     finish
+fi
+
+# ---- the README's first command ----
+# tests/demo.sh as a user on a fresh machine runs it: its own build, the
+# example catalogs on a new SQLite file.  Before the other builds, since it
+# runs autoreconf again.
+if [ -z "$QUICK" ]; then
+    if phase demo tests/demo.sh; then
+        PASSED=$((PASSED + 1))
+    else
+        FAILED=$((FAILED + 1))
+    fi
 fi
 
 SAN_OK=""
