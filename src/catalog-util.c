@@ -48,6 +48,11 @@ struct upg_chunk {
 
 #define ARENA_ALIGN (sizeof(((struct upg_chunk *)0)->data[0]))
 
+/*
+ * size bytes (rounded up to ARENA_ALIGN) from the arena, not zeroed, or
+ * NULL without memory.  They live until upg_arena_free(); the arena keeps
+ * the total of its chunks to know when they become huge pages.
+ */
 static void *
 arena_raw(struct upg_arena *arena, size_t size)
 {
