@@ -1568,36 +1568,39 @@ test_cache_compiled_forged(void)
 static void
 test_arena(void)
 {
+	static const unsigned char zero[300000];
 	struct upg_arena arena = {0};
-	unsigned char **blocks;
-	size_t i, j, n = 200000, bad = 0;
+	unsigned char **blocks, want[64];
+	size_t i, n = 90000, bad = 0;
 	char *s;
 
 	blocks = calloc(n, sizeof *blocks);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(blocks);
 	for (i = 0; i < n; i++) {
-		size_t size = 8 + i % 61;
+		/* One size: a chunk is filled to its last byte, where a wrong
+		 * chunk size would overrun it. */
+		size_t size = sizeof want;
 
-		if (i % 20000 == 0) {
-			unsigned char *big = upg_arena_alloc(&arena, 300000);
+		if (i % 10000 == 0) {
+			unsigned char *big = upg_arena_alloc(&arena, sizeof zero);
 
 			CU_ASSERT_PTR_NOT_NULL_FATAL(big);
-			for (j = 0; j < 300000; j++)
-				bad += big[j] != 0;
-			memset(big, 0xee, 300000);
+			bad += memcmp(big, zero, sizeof zero) != 0;
+			memset(big, 0xee, sizeof zero);
 		}
 		blocks[i] = upg_arena_alloc(&arena, size);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(blocks[i]);
 		CU_ASSERT_EQUAL_FATAL((uintptr_t)blocks[i] % sizeof(void *), 0);
-		for (j = 0; j < size; j++)
-			bad += blocks[i][j] != 0;
+		bad += memcmp(blocks[i], zero, size) != 0;
 		memset(blocks[i], (int)(i % 251) + 1, size);
 	}
 	CU_ASSERT_EQUAL(bad, 0);
-	/* Nothing written later overwrote an earlier block. */
-	for (i = 0; i < n; i++)
-		for (j = 0; j < 8 + i % 61; j++)
-			bad += blocks[i][j] != (unsigned char)(i % 251 + 1);
+	/* About 5.8 MB: past the 2 MiB where chunks become huge pages.  Nothing
+	 * written later overwrote an earlier block. */
+	for (i = 0; i < n; i++) {
+		memset(want, (int)(i % 251) + 1, sizeof want);
+		bad += memcmp(blocks[i], want, sizeof want) != 0;
+	}
 	CU_ASSERT_EQUAL(bad, 0);
 	s = upg_arena_strdup(&arena, "after the huge chunks");
 	CU_ASSERT_STRING_EQUAL(s, "after the huge chunks");
