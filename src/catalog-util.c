@@ -51,7 +51,7 @@ struct upg_chunk {
 /*
  * size bytes (rounded up to ARENA_ALIGN) from the arena, not zeroed, or
  * NULL without memory.  They live until upg_arena_free(); the arena keeps
- * the total of its chunks to know when they become huge pages.
+ * the total of its standard chunks to know when they become huge pages.
  */
 static void *
 arena_raw(struct upg_arena *arena, size_t size)
@@ -61,6 +61,8 @@ arena_raw(struct upg_arena *arena, size_t size)
 	char *p;
 	int own;
 
+	if (size > SIZE_MAX - ARENA_ALIGN)
+		return NULL;
 	size = (size + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1);
 	if (size == 0)
 		size = ARENA_ALIGN;
@@ -90,7 +92,10 @@ arena_raw(struct upg_arena *arena, size_t size)
 		if (chunk == NULL)
 			return NULL;
 	}
-	arena->total += want;
+	/* Only the small requests' chunks count: a few large strings do not
+	 * make a small catalog's arena huge. */
+	if (!own)
+		arena->total += want;
 	if (own && arena->head != NULL) {
 		chunk->next = arena->head->next;
 		arena->head->next = chunk;
@@ -262,8 +267,9 @@ upg_map_put(struct upg_map *map, const char *key, void *value, void **old)
 	uint64_t h;
 
 	/*
-	 * A load factor up to 3/4: probes stay short (2.5 on average to find a
-	 * key, a hash compared before any string), and the tables of a large
+	 * A load factor up to 3/4: probes stay short (2.5 slots on average to
+	 * find a key, 8.5 to miss one, a hash compared before any string; a
+	 * quarter of the slots always empty), and the tables of a large
 	 * catalog are half the size, each of their pages a fault on first touch
 	 * (validate of 10,000 tasks: 188 fewer faults, 0.8 MiB less).
 	 */

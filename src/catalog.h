@@ -29,7 +29,7 @@ struct upg_arena {
 	struct upg_chunk *head;
 	size_t used; /* bytes used in head */
 	size_t size; /* bytes available in head */
-	size_t total; /* bytes of all chunks */
+	size_t total; /* bytes of the standard (not own) chunks */
 };
 
 /* Returns zeroed, pointer-aligned memory, or NULL when out of memory. */

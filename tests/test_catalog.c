@@ -1577,8 +1577,9 @@ test_arena(void)
 	blocks = calloc(n, sizeof *blocks);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(blocks);
 	for (i = 0; i < n; i++) {
-		/* One size: a chunk is filled to its last byte, where a wrong
-		 * chunk size would overrun it. */
+		/* One size, a multiple of the alignment: a wrong usable size
+		 * of a chunk (too large by the alignment or more) runs the block
+		 * at its end past the allocation, which ASan and memcheck see. */
 		size_t size = sizeof want;
 
 		if (i % 10000 == 0) {
@@ -1602,6 +1603,10 @@ test_arena(void)
 		bad += memcmp(blocks[i], want, sizeof want) != 0;
 	}
 	CU_ASSERT_EQUAL(bad, 0);
+	/* The chunk in use is a huge one: aligned to 2 MiB, as malloc's are
+	 * not. */
+	CU_ASSERT_EQUAL((uintptr_t)arena.head % (2u << 20), 0);
+	CU_ASSERT_TRUE(arena.total > (2u << 20));
 	s = upg_arena_strdup(&arena, "after the huge chunks");
 	CU_ASSERT_STRING_EQUAL(s, "after the huge chunks");
 	upg_arena_free(&arena);
