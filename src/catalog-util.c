@@ -28,9 +28,9 @@
 /*
  * Past 2 MiB, as for a catalog of thousands of tasks, chunks are 2 MiB
  * and offered to the kernel as one huge page each: a large catalog first
- * touches thousands of fresh pages, and each page fault costs 10-20 us in
- * a virtual machine (bench/README.md: validate of 10,000 tasks, 2,358 ->
- * 1,384 faults, 6-23 % faster).  A small catalog never gets there, so its
+ * touches thousands of fresh pages, and each page fault costs about 15 us
+ * in a virtual machine (bench/README.md: validate of 10,000 tasks, 2,361 ->
+ * 1,376 faults, 17 % faster).  A small catalog never gets there, so its
  * memory stays as compact as before.
  */
 #define ARENA_HUGE (2u * 1024u * 1024u)

@@ -352,7 +352,6 @@ by_module(const void *a, const void *b)
  * would abort the whole transaction on PostgreSQL, so there it runs in a
  * savepoint of its own.
  */
-
 static int
 state_query(struct upg_state *st, const char *sql)
 {
