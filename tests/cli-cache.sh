@@ -11,7 +11,9 @@
 #  - entries unused for 30 days, and what a killed writer left, are removed
 #    when a new entry is written; a hit keeps its entry;
 #  - a missing cache directory is made only inside a directory of the user's;
-#  - validate and check-install, and --no-cache, never use it.
+#  - validate and check-install, and --no-cache, never use it;
+#  - a catalog large enough for the loader's huge pages applies the same,
+#    row for row, from a cold cache and taken as built.
 . "$top_srcdir/tests/lib.sh"
 
 NS='xmlns="urn:upgrade:catalog:1"'
@@ -304,4 +306,43 @@ grep -q "2|both" "$T_TMP/e-built.dump" && grep -q "1|sqlite" "$T_TMP/e-built.dum
 	ok "taken as built or parsed, the same tables, rows and state" ||
 	not_ok "the databases differ" "$(diff "$T_TMP/e-built.dump" "$T_TMP/e-parsed.dump" 2>&1; cat "$T_TMP/e-built.dump")"
 
+
+# A catalog whose tree passes 2 MiB, so that the loader's memory comes in
+# huge pages: 4,000 tasks applied for real to fresh databases, once with the
+# cache cold and once taken as built from it.  Every task's text must arrive
+# whole and in order, and the two databases must be the same.
+mkdir -p "$T_TMP/big1" "$T_TMP/big2"
+printf '<module %s name="big">\n<install><sql>CREATE TABLE big (n INTEGER, pad TEXT)</sql></install>\n<task name="t0"><sql>CREATE TABLE big (n INTEGER, pad TEXT)</sql></task>\n</module>\n' \
+	"$NS" >"$T_TMP/big1/big.xml"
+pad=$(awk 'BEGIN { for (k = 0; k < 60; k++) printf "0123456789" }')
+awk -v ns="$NS" -v pad="$pad" 'BEGIN {
+	print "<module " ns " name=\"big\">"
+	print "<install><sql>CREATE TABLE big (n INTEGER, pad TEXT)</sql></install>"
+	print "<task name=\"t0\"><sql>CREATE TABLE big (n INTEGER, pad TEXT)</sql></task>"
+	for (i = 1; i <= 4000; i++)
+		printf "<task name=\"t%d\"><sql>INSERT INTO big VALUES (%d, \047%s%d\047)</sql></task>\n", i, i, pad, i
+	print "</module>"
+}' >"$T_TMP/big2/big.xml"
+rm -rf "$cache"
+for pass in cold built; do
+	bdb=$T_TMP/big-$pass.db
+	run "$UPGRADE" -T "$T_TMP/big1" -d "$bdb" run
+	expect_rc 0 "big catalog, cache $pass: the fresh database installed"
+	run "$UPGRADE" -vv -T "$T_TMP/big2" -d "$bdb" run
+	expect_rc 0 "big catalog, cache $pass: 4,000 tasks applied"
+	if [ "$pass" = cold ]; then want=0; else want=1; fi
+	expect_err "catalog cache: $want files known valid" "big catalog, cache $pass: $want files known valid"
+	got=$(sqlite3 "$bdb" "SELECT count(*), sum(n), sum(pad = '$pad' || n), min(rowid = n) FROM big")
+	if [ "$got" = "4000|8002000|4000|1" ]; then ok "big catalog, cache $pass: every row, whole and in order"; else
+		not_ok "big catalog, cache $pass: rows (count|sum|whole|in order) $got, want 4000|8002000|4000|1"; fi
+	run "$UPGRADE" -T "$T_TMP/big2" -d "$bdb" status --check
+	expect_rc 0 "big catalog, cache $pass: nothing pending"
+done
+sqlite3 "$T_TMP/big-cold.db" '.dump big' >"$T_TMP/big-cold.sql"
+sqlite3 "$T_TMP/big-built.db" '.dump big' >"$T_TMP/big-built.sql"
+if [ -s "$T_TMP/big-cold.sql" ] && cmp -s "$T_TMP/big-cold.sql" "$T_TMP/big-built.sql"; then
+	ok "big catalog: the database from the cache is the one without"
+else
+	not_ok "big catalog: the two databases differ" "$(diff "$T_TMP/big-cold.sql" "$T_TMP/big-built.sql" | head)"
+fi
 finish
