@@ -368,8 +368,8 @@ if require_env UPGRADE_TEST_PGBOUNCER && require_env UPGRADE_TEST_PGBOUNCER_PORT
 	done
 	paths=$(pa "SELECT p FROM tenant_a.paths UNION ALL SELECT p FROM tenant_b.paths" | tr '\n' ';')
 	case $paths in
-	'tenant_a, public;tenant_b, public;') ok "PgBouncer: each task ran with its tenant's search path, the user's after it" ;;
-	*) not_ok "PgBouncer: the tasks' search paths were '$paths' (want tenant_a, public;tenant_b, public;)" ;;
+	'tenant_a, "$user", public;tenant_b, "$user", public;') ok "PgBouncer: each task ran with its tenant's search path, the user's after it" ;;
+	*) not_ok "PgBouncer: the tasks' search paths were '$paths' (want tenant_a, \"\$user\", public;tenant_b, \"\$user\", public;)" ;;
 	esac
 	n=$(pa "SELECT (SELECT count(*) FROM tenant_a.upgrade_locks) + (SELECT count(*) FROM tenant_b.upgrade_locks)")
 	[ "$n" = 0 ] && ok "PgBouncer: the released locks left no rows" || not_ok "PgBouncer: $n lock rows left"
