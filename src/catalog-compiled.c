@@ -616,12 +616,6 @@ upg_compiled_load(struct loader *ld, const char *key, int *known)
 	}
 	free(data);
 	*known = 1;
-	/* The checksums from the tree read, as a parse computes them. */
-	for (i = 0; i < ntasks; i++)
-		if ((tasks[i]->checksum = upg_xml_task_checksum(ld, tasks[i])) == NULL)
-			return -1;
-	if (mod->install != NULL && (mod->install->checksum = upg_xml_task_checksum(ld, mod->install)) == NULL)
-		return -1;
 	rc = add_module(ld, mod, tasks, ntasks);
 	if (rc != UPGRADE_OK)
 		return -1;

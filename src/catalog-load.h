@@ -49,7 +49,6 @@ struct loader {
 	xmlParserCtxtPtr ctxt; /* while parsing, for the line of other errors */
 	size_t ntasks;
 	int too_many_tasks;
-	struct upg_buf canon; /* reused for every task's canonical form */
 	/*
 	 * Bytes known valid are built while they are parsed (catalog-xml.c,
 	 * stream_end_element): 0 the module has not begun, 1 it has, -1 the
@@ -166,11 +165,5 @@ void upg_compiled_save(struct loader *ld, const char *key, size_t first_task);
 #define UPG_COMPILED_NO_STRING UINT32_MAX
 size_t upg_compiled_entry_max(const struct upgrade_catalog *cat);
 void upg_compiled_limits(const struct upgrade_catalog *cat, uint64_t out[UPG_COMPILED_NLIMITS]);
-
-/*
- * SHA-256 over the canonical form of task t's guard and body
- * (catalog-checksum.c), as 64 hex digits in the arena; NULL without memory.
- */
-const char *upg_xml_task_checksum(struct loader *ld, const struct upgrade_task *t);
 
 #endif /* UPG_CATALOG_LOAD_H */

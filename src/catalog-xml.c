@@ -243,9 +243,6 @@ build_task(struct loader *ld, xmlNodePtr el)
 	if (raw && actions > 0)
 		ld_error(ld, line, t->id, "raw task must consist of <step> elements");
 
-	t->checksum = upg_xml_task_checksum(ld, t);
-	if (t->checksum == NULL)
-		return UPGRADE_ENOMEM;
 	rc = upg_catalog_add_task_obj(cat, t);
 	if (rc == UPGRADE_EPARSE) {
 		/* Already recorded (a duplicate id or too many tasks). */
@@ -287,9 +284,6 @@ build_install(struct loader *ld, xmlNodePtr el)
 		*tail = n;
 		tail = &n->next;
 	}
-	t->checksum = upg_xml_task_checksum(ld, t);
-	if (t->checksum == NULL)
-		return UPGRADE_ENOMEM;
 	mod->install = t;
 	return UPGRADE_OK;
 }
@@ -709,7 +703,6 @@ done:
 		ctxt->_private = NULL;
 	xmlFreeDoc(doc);
 	xmlFreeParserCtxt(ctxt);
-	upg_buf_free(&ld.canon);
 	if (rc == UPGRADE_OK && ld.failed)
 		rc = UPGRADE_EPARSE;
 	return rc;

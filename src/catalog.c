@@ -73,9 +73,16 @@ upgrade_catalog_new(struct upgrade_catalog **out)
 void
 upgrade_catalog_free(struct upgrade_catalog *cat)
 {
+	size_t i;
+
 	if (!UPG_IS(cat, CATALOG))
 		return;
 	upg_xml_free_schema(cat);
+	for (i = 0; i < cat->ntasks; i++)
+		free((char *)cat->tasks[i]->checksum);
+	for (i = 0; i < cat->nmodules; i++)
+		if (cat->modules[i]->install != NULL)
+			free((char *)cat->modules[i]->install->checksum);
 	upg_map_free(&cat->module_map);
 	upg_map_free(&cat->task_map);
 	free(cat->modules);
@@ -241,12 +248,12 @@ upg_catalog_add_task_obj(struct upgrade_catalog *cat, struct upgrade_task *t)
 
 	t->magic = UPG_MAGIC_TASK;
 	if (cat->ntasks >= cat->limits.tasks) {
-		if (cat->ntasks == cat->limits.tasks) {
+		/* Said once; ntasks stays the count of tasks held, which every loop over them trusts. */
+		if (!cat->tasks_over_limit) {
 			if (upg_diag_add(cat, mod->file, mod->file_index, t->line, t->id,
 			                 "more than %zu tasks in the catalogs", cat->limits.tasks) != UPGRADE_OK)
 				return UPGRADE_ENOMEM;
-			/* Counted once past the limit so the message is not repeated. */
-			cat->ntasks++;
+			cat->tasks_over_limit = 1;
 		}
 		return UPGRADE_EPARSE;
 	}
@@ -543,7 +550,11 @@ upgrade_task_line(const struct upgrade_task *task)
 const char *
 upgrade_task_checksum(const struct upgrade_task *task)
 {
-	return UPG_IS(task, TASK) ? task->checksum : NULL;
+	const char *sum = NULL;
+
+	if (UPG_IS(task, TASK))
+		upg_task_checksum(task, &sum);
+	return sum;
 }
 
 const char *

@@ -211,7 +211,7 @@ struct upgrade_task {
 	struct upg_node *body;  /* actions and choose, or steps (raw) */
 	upgrade_task_fn fn;
 	void *userdata;
-	const char *checksum; /* NULL for C tasks */
+	const char *checksum; /* upg_task_checksum(): NULL until asked for, always for C tasks */
 	/* Planning. */
 	struct upgrade_task *req; /* resolved, valid requires */
 	uint32_t index;           /* position in catalog->tasks */
@@ -253,6 +253,7 @@ struct upgrade_catalog {
 	size_t nmodules, capmodules;
 	struct upgrade_task **tasks; /* registration order */
 	size_t ntasks, captasks;
+	int tasks_over_limit; /* the limit on tasks was reported */
 	struct upg_map module_map;
 	struct upg_map task_map;
 
@@ -343,6 +344,11 @@ char *upg_task_id(struct upg_arena *arena, const char *module, const char *name)
 
 /* A module's install block object (catalog.c), not yet attached; NULL when out of memory. */
 struct upgrade_task *upg_install_new(struct upgrade_catalog *cat, struct upgrade_module *mod);
+/*
+ * The task's checksum (catalog-checksum.c), computed on first use; *out is
+ * NULL for a C task.  UPGRADE_ENOMEM without memory.  Safe from any thread.
+ */
+int upg_task_checksum(const struct upgrade_task *t, const char **out);
 
 /* ---- the XML loader (catalog-xml.c) ------------------------------------------ */
 

@@ -44,8 +44,8 @@ mark_schema(struct upg_run *run, struct upg_state *st, void *ud)
 	if (m == NULL && (m = upg_state_add(st, mc->module)) == NULL)
 		return upg_error_oom(&run->conn->err);
 	if (mc->mark)
-		ret = upg_state_record(m, mc->name, mc->task != NULL ? mc->task->checksum : NULL,
-		                       -1, "mark");
+		ret = mc->task != NULL ? upg_run_record(m, mc->task, -1, "mark")
+		                       : upg_state_record(m, mc->name, NULL, -1, "mark");
 	else
 		ret = upg_state_forget(m, mc->name);
 	if (ret == UPGRADE_OK)

@@ -26,7 +26,7 @@ record_all(const struct upgrade_catalog *cat, struct upg_state_module *m,
 		/* Raw tasks are never recorded: they run every time. */
 		if (t->module != mod || (t->flags & UPGRADE_TASK_RAW))
 			continue;
-		if (upg_state_record(m, t->name, t->checksum, -1, how) != UPGRADE_OK)
+		if (upg_run_record(m, t, -1, how) != UPGRADE_OK)
 			return -1;
 		count++;
 	}

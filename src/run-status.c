@@ -112,7 +112,7 @@ status_schema(struct upg_run *run, struct upg_state *st, void *ud)
 		struct upg_state_module *m = upg_state_find(st, t->module->name);
 		enum upgrade_task_state state;
 		unsigned long done, total;
-		const char *err = NULL, *at = NULL, *sum;
+		const char *err = NULL, *at = NULL, *sum, *now = NULL;
 		char detail[600], when[64];
 
 		detail[0] = '\0';
@@ -148,7 +148,9 @@ status_schema(struct upg_run *run, struct upg_state *st, void *ud)
 			const struct upg_task_row *row = upg_state_task(st, t->module->name, t->name);
 
 			sum = row != NULL ? row->checksum : NULL;
-			state = sum != NULL && t->checksum != NULL && strcmp(sum, t->checksum) != 0
+			if (sum != NULL && upg_task_checksum(t, &now) != UPGRADE_OK)
+				return upg_error_oom(&run->conn->err);
+			state = sum != NULL && now != NULL && strcmp(sum, now) != 0
 			            ? UPGRADE_STATE_CHANGED
 			            : UPGRADE_STATE_EXECUTED;
 			if (row != NULL && row->at != NULL) {

@@ -154,7 +154,7 @@ run_task_tx(struct upg_run *run, struct upg_state *st, struct upg_state_module *
 		goto fail;
 	/* An always-run task that found nothing to do, already recorded: nothing to write either. */
 	if (!run->r->dry_run && !(always && nothing && recorded)) {
-		ret = upg_state_record(m, task->name, task->checksum, upg_now_ms() - start, "run");
+		ret = upg_run_record(m, task, upg_now_ms() - start, "run");
 		if (ret == UPGRADE_OK)
 			ret = upg_state_save(st, m);
 		if (ret != UPGRADE_OK)
@@ -203,7 +203,7 @@ journal_write(struct upg_run *run, struct upg_state *st, struct upg_state_module
 	int ret;
 
 	if (done == total)
-		ret = upg_state_record(m, task->name, task->checksum, upg_now_ms() - start, "run");
+		ret = upg_run_record(m, task, upg_now_ms() - start, "run");
 	else if (running)
 		ret = upg_state_set_running(m, task->name, done, total, NULL);
 	else
@@ -495,7 +495,7 @@ upg_run_task_journal(struct upg_run *run, struct upg_state *st, struct upg_state
 	nothing = !holds || (!changed && total > 0);
 	/* The last statement's entry recorded the task; when it did not run, record it here. */
 	if (!finished && !(always && nothing && recorded)) {
-		ret = upg_state_record(m, task->name, task->checksum, upg_now_ms() - start, "run");
+		ret = upg_run_record(m, task, upg_now_ms() - start, "run");
 		if (ret == UPGRADE_OK)
 			ret = upg_state_save(st, m);
 		if (ret != UPGRADE_OK) {
@@ -534,6 +534,16 @@ upg_run_announce_task(struct upg_run *run, const struct upgrade_task *task,
 	if (ret != UPGRADE_OK)
 		upg_run_fail_event(run, task, ret, 0, 0, 0);
 	return ret;
+}
+
+int
+upg_run_record(struct upg_state_module *m, const struct upgrade_task *task, long ms, const char *how)
+{
+	const char *sum;
+
+	if (upg_task_checksum(task, &sum) != UPGRADE_OK)
+		return UPGRADE_ENOMEM;
+	return upg_state_record(m, task->name, sum, ms, how);
 }
 
 /*

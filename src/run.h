@@ -168,6 +168,9 @@ int upg_run_task_sql(struct upg_run *run, const struct upgrade_task *task,
 int upg_run_task_journal(struct upg_run *run, struct upg_state *st, struct upg_state_module *m,
                          const struct upgrade_task *task, const struct upg_resolved *res);
 int upg_run_task(struct upg_run *run, struct upg_state *st, const struct upgrade_task *task);
+/* Records task in m as executed, with its checksum; UPGRADE_ENOMEM without memory. */
+int upg_run_record(struct upg_state_module *m, const struct upgrade_task *task, long ms,
+                   const char *how);
 
 /* run-schema.c */
 int upg_run_install_unfinished(const struct upg_state_module *m);

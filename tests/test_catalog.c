@@ -758,7 +758,7 @@ same_task(const struct upgrade_task *a, const struct upgrade_task *b)
 	return same_str(a->id, b->id) && same_str(a->name, b->name) &&
 	       same_str(a->description, b->description) && a->module->file_index == b->module->file_index &&
 	       same_str(a->requires, b->requires) && a->line == b->line && a->flags == b->flags &&
-	       a->decl == b->decl && same_str(a->checksum, b->checksum) &&
+	       a->decl == b->decl && same_str(upgrade_task_checksum(a), upgrade_task_checksum(b)) &&
 	       same_nodes(a->guard, b->guard) && same_nodes(a->body, b->body);
 }
 
@@ -1647,6 +1647,11 @@ test_limits(void)
 	CU_ASSERT_EQUAL(upgrade_catalog_set_limit(cat, UPGRADE_CATALOG_LIMIT_TASKS, 1), UPGRADE_OK);
 	CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "m.xml", mem_catalog, strlen(mem_catalog)), UPGRADE_EPARSE);
 	CU_ASSERT_TRUE(has_diag(cat, "m.xml", 5, "mem:two", "more than 1 tasks in the catalogs"));
+	/* The failed file's tasks are taken back, all of them: preparing went through a slot
+	 * counted past the limit and never filled, and crashed. */
+	CU_ASSERT_EQUAL(upgrade_catalog_task_count(cat), 0);
+	CU_ASSERT_EQUAL(upgrade_catalog_prepare(cat), UPGRADE_EPARSE);
+	CU_ASSERT_EQUAL(upgrade_catalog_diag_count(cat), 1);
 	upgrade_catalog_free(cat);
 
 	cat = new_catalog();
