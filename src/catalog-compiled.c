@@ -39,7 +39,7 @@
  * decides what runs is taken from the entry as a number or a digest: a
  * node's kind and element and its dialects are found again from its
  * element's name and its dialect attribute, and the tasks' checksums are
- * computed again from the tree read, as when parsing.  Every node is held
+ * computed from the tree read when they are needed, as for a parsed file.  Every node is held
  * to what the schema and the builder allow where it stands: which
  * elements, how many and in what order (an action in a <when>, one
  * condition in a <not>, <when>s of distinct dialects before one

@@ -40,6 +40,8 @@ upg_diag_vadd(struct upgrade_catalog *cat, const char *file, uint32_t file_index
 	char *msg;
 	int n, full = 0;
 
+	/* Counted even when not kept: a later check must not find "no problems" in a full file. */
+	cat->nproblems++;
 	if (file_index != C_FILE_INDEX) {
 		if (file_index >= cat->nfile_diags) {
 			size_t ncap = (size_t)file_index + 16;
@@ -240,11 +242,11 @@ upgrade_catalog_native_error(const struct upgrade_catalog *cat)
 	return UPG_IS(cat, CATALOG) ? cat->error.native : 0;
 }
 
-/* Sets the handle's error to a summary of the diagnostics, if any. */
+/* See catalog.h. */
 int
 upg_diag_result(struct upgrade_catalog *cat, size_t before)
 {
-	size_t n = cat->ndiags - before;
+	size_t n = cat->nproblems - before;
 
 	if (n == 0)
 		return UPGRADE_OK;

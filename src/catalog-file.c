@@ -42,10 +42,12 @@ load_buffer(struct upgrade_catalog *cat, const char *name, const char *buf, size
 	int rc;
 
 	if (cat->nfiles >= cat->limits.files) {
-		if (cat->nfiles == cat->limits.files &&
+		/* Said once, though files that cannot be read count past the limit too. */
+		if (!cat->files_over_limit &&
 		    upg_diag_add(cat, name, cat->nfiles, 0, "", "more than %zu catalog files",
 		                 cat->limits.files) != UPGRADE_OK)
 			return upg_error_oom(&cat->error);
+		cat->files_over_limit = 1;
 		cat->nfiles++;
 		return upg_error_set(&cat->error, UPGRADE_EPARSE, "too many catalog files");
 	}
@@ -82,7 +84,7 @@ read_catalog_file(struct upgrade_catalog *cat, const char *path, size_t *len, in
 {
 	const char *fname;
 	struct stat st;
-	size_t cap, n = 0;
+	size_t cap, stop, n = 0;
 	char *buf;
 	FILE *f;
 	int fd;
@@ -122,9 +124,11 @@ read_catalog_file(struct upgrade_catalog *cat, const char *path, size_t *len, in
 	/* Read at most one byte past the limit: enough to know it is exceeded
 	 * (the size may have changed since fstat, or it is a file such as
 	 * those of /proc that says it is empty). */
+	/* That byte's place must not wrap, nor the terminator's after it (a limit of SIZE_MAX). */
+	stop = cat->limits.file_size < SIZE_MAX - 2 ? cat->limits.file_size + 1 : SIZE_MAX - 1;
 	cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 65536;
-	if (cap > cat->limits.file_size + 1)
-		cap = cat->limits.file_size + 1;
+	if (cap > stop)
+		cap = stop;
 	buf = malloc(cap + 1);
 	if (buf == NULL) {
 		fclose(f);
@@ -137,10 +141,10 @@ read_catalog_file(struct upgrade_catalog *cat, const char *path, size_t *len, in
 		if (n == cap) {
 			char *nb;
 
-			if (cap > cat->limits.file_size)
+			if (cap >= stop)
 				break;
 			/* Not upg_grow(): the buffer stops one byte past the limit. */
-			cap = cap > (cat->limits.file_size + 1) / 2 ? cat->limits.file_size + 1 : cap * 2;
+			cap = cap > stop / 2 ? stop : cap * 2;
 			nb = realloc(buf, cap + 1);
 			if (nb == NULL) {
 				free(buf);

@@ -229,7 +229,7 @@ upgrade_catalog_check_dialect(struct upgrade_catalog *cat, const char *dialect)
 	if (!cat->prepared)
 		return upg_error_set(&cat->error, UPGRADE_EINVAL, "prepare the catalog first");
 	upg_error_clear(&cat->error);
-	before = cat->ndiags;
+	before = cat->nproblems;
 	if (dialect != NULL) {
 		rc = check_one_dialect(cat, dialect);
 	} else {

@@ -73,16 +73,9 @@ upgrade_catalog_new(struct upgrade_catalog **out)
 void
 upgrade_catalog_free(struct upgrade_catalog *cat)
 {
-	size_t i;
-
 	if (!UPG_IS(cat, CATALOG))
 		return;
 	upg_xml_free_schema(cat);
-	for (i = 0; i < cat->ntasks; i++)
-		free((char *)cat->tasks[i]->checksum);
-	for (i = 0; i < cat->nmodules; i++)
-		if (cat->modules[i]->install != NULL)
-			free((char *)cat->modules[i]->install->checksum);
 	upg_map_free(&cat->module_map);
 	upg_map_free(&cat->task_map);
 	free(cat->modules);
@@ -222,6 +215,7 @@ upg_catalog_add_module_obj(struct upgrade_catalog *cat, struct upgrade_module *m
 	int rc;
 
 	mod->magic = UPG_MAGIC_MODULE;
+	mod->cat = cat;
 	if (upg_grow(&cat->modules, &cat->capmodules, cat->nmodules + 1, sizeof *cat->modules, 64) != 0)
 		return UPGRADE_ENOMEM;
 	rc = upg_map_put(&cat->module_map, mod->name, mod, &old);
@@ -452,7 +446,9 @@ upgrade_catalog_prepare(struct upgrade_catalog *cat)
 		cat->nplan = 0;
 		return upg_diag_result(cat, 0);
 	}
-	return upg_plan_select(cat);
+	rc = upg_plan_select(cat);
+	cat->runnable = rc == UPGRADE_OK;
+	return rc;
 }
 
 /* ---- accessors ------------------------------------------------------------------------ */

@@ -192,6 +192,7 @@ struct upgrade_module {
 	 * is journaled like a task while it runs.  NULL: none.
 	 */
 	struct upgrade_task *install;
+	struct upgrade_catalog *cat; /* the catalog holding it (its arena has the checksums) */
 	/* Planning. */
 	uint32_t rank;  /* position in module order */
 	uint32_t index; /* scratch for the planner */
@@ -254,6 +255,7 @@ struct upgrade_catalog {
 	struct upgrade_task **tasks; /* registration order */
 	size_t ntasks, captasks;
 	int tasks_over_limit; /* the limit on tasks was reported */
+	int files_over_limit; /* the limit on files was reported */
 	struct upg_map module_map;
 	struct upg_map task_map;
 
@@ -262,6 +264,7 @@ struct upgrade_catalog {
 
 	struct upg_diag *diags;
 	size_t ndiags, capdiags;
+	size_t nproblems; /* diagnostics added, those past a file's limit of messages too */
 	uint32_t *file_diags; /* diagnostics recorded per file index */
 	size_t nfile_diags;
 	struct upg_diag *warnings; /* things skipped; they fail nothing */
@@ -273,6 +276,7 @@ struct upgrade_catalog {
 	struct upg_limits limits;
 	uint32_t nfiles;
 	int prepared;
+	int runnable; /* prepared without errors: the only state a runner may work from */
 
 	/* upgrade_catalog_select_modules() patterns, arena strings; none selects all. */
 	const char **select;
@@ -310,8 +314,9 @@ int upg_warn_add(struct upgrade_catalog *cat, const char *path, const char *fmt,
 /* Sorts the diagnostics by file, then line, keeping the order of equals. */
 void upg_diag_sort(struct upgrade_catalog *cat);
 /*
- * Sets the handle's error to a summary of the diagnostics recorded since
- * there were before of them, if any; returns UPGRADE_OK or that error.
+ * Sets the handle's error to a summary of the problems recorded since
+ * cat->nproblems was before (kept as diagnostics or not), if any; returns
+ * UPGRADE_OK or that error.
  */
 int upg_diag_result(struct upgrade_catalog *cat, size_t before);
 /* UPGRADE_OK while the catalog may still load (not prepared); else the error, set. */

@@ -189,12 +189,16 @@ int
 upg_op_add_column(struct upgrade_context *ctx, const char *table, const struct upg_coldef *col,
                   unsigned flags)
 {
-	const struct upg_dialect *d = ctx->conn->dialect;
+	const struct upg_dialect *d;
 	struct upg_coldef c = *col;
 	struct upg_render r;
 	char *schema;
 	int ret, found = 0, later_not_null = 0;
 
+	/* The dialect is read before anything renders, and an unconnected handle has none. */
+	if ((ret = upg_db_require(ctx->conn)) != UPGRADE_OK)
+		return ret;
+	d = ctx->conn->dialect;
 	if (flags & UPG_IF_NOT_EXISTS) {
 		if ((ret = upg_exists(ctx, UPG_OBJ_COLUMN, table, col->name, 0, &found)) !=
 		    UPGRADE_OK)
@@ -257,6 +261,8 @@ upg_op_drop_column(struct upgrade_context *ctx, const char *table, const char *c
 	char *schema;
 	int ret, found = 0;
 
+	if ((ret = upg_db_require(ctx->conn)) != UPGRADE_OK)
+		return ret;
 	if (flags & UPG_IF_EXISTS) {
 		if ((ret = upg_exists(ctx, UPG_OBJ_COLUMN, table, column, 0, &found)) != UPGRADE_OK)
 			return ret;
@@ -299,13 +305,16 @@ upg_op_rename_column(struct upgrade_context *ctx, const char *table, const char 
 int
 upg_op_alter_column(struct upgrade_context *ctx, const struct upg_alter *a)
 {
-	const struct upg_dialect *d = ctx->conn->dialect;
+	const struct upg_dialect *d;
 	struct colcopy cur;
 	struct upg_alter copy = *a;
 	struct upg_render r;
 	char *schema;
 	int ret;
 
+	if ((ret = upg_db_require(ctx->conn)) != UPGRADE_OK)
+		return ret;
+	d = ctx->conn->dialect;
 	if (a->type.kind == UPG_TYPE_NONE && a->type.sql == NULL &&
 	    a->null_change == UPG_NULL_KEEP && a->def_change == UPG_DEF_KEEP)
 		return upg_error_set(
@@ -460,11 +469,14 @@ int
 upg_op_drop_constraint(struct upgrade_context *ctx, const char *table, const char *name, int ctype,
                        unsigned flags)
 {
-	const struct upg_dialect *d = ctx->conn->dialect;
+	const struct upg_dialect *d;
 	struct upg_render r;
 	char *schema;
 	int ret, found = 0;
 
+	if ((ret = upg_db_require(ctx->conn)) != UPGRADE_OK)
+		return ret;
+	d = ctx->conn->dialect;
 	if (flags & UPG_IF_EXISTS) {
 		if ((ret = upg_exists(ctx, UPG_OBJ_CONSTRAINT, table, name, ctype, &found)) !=
 		    UPGRADE_OK)

@@ -287,6 +287,10 @@ upg_run_check_ready(struct upgrade_runner *r, struct upgrade_conn *conn)
 		return upg_error_set(&r->err, UPGRADE_EINVAL, "no connection handle");
 	if (!r->cat->prepared)
 		return upg_error_set(&r->err, UPGRADE_EINVAL, "the catalog is not prepared");
+	/* Its install blocks and modules would still be there to run and record. */
+	if (!r->cat->runnable)
+		return upg_error_set(&r->err, UPGRADE_EINVAL,
+		                     "the catalog has errors (upgrade_catalog_prepare failed)");
 	if (!conn->connected)
 		return upg_error_set(&r->err, UPGRADE_EINVAL, "not connected");
 	if (!conn->autocommit)

@@ -556,6 +556,7 @@ upg_run_task(struct upg_run *run, struct upg_state *st, const struct upgrade_tas
 {
 	struct upg_state_module *m = upg_state_find(st, task->module->name);
 	struct upg_resolved *res = NULL;
+	const char *sum;
 	int ret;
 
 	if (m == NULL)
@@ -564,6 +565,9 @@ upg_run_task(struct upg_run *run, struct upg_state *st, const struct upgrade_tas
 		return upg_error_oom(&run->conn->err);
 	if (upg_state_is_executed(m, task->name) && !(task->flags & UPGRADE_TASK_ALWAYS_RUN))
 		return UPGRADE_OK;
+	/* Before anything runs: its record cannot fail for want of it once statements committed. */
+	if (upg_task_checksum(task, &sum) != UPGRADE_OK)
+		return upg_error_oom(&run->conn->err);
 	if ((ret = upg_run_announce_task(run, task, &res)) != UPGRADE_OK)
 		return ret;
 	if (run->r->sql_only)

@@ -91,6 +91,20 @@ if require_env UPGRADE_TEST_PG && require_env UPGRADE_TEST_PG_ADMIN; then
 	got=$(pa "SELECT p FROM upg_sp_odd.empty_path")
 	[ "$got" = upg_sp_odd ] && ok "PG: with an empty path of its own, the tenant's schema alone" ||
 		not_ok "PG: upg_sp_odd.empty_path holds '$got' (want upg_sp_odd)"
+	# A path the client cannot split for sure (an unquoted name beyond
+	# ASCII, which the server folds by its encoding; likewise a vertical tab
+	# or a name over 63 bytes) is read as the schemas the server resolved:
+	# those that exist, in order.
+	mkdir -p "$T_TMP/fold1"
+	printf '<module %s name="empty"><task name="Zero"><sql>SELECT 1</sql></task><task name="Folded"><sql>CREATE TABLE fold_path AS SELECT up_fn() AS w, current_setting(%s) AS p</sql></task></module>\n' \
+		"$NS" "'search_path'" >"$T_TMP/fold1/catalog.xml"
+	conn="$UPGRADE_TEST_PG;ConnSettings={SELECT set_config('search_path', 'UPGX_SP_UP, Été, public', false)}"
+	run "$UPGRADE" -T "$T_TMP/fold1" -c "$conn" run --schema upg_sp_odd
+	expect_rc 0 "PG: a path with an unquoted name beyond ASCII"
+	got=$(pa "SELECT w || ' / ' || p FROM upg_sp_odd.fold_path")
+	[ "$got" = 'up / upg_sp_odd, upgx_sp_up, public' ] &&
+		ok "PG: that path read as the server resolved it" ||
+		not_ok "PG: upg_sp_odd.fold_path holds '$got' (want up / upg_sp_odd, upgx_sp_up, public)"
 	pa 'DROP SCHEMA upg_sp_odd CASCADE; DROP SCHEMA upgx_sp_up CASCADE;
 	    DROP SCHEMA "upgx sp ""odd"", name" CASCADE' >/dev/null
 

@@ -1631,6 +1631,15 @@ test_limits(void)
 	CU_ASSERT_EQUAL(upgrade_catalog_set_limit(cat, 99, 1), UPGRADE_EINVAL);
 	upgrade_catalog_free(cat);
 
+	/* No limit at all: one byte past it wrapped to none, and every file read as empty. */
+	cat = new_catalog();
+	CU_ASSERT_EQUAL(upgrade_catalog_set_limit(cat, UPGRADE_CATALOG_LIMIT_FILE_SIZE, SIZE_MAX), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_load_file(cat, src_path("tasks/examples/accounts.xml")), UPGRADE_OK);
+	dump_diags(cat);
+	CU_ASSERT_EQUAL(upgrade_catalog_prepare(cat), UPGRADE_OK);
+	CU_ASSERT_TRUE(upgrade_catalog_task_count(cat) > 0);
+	upgrade_catalog_free(cat);
+
 	cat = new_catalog();
 	CU_ASSERT_EQUAL(upgrade_catalog_set_limit(cat, UPGRADE_CATALOG_LIMIT_DEPTH, 2), UPGRADE_OK);
 	CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "m.xml", mem_catalog, strlen(mem_catalog)), UPGRADE_EPARSE);
@@ -1647,8 +1656,8 @@ test_limits(void)
 	CU_ASSERT_EQUAL(upgrade_catalog_set_limit(cat, UPGRADE_CATALOG_LIMIT_TASKS, 1), UPGRADE_OK);
 	CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "m.xml", mem_catalog, strlen(mem_catalog)), UPGRADE_EPARSE);
 	CU_ASSERT_TRUE(has_diag(cat, "m.xml", 5, "mem:two", "more than 1 tasks in the catalogs"));
-	/* The failed file's tasks are taken back, all of them: preparing went through a slot
-	 * counted past the limit and never filled, and crashed. */
+	/* Preparing after the limit on tasks went through a slot counted past the limit and
+	 * never filled, and crashed. */
 	CU_ASSERT_EQUAL(upgrade_catalog_task_count(cat), 0);
 	CU_ASSERT_EQUAL(upgrade_catalog_prepare(cat), UPGRADE_EPARSE);
 	CU_ASSERT_EQUAL(upgrade_catalog_diag_count(cat), 1);
@@ -1657,6 +1666,15 @@ test_limits(void)
 	cat = new_catalog();
 	CU_ASSERT_EQUAL(upgrade_catalog_set_limit(cat, UPGRADE_CATALOG_LIMIT_FILES, 1), UPGRADE_OK);
 	CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "m.xml", mem_catalog, strlen(mem_catalog)), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "n.xml", mem_catalog, strlen(mem_catalog)), UPGRADE_EPARSE);
+	CU_ASSERT_TRUE(has_diag(cat, "n.xml", 0, "", "more than 1 catalog files"));
+	upgrade_catalog_free(cat);
+
+	/* A file that cannot be read counts too, and the limit is still said when a file passes it. */
+	cat = new_catalog();
+	CU_ASSERT_EQUAL(upgrade_catalog_set_limit(cat, UPGRADE_CATALOG_LIMIT_FILES, 1), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "m.xml", mem_catalog, strlen(mem_catalog)), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_load_file(cat, "/nonexistent/x.xml"), UPGRADE_ENOTFOUND);
 	CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "n.xml", mem_catalog, strlen(mem_catalog)), UPGRADE_EPARSE);
 	CU_ASSERT_TRUE(has_diag(cat, "n.xml", 0, "", "more than 1 catalog files"));
 	upgrade_catalog_free(cat);
@@ -1821,6 +1839,32 @@ test_limits(void)
 		CU_ASSERT_EQUAL(upgrade_catalog_diag_count(cat), 1001);
 		CU_ASSERT_TRUE(
 		    has_diag(cat, "many.xml", 0, "", "more than 1000 problems in this file"));
+		upg_buf_free(&many);
+		upgrade_catalog_free(cat);
+	}
+
+	/*
+	 * A file whose messages are full still has problems for a later check:
+	 * 1,001 tasks for PostgreSQL only, checked for SQLite (its messages
+	 * fill the file's thousand), then for MySQL, which found "none".
+	 */
+	{
+		struct upg_buf many = UPG_BUF_INIT;
+
+		upg_buf_puts(&many, "<module xmlns=\"urn:upgrade:catalog:1\" name=\"many\">\n");
+		for (i = 0; i < 1001; i++)
+			upg_buf_printf(&many, "<task name=\"t%zu\"><choose><when dialect=\"postgresql\">"
+			                      "<sql>SELECT 1</sql></when></choose></task>\n", i);
+		upg_buf_puts(&many, "</module>\n");
+		cat = new_catalog();
+		CU_ASSERT_EQUAL(
+		    upgrade_catalog_load_memory(cat, "many.xml", upg_buf_str(&many), many.len),
+		    UPGRADE_OK);
+		CU_ASSERT_EQUAL(upgrade_catalog_prepare(cat), UPGRADE_OK);
+		CU_ASSERT_EQUAL(upgrade_catalog_check_dialect(cat, "sqlite"), UPGRADE_EPARSE);
+		CU_ASSERT_EQUAL(upgrade_catalog_diag_count(cat), 1001);
+		CU_ASSERT_EQUAL(upgrade_catalog_check_dialect(cat, "mysql"), UPGRADE_EPARSE);
+		CU_ASSERT_STRING_EQUAL(upgrade_catalog_error(cat), "1001 errors in the catalogs");
 		upg_buf_free(&many);
 		upgrade_catalog_free(cat);
 	}
@@ -2007,6 +2051,38 @@ checksum_of(const char *doc)
 		snprintf(sum, sizeof sum, "%s", upgrade_task_checksum(t));
 	upgrade_catalog_free(cat);
 	return sum;
+}
+
+/*
+ * A checksum is computed when first asked for and kept with the catalog:
+ * the install of a module that selection then leaves out of the catalog's
+ * list is freed with it all the same (LeakSanitizer fails the program
+ * otherwise), and asking again gives the same string.
+ */
+static void
+test_checksum_lazy(void)
+{
+	static const char a[] = "<module xmlns=\"urn:upgrade:catalog:1\" name=\"a\">"
+	                        "<task name=\"t\"><sql>SELECT 1</sql></task></module>";
+	static const char b[] = "<module xmlns=\"urn:upgrade:catalog:1\" name=\"b\">"
+	                        "<install><sql>SELECT 2</sql></install>"
+	                        "<task name=\"t\"><sql>SELECT 3</sql></task></module>";
+	struct upgrade_catalog *cat = new_catalog();
+	const struct upgrade_task *in;
+	const char *first;
+
+	CU_ASSERT_EQUAL_FATAL(upgrade_catalog_load_memory(cat, "a.xml", a, strlen(a)), UPGRADE_OK);
+	CU_ASSERT_EQUAL_FATAL(upgrade_catalog_load_memory(cat, "b.xml", b, strlen(b)), UPGRADE_OK);
+	in = upgrade_module_install(upgrade_catalog_find_module(cat, "b"));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(in);
+	first = upgrade_task_checksum(in);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(first);
+	CU_ASSERT_EQUAL(strlen(first), 64);
+	CU_ASSERT_PTR_EQUAL(upgrade_task_checksum(in), first);
+	CU_ASSERT_EQUAL(upgrade_catalog_select_modules(cat, "a"), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_prepare(cat), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_module_count(cat), 1);
+	upgrade_catalog_free(cat);
 }
 
 static void
@@ -2553,6 +2629,7 @@ add_suites(void)
 	TEST_ADD(test_placeholders);
 	TEST_ADD(test_steps);
 	TEST_ADD(test_checksum);
+	TEST_ADD(test_checksum_lazy);
 	TEST_ADD(test_dialects);
 	TEST_ADD(test_schema_names_the_registry);
 	TEST_ADD(test_model_registration);

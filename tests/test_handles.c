@@ -381,6 +381,65 @@ test_not_a_context(void)
 	close_handles(&h);
 }
 
+/*
+ * A context over a connection that is not connected (never, here, though
+ * its dialect is chosen): every operation is refused with "not connected".
+ * Four of them read the dialect's hooks before asking, and crashed.
+ */
+static void
+test_context_unconnected(void)
+{
+	static const char *const cols[] = {"a", NULL};
+	struct upgrade_column col = UPGRADE_COLUMN_INIT;
+	struct upgrade_column_change ch = UPGRADE_COLUMN_CHANGE_INIT;
+	struct upgrade_fill f = UPGRADE_FILL_INIT;
+	struct upgrade_context *ctx = NULL;
+	struct handles h;
+	long rows;
+	int r, i, rc[26];
+
+	col.name = "a";
+	col.type = "integer";
+	ch.type = "text";
+	f.value = "1";
+	open_handles(&h);
+	CU_ASSERT_EQUAL_FATAL(upgrade_context_new(&ctx, h.conn, NULL), UPGRADE_OK);
+	rc[0] = upgrade_context_add_column(ctx, "t", &col, 0);
+	rc[1] = upgrade_context_drop_column(ctx, "t", "a", 0);
+	rc[2] = upgrade_context_alter_column(ctx, "t", "a", &ch);
+	rc[3] = upgrade_context_drop_constraint(ctx, "t", "c", UPGRADE_CONSTRAINT_ANY, 0);
+	rc[4] = upgrade_context_add_column(ctx, "t", &col, UPGRADE_IF_NOT_EXISTS);
+	rc[5] = upgrade_context_drop_column(ctx, "t", "a", UPGRADE_IF_EXISTS);
+	rc[6] = upgrade_context_drop_constraint(ctx, "t", "c", UPGRADE_CONSTRAINT_CHECK, 0);
+	rc[7] = upgrade_context_has_table(&r, ctx, "t");
+	rc[8] = upgrade_context_has_column(&r, ctx, "t", "a");
+	rc[9] = upgrade_context_is_empty_table(&r, ctx, "t");
+	rc[10] = upgrade_context_exec(&rows, ctx, "SELECT 1", 0, NULL);
+	rc[11] = upgrade_context_query(ctx, "SELECT 1", 0, NULL, row_fn, NULL);
+	rc[12] = upgrade_context_records_per_table(ctx, "t", cols, row_fn, NULL);
+	rc[13] = upgrade_context_add_column_with_defaults(ctx, "t", &col, &f);
+	rc[14] = upgrade_context_create_table(ctx, "t", &col, 1, 0);
+	rc[15] = upgrade_context_drop_table(ctx, "t", 0);
+	rc[16] = upgrade_context_rename_table(ctx, "t", "u");
+	rc[17] = upgrade_context_rename_column(ctx, "t", "a", "b");
+	rc[18] = upgrade_context_create_index(ctx, "t", "i", cols, 0);
+	rc[19] = upgrade_context_drop_index(ctx, "t", "i", 0);
+	rc[20] = upgrade_context_add_unique(ctx, "t", "u", cols);
+	rc[21] = upgrade_context_add_check(ctx, "t", "c", "a > 0");
+	rc[22] = upgrade_context_create_enum(ctx, "e", cols);
+	rc[23] = upgrade_context_suspend_triggers(ctx, "t");
+	rc[24] = upgrade_context_has_enum(&r, ctx, "e");
+	rc[25] = upgrade_context_add_enum_value(ctx, "e", "x", 0);
+	for (i = 0; i < 26; i++) {
+		if (rc[i] != UPGRADE_EINVAL)
+			fprintf(stderr, "operation %d: %d\n", i, rc[i]);
+		CU_ASSERT_EQUAL(rc[i], UPGRADE_EINVAL);
+	}
+	CU_ASSERT_STRING_EQUAL(upgrade_context_error(ctx), "not connected");
+	upgrade_context_free(ctx);
+	close_handles(&h);
+}
+
 /* A struct with a version the library does not know is refused, naming the struct. */
 static void
 test_struct_versions(void)
@@ -460,6 +519,7 @@ add_suites(void)
 	TEST_ADD(test_not_a_task_or_module);
 	TEST_ADD(test_not_a_runner);
 	TEST_ADD(test_not_a_context);
+	TEST_ADD(test_context_unconnected);
 	TEST_ADD(test_struct_versions);
 }
 

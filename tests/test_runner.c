@@ -178,7 +178,7 @@ test_c_install_and_selection(void)
 	struct upgrade_catalog *cat = NULL;
 	struct events e;
 	char path[300];
-	int nothing = 0;
+	int nothing = 0, k;
 
 	snprintf(path, sizeof path, "%s/cinstall.db", test_tmpdir());
 	CU_ASSERT_EQUAL_FATAL(upgrade_conn_new(&conn), UPGRADE_OK);
@@ -221,6 +221,38 @@ test_c_install_and_selection(void)
 	CU_ASSERT_STRING_EQUAL(upgrade_catalog_error(cat), "no module matches 'x*'");
 	CU_ASSERT_EQUAL(upgrade_catalog_task_count(cat), 0);
 	upgrade_catalog_free(cat);
+	upgrade_conn_free(conn);
+
+	/*
+	 * Nothing runs from a catalog whose prepare failed (here a task that
+	 * requires one no catalog has; then a selection that matches nothing):
+	 * its modules were still listed, and a run installed them and recorded
+	 * them with no tasks, on a database the fixed catalog then failed on.
+	 */
+	snprintf(path, sizeof path, "%s/cinstall-failed.db", test_tmpdir());
+	CU_ASSERT_EQUAL_FATAL(upgrade_conn_new(&conn), UPGRADE_OK);
+	CU_ASSERT_EQUAL_FATAL(upgrade_conn_connect_sqlite(conn, path), UPGRADE_OK);
+	for (k = 0; k < 2; k++) {
+		struct upgrade_runner *r = NULL;
+
+		CU_ASSERT_EQUAL_FATAL(upgrade_catalog_new(&cat), UPGRADE_OK);
+		CU_ASSERT_EQUAL(upgrade_catalog_add_module(cat, "lib", NULL), UPGRADE_OK);
+		CU_ASSERT_EQUAL(upgrade_catalog_set_install(cat, "lib", task_create, NULL), UPGRADE_OK);
+		CU_ASSERT_EQUAL(upgrade_catalog_add_task(cat, "lib", "Insert", task_insert, NULL, 0,
+		                                         k == 0 ? "nosuch:task" : NULL),
+		                UPGRADE_OK);
+		if (k == 1)
+			CU_ASSERT_EQUAL(upgrade_catalog_select_modules(cat, "typo"), UPGRADE_OK);
+		CU_ASSERT_NOT_EQUAL(upgrade_catalog_prepare(cat), UPGRADE_OK);
+		CU_ASSERT_EQUAL_FATAL(upgrade_runner_new(&r, cat), UPGRADE_OK);
+		CU_ASSERT_EQUAL(upgrade_runner_run(r, conn), UPGRADE_EINVAL);
+		CU_ASSERT_STRING_EQUAL(upgrade_runner_error(r),
+		                       "the catalog has errors (upgrade_catalog_prepare failed)");
+		CU_ASSERT_EQUAL(upgrade_runner_baseline(r, conn), UPGRADE_EINVAL);
+		upgrade_runner_free(r);
+		upgrade_catalog_free(cat);
+	}
+	assert_scalar(conn, "SELECT count(*) FROM sqlite_master", "0");
 	upgrade_conn_free(conn);
 }
 
