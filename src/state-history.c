@@ -98,7 +98,8 @@ history_row(void *ud, size_t ncols, char **v)
 		return 0;
 	if (v[4] != NULL && strcmp(v[4], "mark") == 0)
 		return 0;
-	if (v[4] != NULL && strcmp(v[4], "baseline") == 0) {
+	/* An install records the module's tasks as a baseline does, without running them. */
+	if (v[4] != NULL && (strcmp(v[4], "baseline") == 0 || strcmp(v[4], "install") == 0)) {
 		upg_time_rfc3339(v[2] != NULL ? v[2] : "", at, sizeof at);
 		/* The module's latest baseline entry takes it, with the earliest task's time. */
 		for (i = h->n; i-- > 0;) {

@@ -76,6 +76,10 @@ mkdir -p "$T_TMP/none2"
 run env UPGRADE_TASKS_PATH="none:$T_TMP/none2" "$UPGRADE" list
 expect_rc 4 "no catalogs in UPGRADE_TASKS_PATH"
 expect_err "no task catalogs found in none, $T_TMP/none2\$" "every path of UPGRADE_TASKS_PATH is named"
+run env UPGRADE_TASKS_PATH="::" "$UPGRADE" list
+expect_rc 4 "UPGRADE_TASKS_PATH of empty entries only"
+expect_err "no task catalogs found in UPGRADE_TASKS_PATH, whose entries are all empty\$" \
+	"an UPGRADE_TASKS_PATH of empty entries is named as such (it said \"(null)\")"
 run "$UPGRADE" -T none validate --allow-empty
 expect_rc 0 "validate --allow-empty accepts no catalogs"
 expect_out '^0 modules, 0 tasks: valid$' "validate --allow-empty says what it checked"

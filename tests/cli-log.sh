@@ -125,6 +125,20 @@ expect_lines 1 err "SQLite: one line of error"
 run "$UPGRADE" -d "$T_TMP/app.db" log extra
 expect_rc 64 "log takes no operands"
 
+# A module first seen with an install block: its tasks are recorded by
+# the install, never run, and the log says so as for a baseline.
+mkdir -p "$T_TMP/inst"
+printf '<module xmlns="urn:upgrade:catalog:1" name="ins"><install><sql>CREATE TABLE i (a INTEGER)</sql></install><task name="One"><sql>CREATE TABLE one (a INTEGER)</sql></task><task name="Two"><sql>CREATE TABLE two (a INTEGER)</sql></task></module>\n' \
+	>"$T_TMP/inst/ins.xml"
+"$UPGRADE" -q -T "$T_TMP/inst" -d "$T_TMP/inst.db" run >/dev/null 2>&1
+run "$UPGRADE" -d "$T_TMP/inst.db" log
+expect_rc 0 "SQLite: log after an install"
+expect_out '^  [^ ]+  baseline    ins  \(2 tasks\)$' "SQLite: the install's tasks are one baseline entry"
+case $out in
+*"run         ins:"*) not_ok "SQLite: log shows tasks the install recorded as run" "$out" ;;
+*) ok "SQLite: no task the install recorded is shown as run" ;;
+esac
+
 if require_env UPGRADE_TEST_PG && require_env UPGRADE_TEST_PG_ADMIN; then
 	$UPGRADE_TEST_PG_ADMIN -c 'SET client_min_messages = warning' \
 		-c 'DROP SCHEMA IF EXISTS upg_log_a CASCADE; DROP SCHEMA IF EXISTS upg_log_b CASCADE' \

@@ -151,6 +151,31 @@ if require_env UPGRADE_TEST_PG && require_env UPGRADE_TEST_PG_ADMIN; then
 	expect_rc 2 "PG: keep-going where every schema fails: task failed"
 	expect_out '^Running upgrade for upg_foo-fah$' "PG: keep-going goes on with the next schema"
 
+	# A failure after a schema that succeeded: status 2 and the run stops,
+	# unless --keep-going, which goes on and says 6 (it said 6 either way).
+	mkdir -p "$T_TMP/kg0" "$T_TMP/kg1"
+	printf '<module %s name="kg"><task name="Zero"><sql>SELECT 1</sql></task></module>\n' \
+		'xmlns="urn:upgrade:catalog:1"' >"$T_TMP/kg0/catalog.xml"
+	printf '<module %s name="kg"><task name="Zero"><sql>SELECT 1</sql></task><task name="Make"><sql>CREATE TABLE kx (a INTEGER)</sql></task></module>\n' \
+		'xmlns="urn:upgrade:catalog:1"' >"$T_TMP/kg1/catalog.xml"
+	$UPGRADE_TEST_PG_ADMIN -q -c "SET client_min_messages = warning" \
+		-c "DROP SCHEMA IF EXISTS upg_kg_a CASCADE" -c "DROP SCHEMA IF EXISTS upg_kg_b CASCADE" \
+		-c "DROP SCHEMA IF EXISTS upg_kg_c CASCADE" -c "CREATE SCHEMA upg_kg_a AUTHORIZATION upgrade" \
+		-c "CREATE SCHEMA upg_kg_b AUTHORIZATION upgrade" -c "CREATE SCHEMA upg_kg_c AUTHORIZATION upgrade"
+	"$UPGRADE" -q -T "$T_TMP/kg0" -c "$UPGRADE_TEST_PG" run --schemas 'upg_kg_*' >/dev/null 2>&1
+	$UPGRADE_TEST_PG_ADMIN -q -c "CREATE TABLE upg_kg_b.kx (a INTEGER)"
+	run "$UPGRADE" -T "$T_TMP/kg1" -c "$UPGRADE_TEST_PG" run --schemas 'upg_kg_*'
+	expect_rc 2 "PG: a task fails in the second of three schemas, the first done: task failed"
+	case $out in
+	*upg_kg_c*) not_ok "PG: without --keep-going the third schema ran" "$out" ;;
+	*) ok "PG: without --keep-going the run stopped at the failed schema" ;;
+	esac
+	run "$UPGRADE" -T "$T_TMP/kg1" -c "$UPGRADE_TEST_PG" run --schemas 'upg_kg_*' --keep-going
+	expect_rc 6 "PG: with --keep-going the third schema runs and the status is partial"
+	expect_out '^Running upgrade for upg_kg_c$' "PG: --keep-going went on with upg_kg_c"
+	$UPGRADE_TEST_PG_ADMIN -q -c "SET client_min_messages = warning" -c "DROP SCHEMA upg_kg_a CASCADE" \
+		-c "DROP SCHEMA upg_kg_b CASCADE" -c "DROP SCHEMA upg_kg_c CASCADE"
+
 	run "$UPGRADE" -T "$T_TMP/v2" -c "$UPGRADE_TEST_PG" run --schemas 'upg_nothing_*'
 	expect_rc 5 "PG: a pattern matching no schema"
 	expect_err "no schema matches 'upg_nothing_\*'" "PG: the pattern is named"

@@ -44,6 +44,13 @@ searched_add(struct searched *sp, const char *path)
 	sp->len += extra + n;
 }
 
+/* Where catalogs were looked for; nowhere only when $UPGRADE_TASKS_PATH had empty entries alone. */
+static const char *
+searched_text(const struct searched *sp)
+{
+	return sp->text != NULL ? sp->text : "UPGRADE_TASKS_PATH, whose entries are all empty";
+}
+
 static int
 load_one(struct cli *cli, struct upgrade_catalog *cat, const char *path, struct searched *sp)
 {
@@ -247,7 +254,7 @@ cli_load_catalog(struct cli *cli, const char *const *paths, size_t npaths,
 	rc = upgrade_catalog_prepare(cat);
 	if (rc == UPGRADE_ENOTFOUND) {
 		/* Only the selection fails this way: say where the modules were looked for. */
-		cli_error(cli, "%s in %s", upgrade_catalog_error(cat), sp.text);
+		cli_error(cli, "%s in %s", upgrade_catalog_error(cat), searched_text(&sp));
 		ret = CLI_EXIT_CATALOG;
 		goto fail;
 	}
@@ -258,7 +265,7 @@ cli_load_catalog(struct cli *cli, const char *const *paths, size_t npaths,
 		                                                         : CLI_EXIT_CATALOG;
 	}
 	if (upgrade_catalog_module_count(cat) == 0 && !cli->allow_empty) {
-		cli_error(cli, "no task catalogs found in %s", sp.text);
+		cli_error(cli, "no task catalogs found in %s", searched_text(&sp));
 		ret = CLI_EXIT_CATALOG;
 		goto fail;
 	}

@@ -732,7 +732,9 @@ cmd_run(struct cli *cli, int argc, char **argv)
 	pthread_mutex_destroy(&p.lock);
 	if (rc >= 0) {
 		ret = CLI_EXIT_OK;
-	} else if (upgrade_runner_schemas_failed(r) > 0 && upgrade_runner_schemas_ok(r) > 0) {
+	} else if (o.keep_going && upgrade_runner_schemas_failed(r) > 0 &&
+	           upgrade_runner_schemas_ok(r) > 0) {
+		/* Without --keep-going the run stopped at the failure: its own status says why. */
 		ret = CLI_EXIT_PARTIAL;
 	} else if (rc == UPGRADE_ELOCKED) {
 		ret = CLI_EXIT_LOCK_TIMEOUT;
