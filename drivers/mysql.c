@@ -889,6 +889,8 @@ const struct upg_dialect upg_dialect_mysql = {
 	.max_ident_len = 64,
 	/* A TEXT key cannot be a primary key; TEXT values stop at 64 KiB. */
 	.key_type = "VARCHAR(255)",
+	.max_module_chars = 255,
+	.max_task_chars = 500,
 	.json_type = "LONGTEXT",
 	.timestamp_type = "DATETIME(6)",
 	.task_key_type = "VARCHAR(500)",

@@ -179,11 +179,52 @@ upg_task_resolve(struct upg_resolved **out, const struct upgrade_task *task, con
  * alternative is found in CI rather than in production.
  */
 
+/* Characters of UTF-8 text (the catalog's names are valid UTF-8). */
+static size_t
+utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+/* Names the state tables of the dialect cannot hold: their state write would fail after the task. */
+static int
+check_state_names(struct upgrade_catalog *cat, const struct upg_dialect *d)
+{
+	size_t i, n;
+
+	for (i = 0; d != NULL && d->max_module_chars > 0 && i < cat->nmodules; i++) {
+		const struct upgrade_module *m = cat->modules[i];
+
+		if ((n = utf8_chars(m->name)) > d->max_module_chars &&
+		    upg_diag_add(cat, m->file, m->file_index, m->line, m->name,
+		                 "the module name is %zu characters long; %s's state table holds %zu",
+		                 n, d->title, d->max_module_chars) != UPGRADE_OK)
+			return UPGRADE_ENOMEM;
+	}
+	for (i = 0; d != NULL && d->max_task_chars > 0 && i < cat->nplan; i++) {
+		const struct upgrade_task *t = cat->plan[i];
+
+		if (!(t->flags & UPGRADE_TASK_RAW) && (n = utf8_chars(t->name)) > d->max_task_chars &&
+		    upg_diag_add(cat, t->module->file, t->module->file_index, t->line, t->id,
+		                 "the task name is %zu characters long; %s's state table holds %zu",
+		                 n, d->title, d->max_task_chars) != UPGRADE_OK)
+			return UPGRADE_ENOMEM;
+	}
+	return UPGRADE_OK;
+}
+
 static int
 check_one_dialect(struct upgrade_catalog *cat, const char *dialect)
 {
 	size_t i;
 	struct upg_error err = {0, NULL, "", 0};
+
+	if (check_state_names(cat, upg_dialect_find(dialect)) != UPGRADE_OK)
+		return upg_error_oom(&cat->error);
 
 	/* The plan, then the install blocks, which are in no plan. */
 	for (i = 0; i < cat->nplan + cat->nmodules; i++) {

@@ -230,6 +230,13 @@ struct upg_dialect {
 	char quote_close;
 	/* Longest identifier in bytes the engine keeps intact; 0 = no limit. */
 	size_t max_ident_len;
+	/*
+	 * MAY: the most characters a module's and a task's name may have, as
+	 * the state tables' key columns (key_type, task_key_type) hold them;
+	 * 0: no limit.  A longer name would fail its state write after the
+	 * task's statements committed.
+	 */
+	size_t max_module_chars, max_task_chars;
 
 	/* MUST: column types of the state table (module key, JSON state, UTC time). */
 	const char *key_type;

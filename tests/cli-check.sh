@@ -161,4 +161,41 @@ expect_rc 4 "? for MariaDB: refused"
 expect_err "chk\.xml:2: error: chk:T: <query>: mysql cannot send it as written: Connector/ODBC takes a \? outside quotes" "? for MariaDB: why"
 expect_lines 1 err "? for MariaDB: the <sql> for SQLite is not checked"
 
+# A command that runs the catalog checks it for the engine it reached,
+# before anything is written (it used to reach the task and fail there).
+rm -f "$T_TMP/q.db"
+run "$UPGRADE" -T "$T_TMP/qmark" -d "$T_TMP/q.db" run
+expect_rc 4 "SQLite: run refuses what SQLite cannot take"
+expect_err "chk\.xml:3: error: chk:T: <sql>: sqlite cannot send it as written" "SQLite: run says why, as validate"
+[ "$(sqlite3 "$T_TMP/q.db" "SELECT count(*) FROM sqlite_master")" = 0 ] &&
+	ok "SQLite: the refused run wrote nothing" ||
+	not_ok "SQLite: the refused run wrote" "$(sqlite3 "$T_TMP/q.db" .schema)"
+run "$UPGRADE" -T "$T_TMP/qmark" -d "$T_TMP/q.db" status
+expect_rc 0 "SQLite: status of that catalog still answers (it runs nothing)"
+
+# Names longer than the state tables hold: 255 characters a module and 500
+# a task on MariaDB and MySQL (their state write failed after the task).
+mkdir -p "$T_TMP/names"
+lm=$(printf 'm%.0s' $(seq 256))
+lt=$(printf 'é%.0s' $(seq 501))
+printf '<module %s name="%s"><task name="%s"><sql>CREATE TABLE n1 (a INTEGER)</sql></task><task name="ok"><sql>SELECT 1</sql></task></module>\n' \
+	"$NS" "$lm" "$lt" >"$T_TMP/names/n.xml"
+run "$UPGRADE" validate --dialect mysql -T "$T_TMP/names"
+expect_rc 4 "MySQL: names longer than the state tables hold"
+expect_err "n\.xml:1: error: $lm: the module name is 256 characters long; MariaDB / MySQL's state table holds 255" \
+	"MySQL: the module's name, in characters"
+expect_err "n\.xml:1: error: $lm:$lt: the task name is 501 characters long; MariaDB / MySQL's state table holds 500" \
+	"MySQL: the task's name, in characters (1,002 bytes of UTF-8)"
+run "$UPGRADE" validate --dialect postgresql -T "$T_TMP/names"
+expect_rc 0 "PostgreSQL: no limit on those names"
+if require_env UPGRADE_TEST_MARIADB && require_env UPGRADE_TEST_MARIADB_ADMIN; then
+	$UPGRADE_TEST_MARIADB_ADMIN -e 'DROP DATABASE IF EXISTS upg_chk_names; CREATE DATABASE upg_chk_names' >/dev/null
+	run "$UPGRADE" -T "$T_TMP/names" -c "$UPGRADE_TEST_MARIADB" run --schema upg_chk_names
+	expect_rc 4 "MariaDB: run refuses names its state tables cannot hold"
+	got=$($UPGRADE_TEST_MARIADB_ADMIN -N -e "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'upg_chk_names'")
+	[ "$got" = 0 ] && ok "MariaDB: the refused run wrote nothing" ||
+		not_ok "MariaDB: the refused run left $got tables"
+	$UPGRADE_TEST_MARIADB_ADMIN -e 'DROP DATABASE upg_chk_names' >/dev/null
+fi
+
 finish

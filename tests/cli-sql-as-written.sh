@@ -111,11 +111,12 @@ if require_env UPGRADE_TEST_MARIADB && require_env UPGRADE_TEST_MARIADB_ADMIN; t
 	expect_rc 0 "MariaDB: ? in literals and comments"
 	got=$($UPGRADE_TEST_MARIADB_ADMIN -N -B -e "SELECT CONCAT(id, ',', note) FROM upg_lit.notes")
 	[ "$got" = '3,why?' ] && ok "MariaDB: literals with ? arrive unchanged" || not_ok "MariaDB: notes" "$got"
-	# A ? outside quotes is a marker to the driver: the run says so, not "Malformed packet".
+	# A ? outside quotes is a marker to the driver: the run says so, not
+	# "Malformed packet", and stops before any task (status 4, as validate).
 	printf '<module %s name="lit">%s<task name="Marker"><sql>UPDATE notes SET id = ?</sql></task></module>\n' \
 		"$NS" "$lit_install" >"$T_TMP/lit2/lit.xml"
 	run "$UPGRADE" -T "$T_TMP/lit2" -c "$UPGRADE_TEST_MARIADB" run --schema upg_lit
-	expect_rc 2 "MariaDB: a ? outside quotes fails its task"
+	expect_rc 4 "MariaDB: a ? outside quotes stops the run before its task"
 	expect_err "Connector/ODBC takes a \? outside quotes and comments for a parameter marker" "MariaDB: the error says why"
 	my 'DROP DATABASE IF EXISTS upg_lit;'
 fi
@@ -129,12 +130,13 @@ expect_out '^\* lit:Literal$' "SQLite: the guard with ? in a literal holds"
 got=$(sqlite3 "$T_TMP/lit.db" "SELECT id || ',' || note FROM notes")
 [ "$got" = '1,why?' ] && ok "SQLite: literals with ? arrive unchanged" || not_ok "SQLite: notes" "$got"
 
-# A ? in a comment cannot reach SQLite as written: the run says why, not the driver's count.
+# A ? in a comment cannot reach SQLite as written: the run says why, not
+# the driver's count, before any task runs (status 4, as validate).
 mkdir -p "$T_TMP/lit3"
 printf '<module %s name="lit">%s<task name="Comment"><sql>UPDATE notes SET id = 2 -- is it?\n</sql></task></module>\n' \
 	"$NS" "$lit_install" >"$T_TMP/lit3/lit.xml"
 run "$UPGRADE" -T "$T_TMP/lit3" -d "$T_TMP/lit.db" run
-expect_rc 2 "SQLite: a ? in a comment fails its task"
+expect_rc 4 "SQLite: a ? in a comment stops the run before its task"
 expect_err "sqliteodbc takes a \? in a comment for a parameter marker; leave it out of the comment" "SQLite: the error says why and what to do"
 
 finish

@@ -91,6 +91,24 @@ cli_runner_exit(int code)
 	}
 }
 
+/*
+ * The commands that run tasks or record them: what the engine lacks (a
+ * name too long for it or for its state tables, a task with nothing for
+ * its dialect) stops them once the connection says which engine it is,
+ * before anything is written, as validate --dialect would have said.
+ */
+static int
+writes_catalog(const struct cli *cli)
+{
+	static const char *const commands[] = {"run", "sql", "baseline", "mark", NULL};
+	size_t i;
+
+	for (i = 0; cli->command != NULL && commands[i] != NULL; i++)
+		if (strcmp(cli->command, commands[i]) == 0)
+			return 1;
+	return 0;
+}
+
 int
 cli_session_open(struct cli *cli, int argc, char **argv, cli_option_fn fn, void *state,
                  struct cli_runner_opts *ro, int operands, struct cli_session *s)
@@ -119,6 +137,12 @@ cli_session_open(struct cli *cli, int argc, char **argv, cli_option_fn fn, void 
 		return CLI_EXIT_OK;
 	if ((ret = cli_connect(cli, &s->conn)) != CLI_EXIT_OK)
 		return ret;
+	if (writes_catalog(cli) &&
+	    upgrade_catalog_check_dialect(s->cat, upgrade_conn_dialect(s->conn)) == UPGRADE_EPARSE) {
+		ret = cli_catalog_failed(cli, s->cat);
+		s->cat = NULL;
+		return ret;
+	}
 	return cli_make_runner(cli, s->cat, ro, &s->runner);
 }
 
