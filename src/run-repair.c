@@ -41,8 +41,19 @@ mark_schema(struct upg_run *run, struct upg_state *st, void *ud)
 	struct upg_state_module *m = upg_state_find(st, mc->module);
 	int ret;
 
-	if (m == NULL && (m = upg_state_add(st, mc->module)) == NULL)
-		return upg_error_oom(&run->conn->err);
+	/*
+	 * A module this schema never saw gets its first sight from a run (its
+	 * install block, or the baseline): a row made here would stand in for
+	 * it, and the module's other tasks would then run on an empty schema.
+	 */
+	if (m == NULL || !m->exists) {
+		if (!mc->mark)
+			return UPGRADE_OK;
+		return upg_error_set(&run->conn->err, UPGRADE_EINVAL,
+		                     "module %s was never seen in %s: run it first (it installs the "
+		                     "module or records its tasks as done), or record it with 'upgrade "
+		                     "baseline'", mc->module, run->schema);
+	}
 	if (mc->mark)
 		ret = mc->task != NULL ? upg_run_record(m, mc->task, -1, "mark")
 		                       : upg_state_record(m, mc->name, NULL, -1, "mark");

@@ -291,6 +291,10 @@ journal_resume_point(struct upg_run *run, struct upg_state *st, struct upg_state
 	}
 	if (running > 0 || !run->r->resume) {
 		struct upg_buf why = UPG_BUF_INIT;
+		/* An install records its module's tasks when it ends: no mark stands in for it. */
+		int install = (task->flags & UPGRADE_TASK_INSTALL) != 0;
+		const char *mark = install ? "" : ", or finish the task by hand and record it with 'upgrade mark ";
+		const char *id = install ? "" : task->id, *end = install ? "" : "'";
 		char when[64];
 		int ret;
 
@@ -301,19 +305,16 @@ journal_resume_point(struct upg_run *run, struct upg_state *st, struct upg_state
 			                    "task %s %s during statement %lu of %lu (started at %s): whether "
 			                    "it committed is unknown. Check the schema, then run again with "
 			                    "--resume-from %lu if it did not commit or --resume-from %lu if it "
-			                    "did, or finish the task by hand and record it with 'upgrade mark "
-			                    "%s'%s",
+			                    "did%s%s%s%s",
 			                    task->id, perr != NULL ? "failed" : "was interrupted", running,
-			                    ptotal, when, running, running + 1, task->id,
-			                    upg_buf_str(&why));
+			                    ptotal, when, running, running + 1, mark, id, end, upg_buf_str(&why));
 		else
 			ret = upg_error_set(&run->conn->err, UPGRADE_ERROR,
 			                    "task %s is partly applied: %lu of %lu statements committed (at "
 			                    "%s%s). Check the schema, then run again with --resume to continue "
-			                    "with statement %lu, or finish it by hand and record it with "
-			                    "'upgrade mark %s'%s",
+			                    "with statement %lu%s%s%s%s",
 			                    task->id, pdone, ptotal, when,
-			                    perr != NULL ? "" : "; it was interrupted", pdone + 1, task->id,
+			                    perr != NULL ? "" : "; it was interrupted", pdone + 1, mark, id, end,
 			                    upg_buf_str(&why));
 		upg_buf_free(&why);
 		return ret;

@@ -177,6 +177,24 @@ printf '<module xmlns="urn:upgrade:catalog:1" name="nt"><task name="One"><sql>SE
 run "$UPGRADE" -T notable check-install --from notable/nt.xml
 expect_rc 0 "check-install: two releases that create nothing agree"
 
+# ---- mark and unmark in a schema that never saw the module -----------------------------------
+# Neither stands in for the module's first sight: a row they made kept its
+# install block from running, and its tasks then ran on an empty schema.
+rm -f unseen.db
+run "$UPGRADE" -T good -d unseen.db unmark 'shop:Create people'
+expect_rc 0 "unmark in a schema that never saw the module: nothing to forget"
+run "$UPGRADE" -T good -d unseen.db mark 'shop:Create people'
+expect_rc 64 "mark in a schema that never saw the module is refused"
+expect_err "module shop was never seen in main: run it first" "mark says why, and what to do instead"
+[ "$(sqlite3 unseen.db "SELECT count(*) FROM sqlite_master WHERE name = 'upgrades'")" = 0 ] ||
+	[ "$(sqlite3 unseen.db "SELECT count(*) FROM upgrades")" = 0 ] &&
+	ok "neither wrote a row for the module" || not_ok "a row was written" "$(sqlite3 unseen.db .dump)"
+run "$UPGRADE" -T good -d unseen.db status
+expect_out '^  new       shop:Create people  \(will install: ' "the module is still new: a run installs it"
+run "$UPGRADE" -T good -d unseen.db run
+expect_rc 0 "and the run installs it"
+expect_out '^\* shop \(install\)$' "the install block ran"
+
 # ---- status, dry runs, the baseline command ------------------------------------------------
 : >s.db
 run "$UPGRADE" -T good -T plain -d s.db status
@@ -230,6 +248,8 @@ if [ -n "${UPGRADE_TEST_MARIADB:-}" ]; then
 	expect_out '^  partial   shop:\(install\)  \(install: 1 of 3 statements committed' "MariaDB: the install is reported partly applied"
 	run "$UPGRADE" -T bad -c "$UPGRADE_TEST_MARIADB" run --schema upg_i_bad
 	expect_rc 2 "MariaDB: run does not repeat a half-done install blind"
+	expect_err 'shop \(install\) is partly applied: 1 of 3 statements committed' "MariaDB: and says how far it got"
+	expect_no 'upgrade mark' "MariaDB: the advice names no mark, which an install has none of"
 	my 'CREATE TABLE upg_i_bad.missing (id INTEGER)' >/dev/null
 	run "$UPGRADE" -T bad -c "$UPGRADE_TEST_MARIADB" run --resume --schema upg_i_bad
 	expect_rc 0 "MariaDB: run --resume finishes the install"
