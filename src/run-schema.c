@@ -121,6 +121,10 @@ install_module(struct upg_run *run, struct upg_state *st, struct upg_state_modul
 		return ret;
 	if (run->r->sql_only) {
 		ret = upg_run_task_sql(run, inst, res);
+		/* The install records the module's tasks, which a run then does not send: nor does sql. */
+		if (ret == UPGRADE_OK && record_all(run->r->cat, m, mod, "install") < 0)
+			ret = upg_error_oom(&run->conn->err);
+		upg_state_discard_writes(m);
 	} else if (upg_run_transactional(run)) {
 		ret = install_tx(run, st, m, mod, res);
 	} else {

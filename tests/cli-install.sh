@@ -191,6 +191,12 @@ expect_err "module shop was never seen in main: run it first" "mark says why, an
 	ok "neither wrote a row for the module" || not_ok "a row was written" "$(sqlite3 unseen.db .dump)"
 run "$UPGRADE" -T good -d unseen.db status
 expect_out '^  new       shop:Create people  \(will install: ' "the module is still new: a run installs it"
+# What sql prints is what the run sends: the install, none of the tasks it records.
+run "$UPGRADE" -T good -d unseen.db sql
+expect_rc 0 "sql of a module first seen"
+expect_out '^-- task shop \(install\)$' "sql prints the install"
+expect_no 'ALTER TABLE' "sql prints no statement of a task the install records (Add email's)"
+expect_no '-- task shop:' "sql prints no task the install records"
 run "$UPGRADE" -T good -d unseen.db run
 expect_rc 0 "and the run installs it"
 expect_out '^\* shop \(install\)$' "the install block ran"
