@@ -283,6 +283,9 @@ journal_resume_point(struct upg_run *run, struct upg_state *st, struct upg_state
 			                     "(%lu records it as done)",
 			                     task->id, total, from, total + 1);
 		*done = from - 1;
+		/* A dry run writes nothing, the user's word included. */
+		if (run->r->dry_run)
+			return UPGRADE_OK;
 		snprintf(event, sizeof event, "resume-from %lu", from);
 		if (upg_state_set_partial(m, task->name, *done, total, NULL) != UPGRADE_OK ||
 		    upg_state_log(m, event, task->name) != UPGRADE_OK)
@@ -403,15 +406,8 @@ upg_run_task_journal(struct upg_run *run, struct upg_state *st, struct upg_state
 	int recorded = upg_state_is_executed(m, task->name), announced = 0;
 	int step_holds = 1, changed, wrote, finished = 0, nothing, resumed = 0;
 
-	if (run->r->dry_run) {
-		/* Nothing can be tried and undone here: report the plan, unverified. */
-		run->executed++;
-		upg_run_task_event(run, UPGRADE_EVENT_TASK_PLANNED, task, UPGRADE_OK, 0, 0);
-		return UPGRADE_OK;
-	}
-	if (task->fn != NULL)
-		return run_c_task_journal(run, st, m, task);
-	if (upg_state_get_partial(m, task->name, &pdone, &ptotal, &perr, &pat)) {
+	/* A partly applied task is refused, or continued, the same in a dry run. */
+	if (task->fn == NULL && upg_state_get_partial(m, task->name, &pdone, &ptotal, &perr, &pat)) {
 		resumed = 1;
 		ret = journal_resume_point(run, st, m, task, total, &done);
 		if (ret != UPGRADE_OK) {
@@ -421,7 +417,16 @@ upg_run_task_journal(struct upg_run *run, struct upg_state *st, struct upg_state
 			                   ptotal, 0);
 			return ret;
 		}
-	} else {
+	}
+	if (run->r->dry_run) {
+		/* Nothing can be tried and undone here: report the plan, unverified. */
+		run->executed++;
+		upg_run_task_event(run, UPGRADE_EVENT_TASK_PLANNED, task, UPGRADE_OK, 0, 0);
+		return UPGRADE_OK;
+	}
+	if (task->fn != NULL)
+		return run_c_task_journal(run, st, m, task);
+	if (!resumed) {
 		ret = upg_guard_eval(&ctx, res->guard, &holds);
 		if (ret != UPGRADE_OK) {
 			upg_run_fail_event(run, task, ret, 0, total, upg_now_ms() - start);

@@ -256,6 +256,16 @@ if [ -n "${UPGRADE_TEST_MARIADB:-}" ]; then
 	expect_rc 2 "MariaDB: run does not repeat a half-done install blind"
 	expect_err 'shop \(install\) is partly applied: 1 of 3 statements committed' "MariaDB: and says how far it got"
 	expect_no 'upgrade mark' "MariaDB: the advice names no mark, which an install has none of"
+	# A dry run answers as the run would (it planned the install and said 0).
+	run "$UPGRADE" -T bad -c "$UPGRADE_TEST_MARIADB" run --dry-run --schema upg_i_bad
+	expect_rc 2 "MariaDB: a dry run refuses the half-done install too"
+	expect_err 'shop \(install\) is partly applied: 1 of 3 statements committed' "MariaDB: the dry run says why"
+	run "$UPGRADE" -T bad -c "$UPGRADE_TEST_MARIADB" run --dry-run --resume-from 2 --schema upg_i_bad
+	expect_rc 0 "MariaDB: a dry run with --resume-from plans it"
+	run "$UPGRADE" -T bad -c "$UPGRADE_TEST_MARIADB" status --check --schema upg_i_bad
+	expect_out '^  partial   shop:\(install\)  \(install: 1 of 3 statements committed' "MariaDB: the install is still partly applied"
+	run "$UPGRADE" -c "$UPGRADE_TEST_MARIADB" log --schema upg_i_bad
+	expect_no 'resume-from' "MariaDB: the dry run wrote nothing, not even the --resume-from"
 	my 'CREATE TABLE upg_i_bad.missing (id INTEGER)' >/dev/null
 	run "$UPGRADE" -T bad -c "$UPGRADE_TEST_MARIADB" run --resume --schema upg_i_bad
 	expect_rc 0 "MariaDB: run --resume finishes the install"
