@@ -74,10 +74,27 @@ upgrade_catalog_load_memory(struct upgrade_catalog *cat, const char *name, const
 }
 
 /*
+ * Whether the file open as st was opened before, under this name or
+ * another (a second -T, a hard or symbolic link, a directory that holds
+ * it): 1 if so, 0 if not (and now it was), -1 without memory.
+ */
+static int
+opened_before(struct upgrade_catalog *cat, const struct stat *st)
+{
+	char *key = upg_arena_printf(&cat->arena, "%ju:%ju", (uintmax_t)st->st_dev, (uintmax_t)st->st_ino);
+	int rc;
+
+	if (key == NULL || (rc = upg_map_put(&cat->file_ids, key, cat, NULL)) < 0)
+		return -1;
+	return rc == 0;
+}
+
+/*
  * Reads a file, refusing one over the size limit before reading it all,
  * and anything that is not a regular file before reading from it (a FIFO
  * would block forever, /dev/zero never end).  Returns the bytes (malloc'ed,
- * NUL-terminated) or NULL with a diagnostic recorded and *rc set.
+ * NUL-terminated) or NULL with a diagnostic recorded and *rc set; NULL
+ * with *rc UPGRADE_OK for a file loaded before, which loads once.
  */
 static char *
 read_catalog_file(struct upgrade_catalog *cat, const char *path, size_t *len, int *rc)
@@ -90,6 +107,15 @@ read_catalog_file(struct upgrade_catalog *cat, const char *path, size_t *len, in
 	int fd;
 
 	fd = upg_open_regular(path, &st);
+	if (fd >= 0) {
+		int before = opened_before(cat, &st);
+
+		if (before != 0) {
+			close(fd);
+			*rc = before < 0 ? UPGRADE_ENOMEM : UPGRADE_OK;
+			return NULL;
+		}
+	}
 	f = fd >= 0 ? fdopen(fd, "rb") : NULL;
 	if (f == NULL) {
 		int e = errno;
@@ -189,6 +215,8 @@ upgrade_catalog_load_file(struct upgrade_catalog *cat, const char *path)
 		return rc;
 	buf = read_catalog_file(cat, path, &len, &rc);
 	if (buf == NULL) {
+		if (rc == UPGRADE_OK)
+			return UPGRADE_OK;
 		if (rc == UPGRADE_ENOMEM)
 			return upg_error_oom(&cat->error);
 		return upg_error_set(&cat->error, rc, "%s: cannot load", path);

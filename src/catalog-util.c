@@ -333,8 +333,14 @@ upg_open_regular(const char *path, struct stat *st)
 	int fd, flags, e;
 
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0)
+	/* A socket cannot be opened at all (ENXIO): say what it is, as for a FIFO. */
+	if (fd < 0) {
+		e = errno;
+		if (e == ENXIO && stat(path, st) == 0 && !S_ISREG(st->st_mode))
+			return -2;
+		errno = e;
 		return -1;
+	}
 	if (fstat(fd, st) != 0)
 		goto fail;
 	if (!S_ISREG(st->st_mode)) {

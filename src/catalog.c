@@ -78,6 +78,7 @@ upgrade_catalog_free(struct upgrade_catalog *cat)
 	upg_xml_free_schema(cat);
 	upg_map_free(&cat->module_map);
 	upg_map_free(&cat->task_map);
+	upg_map_free(&cat->file_ids);
 	free(cat->modules);
 	free(cat->tasks);
 	free(cat->defines);

@@ -258,6 +258,7 @@ struct upgrade_catalog {
 	int files_over_limit; /* the limit on files was reported */
 	struct upg_map module_map;
 	struct upg_map task_map;
+	struct upg_map file_ids; /* "device:inode" of every file opened: one file, however named, loads once */
 
 	struct upg_define *defines;
 	size_t ndefines, capdefines;

@@ -52,6 +52,32 @@ put_error_comment(struct upg_buf *buf, struct upgrade_conn *conn, const char *wh
 }
 
 /*
+ * Asks guard now: 0 with *holds set, or -1 when the database cannot answer
+ * before the run (the guard reads what an earlier task would make): that
+ * is said in buf and *holds taken as 1, since the run asks it when the
+ * task's turn comes.  A guard is only read, so its failure changed nothing.
+ * -2 without memory.
+ */
+static int
+ask_guard(struct upg_run *run, struct upgrade_context *ctx, const struct upg_node *guard,
+          const char *what, struct upg_buf *buf, int *holds)
+{
+	const char *msg;
+	int rc = upg_guard_eval(ctx, guard, holds);
+
+	if (rc == UPGRADE_OK || rc == UPGRADE_ENOMEM)
+		return rc == UPGRADE_OK ? 0 : -2;
+	*holds = 1;
+	upg_buf_printf(buf, "-- upgrade: %s (line %lu) cannot be asked before the run (", what,
+	               guard->line);
+	for (msg = upg_error_message(&run->conn->err); msg != NULL && *msg != '\0'; msg++)
+		upg_buf_putc(buf, *msg == '\n' ? ' ' : *msg);
+	upg_buf_puts(buf, "); the run asks it when the task's turn comes, and if it holds sends:\n");
+	upg_error_clear(&run->conn->err);
+	return -1;
+}
+
+/*
  * One action with the connection capturing: its statements go into buf.
  * An assertion is evaluated and its answer shown.  An action that fails
  * (one that needs what an earlier statement would have created, say) is
@@ -81,7 +107,7 @@ show_action(struct upg_run *run, struct upgrade_context *ctx, const struct upg_n
  * Shows task as a run would execute it now (res resolved for the dialect):
  * BEGIN and COMMIT where the run gives it a transaction, the guards'
  * answers, the statements, and the state write.  Returns UPGRADE_OK, or
- * a failure to ask a guard or to allocate.
+ * UPGRADE_ENOMEM.
  */
 int
 upg_run_task_sql(struct upg_run *run, const struct upgrade_task *task,
@@ -90,7 +116,7 @@ upg_run_task_sql(struct upg_run *run, const struct upgrade_task *task,
 	struct upgrade_context ctx = {.magic = UPG_MAGIC_CONTEXT, .conn = run->conn,
 	                              .schema = run->schema, .task = task, .dry_run = 1};
 	struct upg_buf buf = UPG_BUF_INIT;
-	int tx = upg_run_transactional(run), holds = 1, ret;
+	int tx = upg_run_transactional(run), holds = 1, asked;
 	size_t u, i;
 
 	upg_buf_printf(&buf, "\n-- task %s%s\n", task->id,
@@ -100,11 +126,10 @@ upg_run_task_sql(struct upg_run *run, const struct upgrade_task *task,
 		                   "without running it\n");
 		return flush(run, task, &buf);
 	}
-	if (res->guard != NULL) {
-		if ((ret = upg_guard_eval(&ctx, res->guard, &holds)) != UPGRADE_OK) {
-			upg_buf_free(&buf);
-			return ret;
-		}
+	asked = res->guard != NULL ? ask_guard(run, &ctx, res->guard, "<only-if>", &buf, &holds) : -1;
+	if (asked == -2)
+		goto oom;
+	if (asked == 0) {
 		upg_buf_printf(&buf, "-- upgrade: <only-if> (line %lu) %s\n", res->guard->line,
 		               holds ? "holds now" : "does not hold now: the task would do nothing");
 		if (!holds)
@@ -116,15 +141,14 @@ upg_run_task_sql(struct upg_run *run, const struct upgrade_task *task,
 		const struct upg_unit *unit = &res->units[u];
 
 		holds = 1;
-		if (unit->guard != NULL) {
-			if ((ret = upg_guard_eval(&ctx, unit->guard, &holds)) != UPGRADE_OK) {
-				upg_buf_free(&buf);
-				return ret;
-			}
+		asked = unit->guard != NULL
+		            ? ask_guard(run, &ctx, unit->guard, "<step> <only-if>", &buf, &holds) : -1;
+		if (asked == -2)
+			goto oom;
+		if (asked == 0)
 			upg_buf_printf(&buf, "-- upgrade: <step> (line %lu) %s\n", unit->line,
 			               holds ? "its <only-if> holds now"
 			                     : "its <only-if> does not hold now: skipped");
-		}
 		for (i = 0; holds && i < unit->nactions; i++)
 			show_action(run, &ctx, unit->actions[i], &buf);
 	}
@@ -137,4 +161,7 @@ upg_run_task_sql(struct upg_run *run, const struct upgrade_task *task,
 		upg_buf_puts(&buf, "COMMIT;\n");
 	run->executed++;
 	return flush(run, task, &buf);
+oom:
+	upg_buf_free(&buf);
+	return upg_error_oom(&run->conn->err);
 }

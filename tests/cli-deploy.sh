@@ -50,7 +50,9 @@ expect_rc 0 "SQLite: run creates the database file"
 run "$UPGRADE" -T "$EX" -d base.db baseline
 expect_rc 0 "SQLite: baseline creates the database file"
 run "$UPGRADE" -T "$EX" -d mark.db mark 'demo.accounts:Index email'
-expect_rc 0 "SQLite: mark creates the database file"
+expect_rc 5 "SQLite: mark does not create the database file (no module is seen in a new one)"
+expect_err "mark\.db: no such database file \(only run and baseline create one\)" "SQLite: it says which do"
+[ ! -e mark.db ] && ok "SQLite: mark left no file" || not_ok "SQLite: mark created mark.db"
 # A dry run on an existing file writes nothing: no state table, no lock file.
 sqlite3 empty.db 'CREATE TABLE keep (i INTEGER)'
 before=$(sqlite3 empty.db .schema)

@@ -182,6 +182,10 @@ expect_rc 0 "check-install: two releases that create nothing agree"
 # install block from running, and its tasks then ran on an empty schema.
 rm -f unseen.db
 run "$UPGRADE" -T good -d unseen.db unmark 'shop:Create people'
+expect_rc 5 "unmark of a database file that is not there: nothing to forget, no file made"
+[ ! -e unseen.db ] && ok "unmark made no database file" || not_ok "unmark made unseen.db"
+: >unseen.db
+run "$UPGRADE" -T good -d unseen.db unmark 'shop:Create people'
 expect_rc 0 "unmark in a schema that never saw the module: nothing to forget"
 run "$UPGRADE" -T good -d unseen.db mark 'shop:Create people'
 expect_rc 64 "mark in a schema that never saw the module is refused"

@@ -96,4 +96,32 @@ if require_env UPGRADE_TEST_MARIADB && require_env UPGRADE_TEST_MARIADB_ADMIN; t
 	$UPGRADE_TEST_MARIADB_ADMIN -e 'DROP DATABASE upg_sqla; DROP DATABASE upg_sqlb' >/dev/null 2>&1
 fi
 
+# A guard that reads what an earlier task of the run creates cannot be
+# asked before the run: sql says so and goes on (it stopped with status 5
+# and "statement failed", naming no task, and showed no later schema).
+mkdir -p "$T_TMP/guard"
+cat >"$T_TMP/guard/g.xml" <<'EOF'
+<module xmlns="urn:upgrade:catalog:1" name="g">
+  <task name="Zero"><sql>SELECT 1</sql></task>
+</module>
+EOF
+rm -f "$T_TMP/guard.db"
+"$UPGRADE" -q -T "$T_TMP/guard" -d "$T_TMP/guard.db" run >/dev/null 2>&1
+cat >"$T_TMP/guard/g.xml" <<'EOF'
+<module xmlns="urn:upgrade:catalog:1" name="g">
+  <task name="Zero"><sql>SELECT 1</sql></task>
+  <task name="Make"><sql>CREATE TABLE made (a INTEGER)</sql></task>
+  <task name="Fill"><only-if><query>SELECT 1 FROM made WHERE a IS NULL</query></only-if><sql>INSERT INTO made VALUES (1)</sql></task>
+  <task name="After"><sql>CREATE TABLE after_it (a INTEGER)</sql></task>
+</module>
+EOF
+run "$UPGRADE" -T "$T_TMP/guard" -d "$T_TMP/guard.db" sql
+expect_rc 0 "SQLite: sql with a guard on a table an earlier task makes"
+expect_out '^-- upgrade: <only-if> \(line 4\) cannot be asked before the run \(statement failed: SELECT 1 FROM made WHERE a IS NULL .*no such table: made.*\); the run asks it when the task.s turn comes, and if it holds sends:$' \
+	"SQLite: the guard is named, and why"
+expect_out '^INSERT INTO made VALUES \(1\);$' "SQLite: the guarded statement follows"
+expect_out '^CREATE TABLE after_it \(a INTEGER\);$' "SQLite: and the tasks after it"
+[ "$(sqlite3 "$T_TMP/guard.db" "SELECT count(*) FROM sqlite_master WHERE name IN ('made', 'after_it')")" = 0 ] &&
+	ok "SQLite: sql wrote nothing" || not_ok "SQLite: sql created tables"
+
 finish

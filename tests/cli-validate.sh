@@ -144,6 +144,23 @@ refused_file() {
 refused_file "$sp/pipe.xml" "cannot load: a FIFO, not a regular file" "a FIFO named on its own"
 refused_file /dev/zero "cannot load: a character device, not a regular file" "/dev/zero"
 refused_file /dev/null "cannot load: a character device, not a regular file" "/dev/null"
+# One file reached by several names loads once (it said "module is already
+# declared" at its own line): named twice, a hard link, a symbolic link, and
+# the directory holding them.
+mkdir -p "$T_TMP/twice"
+cp "$top_srcdir/tasks/examples/accounts.xml" "$T_TMP/twice/a.xml"
+ln "$T_TMP/twice/a.xml" "$T_TMP/twice/hard.xml"
+ln -s a.xml "$T_TMP/twice/soft.xml"
+run "$UPGRADE" validate -T "$T_TMP/twice/a.xml" -T "$T_TMP/twice/a.xml" -T "$T_TMP/twice/hard.xml" \
+	-T "$T_TMP/twice/soft.xml" -T "$T_TMP/twice"
+expect_rc 0 "one file by five names: valid"
+expect_out "^1 module, 6 tasks: valid\$" "one file by five names: one module"
+# A socket cannot even be opened (ENXIO): it is named for what it is all the same.
+if python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$sp/sock.xml" 2>/dev/null; then
+	refused_file "$sp/sock.xml" "cannot load: a socket, not a regular file" "a socket named on its own"
+else
+	not_ok "could not make a socket for the test"
+fi
 ln -s loop.xml "$sp/loop.xml"
 refused_file "$sp/loop.xml" "cannot open: Too many levels of symbolic links" "a symbolic link loop"
 ln -s no-such-file.xml "$sp/dangling.xml"

@@ -255,7 +255,11 @@ repair(struct cli *cli, int argc, char **argv, int what)
 	int ret, rc;
 
 	memset(&o, 0, sizeof o);
-	cli->creates = 1;
+	/*
+	 * Baseline records modules in a new database; mark refuses a module
+	 * the schema never saw, and unmark has nothing to forget there.
+	 */
+	cli->creates = what == 0;
 	ret = cli_session_open(cli, argc, argv, repair_option, &o, &o, what == 0 ? 0 : 1, &s);
 	if (ret != CLI_EXIT_OK)
 		goto done;

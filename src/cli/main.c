@@ -639,7 +639,7 @@ cli_connect(struct cli *cli, struct upgrade_conn **out)
 		struct stat st;
 
 		if (stat(cli->database, &st) != 0 && errno == ENOENT) {
-			cli_error(cli, "%s: no such database file (only run, baseline and mark create one)",
+			cli_error(cli, "%s: no such database file (only run and baseline create one)",
 			          cli->database);
 			upgrade_conn_free(conn);
 			return CLI_EXIT_CONNECT;
