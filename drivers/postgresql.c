@@ -315,13 +315,15 @@ split_path(const char *p, struct upg_buf *b)
 		len = 0;
 		if (*p == '"') {
 			for (p++;; p++) {
-				if (*p == '\0' || len == sizeof name - 1)
+				if (*p == '\0')
 					return -1;
 				if (*p == '"') {
 					if (p[1] != '"')
 						break;
 					p++;
 				}
+				if (len == sizeof name - 1)
+					return -1;
 				name[len++] = *p;
 			}
 			p++;

@@ -34,6 +34,30 @@ struct mark_ctx {
 	int mark;
 };
 
+/*
+ * A module this schema never saw gets its first sight from a run (its
+ * install block, or the baseline): a row made by a mark would stand in for
+ * it, and the module's other tasks would then run on an empty schema.
+ */
+static int
+refuse_unseen(struct upg_run *run, const struct mark_ctx *mc)
+{
+	return upg_error_set(&run->conn->err, UPGRADE_EINVAL,
+	                     "module %s was never seen in %s: run it first (it installs the module or "
+	                     "records its tasks as done), or record it with 'upgrade baseline'",
+	                     mc->module, run->schema);
+}
+
+/* Read first, so that a mark refused in one schema is made in none. */
+static int
+mark_seen(struct upg_run *run, struct upg_state *st, void *ud)
+{
+	const struct mark_ctx *mc = ud;
+	const struct upg_state_module *m = upg_state_find(st, mc->module);
+
+	return m == NULL || !m->exists ? refuse_unseen(run, mc) : UPGRADE_OK;
+}
+
 static int
 mark_schema(struct upg_run *run, struct upg_state *st, void *ud)
 {
@@ -41,19 +65,9 @@ mark_schema(struct upg_run *run, struct upg_state *st, void *ud)
 	struct upg_state_module *m = upg_state_find(st, mc->module);
 	int ret;
 
-	/*
-	 * A module this schema never saw gets its first sight from a run (its
-	 * install block, or the baseline): a row made here would stand in for
-	 * it, and the module's other tasks would then run on an empty schema.
-	 */
-	if (m == NULL || !m->exists) {
-		if (!mc->mark)
-			return UPGRADE_OK;
-		return upg_error_set(&run->conn->err, UPGRADE_EINVAL,
-		                     "module %s was never seen in %s: run it first (it installs the "
-		                     "module or records its tasks as done), or record it with 'upgrade "
-		                     "baseline'", mc->module, run->schema);
-	}
+	/* Nothing recorded, nothing to forget; a mark was refused by mark_seen() first. */
+	if (m == NULL || !m->exists)
+		return mc->mark ? refuse_unseen(run, mc) : UPGRADE_OK;
 	if (mc->mark)
 		ret = mc->task != NULL ? upg_run_record(m, mc->task, -1, "mark")
 		                       : upg_state_record(m, mc->name, NULL, -1, "mark");
@@ -104,7 +118,10 @@ mark_or_unmark(struct upgrade_runner *r, struct upgrade_conn *conn, const char *
 	mc.module = module;
 	mc.name = colon + 1;
 	mc.mark = on;
-	ret = upg_run_each_schema(r, conn, 1, mark_schema, &mc);
+	/* Neither creates the state tables: where they are missing nothing is recorded. */
+	ret = on ? upg_run_each_schema(r, conn, 0, mark_seen, &mc) : UPGRADE_OK;
+	if (ret == UPGRADE_OK)
+		ret = upg_run_each_schema(r, conn, 2, mark_schema, &mc);
 	free(module);
 	return ret;
 }

@@ -52,11 +52,12 @@ put_error_comment(struct upg_buf *buf, struct upgrade_conn *conn, const char *wh
 }
 
 /*
- * Asks guard now: 0 with *holds set, or -1 when the database cannot answer
- * before the run (the guard reads what an earlier task would make): that
- * is said in buf and *holds taken as 1, since the run asks it when the
- * task's turn comes.  A guard is only read, so its failure changed nothing.
- * -2 without memory.
+ * Asks guard now: 0 with *holds set, or 1 when the database cannot answer
+ * before the run because the guard reads a table that is not there yet
+ * (an earlier task of the run would make it): that is said in buf and
+ * *holds taken as 1, since the run asks it when the task's turn comes.
+ * A guard is only read, so its failure changed nothing.  Any other
+ * failure is returned (a negative code, the message on the connection).
  */
 static int
 ask_guard(struct upg_run *run, struct upgrade_context *ctx, const struct upg_node *guard,
@@ -65,8 +66,10 @@ ask_guard(struct upg_run *run, struct upgrade_context *ctx, const struct upg_nod
 	const char *msg;
 	int rc = upg_guard_eval(ctx, guard, holds);
 
-	if (rc == UPGRADE_OK || rc == UPGRADE_ENOMEM)
-		return rc == UPGRADE_OK ? 0 : -2;
+	if (rc == UPGRADE_OK)
+		return 0;
+	if (rc != UPGRADE_EDB || upg_conn_error_class(run->conn) != UPG_ERRC_NO_TABLE)
+		return rc;
 	*holds = 1;
 	upg_buf_printf(buf, "-- upgrade: %s (line %lu) cannot be asked before the run (", what,
 	               guard->line);
@@ -74,7 +77,7 @@ ask_guard(struct upg_run *run, struct upgrade_context *ctx, const struct upg_nod
 		upg_buf_putc(buf, *msg == '\n' ? ' ' : *msg);
 	upg_buf_puts(buf, "); the run asks it when the task's turn comes, and if it holds sends:\n");
 	upg_error_clear(&run->conn->err);
-	return -1;
+	return 1;
 }
 
 /*
@@ -107,7 +110,8 @@ show_action(struct upg_run *run, struct upgrade_context *ctx, const struct upg_n
  * Shows task as a run would execute it now (res resolved for the dialect):
  * BEGIN and COMMIT where the run gives it a transaction, the guards'
  * answers, the statements, and the state write.  Returns UPGRADE_OK, or
- * UPGRADE_ENOMEM.
+ * a failure to ask a guard (one reading a table not there yet excepted) or
+ * to allocate.
  */
 int
 upg_run_task_sql(struct upg_run *run, const struct upgrade_task *task,
@@ -116,7 +120,7 @@ upg_run_task_sql(struct upg_run *run, const struct upgrade_task *task,
 	struct upgrade_context ctx = {.magic = UPG_MAGIC_CONTEXT, .conn = run->conn,
 	                              .schema = run->schema, .task = task, .dry_run = 1};
 	struct upg_buf buf = UPG_BUF_INIT;
-	int tx = upg_run_transactional(run), holds = 1, asked;
+	int tx = upg_run_transactional(run), holds = 1, asked = 1;
 	size_t u, i;
 
 	upg_buf_printf(&buf, "\n-- task %s%s\n", task->id,
@@ -126,10 +130,9 @@ upg_run_task_sql(struct upg_run *run, const struct upgrade_task *task,
 		                   "without running it\n");
 		return flush(run, task, &buf);
 	}
-	asked = res->guard != NULL ? ask_guard(run, &ctx, res->guard, "<only-if>", &buf, &holds) : -1;
-	if (asked == -2)
-		goto oom;
-	if (asked == 0) {
+	if (res->guard != NULL && (asked = ask_guard(run, &ctx, res->guard, "<only-if>", &buf, &holds)) < 0)
+		goto fail;
+	if (res->guard != NULL && asked == 0) {
 		upg_buf_printf(&buf, "-- upgrade: <only-if> (line %lu) %s\n", res->guard->line,
 		               holds ? "holds now" : "does not hold now: the task would do nothing");
 		if (!holds)
@@ -141,11 +144,10 @@ upg_run_task_sql(struct upg_run *run, const struct upgrade_task *task,
 		const struct upg_unit *unit = &res->units[u];
 
 		holds = 1;
-		asked = unit->guard != NULL
-		            ? ask_guard(run, &ctx, unit->guard, "<step> <only-if>", &buf, &holds) : -1;
-		if (asked == -2)
-			goto oom;
-		if (asked == 0)
+		if (unit->guard != NULL &&
+		    (asked = ask_guard(run, &ctx, unit->guard, "<step> <only-if>", &buf, &holds)) < 0)
+			goto fail;
+		if (unit->guard != NULL && asked == 0)
 			upg_buf_printf(&buf, "-- upgrade: <step> (line %lu) %s\n", unit->line,
 			               holds ? "its <only-if> holds now"
 			                     : "its <only-if> does not hold now: skipped");
@@ -161,7 +163,7 @@ upg_run_task_sql(struct upg_run *run, const struct upgrade_task *task,
 		upg_buf_puts(&buf, "COMMIT;\n");
 	run->executed++;
 	return flush(run, task, &buf);
-oom:
+fail:
 	upg_buf_free(&buf);
-	return upg_error_oom(&run->conn->err);
+	return asked;
 }

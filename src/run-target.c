@@ -327,8 +327,10 @@ upg_run_check_writable(struct upgrade_runner *r, struct upgrade_conn *conn)
 /*
  * Runs fn on every target schema with its state open (and locked when
  * writing), in order, stopping at the first failure, whose message it
- * copies to the runner.  A command that writes is refused on a server that
- * takes no writes.
+ * copies to the runner.  write: 0 reads; 1 locks and creates the state
+ * tables where they are missing; 2 locks and creates nothing (a command
+ * that only changes what is recorded).  A command that writes is refused
+ * on a server that takes no writes.
  */
 int
 upg_run_each_schema(struct upgrade_runner *r, struct upgrade_conn *conn, int write,
@@ -354,7 +356,7 @@ upg_run_each_schema(struct upgrade_runner *r, struct upgrade_conn *conn, int wri
 		struct upg_state *st = NULL;
 
 		if (write) {
-			ret = upg_run_open_schema(&run, &lock, &st, 1);
+			ret = upg_run_open_schema(&run, &lock, &st, write == 1);
 		} else {
 			/* Reading needs no lock; a status must not wait behind a running upgrade. */
 			ret = upg_run_use_schema(conn, run.schema);

@@ -80,6 +80,17 @@ if require_env UPGRADE_TEST_PG && require_env UPGRADE_TEST_PG_ADMIN; then
 	expect_rc 1 "PG: after unmark the task is pending again"
 	log=$(pg "SELECT jsonb_array_length(state->'upgrade'->'log') FROM upg_race.upgrades WHERE module = 'race'")
 	[ "$log" = 2 ] && ok "PG: mark and unmark are logged in the state" || not_ok "PG: log entries: $log"
+	# A mark over several schemas, one of which never saw the module, is
+	# made in none (it marked the first, then stopped at the new one).
+	pg 'DROP SCHEMA IF EXISTS upg_race_new CASCADE; CREATE SCHEMA upg_race_new AUTHORIZATION upgrade' >/dev/null
+	run "$UPGRADE" -T "$T_TMP/kill" -c "$UPGRADE_TEST_PG" mark race:Killed --schemas 'upg_race*'
+	expect_rc 64 "PG: mark where one schema never saw the module"
+	expect_err 'module race was never seen in upg_race_new' "PG: the schema is named"
+	run "$UPGRADE" -T "$T_TMP/kill" -c "$UPGRADE_TEST_PG" status --schema upg_race --check
+	expect_rc 1 "PG: the schema that saw it was not marked either"
+	t=$(pg "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'upg_race_new'")
+	[ "$t" = 0 ] && ok "PG: the new schema got no state tables" || not_ok "PG: upg_race_new has $t tables"
+	pg 'DROP SCHEMA upg_race_new CASCADE' >/dev/null
 
 	# Adopting an existing database: baseline records, runs nothing.
 	pg 'DROP SCHEMA IF EXISTS upg_adopt CASCADE; CREATE SCHEMA upg_adopt AUTHORIZATION upgrade' >/dev/null

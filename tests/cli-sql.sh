@@ -123,5 +123,10 @@ expect_out '^INSERT INTO made VALUES \(1\);$' "SQLite: the guarded statement fol
 expect_out '^CREATE TABLE after_it \(a INTEGER\);$' "SQLite: and the tasks after it"
 [ "$(sqlite3 "$T_TMP/guard.db" "SELECT count(*) FROM sqlite_master WHERE name IN ('made', 'after_it')")" = 0 ] &&
 	ok "SQLite: sql wrote nothing" || not_ok "SQLite: sql created tables"
+# Any other failure of a guard (here its syntax) still stops sql, as it stops the run.
+sed -i 's/SELECT 1 FROM made WHERE a IS NULL/SELEC 1/' "$T_TMP/guard/g.xml"
+run "$UPGRADE" -T "$T_TMP/guard" -d "$T_TMP/guard.db" sql
+expect_rc 5 "SQLite: sql with a guard that cannot run at all fails"
+expect_err 'SELEC 1' "SQLite: and names the guard's statement"
 
 finish

@@ -137,11 +137,18 @@ cli_session_open(struct cli *cli, int argc, char **argv, cli_option_fn fn, void 
 		return CLI_EXIT_OK;
 	if ((ret = cli_connect(cli, &s->conn)) != CLI_EXIT_OK)
 		return ret;
-	if (writes_catalog(cli) &&
-	    upgrade_catalog_check_dialect(s->cat, upgrade_conn_dialect(s->conn)) == UPGRADE_EPARSE) {
-		ret = cli_catalog_failed(cli, s->cat);
-		s->cat = NULL;
-		return ret;
+	if (writes_catalog(cli)) {
+		int rc = upgrade_catalog_check_dialect(s->cat, upgrade_conn_dialect(s->conn));
+
+		if (rc == UPGRADE_ENOMEM) {
+			cli_error(cli, "out of memory");
+			return CLI_EXIT_SOFTWARE;
+		}
+		if (rc == UPGRADE_EPARSE) {
+			ret = cli_catalog_failed(cli, s->cat);
+			s->cat = NULL;
+			return ret;
+		}
 	}
 	return cli_make_runner(cli, s->cat, ro, &s->runner);
 }
