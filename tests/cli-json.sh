@@ -191,6 +191,10 @@ scenario() {
 		expect_out '"at":"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(Z|[+-][0-9]{2}:[0-9]{2})"' "$label: log times carry a zone"
 		run "$UPGRADE" --format json -T "$T_TMP/fail" "$@" run $sel
 		valid "$label: a failed task" 2
+		# The error object's message is what standard error gets (it lacked
+		# "task ... failed in ... at statement ...").
+		expect_out '^\{"type":"error","code":"task_failed","status":2,"message":"task shop:Bad failed in [^"]+ at statement 1 of 1: ' \
+			"$label: the error object says which task failed, where, at which statement"
 		states=$(printf '%s\n' "$out" | python3 -c '
 import json, sys
 seen = set()

@@ -52,6 +52,7 @@ struct printer {
 	const char *dialect;
 	int task_failed;  /* a TASK_FAILED event was seen */
 	int unverified;   /* a dry run planned tasks it could not execute */
+	int task_noted;   /* the error object names a failed task; its schema's end repeats it */
 	int progress;     /* stdout is a terminal: show what is running */
 	int pending_line; /* a progress line waits to be overwritten */
 	int muted;        /* stdout's reader went away: output goes to /dev/null */
@@ -269,6 +270,26 @@ schema_list(const char *joined)
  * the members each event type carries, and for failures the error and
  * SQLSTATE, which are also kept for the closing error object.
  */
+/*
+ * A failed task as standard error says it (without the program's name),
+ * which the JSON error object repeats: malloc'ed, NULL without memory.
+ */
+static char *
+task_failure_text(const struct upgrade_event *ev)
+{
+	char *text = NULL;
+	int n;
+
+	if (ev->statement > 0)
+		n = asprintf(&text, "task %s failed in %s at statement %lu of %lu%s: %s",
+		             upgrade_task_id(ev->task), ev->schema, ev->statement, ev->statements,
+		             ev->dry_run ? " (dry run)" : "", ev->message);
+	else
+		n = asprintf(&text, "task %s failed in %s%s: %s", upgrade_task_id(ev->task), ev->schema,
+		             ev->dry_run ? " (dry run)" : "", ev->message);
+	return n < 0 ? NULL : text;
+}
+
 static void
 print_json(struct printer *p, const struct upgrade_event *ev)
 {
@@ -339,7 +360,16 @@ print_json(struct printer *p, const struct upgrade_event *ev)
 			snprintf(p->sqlstate, sizeof p->sqlstate, "%s", sqlstate);
 		json_object_object_add(o, "error", json_object_new_string(ev->message));
 		json_object_object_add(o, "sqlstate", cli_json_sqlstate(sqlstate));
-		cli_note_error(ev->message, sqlstate);
+		if (ev->type == UPGRADE_EVENT_TASK_FAILED && ev->task != NULL) {
+			char *text = task_failure_text(ev);
+
+			cli_note_error(text != NULL ? text : ev->message, sqlstate);
+			free(text);
+			p->task_noted = 1;
+		} else if (!(p->task_noted && (ev->type == UPGRADE_EVENT_SCHEMA_DONE ||
+		                                ev->type == UPGRADE_EVENT_RUN_DONE))) {
+			cli_note_error(ev->message, sqlstate);
+		}
 	}
 	if (ev->dry_run) {
 		json_object_object_add(o, "dry_run", json_object_new_boolean(1));
@@ -453,14 +483,13 @@ print_event_locked(const struct upgrade_event *ev, void *ud)
 			printf("%s! %s FAILED%s\n", color(p, "\033[31m"), upgrade_task_id(ev->task),
 			       color(p, "\033[0m"));
 		fflush(stdout);
-		if (ev->statement > 0)
-			fprintf(stderr, "%s: error: task %s failed in %s at statement %lu of %lu%s: %s\n",
-			        cli->progname, upgrade_task_id(ev->task), ev->schema, ev->statement,
-			        ev->statements, ev->dry_run ? " (dry run)" : "", ev->message);
-		else
-			fprintf(stderr, "%s: error: task %s failed in %s%s: %s\n", cli->progname,
-			        upgrade_task_id(ev->task), ev->schema, ev->dry_run ? " (dry run)" : "",
-			        ev->message);
+		{
+			char *text = task_failure_text(ev);
+
+			fprintf(stderr, "%s: error: %s\n", cli->progname,
+			        text != NULL ? text : ev->message);
+			free(text);
+		}
 		break;
 	case UPGRADE_EVENT_RAW_DONE:
 	case UPGRADE_EVENT_SCHEMA_DONE:
