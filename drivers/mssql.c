@@ -334,6 +334,7 @@ const struct upg_dialect upg_dialect_mssql = {
 	.key_type = "NVARCHAR(255)",
 	.max_module_chars = 255,
 	.max_task_chars = 200,
+	.names_in_utf16 = 1,
 	.json_type = "NVARCHAR(MAX)",
 	.timestamp_type = "DATETIME2",
 	.task_key_type = "NVARCHAR(200)",

@@ -237,6 +237,8 @@ struct upg_dialect {
 	 * task's statements committed.
 	 */
 	size_t max_module_chars, max_task_chars;
+	/* MAY: those columns count UTF-16 units (SQL Server's NVARCHAR), not code points. */
+	int names_in_utf16;
 
 	/* MUST: column types of the state table (module key, JSON state, UTC time). */
 	const char *key_type;

@@ -188,6 +188,21 @@ expect_err "n\.xml:1: error: $lm:$lt: the task name is 501 characters long; Mari
 	"MySQL: the task's name, in characters (1,002 bytes of UTF-8)"
 run "$UPGRADE" validate --dialect postgresql -T "$T_TMP/names"
 expect_rc 0 "PostgreSQL: no limit on those names"
+# SQL Server's NVARCHAR(200) holds 200 UTF-16 units: a character beyond the
+# Basic Multilingual Plane takes two, so 101 of them do not fit.
+mkdir -p "$T_TMP/names16"
+t16=$(printf '\360\237\230\200%.0s' $(seq 101))
+t16ok=$(printf '\360\237\230\200%.0s' $(seq 100))
+printf '<module %s name="m"><task name="%s"><sql>SELECT 1</sql></task><task name="%s"><sql>SELECT 2</sql></task></module>\n' \
+	"$NS" "$t16" "$t16ok" >"$T_TMP/names16/n.xml"
+run "$UPGRADE" validate --dialect mssql -T "$T_TMP/names16"
+expect_rc 4 "SQL Server: a name over 200 UTF-16 units"
+expect_err "n\.xml:1: error: m:$t16: the task name is 202 UTF-16 units long; Microsoft SQL Server's state table holds 200" \
+	"SQL Server: counted in UTF-16 units (101 characters)"
+n=$(grep -c "error:" "$T_TMP/err")
+[ "$n" = 1 ] && ok "SQL Server: 100 such characters fit" || not_ok "SQL Server: $n errors" "$err"
+run "$UPGRADE" validate --dialect mysql -T "$T_TMP/names16"
+expect_rc 0 "MySQL: 101 characters beyond the BMP are 101 of its 500"
 if require_env UPGRADE_TEST_MARIADB && require_env UPGRADE_TEST_MARIADB_ADMIN; then
 	$UPGRADE_TEST_MARIADB_ADMIN -e 'DROP DATABASE IF EXISTS upg_chk_names; CREATE DATABASE upg_chk_names' >/dev/null
 	run "$UPGRADE" -T "$T_TMP/names" -c "$UPGRADE_TEST_MARIADB" run --schema upg_chk_names
