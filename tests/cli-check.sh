@@ -167,6 +167,14 @@ rm -f "$T_TMP/q.db"
 run "$UPGRADE" -T "$T_TMP/qmark" -d "$T_TMP/q.db" run
 expect_rc 4 "SQLite: run refuses what SQLite cannot take"
 expect_err "chk\.xml:3: error: chk:T: <sql>: sqlite cannot send it as written" "SQLite: run says why, as validate"
+[ ! -e "$T_TMP/q.db" ] && ok "SQLite: the refused run left no database file" ||
+	not_ok "SQLite: the refused run left a file" "$(ls -l "$T_TMP/q.db")"
+# A file that was there already stays, written or not.
+: >"$T_TMP/q.db"
+run "$UPGRADE" -T "$T_TMP/qmark" -d "$T_TMP/q.db" run
+expect_rc 4 "SQLite: run refuses it on an empty file of the user's"
+[ -f "$T_TMP/q.db" ] && ok "SQLite: the user's empty file stays" ||
+	not_ok "SQLite: the refused run removed the user's file"
 [ "$(sqlite3 "$T_TMP/q.db" "SELECT count(*) FROM sqlite_master")" = 0 ] &&
 	ok "SQLite: the refused run wrote nothing" ||
 	not_ok "SQLite: the refused run wrote" "$(sqlite3 "$T_TMP/q.db" .schema)"

@@ -10,6 +10,7 @@
 #ifndef UPGRADE_CLI_H
 #define UPGRADE_CLI_H
 
+#include <sys/types.h>
 #include <getopt.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -46,11 +47,19 @@ struct cli {
 	const char *dialect;
 	int login_timeout;
 	/*
-	 * Set by the commands that write (run without --dry-run, baseline,
-	 * mark, unmark): only they may create the --database file; for the
-	 * others a missing file is an error, never a new empty database.
+	 * Set by the commands that record (run without --dry-run, baseline):
+	 * only they may create the --database file; for the others a missing
+	 * file is an error, never a new empty database.
 	 */
 	int creates;
+	/*
+	 * The --database file this process made by connecting (device and
+	 * inode): a command that fails removes it while it is still empty, so
+	 * that a refused run leaves no database behind.
+	 */
+	int created_file;
+	dev_t created_dev;
+	ino_t created_ino;
 	/* --cluster-lock (enum upgrade_cluster_lock) and --lock-lease seconds (0: default). */
 	int cluster_lock;
 	int lock_lease;

@@ -635,14 +635,17 @@ cli_connect(struct cli *cli, struct upgrade_conn **out)
 		return rc;
 	}
 	/* The SQLite driver creates a missing file: a typo must not become an empty database. */
-	if (cli->database != NULL && !cli->creates) {
+	if (cli->database != NULL) {
 		struct stat st;
 
 		if (stat(cli->database, &st) != 0 && errno == ENOENT) {
-			cli_error(cli, "%s: no such database file (only run and baseline create one)",
-			          cli->database);
-			upgrade_conn_free(conn);
-			return CLI_EXIT_CONNECT;
+			if (!cli->creates) {
+				cli_error(cli, "%s: no such database file (only run and baseline create one)",
+				          cli->database);
+				upgrade_conn_free(conn);
+				return CLI_EXIT_CONNECT;
+			}
+			cli->created_file = 1;
 		}
 	}
 	upgrade_conn_set_login_timeout(conn, cli->login_timeout);
@@ -656,6 +659,17 @@ cli_connect(struct cli *cli, struct upgrade_conn **out)
 		rc = upgrade_conn_connect_sqlite(conn, cli->database);
 	else
 		rc = upgrade_conn_connect(conn, env);
+	if (cli->created_file) {
+		struct stat st;
+
+		/* Known by identity, so that a file another process put there is never removed. */
+		if (stat(cli->database, &st) == 0) {
+			cli->created_dev = st.st_dev;
+			cli->created_ino = st.st_ino;
+		} else {
+			cli->created_file = 0;
+		}
+	}
 	if (rc != UPGRADE_OK) {
 		cli_error(cli, "%s", upgrade_conn_error(conn));
 		cli_note_error(NULL, upgrade_conn_sqlstate(conn));
@@ -688,6 +702,21 @@ early_format(int argc, char **argv)
 			f = CLI_FORMAT_TEXT;
 	}
 	return f;
+}
+
+/*
+ * A failed command leaves no database file it made and never wrote to:
+ * "refused, nothing written" then also holds for the file system.  The
+ * connection is closed by now.
+ */
+static void
+remove_empty_created(const struct cli *cli)
+{
+	struct stat st;
+
+	if (cli->created_file && stat(cli->database, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size == 0 && st.st_dev == cli->created_dev && st.st_ino == cli->created_ino)
+		(void)unlink(cli->database);
 }
 
 int
@@ -738,6 +767,8 @@ main(int argc, char **argv)
 	if (ret == -1)
 		ret = CLI_EXIT_OK;
 done:
+	if (ret != CLI_EXIT_OK)
+		remove_empty_created(&cli);
 	cli_json_finish(&cli, ret);
 	free(args);
 	free(cli.task_paths);
