@@ -174,6 +174,11 @@ int cli_print_catalog_diags(const struct cli *cli, const struct upgrade_catalog 
 json_object *cli_json_object(const char *type);
 /* Prints o as one line on stdout and frees it; NULL prints nothing. */
 void cli_json_print(json_object *o);
+/*
+ * Writes o as one line on stdout, keeping it: bytes that are not UTF-8
+ * (a file name's, a driver's message) become U+FFFD.  0, or EOF.
+ */
+int cli_json_write(json_object *o);
 /* Adds key: the current time in RFC 3339, UTC, in milliseconds. */
 void cli_json_add_time(json_object *o, const char *key);
 /* An SQLSTATE as JSON: null for "" or NULL (no database error). */

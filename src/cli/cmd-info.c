@@ -38,7 +38,7 @@ print_json(const struct upgrade_conn *conn, unsigned int caps)
 		if ((caps & bit) != 0 && upgrade_capability_name(bit) != NULL)
 			json_object_array_add(list, json_object_new_string(upgrade_capability_name(bit)));
 	json_object_object_add(obj, "capabilities", list);
-	if (puts(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN)) == EOF)
+	if (cli_json_write(obj) == EOF)
 		ret = CLI_EXIT_SOFTWARE;
 	json_object_put(obj);
 	return ret;

@@ -18,6 +18,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <libxml/xmlstring.h>
+
 #include "cli.h"
 
 /*
@@ -40,13 +42,47 @@ cli_json_object(const char *type)
 	return o;
 }
 
+/*
+ * json-c copies the bytes of a string as they are, and JSON must be UTF-8.
+ * The replacement is done on the written text: outside its strings it is
+ * ASCII.  libxml2's decoder lets UTF-16 surrogates through; JSON readers
+ * refuse them, so they are replaced too.
+ */
+int
+cli_json_write(json_object *o)
+{
+	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	                                                       JSON_C_TO_STRING_NOSLASHESCAPE);
+	size_t left = strlen(text), run = 0;
+
+	while (left > run) {
+		int len = left - run > 4 ? 4 : (int)(left - run);
+		int c = (unsigned char)text[run] < 0x80 ? text[run] :
+		        xmlGetUTF8Char((const unsigned char *)text + run, &len);
+
+		if (c >= 0 && (c < 0xd800 || c > 0xdfff)) {
+			run += (unsigned char)text[run] < 0x80 ? 1 : (size_t)len;
+			continue;
+		}
+		if (fwrite(text, 1, run, stdout) != run || fputs("\xef\xbf\xbd", stdout) == EOF)
+			return EOF;
+		/* A surrogate is one bad character of three bytes; any other bad byte goes alone. */
+		run += c >= 0 ? (size_t)len : 1;
+		text += run;
+		left -= run;
+		run = 0;
+	}
+	if (fwrite(text, 1, run, stdout) != run || putchar('\n') == EOF)
+		return EOF;
+	return 0;
+}
+
 void
 cli_json_print(json_object *o)
 {
 	if (o == NULL)
 		return;
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-	                                           JSON_C_TO_STRING_NOSLASHESCAPE));
+	(void)cli_json_write(o);
 	json_object_put(o);
 	fflush(stdout);
 }
