@@ -122,6 +122,18 @@ bad_file "a --schema x" '^bad\.targets:1: error: target a: give exactly one of -
 	"a target without a database"
 bad_file "a --database '$T_TMP/never.db" '^bad\.targets:1: error: a quote is not closed$' "an open quote"
 bad_file "a/b --database $T_TMP/never.db" '^bad\.targets:1: error: target name '"'"'a/b'"'"'' "a name with a slash"
+# With --format json the error object carries the file and line, as a
+# catalog's does, and the message is stderr's after "file:line: error: ".
+printf 'a --database %s/never.db\nb --schema x\n' "$T_TMP" >bad.targets
+run "$UPGRADE" -T v1 --format json run --targets bad.targets
+expect_rc 64 "JSON: a bad targets file"
+expect_out '^\{"type":"error","code":"usage","status":64,"message":"target b: give exactly one of --connect, --dsn and --database","sqlstate":null,"file":"bad\.targets","line":2\}$' \
+	"JSON: its error object names the file and line"
+expect_lines 1 out "JSON: one error object"
+printf "a --database '%s/never.db\n" "$T_TMP" >bad.targets
+run "$UPGRADE" -T v1 --format json run --targets bad.targets
+expect_out '"message":"a quote is not closed","sqlstate":null,"file":"bad\.targets","line":1\}$' \
+	"JSON: an open quote, named by line"
 run "$UPGRADE" -T v1 -d a.db run --targets sqlite.targets
 expect_rc 64 "--targets with --database"
 run "$UPGRADE" -T v1 run --targets nosuch.targets

@@ -146,6 +146,13 @@ int cli_connect(struct cli *cli, struct upgrade_conn **out);
 void cli_error(const struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A one-line usage error; returns CLI_EXIT_USAGE. */
 int cli_usage_error(const struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * An error at FILE:LINE of a file the command line named (a targets
+ * file): on standard error, and with --format json as an error object with
+ * that file and line.  Returns CLI_EXIT_USAGE.
+ */
+int cli_usage_error_at(const struct cli *cli, const char *file, unsigned long line,
+                       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /*
  * Loads and prepares the catalogs named by -T and by paths (else

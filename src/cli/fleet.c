@@ -22,6 +22,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -183,7 +184,8 @@ find_target_option(const char *word, int *attached)
 
 /* Checks one target's name and options; prints "FILE:LINE: error: ..." and returns -1 if bad. */
 static int
-check_target(const char *file, const struct target *t, const struct target *all, size_t n)
+check_target(const struct cli *cli, const char *file, const struct target *t,
+             const struct target *all, size_t n)
 {
 	size_t i;
 	int connections = 0;
@@ -193,37 +195,34 @@ check_target(const char *file, const struct target *t, const struct target *all,
 		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '_' && *p != '-')
 			break;
 	if (*p != '\0' || !isalnum((unsigned char)t->name[0])) {
-		fprintf(stderr, "%s:%lu: error: target name '%s': use letters, digits, '.', '_' and "
-		                "'-', beginning with a letter or digit\n",
-		        file, t->line, t->name);
+		cli_usage_error_at(cli, file, t->line, "target name '%s': use letters, digits, '.', '_' and "
+		             "'-', beginning with a letter or digit", t->name);
 		return -1;
 	}
 	for (i = 0; i < n && &all[i] < t; i++)
 		if (strcmp(all[i].name, t->name) == 0) {
-			fprintf(stderr, "%s:%lu: error: target %s: named already on line %lu\n", file,
-			        t->line, t->name, all[i].line);
+			cli_usage_error_at(cli, file, t->line, "target %s: named already on line %lu", t->name,
+			             all[i].line);
 			return -1;
 		}
 	for (i = 0; i < t->nwords; i++) {
 		int attached, k = find_target_option(t->words[i], &attached);
 
 		if (k < 0) {
-			fprintf(stderr, "%s:%lu: error: target %s: '%s' is not an option a target may "
-			                "have (see TARGETS FILES in upgrade(1))\n",
-			        file, t->line, t->name, t->words[i]);
+			cli_usage_error_at(cli, file, t->line, "target %s: '%s' is not an option a target may "
+			             "have (see TARGETS FILES in upgrade(1))", t->name, t->words[i]);
 			return -1;
 		}
 		if (target_options[k].has_arg && !attached && ++i >= t->nwords) {
-			fprintf(stderr, "%s:%lu: error: target %s: '%s' needs an argument\n", file, t->line,
-			        t->name, t->words[i - 1]);
+			cli_usage_error_at(cli, file, t->line, "target %s: '%s' needs an argument", t->name,
+			             t->words[i - 1]);
 			return -1;
 		}
 		connections += target_options[k].connection;
 	}
 	if (connections != 1) {
-		fprintf(stderr, "%s:%lu: error: target %s: give exactly one of --connect, --dsn and "
-		                "--database\n",
-		        file, t->line, t->name);
+		cli_usage_error_at(cli, file, t->line, "target %s: give exactly one of --connect, --dsn and "
+		             "--database", t->name);
 		return -1;
 	}
 	return 0;
@@ -258,8 +257,7 @@ read_targets(struct cli *cli, const char *file, struct target **out, size_t *nou
 			break;
 		}
 		if (nw == -1) {
-			fprintf(stderr, "%s:%lu: error: a quote is not closed\n", file, lineno);
-			cli_note_error("a quote is not closed", NULL);
+			cli_usage_error_at(cli, file, lineno, "a quote is not closed");
 			ret = CLI_EXIT_USAGE;
 			break;
 		}
@@ -298,10 +296,8 @@ read_targets(struct cli *cli, const char *file, struct target **out, size_t *nou
 	if (f != stdin)
 		fclose(f);
 	for (i = 0; ret == CLI_EXIT_OK && i < n; i++)
-		if (check_target(file, &t[i], t, n) < 0) {
-			cli_note_error("a target is not valid", NULL);
+		if (check_target(cli, file, &t[i], t, n) < 0)
 			ret = CLI_EXIT_USAGE;
-		}
 	if (ret == CLI_EXIT_OK && n == 0) {
 		cli_error(cli, "%s: no targets in the file", file);
 		ret = CLI_EXIT_USAGE;

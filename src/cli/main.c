@@ -232,48 +232,6 @@ similar_option(const struct getopt_tables *g, const char *text)
 	return best;
 }
 
-static void
-vmessage(const struct cli *cli, const char *kind, const char *fmt, va_list ap)
-{
-	char *text = NULL;
-
-	if (vasprintf(&text, fmt, ap) < 0)
-		text = NULL;
-	/* For the error object of --format json, which stdout gets at the end. */
-	cli_note_error(text != NULL ? text : "out of memory", NULL);
-	fflush(stdout);
-	fprintf(stderr, "%s: %s%s\n", cli->progname, kind, text != NULL ? text : "out of memory");
-	free(text);
-}
-
-void
-cli_error(const struct cli *cli, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmessage(cli, "error: ", fmt, ap);
-	va_end(ap);
-}
-
-int
-cli_usage_error(const struct cli *cli, const char *fmt, ...)
-{
-	va_list ap;
-	char *text = NULL;
-
-	va_start(ap, fmt);
-	if (vasprintf(&text, fmt, ap) < 0)
-		text = NULL;
-	va_end(ap);
-	cli_note_error(text != NULL ? text : "out of memory", NULL);
-	fflush(stdout);
-	fprintf(stderr, "%s: %s (see '%s --help')\n", cli->progname,
-	        text != NULL ? text : "out of memory", cli->progname);
-	free(text);
-	return CLI_EXIT_USAGE;
-}
-
 /* The usage error for a command name no entry has. */
 static int
 unknown_command(const struct cli *cli, const char *name)
