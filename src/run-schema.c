@@ -54,14 +54,18 @@ static int
 install_recorded(struct upg_run *run, struct upg_state *st, struct upg_state_module *m,
                  const struct upgrade_module *mod)
 {
-	long count;
+	long count, start = upg_now_ms();
 	int ret;
 
 	upg_state_forget(m, UPG_INSTALL_NAME);
 	if ((count = record_all(run->r->cat, m, mod, "install")) < 0)
 		return upg_error_oom(&run->conn->err);
-	if (!run->r->dry_run && (ret = upg_run_save_alone(run, st, m)) != UPGRADE_OK)
+	if (!run->r->dry_run && (ret = upg_run_save_alone(run, st, m)) != UPGRADE_OK) {
+		/* The install's entry stays: the next run records the tasks, and status says so. */
+		upg_state_discard_writes(m);
+		upg_run_fail_event(run, mod->install, ret, 0, 0, upg_now_ms() - start);
 		return ret;
+	}
 	baseline_event(run, mod, count);
 	return UPGRADE_OK;
 }

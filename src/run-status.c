@@ -84,6 +84,31 @@ one_line(char *text)
 }
 
 /*
+ * The detail of a partly applied task or install: what committed, and the
+ * statement whose outcome is unknown or the failure.  prefix leads it.
+ */
+static void
+partial_detail(const struct upg_state_module *m, const char *name, const char *prefix,
+               char *detail, size_t size)
+{
+	unsigned long done = 0, total = 0, running = upg_state_get_running(m, name);
+	const char *err = NULL, *at = NULL;
+	char when[64];
+
+	upg_state_get_partial(m, name, &done, &total, &err, &at);
+	upg_time_rfc3339(at != NULL ? at : "?", when, sizeof when);
+	/* A statement started and never recorded as ended may have committed: say so. */
+	if (running > 0)
+		snprintf(detail, size,
+		         "%s%lu of %lu statements committed; statement %lu unknown: started at %s, %s%.400s",
+		         prefix, done, total, running, when, err != NULL ? "failed: " : "its end never recorded",
+		         err != NULL ? err : "");
+	else
+		snprintf(detail, size, "%s%lu of %lu statements committed at %s%s%.400s", prefix, done,
+		         total, when, err != NULL ? "; failed: " : "", err != NULL ? err : "");
+}
+
+/*
  * Reports every catalog task of one schema to the status callback, with
  * its state and a one-line detail (when it ran, how much of it committed,
  * why an always-run task is due), then the names the schema recorded that
@@ -121,27 +146,14 @@ status_schema(struct upg_run *run, struct upg_state *st, void *ud)
 		if (m == NULL || !m->exists ||
 		    (t->module->install != NULL && upg_run_install_unfinished(m))) {
 			state = UPGRADE_STATE_NEW_MODULE;
+			/* The install block ran, and recording its module's tasks did not follow. */
+			if (m != NULL && m->exists && t->module->install != NULL &&
+			    !upg_state_get_partial(m, UPG_INSTALL_NAME, &done, &total, &err, &at))
+				snprintf(detail, sizeof detail,
+				         "its install block ran; the next run records its tasks");
 		} else if (upg_state_get_partial(m, t->name, &done, &total, &err, &at)) {
-			unsigned long running = upg_state_get_running(m, t->name);
-
 			state = UPGRADE_STATE_PARTIAL;
-			upg_time_rfc3339(at != NULL ? at : "?", when, sizeof when);
-			at = when;
-			/* A statement started and never recorded as ended may have committed: say so. */
-			if (running > 0 && err != NULL)
-				snprintf(detail, sizeof detail,
-				         "%lu of %lu statements committed; statement %lu unknown: started at %s, "
-				         "failed: %.400s",
-				         done, total, running, at != NULL ? at : "?", err);
-			else if (running > 0)
-				snprintf(detail, sizeof detail,
-				         "%lu of %lu statements committed; statement %lu unknown: started at %s, "
-				         "its end never recorded",
-				         done, total, running, at != NULL ? at : "?");
-			else
-				snprintf(detail, sizeof detail, "%lu of %lu statements committed at %s%s%.400s",
-				         done, total, at != NULL ? at : "?", err != NULL ? "; failed: " : "",
-				         err != NULL ? err : "");
+			partial_detail(m, t->name, "", detail, sizeof detail);
 		} else if (!upg_state_is_executed(m, t->name)) {
 			state = UPGRADE_STATE_PENDING;
 		} else {
@@ -177,7 +189,7 @@ status_schema(struct upg_run *run, struct upg_state *st, void *ud)
 		const struct upgrade_module *mod;
 		unsigned long done, total;
 		const char *err = NULL, *at = NULL;
-		char detail[600], when[64];
+		char detail[600];
 
 		/* Another package's modules, left out by the selection, are none of this status's business. */
 		if (!upg_catalog_selects(cat, m->module))
@@ -185,10 +197,7 @@ status_schema(struct upg_run *run, struct upg_state *st, void *ud)
 		mod = upgrade_catalog_find_module(cat, m->module);
 		if (mod != NULL && mod->install != NULL &&
 		    upg_state_get_partial(m, UPG_INSTALL_NAME, &done, &total, &err, &at)) {
-			upg_time_rfc3339(at != NULL ? at : "?", when, sizeof when);
-			snprintf(detail, sizeof detail, "install: %lu of %lu statements committed at %s%s%.400s",
-			         done, total, when, err != NULL ? "; failed: " : "",
-			         err != NULL ? err : "");
+			partial_detail(m, UPG_INSTALL_NAME, "install: ", detail, sizeof detail);
 			sc->fn(run->schema, m->module, UPG_INSTALL_NAME, mod->install, UPGRADE_STATE_PARTIAL,
 			       detail, sc->ud);
 		}

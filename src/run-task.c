@@ -190,6 +190,24 @@ action_transactional(const struct upg_run *run, const struct upg_node *action)
 }
 
 /*
+ * Saves the module's state as one transaction when none is open: a record
+ * is two statements on most engines (the module's row, the task's row in
+ * upgrade_tasks), and the first must not commit without the second.  On
+ * failure nothing of it is stored, and the error stays on the connection.
+ */
+static int
+journal_save(struct upg_run *run, struct upg_state *st, struct upg_state_module *m)
+{
+	int ret;
+
+	if (!run->conn->autocommit)
+		return upg_state_save(st, m);
+	if ((ret = upg_run_save_alone(run, st, m)) != UPGRADE_OK)
+		upg_state_discard_writes(m); /* what is stored is not known: the next save writes it all */
+	return ret;
+}
+
+/*
  * Writes the journal entry for "done of total statements committed": the
  * task's record once all are, else the progress, with the intent of
  * statement done + 1 when running is set.  In whatever transaction the
@@ -210,7 +228,7 @@ journal_write(struct upg_run *run, struct upg_state *st, struct upg_state_module
 		ret = upg_state_set_partial(m, task->name, done, total, NULL);
 	if (ret != UPGRADE_OK)
 		return upg_error_oom(&run->conn->err);
-	return upg_state_save(st, m);
+	return journal_save(run, st, m);
 }
 
 /*
@@ -235,7 +253,7 @@ journal_failed(struct upg_run *run, struct upg_state *st, struct upg_state_modul
 		upg_state_forget(m, task->name);
 	upg_state_discard_writes(m);
 	if (upg_state_set_partial(m, task->name, done, total, upg_error_message(&keep)) == UPGRADE_OK)
-		upg_state_save(st, m);
+		journal_save(run, st, m);
 	upg_error_restore(&run->conn->err, &keep);
 }
 
@@ -290,7 +308,7 @@ journal_resume_point(struct upg_run *run, struct upg_state *st, struct upg_state
 		if (upg_state_set_partial(m, task->name, *done, total, NULL) != UPGRADE_OK ||
 		    upg_state_log(m, event, task->name) != UPGRADE_OK)
 			return upg_error_oom(&run->conn->err);
-		return upg_state_save(st, m);
+		return journal_save(run, st, m);
 	}
 	if (running > 0 || !run->r->resume) {
 		struct upg_buf why = UPG_BUF_INIT;
@@ -370,14 +388,14 @@ run_c_task_journal(struct upg_run *run, struct upg_state *st, struct upg_state_m
 
 		upg_error_stash(&keep, &run->conn->err);
 		if (upg_state_set_running(m, task->name, 0, 1, upg_error_message(&keep)) == UPGRADE_OK)
-			upg_state_save(st, m);
+			journal_save(run, st, m);
 		upg_error_restore(&run->conn->err, &keep);
 		return ret;
 	}
 	/* An always-run task that found nothing to do wrote no record to replace the intent. */
 	if (upg_state_get_partial(m, task->name, &pdone, &ptotal, &perr, &pat)) {
 		upg_state_clear_partial(m, task->name);
-		if ((ret = upg_state_save(st, m)) != UPGRADE_OK)
+		if ((ret = journal_save(run, st, m)) != UPGRADE_OK)
 			return ret;
 	}
 	return UPGRADE_OK;
@@ -503,7 +521,7 @@ upg_run_task_journal(struct upg_run *run, struct upg_state *st, struct upg_state
 	if (!finished && !(always && nothing && recorded)) {
 		ret = upg_run_record(m, task, upg_now_ms() - start, "run");
 		if (ret == UPGRADE_OK)
-			ret = upg_state_save(st, m);
+			ret = journal_save(run, st, m);
 		if (ret != UPGRADE_OK) {
 			upg_run_fail_event(run, task, ret, 0, total, upg_now_ms() - start);
 			return ret;
@@ -511,7 +529,7 @@ upg_run_task_journal(struct upg_run *run, struct upg_state *st, struct upg_state
 	} else if (!finished && upg_state_get_partial(m, task->name, &pdone, &ptotal, &perr, &pat)) {
 		/* Statements that changed nothing left their progress: it is not a partly applied task. */
 		upg_state_clear_partial(m, task->name);
-		if ((ret = upg_state_save(st, m)) != UPGRADE_OK) {
+		if ((ret = journal_save(run, st, m)) != UPGRADE_OK) {
 			upg_run_fail_event(run, task, ret, 0, total, upg_now_ms() - start);
 			return ret;
 		}

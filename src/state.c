@@ -582,7 +582,7 @@ upg_state_save(struct upg_state *st, struct upg_state_module *m)
 	const char **p = calloc(nrows * 6 + 3, sizeof *p);
 	char(*ms)[24] = calloc(nrows + 1, sizeof *ms);
 	char now[40];
-	int ret;
+	int ret, existed = m->exists;
 
 	if (rest == NULL || (!append && json == NULL) || p == NULL || ms == NULL) {
 		ret = upg_error_oom(&st->conn->err);
@@ -636,6 +636,9 @@ upg_state_save(struct upg_state *st, struct upg_state_module *m)
 		free(m->saved_rest);
 		m->saved_rest = rest;
 		rest = NULL;
+	} else {
+		/* The caller rolls back: a row this save inserted is not there. */
+		m->exists = existed;
 	}
 done:
 	upg_buf_free(&sql);

@@ -6,6 +6,10 @@
 #    run leaves it undone and --resume runs every statement exactly once;
 #  - a DDL statement records its start first, so a killed run leaves it
 #    "unknown" in status, --resume refuses, --resume-from settles it;
+#  - the runner's own state write failing after a task's last statement
+#    leaves neither the module's row nor the history saying it ran;
+#  - an install whose tasks' record failed, or that was killed mid-statement,
+#    is reported as it is;
 #  - runs of many short tasks killed at random times never leave the state
 #    behind the database.  UPGRADE_KILL_TRIALS sets how many (default 5).
 . "$top_srcdir/tests/lib.sh"
@@ -130,6 +134,74 @@ run "$UPGRADE" -T "$T_TMP/ddl" -c "$UPGRADE_TEST_MARIADB" mark j:Ddl --schema "$
 expect_rc 0 "DDL: mark after finishing by hand"
 st ddl --check
 expect_rc 0 "DDL: nothing pending after mark"
+
+# (d) The runner's own state write fails after a task's last statement,
+# which was DDL and committed on its own: the module's row and the task's
+# history row are one transaction, so neither says the task ran, and its
+# statement is unknown (it did commit) rather than recorded without history.
+# refuse_insert NAME CONDITION MESSAGE: a trigger failing the inserts into
+# upgrade_tasks for which CONDITION holds (its body has a ';': stdin).
+refuse_insert() {
+	printf 'DELIMITER //\nCREATE TRIGGER %s.%s BEFORE INSERT ON %s.upgrade_tasks FOR EACH ROW IF %s THEN SIGNAL SQLSTATE '"'45000'"' SET MESSAGE_TEXT = '"'%s'"'; END IF//\n' \
+		"$DB" "$1" "$DB" "$2" "$3" | $UPGRADE_TEST_MARIADB_ADMIN ||
+		not_ok "cannot create the trigger $1"
+}
+mk last "<module $NS name=\"j\">$TABLE<task name=\"Last\"><sql>CREATE TABLE l1 (id INTEGER)</sql></task></module>"
+fresh ""
+refuse_insert no_last "NEW.task = 'Last'" 'no history for Last'
+go last
+expect_rc 2 "state write fails after DDL: the task failed"
+expect_err 'no history for Last' "state write fails after DDL: the failure is the history row's"
+state=$(my "SELECT state FROM $DB.upgrades WHERE module = 'j'")
+case $state in
+*'"executed_tasks":['*'"Last"'*']'*) not_ok "state write fails after DDL: executed_tasks lists the task" "$state" ;;
+*) ok "state write fails after DDL: executed_tasks does not list the task" ;;
+esac
+st last
+expect_out '^  partial   j:Last  \(0 of 1 statements committed; statement 1 unknown: ' \
+	"state write fails after DDL: status says its statement is unknown"
+my "DROP TRIGGER $DB.no_last" >/dev/null
+go last --resume-from 2
+expect_rc 0 "state write fails after DDL: --resume-from 2 records it"
+n=$(my "SELECT COUNT(*) FROM $DB.upgrade_tasks WHERE module = 'j' AND task = 'Last'")
+[ "$n" = 1 ] && ok "state write fails after DDL: the history row is there in the end" ||
+	not_ok "state write fails after DDL: $n history rows"
+st last --check
+expect_rc 0 "state write fails after DDL: nothing pending"
+
+# An install whose block ran, and whose tasks' record failed: status says
+# the next run records them (it does not run the block again).
+mk inst "<module $NS name=\"j\">$TABLE</module>"
+printf '%s\n' "<module $NS name=\"ji\"><install><sql>CREATE TABLE i1 (id INTEGER)</sql><sql>INSERT INTO i1 VALUES (1)</sql></install><task name=\"A\"><sql>CREATE TABLE a1 (id INTEGER)</sql></task></module>" \
+	>"$T_TMP/inst/ji.xml"
+fresh ""
+refuse_insert no_install "NEW.how = 'install'" 'no install records'
+go inst
+expect_rc 2 "install record fails: a failed task, as on PostgreSQL"
+expect_out '^! ji \(install\) FAILED' "install record fails: the install is the failed task"
+st inst
+expect_out '^  new       ji:A  \(its install block ran; the next run records its tasks\)$' \
+	"install record fails: status says only the record is left"
+run "$UPGRADE" -T "$T_TMP/inst" -c "$UPGRADE_TEST_MARIADB" --format json status --schema "$DB"
+expect_out '"task":"A","state":"new","will":"record"' "install record fails: JSON says it will record"
+my "DROP TRIGGER $DB.no_install" >/dev/null
+go inst
+expect_rc 0 "install record fails: the next run"
+n=$(my "SELECT COUNT(*) FROM $DB.i1")
+[ "$n" = 1 ] && ok "install record fails: the block did not run again" || not_ok "install record fails: i1 has $n rows"
+st inst --check
+expect_rc 0 "install record fails: nothing pending after it"
+
+# An install killed during a statement that commits on its own: status
+# says which statement is unknown, as for a task.
+mk slowinst "<module $NS name=\"j\">$TABLE</module>"
+printf '%s\n' "<module $NS name=\"ji\"><install><sql>CREATE TABLE i1 (id INTEGER)</sql><sql>CREATE TABLE i2 AS SELECT SLEEP(2) AS x</sql><sql>INSERT INTO i1 VALUES (1)</sql></install><task name=\"A\"><sql>SELECT 1</sql></task></module>" \
+	>"$T_TMP/slowinst/ji.xml"
+fresh ""
+killed slowinst 1
+st slowinst
+expect_out '^  partial   ji:\(install\)  \(install: 1 of 3 statements committed; statement 2 unknown: started at ' \
+	"install killed mid-statement: status says statement 2 is unknown"
 
 # (c) Random kills of a run of many short tasks, each an INSERT, a CREATE
 # TABLE and an INSERT: after every kill, each task's state must match the

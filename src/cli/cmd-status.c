@@ -121,7 +121,8 @@ on_status(const char *schema, const char *module, const char *name, const struct
 {
 	struct tally *t = ud;
 	const char *note = detail != NULL ? detail : state_note(state);
-	int installs = state == UPGRADE_STATE_NEW_MODULE &&
+	/* A new module's detail says its install block ran already: only the recording is left. */
+	int installs = state == UPGRADE_STATE_NEW_MODULE && detail == NULL &&
 	               upgrade_module_install(upgrade_catalog_find_module(t->cat, module)) != NULL;
 
 	begin_schema(t, schema);
@@ -140,7 +141,7 @@ on_status(const char *schema, const char *module, const char *name, const struct
 	case UPGRADE_STATE_PARTIAL: t->partial++; break;
 	case UPGRADE_STATE_NEW_MODULE: t->fresh++; break;
 	}
-	if (installs && detail == NULL)
+	if (installs)
 		note = "will install: its module's install block runs";
 	if (t->cli->format == CLI_FORMAT_JSON) {
 		json_object *o = cli_json_object("status");
