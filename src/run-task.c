@@ -232,16 +232,19 @@ journal_write(struct upg_run *run, struct upg_state *st, struct upg_state_module
 }
 
 /*
- * After statement done + 1 failed without committing (or its transaction
- * was rolled back): the journal says done committed, and the failure.
- * The failure's message stays on the connection.  When even this write
- * fails (the connection died), an intent already written stays, and the
+ * After statement done + 1 failed: the journal says done committed, and
+ * the failure.  A statement that ran in a transaction was rolled back with
+ * it.  One that commits on its own (unknown set) may have committed in part
+ * before it failed (MariaDB drops the tables of "DROP TABLE a, nosuch, b"
+ * that exist, then fails), so it stays unknown, with the failure.  The
+ * failure's message stays on the connection.  When even this write fails
+ * (the connection died), an intent already written stays, and the
  * statement is reported unknown: it may have committed before the end.
  */
 static void
 journal_failed(struct upg_run *run, struct upg_state *st, struct upg_state_module *m,
                const struct upgrade_task *task, int recorded, unsigned long done,
-               unsigned long total)
+               unsigned long total, int unknown)
 {
 	struct upg_error keep = UPG_ERROR_INIT;
 
@@ -252,7 +255,9 @@ journal_failed(struct upg_run *run, struct upg_state *st, struct upg_state_modul
 	if (!recorded && upg_state_is_executed(m, task->name))
 		upg_state_forget(m, task->name);
 	upg_state_discard_writes(m);
-	if (upg_state_set_partial(m, task->name, done, total, upg_error_message(&keep)) == UPGRADE_OK)
+	if ((unknown ? upg_state_set_running(m, task->name, done, total, upg_error_message(&keep))
+	             : upg_state_set_partial(m, task->name, done, total, upg_error_message(&keep))) ==
+	    UPGRADE_OK)
 		journal_save(run, st, m);
 	upg_error_restore(&run->conn->err, &keep);
 }
@@ -475,7 +480,7 @@ upg_run_task_journal(struct upg_run *run, struct upg_state *st, struct upg_state
 		if (ret < 0) {
 			/* Only reads failed: the journal says what committed, if anything did. */
 			if (wrote)
-				journal_failed(run, st, m, task, recorded, i, total);
+				journal_failed(run, st, m, task, recorded, i, total, 0);
 			upg_run_fail_event(run, task, ret, i + 1, total, upg_now_ms() - start);
 			return ret;
 		}
@@ -488,7 +493,7 @@ upg_run_task_journal(struct upg_run *run, struct upg_state *st, struct upg_state
 			    (ret = journal_write(run, st, m, task, i + 1, total, 0, start)) == UPGRADE_OK)
 				ret = upg_db_commit(run->conn);
 			if (ret != UPGRADE_OK) {
-				journal_failed(run, st, m, task, recorded, i, total);
+				journal_failed(run, st, m, task, recorded, i, total, 0);
 				upg_run_fail_event(run, task, ret, i + 1, total,
 				                   upg_now_ms() - start);
 				return ret;
@@ -503,7 +508,7 @@ upg_run_task_journal(struct upg_run *run, struct upg_state *st, struct upg_state
 			return ret;
 		}
 		if ((ret = upg_action_exec(&ctx, action)) < 0) {
-			journal_failed(run, st, m, task, recorded, i, total);
+			journal_failed(run, st, m, task, recorded, i, total, 1);
 			upg_run_fail_event(run, task, ret, i + 1, total, upg_now_ms() - start);
 			return ret;
 		}

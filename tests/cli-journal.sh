@@ -6,6 +6,7 @@
 #    run leaves it undone and --resume runs every statement exactly once;
 #  - a DDL statement records its start first, so a killed run leaves it
 #    "unknown" in status, --resume refuses, --resume-from settles it;
+#  - a statement that commits on its own and fails is unknown, not undone;
 #  - the runner's own state write failing after a task's last statement
 #    leaves neither the module's row nor the history saying it ran;
 #  - an install whose tasks' record failed, or that was killed mid-statement,
@@ -168,6 +169,28 @@ n=$(my "SELECT COUNT(*) FROM $DB.upgrade_tasks WHERE module = 'j' AND task = 'La
 	not_ok "state write fails after DDL: $n history rows"
 st last --check
 expect_rc 0 "state write fails after DDL: nothing pending"
+
+# A statement that commits on its own and fails may have committed in part:
+# MariaDB drops the tables of "DROP TABLE d1, nosuch, d2" that exist, then
+# fails.  It is unknown, with its error, never "not committed".
+mk drop "<module $NS name=\"j\">$TABLE<task name=\"Drop\"><sql>CREATE TABLE n1 (id INTEGER)</sql><sql>DROP TABLE d1, nosuch, d2</sql><sql>CREATE TABLE n3 (id INTEGER)</sql></task></module>"
+fresh "CREATE TABLE $DB.d1 (id INTEGER); CREATE TABLE $DB.d2 (id INTEGER)"
+go drop
+expect_rc 2 "failed DDL: the task failed"
+t=$(my "SELECT GROUP_CONCAT(TABLE_NAME ORDER BY TABLE_NAME) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '$DB' AND TABLE_NAME IN ('d1', 'd2')")
+[ "$t" = NULL ] && ok "failed DDL: MariaDB dropped what it could before failing" ||
+	not_ok "failed DDL: the server kept $t (the premise of this test)"
+st drop
+expect_out '^  partial   j:Drop  \(1 of 3 statements committed; statement 2 unknown: started at [^,]*, failed: .*nosuch' \
+	"failed DDL: status says statement 2 is unknown, with its error"
+go drop --resume
+expect_rc 2 "failed DDL: --resume refuses to guess"
+expect_err 'task j:Drop failed during statement 2 of 3 .*whether it committed is unknown' \
+	"failed DDL: the refusal says so"
+go drop --resume-from 3
+expect_rc 0 "failed DDL: --resume-from 3 settles it"
+st drop --check
+expect_rc 0 "failed DDL: nothing pending after it"
 
 # An install whose block ran, and whose tasks' record failed: status says
 # the next run records them (it does not run the block again).
