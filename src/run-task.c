@@ -189,6 +189,15 @@ action_transactional(const struct upg_run *run, const struct upg_node *action)
 	       d->statement_transactional(action->text);
 }
 
+/* The checksum of the task's body as the catalog has it now; NULL when out of memory. */
+static const char *
+body_sum(const struct upgrade_task *task)
+{
+	const char *sum = NULL;
+
+	return upg_task_checksum(task, &sum) == UPGRADE_OK ? sum : NULL;
+}
+
 /*
  * Saves the module's state as one transaction when none is open: a record
  * is two statements on most engines (the module's row, the task's row in
@@ -223,9 +232,9 @@ journal_write(struct upg_run *run, struct upg_state *st, struct upg_state_module
 	if (done == total)
 		ret = upg_run_record(m, task, upg_now_ms() - start, "run");
 	else if (running)
-		ret = upg_state_set_running(m, task->name, done, total, NULL);
+		ret = upg_state_set_running(m, task->name, done, total, NULL, body_sum(task));
 	else
-		ret = upg_state_set_partial(m, task->name, done, total, NULL);
+		ret = upg_state_set_partial(m, task->name, done, total, NULL, body_sum(task));
 	if (ret != UPGRADE_OK)
 		return upg_error_oom(&run->conn->err);
 	return journal_save(run, st, m);
@@ -255,9 +264,10 @@ journal_failed(struct upg_run *run, struct upg_state *st, struct upg_state_modul
 	if (!recorded && upg_state_is_executed(m, task->name))
 		upg_state_forget(m, task->name);
 	upg_state_discard_writes(m);
-	if ((unknown ? upg_state_set_running(m, task->name, done, total, upg_error_message(&keep))
-	             : upg_state_set_partial(m, task->name, done, total, upg_error_message(&keep))) ==
-	    UPGRADE_OK)
+	if ((unknown ? upg_state_set_running(m, task->name, done, total, upg_error_message(&keep),
+	                                     body_sum(task))
+	             : upg_state_set_partial(m, task->name, done, total, upg_error_message(&keep),
+	                                     body_sum(task))) == UPGRADE_OK)
 		journal_save(run, st, m);
 	upg_error_restore(&run->conn->err, &keep);
 }
@@ -310,10 +320,23 @@ journal_resume_point(struct upg_run *run, struct upg_state *st, struct upg_state
 		if (run->r->dry_run)
 			return UPGRADE_OK;
 		snprintf(event, sizeof event, "resume-from %lu", from);
-		if (upg_state_set_partial(m, task->name, *done, total, NULL) != UPGRADE_OK ||
+		if (upg_state_set_partial(m, task->name, *done, total, NULL, body_sum(task)) != UPGRADE_OK ||
 		    upg_state_log(m, event, task->name) != UPGRADE_OK)
 			return upg_error_oom(&run->conn->err);
 		return journal_save(run, st, m);
+	}
+	/* The journal counts the statements of the body it applied: another body's are not those. */
+	if (running == 0 && run->r->resume) {
+		const char *was = upg_state_get_partial_checksum(m, task->name), *now = body_sum(task);
+
+		if (ptotal != total || (was != NULL && now != NULL && strcmp(was, now) != 0))
+			return upg_error_set(&run->conn->err, UPGRADE_ERROR,
+			                     "task %s changed after it was partly applied (%lu of %lu "
+			                     "statements committed; it has %lu now): --resume cannot tell "
+			                     "where to go on. Check the schema, then run again with "
+			                     "--resume-from and the number of the first statement of the "
+			                     "task as it is now that did not run",
+			                     task->id, pdone, ptotal, total);
 	}
 	if (running > 0 || !run->r->resume) {
 		struct upg_buf why = UPG_BUF_INIT;
@@ -392,7 +415,8 @@ run_c_task_journal(struct upg_run *run, struct upg_state *st, struct upg_state_m
 		struct upg_error keep = UPG_ERROR_INIT;
 
 		upg_error_stash(&keep, &run->conn->err);
-		if (upg_state_set_running(m, task->name, 0, 1, upg_error_message(&keep)) == UPGRADE_OK)
+		if (upg_state_set_running(m, task->name, 0, 1, upg_error_message(&keep), body_sum(task)) ==
+		    UPGRADE_OK)
 			journal_save(run, st, m);
 		upg_error_restore(&run->conn->err, &keep);
 		return ret;

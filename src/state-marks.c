@@ -78,7 +78,7 @@ upg_state_log(struct upg_state_module *m, const char *event, const char *task)
 
 int
 upg_state_set_partial(struct upg_state_module *m, const char *name, unsigned long done,
-                      unsigned long total, const char *error)
+                      unsigned long total, const char *error, const char *checksum)
 {
 	json_object *partial = ours(m, "partial", json_type_object), *entry;
 	char now[40];
@@ -91,16 +91,18 @@ upg_state_set_partial(struct upg_state_module *m, const char *name, unsigned lon
 	json_object_object_add(entry, "at", json_object_new_string(now));
 	if (error != NULL)
 		json_object_object_add(entry, "error", json_object_new_string(error));
+	if (checksum != NULL)
+		json_object_object_add(entry, "checksum", json_object_new_string(checksum));
 	json_object_object_add(partial, name, entry);
 	return UPGRADE_OK;
 }
 
 int
 upg_state_set_running(struct upg_state_module *m, const char *name, unsigned long done,
-                      unsigned long total, const char *error)
+                      unsigned long total, const char *error, const char *checksum)
 {
 	json_object *entry, *running;
-	int ret = upg_state_set_partial(m, name, done, total, error);
+	int ret = upg_state_set_partial(m, name, done, total, error, checksum);
 
 	if (ret != UPGRADE_OK)
 		return ret;
@@ -154,4 +156,12 @@ upg_state_get_partial(const struct upg_state_module *m, const char *name, unsign
 	*error = upg_state_string_field(entry, "error");
 	*at = upg_state_string_field(entry, "at");
 	return 1;
+}
+
+const char *
+upg_state_get_partial_checksum(const struct upg_state_module *m, const char *name)
+{
+	json_object *entry = ours_get(m, "partial", name);
+
+	return entry != NULL ? upg_state_string_field(entry, "checksum") : NULL;
 }

@@ -102,9 +102,12 @@ void upg_state_discard_writes(struct upg_state_module *m);
 /* Appends {"at", "event", "task", "by"} to the module's log. */
 int upg_state_log(struct upg_state_module *m, const char *event, const char *task);
 
-/* Partial progress of a task: actions done of total, and the failure. */
+/*
+ * Partial progress of a task: actions done of total, the failure, and the
+ * checksum of the task's body being applied (NULL: not known).
+ */
 int upg_state_set_partial(struct upg_state_module *m, const char *name, unsigned long done,
-                          unsigned long total, const char *error);
+                          unsigned long total, const char *error, const char *checksum);
 int upg_state_clear_partial(struct upg_state_module *m, const char *name);
 /*
  * The intent before a statement that commits on its own: done of total
@@ -113,12 +116,14 @@ int upg_state_clear_partial(struct upg_state_module *m, const char *name);
  * error, when not NULL, is how it failed (and still maybe committed).
  */
 int upg_state_set_running(struct upg_state_module *m, const char *name, unsigned long done,
-                          unsigned long total, const char *error);
+                          unsigned long total, const char *error, const char *checksum);
 /* The started statement (1-based) whose end is not recorded, or 0. */
 unsigned long upg_state_get_running(const struct upg_state_module *m, const char *name);
 /* 1 with *done, *total, *error, *at (borrowed) when the task is partly applied. */
 int upg_state_get_partial(const struct upg_state_module *m, const char *name, unsigned long *done,
                           unsigned long *total, const char **error, const char **at);
+/* The checksum of the body a partly applied task was applied from, or NULL (borrowed). */
+const char *upg_state_get_partial_checksum(const struct upg_state_module *m, const char *name);
 
 int upg_state_save(struct upg_state *st, struct upg_state_module *m);
 

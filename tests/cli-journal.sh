@@ -7,6 +7,7 @@
 #  - a DDL statement records its start first, so a killed run leaves it
 #    "unknown" in status, --resume refuses, --resume-from settles it;
 #  - a statement that commits on its own and fails is unknown, not undone;
+#  - --resume refuses a task whose body changed since it was partly applied;
 #  - the runner's own state write failing after a task's last statement
 #    leaves neither the module's row nor the history saying it ran;
 #  - an install whose tasks' record failed, or that was killed mid-statement,
@@ -191,6 +192,27 @@ go drop --resume-from 3
 expect_rc 0 "failed DDL: --resume-from 3 settles it"
 st drop --check
 expect_rc 0 "failed DDL: nothing pending after it"
+
+# --resume continues the body the journal counted: a task changed since
+# it was partly applied is refused, its new statements never skipped.
+mk chg1 "<module $NS name=\"j\">$TABLE<task name=\"Chg\"><sql>CREATE TABLE p1 (id INTEGER)</sql><sql>CREATE TABLE p2 (id INTEGER)</sql><sql>INSERT INTO nosuch VALUES (1)</sql><sql>CREATE TABLE p3 (id INTEGER)</sql></task></module>"
+mk chg2 "<module $NS name=\"j\">$TABLE<task name=\"Chg\"><sql>CREATE TABLE p1 (id INTEGER)</sql><sql>CREATE TABLE q (id INTEGER)</sql></task></module>"
+mk chg3 "<module $NS name=\"j\">$TABLE<task name=\"Chg\"><sql>CREATE TABLE p1 (id INTEGER)</sql><sql>CREATE TABLE p2 (id INTEGER)</sql><sql>INSERT INTO nosuch VALUES (1)</sql><sql>CREATE TABLE p4 (id INTEGER)</sql></task></module>"
+fresh ""
+go chg1
+expect_rc 2 "changed task: first run fails at statement 3"
+go chg2 --resume
+expect_rc 2 "changed task: --resume refuses a body of another length"
+expect_err 'task j:Chg changed after it was partly applied \(2 of 4 statements committed; it has 2 now\)' \
+	"changed task: the refusal says why"
+go chg3 --resume --dry-run
+expect_rc 2 "changed task: a dry run refuses it too"
+go chg3 --resume
+expect_rc 2 "changed task: --resume refuses a body of the same length that changed"
+go chg2 --resume-from 2
+expect_rc 0 "changed task: --resume-from settles it"
+t=$(my "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '$DB' AND TABLE_NAME = 'q'")
+[ "$t" = 1 ] && ok "changed task: its new statement ran" || not_ok "changed task: table q is missing"
 
 # An install whose block ran, and whose tasks' record failed: status says
 # the next run records them (it does not run the block again).
