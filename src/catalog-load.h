@@ -123,7 +123,8 @@ xmlRelaxNGPtr upg_xml_get_schema(struct loader *ld);
 /*
  * The SHA-256 of the schema's bytes as the loader reads them, in hex
  * (65 bytes with the NUL), into hex of size bytes: 0, or -1 when the schema
- * cannot be read (upg_xml_get_schema() then says why).
+ * cannot be read (upg_xml_get_schema() then says why) or pulls in other
+ * files (<include>, <externalRef>), which its bytes do not name.
  */
 int upg_xml_schema_digest(char *hex, size_t size);
 

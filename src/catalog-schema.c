@@ -261,6 +261,34 @@ schema_path(void)
 }
 
 /*
+ * Whether a RelaxNG schema has an <include> or <externalRef> element, of
+ * any prefix.  Such a tag in a comment counts too: that only costs the
+ * catalog cache, which then remembers nothing validated under the schema.
+ */
+static int
+pulls_in_files(const char *bytes, size_t len)
+{
+	static const char *const tags[] = {"include", "externalRef"};
+	size_t i;
+
+	for (i = 0; i < sizeof tags / sizeof tags[0]; i++) {
+		size_t n = strlen(tags[i]);
+		const char *p = bytes, *end = bytes + len;
+
+		while ((p = memmem(p, (size_t)(end - p), tags[i], n)) != NULL) {
+			char after = p + n < end ? p[n] : '\0';
+
+			if (p > bytes && (p[-1] == '<' || p[-1] == ':') &&
+			    (after == ' ' || after == '\t' || after == '\n' || after == '\r' ||
+			     after == '/' || after == '>'))
+				return 1;
+			p += n;
+		}
+	}
+	return 0;
+}
+
+/*
  * The entry of path, read (and its digest taken) if it was not; called with
  * schema_lock held.  NULL when the file cannot be read, with the reason
  * recorded on cat when cat is not NULL.
@@ -297,6 +325,9 @@ schema_entry(struct upgrade_catalog *cat, const char *path)
 	sha256_digest(&h, sizeof md, md);
 	for (i = 0; i < sizeof md; i++)
 		snprintf(e->digest + 2 * i, 3, "%02x", md[i]);
+	/* A schema that pulls in other files is not named by its own bytes. */
+	if (pulls_in_files(e->bytes, e->len))
+		e->digest[0] = '\0';
 	e->next = schema_cache;
 	schema_cache = e;
 	return e;
@@ -390,7 +421,7 @@ upg_xml_schema_digest(char *hex, size_t size)
 
 	pthread_mutex_lock(&schema_lock);
 	e = schema_entry(NULL, schema_path());
-	if (e != NULL && size > strlen(e->digest)) {
+	if (e != NULL && e->digest[0] != '\0' && size > strlen(e->digest)) {
 		memcpy(hex, e->digest, strlen(e->digest) + 1);
 		rc = 0;
 	}
