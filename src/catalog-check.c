@@ -263,6 +263,78 @@ check_value(struct check *ck, const struct upg_node *n, const struct attr_rule *
 	}
 }
 
+/* Skips blanks and SQL comments ("--" to the line's end, slash-star to star-slash). */
+static const char *
+skip_sql_blanks(const char *p)
+{
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f' || *p == '\v')
+			p++;
+		if (p[0] == '-' && p[1] == '-') {
+			p += strcspn(p, "\n");
+		} else if (p[0] == '/' && p[1] == '*') {
+			const char *end = strstr(p + 2, "*/");
+
+			if (end == NULL)
+				return p + strlen(p);
+			p = end + 2;
+		} else {
+			return p;
+		}
+	}
+}
+
+/* The word at p (letters and '_'), copied upper-case into w; where it ends. */
+static const char *
+sql_word(const char *p, char *w, size_t size)
+{
+	size_t n = 0;
+
+	p = skip_sql_blanks(p);
+	while ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || *p == '_') {
+		if (n + 1 < size)
+			w[n++] = (char)(*p >= 'a' ? *p - 'a' + 'A' : *p);
+		p++;
+	}
+	w[n] = '\0';
+	return p;
+}
+
+/*
+ * The statement that ends or begins a transaction a <sql> starts with
+ * (COMMIT, END, ROLLBACK but not ROLLBACK TO, ABORT, BEGIN as PostgreSQL,
+ * MySQL and SQL Server begin a transaction, START TRANSACTION), or NULL.
+ * BEGIN before a statement (a SQL Server block) or NOT ATOMIC (a MariaDB
+ * compound statement) is not one.
+ */
+static const char *
+transaction_control(const char *sql)
+{
+	static const char *const begins[] = {"", "WORK", "TRANSACTION", "TRAN", "ISOLATION", "READ",
+	                                     "DEFERRABLE", "DISTRIBUTED", NULL};
+	char first[16], next[16];
+	const char *p = sql_word(sql, first, sizeof first);
+	size_t i;
+
+	p = sql_word(p, next, sizeof next);
+	/* Nothing but a ';' may follow a bare keyword for it to be the whole word. */
+	if (next[0] == '\0' && *skip_sql_blanks(p) != '\0' && *skip_sql_blanks(p) != ';')
+		return NULL;
+	if (strcmp(first, "COMMIT") == 0 || strcmp(first, "ABORT") == 0)
+		return first[0] == 'C' ? "COMMIT" : "ABORT";
+	if (strcmp(first, "ROLLBACK") == 0 && strcmp(next, "TO") != 0)
+		return "ROLLBACK";
+	if (strcmp(first, "END") == 0 &&
+	    (next[0] == '\0' || strcmp(next, "WORK") == 0 || strcmp(next, "TRANSACTION") == 0))
+		return "END";
+	if (strcmp(first, "START") == 0 && strcmp(next, "TRANSACTION") == 0)
+		return "START TRANSACTION";
+	for (i = 0; strcmp(first, "BEGIN") == 0 && begins[i] != NULL; i++)
+		if (strcmp(next, begins[i]) == 0)
+			return "BEGIN";
+	return NULL;
+}
+
 /* Whether a node is for the dialect being checked (always at load). */
 static int
 applies(const struct check *ck, const struct upg_node *n)
@@ -319,6 +391,15 @@ check_node(struct check *ck, const struct upg_node *n)
 		     ((rule->needs & NEED_ENUM_ADD) && ck->d->enum_add_value == NULL)))
 			report(ck, n, "<%s>: %s has no enumerations; use <add-check> instead",
 			       n->name, ck->d->name);
+	}
+	/* The runner's transaction is the task's, its record's and a dry run's. */
+	if (ck->d == NULL && n->kind == UPG_NODE_SQL) {
+		const char *word = transaction_control(n->text != NULL ? n->text : n->raw);
+
+		if (word != NULL)
+			report(ck, n, "<sql>: %s: a task may not end or begin a transaction: the runner's "
+			              "holds the task with its record, and a dry run's rollback; it "
+			              "commits each task, and each step of a raw task, itself", word);
 	}
 	/* SQL the dialect's driver cannot take as written (see its as_written). */
 	if (ck->d != NULL && ck->d->as_written != NULL &&

@@ -291,4 +291,39 @@ one_line_errors truncated "a truncated file"
 iconv -f UTF-8 -t UTF-16 "$ex/accounts.xml" | head -c 301 >"$T_TMP/enc/truncated16.xml"
 one_line_errors truncated16 "a truncated UTF-16 file, cut inside a character"
 
+# A <sql> that ends or begins a transaction: the runner's holds the task,
+# its record and a dry run's rollback.  Refused at load, so validate finds it.
+mkdir -p "$T_TMP/txn"
+{
+	printf '<module xmlns="urn:upgrade:catalog:1" name="txn">\n'
+	for s in 'COMMIT' '  -- why\n  commit work;' 'END;' 'ROLLBACK' 'abort' 'START TRANSACTION' 'BEGIN' \
+		'BEGIN ISOLATION LEVEL SERIALIZABLE' '/* c */ Begin Transaction'; do
+		printf '<task name="bad%s"><sql>CREATE TABLE x (a INTEGER)</sql><sql>%b</sql></task>\n' \
+			"$(printf '%s' "$s" | tr -cd 'A-Za-z')" "$s"
+	done
+	for s in 'ROLLBACK TO SAVEPOINT s' 'BEGIN NOT ATOMIC SELECT 1; END' 'BEGIN\n UPDATE t SET a = 1\nEND' \
+		'COMMITTED_ROWS()' 'ENDING' 'DO $$BEGIN PERFORM 1; END$$'; do
+		printf '<task name="ok%s"><sql>%b</sql></task>\n' "$(printf '%s' "$s" | tr -cd 'A-Za-z')" "$s"
+	done
+	printf '</module>\n'
+} >"$T_TMP/txn/t.xml"
+run "$UPGRADE" validate -T "$T_TMP/txn"
+expect_rc 4 "transaction control in a task: a catalog error"
+n=$(printf '%s\n' "$err" | grep -c 'a task may not end or begin a transaction')
+[ "$n" = 9 ] && ok "every COMMIT, END, ROLLBACK, ABORT, BEGIN and START TRANSACTION is named ($n)" ||
+	not_ok "transaction control: $n of 9 named" "$err"
+expect_err 't\.xml:3: error: txn:badwhyncommitwork: <sql>: COMMIT: a task may not end or begin a transaction' \
+	"the message names file, line, task and the statement"
+expect_no 'txn:ok' "ROLLBACK TO, BEGIN NOT ATOMIC, a BEGIN block, a DO block are not transaction control"
+# So a dry run, on a fresh database, never keeps what such a task did.
+rm -f "$T_TMP/txn.db"
+run "$UPGRADE" -T "$T_TMP/txn" -d "$T_TMP/txn.db" run --dry-run
+expect_rc 4 "dry run of it: refused before anything runs"
+: >"$T_TMP/txn.db"
+run "$UPGRADE" -T "$T_TMP/txn" -d "$T_TMP/txn.db" run --dry-run
+expect_rc 4 "dry run of it on an empty database: a catalog error"
+[ "$(sqlite3 "$T_TMP/txn.db" "SELECT count(*) FROM sqlite_master")" = 0 ] &&
+	ok "the refused dry run left the database as it was" ||
+	not_ok "the refused dry run left" "$(sqlite3 "$T_TMP/txn.db" .schema)"
+
 finish
