@@ -27,6 +27,8 @@ upg_odbc_classify_error(const char *sqlstate, long native, const char *message)
 	(void)message;
 	if (strcmp(sqlstate, "42S02") == 0)
 		return UPG_ERRC_NO_TABLE;
+	if (strcmp(sqlstate, "42S22") == 0)
+		return UPG_ERRC_NO_COLUMN;
 	/* serialization failure; MariaDB and Galera report deadlocks and lost certification so */
 	if (strcmp(sqlstate, "40001") == 0)
 		return UPG_ERRC_CONFLICT;

@@ -863,6 +863,8 @@ pg_classify_error(const char *sqlstate, long native, const char *message)
 {
 	if (strcmp(sqlstate, "42P01") == 0) /* undefined_table */
 		return UPG_ERRC_NO_TABLE;
+	if (strcmp(sqlstate, "42703") == 0) /* undefined_column */
+		return UPG_ERRC_NO_COLUMN;
 	if (strcmp(sqlstate, "55P04") == 0) /* unsafe_new_enum_value_usage */
 		return UPG_ERRC_ENUM_UNCOMMITTED;
 	if (strcmp(sqlstate, "42804") == 0) /* datatype_mismatch */

@@ -1411,6 +1411,8 @@ sqlite_classify_error(const char *sqlstate, long native, const char *message)
 {
 	if (message != NULL && strstr(message, "no such table") != NULL)
 		return UPG_ERRC_NO_TABLE;
+	if (message != NULL && strstr(message, "no such column") != NULL)
+		return UPG_ERRC_NO_COLUMN;
 	return upg_odbc_classify_error(sqlstate, native, message);
 }
 

@@ -141,6 +141,7 @@ enum upg_errclass {
 	UPG_ERRC_OTHER = 0,        /* none of those below */
 	UPG_ERRC_UNKNOWN,          /* the dialect cannot tell (no classify_error hook) */
 	UPG_ERRC_NO_TABLE,         /* a table the statement names does not exist */
+	UPG_ERRC_NO_COLUMN,        /* a column the statement names does not exist */
 	UPG_ERRC_ENUM_UNCOMMITTED, /* an enum label was used in the transaction that added it */
 	UPG_ERRC_TYPE_MISMATCH,    /* a value (a kept default) does not convert to a column's type */
 	/* another transaction won: deadlock, serialization or certification failure */

@@ -52,9 +52,32 @@ put_error_comment(struct upg_buf *buf, struct upgrade_conn *conn, const char *wh
 }
 
 /*
+ * Inside a dry run's open transaction (PostgreSQL) a failed statement
+ * aborts it, and every later one would fail: what may fail is asked behind
+ * a savepoint, rolled back to when it did (end set).  The error stays.
+ */
+static void
+savepoint(struct upg_run *run, int end, int failed)
+{
+	struct upg_error keep = UPG_ERROR_INIT;
+
+	if (!run->outer)
+		return;
+	upg_error_stash(&keep, &run->conn->err);
+	if (!end) {
+		upg_db_exec(run->conn, "SAVEPOINT upgrade_sql");
+	} else {
+		if (failed)
+			upg_db_exec(run->conn, "ROLLBACK TO SAVEPOINT upgrade_sql");
+		upg_db_exec(run->conn, "RELEASE SAVEPOINT upgrade_sql");
+	}
+	upg_error_restore(&run->conn->err, &keep);
+}
+
+/*
  * Asks guard now: 0 with *holds set, or 1 when the database cannot answer
- * before the run because the guard reads a table that is not there yet
- * (an earlier task of the run would make it): that is said in buf and
+ * before the run because the guard reads a table or column that is not
+ * there yet (an earlier task of the run would make it): that is said in buf and
  * *holds taken as 1, since the run asks it when the task's turn comes.
  * A guard is only read, so its failure changed nothing.  Any other
  * failure is returned (a negative code, the message on the connection).
@@ -64,11 +87,16 @@ ask_guard(struct upg_run *run, struct upgrade_context *ctx, const struct upg_nod
           const char *what, struct upg_buf *buf, int *holds)
 {
 	const char *msg;
-	int rc = upg_guard_eval(ctx, guard, holds);
+	enum upg_errclass why;
+	int rc;
 
+	savepoint(run, 0, 0);
+	rc = upg_guard_eval(ctx, guard, holds);
+	why = rc == UPGRADE_EDB ? upg_conn_error_class(run->conn) : UPG_ERRC_OTHER;
+	savepoint(run, 1, rc != UPGRADE_OK);
 	if (rc == UPGRADE_OK)
 		return 0;
-	if (rc != UPGRADE_EDB || upg_conn_error_class(run->conn) != UPG_ERRC_NO_TABLE)
+	if (why != UPG_ERRC_NO_TABLE && why != UPG_ERRC_NO_COLUMN)
 		return rc;
 	*holds = 1;
 	upg_buf_printf(buf, "-- upgrade: %s (line %lu) cannot be asked before the run (", what,
@@ -93,15 +121,19 @@ show_action(struct upg_run *run, struct upgrade_context *ctx, const struct upg_n
 	int ret;
 
 	if (action->kind == UPG_NODE_ASSERT) {
+		savepoint(run, 0, 0);
 		ret = upg_action_exec(ctx, action);
+		savepoint(run, 1, ret < 0);
 		upg_buf_printf(buf, "-- upgrade: <assert> (line %lu) %s\n", action->line,
 		               ret >= 0 ? "holds now" : "does not hold now: the run would fail here");
 		upg_error_clear(&run->conn->err);
 		return;
 	}
+	savepoint(run, 0, 0);
 	run->conn->capture = buf;
 	ret = upg_action_exec(ctx, action);
 	run->conn->capture = NULL;
+	savepoint(run, 1, ret < 0);
 	if (ret < 0)
 		put_error_comment(buf, run->conn, action->name, action->line);
 }
@@ -165,5 +197,7 @@ upg_run_task_sql(struct upg_run *run, const struct upgrade_task *task,
 	return flush(run, task, &buf);
 fail:
 	upg_buf_free(&buf);
+	/* As a run would report it: the task, and the guard's failure. */
+	upg_run_fail_event(run, task, asked, 0, 0, 0);
 	return asked;
 }

@@ -128,5 +128,36 @@ sed -i 's/SELECT 1 FROM made WHERE a IS NULL/SELEC 1/' "$T_TMP/guard/g.xml"
 run "$UPGRADE" -T "$T_TMP/guard" -d "$T_TMP/guard.db" sql
 expect_rc 5 "SQLite: sql with a guard that cannot run at all fails"
 expect_err 'SELEC 1' "SQLite: and names the guard's statement"
+expect_err '^upgrade: error: task g:Fill failed in main \(dry run\): statement failed: SELEC 1' "SQLite: and the task, as run does"
+
+# The shipped upgrade path: release 1 of the examples, then the examples as
+# they are.  A guard on a column an earlier task of the run adds is
+# commented like one on a missing table, and sql shows every task after it.
+ex=$top_srcdir/tasks/examples
+r1=$top_srcdir/tests/catalogs/examples-r1
+rm -f "$T_TMP/r1.db"
+"$UPGRADE" -q -T "$r1" -d "$T_TMP/r1.db" run >/dev/null 2>&1
+run "$UPGRADE" -T "$ex" -d "$T_TMP/r1.db" sql
+expect_rc 0 "SQLite: sql of the examples after release 1"
+expect_out '^-- upgrade: <only-if> \(line [0-9]+\) cannot be asked before the run \(.*no such column: status' \
+	"SQLite: a guard on a column not there yet is commented"
+expect_out '^-- task demo.reports \(install\)$' "SQLite: the tasks after it are shown"
+if require_env UPGRADE_TEST_PG && require_env UPGRADE_TEST_PG_ADMIN; then
+	# On PostgreSQL sql runs inside a transaction: a failed guard aborted it,
+	# and the next guard failed with 25P02.
+	$UPGRADE_TEST_PG_ADMIN -c 'SET client_min_messages = warning' \
+		-c 'DROP SCHEMA IF EXISTS upg_sqlex CASCADE' -c 'CREATE SCHEMA upg_sqlex AUTHORIZATION upgrade' >/dev/null
+	run "$UPGRADE" -T "$ex" -c "$UPGRADE_TEST_PG" sql --schema upg_sqlex
+	expect_rc 0 "PG: sql of the examples on a fresh schema"
+	n=$(printf '%s\n' "$out" | grep -c 'cannot be asked before the run')
+	[ "$n" = 2 ] && ok "PG: both guards on tables not there yet are commented" ||
+		not_ok "PG: $n guards commented, want 2" "$out" "$err"
+	expect_no '25P02' "PG: no statement ran in an aborted transaction"
+	"$UPGRADE" -q -T "$r1" -c "$UPGRADE_TEST_PG" run --schema upg_sqlex >/dev/null 2>&1
+	run "$UPGRADE" -T "$ex" -c "$UPGRADE_TEST_PG" sql --schema upg_sqlex
+	expect_rc 0 "PG: sql of the examples after release 1"
+	expect_out 'column "status" does not exist' "PG: the missing column is the reason given"
+	$UPGRADE_TEST_PG_ADMIN -c 'SET client_min_messages = warning' -c 'DROP SCHEMA upg_sqlex CASCADE' >/dev/null
+fi
 
 finish

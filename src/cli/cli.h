@@ -151,6 +151,12 @@ int cli_usage_error(const struct cli *cli, const char *fmt, ...) __attribute__((
  * file): on standard error, and with --format json as an error object with
  * that file and line.  Returns CLI_EXIT_USAGE.
  */
+/*
+ * A failed task as standard error says it, without the program's name:
+ * "task M:T failed in S at statement N of M: message"; the JSON error
+ * object repeats it.  malloc'ed; NULL when out of memory.
+ */
+char *cli_task_failure_text(const struct upgrade_event *ev);
 int cli_usage_error_at(const struct cli *cli, const char *file, unsigned long line,
                        const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 

@@ -270,26 +270,6 @@ schema_list(const char *joined)
  * the members each event type carries, and for failures the error and
  * SQLSTATE, which are also kept for the closing error object.
  */
-/*
- * A failed task as standard error says it (without the program's name),
- * which the JSON error object repeats: malloc'ed, NULL without memory.
- */
-static char *
-task_failure_text(const struct upgrade_event *ev)
-{
-	char *text = NULL;
-	int n;
-
-	if (ev->statement > 0)
-		n = asprintf(&text, "task %s failed in %s at statement %lu of %lu%s: %s",
-		             upgrade_task_id(ev->task), ev->schema, ev->statement, ev->statements,
-		             ev->dry_run ? " (dry run)" : "", ev->message);
-	else
-		n = asprintf(&text, "task %s failed in %s%s: %s", upgrade_task_id(ev->task), ev->schema,
-		             ev->dry_run ? " (dry run)" : "", ev->message);
-	return n < 0 ? NULL : text;
-}
-
 static void
 print_json(struct printer *p, const struct upgrade_event *ev)
 {
@@ -361,7 +341,7 @@ print_json(struct printer *p, const struct upgrade_event *ev)
 		json_object_object_add(o, "error", json_object_new_string(ev->message));
 		json_object_object_add(o, "sqlstate", cli_json_sqlstate(sqlstate));
 		if (ev->type == UPGRADE_EVENT_TASK_FAILED && ev->task != NULL) {
-			char *text = task_failure_text(ev);
+			char *text = cli_task_failure_text(ev);
 
 			cli_note_error(text != NULL ? text : ev->message, sqlstate);
 			free(text);
@@ -484,7 +464,7 @@ print_event_locked(const struct upgrade_event *ev, void *ud)
 			       color(p, "\033[0m"));
 		fflush(stdout);
 		{
-			char *text = task_failure_text(ev);
+			char *text = cli_task_failure_text(ev);
 
 			fprintf(stderr, "%s: error: %s\n", cli->progname,
 			        text != NULL ? text : ev->message);

@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -54,10 +55,20 @@ on_event(const struct upgrade_event *ev, void *ud)
 	case UPGRADE_EVENT_TASK_FAILED:
 	case UPGRADE_EVENT_SCHEMA_DONE:
 		if (ev->code != UPGRADE_OK && !o->failed) {
+			char *text = ev->type == UPGRADE_EVENT_TASK_FAILED && ev->task != NULL &&
+			                     ev->schema != NULL && ev->message != NULL
+			                 ? cli_task_failure_text(ev)
+			                 : NULL;
+
 			o->failed = 1;
-			cli_error(o->cli, "%s%s%s", ev->schema != NULL ? ev->schema : "",
-			          ev->schema != NULL ? ": " : "", ev->message != NULL ? ev->message : "");
-			cli_note_error(ev->message, ev->sqlstate);
+			if (text != NULL)
+				cli_error(o->cli, "%s", text);
+			else
+				cli_error(o->cli, "%s%s%s", ev->schema != NULL ? ev->schema : "",
+				          ev->schema != NULL ? ": " : "",
+				          ev->message != NULL ? ev->message : "");
+			cli_note_error(NULL, ev->sqlstate);
+			free(text);
 		}
 		return;
 	default:

@@ -81,3 +81,23 @@ cli_usage_error_at(const struct cli *cli, const char *file, unsigned long line, 
 	free(text);
 	return CLI_EXIT_USAGE;
 }
+
+/*
+ * A failed task as standard error says it (without the program's name),
+ * which the JSON error object repeats: malloc'ed, NULL without memory.
+ */
+char *
+cli_task_failure_text(const struct upgrade_event *ev)
+{
+	char *text = NULL;
+	int n;
+
+	if (ev->statement > 0)
+		n = asprintf(&text, "task %s failed in %s at statement %lu of %lu%s: %s",
+		             upgrade_task_id(ev->task), ev->schema, ev->statement, ev->statements,
+		             ev->dry_run ? " (dry run)" : "", ev->message);
+	else
+		n = asprintf(&text, "task %s failed in %s%s: %s", upgrade_task_id(ev->task), ev->schema,
+		             ev->dry_run ? " (dry run)" : "", ev->message);
+	return n < 0 ? NULL : text;
+}
