@@ -301,18 +301,21 @@ sql_word(const char *p, char *w, size_t size)
 }
 
 /*
- * The statement that ends or begins a transaction a <sql> starts with
- * (COMMIT, END, ROLLBACK but not ROLLBACK TO, ABORT, BEGIN as PostgreSQL,
- * MySQL and SQL Server begin a transaction, START TRANSACTION), or NULL.
- * BEGIN before a statement (a SQL Server block) or NOT ATOMIC (a MariaDB
- * compound statement) is not one.
+ * Whether the statement at sql ends or begins a transaction: COMMIT, END,
+ * ROLLBACK (not ROLLBACK [WORK | TRANSACTION] TO, nor SQL Server's ROLLBACK
+ * TRAN savepoint), ABORT, PREPARE TRANSACTION, START TRANSACTION, BEGIN as
+ * PostgreSQL, MySQL, SQLite and SQL Server begin one; the word, or NULL.
+ * A BEGIN before a statement (a SQL Server block) or NOT ATOMIC (a MariaDB
+ * compound statement) is not one, and END only when first is set: after a
+ * ';' it closes such a block.
  */
 static const char *
-transaction_control(const char *sql)
+transaction_word(const char *sql, int first_statement)
 {
 	static const char *const begins[] = {"", "WORK", "TRANSACTION", "TRAN", "ISOLATION", "READ",
-	                                     "DEFERRABLE", "DISTRIBUTED", NULL};
-	char first[16], next[16];
+	                                     "DEFERRABLE", "DISTRIBUTED", "DEFERRED", "IMMEDIATE",
+	                                     "EXCLUSIVE", NULL};
+	char first[16], next[16], third[16];
 	const char *p = sql_word(sql, first, sizeof first);
 	size_t i;
 
@@ -320,19 +323,88 @@ transaction_control(const char *sql)
 	/* Nothing but a ';' may follow a bare keyword for it to be the whole word. */
 	if (next[0] == '\0' && *skip_sql_blanks(p) != '\0' && *skip_sql_blanks(p) != ';')
 		return NULL;
+	sql_word(p, third, sizeof third);
 	if (strcmp(first, "COMMIT") == 0 || strcmp(first, "ABORT") == 0)
 		return first[0] == 'C' ? "COMMIT" : "ABORT";
-	if (strcmp(first, "ROLLBACK") == 0 && strcmp(next, "TO") != 0)
+	if (strcmp(first, "ROLLBACK") == 0) {
+		int kw = strcmp(next, "WORK") == 0 || strcmp(next, "TRANSACTION") == 0 ||
+		         strcmp(next, "TRAN") == 0;
+
+		if (strcmp(next, "TO") == 0 || (kw && third[0] != '\0'))
+			return NULL;
 		return "ROLLBACK";
-	if (strcmp(first, "END") == 0 &&
+	}
+	if (strcmp(first, "END") == 0 && first_statement &&
 	    (next[0] == '\0' || strcmp(next, "WORK") == 0 || strcmp(next, "TRANSACTION") == 0))
 		return "END";
-	if (strcmp(first, "START") == 0 && strcmp(next, "TRANSACTION") == 0)
-		return "START TRANSACTION";
+	if ((strcmp(first, "START") == 0 || strcmp(first, "PREPARE") == 0) &&
+	    strcmp(next, "TRANSACTION") == 0)
+		return first[0] == 'S' ? "START TRANSACTION" : "PREPARE TRANSACTION";
 	for (i = 0; strcmp(first, "BEGIN") == 0 && begins[i] != NULL; i++)
 		if (strcmp(next, begins[i]) == 0)
 			return "BEGIN";
 	return NULL;
+}
+
+/* Where a quoted string, identifier or dollar-quoted body at p ends (past its close). */
+static const char *
+skip_quoted(const char *p)
+{
+	char close = *p == '[' ? ']' : *p;
+	const char *tag_end;
+
+	if (*p == '$') {
+		/* $tag$ ... $tag$, the tag empty or an identifier; $1 is a parameter. */
+		for (tag_end = p + 1; (*tag_end >= 'A' && *tag_end <= 'Z') ||
+		                      (*tag_end >= 'a' && *tag_end <= 'z') || *tag_end == '_' ||
+		                      (tag_end > p + 1 && *tag_end >= '0' && *tag_end <= '9');
+		     tag_end++)
+			;
+		if (*tag_end != '$')
+			return p + 1;
+		{
+			size_t n = (size_t)(tag_end - p) + 1;
+			const char *end = p + n;
+
+			while ((end = strchr(end, '$')) != NULL && strncmp(end, p, n) != 0)
+				end++;
+			return end != NULL ? end + n : p + strlen(p);
+		}
+	}
+	for (p++; *p != '\0'; p++) {
+		/* A backslash is taken as an escape: where it is not (PostgreSQL), a string
+		 * read as longer only hides statements from this check, never invents one. */
+		if (*p == '\\' && close == '\'' && p[1] != '\0')
+			p++;
+		else if (*p == close && p[1] == close && close != ']')
+			p++;
+		else if (*p == close)
+			return p + 1;
+	}
+	return p;
+}
+
+/*
+ * The first statement of a <sql> text that ends or begins a transaction:
+ * the text may hold several (the drivers run them all), so each statement
+ * after a ';' outside quotes, comments and dollar-quoted bodies is looked
+ * at too.  The word, or NULL.
+ */
+static const char *
+transaction_control(const char *sql)
+{
+	const char *p = sql, *word = transaction_word(sql, 1);
+
+	while (word == NULL && *p != '\0') {
+		if (*p == '\'' || *p == '"' || *p == '`' || *p == '[' || *p == '$') {
+			p = skip_quoted(p);
+		} else if ((p[0] == '-' && p[1] == '-') || (p[0] == '/' && p[1] == '*')) {
+			p = skip_sql_blanks(p);
+		} else if (*p++ == ';') {
+			word = transaction_word(p, 0);
+		}
+	}
+	return word;
 }
 
 /* Whether a node is for the dialect being checked (always at load). */
