@@ -13,12 +13,12 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <iconv.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-
-#include <libxml/xmlstring.h>
 
 #include "cli.h"
 
@@ -43,38 +43,57 @@ cli_json_object(const char *type)
 }
 
 /*
- * json-c copies the bytes of a string as they are, and JSON must be UTF-8.
- * The replacement is done on the written text: outside its strings it is
- * ASCII.  libxml2's decoder lets UTF-16 surrogates through; JSON readers
- * refuse them, so they are replaced too.
+ * Writes text, each byte sequence that is not UTF-8 replaced by U+FFFD.
+ * glibc's iconv judges: into UTF-16 it refuses overlong forms, encoded
+ * surrogates and code points past U+10FFFF, which JSON readers refuse.
+ * Without a converter the text goes as it is.
+ */
+static int
+put_utf8(const char *text, size_t len, FILE *to)
+{
+	iconv_t cd = iconv_open("UTF-16LE", "UTF-8");
+	int ret = 0;
+
+	if (cd == (iconv_t)-1)
+		return fwrite(text, 1, len, to) == len ? 0 : EOF;
+	while (len > 0 && ret == 0) {
+		char buf[4096], *in = (char *)text, *out = buf;
+		size_t in_left = len, out_left = sizeof buf, good;
+		int failed = iconv(cd, &in, &in_left, &out, &out_left) == (size_t)-1 && errno != E2BIG;
+
+		good = (size_t)(in - text);
+		if (fwrite(text, 1, good, to) != good)
+			ret = EOF;
+		text += good;
+		len -= good;
+		if (failed && len > 0) {
+			if (fputs("\xef\xbf\xbd", to) == EOF)
+				ret = EOF;
+			text++;
+			len--;
+			iconv(cd, NULL, NULL, NULL, NULL);
+		}
+	}
+	iconv_close(cd);
+	return ret;
+}
+
+/*
+ * json-c copies the bytes of a string as they are, and JSON must be UTF-8:
+ * the written text is checked (outside its strings it is ASCII).
  */
 int
 cli_json_write(json_object *o)
 {
 	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 	                                                       JSON_C_TO_STRING_NOSLASHESCAPE);
-	size_t left = strlen(text), run = 0;
+	size_t len = strlen(text), i;
 
-	while (left > run) {
-		int len = left - run > 4 ? 4 : (int)(left - run);
-		int c = (unsigned char)text[run] < 0x80 ? text[run] :
-		        xmlGetUTF8Char((const unsigned char *)text + run, &len);
-
-		if (c >= 0 && (c < 0xd800 || c > 0xdfff)) {
-			run += (unsigned char)text[run] < 0x80 ? 1 : (size_t)len;
-			continue;
-		}
-		if (fwrite(text, 1, run, stdout) != run || fputs("\xef\xbf\xbd", stdout) == EOF)
-			return EOF;
-		/* A surrogate is one bad character of three bytes; any other bad byte goes alone. */
-		run += c >= 0 ? (size_t)len : 1;
-		text += run;
-		left -= run;
-		run = 0;
-	}
-	if (fwrite(text, 1, run, stdout) != run || putchar('\n') == EOF)
+	for (i = 0; i < len && (unsigned char)text[i] < 0x80; i++)
+		;
+	if (i < len ? put_utf8(text, len, stdout) != 0 : fwrite(text, 1, len, stdout) != len)
 		return EOF;
-	return 0;
+	return putchar('\n') == EOF ? EOF : 0;
 }
 
 void
