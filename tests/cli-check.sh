@@ -169,6 +169,13 @@ expect_rc 4 "SQLite: run refuses what SQLite cannot take"
 expect_err "chk\.xml:3: error: chk:T: <sql>: sqlite cannot send it as written" "SQLite: run says why, as validate"
 [ ! -e "$T_TMP/q.db" ] && ok "SQLite: the refused run left no database file" ||
 	not_ok "SQLite: the refused run left a file" "$(ls -l "$T_TMP/q.db")"
+# A link to a file not there yet is the user's: it stays.
+mkdir -p "$T_TMP/data"
+rm -f "$T_TMP/link.db"
+ln -s "$T_TMP/data/target.db" "$T_TMP/link.db"
+run "$UPGRADE" -T "$T_TMP/qmark" -d "$T_TMP/link.db" run
+expect_rc 4 "SQLite: run refuses it through a link"
+[ -L "$T_TMP/link.db" ] && ok "SQLite: the user's link stays" || not_ok "SQLite: the refused run removed the link"
 # A file that was there already stays, written or not.
 : >"$T_TMP/q.db"
 run "$UPGRADE" -T "$T_TMP/qmark" -d "$T_TMP/q.db" run

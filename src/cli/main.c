@@ -10,6 +10,7 @@
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -597,13 +598,27 @@ cli_connect(struct cli *cli, struct upgrade_conn **out)
 		struct stat st;
 
 		if (stat(cli->database, &st) != 0 && errno == ENOENT) {
+			int fd;
+
 			if (!cli->creates) {
 				cli_error(cli, "%s: no such database file (only run and baseline create one)",
 				          cli->database);
 				upgrade_conn_free(conn);
 				return CLI_EXIT_CONNECT;
 			}
-			cli->created_file = 1;
+			/*
+			 * Made here rather than by the driver, so that it is known to be
+			 * this process's: not a file another process made meanwhile, nor
+			 * the target of a dangling link (which the driver then makes).
+			 */
+			fd = open(cli->database, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+			if (fd >= 0 && fstat(fd, &st) == 0) {
+				cli->created_file = 1;
+				cli->created_dev = st.st_dev;
+				cli->created_ino = st.st_ino;
+			}
+			if (fd >= 0)
+				close(fd);
 		}
 	}
 	upgrade_conn_set_login_timeout(conn, cli->login_timeout);
@@ -617,17 +632,6 @@ cli_connect(struct cli *cli, struct upgrade_conn **out)
 		rc = upgrade_conn_connect_sqlite(conn, cli->database);
 	else
 		rc = upgrade_conn_connect(conn, env);
-	if (cli->created_file) {
-		struct stat st;
-
-		/* Known by identity, so that a file another process put there is never removed. */
-		if (stat(cli->database, &st) == 0) {
-			cli->created_dev = st.st_dev;
-			cli->created_ino = st.st_ino;
-		} else {
-			cli->created_file = 0;
-		}
-	}
 	if (rc != UPGRADE_OK) {
 		cli_error(cli, "%s", upgrade_conn_error(conn));
 		cli_note_error(NULL, upgrade_conn_sqlstate(conn));
@@ -672,7 +676,7 @@ remove_empty_created(const struct cli *cli)
 {
 	struct stat st;
 
-	if (cli->created_file && stat(cli->database, &st) == 0 && S_ISREG(st.st_mode) &&
+	if (cli->created_file && lstat(cli->database, &st) == 0 && S_ISREG(st.st_mode) &&
 	    st.st_size == 0 && st.st_dev == cli->created_dev && st.st_ino == cli->created_ino)
 		(void)unlink(cli->database);
 }
