@@ -262,7 +262,8 @@ schema_path(void)
 
 /*
  * Whether a RelaxNG schema has an <include> or <externalRef> element, of
- * any prefix.  Such a tag in a comment counts too: that only costs the
+ * any prefix, or is in an encoding with NUL bytes, where a byte search
+ * cannot tell.  Such a tag in a comment counts too: that only costs the
  * catalog cache, which then remembers nothing validated under the schema.
  */
 static int
@@ -271,6 +272,9 @@ pulls_in_files(const char *bytes, size_t len)
 	static const char *const tags[] = {"include", "externalRef"};
 	size_t i;
 
+	/* UTF-16 or UTF-32 text hides its tags from a byte search: taken as pulling in. */
+	if (memchr(bytes, '\0', len) != NULL)
+		return 1;
 	for (i = 0; i < sizeof tags / sizeof tags[0]; i++) {
 		size_t n = strlen(tags[i]);
 		const char *p = bytes, *end = bytes + len;

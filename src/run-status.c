@@ -198,6 +198,7 @@ status_schema(struct upg_run *run, struct upg_state *st, void *ud)
 		if (mod != NULL && mod->install != NULL &&
 		    upg_state_get_partial(m, UPG_INSTALL_NAME, &done, &total, &err, &at)) {
 			partial_detail(m, UPG_INSTALL_NAME, "install: ", detail, sizeof detail);
+			one_line(detail);
 			sc->fn(run->schema, m->module, UPG_INSTALL_NAME, mod->install, UPGRADE_STATE_PARTIAL,
 			       detail, sc->ud);
 		}

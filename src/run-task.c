@@ -326,17 +326,20 @@ journal_resume_point(struct upg_run *run, struct upg_state *st, struct upg_state
 		return journal_save(run, st, m);
 	}
 	/* The journal counts the statements of the body it applied: another body's are not those. */
-	if (running == 0 && run->r->resume) {
+	{
 		const char *was = upg_state_get_partial_checksum(m, task->name), *now = body_sum(task);
+		char unknown[64] = "";
 
+		if (running > 0)
+			snprintf(unknown, sizeof unknown, ", statement %lu unknown", running);
 		if (ptotal != total || (was != NULL && now != NULL && strcmp(was, now) != 0))
 			return upg_error_set(&run->conn->err, UPGRADE_ERROR,
 			                     "task %s changed after it was partly applied (%lu of %lu "
-			                     "statements committed; it has %lu now): --resume cannot tell "
-			                     "where to go on. Check the schema, then run again with "
+			                     "statements committed%s; it has %lu now): --resume cannot "
+			                     "tell where to go on. Check the schema, then run again with "
 			                     "--resume-from and the number of the first statement of the "
 			                     "task as it is now that did not run",
-			                     task->id, pdone, ptotal, total);
+			                     task->id, pdone, ptotal, unknown, total);
 	}
 	if (running > 0 || !run->r->resume) {
 		struct upg_buf why = UPG_BUF_INIT;

@@ -101,12 +101,23 @@ int
 upg_state_set_running(struct upg_state_module *m, const char *name, unsigned long done,
                       unsigned long total, const char *error, const char *checksum)
 {
-	json_object *entry, *running;
-	int ret = upg_state_set_partial(m, name, done, total, error, checksum);
+	json_object *entry = ours_get(m, "partial", name), *running, *at = NULL;
+	int ret;
 
+	/* The same statement's intent again (with how it failed): it started when first written. */
+	if (entry != NULL && upg_state_get_running(m, name) == done + 1 &&
+	    json_object_object_get_ex(entry, "at", &at))
+		json_object_get(at);
+	else
+		at = NULL;
+	ret = upg_state_set_partial(m, name, done, total, error, checksum);
+	entry = ret == UPGRADE_OK ? ours_get(m, "partial", name) : NULL;
+	if (at != NULL && entry != NULL)
+		json_object_object_add(entry, "at", at);
+	else
+		json_object_put(at);
 	if (ret != UPGRADE_OK)
 		return ret;
-	entry = ours_get(m, "partial", name);
 	running = json_object_new_int64((int64_t)done + 1);
 	if (entry == NULL || running == NULL ||
 	    json_object_object_add(entry, "running", running) != 0) {

@@ -193,6 +193,20 @@ expect_rc 0 "failed DDL: --resume-from 3 settles it"
 st drop --check
 expect_rc 0 "failed DDL: nothing pending after it"
 
+# Such a statement that fails after a while: its start is when it started,
+# not when it failed.
+mk slowfail "<module $NS name=\"j\">$TABLE<task name=\"Slow\"><sql>CREATE TABLE k2 (id INTEGER PRIMARY KEY) AS SELECT 1 AS id FROM (SELECT SLEEP(2) AS z) s UNION ALL SELECT 1</sql></task></module>"
+fresh ""
+before=$(date +%s)
+go slowfail
+expect_rc 2 "slow failed DDL: the task failed"
+st slowfail
+started=$(printf '%s\n' "$out" | sed -n 's/.*statement 1 unknown: started at \([0-9T:.-]*\)Z.*/\1/p')
+started_s=$(date -u -d "$started" +%s 2>/dev/null || echo 0)
+[ "$started_s" -ge "$before" ] && [ "$started_s" -le $((before + 1)) ] &&
+	ok "slow failed DDL: started at its start ($started, the run began at $(date -u -d "@$before" +%T))" ||
+	not_ok "slow failed DDL: started at '$started', the run began at $(date -u -d "@$before" +%T)" "$out"
+
 # --resume continues the body the journal counted: a task changed since
 # it was partly applied is refused, its new statements never skipped.
 mk chg1 "<module $NS name=\"j\">$TABLE<task name=\"Chg\"><sql>CREATE TABLE p1 (id INTEGER)</sql><sql>CREATE TABLE p2 (id INTEGER)</sql><sql>INSERT INTO nosuch VALUES (1)</sql><sql>CREATE TABLE p3 (id INTEGER)</sql></task></module>"
@@ -205,6 +219,10 @@ go chg2 --resume
 expect_rc 2 "changed task: --resume refuses a body of another length"
 expect_err 'task j:Chg changed after it was partly applied \(2 of 4 statements committed; it has 2 now\)' \
 	"changed task: the refusal says why"
+go chg2
+expect_rc 2 "changed task: a plain run says the body changed, not to use --resume"
+expect_err 'task j:Chg changed after it was partly applied' "changed task: the plain run's refusal"
+expect_no 'run again with --resume to continue' "changed task: no advice that then fails"
 go chg3 --resume --dry-run
 expect_rc 2 "changed task: a dry run refuses it too"
 go chg3 --resume
