@@ -97,6 +97,11 @@ sed 's/<element name="task">/<element name="job">/' "$T_TMP/split/part.rng" >"$T
 	mv "$T_TMP/split/p.tmp" "$T_TMP/split/part.rng"
 UPGRADE_SCHEMA=$T_TMP/split/main.rng run "$UPGRADE" -T "$C" -d "$db" status
 expect_rc 4 "the file it pulls in changed: the catalogs are validated against it"
+# The same schema in UTF-16, whose tags a byte search cannot see.
+iconv -f UTF-8 -t UTF-16 "$T_TMP/split/main.rng" >"$T_TMP/split/main16.rng"
+cp "$UPGRADE_SCHEMA" "$T_TMP/split/part.rng"
+UPGRADE_SCHEMA=$T_TMP/split/main16.rng known 0 "a UTF-16 schema with <externalRef>"
+UPGRADE_SCHEMA=$T_TMP/split/main16.rng known 0 "a UTF-16 schema with <externalRef>, loaded again: still unknown"
 
 # Garbled, cut short, replaced by a link or a FIFO: ignored, and
 # replaced by an intact entry on the next load.
