@@ -359,44 +359,97 @@ run_statement(struct upgrade_conn *conn, const char *sql, const char *shown, siz
 }
 
 /*
+ * A bound value as the SQL literal a client would read the same; in a
+ * comment a line break, which would end it, is shown as \n.
+ */
+static void
+put_literal(struct upg_buf *out, const char *p, int backslash, int in_comment)
+{
+	if (p == NULL) {
+		upg_buf_puts(out, "NULL");
+		return;
+	}
+	upg_buf_putc(out, '\'');
+	for (; *p != '\0'; p++) {
+		if (in_comment && *p == '\n') {
+			upg_buf_puts(out, "\\n");
+			continue;
+		}
+		if (*p == '\'' || (backslash && *p == '\\'))
+			upg_buf_putc(out, *p);
+		upg_buf_putc(out, *p);
+	}
+	upg_buf_putc(out, '\'');
+}
+
+/*
+ * The statement with each parameter marker replaced by its value as a
+ * literal, for a client that has no parameters to bind; 0, or -1 when the
+ * markers outside quotes are not exactly nparams.  Only the runner's own
+ * statements bind values (a catalog's <sql> never does), so a '?' outside
+ * quotes is a marker.
+ */
+static int
+put_inlined(struct upg_buf *out, const char *sql, size_t nparams, const char *const *params,
+            int backslash)
+{
+	size_t used = 0, start = out->len;
+	char quote = 0;
+
+	for (; *sql != '\0'; sql++) {
+		if (quote == 0 && *sql == '?') {
+			if (used == nparams)
+				break;
+			put_literal(out, params[used++], backslash, 0);
+			continue;
+		}
+		if (quote == 0 && (*sql == '\'' || *sql == '"' || *sql == '`'))
+			quote = *sql;
+		else if (quote != 0 && *sql == quote)
+			quote = 0;
+		upg_buf_putc(out, *sql);
+	}
+	if (*sql == '\0' && used == nparams)
+		return 0;
+	/* Drop what was written; the NUL terminator follows the kept length. */
+	out->len = start;
+	if (out->data != NULL)
+		out->data[start] = '\0';
+	return -1;
+}
+
+/*
  * `upgrade sql`: a statement that would change the database is written to
  * conn->capture, as it would be sent and followed by ";", instead of being
- * executed; bound values are shown in a comment before it, each as an SQL
- * literal, since the statement itself carries only their markers.
+ * executed, so that the engine's own client can run the output.  Bound
+ * values are written into it as literals (and, should its markers not
+ * match them, shown in a comment before it instead).  A statement whose
+ * last line has a comment gets its ";" on a line of its own.
  */
 static int
 capture_statement(struct upgrade_conn *conn, const char *sql, size_t nparams,
                   const char *const *params)
 {
 	struct upg_buf *out = conn->capture;
+	int backslash = conn->dialect != NULL && conn->dialect->literal_backslash;
+	const char *last = strrchr(sql, '\n');
 	size_t i;
 
-	if (nparams > 0) {
-		upg_buf_puts(out, "-- parameters:");
-		for (i = 0; i < nparams; i++) {
-			const char *p = params[i];
-
-			upg_buf_puts(out, i > 0 ? ", " : " ");
-			if (p == NULL) {
-				upg_buf_puts(out, "NULL");
-				continue;
+	last = last != NULL ? last + 1 : sql;
+	if (nparams == 0 || put_inlined(out, sql, nparams, params, backslash) != 0) {
+		if (nparams > 0) {
+			upg_buf_puts(out, "-- parameters:");
+			for (i = 0; i < nparams; i++) {
+				upg_buf_puts(out, i > 0 ? ", " : " ");
+				put_literal(out, params[i], backslash, 1);
 			}
-			upg_buf_putc(out, '\'');
-			for (; *p != '\0'; p++) {
-				/* A line break would end the comment: shown escaped. */
-				if (*p == '\n')
-					upg_buf_puts(out, "\\n");
-				else if (*p == '\'')
-					upg_buf_puts(out, "''");
-				else
-					upg_buf_putc(out, *p);
-			}
-			upg_buf_putc(out, '\'');
+			upg_buf_putc(out, '\n');
 		}
-		upg_buf_putc(out, '\n');
+		upg_buf_puts(out, sql);
 	}
-	upg_buf_puts(out, sql);
-	upg_buf_puts(out, ";\n");
+	upg_buf_puts(out, strstr(last, "--") != NULL || (backslash && strchr(last, '#') != NULL)
+	                      ? "\n;\n"
+	                      : ";\n");
 	return out->failed ? upg_error_oom(&conn->err) : UPGRADE_OK;
 }
 

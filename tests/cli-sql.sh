@@ -130,6 +130,36 @@ expect_rc 5 "SQLite: sql with a guard that cannot run at all fails"
 expect_err 'SELEC 1' "SQLite: and names the guard's statement"
 expect_err '^upgrade: error: task g:Fill failed in main \(dry run\): statement failed: SELEC 1' "SQLite: and the task, as run does"
 
+# What sql writes is fed to the engine's own client: a statement ending in
+# a comment gets its ';' on a line of its own, and the values the runner
+# binds (here a table rebuild keeping its AUTOINCREMENT counter) are
+# written into the statements, where sqlite3 cannot bind them.
+mkdir -p "$T_TMP/client"
+cat >"$T_TMP/client/c.xml" <<'EOF'
+<module xmlns="urn:upgrade:catalog:1" name="c">
+  <task name="Zero"><sql>SELECT 1</sql></task>
+</module>
+EOF
+rm -f "$T_TMP/client.db"
+"$UPGRADE" -q -T "$T_TMP/client" -d "$T_TMP/client.db" run >/dev/null 2>&1
+sqlite3 "$T_TMP/client.db" "CREATE TABLE auto (id INTEGER PRIMARY KEY AUTOINCREMENT, y INTEGER);
+	INSERT INTO auto (y) VALUES (1), (2); DELETE FROM auto WHERE id = 2"
+cat >"$T_TMP/client/c.xml" <<'EOF'
+<module xmlns="urn:upgrade:catalog:1" name="c">
+  <task name="Zero"><sql>SELECT 1</sql></task>
+  <task name="Commented"><sql>CREATE TABLE c1 (a INTEGER) -- the first table</sql><sql>INSERT INTO c1 VALUES (1) -- one row</sql></task>
+  <task name="Not null"><alter-column table="auto" name="y" nullable="false" default="0"/></task>
+</module>
+EOF
+run "$UPGRADE" -T "$T_TMP/client" -d "$T_TMP/client.db" sql
+expect_rc 0 "SQLite: sql of a comment and a rebuild"
+expect_no '-- parameters:' "SQLite: no value is left in a comment"
+printf '%s\n' "$out" | sqlite3 -bail "$T_TMP/client.db" >/dev/null 2>"$T_TMP/client.err" &&
+	ok "SQLite: sqlite3 runs the output" || not_ok "SQLite: sqlite3 fails on the output" "$(cat "$T_TMP/client.err")"
+got=$(sqlite3 "$T_TMP/client.db" "SELECT count(*) FROM c1; INSERT INTO auto (y) VALUES (3); SELECT max(id) FROM auto" 2>&1 | tr '\n' ' ')
+[ "$got" = "1 3 " ] && ok "SQLite: the commented statements ran, and id 2 is not handed out again" ||
+	not_ok "SQLite: after the output: $got (want '1 3 ')"
+
 # The shipped upgrade path: release 1 of the examples, then the examples as
 # they are.  A guard on a column an earlier task of the run adds is
 # commented like one on a missing table, and sql shows every task after it.
