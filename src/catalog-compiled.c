@@ -8,9 +8,14 @@
  * Only a file that loaded without a single diagnostic is written.  An
  * entry is used only when it is whole: its SHA-256 over everything after
  * it matches, every count and offset lies inside it, every node, task
- * and module is one a parse could have built (see below), the strings are
+ * and module has the shape a parse gives it (see below), the strings are
  * UTF-8, and it ends where its last record ends.  Otherwise the file is
- * loaded from its bytes, validated, as if there were no entry.  The entry
+ * loaded from its bytes, validated, as if there were no entry.  These
+ * checks are against accidents (a torn write, another version's entry, a
+ * bad disk): an entry made by whoever can write the cache directory, its
+ * digest computed again, can hold what no parse builds, as a catalog file
+ * can hold what its writer likes; the directory is the user's own
+ * (catalog-cache.c).  The entry
  * also says under which limits the file loaded; a catalog with a stricter
  * limit than that parses the file instead (without validating it, when the
  * entry is whole under the limits it was written under), so that what
