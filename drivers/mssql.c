@@ -331,6 +331,7 @@ const struct upg_dialect upg_dialect_mssql = {
 	.quote_open = '[',
 	.quote_close = ']',
 	.max_ident_len = 128,
+	.ident_unit = UPG_LEN_UTF16,
 	.key_type = "NVARCHAR(255)",
 	.max_module_chars = 255,
 	.max_task_chars = 200,

@@ -887,6 +887,7 @@ const struct upg_dialect upg_dialect_mysql = {
 	.quote_open = '`',
 	.quote_close = '`',
 	.max_ident_len = 64,
+	.ident_unit = UPG_LEN_CHARS,
 	/* A TEXT key cannot be a primary key; TEXT values stop at 64 KiB. */
 	.key_type = "VARCHAR(255)",
 	.max_module_chars = 255,

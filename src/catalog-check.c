@@ -217,9 +217,10 @@ check_value(struct check *ck, const struct upg_node *n, const struct attr_rule *
 		if (ck->d == NULL && v[0] == '\0')
 			report(ck, n, "<%s %s>: an empty name", n->name, r->name);
 		else if (ck->d != NULL && ck->d->max_ident_len > 0 &&
-		         strlen(v) > ck->d->max_ident_len)
-			report(ck, n, "<%s %s>: the name '%s' is longer than %s keeps (%zu bytes)",
-			       n->name, r->name, v, ck->d->name, ck->d->max_ident_len);
+		         upg_text_length(v, ck->d->ident_unit) > ck->d->max_ident_len)
+			report(ck, n, "<%s %s>: the name '%s' is longer than %s keeps (%zu %s)",
+			       n->name, r->name, v, ck->d->name, ck->d->max_ident_len,
+			       upg_len_unit_name(ck->d->ident_unit));
 		return;
 	case CK_SQL:
 		if (v[0] == '\0')

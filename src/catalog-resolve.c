@@ -16,7 +16,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <libxml/xmlstring.h>
 #include "catalog.h"
 
 /* ---- resolution for one dialect ------------------------------------------------------ */
@@ -180,52 +179,30 @@ upg_task_resolve(struct upg_resolved **out, const struct upgrade_task *task, con
  * alternative is found in CI rather than in production.
  */
 
-/*
- * Characters of a name as the dialect's key column counts them: code points,
- * or UTF-16 units where a character beyond the Basic Multilingual Plane
- * takes two.  The loader took the names from libxml2, so they are UTF-8.
- */
-static size_t
-name_chars(const char *s, int utf16)
-{
-	size_t n = 0, left = strlen(s);
-
-	while (left > 0) {
-		int len = left > 4 ? 4 : (int)left;
-		int c = xmlGetUTF8Char((const unsigned char *)s, &len);
-
-		if (c < 0)
-			len = 1;
-		n += utf16 && c > 0xffff ? 2 : 1;
-		s += len;
-		left -= (size_t)len;
-	}
-	return n;
-}
-
 /* Names the state tables of the dialect cannot hold: their state write would fail after the task. */
 static int
 check_state_names(struct upgrade_catalog *cat, const struct upg_dialect *d)
 {
+	enum upg_len_unit unit = d != NULL && d->names_in_utf16 ? UPG_LEN_UTF16 : UPG_LEN_CHARS;
 	size_t i, n;
 
 	for (i = 0; d != NULL && d->max_module_chars > 0 && i < cat->nmodules; i++) {
 		const struct upgrade_module *m = cat->modules[i];
 
-		if ((n = name_chars(m->name, d->names_in_utf16)) > d->max_module_chars &&
+		if ((n = upg_text_length(m->name, unit)) > d->max_module_chars &&
 		    upg_diag_add(cat, m->file, m->file_index, m->line, m->name,
 		                 "the module name is %zu %s long; %s's state table holds %zu",
-		                 n, d->names_in_utf16 ? "UTF-16 units" : "characters", d->title,
+		                 n, upg_len_unit_name(unit), d->title,
 		                 d->max_module_chars) != UPGRADE_OK)
 			return UPGRADE_ENOMEM;
 	}
 	for (i = 0; d != NULL && d->max_task_chars > 0 && i < cat->nplan; i++) {
 		const struct upgrade_task *t = cat->plan[i];
 
-		if (!(t->flags & UPGRADE_TASK_RAW) && (n = name_chars(t->name, d->names_in_utf16)) > d->max_task_chars &&
+		if (!(t->flags & UPGRADE_TASK_RAW) && (n = upg_text_length(t->name, unit)) > d->max_task_chars &&
 		    upg_diag_add(cat, t->module->file, t->module->file_index, t->line, t->id,
 		                 "the task name is %zu %s long; %s's state table holds %zu",
-		                 n, d->names_in_utf16 ? "UTF-16 units" : "characters", d->title,
+		                 n, upg_len_unit_name(unit), d->title,
 		                 d->max_task_chars) != UPGRADE_OK)
 			return UPGRADE_ENOMEM;
 	}

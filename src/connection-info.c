@@ -159,21 +159,24 @@ upgrade_conn_quote_ident(char **out, struct upgrade_conn *conn, const char *name
 			                     "the driver cannot quote identifiers");
 		open = close = conn->driver_quote;
 	}
-	*out = upg_quote_ident(name, open, close, d->max_ident_len, &why);
+	*out = upg_quote_ident(name, open, close, d->max_ident_len, d->ident_unit, &why);
 	if (*out == NULL) {
 		if (why == NULL)
 			return upg_error_oom(&conn->err);
-		if (d->max_ident_len > 0 && name != NULL && strlen(name) > d->max_ident_len)
+		if (d->max_ident_len > 0 && name != NULL && upg_utf8_valid(name, strlen(name)) &&
+		    upg_text_length(name, d->ident_unit) > d->max_ident_len)
 			return upg_error_set(&conn->err, UPGRADE_EINVAL,
-			                     "identifier \"%s\" is %zu bytes long; %s keeps at most %zu",
-			                     name, strlen(name), d->title, d->max_ident_len);
+			                     "identifier \"%s\" is %zu %s long; %s keeps at most %zu",
+			                     name, upg_text_length(name, d->ident_unit),
+			                     upg_len_unit_name(d->ident_unit), d->title, d->max_ident_len);
 		return upg_error_set(&conn->err, UPGRADE_EINVAL, "%s", why);
 	}
 	return UPGRADE_OK;
 }
 
 char *
-upg_quote_ident(const char *name, char open, char close, size_t max_len, const char **why)
+upg_quote_ident(const char *name, char open, char close, size_t max_len, enum upg_len_unit unit,
+                const char **why)
 {
 	struct upg_buf buf = UPG_BUF_INIT;
 	size_t len, i;
@@ -196,7 +199,7 @@ upg_quote_ident(const char *name, char open, char close, size_t max_len, const c
 			return NULL;
 		}
 	}
-	if (max_len > 0 && len > max_len) {
+	if (max_len > 0 && upg_text_length(name, unit) > max_len) {
 		*why = "identifier is longer than the engine allows";
 		return NULL;
 	}

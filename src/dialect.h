@@ -12,6 +12,8 @@
 
 #include <stddef.h>
 
+#include "private.h"
+
 struct upgrade_conn;
 struct upg_buf;
 
@@ -229,8 +231,9 @@ struct upg_dialect {
 	 */
 	char quote_open;
 	char quote_close;
-	/* Longest identifier in bytes the engine keeps intact; 0 = no limit. */
+	/* Longest identifier the engine keeps intact, in ident_unit; 0 = no limit. */
 	size_t max_ident_len;
+	enum upg_len_unit ident_unit;
 	/*
 	 * MAY: the most characters a module's and a task's name may have, as
 	 * the state tables' key columns (key_type, task_key_type) hold them;
@@ -540,7 +543,8 @@ const struct upg_dialect *upg_dialect_for_driver(const char *library);
  * NULL with *why set to a static reason ("empty identifier", "not valid
  * UTF-8", ...) or to NULL when memory ran out.
  */
-char *upg_quote_ident(const char *name, char open, char close, size_t max_len, const char **why);
+char *upg_quote_ident(const char *name, char open, char close, size_t max_len,
+                      enum upg_len_unit unit, const char **why);
 
 /*
  * Waits up to timeout_ms for the schema lock, polling the dialect's

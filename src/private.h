@@ -150,6 +150,13 @@ int upg_strncaseeq(const char *a, const char *b, size_t n);
 /* 1 when s[0..len) is well-formed UTF-8 (no overlongs, no surrogates). */
 int upg_utf8_valid(const char *s, size_t len);
 
+/* How an engine counts the length of a name: bytes, characters or UTF-16 units. */
+enum upg_len_unit { UPG_LEN_BYTES = 0, UPG_LEN_CHARS, UPG_LEN_UTF16 };
+/* The length of well-formed UTF-8 text in unit. */
+size_t upg_text_length(const char *s, enum upg_len_unit unit);
+/* The unit's name in messages: "bytes", "characters", "UTF-16 units". */
+const char *upg_len_unit_name(enum upg_len_unit unit);
+
 /*
  * Parses the leading "major.minor" of a version string such as "15.0.18",
  * "10.11.000019" or "3.39.3" into major * 1000 + minor; 0 if unparsable.

@@ -116,15 +116,16 @@ upg_r_ident(struct upg_render *r, const char *name)
 
 	if (r->ret != UPGRADE_OK)
 		return;
-	q = upg_quote_ident(name, r->qo, r->qc, r->d->max_ident_len, &why);
+	q = upg_quote_ident(name, r->qo, r->qc, r->d->max_ident_len, r->d->ident_unit, &why);
 	if (q == NULL) {
 		if (why == NULL)
 			r->ret = upg_error_oom(r->err);
 		else if (r->d->max_ident_len > 0 && name != NULL &&
-		         strlen(name) > r->d->max_ident_len)
-			upg_r_fail(r, UPGRADE_EINVAL,
-			           "identifier \"%s\" is %zu bytes long; %s keeps at most %zu",
-			           name, strlen(name), r->d->title, r->d->max_ident_len);
+		         upg_utf8_valid(name, strlen(name)) &&
+		         upg_text_length(name, r->d->ident_unit) > r->d->max_ident_len)
+			upg_r_fail(r, UPGRADE_EINVAL, "identifier \"%s\" is %zu %s long; %s keeps at most %zu",
+			           name, upg_text_length(name, r->d->ident_unit),
+			           upg_len_unit_name(r->d->ident_unit), r->d->title, r->d->max_ident_len);
 		else
 			upg_r_fail(r, UPGRADE_EINVAL, "bad identifier \"%s\": %s",
 			           name != NULL ? name : "", why);

@@ -227,6 +227,29 @@ upg_strcaseeq(const char *a, const char *b)
 	return la == lb && upg_strncaseeq(a, b, la);
 }
 
+size_t
+upg_text_length(const char *s, enum upg_len_unit unit)
+{
+	size_t n = 0;
+
+	if (unit == UPG_LEN_BYTES)
+		return strlen(s);
+	/* A character is its lead byte; one beyond the BMP (a 4-byte form) takes two UTF-16 units. */
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		n += (c & 0xc0) != 0x80;
+		n += unit == UPG_LEN_UTF16 && c >= 0xf0;
+	}
+	return n;
+}
+
+const char *
+upg_len_unit_name(enum upg_len_unit unit)
+{
+	return unit == UPG_LEN_CHARS ? "characters" : unit == UPG_LEN_UTF16 ? "UTF-16 units" : "bytes";
+}
+
 int
 upg_utf8_valid(const char *str, size_t len)
 {

@@ -133,7 +133,7 @@ XML
 run "$UPGRADE" validate -T "$T_TMP/dialect"
 expect_rc 4 "dialects named: refused"
 expect_err "chk\.xml:2: error: chk:T: <create-enum>: sqlite has no enumerations; use <add-check> instead" "dialects named: SQLite has no enums"
-expect_err "chk\.xml:4: error: chk:T: <create-table name>: the name '$long' is longer than mysql keeps \(64 bytes\)" "dialects named: the MySQL name is too long"
+expect_err "chk\.xml:4: error: chk:T: <create-table name>: the name '$long' is longer than mysql keeps \(64 characters\)" "dialects named: the MySQL name is too long"
 expect_lines 2 err "dialects named: postgresql has enums; SQLite and PostgreSQL take the short name"
 run "$UPGRADE" validate --dialect postgresql -T "$T_TMP/dialect"
 expect_rc 0 "--dialect postgresql: valid"

@@ -64,7 +64,8 @@ static void
 check_quote(const struct upg_dialect *d, const char *name, const char *want)
 {
 	const char *why;
-	char *got = upg_quote_ident(name, d->quote_open, d->quote_close, d->max_ident_len, &why);
+	char *got = upg_quote_ident(name, d->quote_open, d->quote_close, d->max_ident_len,
+	                            d->ident_unit, &why);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(got);
 	CU_ASSERT_STRING_EQUAL(got, want);
@@ -91,19 +92,60 @@ test_quote_rejects(void)
 	const char *why;
 	char long_name[70];
 
-	CU_ASSERT_PTR_NULL(upg_quote_ident("", '"', '"', 0, &why));
+	CU_ASSERT_PTR_NULL(upg_quote_ident("", '"', '"', 0, UPG_LEN_BYTES, &why));
 	CU_ASSERT_STRING_EQUAL(why, "empty identifier");
-	CU_ASSERT_PTR_NULL(upg_quote_ident("a\nb", '"', '"', 0, &why));
+	CU_ASSERT_PTR_NULL(upg_quote_ident("a\nb", '"', '"', 0, UPG_LEN_BYTES, &why));
 	CU_ASSERT_STRING_EQUAL(why, "identifier contains a control character");
-	CU_ASSERT_PTR_NULL(upg_quote_ident("\xc3(", '"', '"', 0, &why));
+	CU_ASSERT_PTR_NULL(upg_quote_ident("\xc3(", '"', '"', 0, UPG_LEN_BYTES, &why));
 	CU_ASSERT_STRING_EQUAL(why, "identifier is not valid UTF-8");
 	memset(long_name, 'a', 64);
 	long_name[64] = '\0';
-	CU_ASSERT_PTR_NULL(upg_quote_ident(long_name, '"', '"', 63, &why));
+	CU_ASSERT_PTR_NULL(upg_quote_ident(long_name, '"', '"', 63, UPG_LEN_BYTES, &why));
 	CU_ASSERT_STRING_EQUAL(why, "identifier is longer than the engine allows");
 	long_name[63] = '\0';
-	free(upg_quote_ident(long_name, '"', '"', 63, &why));
+	free(upg_quote_ident(long_name, '"', '"', 63, UPG_LEN_BYTES, &why));
 	CU_ASSERT_PTR_NULL(why);
+}
+
+/*
+ * Each engine's limit in its own unit: PostgreSQL 63 bytes, MariaDB 64
+ * characters, SQL Server 128 UTF-16 units.  40 Cyrillic letters are 80
+ * bytes; 64 characters beyond the BMP are 128 UTF-16 units.
+ */
+static void
+test_ident_length_units(void)
+{
+	const struct upg_dialect *pg = upg_dialect_find("postgresql"), *my = upg_dialect_find("mysql"),
+	                         *ms = upg_dialect_find("mssql");
+	char cyr[2 * 65 + 1], emoji[4 * 65 + 1];
+	const char *why;
+	char *q;
+	int i;
+
+	for (i = 0; i < 65; i++) {
+		memcpy(cyr + 2 * i, "\xd0\x96", 2);
+		memcpy(emoji + 4 * i, "\xf0\x9f\x98\x80", 4);
+	}
+	cyr[2 * 40] = '\0';
+	CU_ASSERT_EQUAL(upg_text_length(cyr, UPG_LEN_BYTES), 80);
+	CU_ASSERT_EQUAL(upg_text_length(cyr, UPG_LEN_CHARS), 40);
+	CU_ASSERT_PTR_NULL(upg_quote_ident(cyr, '"', '"', pg->max_ident_len, pg->ident_unit, &why));
+	q = upg_quote_ident(cyr, '`', '`', my->max_ident_len, my->ident_unit, &why);
+	CU_ASSERT_PTR_NOT_NULL(q);
+	free(q);
+	memcpy(cyr + 2 * 40, "\xd0\x96", 2);
+	cyr[2 * 65] = '\0';
+	CU_ASSERT_EQUAL(upg_text_length(cyr, UPG_LEN_CHARS), 65);
+	CU_ASSERT_PTR_NULL(upg_quote_ident(cyr, '`', '`', my->max_ident_len, my->ident_unit, &why));
+	emoji[4 * 64] = '\0';
+	CU_ASSERT_EQUAL(upg_text_length(emoji, UPG_LEN_UTF16), 128);
+	q = upg_quote_ident(emoji, '[', ']', ms->max_ident_len, ms->ident_unit, &why);
+	CU_ASSERT_PTR_NOT_NULL(q);
+	free(q);
+	memcpy(emoji + 4 * 64, "\xf0\x9f\x98\x80", 4);
+	emoji[4 * 65] = '\0';
+	CU_ASSERT_EQUAL(upg_text_length(emoji, UPG_LEN_UTF16), 130);
+	CU_ASSERT_PTR_NULL(upg_quote_ident(emoji, '[', ']', ms->max_ident_len, ms->ident_unit, &why));
 }
 
 static void
@@ -364,6 +406,7 @@ add_suites(void)
 	TEST_ADD(test_classify_error);
 	TEST_ADD(test_quote_text);
 	TEST_ADD(test_quote_rejects);
+	TEST_ADD(test_ident_length_units);
 	TEST_ADD(test_quote_api_without_connection);
 	TEST_ADD(test_live_sqlite);
 	TEST_ADD(test_live_postgresql);
