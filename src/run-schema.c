@@ -62,7 +62,6 @@ install_recorded(struct upg_run *run, struct upg_state *st, struct upg_state_mod
 		return upg_error_oom(&run->conn->err);
 	if (!run->r->dry_run && (ret = upg_run_save_alone(run, st, m)) != UPGRADE_OK) {
 		/* The install's entry stays: the next run records the tasks, and status says so. */
-		upg_state_discard_writes(m);
 		upg_run_fail_event(run, mod->install, ret, 0, 0, upg_now_ms() - start);
 		return ret;
 	}

@@ -199,21 +199,18 @@ body_sum(const struct upgrade_task *task)
 }
 
 /*
- * Saves the module's state as one transaction when none is open: a record
- * is two statements on most engines (the module's row, the task's row in
- * upgrade_tasks), and the first must not commit without the second.  On
- * failure nothing of it is stored, and the error stays on the connection.
+ * Saves the module's state as one transaction when none is open and the
+ * save is more than the module's row: a record also writes the task's row
+ * in upgrade_tasks, and the first must not commit without the second.  A
+ * journal entry alone is one statement, atomic as it is.  On failure
+ * nothing of it is stored, and the error stays on the connection.
  */
 static int
 journal_save(struct upg_run *run, struct upg_state *st, struct upg_state_module *m)
 {
-	int ret;
-
-	if (!run->conn->autocommit)
+	if (!run->conn->autocommit || m->nwrites == 0)
 		return upg_state_save(st, m);
-	if ((ret = upg_run_save_alone(run, st, m)) != UPGRADE_OK)
-		upg_state_discard_writes(m); /* what is stored is not known: the next save writes it all */
-	return ret;
+	return upg_run_save_alone(run, st, m);
 }
 
 /*

@@ -83,19 +83,28 @@ upg_run_tx_abandon(struct upg_run *run)
 	upg_error_restore(&run->conn->err, &keep);
 }
 
-/* Writes a module's state in a transaction of its own (a baseline, an install record, a mark). */
+/*
+ * Writes a module's state in a transaction of its own (a baseline, an
+ * install record, a mark, a journal entry).  When it is rolled back, the
+ * COMMIT included, the module is as before it in memory too: its row as
+ * it was, and what is stored not known, so that the next save writes the
+ * whole state rather than appending to a row that may not be there.
+ */
 int
 upg_run_save_alone(struct upg_run *run, struct upg_state *st, struct upg_state_module *m)
 {
-	int ret;
+	int ret, existed = m->exists;
 
 	if ((ret = upg_db_begin(run->conn)) != UPGRADE_OK)
 		return ret;
 	ret = upg_state_save(st, m);
 	if (ret == UPGRADE_OK)
 		ret = upg_db_commit(run->conn);
-	if (ret != UPGRADE_OK)
+	if (ret != UPGRADE_OK) {
 		upg_run_tx_abandon(run);
+		m->exists = existed;
+		upg_state_discard_writes(m);
+	}
 	return ret;
 }
 
