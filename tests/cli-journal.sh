@@ -255,6 +255,18 @@ n=$(my "SELECT COUNT(*) FROM $DB.i1")
 st inst --check
 expect_rc 0 "install record fails: nothing pending after it"
 
+# An install that failed: status says how on the install's own line (the
+# driver's message has line breaks).
+mk badinst "<module $NS name=\"j\">$TABLE</module>"
+printf '%s\n' "<module $NS name=\"ji\"><install><sql>CREATE TABLE i1 (id INTEGER)</sql><sql>INSERT INTO nosuch VALUES (1)</sql></install><task name=\"A\"><sql>SELECT 1</sql></task></module>" \
+	>"$T_TMP/badinst/ji.xml"
+fresh ""
+go badinst
+expect_rc 2 "failed install: the run fails"
+st badinst
+expect_out '^  partial   ji:\(install\)  \(install: 1 of 2 statements committed at [^)]*; failed: statement failed: INSERT INTO nosuch .*42S02' \
+	"failed install: status gives the failure on one line"
+
 # An install killed during a statement that commits on its own: status
 # says which statement is unknown, as for a task.
 mk slowinst "<module $NS name=\"j\">$TABLE</module>"
