@@ -396,6 +396,9 @@ transaction_control(const char *sql)
 {
 	const char *p = sql, *word = transaction_word(sql, 1);
 
+	/* Most statements hold no ';' at all: then there is no other statement to read. */
+	if (word != NULL || strchr(sql, ';') == NULL)
+		return word;
 	while (word == NULL && *p != '\0') {
 		if (*p == '\'' || *p == '"' || *p == '`' || *p == '[' || *p == '$') {
 			p = skip_quoted(p);
