@@ -153,7 +153,7 @@ upg_compiled_save(struct loader *ld, const char *key, size_t first_task)
 		(void)upg_buf_append(&entry, (const char *)b, 4);
 		(void)upg_buf_append(&entry, w.strings.data, w.strings.len);
 		(void)upg_buf_append(&entry, w.out.data, w.out.len);
-		if (!entry.failed && entry.len > UPG_COMPILED_HEAD_LEN && entry.len <= upg_compiled_entry_max(cat)) {
+		if (!entry.failed && entry.len > UPG_COMPILED_HEAD_LEN && entry.len <= upg_compiled_entry_max(ld->len)) {
 			sha256_init(&h);
 			sha256_update(&h, entry.len - UPG_COMPILED_MAGIC_LEN - SHA256_DIGEST_SIZE,
 			              (const uint8_t *)entry.data + UPG_COMPILED_MAGIC_LEN + SHA256_DIGEST_SIZE);

@@ -72,15 +72,15 @@
 #define TASK_MIN 28u
 
 /*
- * The largest entry read or written: far more than a file within the size
- * limit builds (an element of a few bytes is a node of 20), and a bound on
- * the memory a garbled size can ask for.
+ * The largest entry read or written for a file of xml_len bytes: far more
+ * than the file builds (an element of a few bytes is a node of 20, and
+ * entries are about twice their XML), and a bound on what a garbled or
+ * planted entry makes the reader allocate and hash before it is refused.
  */
 size_t
-upg_compiled_entry_max(const struct upgrade_catalog *cat)
+upg_compiled_entry_max(size_t xml_len)
 {
-	return cat->limits.file_size > SIZE_MAX / 16 - 4096 ? SIZE_MAX / 16
-	                                                     : cat->limits.file_size * 16 + 4096;
+	return xml_len > SIZE_MAX / 16 - 4096 ? SIZE_MAX / 16 : xml_len * 16 + 4096;
 }
 
 void
@@ -587,7 +587,7 @@ upg_compiled_load(struct loader *ld, const char *key, int *known)
 
 	/* Known valid only from an entry that is whole: anything less is validated. */
 	*known = 0;
-	if (upg_cache_read(cat, key, upg_compiled_entry_max(cat), (char **)&data, &len) != 0)
+	if (upg_cache_read(cat, key, upg_compiled_entry_max(ld->len), (char **)&data, &len) != 0)
 		return 0;
 	if (len <= UPG_COMPILED_HEAD_LEN + UPG_COMPILED_NLIMITS * 8 || memcmp(data, UPG_COMPILED_MAGIC, UPG_COMPILED_MAGIC_LEN) != 0 ||
 	    memcmp(data + UPG_COMPILED_MAGIC_LEN + SHA256_DIGEST_SIZE, key, 64) != 0)

@@ -38,6 +38,7 @@ struct module_build;
 struct loader {
 	struct upgrade_catalog *cat;
 	const char *file;
+	size_t len; /* the file's bytes */
 	uint32_t file_index;
 	struct upgrade_module *module;
 	int failed;       /* something was recorded for this file */
@@ -164,7 +165,7 @@ void upg_compiled_save(struct loader *ld, const char *key, size_t first_task);
 #define UPG_COMPILED_HEAD_LEN (UPG_COMPILED_MAGIC_LEN + 32u + 64u)
 #define UPG_COMPILED_NLIMITS 8u
 #define UPG_COMPILED_NO_STRING UINT32_MAX
-size_t upg_compiled_entry_max(const struct upgrade_catalog *cat);
+size_t upg_compiled_entry_max(size_t xml_len);
 void upg_compiled_limits(const struct upgrade_catalog *cat, uint64_t out[UPG_COMPILED_NLIMITS]);
 
 #endif /* UPG_CATALOG_LOAD_H */

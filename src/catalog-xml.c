@@ -583,6 +583,7 @@ upg_xml_load(struct upgrade_catalog *cat, const char *file, const char *buf, siz
 	ld.cat = cat;
 	ld.file_index = cat->nfiles;
 	ld.file = upg_arena_strdup(&cat->arena, file);
+	ld.len = len;
 	if (ld.file == NULL)
 		return UPGRADE_ENOMEM;
 

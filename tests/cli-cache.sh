@@ -132,6 +132,20 @@ for f in "$cache"/compiled-1-*; do
 done
 known 0 "entries with a byte changed"
 known 2 "entries written again after the change"
+# An entry far larger than its file could build (64 MiB, sparse, for a file
+# of a hundred bytes) is refused by its size before a byte of it is read
+# or hashed: the process does not grow by it.
+peak_kib() {
+	python3 -c 'import resource, subprocess, sys
+subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$@"
+}
+base=$(peak_kib "$UPGRADE" -T "$C" -d "$db" status)
+for f in "$cache"/compiled-1-*; do truncate -s 64M "$f"; done
+big=$(peak_kib "$UPGRADE" -T "$C" -d "$db" status)
+[ $((big - base)) -lt 32768 ] && ok "an entry of 64 MiB for a small file is not read (peak $base -> $big KiB)" ||
+	not_ok "an entry of 64 MiB was read: peak $base -> $big KiB"
+known 2 "entries written again after the oversized ones"
 rm -f "$cache"/compiled-1-*
 known 0 "no entries"
 for f in "$cache"/compiled-1-*; do
