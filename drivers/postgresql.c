@@ -895,6 +895,9 @@ has_marker(const char *sql)
 	const char *p = sql, *end;
 	size_t n;
 
+	/* Most statements have no '?' at all: one vectorised search settles them. */
+	if (strchr(sql, '?') == NULL)
+		return 0;
 	while (*p != '\0') {
 		if (*p == '?')
 			return 1;

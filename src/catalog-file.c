@@ -240,6 +240,30 @@ is_catalog_name(const char *name)
  * (never in the plan).  A file that fails does not stop the others.
  */
 
+/*
+ * After done of total files, a directory that looks like a large catalog
+ * (its arena's bytes and tasks so far, scaled to all its files) gets its
+ * arena in huge pages and its task map at its final size now: growing
+ * into them touches thousands of fresh pages one by one, each a page fault
+ * that costs 10-20 us in a virtual machine (bench/README.md).  The guess
+ * waits for 128 KiB so that a small catalog keeps its compact memory; a
+ * wrong one costs at most a huge page of memory, or a larger map.
+ */
+static void
+expect_rest(struct upgrade_catalog *cat, size_t done, size_t total)
+{
+	size_t used = upg_arena_used(&cat->arena), tasks;
+
+	if (done == 0 || done >= total || used < 128u * 1024u || total > SIZE_MAX / used)
+		return;
+	upg_arena_expect(&cat->arena, used / done * total);
+	if (cat->ntasks <= SIZE_MAX / total) {
+		tasks = cat->ntasks / done * total;
+		/* A failed reservation leaves the map as it was, growing as needed. */
+		(void)upg_map_reserve(&cat->task_map, tasks < cat->limits.tasks ? tasks : cat->limits.tasks);
+	}
+}
+
 int
 upgrade_catalog_load_dir(struct upgrade_catalog *cat, const char *path)
 {
@@ -298,6 +322,7 @@ upgrade_catalog_load_dir(struct upgrade_catalog *cat, const char *path)
 
 			if (r == UPGRADE_ENOMEM || rc == UPGRADE_OK)
 				rc = r;
+			expect_rest(cat, i + 1, n);
 		}
 		free(names[i]);
 	}

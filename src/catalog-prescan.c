@@ -108,8 +108,10 @@ sc_move(struct scan *sc, size_t j)
 	}
 	if (j <= sc->i)
 		return;
-	for (p = sc->buf + sc->i, end = sc->buf + j; p < end; p++)
-		lf += *p == '\n';
+	/* Lines are tens of bytes long: memchr() steps over each in a few
+	 * vector loads, where a test per byte was a tenth of the scan. */
+	for (p = sc->buf + sc->i, end = sc->buf + j; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
+		lf++;
 	sc->line += lf;
 	sc->i = j;
 }

@@ -30,6 +30,7 @@ struct upg_arena {
 	size_t used; /* bytes used in head */
 	size_t size; /* bytes available in head */
 	size_t total; /* bytes of the standard (not own) chunks */
+	int huge;     /* standard chunks are huge pages from now on */
 };
 
 /* Returns zeroed, pointer-aligned memory, or NULL when out of memory. */
@@ -39,6 +40,11 @@ char *upg_arena_strndup(struct upg_arena *arena, const char *s, size_t n);
 char *upg_arena_strdup(struct upg_arena *arena, const char *s);
 char *upg_arena_printf(struct upg_arena *arena, const char *fmt, ...) UPG_PRINTF(2, 3);
 void upg_arena_free(struct upg_arena *arena);
+/* Bytes handed out from the standard chunks, about. */
+size_t upg_arena_used(const struct upg_arena *arena);
+/* Told that the arena will hold about bytes in all: past a huge page's
+ * worth, its next chunks are huge pages at once instead of at 2 MiB. */
+void upg_arena_expect(struct upg_arena *arena, size_t bytes);
 
 /* ---- string map (open addressing; keys are borrowed) ------------------- */
 
@@ -58,6 +64,8 @@ void *upg_map_get(const struct upg_map *map, const char *key);
  * of memory.
  */
 int upg_map_put(struct upg_map *map, const char *key, void *value, void **old);
+/* Makes room for count keys in all without growing; -1 when out of memory. */
+int upg_map_reserve(struct upg_map *map, size_t count);
 void upg_map_free(struct upg_map *map);
 
 /* ---- files ----------------------------------------------------------------- */

@@ -1614,6 +1614,65 @@ test_arena(void)
 	free(blocks);
 }
 
+/*
+ * An arena told it will be large takes huge chunks from its next chunk on,
+ * long before 2 MiB; told less, it stays with small ones.  A map reserved
+ * for n keys takes them without moving its tables.
+ */
+static void
+test_arena_expect_map_reserve(void)
+{
+	struct upg_arena small = {0}, large = {0};
+	struct upg_map map = {0};
+	const char **keys_before;
+	char **names;
+	size_t i, n = 10000, bad = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(upg_arena_alloc(&small, 100));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(upg_arena_alloc(&large, 100));
+	upg_arena_expect(&small, (2u << 20) - 1);
+	upg_arena_expect(&large, 2u << 20);
+	for (i = 0; i < 2000; i++) {
+		CU_ASSERT_PTR_NOT_NULL_FATAL(upg_arena_alloc(&small, 64));
+		CU_ASSERT_PTR_NOT_NULL_FATAL(upg_arena_alloc(&large, 64));
+	}
+	/* 128 KB in all: the second chunk of each. */
+	CU_ASSERT_EQUAL((uintptr_t)large.head % (2u << 20), 0);
+	CU_ASSERT_TRUE(large.size > (1u << 20));
+	CU_ASSERT_TRUE(small.size < (1u << 20));
+	CU_ASSERT_TRUE(upg_arena_used(&large) >= 2000 * 64 + 100);
+	upg_arena_free(&small);
+	upg_arena_free(&large);
+
+	names = calloc(n, sizeof *names);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(names);
+	CU_ASSERT_EQUAL(upg_map_reserve(&map, n), 0);
+	CU_ASSERT_TRUE(map.cap * 3 >= n * 4);
+	keys_before = map.keys;
+	for (i = 0; i < n; i++) {
+		names[i] = malloc(16);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(names[i]);
+		snprintf(names[i], 16, "m:t%zu", i);
+		CU_ASSERT_EQUAL(upg_map_put(&map, names[i], names[i], NULL), 1);
+	}
+	CU_ASSERT_PTR_EQUAL(map.keys, keys_before);
+	/* Reserving less than it holds changes nothing. */
+	CU_ASSERT_EQUAL(upg_map_reserve(&map, 10), 0);
+	CU_ASSERT_PTR_EQUAL(map.keys, keys_before);
+	/* Reserving more keeps every key. */
+	CU_ASSERT_EQUAL(upg_map_reserve(&map, 4 * n), 0);
+	CU_ASSERT_TRUE(map.cap * 3 >= 4 * n * 4);
+	for (i = 0; i < n; i++)
+		bad += upg_map_get(&map, names[i]) != names[i];
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_EQUAL(map.count, n);
+	CU_ASSERT_PTR_NULL(upg_map_get(&map, "m:nosuch"));
+	upg_map_free(&map);
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
 static void
 test_limits(void)
 {
@@ -2622,6 +2681,7 @@ add_suites(void)
 	TEST_ADD(test_schema_quiet);
 	TEST_ADD(test_limits);
 	TEST_ADD(test_arena);
+	TEST_ADD(test_arena_expect_map_reserve);
 	TEST_ADD(test_cache);
 	TEST_ADD(test_cache_streamed);
 	TEST_ADD(test_cache_compiled_damaged);
