@@ -372,8 +372,9 @@ state_query(struct upg_state *st, const char *sql)
 	return ret;
 }
 
-int
-upg_state_open(struct upg_state **out, struct upgrade_conn *conn, const char *schema, int create)
+/* create: 1 makes missing tables, 0 reads what there is, -1 only probes. */
+static int
+state_open(struct upg_state **out, struct upgrade_conn *conn, const char *schema, int create)
 {
 	struct upg_state *st;
 	struct upg_buf sql = UPG_BUF_INIT;
@@ -407,6 +408,11 @@ upg_state_open(struct upg_state **out, struct upgrade_conn *conn, const char *sc
 	ret = state_query(st, upg_buf_str(&sql));
 	if (ret < 0 && st->nmods == 0 && ret != UPGRADE_ENOMEM && upg_state_table_missing(conn)) {
 		upg_error_clear(&conn->err);
+		if (create < 0) {
+			upg_buf_free(&sql);
+			upg_state_free(st);
+			return UPGRADE_OK;
+		}
 		if (create) {
 			ret = create_tables(st);
 			if (ret == UPGRADE_OK)
@@ -439,6 +445,18 @@ upg_state_open(struct upg_state **out, struct upgrade_conn *conn, const char *sc
 fail:
 	upg_state_free(st);
 	return ret;
+}
+
+int
+upg_state_open(struct upg_state **out, struct upgrade_conn *conn, const char *schema, int create)
+{
+	return state_open(out, conn, schema, create != 0);
+}
+
+int
+upg_state_probe(struct upg_state **out, struct upgrade_conn *conn, const char *schema)
+{
+	return state_open(out, conn, schema, -1);
 }
 
 void

@@ -74,6 +74,12 @@ struct upg_state {
  */
 int upg_state_open(struct upg_state **out, struct upgrade_conn *conn, const char *schema,
                    int create);
+/*
+ * Reads the state when both tables are there, in one statement, and sets
+ * *out to NULL when either is missing (a statement that failed, nothing
+ * created): the runner's look at a schema before it takes the lock.
+ */
+int upg_state_probe(struct upg_state **out, struct upgrade_conn *conn, const char *schema);
 void upg_state_free(struct upg_state *st);
 
 struct upg_state_module *upg_state_find(struct upg_state *st, const char *module);

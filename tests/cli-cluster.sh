@@ -388,13 +388,16 @@ if require_env UPGRADE_TEST_PGBOUNCER && require_env UPGRADE_TEST_PGBOUNCER_PORT
 
 	# Without --pool-mode the runner cannot see the pool, only its effect: the
 	# statement after the one that took the session lock on a server session
-	# other than that one.  Eight loops of runs with nothing to do keep the
-	# pool's two server sessions busy until one run is caught so; a run must
-	# then stop with exit 5 and name the option.  Every other run succeeds,
-	# or waits for a lock that a caught run could not release (exit 3).
+	# other than that one.  Eight loops of runs keep the pool's two server
+	# sessions busy until one run is caught so; a run must then stop with
+	# exit 5 and name the option.  Every other run succeeds, or waits for a
+	# lock that a caught run could not release (exit 3).  Each run has an
+	# always-run task whose guard does not hold: a run with nothing at all
+	# to do takes no lock, so it could not be caught.
+	cat_dir pgtick "<module $NS name=\"race\"><task name=\"t0\"><sql>SELECT 1</sql></task><task name=\"tick\" always-run=\"true\"><only-if><query>SELECT 1 WHERE 1 = 0</query></only-if><sql>SELECT 1</sql></task></module>"
 	pa 'DROP SCHEMA IF EXISTS nopool CASCADE; CREATE SCHEMA nopool AUTHORIZATION upgrade' >/dev/null
 	pool_reset
-	"$UPGRADE" -q -T "$T_TMP/pgrace0" -c "$UPGRADE_TEST_PGBOUNCER" --pool-mode transaction \
+	"$UPGRADE" -q -T "$T_TMP/pgtick" -c "$UPGRADE_TEST_PGBOUNCER" --pool-mode transaction \
 		run --schema nopool >/dev/null 2>&1
 	rm -f "$T_TMP"/nopool.*
 	pids=
@@ -403,7 +406,7 @@ if require_env UPGRADE_TEST_PGBOUNCER && require_env UPGRADE_TEST_PGBOUNCER_PORT
 			i=0
 			while [ $i -lt 40 ] && ! [ -e "$T_TMP/nopool.caught" ]; do
 				i=$((i + 1))
-				"$UPGRADE" -q -T "$T_TMP/pgrace0" -c "$UPGRADE_TEST_PGBOUNCER" run --schema nopool \
+				"$UPGRADE" -q -T "$T_TMP/pgtick" -c "$UPGRADE_TEST_PGBOUNCER" run --schema nopool \
 					--lock-timeout 2 >"$T_TMP/nopool.$n.out" 2>&1
 				rc=$?
 				echo "$rc" >>"$T_TMP/nopool.rcs"

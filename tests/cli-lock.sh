@@ -73,12 +73,21 @@ done
 
 # A lock timeout through another name: exit 3, the holder named.
 fresh
+mkdir -p "$T_TMP/done"
+printf '<module %s name="done"><task name="One"><sql>CREATE TABLE done_one (n INTEGER)</sql></task></module>\n' \
+	"$NS" >"$T_TMP/done/catalog.xml"
+"$UPGRADE" -q -T "$T_TMP/done" -d "$T_TMP/d/a.db" run >/dev/null 2>&1
 ln "$T_TMP/d/a.db" "$T_TMP/d/sub/b.db"
 ln -s ../a.db "$T_TMP/d/sub/c.db"
 "$UPGRADE" -q -T "$T_TMP/slow" -d "$T_TMP/d/a.db" run --lock-timeout 60 >"$T_TMP/slow.out" 2>&1 &
 slow=$!
 # The holder starts within a fraction of a second; its task takes about 5 s.
 sleep 1
+# A run whose catalog is all recorded has nothing to do whatever the lock:
+# it neither takes the lock nor waits for it.
+run "$UPGRADE" -T "$T_TMP/done" -d "$T_TMP/d/sub/b.db" run --lock-timeout 1
+expect_rc 0 "a run with nothing to do does not wait for the lock another run holds"
+expect_out '^no pending upgrade tasks found$' "and says it has nothing to do"
 holder='schema main is locked by another upgrade \(upgrade .* pid '"$slow"' since [0-9T:-]+Z\)'
 run "$UPGRADE" -T "$T_TMP/slow" -d "$T_TMP/d/sub/b.db" run --lock-timeout 1
 expect_rc 3 "a run through a hard link times out while the other name holds the lock"
