@@ -61,6 +61,8 @@ struct upgrade_conn {
 	 * src/db.c); queries still run.
 	 */
 	struct upg_buf *capture;
+	/* Statements executed while capturing: the reads an operation made. */
+	unsigned long capture_reads;
 
 	char *dbms_name;
 	char *dbms_ver;

@@ -345,6 +345,8 @@ run_statement(struct upgrade_conn *conn, const char *sql, const char *shown, siz
 	*out = SQL_NULL_HSTMT;
 	if ((ret = upg_db_require(conn)) != UPGRADE_OK)
 		return ret;
+	if (conn->capture != NULL)
+		conn->capture_reads++;
 	upg_error_clear(&conn->err);
 	if (may_unprepare(conn, shown))
 		upg_db_release_kept(conn);

@@ -97,6 +97,8 @@ catalog_query(struct upgrade_conn *conn, enum catalog_call call, const char *tab
 
 	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, conn->dbc, &st)))
 		return upg_db_error(conn, SQL_HANDLE_DBC, conn->dbc, "cannot allocate a statement");
+	if (conn->capture != NULL)
+		conn->capture_reads++;
 	switch (call) {
 	case CAT_TABLES:
 		tpat = pattern(conn, table);

@@ -14,6 +14,10 @@
  */
 #include "config.h"
 
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "run.h"
 
 /* Sends buf as one SQL event of task (NULL: of the schema) and empties it. */
@@ -108,16 +112,101 @@ ask_guard(struct upg_run *run, struct upgrade_context *ctx, const struct upg_nod
 	return 1;
 }
 
+static int
+ident_byte(unsigned char c)
+{
+	return isalnum(c) || c == '_' || c == '$' || c >= 0x80;
+}
+
+/* Whether text has name as a word of its own, in any case, quoted or not. */
+static int
+names(const char *text, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p;
+
+	if (text == NULL || n == 0)
+		return 0;
+	for (p = text; (p = strcasestr(p, name)) != NULL; p++)
+		if ((p == text || !ident_byte((unsigned char)p[-1])) && !ident_byte((unsigned char)p[n]))
+			return 1;
+	return 0;
+}
+
+/*
+ * The object an operation that looked at the database is about, when an
+ * earlier statement of this schema's output names it: its table (a
+ * rename's old name), or an enum type.  NULL when none does.
+ */
+static const char *
+named_earlier(const struct upg_run *run, const struct upg_node *action)
+{
+	static const char *const attrs[] = {"table", "from", NULL};
+	const char *seen = run->sql_seen.len > 0 ? upg_buf_str(&run->sql_seen) : NULL, *v;
+	size_t i;
+
+	if (action->kind != UPG_NODE_OP && action->kind != UPG_NODE_NATIVE)
+		return NULL;
+	for (i = 0; attrs[i] != NULL; i++)
+		if ((v = upg_node_attr(action, attrs[i])) != NULL && names(seen, v))
+			return v;
+	if (action->name != NULL && strstr(action->name, "enum") != NULL &&
+	    (v = upg_node_attr(action, "name")) != NULL && names(seen, v))
+		return v;
+	return NULL;
+}
+
+/*
+ * An operation renders its statements from what it reads now: a SQLite
+ * table rebuild lists the columns the table has before the run, a MariaDB
+ * MODIFY restates the column's type as it is, an if-not-exists is decided
+ * on what exists.  When an earlier statement of the output names its
+ * table, the run would see that table changed, and the statements could
+ * undo the change (a rebuild drops a column an earlier task adds): they
+ * are kept as comments, so that the engine's own client fed the output
+ * does not run them.
+ */
+static void
+comment_out(struct upg_buf *buf, size_t start, const struct upg_node *action, const char *object)
+{
+	char *text = upg_strndup(buf->data + start, buf->len - start), *line, *next;
+
+	buf->len = start;
+	buf->data[start] = '\0';
+	if (text == NULL) {
+		buf->failed = 1;
+		return;
+	}
+	upg_buf_printf(buf,
+	               "-- upgrade: <%s> (line %lu) looked at %s as it is before the run, and an "
+	               "earlier statement of this output names %s: its statements are left as "
+	               "comments (run against a copy of the database to see what it sends then):\n",
+	               action->name, action->line, object, object);
+	for (line = text; *line != '\0'; line = next) {
+		next = strchr(line, '\n');
+		next = next != NULL ? next + 1 : line + strlen(line);
+		upg_buf_puts(buf, "-- ");
+		upg_buf_append(buf, line, (size_t)(next - line));
+	}
+	if (buf->len > 0 && buf->data[buf->len - 1] != '\n')
+		upg_buf_putc(buf, '\n');
+	free(text);
+}
+
 /*
  * One action with the connection capturing: its statements go into buf.
  * An assertion is evaluated and its answer shown.  An action that fails
  * (one that needs what an earlier statement would have created, say) is
- * shown as a comment with the reason, and the rest goes on.
+ * shown as a comment with the reason, and the rest goes on; so is one
+ * rendered from a table an earlier statement names (comment_out).
  */
 static void
 show_action(struct upg_run *run, struct upgrade_context *ctx, const struct upg_node *action,
             struct upg_buf *buf)
 {
+	size_t start = buf->len;
+	unsigned long reads = run->conn->capture_reads;
+	const char *object;
 	int ret;
 
 	if (action->kind == UPG_NODE_ASSERT) {
@@ -134,8 +223,17 @@ show_action(struct upg_run *run, struct upgrade_context *ctx, const struct upg_n
 	ret = upg_action_exec(ctx, action);
 	run->conn->capture = NULL;
 	savepoint(run, 1, ret < 0);
-	if (ret < 0)
+	if (ret < 0) {
 		put_error_comment(buf, run->conn, action->name, action->line);
+		return;
+	}
+	if (run->conn->capture_reads != reads && buf->len > start &&
+	    (object = named_earlier(run, action)) != NULL) {
+		comment_out(buf, start, action, object);
+		return;
+	}
+	if (!buf->failed)
+		upg_buf_append(&run->sql_seen, buf->data + start, buf->len - start);
 }
 
 /*

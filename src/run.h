@@ -95,6 +95,8 @@ struct upg_run {
 	long executed;
 	long index, total; /* position of the schema in the run, for progress */
 	int outer;         /* a dry run's phase transaction is open: tasks are savepoints */
+	/* `upgrade sql`: the statements shown so far for this schema (src/run-sql.c). */
+	struct upg_buf sql_seen;
 };
 
 /* Parallel workers share this. */

@@ -160,6 +160,41 @@ got=$(sqlite3 "$T_TMP/client.db" "SELECT count(*) FROM c1; INSERT INTO auto (y) 
 [ "$got" = "1 3 " ] && ok "SQLite: the commented statements ran, and id 2 is not handed out again" ||
 	not_ok "SQLite: after the output: $got (want '1 3 ')"
 
+# An operation rendered from a table an earlier statement of the output
+# names: a SQLite rebuild listed the columns the table has before the run,
+# so fed to sqlite3 it dropped the column an earlier task adds.  It is left
+# as comments; a rebuild of a table nothing earlier names is not.
+mkdir -p "$T_TMP/keep"
+printf '<module %s name="k"><task name="Zero"><sql>SELECT 1</sql></task></module>\n' \
+	'xmlns="urn:upgrade:catalog:1"' >"$T_TMP/keep/k.xml"
+rm -f "$T_TMP/keep.db"
+"$UPGRADE" -q -T "$T_TMP/keep" -d "$T_TMP/keep.db" run >/dev/null 2>&1
+cat >"$T_TMP/keep/k.xml" <<'EOF'
+<module xmlns="urn:upgrade:catalog:1" name="k">
+  <task name="Zero"><sql>SELECT 1</sql></task>
+  <task name="Extra"><sql>ALTER TABLE keep ADD COLUMN extra INTEGER DEFAULT 7</sql></task>
+  <task name="Keep not null"><alter-column table="keep" name="y" nullable="false" default="0"/></task>
+  <task name="Other not null"><alter-column table="other" name="y" nullable="false" default="0"/></task>
+</module>
+EOF
+sqlite3 "$T_TMP/keep.db" "CREATE TABLE keep (id INTEGER PRIMARY KEY, y INTEGER); INSERT INTO keep VALUES (1, NULL);
+	CREATE TABLE other (id INTEGER PRIMARY KEY, y INTEGER)"
+run "$UPGRADE" -T "$T_TMP/keep" -d "$T_TMP/keep.db" sql
+expect_rc 0 "SQLite: sql of a column added, then a rebuild of its table"
+expect_out '^-- upgrade: <alter-column> \(line 4\) looked at keep as it is before the run, and an earlier statement of this output names keep: its statements are left as comments' \
+	"SQLite: the rebuild of a table an earlier task changes is left as comments, and says why"
+expect_out '^-- INSERT INTO "upgrade_rebuild_tmp" \("id", "y"\) SELECT "id", "y" FROM "keep";$' \
+	"SQLite: the statement that would drop the added column is a comment"
+expect_out '^INSERT INTO "upgrade_rebuild_tmp" \("id", "y"\) SELECT "id", "y" FROM "other";$' \
+	"SQLite: the rebuild of a table nothing earlier names is shown as before"
+printf '%s\n' "$out" | sqlite3 -bail "$T_TMP/keep.db" >/dev/null 2>"$T_TMP/keep.err" &&
+	ok "SQLite: sqlite3 runs that output" || not_ok "SQLite: sqlite3 fails on that output" "$(cat "$T_TMP/keep.err")"
+got=$(sqlite3 "$T_TMP/keep.db" "SELECT extra FROM keep; SELECT sql FROM sqlite_master WHERE name = 'other'" 2>&1 | tr '\n' ' ')
+case $got in
+"7 CREATE TABLE \"other\" (id INTEGER PRIMARY KEY, y INTEGER NOT NULL DEFAULT '0') ") ok "SQLite: the added column and its value survive; the other table was rebuilt" ;;
+*) not_ok "SQLite: after the output: $got" ;;
+esac
+
 # The shipped upgrade path: release 1 of the examples, then the examples as
 # they are.  A guard on a column an earlier task of the run adds is
 # commented like one on a missing table, and sql shows every task after it.
