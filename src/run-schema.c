@@ -350,7 +350,7 @@ upg_run_schema(struct upg_run *run)
 	}
 	upg_run_phase_rollback(run);
 	upg_run_close_schema(lock, st);
-	upg_buf_free(&run->sql_seen);
+	upg_run_sql_forget(run);
 	upg_run_event_init(&ev, UPGRADE_EVENT_SCHEMA_DONE, run->schema);
 	ev.count = run->executed;
 	ev.code = ret;

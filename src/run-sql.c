@@ -133,6 +133,91 @@ names(const char *text, const char *name)
 	return 0;
 }
 
+static void
+lower_ascii(char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] >= 'A' && s[i] <= 'Z')
+			s[i] = (char)(s[i] - 'A' + 'a');
+}
+
+/*
+ * Keeps the words of what was just shown, so that each later operation
+ * costs a lookup per name instead of a scan of the whole output so far
+ * (quadratic in a long script).
+ */
+static void
+note_shown(struct upg_sql_seen *seen, const char *text, size_t len)
+{
+	const char *end = text + len, *p = text, *w;
+	char small[128], *word;
+	size_t n;
+
+	upg_buf_append(&seen->text, text, len);
+	while (p < end && !seen->lost) {
+		while (p < end && !ident_byte((unsigned char)*p))
+			p++;
+		for (w = p; p < end && ident_byte((unsigned char)*p); p++)
+			;
+		if ((n = (size_t)(p - w)) == 0)
+			break;
+		word = n < sizeof(small) ? small : malloc(n + 1);
+		if (word == NULL) {
+			seen->lost = 1;
+			break;
+		}
+		memcpy(word, w, n);
+		word[n] = '\0';
+		lower_ascii(word, n);
+		if (upg_map_get(&seen->words, word) == NULL) {
+			char *kept = upg_arena_strndup(&seen->arena, word, n);
+
+			if (kept == NULL || upg_map_put(&seen->words, kept, kept, NULL) < 0)
+				seen->lost = 1;
+		}
+		if (word != small)
+			free(word);
+	}
+	if (seen->text.failed)
+		seen->lost = 1;
+}
+
+/* Whether the output shown so far names name, as note_shown kept it. */
+static int
+seen_names(const struct upg_sql_seen *seen, const char *name)
+{
+	char small[128], *word;
+	size_t n = strlen(name), i;
+	int found;
+
+	if (n == 0)
+		return 0;
+	if (seen->lost)
+		return 1;
+	for (i = 0; i < n; i++)
+		if (!ident_byte((unsigned char)name[i]))
+			return seen->text.len > 0 && names(upg_buf_str(&seen->text), name);
+	if ((word = n < sizeof(small) ? small : malloc(n + 1)) == NULL)
+		return 1;
+	memcpy(word, name, n + 1);
+	lower_ascii(word, n);
+	found = upg_map_get(&seen->words, word) != NULL;
+	if (word != small)
+		free(word);
+	return found;
+}
+
+void
+upg_run_sql_forget(struct upg_run *run)
+{
+	upg_buf_free(&run->sql_seen.text);
+	upg_map_free(&run->sql_seen.words);
+	upg_arena_free(&run->sql_seen.arena);
+	memset(&run->sql_seen, 0, sizeof(run->sql_seen));
+}
+
 /*
  * The object an operation that looked at the database is about, when an
  * earlier statement of this schema's output names it: its table (a
@@ -142,16 +227,16 @@ static const char *
 named_earlier(const struct upg_run *run, const struct upg_node *action)
 {
 	static const char *const attrs[] = {"table", "from", NULL};
-	const char *seen = run->sql_seen.len > 0 ? upg_buf_str(&run->sql_seen) : NULL, *v;
+	const char *v;
 	size_t i;
 
 	if (action->kind != UPG_NODE_OP && action->kind != UPG_NODE_NATIVE)
 		return NULL;
 	for (i = 0; attrs[i] != NULL; i++)
-		if ((v = upg_node_attr(action, attrs[i])) != NULL && names(seen, v))
+		if ((v = upg_node_attr(action, attrs[i])) != NULL && seen_names(&run->sql_seen, v))
 			return v;
 	if (action->name != NULL && strstr(action->name, "enum") != NULL &&
-	    (v = upg_node_attr(action, "name")) != NULL && names(seen, v))
+	    (v = upg_node_attr(action, "name")) != NULL && seen_names(&run->sql_seen, v))
 		return v;
 	return NULL;
 }
@@ -233,7 +318,7 @@ show_action(struct upg_run *run, struct upgrade_context *ctx, const struct upg_n
 		return;
 	}
 	if (!buf->failed)
-		upg_buf_append(&run->sql_seen, buf->data + start, buf->len - start);
+		note_shown(&run->sql_seen, buf->data + start, buf->len - start);
 }
 
 /*

@@ -87,6 +87,18 @@ struct upgrade_runner {
 };
 
 /* What one schema run (or the raw phase) works with. */
+/*
+ * The statements `upgrade sql` has shown for a schema (src/run-sql.c):
+ * their words, lower-cased, for the names that are one word (a table, an
+ * enum type), and their whole text for the rare name that is not.
+ */
+struct upg_sql_seen {
+	struct upg_buf text;
+	struct upg_map words; /* keys in arena */
+	struct upg_arena arena;
+	int lost; /* a word could not be kept: every name counts as seen */
+};
+
 struct upg_run {
 	struct upgrade_runner *r;
 	struct upgrade_conn *conn;
@@ -95,8 +107,8 @@ struct upg_run {
 	long executed;
 	long index, total; /* position of the schema in the run, for progress */
 	int outer;         /* a dry run's phase transaction is open: tasks are savepoints */
-	/* `upgrade sql`: the statements shown so far for this schema (src/run-sql.c). */
-	struct upg_buf sql_seen;
+	/* `upgrade sql`: what the statements shown so far for this schema name. */
+	struct upg_sql_seen sql_seen;
 };
 
 /* Parallel workers share this. */
@@ -167,6 +179,8 @@ int upg_run_announce_task(struct upg_run *run, const struct upgrade_task *task,
 /* `upgrade sql`: shows what running task would send (see src/run-sql.c). */
 int upg_run_task_sql(struct upg_run *run, const struct upgrade_task *task,
                      const struct upg_resolved *res);
+/* Forgets what `upgrade sql` has shown for the schema. */
+void upg_run_sql_forget(struct upg_run *run);
 int upg_run_task_journal(struct upg_run *run, struct upg_state *st, struct upg_state_module *m,
                          const struct upgrade_task *task, const struct upg_resolved *res);
 int upg_run_task(struct upg_run *run, struct upg_state *st, const struct upgrade_task *task);

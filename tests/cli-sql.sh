@@ -160,6 +160,18 @@ got=$(sqlite3 "$T_TMP/client.db" "SELECT count(*) FROM c1; INSERT INTO auto (y) 
 [ "$got" = "1 3 " ] && ok "SQLite: the commented statements ran, and id 2 is not handed out again" ||
 	not_ok "SQLite: after the output: $got (want '1 3 ')"
 
+# feed_sqlite3 DB QUERY WANT WHAT: feeds the last output to sqlite3 on DB,
+# then passes when QUERY's rows, a space after each, are WANT.
+feed_sqlite3() {
+	if printf '%s\n' "$out" | sqlite3 -bail "$1" >/dev/null 2>"$T_TMP/feed.err"; then
+		ok "SQLite: sqlite3 runs that output"
+	else
+		not_ok "SQLite: sqlite3 fails on that output" "$(cat "$T_TMP/feed.err")"
+	fi
+	got=$(sqlite3 "$1" "$2" 2>&1 | tr '\n' ' ')
+	[ "$got" = "$3" ] && ok "SQLite: $4" || not_ok "SQLite: $4: $got"
+}
+
 # An operation rendered from a table an earlier statement of the output
 # names: a SQLite rebuild listed the columns the table has before the run,
 # so fed to sqlite3 it dropped the column an earlier task adds.  It is left
@@ -187,13 +199,41 @@ expect_out '^-- INSERT INTO "upgrade_rebuild_tmp" \("id", "y"\) SELECT "id", "y"
 	"SQLite: the statement that would drop the added column is a comment"
 expect_out '^INSERT INTO "upgrade_rebuild_tmp" \("id", "y"\) SELECT "id", "y" FROM "other";$' \
 	"SQLite: the rebuild of a table nothing earlier names is shown as before"
-printf '%s\n' "$out" | sqlite3 -bail "$T_TMP/keep.db" >/dev/null 2>"$T_TMP/keep.err" &&
-	ok "SQLite: sqlite3 runs that output" || not_ok "SQLite: sqlite3 fails on that output" "$(cat "$T_TMP/keep.err")"
-got=$(sqlite3 "$T_TMP/keep.db" "SELECT extra FROM keep; SELECT sql FROM sqlite_master WHERE name = 'other'" 2>&1 | tr '\n' ' ')
-case $got in
-"7 CREATE TABLE \"other\" (id INTEGER PRIMARY KEY, y INTEGER NOT NULL DEFAULT '0') ") ok "SQLite: the added column and its value survive; the other table was rebuilt" ;;
-*) not_ok "SQLite: after the output: $got" ;;
-esac
+feed_sqlite3 "$T_TMP/keep.db" "SELECT extra FROM keep; SELECT sql FROM sqlite_master WHERE name = 'other'" \
+	"7 CREATE TABLE \"other\" (id INTEGER PRIMARY KEY, y INTEGER NOT NULL DEFAULT '0') " \
+	"the added column and its value survive; the other table was rebuilt"
+
+# Names are compared as words, in any case: a table named in another case
+# or quoted with a space counts as named, a longer word that contains the
+# name does not.
+cat >"$T_TMP/keep/k.xml" <<'EOF'
+<module xmlns="urn:upgrade:catalog:1" name="k">
+  <task name="Zero"><sql>SELECT 1</sql></task>
+  <task name="Upper"><sql>ALTER TABLE MIXED ADD COLUMN extra INTEGER</sql></task>
+  <task name="Spaced"><sql>ALTER TABLE "my tab" ADD COLUMN extra INTEGER</sql></task>
+  <task name="Longer"><sql>INSERT INTO keepers VALUES (1)</sql></task>
+  <task name="Mixed not null"><alter-column table="MiXed" name="y" nullable="false" default="0"/></task>
+  <task name="Spaced not null"><alter-column table="my tab" name="y" nullable="false" default="0"/></task>
+  <task name="Keep not null"><alter-column table="keep" name="y" nullable="false" default="0"/></task>
+</module>
+EOF
+rm -f "$T_TMP/keep2.db"
+sqlite3 "$T_TMP/keep2.db" "CREATE TABLE upgrades (module TEXT NOT NULL PRIMARY KEY, state TEXT NOT NULL, created TEXT, modified TEXT);
+	INSERT INTO upgrades VALUES ('k', '{\"executed_tasks\":[\"Zero\"]}', NULL, NULL);
+	CREATE TABLE Mixed (id INTEGER PRIMARY KEY, y INTEGER); CREATE TABLE \"my tab\" (id INTEGER PRIMARY KEY, y INTEGER);
+	CREATE TABLE keep (id INTEGER PRIMARY KEY, y INTEGER); CREATE TABLE keepers (id INTEGER)"
+run "$UPGRADE" -T "$T_TMP/keep" -d "$T_TMP/keep2.db" sql
+expect_rc 0 "SQLite: sql of names in another case, with a space, and inside a longer word"
+expect_out '^-- upgrade: <alter-column> \(line 6\) looked at MiXed as it is before the run' \
+	"SQLite: a table named earlier in another case counts as named"
+expect_out '^-- upgrade: <alter-column> \(line 7\) looked at my tab as it is before the run' \
+	"SQLite: a quoted name with a space named earlier counts as named"
+expect_out '^INSERT INTO "upgrade_rebuild_tmp" \("id", "y"\) SELECT "id", "y" FROM "keep";$' \
+	"SQLite: a longer word (keepers) does not name keep"
+feed_sqlite3 "$T_TMP/keep2.db" "SELECT count(extra) FROM Mixed; SELECT count(extra) FROM \"my tab\";
+	SELECT sql FROM sqlite_master WHERE name = 'keep'" \
+	"0 0 CREATE TABLE \"keep\" (id INTEGER PRIMARY KEY, y INTEGER NOT NULL DEFAULT '0') " \
+	"the added columns survive; keep was rebuilt"
 
 # The shipped upgrade path: release 1 of the examples, then the examples as
 # they are.  A guard on a column an earlier task of the run adds is
