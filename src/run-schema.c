@@ -283,6 +283,8 @@ run_open_schema(struct upg_run *run, int held, struct upg_lock **lock, struct up
 	int ret;
 
 	ret = upg_run_open_schema(run, lock, st, !run->r->dry_run);
+	if (ret == UPGRADE_OK && run->r->sql_only)
+		ret = upg_run_sql_use_schema(run);
 	if (ret == UPGRADE_OK && due == NULL)
 		ret = upg_error_oom(&run->conn->err);
 	if (ret == UPGRADE_OK)

@@ -322,6 +322,39 @@ show_action(struct upg_run *run, struct upgrade_context *ctx, const struct upg_n
 }
 
 /*
+ * The switch to the schema that a run makes before its first statement
+ * there, shown first: fed to the engine's own client, the unqualified
+ * names of the output then resolve where the run's would.  A session
+ * setting even where the run, through transaction pooling, sets it in
+ * each transaction: the output is for one session of the client.
+ */
+int
+upg_run_sql_use_schema(struct upg_run *run)
+{
+	struct upgrade_conn *conn = run->conn;
+	struct upg_buf buf = UPG_BUF_INIT;
+	char *begin_sql = conn->begin_sql;
+	int pool_mode = conn->pool_mode, ret;
+
+	if (conn->dialect->use_schema == NULL && conn->dialect->use_schema_sql == NULL)
+		return UPGRADE_OK;
+	upg_buf_puts(&buf, "-- upgrade: unqualified names resolve in this schema first, as in the run\n");
+	conn->begin_sql = NULL;
+	conn->pool_mode = UPGRADE_POOL_SESSION;
+	conn->capture = &buf;
+	ret = upg_run_use_schema(conn, run->schema);
+	conn->capture = NULL;
+	free(conn->begin_sql);
+	conn->begin_sql = begin_sql;
+	conn->pool_mode = pool_mode;
+	if (ret != UPGRADE_OK) {
+		upg_buf_free(&buf);
+		return ret;
+	}
+	return flush(run, NULL, &buf);
+}
+
+/*
  * Shows task as a run would execute it now (res resolved for the dialect):
  * BEGIN and COMMIT where the run gives it a transaction, the guards'
  * answers, the statements, and the state write.  Returns UPGRADE_OK, or

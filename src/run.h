@@ -179,6 +179,8 @@ int upg_run_announce_task(struct upg_run *run, const struct upgrade_task *task,
 /* `upgrade sql`: shows what running task would send (see src/run-sql.c). */
 int upg_run_task_sql(struct upg_run *run, const struct upgrade_task *task,
                      const struct upg_resolved *res);
+/* `upgrade sql`: shows the switch to run->schema that a run makes first. */
+int upg_run_sql_use_schema(struct upg_run *run);
 /* Forgets what `upgrade sql` has shown for the schema. */
 void upg_run_sql_forget(struct upg_run *run);
 int upg_run_task_journal(struct upg_run *run, struct upg_state *st, struct upg_state_module *m,

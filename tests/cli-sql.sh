@@ -46,6 +46,7 @@ check() {
 		"$eng: a guard's answer is a comment"
 	expect_out "^INSERT INTO items \\(id, name\\) VALUES \\(1, 'what\\?'\\);$" "$eng: a ? in a literal, as written"
 	expect_no "DROP TABLE" "$eng: a task whose guard does not hold shows no statement"
+	[ -z "$switch" ] || expect_out "$switch" "$eng: the output switches to the schema first"
 	sql=$out
 	after=$(eval "$dump a")
 	[ "$before" = "$after" ] && ok "$eng: sql changed nothing, state included" ||
@@ -68,6 +69,7 @@ check() {
 }
 
 sq_dump() { sqlite3 "$T_TMP/$1.db" '.schema' 'SELECT module, state FROM upgrades'; }
+switch=
 check SQLite sq_dump 'sqlite3 -bail "$T_TMP/a.db"' -d "$T_TMP/a.db" -- -d "$T_TMP/b.db"
 
 if require_env UPGRADE_TEST_PG && require_env UPGRADE_TEST_PG_ADMIN; then
@@ -78,7 +80,10 @@ if require_env UPGRADE_TEST_PG && require_env UPGRADE_TEST_PG_ADMIN; then
 			-c "SELECT indexname FROM pg_indexes WHERE schemaname = 'upg_sql$1' ORDER BY 1" \
 			-c "SELECT module || ' ' || state::text FROM upg_sql$1.upgrades ORDER BY 1"
 	}
-	check PG pg_dump_s 'PGOPTIONS=-csearch_path=upg_sqla $UPGRADE_TEST_PG_ADMIN -q -v ON_ERROR_STOP=1' \
+	# Fed on a session whose search path does not name the schema: the
+	# output's own first statement must switch to it.
+	switch='^SET search_path TO "upg_sqla"'
+	check PG pg_dump_s '$UPGRADE_TEST_PG_ADMIN -q -v ON_ERROR_STOP=1' \
 		-c "$UPGRADE_TEST_PG" --schema upg_sqla -- -c "$UPGRADE_TEST_PG" --schema upg_sqlb
 	$UPGRADE_TEST_PG_ADMIN -q -c 'DROP SCHEMA upg_sqla CASCADE; DROP SCHEMA upg_sqlb CASCADE' >/dev/null 2>&1
 fi
@@ -91,7 +96,9 @@ if require_env UPGRADE_TEST_MARIADB && require_env UPGRADE_TEST_MARIADB_ADMIN; t
 			SELECT DISTINCT index_name FROM information_schema.statistics WHERE table_schema = 'upg_sql$1' ORDER BY 1;
 			SELECT CONCAT(module, ' ', state) FROM upg_sql$1.upgrades ORDER BY 1"
 	}
-	check MariaDB my_dump '$UPGRADE_TEST_MARIADB_ADMIN upg_sqla' \
+	# Fed with another database as the default.
+	switch='^USE `upg_sqla`;$'
+	check MariaDB my_dump '$UPGRADE_TEST_MARIADB_ADMIN' \
 		-c "$UPGRADE_TEST_MARIADB" --schema upg_sqla -- -c "$UPGRADE_TEST_MARIADB" --schema upg_sqlb
 	$UPGRADE_TEST_MARIADB_ADMIN -e 'DROP DATABASE upg_sqla; DROP DATABASE upg_sqlb' >/dev/null 2>&1
 fi
