@@ -76,7 +76,8 @@ install_tx(struct upg_run *run, struct upg_state *st, struct upg_state_module *m
            const struct upgrade_module *mod, const struct upg_resolved *res)
 {
 	const struct upgrade_task *inst = mod->install;
-	struct upgrade_context ctx = {.conn = run->conn, .schema = run->schema, .task = inst,
+	struct upgrade_context ctx = {.magic = UPG_MAGIC_CONTEXT, .conn = run->conn,
+	                              .schema = run->schema, .task = inst,
 	                              .dry_run = run->r->dry_run};
 	unsigned long failed_at = 0;
 	long start = upg_now_ms(), count;

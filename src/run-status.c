@@ -29,7 +29,8 @@ struct status_ctx {
 static int
 always_run_due(struct upg_run *run, const struct upgrade_task *t, char *detail, size_t size)
 {
-	struct upgrade_context ctx = {.conn = run->conn, .schema = run->schema, .task = t,
+	struct upgrade_context ctx = {.magic = UPG_MAGIC_CONTEXT, .conn = run->conn,
+	                              .schema = run->schema, .task = t,
 	                              .dry_run = 1};
 	struct upg_resolved *res = NULL;
 	int holds = 0, ret, guarded, steps = 0, step = 0;

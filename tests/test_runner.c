@@ -55,13 +55,14 @@ on_event(const struct upgrade_event *ev, void *ud)
 static int
 task_create(struct upgrade_context *ctx, void *ud)
 {
-	return upg_db_exec(ctx->conn, "CREATE TABLE lib_t (n INTEGER)");
+	/* Through the public API, as a program's install block would. */
+	return upgrade_context_exec(NULL, ctx, "CREATE TABLE lib_t (n INTEGER)", 0, NULL);
 }
 
 static int
 task_insert(struct upgrade_context *ctx, void *ud)
 {
-	return upg_db_exec(ctx->conn, "INSERT INTO lib_t VALUES (1)");
+	return upgrade_context_exec(NULL, ctx, "INSERT INTO lib_t VALUES (1)", 0, NULL);
 }
 
 static int
