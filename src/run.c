@@ -58,7 +58,8 @@ upgrade_runner_set_dry_run(struct upgrade_runner *r, int on)
 {
 	if (!UPG_IS(r, RUNNER))
 		return UPGRADE_EINVAL;
-	r->dry_run = on != 0;
+	r->dry_run_asked = on != 0;
+	r->dry_run = r->dry_run_asked || r->sql_only;
 	return UPGRADE_OK;
 }
 
@@ -68,8 +69,8 @@ upgrade_runner_set_sql_only(struct upgrade_runner *r, int on)
 	if (!UPG_IS(r, RUNNER))
 		return UPGRADE_EINVAL;
 	r->sql_only = on != 0;
-	if (r->sql_only)
-		r->dry_run = 1;
+	/* The dry run it implies ends with it, unless one was asked for. */
+	r->dry_run = r->dry_run_asked || r->sql_only;
 	return UPGRADE_OK;
 }
 

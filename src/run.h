@@ -67,6 +67,7 @@ struct upgrade_runner {
 	const struct upgrade_catalog *cat; /* borrowed, only read */
 	int dry_run, keep_going, resume, jobs;
 	int sql_only; /* upgrade_runner_set_sql_only: show statements, execute none (a dry run too) */
+	int dry_run_asked; /* by upgrade_runner_set_dry_run; dry_run is it or sql_only */
 	int create_schemas; /* run creates a named schema that does not exist */
 	unsigned long resume_from; /* 0, or the statement a partly applied task continues with */
 	long lock_timeout_ms;

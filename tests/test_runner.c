@@ -302,6 +302,30 @@ test_c_tasks(void)
 	              "[\"Create\",\"Nothing\"]");
 	upgrade_catalog_free(cat);
 
+	/*
+	 * The dry run that showing the SQL implies ends with it: still dry
+	 * when one was asked for, a real run when not.
+	 */
+	cat = lib_catalog(2, &nothing);
+	{
+		struct upgrade_runner *r = NULL;
+		int dry;
+
+		for (dry = 1; dry >= 0; dry--) {
+			CU_ASSERT_EQUAL_FATAL(upgrade_runner_new(&r, cat), UPGRADE_OK);
+			CU_ASSERT_EQUAL(upgrade_runner_set_dry_run(r, dry), UPGRADE_OK);
+			CU_ASSERT_EQUAL(upgrade_runner_set_sql_only(r, 1), UPGRADE_OK);
+			CU_ASSERT_EQUAL(upgrade_runner_set_sql_only(r, 0), UPGRADE_OK);
+			CU_ASSERT_EQUAL(upgrade_runner_run(r, conn), 1);
+			upgrade_runner_free(r);
+			assert_scalar(conn, "SELECT count(*) FROM lib_t", dry ? "1" : "2");
+		}
+	}
+	assert_scalar(conn, "SELECT json_extract(state, '$.executed_tasks') FROM upgrades",
+	              "[\"Create\",\"Nothing\",\"Insert\"]");
+	CU_ASSERT_EQUAL(upg_db_exec(conn, "DELETE FROM lib_t WHERE rowid > 1"), UPGRADE_OK);
+	upgrade_catalog_free(cat);
+
 	/* A failing C task: its insert is rolled back with it, the message kept. */
 	memset(&e, 0, sizeof e);
 	cat = lib_catalog(3, &nothing);
