@@ -368,6 +368,7 @@ int
 upgrade_conn_attach_odbc(struct upgrade_conn *conn, void *hdbc)
 {
 	SQLUINTEGER autocommit = SQL_AUTOCOMMIT_ON;
+	SQLCHAR probe[64];
 	int ret;
 
 	if (!UPG_IS(conn, CONN))
@@ -376,6 +377,11 @@ upgrade_conn_attach_odbc(struct upgrade_conn *conn, void *hdbc)
 	if (hdbc == NULL)
 		return upg_error_set(&conn->err, UPGRADE_EINVAL, "no ODBC connection handle");
 	disconnect(conn);
+	/* Every later question would fail with a message about something else. */
+	if (!SQL_SUCCEEDED(SQLGetInfo((SQLHDBC)hdbc, SQL_DBMS_NAME, probe, sizeof probe, NULL)))
+		return upg_error_set(&conn->err, UPGRADE_EINVAL,
+		                     "the ODBC connection handle is not connected (SQLGetInfo fails on "
+		                     "it)");
 	conn->dbc = (SQLHDBC)hdbc;
 	conn->borrowed = 1;
 	conn->connected = 1;
@@ -390,6 +396,21 @@ upgrade_conn_attach_odbc(struct upgrade_conn *conn, void *hdbc)
 	if (ret != UPGRADE_OK)
 		disconnect(conn);
 	return ret;
+}
+
+/*
+ * The host of an attached connection may have opened a transaction since
+ * (switched autocommit off): asks the driver again, so that a run never
+ * commits the host's work with its own.
+ */
+void
+upg_conn_sync_autocommit(struct upgrade_conn *conn)
+{
+	SQLUINTEGER autocommit = SQL_AUTOCOMMIT_ON;
+
+	if (conn->borrowed &&
+	    SQL_SUCCEEDED(SQLGetConnectAttr(conn->dbc, SQL_ATTR_AUTOCOMMIT, &autocommit, 0, NULL)))
+		conn->autocommit = autocommit == SQL_AUTOCOMMIT_ON;
 }
 
 int

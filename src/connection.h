@@ -141,6 +141,9 @@ int upg_db_begin(struct upgrade_conn *conn);
 int upg_db_commit(struct upgrade_conn *conn);
 int upg_db_rollback(struct upgrade_conn *conn);
 
+/* Reads autocommit from the driver again for a host's connection (attached). */
+void upg_conn_sync_autocommit(struct upgrade_conn *conn);
+
 /*
  * Opens a second connection like conn (same string, dialect, timeout);
  * *out is set even on failure so the error can be read, and must be freed.

@@ -293,6 +293,7 @@ upg_run_check_ready(struct upgrade_runner *r, struct upgrade_conn *conn)
 		                     "the catalog has errors (upgrade_catalog_prepare failed)");
 	if (!conn->connected)
 		return upg_error_set(&r->err, UPGRADE_EINVAL, "not connected");
+	upg_conn_sync_autocommit(conn);
 	if (!conn->autocommit)
 		return upg_error_set(&r->err, UPGRADE_EINVAL,
 		                     "the connection is inside a transaction; the runner needs autocommit");

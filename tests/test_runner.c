@@ -387,6 +387,15 @@ test_attached_connection(void)
 	                                                    0, NULL, SQL_DRIVER_NOPROMPT)));
 	CU_ASSERT_EQUAL_FATAL(upgrade_conn_new(&conn), UPGRADE_OK);
 	CU_ASSERT_EQUAL(upgrade_conn_attach_odbc(conn, NULL), UPGRADE_EINVAL);
+	{
+		/* A handle the host has not connected yet is refused at once. */
+		SQLHDBC idle;
+
+		CU_ASSERT_TRUE_FATAL(SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_DBC, env, &idle)));
+		CU_ASSERT_EQUAL(upgrade_conn_attach_odbc(conn, idle), UPGRADE_EINVAL);
+		CU_ASSERT_PTR_NOT_NULL(strstr(upgrade_conn_error(conn), "not connected"));
+		SQLFreeHandle(SQL_HANDLE_DBC, idle);
+	}
 	CU_ASSERT_EQUAL_FATAL(upgrade_conn_attach_odbc(conn, dbc), UPGRADE_OK);
 	CU_ASSERT_STRING_EQUAL(upgrade_conn_dialect(conn), "sqlite");
 	memset(&e, 0, sizeof e);
@@ -396,6 +405,24 @@ test_attached_connection(void)
 	/* Parallel jobs cannot reopen a connection the host opened. */
 	CU_ASSERT_EQUAL_FATAL(upgrade_runner_new(&r, cat), UPGRADE_OK);
 	CU_ASSERT_EQUAL(upgrade_runner_set_jobs(r, 0), UPGRADE_EINVAL);
+	/*
+	 * The host opens a transaction after attaching: a run refuses, and
+	 * neither commits the host's row nor turns its autocommit back on.
+	 */
+	CU_ASSERT_TRUE(SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, dbc, &st)));
+	CU_ASSERT_TRUE(SQL_SUCCEEDED(SQLExecDirect(st, (SQLCHAR *)"CREATE TABLE host_t (n INTEGER)", SQL_NTS)));
+	CU_ASSERT_TRUE(SQL_SUCCEEDED(SQLSetConnectAttr(dbc, SQL_ATTR_AUTOCOMMIT,
+	                                               (SQLPOINTER)SQL_AUTOCOMMIT_OFF, 0)));
+	CU_ASSERT_TRUE(SQL_SUCCEEDED(SQLExecDirect(st, (SQLCHAR *)"INSERT INTO host_t VALUES (42)", SQL_NTS)));
+	SQLFreeHandle(SQL_HANDLE_STMT, st);
+	CU_ASSERT_EQUAL(upgrade_runner_run(r, conn), UPGRADE_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(upgrade_runner_error(r), "inside a transaction"));
+	CU_ASSERT_TRUE(SQL_SUCCEEDED(SQLEndTran(SQL_HANDLE_DBC, dbc, SQL_ROLLBACK)));
+	CU_ASSERT_TRUE(SQL_SUCCEEDED(SQLSetConnectAttr(dbc, SQL_ATTR_AUTOCOMMIT,
+	                                               (SQLPOINTER)SQL_AUTOCOMMIT_ON, 0)));
+	assert_scalar(conn, "SELECT count(*) FROM host_t", "0");
+	/* And back in autocommit, the same handle runs again. */
+	CU_ASSERT_EQUAL(upgrade_runner_run(r, conn), 0);
 	upgrade_runner_free(r);
 	upgrade_catalog_free(cat);
 	upgrade_conn_free(conn);
