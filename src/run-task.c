@@ -290,6 +290,34 @@ earlier_failure(struct upg_buf *out, const char *perr)
 }
 
 /*
+ * "--schema NAME " when the run has several schemas, for advice to run
+ * again with --resume-from, which takes one schema; the name quoted for
+ * a POSIX shell where it needs it.
+ */
+static void
+schema_option(const struct upg_run *run, struct upg_buf *out)
+{
+	const char *p;
+
+	if (run->total <= 1 || run->schema == NULL)
+		return;
+	upg_buf_puts(out, "--schema ");
+	if (run->schema[strspn(run->schema, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                                    "0123456789_.-")] == '\0' && run->schema[0] != '\0') {
+		upg_buf_puts(out, run->schema);
+	} else {
+		upg_buf_putc(out, '\'');
+		for (p = run->schema; *p != '\0'; p++)
+			if (*p == '\'')
+				upg_buf_puts(out, "'\\''");
+			else
+				upg_buf_putc(out, *p);
+		upg_buf_putc(out, '\'');
+	}
+	upg_buf_putc(out, ' ');
+}
+
+/*
  * Where a partly applied task continues (0-based, in *done), or a refusal
  * (UPGRADE_ERROR, the reason on the connection): a statement whose outcome
  * is unknown needs the user's word (--resume-from or mark), any other
@@ -327,45 +355,63 @@ journal_resume_point(struct upg_run *run, struct upg_state *st, struct upg_state
 		const char *was = upg_state_get_partial_checksum(m, task->name), *now = body_sum(task);
 		char unknown[64] = "";
 
+		struct upg_buf opt = UPG_BUF_INIT;
+		int ret;
+
 		if (running > 0)
 			snprintf(unknown, sizeof unknown, ", statement %lu unknown", running);
-		if (ptotal != total || (was != NULL && now != NULL && strcmp(was, now) != 0))
-			return upg_error_set(&run->conn->err, UPGRADE_ERROR,
-			                     "task %s changed after it was partly applied (%lu of %lu "
-			                     "statements committed%s; it has %lu now): --resume cannot "
-			                     "tell where to go on. Check the schema, then run again with "
-			                     "--resume-from and the number of the first statement of the "
-			                     "task as it is now that did not run",
-			                     task->id, pdone, ptotal, unknown, total);
+		if (ptotal != total || (was != NULL && now != NULL && strcmp(was, now) != 0)) {
+			schema_option(run, &opt);
+			ret = upg_error_set(&run->conn->err, UPGRADE_ERROR,
+			                    "task %s changed after it was partly applied (%lu of %lu "
+			                    "statements committed%s; it has %lu now): --resume cannot "
+			                    "tell where to go on. Check the schema, then run again with "
+			                    "%s--resume-from and the number of the first statement of the "
+			                    "task as it is now that did not run",
+			                    task->id, pdone, ptotal, unknown, total, upg_buf_str(&opt));
+			upg_buf_free(&opt);
+			return ret;
+		}
 	}
 	if (running > 0 || !run->r->resume) {
 		struct upg_buf why = UPG_BUF_INIT;
-		/* An install records its module's tasks when it ends: no mark stands in for it. */
-		int install = (task->flags & UPGRADE_TASK_INSTALL) != 0;
-		const char *mark = install ? "" : ", or finish the task by hand and record it with 'upgrade mark ";
-		const char *id = install ? "" : task->id, *end = install ? "" : "'";
+		struct upg_buf opt = UPG_BUF_INIT, mark = UPG_BUF_INIT;
 		char when[64];
 		int ret;
 
+		schema_option(run, &opt);
+		/* An install records its module's tasks when it ends: no mark stands in for it. */
+		if (!(task->flags & UPGRADE_TASK_INSTALL)) {
+			upg_buf_printf(&mark, ", or finish the task by hand and record it with 'upgrade mark %s",
+			               task->id);
+			if (opt.len > 0) {
+				upg_buf_putc(&mark, ' ');
+				upg_buf_append(&mark, opt.data, opt.len - 1);
+			}
+			upg_buf_putc(&mark, '\'');
+		}
 		earlier_failure(&why, perr);
 		upg_time_rfc3339(pat != NULL ? pat : "?", when, sizeof when);
 		if (running > 0)
 			ret = upg_error_set(&run->conn->err, UPGRADE_ERROR,
 			                    "task %s %s during statement %lu of %lu (started at %s): whether "
 			                    "it committed is unknown. Check the schema, then run again with "
-			                    "--resume-from %lu if it did not commit or --resume-from %lu if it "
-			                    "did%s%s%s%s",
+			                    "%s--resume-from %lu if it did not commit or --resume-from %lu if "
+			                    "it did%s%s",
 			                    task->id, perr != NULL ? "failed" : "was interrupted", running,
-			                    ptotal, when, running, running + 1, mark, id, end, upg_buf_str(&why));
+			                    ptotal, when, upg_buf_str(&opt), running, running + 1,
+			                    upg_buf_str(&mark), upg_buf_str(&why));
 		else
 			ret = upg_error_set(&run->conn->err, UPGRADE_ERROR,
 			                    "task %s is partly applied: %lu of %lu statements committed (at "
 			                    "%s%s). Check the schema, then run again with --resume to continue "
-			                    "with statement %lu%s%s%s%s",
+			                    "with statement %lu%s%s",
 			                    task->id, pdone, ptotal, when,
-			                    perr != NULL ? "" : "; it was interrupted", pdone + 1, mark, id, end,
-			                    upg_buf_str(&why));
+			                    perr != NULL ? "" : "; it was interrupted", pdone + 1,
+			                    upg_buf_str(&mark), upg_buf_str(&why));
 		upg_buf_free(&why);
+		upg_buf_free(&opt);
+		upg_buf_free(&mark);
 		return ret;
 	}
 	*done = pdone;

@@ -263,6 +263,14 @@ upgrade_runner_run(struct upgrade_runner *r, struct upgrade_conn *conn)
 	ret = upg_run_resolve_schemas(r, conn, &schemas, r->create_schemas && !r->dry_run);
 	if (ret != UPGRADE_OK)
 		goto done;
+	/* A statement number is one task's in one schema: applied to others, it skips theirs. */
+	if (r->resume_from > 0 && schemas.n > 1) {
+		ret = upg_error_set(&r->err, UPGRADE_EINVAL,
+		                    "--resume-from %lu settles the partly applied task of one schema, "
+		                    "and the run has %zu schemas: name that schema alone with --schema",
+		                    r->resume_from, schemas.n);
+		goto done;
+	}
 	upg_run_event_init(&ev, UPGRADE_EVENT_RUN_START, NULL);
 	ev.count = (long)schemas.n;
 	upg_run_emit(&top, &ev);

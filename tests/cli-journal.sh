@@ -232,6 +232,35 @@ expect_rc 0 "changed task: --resume-from settles it"
 t=$(my "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '$DB' AND TABLE_NAME = 'q'")
 [ "$t" = 1 ] && ok "changed task: its new statement ran" || not_ok "changed task: table q is missing"
 
+# --resume-from names a statement of one schema's task: two schemas left
+# partial at statements 3 and 1 are not both continued from one number.
+mk multi "<module $NS name=\"j\">$TABLE<task name=\"Four\"><sql>CREATE TABLE t_a (id INTEGER)</sql><sql>CREATE TABLE t_b (id INTEGER)</sql><sql>CREATE TABLE t_c (id INTEGER)</sql><sql>CREATE TABLE t_d (id INTEGER)</sql></task></module>"
+for s in upg_jm1 upg_jm2; do
+	my "DROP DATABASE IF EXISTS $s; CREATE DATABASE $s" >/dev/null
+	"$UPGRADE" -q -T "$T_TMP/base" -c "$UPGRADE_TEST_MARIADB" run --schema "$s" >/dev/null 2>&1
+done
+my "CREATE TABLE upg_jm1.t_c (x INTEGER); CREATE TABLE upg_jm2.t_a (x INTEGER)" >/dev/null
+run "$UPGRADE" -T "$T_TMP/multi" -c "$UPGRADE_TEST_MARIADB" run --schemas 'upg_jm?' --keep-going
+expect_rc 2 "two schemas: the task fails in both"
+run "$UPGRADE" -T "$T_TMP/multi" -c "$UPGRADE_TEST_MARIADB" run --schemas 'upg_jm?' --keep-going
+expect_rc 2 "two schemas: the next run refuses both"
+expect_err "run again with --schema upg_jm1 --resume-from 3 if it did not commit" \
+	"two schemas: the advice names the schema"
+expect_err "'upgrade mark j:Four --schema upg_jm2'" "two schemas: so does the advice to mark"
+run "$UPGRADE" -T "$T_TMP/multi" -c "$UPGRADE_TEST_MARIADB" run --schemas 'upg_jm?' --resume-from 4
+expect_rc 64 "two schemas: --resume-from over both is refused"
+expect_err '\-\-resume-from 4 settles the partly applied task of one schema, and the run has 2 schemas' \
+	"two schemas: the refusal says why"
+t=$(my "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'upg_jm2' AND TABLE_NAME IN ('t_b', 't_c', 't_d')")
+[ "$t" = 0 ] && ok "two schemas: nothing ran in the schema the number is not for" ||
+	not_ok "two schemas: $t tables of the task appeared in upg_jm2"
+run "$UPGRADE" -T "$T_TMP/multi" -c "$UPGRADE_TEST_MARIADB" status --schemas 'upg_jm?' --check
+expect_rc 1 "two schemas: both still partial"
+printf 'one --schema upg_jm1\ntwo --schema upg_jm2\n' >"$T_TMP/jm.targets"
+run "$UPGRADE" -T "$T_TMP/multi" -c "$UPGRADE_TEST_MARIADB" run --targets "$T_TMP/jm.targets" --resume-from 3
+expect_rc 64 "two schemas: --resume-from with --targets is refused"
+my "DROP DATABASE upg_jm1; DROP DATABASE upg_jm2" >/dev/null
+
 # An install whose block ran, and whose tasks' record failed: status says
 # the next run records them (it does not run the block again).
 mk inst "<module $NS name=\"j\">$TABLE</module>"

@@ -710,6 +710,13 @@ cmd_run(struct cli *cli, int argc, char **argv)
 	if (ret != CLI_EXIT_OK)
 		goto done;
 	if (cli->targets != NULL) {
+		/* Each target would continue its own partly applied task from the same number. */
+		if (o.resume_from > 0) {
+			ret = cli_usage_error(cli, "--resume-from settles the partly applied task of one "
+			                           "schema: not with --targets; run that target's "
+			                           "database alone with --schema");
+			goto done;
+		}
 		ret = cli_fleet_run(cli, argc, argv, o.drop, o.ndrop, o.jobs, o.keep_going);
 		goto done;
 	}
