@@ -899,6 +899,7 @@ const struct upg_dialect upg_dialect_mysql = {
 	               "duration_ms = VALUES(duration_ms), checksum = VALUES(checksum), how = VALUES(how)",
 	.state_append = "UPDATE %s SET state = JSON_ARRAY_APPEND(state, '$.executed_tasks', ?), "
 	                "modified = ? WHERE module = ?",
+	.state_list_guard = " AND NOT JSON_CONTAINS(state, JSON_QUOTE(?), '$.executed_tasks')",
 	/* Prepared on the server once, then only executed: 0.29 -> 0.25 ms of client CPU a task. */
 	.keep_prepared = 1,
 	.current_schema_sql = "SELECT DATABASE()",

@@ -277,6 +277,15 @@ struct upg_dialect {
 	 */
 	const char *state_append;
 	/*
+	 * MAY: a condition to end the WHERE of an UPDATE of the module's row
+	 * with: " AND " its executed_tasks array does not hold the name "?"
+	 * (a string).  A run whose record or journal entry of a task then
+	 * changes no row learns that another run recorded the task meanwhile
+	 * (one that locked otherwise), and rolls its work back instead of
+	 * recording the task twice or writing over the other's record.
+	 */
+	const char *state_list_guard;
+	/*
 	 * MAY: the state write, the same text for every task of a module, is
 	 * prepared once and executed again (see upg_db_exec_kept): the driver
 	 * keeps the server's parse and plan between executions, and keeping

@@ -130,6 +130,8 @@ upg_state_record(struct upg_state_module *m, const char *name, const char *check
 
 	if (insert_executed(m, name, &fresh) != UPGRADE_OK)
 		return UPGRADE_ENOMEM;
+	if (fresh && upg_state_guard(m, name) != UPGRADE_OK)
+		return UPGRADE_ENOMEM;
 	if (fresh && m->appended == NULL && !m->append_blocked) {
 		if ((m->appended = upg_strdup(name)) == NULL)
 			return UPGRADE_ENOMEM;
@@ -138,6 +140,18 @@ upg_state_record(struct upg_state_module *m, const char *name, const char *check
 	}
 	upg_state_clear_partial(m, name);
 	return upg_state_queue_write(m, name, checksum, duration_ms, how, fresh);
+}
+
+int
+upg_state_guard(struct upg_state_module *m, const char *name)
+{
+	char *copy = upg_strdup(name);
+
+	if (copy == NULL)
+		return UPGRADE_ENOMEM;
+	free(m->guard_name);
+	m->guard_name = copy;
+	return UPGRADE_OK;
 }
 
 int
@@ -479,6 +493,7 @@ upg_state_free(struct upg_state *st)
 		free(m->module);
 		free(m->appended);
 		free(m->saved_rest);
+		free(m->guard_name);
 		json_object_put(m->state);
 	}
 	for (i = 0; i < st->nrows; i++) {
@@ -597,9 +612,13 @@ upg_state_save(struct upg_state *st, struct upg_state_module *m)
 	char *rest = rest_text != NULL ? upg_strdup(rest_text) : NULL;
 	int append = rest != NULL && list_appendable(st, m, rest);
 	char *json = rest == NULL || append ? NULL : state_json(m);
-	const char **p = calloc(nrows * 6 + 3, sizeof *p);
+	const char **p = calloc(nrows * 6 + 4, sizeof *p);
 	char(*ms)[24] = calloc(nrows + 1, sizeof *ms);
 	char now[40];
+	const char *guard = m->exists && m->list_stored && m->guard_name != NULL
+	                        ? st->conn->dialect->state_list_guard
+	                        : NULL;
+	long rows = 0;
 	int ret, existed = m->exists;
 
 	if (rest == NULL || (!append && json == NULL) || p == NULL || ms == NULL) {
@@ -637,9 +656,22 @@ upg_state_save(struct upg_state *st, struct upg_state_module *m)
 		p[k++] = json;
 		p[k++] = now;
 	}
+	if (guard != NULL) {
+		upg_buf_puts(&sql, guard);
+		p[k++] = m->guard_name;
+	}
 	ret = sql.failed ? upg_error_oom(&st->conn->err)
-	                 : upg_db_exec_kept(st->conn, upg_buf_str(&sql), k, p, NULL);
+	                 : upg_db_exec_kept(st->conn, upg_buf_str(&sql), k, p, &rows);
+	if (ret == UPGRADE_OK && guard != NULL && rows == 0)
+		ret = upg_error_set(&st->conn->err, UPGRADE_ERROR,
+		                    "another run recorded task %s:%s in %s while this one ran it, though "
+		                    "this one held the schema's lock (do all the runs that reach this "
+		                    "database lock alike: the same --pool-mode and --cluster-lock?); "
+		                    "this run's work on it is rolled back",
+		                    m->module, m->guard_name, st->table);
 	if (ret == UPGRADE_OK) {
+		free(m->guard_name);
+		m->guard_name = NULL;
 		m->exists = 1;
 		if (along)
 			upg_state_discard_writes(m);

@@ -46,6 +46,11 @@ struct upg_state_module {
 	 * else changed in the list; saved_rest the text of state at that time.
 	 */
 	int list_stored, append_blocked;
+	/*
+	 * The task the next save records or journals while it is not in the
+	 * stored list: the save holds only while it is still not there.
+	 */
+	char *guard_name;
 	char *appended;
 	char *saved_rest;
 };
@@ -97,6 +102,8 @@ int upg_state_is_executed(const struct upg_state_module *m, const char *name);
 int upg_state_record(struct upg_state_module *m, const char *name, const char *checksum,
                      long duration_ms, const char *how);
 int upg_state_forget(struct upg_state_module *m, const char *name);
+/* Makes the next save hold only while name is not in the stored list (guard_name). */
+int upg_state_guard(struct upg_state_module *m, const char *name);
 /*
  * Queues a change of task name's row for the next save (state-tasks.c):
  * how NULL deletes it; fresh says the task was not recorded before.
