@@ -1483,6 +1483,7 @@ const struct upg_dialect upg_dialect_sqlite = {
 	               "duration_ms = excluded.duration_ms, checksum = excluded.checksum, how = excluded.how",
 	.state_append = "UPDATE %s SET state = json_insert(state, '$.executed_tasks[#]', ?), "
 	                "modified = ? WHERE module = ?",
+	.quoted_unknown_is_string = 1,
 	.state_list_guard = " AND NOT EXISTS (SELECT 1 FROM json_each(state, '$.executed_tasks') "
 	                    "WHERE value = ?)",
 	/*

@@ -431,6 +431,12 @@ struct upg_dialect {
 	/* MUST: the literals of the boolean type. */
 	const char *bool_true;
 	const char *bool_false;
+	/*
+	 * 1 when a double-quoted name that is no column is taken as a string
+	 * (SQLite): CREATE INDEX on a misspelt column then indexes a constant,
+	 * so the columns are looked up first.
+	 */
+	int quoted_unknown_is_string;
 	/* A string literal's prefix ("N" for SQL Server's national strings), or NULL. */
 	const char *literal_prefix;
 	/* 1 when a backslash escapes in string literals (MariaDB unless NO_BACKSLASH_ESCAPES). */

@@ -360,6 +360,30 @@ upg_op_alter_column(struct upgrade_context *ctx, const struct upg_alter *a)
 
 /* ---- indexes ------------------------------------------------------------------------ */
 
+/*
+ * ENOTFOUND for a column the table does not have.  A table that is not
+ * there is left to the statement, which fails on it (or, shown by
+ * `upgrade sql`, is created by an earlier statement of the output).
+ */
+static int
+index_columns_exist(struct upgrade_context *ctx, const char *table, const char *const *cols,
+                    size_t ncols)
+{
+	size_t i;
+	int ret, found = 0;
+
+	if ((ret = upg_exists(ctx, UPG_OBJ_TABLE, table, NULL, 0, &found)) != UPGRADE_OK || !found)
+		return ret;
+	for (i = 0; i < ncols; i++) {
+		if ((ret = upg_exists(ctx, UPG_OBJ_COLUMN, table, cols[i], 0, &found)) != UPGRADE_OK)
+			return ret;
+		if (!found)
+			return upg_error_set(&ctx->conn->err, UPGRADE_ENOTFOUND,
+			                     "table %s has no column %s to index", table, cols[i]);
+	}
+	return UPGRADE_OK;
+}
+
 int
 upg_op_create_index(struct upgrade_context *ctx, const char *name, const char *table,
                     const char *const *cols, size_t ncols, unsigned flags)
@@ -374,6 +398,9 @@ upg_op_create_index(struct upgrade_context *ctx, const char *name, const char *t
 		if (found)
 			return UPGRADE_OK;
 	}
+	if (ctx->conn->dialect->quoted_unknown_is_string &&
+	    (ret = index_columns_exist(ctx, table, cols, ncols)) != UPGRADE_OK)
+		return ret;
 	if ((ret = render_start(ctx, &r, &schema)) == UPGRADE_OK &&
 	    (ret = upg_render_create_index(&r, name, table, cols, ncols,
 	                                   (flags & UPG_UNIQUE) != 0)) == UPGRADE_OK)

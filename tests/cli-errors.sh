@@ -104,6 +104,21 @@ mk full2 "<module $NS name=\"full\">$MAKE
   <task name=\"Fill\"><sql>INSERT INTO filled WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL
     SELECT i + 1 FROM n WHERE i &lt; 2000) SELECT printf('%0500d', i) FROM n</sql></task></module>"
 mkdir -p "$T_TMP/small"
+# SQLite takes a double-quoted name that is no column for a string: an
+# index on a misspelt column would index a constant (and a unique one let
+# the table hold one row).  The column is looked up first.
+mk idx1 "<module $NS name=\"idx\"><task name=\"Users\"><sql>SELECT 1</sql></task></module>"
+mk idx2 "<module $NS name=\"idx\"><task name=\"Users\"><sql>SELECT 1</sql></task>
+  <task name=\"Index\"><create-index name=\"ux_users_email\" table=\"users\" columns=\"id,emial\" unique=\"true\"/></task></module>"
+rm -f "$T_TMP/idx.db"
+"$UPGRADE" -q -T "$T_TMP/idx1" -d "$T_TMP/idx.db" run >/dev/null 2>&1
+sqlite3 "$T_TMP/idx.db" "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT)"
+run "$UPGRADE" -T "$T_TMP/idx2" -d "$T_TMP/idx.db" run
+expect_rc 2 "SQLite: an index on a column the table does not have fails the task"
+expect_err 'table users has no column emial to index' "SQLite: the error names the column"
+n=$(sqlite3 "$T_TMP/idx.db" "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'ux_users_email'")
+[ "$n" = 0 ] && ok "SQLite: no index on a constant was made" || not_ok "SQLite: the index exists"
+
 if [ "$(id -u)" = 0 ]; then userns=; else userns=--map-root-user; fi
 cat >"$T_TMP/full.sh" <<EOF
 mount -t tmpfs -o size=300k tmpfs "$T_TMP/small" || exit 99
