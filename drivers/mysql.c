@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "../src/ops.h"
@@ -872,6 +873,19 @@ mysql_as_written(struct upg_buf *buf, const char *sql, enum upg_as_written how)
 	return 0;
 }
 
+/* The server's own databases, which list_schemas_sql leaves out too. */
+static int
+mysql_system_schema(const char *name)
+{
+	static const char *const own[] = {"mysql", "information_schema", "performance_schema", "sys"};
+	size_t i;
+
+	for (i = 0; i < sizeof own / sizeof *own; i++)
+		if (strcasecmp(name, own[i]) == 0)
+			return 1;
+	return 0;
+}
+
 const struct upg_dialect upg_dialect_mysql = {
 	.name = "mysql",
 	.title = "MariaDB / MySQL",
@@ -906,6 +920,7 @@ const struct upg_dialect upg_dialect_mysql = {
 	.list_schemas_sql = "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME "
 	                    "NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys') "
 	                    "ORDER BY SCHEMA_NAME",
+	.system_schema = mysql_system_schema,
 	.use_schema_sql = "USE %s",
 	/* A schema is a database here. */
 	.create_schema_sql = "CREATE DATABASE %s",

@@ -95,6 +95,41 @@ upg_run_current_schema(struct upgrade_conn *conn, char **out)
 static int schema_sql(struct upgrade_conn *conn, const char *tmpl, const char *schema);
 
 /*
+ * Creates a schema not in all, and adds it there (a name given twice is
+ * created once).  Another run may create it first (two targets of one
+ * database, both first): a failure is no failure when the schema is then
+ * listed.
+ */
+static int
+create_schema(struct upgrade_runner *r, struct upgrade_conn *conn, struct upg_schema_list *all,
+              const char *schema)
+{
+	const struct upg_dialect *d = conn->dialect;
+	struct upg_schema_list now = {NULL, 0, 0, 0};
+	struct listing listing = {&now, d->system_schema};
+	int there;
+
+	if (schema_sql(conn, d->create_schema_sql, schema) != UPGRADE_OK) {
+		struct upg_error keep = UPG_ERROR_INIT;
+
+		upg_error_stash(&keep, &conn->err);
+		there = d->list_schemas_sql != NULL &&
+		        upg_db_query(conn, d->list_schemas_sql, 0, NULL, collect_all, &listing) >= 0 &&
+		        list_has(&now, schema);
+		upg_run_free_names(now.names, now.n);
+		if (!there) {
+			upg_error_restore(&conn->err, &keep);
+			return upg_error_set(&r->err, conn->err.code, "cannot create schema '%s': %s",
+			                     schema, upg_error_message(&conn->err));
+		}
+		upg_error_clear(&keep);
+		upg_error_clear(&conn->err);
+	}
+	list_add(all, schema);
+	return all->failed ? upg_error_oom(&r->err) : UPGRADE_OK;
+}
+
+/*
  * The target schemas: the named ones, then those matching a pattern, each
  * once, in that order; by default the connection's current schema.  A
  * named schema must exist: a typo would otherwise be "upgraded" (the state
@@ -136,13 +171,22 @@ upg_run_resolve_schemas(struct upgrade_runner *r, struct upgrade_conn *conn,
 		if (d->system_schema != NULL && all.n > 1)
 			qsort(all.names, all.n, sizeof *all.names, upg_cmp_strings);
 	}
+	/* Every name is checked before any schema is created: nothing half done. */
+	for (i = 0; ret == UPGRADE_OK && i < r->nschemas; i++) {
+		char *q = NULL;
+
+		if (upgrade_conn_quote_ident(&q, conn, r->schemas[i]) != UPGRADE_OK)
+			ret = upg_error_copy(&r->err, &conn->err);
+		else if (d->system_schema != NULL && d->system_schema(r->schemas[i]))
+			ret = upg_error_set(&r->err, UPGRADE_EINVAL,
+			                    "schema '%s' is the engine's own: it is never upgraded",
+			                    r->schemas[i]);
+		free(q);
+	}
 	for (i = 0; ret == UPGRADE_OK && i < r->nschemas; i++) {
 		if (!list_has(&all, r->schemas[i]) && !all.failed) {
 			if (create && d->create_schema_sql != NULL) {
-				if (schema_sql(conn, d->create_schema_sql, r->schemas[i]) != UPGRADE_OK)
-					ret = upg_error_set(&r->err, conn->err.code,
-					                    "cannot create schema '%s': %s", r->schemas[i],
-					                    upg_error_message(&conn->err));
+				ret = create_schema(r, conn, &all, r->schemas[i]);
 			} else if (d->list_schemas_sql == NULL)
 				ret = upg_error_set(&r->err, UPGRADE_ENOTFOUND,
 				                    "no schema '%s': a %s database has one schema, '%s'",

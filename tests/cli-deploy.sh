@@ -218,9 +218,25 @@ newschema() { # label exists-command connection-args...
 	done
 	run "$UPGRADE" -T g1 "$@" run --schema "$NEWS"
 	expect_err 'run --create-schemas creates it' "$label: the error tells how to create it"
-	run "$UPGRADE" -T g1 "$@" run --create-schemas --schema "$NEWS"
-	expect_rc 0 "$label: run --create-schemas"
-	expect_out "^\\* gate.a:Create gate\$" "$label: and upgrades the new schema"
+	# A bad name among them: refused before any schema is created.
+	run "$UPGRADE" -T g1 "$@" run --create-schemas --schema "$NEWS" --schema "$(printf 'bad\tname')"
+	expect_rc 64 "$label: run --create-schemas with a bad name among the schemas"
+	[ "$(eval "$exists")" = 0 ] && ok "$label: the good name was not created first" ||
+		not_ok "$label: the good name was created before the bad one was refused"
+	# Three runs at once, each naming the schema twice: it is created once,
+	# upgraded once, and no run fails on the others' creation.
+	for k in 1 2 3; do
+		"$UPGRADE" -T g1 "$@" run --create-schemas --schema "$NEWS" --schema "$NEWS" \
+			>"$T_TMP/create$k.out" 2>&1 &
+		eval "pid$k=\$!"
+	done
+	for k in 1 2 3; do
+		eval "wait \$pid$k" && ok "$label: run --create-schemas $k of 3 at once" ||
+			not_ok "$label: run --create-schemas $k of 3 at once failed" "$(cat "$T_TMP/create$k.out")"
+	done
+	n=$(cat "$T_TMP/create1.out" "$T_TMP/create2.out" "$T_TMP/create3.out" | grep -c '^\* gate.a:Create gate$')
+	[ "$n" = 1 ] && ok "$label: one of them upgrades the new schema" ||
+		not_ok "$label: $n runs upgraded the new schema" "$(cat "$T_TMP"/create?.out)"
 	[ "$(eval "$exists")" = 1 ] && ok "$label: the schema was created" || not_ok "$label: no schema was created"
 	run "$UPGRADE" -T g1 "$@" status --check --schema "$NEWS"
 	expect_rc 0 "$label: the created schema is current"
@@ -258,6 +274,9 @@ if require_env UPGRADE_TEST_PG && require_env UPGRADE_TEST_PG_ADMIN; then
 	pg "DROP SCHEMA IF EXISTS \"$NEWS\" CASCADE" >/dev/null
 	newschema PG "pg \"SELECT count(*) FROM pg_namespace WHERE nspname = '$NEWS'\"" -c "$UPGRADE_TEST_PG"
 	pg "DROP SCHEMA \"$NEWS\" CASCADE" >/dev/null
+	run "$UPGRADE" -T g1 -c "$UPGRADE_TEST_PG" run --create-schemas --schema pg_catalog
+	expect_rc 64 "PG: the engine's own schema is no target"
+	expect_err "schema 'pg_catalog' is the engine's own: it is never upgraded" "PG: and the error says so"
 fi
 
 if require_env UPGRADE_TEST_MARIADB && require_env UPGRADE_TEST_MARIADB_ADMIN; then
@@ -279,6 +298,9 @@ if require_env UPGRADE_TEST_MARIADB && require_env UPGRADE_TEST_MARIADB_ADMIN; t
 	my "DROP DATABASE IF EXISTS \`$NEWS\`" >/dev/null
 	newschema MariaDB "my \"SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '$NEWS'\"" -c "$UPGRADE_TEST_MARIADB"
 	my "DROP DATABASE \`$NEWS\`" >/dev/null
+	run "$UPGRADE" -T g1 -c "$UPGRADE_TEST_MARIADB" run --create-schemas --schema mysql
+	expect_rc 64 "MariaDB: the engine's own schema is no target"
+	expect_err "schema 'mysql' is the engine's own: it is never upgraded" "MariaDB: and the error says so"
 fi
 
 finish
