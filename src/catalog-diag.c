@@ -8,6 +8,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -168,17 +169,42 @@ upgrade_catalog_diag_count(const struct upgrade_catalog *cat)
 	return UPG_IS(cat, CATALOG) ? cat->ndiags : 0;
 }
 
-int
-upgrade_catalog_diag(const char **file, unsigned long *line, const char **object, const char **message,
-                     const struct upgrade_catalog *cat, size_t index)
+/*
+ * A failure of a call that only reads the catalog.  Several threads may
+ * read a prepared catalog at once (upgrade_catalog_new(3)), so the one
+ * thing such a call writes, the error record, is written under a lock.
+ */
+static pthread_mutex_t read_error_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int
+read_failure(const struct upgrade_catalog *cat, int code, const char *fmt, ...) UPG_PRINTF(3, 4);
+
+static int
+read_failure(const struct upgrade_catalog *cat, int code, const char *fmt, ...)
+{
+	struct upgrade_catalog *writable = (struct upgrade_catalog *)(uintptr_t)cat;
+	va_list ap;
+
+	va_start(ap, fmt);
+	pthread_mutex_lock(&read_error_lock);
+	upg_error_vset(&writable->error, code, fmt, ap);
+	pthread_mutex_unlock(&read_error_lock);
+	va_end(ap);
+	return code;
+}
+
+/* Hands out entry index of list (n entries, called what in a failure's message). */
+static int
+hand_out(const char **file, unsigned long *line, const char **object, const char **message,
+         const struct upgrade_catalog *cat, const struct upg_diag *list, size_t n, size_t index,
+         const char *what)
 {
 	const struct upg_diag *d;
 
-	if (!UPG_IS(cat, CATALOG))
-		return UPGRADE_EINVAL;
-	if (index >= cat->ndiags)
-		return UPGRADE_ENOTFOUND;
-	d = &cat->diags[index];
+	if (index >= n)
+		return read_failure(cat, UPGRADE_ENOTFOUND, "no %s %zu: the catalog has %zu", what,
+		                    index, n);
+	d = &list[index];
 	if (file != NULL)
 		*file = d->file;
 	if (line != NULL)
@@ -188,6 +214,16 @@ upgrade_catalog_diag(const char **file, unsigned long *line, const char **object
 	if (message != NULL)
 		*message = d->message;
 	return UPGRADE_OK;
+}
+
+int
+upgrade_catalog_diag(const char **file, unsigned long *line, const char **object, const char **message,
+                     const struct upgrade_catalog *cat, size_t index)
+{
+	if (!UPG_IS(cat, CATALOG))
+		return UPGRADE_EINVAL;
+	return hand_out(file, line, object, message, cat, cat->diags, cat->ndiags, index,
+	                "diagnostic");
 }
 
 size_t
@@ -200,28 +236,16 @@ int
 upgrade_catalog_warning(const char **file, unsigned long *line, const char **object,
                         const char **message, const struct upgrade_catalog *cat, size_t index)
 {
-	const struct upg_diag *w;
-
 	if (!UPG_IS(cat, CATALOG))
 		return UPGRADE_EINVAL;
-	if (index >= cat->nwarnings)
-		return UPGRADE_ENOTFOUND;
-	w = &cat->warnings[index];
-	if (file != NULL)
-		*file = w->file;
-	if (line != NULL)
-		*line = w->line;
-	if (object != NULL)
-		*object = w->object;
-	if (message != NULL)
-		*message = w->message;
-	return UPGRADE_OK;
+	return hand_out(file, line, object, message, cat, cat->warnings, cat->nwarnings, index,
+	                "warning");
 }
 
 const char *
 upgrade_catalog_error(const struct upgrade_catalog *cat)
 {
-	return UPG_IS(cat, CATALOG) ? upg_error_message(&cat->error) : "";
+	return UPG_IS(cat, CATALOG) ? upg_error_message(&cat->error) : "no catalog";
 }
 
 int

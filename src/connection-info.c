@@ -143,9 +143,12 @@ upgrade_conn_quote_ident(char **out, struct upgrade_conn *conn, const char *name
 	const char *why;
 	char open, close;
 
-	if (out == NULL || !UPG_IS(conn, CONN))
+	if (out != NULL)
+		*out = NULL;
+	if (!UPG_IS(conn, CONN))
 		return UPGRADE_EINVAL;
-	*out = NULL;
+	if (out == NULL)
+		return upg_error_set(&conn->err, UPGRADE_EINVAL, "out is NULL");
 	upg_error_clear(&conn->err);
 	d = conn->connected ? conn->dialect : conn->forced;
 	if (d == NULL)

@@ -227,8 +227,10 @@ upgrade_runner_status(struct upgrade_runner *r, struct upgrade_conn *conn, upgra
 {
 	struct status_ctx sc = {fn, ud};
 
-	if (fn == NULL)
+	if (!UPG_IS(r, RUNNER))
 		return UPGRADE_EINVAL;
+	if (fn == NULL)
+		return upg_error_set(&r->err, UPGRADE_EINVAL, "no status callback (fn is NULL)");
 	return upg_run_each_schema(r, conn, 0, status_schema, &sc);
 }
 
@@ -277,7 +279,9 @@ upgrade_runner_history(struct upgrade_runner *r, struct upgrade_conn *conn,
 {
 	struct history_ctx hc = {fn, ud};
 
-	if (fn == NULL)
+	if (!UPG_IS(r, RUNNER))
 		return UPGRADE_EINVAL;
+	if (fn == NULL)
+		return upg_error_set(&r->err, UPGRADE_EINVAL, "no history callback (fn is NULL)");
 	return upg_run_each_schema(r, conn, 0, history_schema, &hc);
 }

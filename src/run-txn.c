@@ -114,8 +114,12 @@ upgrade_context_end_step(struct upgrade_context *ctx)
 {
 	int ret;
 
-	if (!UPG_IS(ctx, CONTEXT) || !ctx->raw)
+	if (!UPG_IS(ctx, CONTEXT) || !UPG_IS(ctx->conn, CONN))
 		return UPGRADE_EINVAL;
+	/* Only a raw task owns its transaction; any other task's belongs to the runner. */
+	if (!ctx->raw)
+		return upg_error_set(&ctx->conn->err, UPGRADE_EINVAL,
+		                     "upgrade_context_end_step() is only for raw tasks");
 	if (ctx->savepoint) {
 		/* A dry run's step: kept for the next steps, rolled back with the phase. */
 		ret = upg_db_exec(ctx->conn, "RELEASE SAVEPOINT " TASK_SAVEPOINT);

@@ -104,8 +104,11 @@ upgrade_runner_set_resume_from(struct upgrade_runner *r, unsigned long statement
 int
 upgrade_runner_set_lock_timeout(struct upgrade_runner *r, long ms)
 {
-	if (!UPG_IS(r, RUNNER) || ms < 0)
+	if (!UPG_IS(r, RUNNER))
 		return UPGRADE_EINVAL;
+	if (ms < 0)
+		return upg_error_set(&r->err, UPGRADE_EINVAL,
+		                     "the lock timeout must be 0 or more milliseconds, not %ld", ms);
 	r->lock_timeout_ms = ms;
 	return UPGRADE_OK;
 }

@@ -158,6 +158,11 @@ test_quote_api_without_connection(void)
 	CU_ASSERT_EQUAL(upgrade_conn_quote_ident(&q, conn, "a"), UPGRADE_EINVAL);
 	CU_ASSERT_PTR_NULL(q);
 	CU_ASSERT_EQUAL(upgrade_conn_set_dialect(conn, "mssql"), UPGRADE_OK);
+	/* Nowhere to store the result: refused, and said so instead of an older message. */
+	CU_ASSERT_EQUAL(upgrade_conn_quote_ident(&q, conn, ""), UPGRADE_EINVAL);
+	CU_ASSERT_EQUAL(upgrade_conn_quote_ident(NULL, conn, "a"), UPGRADE_EINVAL);
+	CU_ASSERT_STRING_EQUAL(upgrade_conn_error(conn), "out is NULL");
+	CU_ASSERT_EQUAL(upgrade_conn_error_code(conn), UPGRADE_EINVAL);
 	CU_ASSERT_EQUAL(upgrade_conn_quote_ident(&q, conn, "a]b"), UPGRADE_OK);
 	CU_ASSERT_STRING_EQUAL(q, "[a]]b]");
 	upgrade_free(q);

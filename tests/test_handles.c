@@ -201,7 +201,7 @@ test_not_a_catalog(void)
 		CU_ASSERT_EQUAL(upgrade_catalog_warning_count(bad), 0);
 		CU_ASSERT_EQUAL(upgrade_catalog_warning(&file, &line, &object, &message, bad, 0),
 		                UPGRADE_EINVAL);
-		CU_ASSERT_STRING_EQUAL(upgrade_catalog_error(bad), "");
+		CU_ASSERT_STRING_EQUAL(upgrade_catalog_error(bad), "no catalog");
 		CU_ASSERT_EQUAL(upgrade_catalog_error_code(bad), UPGRADE_EINVAL);
 		CU_ASSERT_STRING_EQUAL(upgrade_catalog_sqlstate(bad), "");
 		CU_ASSERT_EQUAL(upgrade_catalog_native_error(bad), 0);

@@ -99,6 +99,25 @@ raw_steps(struct upgrade_context *ctx, void *ud)
 	return upg_db_exec(ctx->conn, "INSERT INTO no_such_table VALUES (1)");
 }
 
+/* What upgrade_context_end_step() answered in a task that is not raw. */
+struct end_step_seen {
+	int code, error_code;
+	char message[128];
+};
+
+static int
+task_end_step(struct upgrade_context *ctx, void *ud)
+{
+	struct end_step_seen *seen = ud;
+
+	/* A failed statement first: its error must not stand for the refusal. */
+	upgrade_context_exec(NULL, ctx, "INSERT INTO no_such_table VALUES (1)", 0, NULL);
+	seen->code = upgrade_context_end_step(ctx);
+	seen->error_code = upgrade_context_error_code(ctx);
+	snprintf(seen->message, sizeof seen->message, "%s", upgrade_context_error(ctx));
+	return UPGRADE_NOTHING_DONE;
+}
+
 /* A catalog with module "lib" and, by level, more tasks. */
 static struct upgrade_catalog *
 lib_catalog(int level, int *nothing_calls)
@@ -362,6 +381,35 @@ test_raw_c_steps(void)
 	assert_scalar(conn, "SELECT count(*) FROM sqlite_master WHERE name = 'upgrades'", "0");
 	CU_ASSERT_EQUAL(upgrade_context_end_step(NULL), UPGRADE_EINVAL);
 	upgrade_catalog_free(cat);
+
+	/* Outside a raw task ending a step is refused, and the refusal says why. */
+	{
+		struct end_step_seen seen = {0, 0, ""};
+		struct upgrade_context *ctx = NULL;
+
+		CU_ASSERT_EQUAL_FATAL(upgrade_catalog_new(&cat), UPGRADE_OK);
+		CU_ASSERT_EQUAL(upgrade_catalog_add_module(cat, "steps", NULL), UPGRADE_OK);
+		CU_ASSERT_EQUAL(upgrade_catalog_add_task(cat, "steps", "End", task_end_step, &seen,
+		                                         UPGRADE_TASK_ALWAYS_RUN, NULL),
+		                UPGRADE_OK);
+		CU_ASSERT_EQUAL_FATAL(upgrade_catalog_prepare(cat), UPGRADE_OK);
+		memset(&e, 0, sizeof e);
+		CU_ASSERT_EQUAL(run_catalog(conn, cat, 0, &e), 0);
+		CU_ASSERT_EQUAL(seen.code, UPGRADE_EINVAL);
+		CU_ASSERT_EQUAL(seen.error_code, UPGRADE_EINVAL);
+		CU_ASSERT_STRING_EQUAL(seen.message,
+		                       "upgrade_context_end_step() is only for raw tasks");
+		upgrade_catalog_free(cat);
+
+		CU_ASSERT_EQUAL_FATAL(upgrade_context_new(&ctx, conn, NULL), UPGRADE_OK);
+		memset(&seen, 0, sizeof seen);
+		task_end_step(ctx, &seen);
+		CU_ASSERT_EQUAL(seen.code, UPGRADE_EINVAL);
+		CU_ASSERT_EQUAL(seen.error_code, UPGRADE_EINVAL);
+		CU_ASSERT_STRING_EQUAL(seen.message,
+		                       "upgrade_context_end_step() is only for raw tasks");
+		upgrade_context_free(ctx);
+	}
 	upgrade_conn_free(conn);
 }
 
@@ -1015,6 +1063,16 @@ test_bad_arguments(void)
 	CU_ASSERT_STRING_EQUAL(upgrade_runner_error(r), "the catalog is not prepared");
 	CU_ASSERT_EQUAL(upgrade_runner_set_jobs(r, 65), UPGRADE_EINVAL);
 	CU_ASSERT_EQUAL(upgrade_runner_set_lock_timeout(r, -1), UPGRADE_EINVAL);
+	CU_ASSERT_STRING_EQUAL(upgrade_runner_error(r),
+	                       "the lock timeout must be 0 or more milliseconds, not -1");
+	CU_ASSERT_EQUAL(upgrade_runner_error_code(r), UPGRADE_EINVAL);
+	CU_ASSERT_EQUAL(upgrade_runner_status(r, conn, NULL, NULL), UPGRADE_EINVAL);
+	CU_ASSERT_STRING_EQUAL(upgrade_runner_error(r), "no status callback (fn is NULL)");
+	CU_ASSERT_EQUAL(upgrade_runner_history(r, conn, NULL, NULL), UPGRADE_EINVAL);
+	CU_ASSERT_STRING_EQUAL(upgrade_runner_error(r), "no history callback (fn is NULL)");
+	CU_ASSERT_EQUAL(upgrade_runner_error_code(r), UPGRADE_EINVAL);
+	CU_ASSERT_EQUAL(upgrade_runner_status(NULL, conn, NULL, NULL), UPGRADE_EINVAL);
+	CU_ASSERT_EQUAL(upgrade_runner_history(NULL, conn, NULL, NULL), UPGRADE_EINVAL);
 	CU_ASSERT_EQUAL(upgrade_runner_set_resume_from(NULL, 2), UPGRADE_EINVAL);
 	CU_ASSERT_EQUAL(upgrade_runner_set_resume_from(r, 2), UPGRADE_OK);
 	CU_ASSERT_EQUAL(upgrade_runner_set_resume_from(r, 0), UPGRADE_OK);
