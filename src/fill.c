@@ -509,6 +509,9 @@ upg_add_column_filled(struct upgrade_context *ctx, const char *table, const stru
 		    "fill with exactly one of a value, an SQL expression and a function");
 	if (table == NULL || col->name == NULL)
 		return upg_error_set(&ctx->conn->err, UPGRADE_EINVAL, "empty table or column name");
+	/* Refused before ADD COLUMN, which MariaDB could not take back. */
+	if ((ret = upg_scan_check_cols(ctx->conn, fill->columns)) != UPGRADE_OK)
+		return ret;
 	/*
 	 * A constant needs no UPDATE where ADD COLUMN ... DEFAULT fills the
 	 * existing rows (see upg_dialect.add_default_fills).

@@ -229,6 +229,15 @@ upg_scan_free(struct upg_scan *s)
 	memset(s, 0, sizeof *s);
 }
 
+int
+upg_scan_check_cols(struct upgrade_conn *conn, const char *const *cols)
+{
+	if (cols != NULL && cols[0] == NULL)
+		return upg_error_set(&conn->err, UPGRADE_EINVAL,
+		                     "an empty list of columns (NULL asks for all of them)");
+	return UPGRADE_OK;
+}
+
 /*
  * Sets up a scan of table handing out cols (NULL: all columns).
  * keyed_only: fail when there is no key to batch by, instead of reading
@@ -246,6 +255,9 @@ upg_scan_open(struct upg_scan *s, struct upgrade_context *ctx, const char *table
 	s->ctx = ctx;
 	s->table = table;
 	s->limit = limit > 0 ? limit : UPG_DEFAULT_BATCH_ROWS;
+	/* Before any SQL: a SELECT of the key columns alone would end in ", FROM". */
+	if ((ret = upg_scan_check_cols(conn, cols)) != UPGRADE_OK)
+		return ret;
 	if ((ret = upg_ctx_schema(ctx, &s->schema)) != UPGRADE_OK)
 		return ret;
 	ret = upg_columns(ctx, table, collect_col, &s->cols);

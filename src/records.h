@@ -54,10 +54,18 @@ struct upg_batch {
 };
 
 /*
+ * UPGRADE_OK for NULL (all columns) or a list that names one at least;
+ * UPGRADE_EINVAL with a message on conn for an empty list, {NULL}, which
+ * would hand out nothing.
+ */
+int upg_scan_check_cols(struct upgrade_conn *conn, const char *const *cols);
+
+/*
  * Sets up a scan of table handing out cols (NULL: all columns), limit rows
  * a batch (0: UPG_DEFAULT_BATCH_ROWS).  keyed_only: fail when there is no
- * key to batch by, instead of reading the table in one query.  Returns
- * UPGRADE_OK or an error on ctx->conn; upg_scan_free() either way.
+ * key to batch by, instead of reading the table in one query.  An empty
+ * list of cols is refused (upg_scan_check_cols()).  Returns UPGRADE_OK or
+ * an error on ctx->conn; upg_scan_free() either way.
  */
 int upg_scan_open(struct upg_scan *s, struct upgrade_context *ctx, const char *table,
                   const char *const *cols, size_t ncols, size_t limit, int keyed_only);

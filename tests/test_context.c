@@ -559,6 +559,18 @@ records(struct eng *g)
 	                UPGRADE_ENOTFOUND);
 	CU_ASSERT_EQUAL(upgrade_context_records_per_table(g->ctx, "Rec ords", NULL, NULL, &s),
 	                UPGRADE_EINVAL);
+	/* An empty list of columns is no SQL to send: refused, where NULL means all columns. */
+	{
+		static const char *const none[] = {NULL};
+
+		memset(&s, 0, sizeof s);
+		CU_ASSERT_EQUAL(
+		    upgrade_context_records_per_table(g->ctx, "Rec ords", none, count_row, &s),
+		    UPGRADE_EINVAL);
+		CU_ASSERT_STRING_EQUAL(upgrade_context_error(g->ctx),
+		                       "an empty list of columns (NULL asks for all of them)");
+		CU_ASSERT_EQUAL(s.rows, 0);
+	}
 }
 
 static void

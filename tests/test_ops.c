@@ -790,6 +790,23 @@ fill(struct eng *g)
 	f.sql = "'a'";
 	CU_ASSERT_EQUAL(upgrade_context_add_column_with_defaults(g->ctx, "Fill \xc3\xa9", &col, &f),
 	                UPGRADE_EINVAL);
+	/* An empty list of columns for the function: refused before the column is added. */
+	{
+		static const char *const none[] = {NULL};
+		int has = -1;
+
+		upgrade_fill_init(&f, UPGRADE_FILL_VERSION);
+		f.fn = double_qty;
+		f.userdata = buf;
+		f.columns = none;
+		CU_ASSERT_EQUAL(
+		    upgrade_context_add_column_with_defaults(g->ctx, "Fill \xc3\xa9", &col, &f),
+		    UPGRADE_EINVAL);
+		CU_ASSERT_STRING_EQUAL(upgrade_context_error(g->ctx),
+		                       "an empty list of columns (NULL asks for all of them)");
+		CALL_OK(g, upgrade_context_has_column(&has, g->ctx, "Fill \xc3\xa9", "never"));
+		CU_ASSERT_EQUAL(has, 0);
+	}
 
 	/* An empty table: nothing to fill, NOT NULL still applies. */
 	CALL_OK(g, upgrade_context_create_table(g->ctx, "empty", base, 2, 0));
