@@ -239,11 +239,16 @@ mysql_read_only(struct upgrade_conn *conn, char **why)
 
 static const char *const contypes[] = {"", "PRIMARY KEY", "UNIQUE", "FOREIGN KEY", "CHECK"};
 
-/* Splits "table.column" at the last dot into the two buffers. */
+/*
+ * Splits "table.column" at the last dot into the two buffers; each part
+ * must be a name MariaDB keeps (the core checked only the whole name's
+ * characters, not the parts' lengths).
+ */
 static int
 split_enum(struct upgrade_conn *conn, const char *name, char **table, const char **column)
 {
 	const char *dot = strrchr(name, '.');
+	int ret;
 
 	*table = NULL;
 	if (dot == NULL || dot == name || dot[1] == '\0')
@@ -252,7 +257,14 @@ split_enum(struct upgrade_conn *conn, const char *name, char **table, const char
 		                     name);
 	*table = upg_strndup(name, (size_t)(dot - name));
 	*column = dot + 1;
-	return *table != NULL ? UPGRADE_OK : upg_error_oom(&conn->err);
+	if (*table == NULL)
+		return upg_error_oom(&conn->err);
+	if ((ret = upg_ident_check(conn, *table, 0)) != UPGRADE_OK ||
+	    (ret = upg_ident_check(conn, *column, 0)) != UPGRADE_OK) {
+		free(*table);
+		*table = NULL;
+	}
+	return ret;
 }
 
 /*

@@ -163,18 +163,73 @@ upgrade_conn_quote_ident(char **out, struct upgrade_conn *conn, const char *name
 		open = close = conn->driver_quote;
 	}
 	*out = upg_quote_ident(name, open, close, d->max_ident_len, d->ident_unit, &why);
-	if (*out == NULL) {
-		if (why == NULL)
-			return upg_error_oom(&conn->err);
-		if (d->max_ident_len > 0 && name != NULL && upg_utf8_valid(name, strlen(name)) &&
-		    upg_text_length(name, d->ident_unit) > d->max_ident_len)
-			return upg_error_set(&conn->err, UPGRADE_EINVAL,
-			                     "identifier \"%s\" is %zu %s long; %s keeps at most %zu",
-			                     name, upg_text_length(name, d->ident_unit),
-			                     upg_len_unit_name(d->ident_unit), d->title, d->max_ident_len);
-		return upg_error_set(&conn->err, UPGRADE_EINVAL, "%s", why);
-	}
+	if (*out == NULL)
+		return upg_ident_refused(&conn->err, d, name, why);
 	return UPGRADE_OK;
+}
+
+/* Why name cannot be an identifier (a static text), or NULL when it can. */
+static const char *
+ident_fault(const char *name, size_t max_len, enum upg_len_unit unit)
+{
+	size_t len, i;
+
+	if (name == NULL || name[0] == '\0')
+		return "empty identifier";
+	len = strlen(name);
+	if (!upg_utf8_valid(name, len))
+		return "identifier is not valid UTF-8";
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+		if (c < 0x20 || c == 0x7f)
+			return "identifier contains a control character";
+	}
+	if (max_len > 0 && upg_text_length(name, unit) > max_len)
+		return "identifier is longer than the engine allows";
+	return NULL;
+}
+
+/*
+ * The name goes into the message through upg_buf_put_shown(): a line
+ * break or a byte that is not UTF-8 in it would break the promise that a
+ * message's first line is one line.
+ */
+int
+upg_ident_refused(struct upg_error *err, const struct upg_dialect *d, const char *name,
+                  const char *why)
+{
+	struct upg_buf shown = UPG_BUF_INIT;
+	int ret;
+
+	if (why == NULL)
+		return upg_error_oom(err);
+	upg_buf_put_shown(&shown, name != NULL ? name : "");
+	if (shown.failed)
+		ret = upg_error_oom(err);
+	else if (d->max_ident_len > 0 && name != NULL && upg_utf8_valid(name, strlen(name)) &&
+	         upg_text_length(name, d->ident_unit) > d->max_ident_len)
+		ret = upg_error_set(err, UPGRADE_EINVAL,
+		                    "identifier \"%s\" is %zu %s long; %s keeps at most %zu",
+		                    upg_buf_str(&shown), upg_text_length(name, d->ident_unit),
+		                    upg_len_unit_name(d->ident_unit), d->title, d->max_ident_len);
+	else
+		ret = upg_error_set(err, UPGRADE_EINVAL, "bad identifier \"%s\": %s",
+		                    upg_buf_str(&shown), why);
+	upg_buf_free(&shown);
+	return ret;
+}
+
+int
+upg_ident_check(struct upgrade_conn *conn, const char *name, int any_length)
+{
+	const struct upg_dialect *d = conn->connected ? conn->dialect : conn->forced;
+	const char *why;
+
+	if (d == NULL)
+		return upg_error_set(&conn->err, UPGRADE_EINVAL,
+		                     "no dialect yet: connect or choose a dialect first");
+	why = ident_fault(name, any_length ? 0 : d->max_ident_len, d->ident_unit);
+	return why != NULL ? upg_ident_refused(&conn->err, d, name, why) : UPGRADE_OK;
 }
 
 char *
@@ -182,37 +237,17 @@ upg_quote_ident(const char *name, char open, char close, size_t max_len, enum up
                 const char **why)
 {
 	struct upg_buf buf = UPG_BUF_INIT;
-	size_t len, i;
-	char *out;
+	size_t i;
 
-	*why = NULL;
-	if (name == NULL || name[0] == '\0') {
-		*why = "empty identifier";
+	*why = ident_fault(name, max_len, unit);
+	if (*why != NULL)
 		return NULL;
-	}
-	len = strlen(name);
-	if (!upg_utf8_valid(name, len)) {
-		*why = "identifier is not valid UTF-8";
-		return NULL;
-	}
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)name[i];
-		if (c < 0x20 || c == 0x7f) {
-			*why = "identifier contains a control character";
-			return NULL;
-		}
-	}
-	if (max_len > 0 && upg_text_length(name, unit) > max_len) {
-		*why = "identifier is longer than the engine allows";
-		return NULL;
-	}
 	upg_buf_putc(&buf, open);
-	for (i = 0; i < len; i++) {
+	for (i = 0; name[i] != '\0'; i++) {
 		upg_buf_putc(&buf, name[i]);
 		if (name[i] == close)
 			upg_buf_putc(&buf, close);
 	}
 	upg_buf_putc(&buf, close);
-	out = upg_buf_detach(&buf);
-	return out;
+	return upg_buf_detach(&buf);
 }

@@ -560,6 +560,19 @@ const struct upg_dialect *upg_dialect_for_driver(const char *library);
  */
 char *upg_quote_ident(const char *name, char open, char close, size_t max_len,
                       enum upg_len_unit unit, const char **why);
+/*
+ * Sets err to UPGRADE_EINVAL and a message naming name, which d refused
+ * for why (from upg_quote_ident(); NULL: out of memory); returns the code.
+ */
+int upg_ident_refused(struct upg_error *err, const struct upg_dialect *d, const char *name,
+                      const char *why);
+/*
+ * Whether name can be an identifier of conn's dialect, as upg_quote_ident()
+ * judges it (any_length: whatever its length, for a name the dialect splits
+ * into identifiers itself).  UPGRADE_OK, or UPGRADE_EINVAL with a message
+ * on conn; nothing is sent.
+ */
+int upg_ident_check(struct upgrade_conn *conn, const char *name, int any_length);
 
 /*
  * Waits up to timeout_ms for the schema lock, polling the dialect's

@@ -289,12 +289,31 @@ generic_columns(struct upgrade_conn *conn, const char *table, upg_colinfo_fn fn,
 
 /* ---- dispatch ------------------------------------------------------------------ */
 
+/*
+ * A name a question asks about must be one the engine could keep, as the
+ * operations' names must: refused here, before anything is sent, instead
+ * of being looked up (and, too long, answered 0).  An enumeration of a
+ * dialect with inline enums is "table.column", whose parts its driver
+ * checks: here only its characters are.
+ */
 static int
-need(struct upgrade_conn *conn, const char *what, const char *value)
+need_name(struct upgrade_conn *conn, const char *what, const char *value, int any_length)
 {
 	if (value == NULL || value[0] == '\0')
 		return upg_error_set(&conn->err, UPGRADE_EINVAL, "empty %s name", what);
-	return UPGRADE_OK;
+	return upg_ident_check(conn, value, any_length);
+}
+
+static int
+need(struct upgrade_conn *conn, const char *what, const char *value)
+{
+	return need_name(conn, what, value, 0);
+}
+
+static int
+need_enum(struct upgrade_conn *conn, const char *name)
+{
+	return need_name(conn, "enum", name, (conn->caps & UPGRADE_CAP_INLINE_ENUM) != 0);
 }
 
 int
@@ -323,7 +342,7 @@ upg_exists(struct upgrade_context *ctx, enum upg_object kind, const char *table,
 		if (ret == UPGRADE_OK && table != NULL)
 			ret = need(conn, "table", table);
 		break;
-	case UPG_OBJ_ENUM: ret = need(conn, "enum", name); break;
+	case UPG_OBJ_ENUM: ret = need_enum(conn, name); break;
 	default: ret = upg_error_set(&conn->err, UPGRADE_EINVAL, "unknown kind of object");
 	}
 	if (ret != UPGRADE_OK)
@@ -467,7 +486,7 @@ upg_enum_values(struct upgrade_context *ctx, const char *name, upg_row_fn fn, vo
 	if ((ret = upg_db_require(ctx->conn)) != UPGRADE_OK)
 		return ret;
 	upg_error_clear(&ctx->conn->err);
-	if ((ret = need(ctx->conn, "enum", name)) != UPGRADE_OK)
+	if ((ret = need_enum(ctx->conn, name)) != UPGRADE_OK)
 		return ret;
 	if (d->enum_values == NULL)
 		return upg_error_set(

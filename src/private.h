@@ -108,6 +108,11 @@ char *upg_buf_detach(struct upg_buf *buf);
 void upg_buf_free(struct upg_buf *buf);
 /* The current contents ("" when empty); valid until the next append. */
 const char *upg_buf_str(const struct upg_buf *buf);
+/*
+ * Appends s so that it shows on one line of a message: control characters
+ * and bytes that are not part of well-formed UTF-8 become \xNN.
+ */
+void upg_buf_put_shown(struct upg_buf *buf, const char *s);
 
 /*
  * Makes room for need elements of size (> 0) bytes in the array *arrp

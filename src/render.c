@@ -118,17 +118,7 @@ upg_r_ident(struct upg_render *r, const char *name)
 		return;
 	q = upg_quote_ident(name, r->qo, r->qc, r->d->max_ident_len, r->d->ident_unit, &why);
 	if (q == NULL) {
-		if (why == NULL)
-			r->ret = upg_error_oom(r->err);
-		else if (r->d->max_ident_len > 0 && name != NULL &&
-		         upg_utf8_valid(name, strlen(name)) &&
-		         upg_text_length(name, r->d->ident_unit) > r->d->max_ident_len)
-			upg_r_fail(r, UPGRADE_EINVAL, "identifier \"%s\" is %zu %s long; %s keeps at most %zu",
-			           name, upg_text_length(name, r->d->ident_unit),
-			           upg_len_unit_name(r->d->ident_unit), r->d->title, r->d->max_ident_len);
-		else
-			upg_r_fail(r, UPGRADE_EINVAL, "bad identifier \"%s\": %s",
-			           name != NULL ? name : "", why);
+		r->ret = upg_ident_refused(r->err, r->d, name, why);
 		return;
 	}
 	upg_buf_puts(&r->cur, q);

@@ -292,6 +292,38 @@ upg_utf8_valid(const char *str, size_t len)
 	return 1;
 }
 
+/* The bytes of the well-formed UTF-8 character s starts with (1 to 4), or 0. */
+static size_t
+utf8_char_len(const char *s)
+{
+	unsigned char c = (unsigned char)*s;
+	size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : 4;
+	size_t k;
+
+	/* Never past the terminator, which no continuation byte can be. */
+	for (k = 1; k < n; k++)
+		if (s[k] == '\0')
+			return 0;
+	return n > 0 && upg_utf8_valid(s, n) ? n : 0;
+}
+
+void
+upg_buf_put_shown(struct upg_buf *buf, const char *s)
+{
+	while (*s != '\0') {
+		unsigned char c = (unsigned char)*s;
+		size_t n = utf8_char_len(s);
+
+		if (n == 0 || c < 0x20 || c == 0x7f) {
+			upg_buf_printf(buf, "\\x%02X", c);
+			s++;
+		} else {
+			upg_buf_append(buf, s, n);
+			s += n;
+		}
+	}
+}
+
 long
 upg_version_parse(const char *ver)
 {

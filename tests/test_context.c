@@ -150,6 +150,88 @@ test_introspect(void)
 	ON_ALL_ENGINES(introspect);
 }
 
+/*
+ * The question helpers take only names the engine could keep, as the
+ * operations do: a control character, bytes that are not UTF-8, or a
+ * name longer than the engine keeps fail with UPGRADE_EINVAL before
+ * anything is sent, and the message shows the name on one line.
+ */
+static int
+refused(struct eng *g, int ret, const char *shown)
+{
+	const char *msg = upgrade_context_error(g->ctx);
+
+	if (ret != UPGRADE_EINVAL || strchr(msg, '\n') != NULL || strstr(msg, shown) == NULL)
+		fprintf(stderr, "\n[%s] %d: %s (wanted %s)\n", engine_names[g->e], ret, msg, shown);
+	return ret == UPGRADE_EINVAL && upgrade_context_error_code(g->ctx) == UPGRADE_EINVAL &&
+	       strchr(msg, '\n') == NULL && strstr(msg, shown) != NULL;
+}
+
+static void
+names_refused(struct eng *g)
+{
+	static const char *const bad[] = {"bad\nname", "bad\xc3(name", "bad\x7fname"};
+	static const char *const shown[] = {"\"bad\\x0Aname\"", "\"bad\\xC3(name\"",
+	                                    "\"bad\\x7Fname\""};
+	char longname[80], dotted[90];
+	size_t i;
+	int r = -1, ret;
+
+	SQL_OK(g, "CREATE TABLE %s (%s INT)", qi(g, "t"), qi(g, "c"));
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		CU_ASSERT_TRUE(refused(g, upgrade_context_has_table(&r, g->ctx, bad[i]), shown[i]));
+		CU_ASSERT_TRUE(refused(g, upgrade_context_has_view(&r, g->ctx, bad[i]), shown[i]));
+		CU_ASSERT_TRUE(refused(g, upgrade_context_has_column(&r, g->ctx, bad[i], "c"), shown[i]));
+		CU_ASSERT_TRUE(refused(g, upgrade_context_has_column(&r, g->ctx, "t", bad[i]), shown[i]));
+		CU_ASSERT_TRUE(refused(g, upgrade_context_has_index(&r, g->ctx, NULL, bad[i]), shown[i]));
+		CU_ASSERT_TRUE(refused(g, upgrade_context_has_index(&r, g->ctx, bad[i], "i"), shown[i]));
+		CU_ASSERT_TRUE(refused(g, upgrade_context_has_constraint(&r, g->ctx, "t", bad[i],
+		                                                         UPGRADE_CONSTRAINT_ANY),
+		                       shown[i]));
+		CU_ASSERT_TRUE(refused(g, upgrade_context_has_enum(&r, g->ctx, bad[i]), shown[i]));
+		/* The operations and is_empty_table say the same, one line too. */
+		CU_ASSERT_TRUE(refused(g, upgrade_context_is_empty_table(&r, g->ctx, bad[i]), shown[i]));
+		CU_ASSERT_TRUE(refused(g, upgrade_context_drop_table(g->ctx, bad[i], 0), shown[i]));
+	}
+	/* Longer than PostgreSQL (63 bytes) and MariaDB (64 characters) keep; SQLite has no limit. */
+	memset(longname, 'l', 70);
+	longname[70] = '\0';
+	snprintf(dotted, sizeof dotted, "t.%s", longname);
+	ret = upgrade_context_has_table(&r, g->ctx, longname);
+	if (g->e == ENG_SQLITE) {
+		CU_ASSERT_EQUAL(ret, UPGRADE_OK);
+		CU_ASSERT_EQUAL(r, 0);
+		CU_ASSERT_EQUAL(upgrade_context_has_enum(&r, g->ctx, longname), UPGRADE_EUNSUPPORTED);
+		return;
+	}
+	CU_ASSERT_TRUE(refused(g, ret, "is 70"));
+	CU_ASSERT_TRUE(refused(g, upgrade_context_has_column(&r, g->ctx, "t", longname), "is 70"));
+	CU_ASSERT_TRUE(refused(g, upgrade_context_has_index(&r, g->ctx, "t", longname), "is 70"));
+	CU_ASSERT_TRUE(refused(g, upgrade_context_has_constraint(&r, g->ctx, "t", longname,
+	                                                         UPGRADE_CONSTRAINT_ANY),
+	                       "is 70"));
+	/* MariaDB's enums are "table.column": each part within the limit, the whole may be longer. */
+	CU_ASSERT_TRUE(refused(g, upgrade_context_has_enum(&r, g->ctx,
+	                                                   g->e == ENG_MARIA ? dotted : longname),
+	                       "is 70"));
+	if (g->e == ENG_MARIA) {
+		char fits[140];
+
+		memset(fits, 'f', 60);
+		fits[60] = '.';
+		memset(fits + 61, 'g', 60);
+		fits[121] = '\0';
+		CU_ASSERT_EQUAL(upgrade_context_has_enum(&r, g->ctx, fits), UPGRADE_OK);
+		CU_ASSERT_EQUAL(r, 0);
+	}
+}
+
+static void
+test_names_refused(void)
+{
+	ON_ALL_ENGINES(names_refused);
+}
+
 /* Only the context's schema counts: a table of the same name elsewhere does not. */
 static void
 schema_aware(struct eng *g)
@@ -720,6 +802,7 @@ add_suites(void)
 {
 	TEST_SUITE("context");
 	TEST_ADD(test_introspect);
+	TEST_ADD(test_names_refused);
 	TEST_ADD(test_schema_aware);
 	TEST_ADD(test_enums);
 	TEST_ADD(test_guards);

@@ -163,6 +163,10 @@ test_quote_api_without_connection(void)
 	CU_ASSERT_EQUAL(upgrade_conn_quote_ident(NULL, conn, "a"), UPGRADE_EINVAL);
 	CU_ASSERT_STRING_EQUAL(upgrade_conn_error(conn), "out is NULL");
 	CU_ASSERT_EQUAL(upgrade_conn_error_code(conn), UPGRADE_EINVAL);
+	/* The refused name is shown on one line. */
+	CU_ASSERT_EQUAL(upgrade_conn_quote_ident(&q, conn, "a\nb\xff"), UPGRADE_EINVAL);
+	CU_ASSERT_STRING_EQUAL(upgrade_conn_error(conn),
+	                       "bad identifier \"a\\x0Ab\\xFF\": identifier is not valid UTF-8");
 	CU_ASSERT_EQUAL(upgrade_conn_quote_ident(&q, conn, "a]b"), UPGRADE_OK);
 	CU_ASSERT_STRING_EQUAL(q, "[a]]b]");
 	upgrade_free(q);
