@@ -512,6 +512,10 @@ upg_add_column_filled(struct upgrade_context *ctx, const char *table, const stru
 	/* Refused before ADD COLUMN, which MariaDB could not take back. */
 	if ((ret = upg_scan_check_cols(ctx->conn, fill->columns)) != UPGRADE_OK)
 		return ret;
+	if (fill->batch_rows > UPG_MAX_BATCH_ROWS)
+		return upg_error_set(&ctx->conn->err, UPGRADE_EINVAL,
+		                     "fill batch_rows must be between 1 and %d (0: %d), not %zu",
+		                     UPG_MAX_BATCH_ROWS, UPG_DEFAULT_BATCH_ROWS, fill->batch_rows);
 	/*
 	 * A constant needs no UPDATE where ADD COLUMN ... DEFAULT fills the
 	 * existing rows (see upg_dialect.add_default_fills).

@@ -12,6 +12,12 @@
 
 /* The rows of one batch when the caller asks for no particular number. */
 #define UPG_DEFAULT_BATCH_ROWS 1000
+/*
+ * The most a caller may ask for (upgrade_fill.batch_rows): a batch is held
+ * in memory whole, its values too, so a larger one gains nothing but
+ * allocations that can overflow or fail.
+ */
+#define UPG_MAX_BATCH_ROWS 100000
 
 struct upg_table_cols {
 	char **names;

@@ -8,6 +8,8 @@
  */
 #include "config.h"
 
+#include <stdint.h>
+
 #define CTX_TAG "ops"
 #include "../drivers/sqlite.h"
 #include "ctxutil.h"
@@ -632,6 +634,16 @@ double_qty(const char **value, const struct upgrade_row *row, void *ud)
 	return 0;
 }
 
+/* f set up to fill with double_qty() from the columns cols, into buf. */
+static void
+fill_doubling(struct upgrade_fill *f, char *buf, const char *const *cols)
+{
+	upgrade_fill_init(f, UPGRADE_FILL_VERSION);
+	f->fn = double_qty;
+	f->userdata = buf;
+	f->columns = cols;
+}
+
 static int
 fail_at_500(const char **value, const struct upgrade_row *row, void *ud)
 {
@@ -795,10 +807,7 @@ fill(struct eng *g)
 		static const char *const none[] = {NULL};
 		int has = -1;
 
-		upgrade_fill_init(&f, UPGRADE_FILL_VERSION);
-		f.fn = double_qty;
-		f.userdata = buf;
-		f.columns = none;
+		fill_doubling(&f, buf, none);
 		CU_ASSERT_EQUAL(
 		    upgrade_context_add_column_with_defaults(g->ctx, "Fill \xc3\xa9", &col, &f),
 		    UPGRADE_EINVAL);
@@ -806,6 +815,39 @@ fill(struct eng *g)
 		                       "an empty list of columns (NULL asks for all of them)");
 		CALL_OK(g, upgrade_context_has_column(&has, g->ctx, "Fill \xc3\xa9", "never"));
 		CU_ASSERT_EQUAL(has, 0);
+	}
+	/*
+	 * Batches past 100000 rows are refused before the column is added: a
+	 * batch is held in memory whole, and SIZE_MAX rows overflowed its size.
+	 */
+	{
+		int has = -1;
+
+		fill_doubling(&f, buf, qty);
+		f.batch_rows = SIZE_MAX;
+		CU_ASSERT_EQUAL(
+		    upgrade_context_add_column_with_defaults(g->ctx, "Fill \xc3\xa9", &col, &f),
+		    UPGRADE_EINVAL);
+		CU_ASSERT_PTR_NOT_NULL(strstr(upgrade_context_error(g->ctx),
+		                              "fill batch_rows must be between 1 and 100000"));
+		f.batch_rows = 100001;
+		CU_ASSERT_EQUAL(
+		    upgrade_context_add_column_with_defaults(g->ctx, "Fill \xc3\xa9", &col, &f),
+		    UPGRADE_EINVAL);
+		CALL_OK(g, upgrade_context_has_column(&has, g->ctx, "Fill \xc3\xa9", "never"));
+		CU_ASSERT_EQUAL(has, 0);
+		/* The largest batch takes the whole table at once. */
+		col.name = "big batch";
+		col.type = "integer";
+		col.not_null = 0;
+		f.batch_rows = 100000;
+		CALL_OK(g, upgrade_context_add_column_with_defaults(g->ctx, "Fill \xc3\xa9", &col, &f));
+		{
+			char where[64];
+
+			snprintf(where, sizeof where, "%s = qty * 2", qi(g, "big batch"));
+			CU_ASSERT_EQUAL(count_rows(g, "Fill \xc3\xa9", where), 2500);
+		}
 	}
 
 	/* An empty table: nothing to fill, NOT NULL still applies. */

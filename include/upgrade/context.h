@@ -158,7 +158,7 @@ struct upgrade_fill {
 	upgrade_fill_fn fn;
 	void *userdata;
 	const char *const *columns;
-	size_t batch_rows; /* rows per batch of fn; 0 means 1000 */
+	size_t batch_rows; /* rows per batch of fn; 0 means 1000; at most 100000 */
 	unsigned flags;    /* UPGRADE_FILL_SUSPEND_TRIGGERS */
 };
 
