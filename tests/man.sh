@@ -119,6 +119,15 @@ if [ "$rc" -eq 0 ]; then
 	expect_out '^executed 0 tasks$' "the second run has nothing to do"
 	[ "$(sqlite3 "$T_TMP/example.db" "SELECT count(*) FROM sqlite_master WHERE name = 'notes'")" = 1 ] &&
 		ok "the example's table exists" || not_ok "the example's table exists"
+	# The text before the program says what the runs print, as checked above.
+	said=$("$MANDOC" -Tascii "$top_srcdir/man/libupgrade.3" | sed 's/.\x08//g' |
+		awk '/^EXAMPLES/ { on = 1; next } on && /^     #include/ { exit } on' | tr -s ' \n' '  ')
+	for printed in 'done: example:Create notes' 'executed 1 tasks' 'executed 0 tasks'; do
+		case $said in
+		*"$printed"*) ok "libupgrade(3) says the example prints '$printed'" ;;
+		*) not_ok "libupgrade(3) does not say the example prints '$printed'" "$said" ;;
+		esac
+	done
 fi
 
 # The upgrade_conn_new(3) example: a new SQLite file, then the connection
