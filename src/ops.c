@@ -398,7 +398,7 @@ upg_op_create_index(struct upgrade_context *ctx, const char *name, const char *t
 		if (found)
 			return UPGRADE_OK;
 	}
-	if (ctx->conn->dialect->quoted_unknown_is_string &&
+	if (ctx->conn->dialect != NULL && ctx->conn->dialect->quoted_unknown_is_string &&
 	    (ret = index_columns_exist(ctx, table, cols, ncols)) != UPGRADE_OK)
 		return ret;
 	if ((ret = render_start(ctx, &r, &schema)) == UPGRADE_OK &&

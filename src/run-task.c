@@ -206,8 +206,12 @@ body_sum(const struct upgrade_task *task)
  * nothing of it is stored, and the error stays on the connection.
  */
 static int
-journal_save(struct upg_run *run, struct upg_state *st, struct upg_state_module *m)
+journal_save(struct upg_run *run, struct upg_state *st, struct upg_state_module *m,
+             const struct upgrade_task *task)
 {
+	/* An entry of a task not recorded yet holds only while no other run records it. */
+	if (!upg_state_is_executed(m, task->name) && upg_state_guard(m, task->name) != UPGRADE_OK)
+		return upg_error_oom(&run->conn->err);
 	if (!run->conn->autocommit || m->nwrites == 0)
 		return upg_state_save(st, m);
 	return upg_run_save_alone(run, st, m);
@@ -234,7 +238,7 @@ journal_write(struct upg_run *run, struct upg_state *st, struct upg_state_module
 		ret = upg_state_set_partial(m, task->name, done, total, NULL, body_sum(task));
 	if (ret != UPGRADE_OK)
 		return upg_error_oom(&run->conn->err);
-	return journal_save(run, st, m);
+	return journal_save(run, st, m, task);
 }
 
 /*
@@ -265,7 +269,7 @@ journal_failed(struct upg_run *run, struct upg_state *st, struct upg_state_modul
 	                                     body_sum(task))
 	             : upg_state_set_partial(m, task->name, done, total, upg_error_message(&keep),
 	                                     body_sum(task))) == UPGRADE_OK)
-		journal_save(run, st, m);
+		journal_save(run, st, m, task);
 	upg_error_restore(&run->conn->err, &keep);
 }
 
@@ -348,7 +352,7 @@ journal_resume_point(struct upg_run *run, struct upg_state *st, struct upg_state
 		if (upg_state_set_partial(m, task->name, *done, total, NULL, body_sum(task)) != UPGRADE_OK ||
 		    upg_state_log(m, event, task->name) != UPGRADE_OK)
 			return upg_error_oom(&run->conn->err);
-		return journal_save(run, st, m);
+		return journal_save(run, st, m, task);
 	}
 	/* The journal counts the statements of the body it applied: another body's are not those. */
 	{
@@ -463,14 +467,14 @@ run_c_task_journal(struct upg_run *run, struct upg_state *st, struct upg_state_m
 		upg_error_stash(&keep, &run->conn->err);
 		if (upg_state_set_running(m, task->name, 0, 1, upg_error_message(&keep), body_sum(task)) ==
 		    UPGRADE_OK)
-			journal_save(run, st, m);
+			journal_save(run, st, m, task);
 		upg_error_restore(&run->conn->err, &keep);
 		return ret;
 	}
 	/* An always-run task that found nothing to do wrote no record to replace the intent. */
 	if (upg_state_get_partial(m, task->name, &pdone, &ptotal, &perr, &pat)) {
 		upg_state_clear_partial(m, task->name);
-		if ((ret = journal_save(run, st, m)) != UPGRADE_OK)
+		if ((ret = journal_save(run, st, m, task)) != UPGRADE_OK)
 			return ret;
 	}
 	return UPGRADE_OK;
@@ -596,7 +600,7 @@ upg_run_task_journal(struct upg_run *run, struct upg_state *st, struct upg_state
 	if (!finished && !(always && nothing && recorded)) {
 		ret = upg_run_record(m, task, upg_now_ms() - start, "run");
 		if (ret == UPGRADE_OK)
-			ret = journal_save(run, st, m);
+			ret = journal_save(run, st, m, task);
 		if (ret != UPGRADE_OK) {
 			upg_run_fail_event(run, task, ret, 0, total, upg_now_ms() - start);
 			return ret;
@@ -604,7 +608,7 @@ upg_run_task_journal(struct upg_run *run, struct upg_state *st, struct upg_state
 	} else if (!finished && upg_state_get_partial(m, task->name, &pdone, &ptotal, &perr, &pat)) {
 		/* Statements that changed nothing left their progress: it is not a partly applied task. */
 		upg_state_clear_partial(m, task->name);
-		if ((ret = journal_save(run, st, m)) != UPGRADE_OK) {
+		if ((ret = journal_save(run, st, m, task)) != UPGRADE_OK) {
 			upg_run_fail_event(run, task, ret, 0, total, upg_now_ms() - start);
 			return ret;
 		}

@@ -85,11 +85,6 @@ upg_state_set_partial(struct upg_state_module *m, const char *name, unsigned lon
 
 	if (partial == NULL || (entry = json_object_new_object()) == NULL)
 		return UPGRADE_ENOMEM;
-	/* A journal entry for a task another run has meanwhile recorded must not be written. */
-	if (!upg_state_is_executed(m, name) && upg_state_guard(m, name) != UPGRADE_OK) {
-		json_object_put(entry);
-		return UPGRADE_ENOMEM;
-	}
 	upg_utc_now(now, sizeof now);
 	json_object_object_add(entry, "done", json_object_new_int64((int64_t)done));
 	json_object_object_add(entry, "total", json_object_new_int64((int64_t)total));
