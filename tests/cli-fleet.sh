@@ -38,6 +38,26 @@ for line in open(sys.argv[2]):
 	fi
 }
 
+# children PID: the processes PID started, one a line.
+children() {
+	cat /proc/[0-9]*/stat 2>/dev/null | sed 's/ (.*) / comm /' | awk -v p="$1" '$4 == p { print $1 }'
+}
+
+# target_pid PID: waits up to 10 s for the first target's run that the
+# fleet PID started, and prints its process id: once its command line is
+# its own (its last word is -jN), not yet the fleet's copied by fork().
+target_pid() {
+	_n=0
+	while [ "$_n" -lt 100 ]; do
+		for _p in $(children "$1"); do
+			tr '\0' '\n' <"/proc/$_p/cmdline" 2>/dev/null | grep -q '^-j[0-9]*$' && { echo "$_p"; return 0; }
+		done
+		sleep 0.1
+		_n=$((_n + 1))
+	done
+	return 1
+}
+
 # block NAME: the lines of $out from "Target NAME" to "target NAME: ...".
 block() { printf '%s\n' "$out" | sed -n "/^Target $1\$/,/^target $1: /p"; }
 
@@ -103,6 +123,49 @@ valid_json "JSON: a failed fleet"
 printf 'x --database %s/a.db --schema nosuch\ny --database %s/b.db --schema nosuch\n' "$T_TMP" "$T_TMP" >allbad.targets
 run "$UPGRADE" -T v2 run --targets allbad.targets --keep-going
 expect_rc 5 "every target failed the same way: that status"
+
+# ---- a target's connection string stays out of the process list -----------------------------
+# SQLite has no sleep: the Slow task counts to five million first (about 2 s).
+mkdir -p slow
+printf '<module %s name="shop"><task name="Create"><sql>CREATE TABLE t1 (id INTEGER)</sql></task><task name="Slow"><sql>CREATE TABLE slow AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x &lt; 5000000) SELECT count(*) AS n FROM c</sql></task></module>\n' "$NS" \
+	>slow/shop.xml
+"$UPGRADE" -q -T v1 -d p.db run >/dev/null 2>&1
+printf 'p --connect "DRIVER=SQLite3;Database=%s/p.db;Pwd=s3cret-in-targets"\n' "$T_TMP" >secret.targets
+"$UPGRADE" -T slow run --targets secret.targets >secret.out 2>&1 &
+fleet=$!
+if child=$(target_pid $fleet); then
+	args=$(tr '\0' ' ' <"/proc/$child/cmdline")
+	case $args in
+	*s3cret* | *Database=*) not_ok "the connection string is on the target's command line" "$args" ;;
+	*) ok "the connection string is not on the target's command line" ;;
+	esac
+	tr '\0' '\n' <"/proc/$child/environ" | grep -qx "UPGRADE_CONNECT=DRIVER=SQLite3;Database=$T_TMP/p.db;Pwd=s3cret-in-targets" &&
+		ok "the target's run gets it in UPGRADE_CONNECT" || not_ok "no UPGRADE_CONNECT in the target's environment"
+else
+	not_ok "the fleet started no target's run within 10 s"
+fi
+rc=0
+wait $fleet || rc=$?
+out=$(cat secret.out)
+err=
+expect_rc 0 "a --connect target connects through its environment"
+[ "$(sqlite3 p.db "SELECT count(*) FROM sqlite_master WHERE name = 'slow'")" = 1 ] &&
+	ok "the --connect target was upgraded" || not_ok "the --connect target lacks its new table" "$out"
+# Every spelling of --connect; a UPGRADE_CONNECT of the fleet's own does not
+# reach a target that names its database otherwise.
+cat >spellings.targets <<EOF
+c1 --connect=DRIVER=SQLite3;Database=$T_TMP/c1.db
+c2 -c "DRIVER=SQLite3;Database=$T_TMP/c2.db"
+c3 -cDRIVER=SQLite3;Database=$T_TMP/c3.db
+c4 --database $T_TMP/c4.db
+EOF
+run env UPGRADE_CONNECT="DRIVER=SQLite3;Database=$T_TMP/elsewhere.db" "$UPGRADE" -T v1 run --targets spellings.targets
+expect_rc 0 "--connect=STRING, -c STRING and -cSTRING in a targets file"
+for n in c1 c2 c3 c4; do
+	[ "$(sqlite3 $n.db "SELECT count(*) FROM sqlite_master WHERE name = 'upgrades'")" = 1 ] &&
+		ok "$n was upgraded" || not_ok "$n has no state table" "$out" "$err"
+done
+[ ! -f elsewhere.db ] && ok "the fleet's own UPGRADE_CONNECT reached no target" || not_ok "elsewhere.db was made"
 
 # ---- a bad targets file -------------------------------------------------------------------
 bad_file() { # content pattern description

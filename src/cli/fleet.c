@@ -8,11 +8,12 @@
  * with the run's other options: a target's driver, its memory and its
  * output are its own, a driver that crashes takes one target down and not
  * the fleet, and the run of one target is exactly the run a user would
- * start by hand.  Up to -j targets run at once; their standard error is
- * passed on as it comes, each line naming its target; standard output is
- * passed on as it comes with --format json (every object gets "target"),
- * and as one block per target, when it ends, in text.  The exit status
- * sums up the targets'.
+ * start by hand, with a connection string in UPGRADE_CONNECT rather than
+ * on its command line (every user sees those).  Up to -j targets run at
+ * once; their standard error is passed on as it comes, each line naming
+ * its target; standard output is passed on as it comes with --format json
+ * (every object gets "target"), and as one block per target, when it
+ * ends, in text.  The exit status sums up the targets'.
  */
 #include "config.h"
 
@@ -31,6 +32,8 @@
 
 #include "cli.h"
 
+extern char **environ;
+
 struct target {
 	char *name;
 	char **words; /* the options after the name, NULL-terminated */
@@ -46,13 +49,22 @@ struct target {
 	long duration_ms;
 };
 
+/*
+ * How a target option names where the target is.  A connection string may
+ * hold a password: the child gets it in UPGRADE_CONNECT, which only its own
+ * user can read (/proc/PID/environ), never on its command line, which
+ * every user sees (ps).
+ */
+enum target_where { WHERE_NOT, WHERE_ARGUMENT, WHERE_ENVIRONMENT };
+
 /* The options a target line may have: where to connect and what to upgrade. */
 static const struct {
 	const char *name; /* long name, or "-X" */
 	int has_arg;
-	int connection;
+	enum target_where where;
 } target_options[] = {
-	{"connect", 1, 1}, {"-c", 1, 1}, {"dsn", 1, 1}, {"database", 1, 1}, {"-d", 1, 1},
+	{"connect", 1, WHERE_ENVIRONMENT}, {"-c", 1, WHERE_ENVIRONMENT},
+	{"dsn", 1, WHERE_ARGUMENT}, {"database", 1, WHERE_ARGUMENT}, {"-d", 1, WHERE_ARGUMENT},
 	{"dialect", 1, 0}, {"login-timeout", 1, 0}, {"cluster-lock", 1, 0}, {"lock-lease", 1, 0},
 	{"pool-mode", 1, 0},
 	{"schema", 1, 0}, {"schemas", 1, 0}, {"lock-timeout", 1, 0}, {"create-schemas", 0, 0},
@@ -218,7 +230,7 @@ check_target(const struct cli *cli, const char *file, const struct target *t,
 			             t->words[i - 1]);
 			return -1;
 		}
-		connections += target_options[k].connection;
+		connections += target_options[k].where != WHERE_NOT;
 	}
 	if (connections != 1) {
 		cli_usage_error_at(cli, file, t->line, "target %s: give exactly one of --connect, --dsn and "
@@ -429,16 +441,19 @@ pass_lines(const struct cli *cli, struct target *t, int is_err, int final)
 
 /*
  * The child's argument list: this program, the run's own words without
- * --targets and its file, the target's options, and the share of -j.
+ * --targets and its file, the target's options but a connection string,
+ * and the share of -j.  *connect is the target's connection string
+ * (borrowed from t), or NULL when it names its database otherwise.
  */
 static char **
 child_argv(const char *self, int argc, char **argv, char *const *drop, size_t ndrop,
-           const struct target *t, int jobs, int color, char *jbuf)
+           const struct target *t, int jobs, int color, char *jbuf, const char **connect)
 {
 	char **a = calloc((size_t)argc + t->nwords + 8, sizeof *a);
 	size_t n = 0, j;
 	int i;
 
+	*connect = NULL;
 	if (a == NULL)
 		return NULL;
 	a[n++] = (char *)self;
@@ -450,8 +465,22 @@ child_argv(const char *self, int argc, char **argv, char *const *drop, size_t nd
 		if (j == ndrop)
 			a[n++] = argv[i];
 	}
-	for (j = 0; j < t->nwords; j++)
-		a[n++] = t->words[j];
+	/* check_target() has seen every option and its argument. */
+	for (j = 0; j < t->nwords; j++) {
+		int attached, k = find_target_option(t->words[j], &attached);
+		int separate = target_options[k].has_arg && !attached;
+
+		if (target_options[k].where != WHERE_ENVIRONMENT) {
+			a[n++] = t->words[j];
+			if (separate)
+				a[n++] = t->words[++j];
+		} else if (separate) {
+			*connect = t->words[++j];
+		} else {
+			/* --connect=STRING or -cSTRING */
+			*connect = t->words[j][1] == '-' ? strchr(t->words[j], '=') + 1 : t->words[j] + 2;
+		}
+	}
 	/* The child writes to a pipe: it would never colour on its own. */
 	a[n++] = (char *)(color ? "--color=always" : "--color=never");
 	snprintf(jbuf, 16, "-j%d", jobs);
@@ -460,16 +489,59 @@ child_argv(const char *self, int argc, char **argv, char *const *drop, size_t nd
 	return a;
 }
 
+/*
+ * The child's environment: this process's, with UPGRADE_CONNECT set to
+ * connect, or taken out when connect is NULL, so that the child connects
+ * to its target and nothing else.  *var is the malloc'ed UPGRADE_CONNECT
+ * entry the array points to.  NULL when out of memory.
+ */
+static char **
+child_env(const char *connect, char **var)
+{
+	static const char name[] = "UPGRADE_CONNECT=";
+	size_t n = 0, i;
+	char **env;
+
+	*var = NULL;
+	while (environ[n] != NULL)
+		n++;
+	env = calloc(n + 2, sizeof *env);
+	if (env == NULL)
+		return NULL;
+	if (connect != NULL && asprintf(var, "%s%s", name, connect) < 0) {
+		*var = NULL;
+		free(env);
+		return NULL;
+	}
+	n = 0;
+	if (*var != NULL)
+		env[n++] = *var;
+	for (i = 0; environ[i] != NULL; i++)
+		if (strncmp(environ[i], name, sizeof name - 1) != 0)
+			env[n++] = environ[i];
+	env[n] = NULL;
+	return env;
+}
+
+/* Starts the run of t with args; its connection string, if any, in its environment. */
 static int
-start_target(struct cli *cli, struct target *t, char **args)
+start_target(struct cli *cli, struct target *t, char **args, const char *connect)
 {
 	int o[2], e[2];
+	char *var, **env = child_env(connect, &var);
 
-	if (pipe2(o, O_CLOEXEC) != 0)
+	if (env == NULL)
 		return -1;
+	if (pipe2(o, O_CLOEXEC) != 0) {
+		free(var);
+		free(env);
+		return -1;
+	}
 	if (pipe2(e, O_CLOEXEC) != 0) {
 		close(o[0]);
 		close(o[1]);
+		free(var);
+		free(env);
 		return -1;
 	}
 	fflush(stdout);
@@ -479,10 +551,12 @@ start_target(struct cli *cli, struct target *t, char **args)
 		dup2(o[1], STDOUT_FILENO);
 		dup2(e[1], STDERR_FILENO);
 		signal(SIGPIPE, SIG_DFL);
-		execv(args[0], args);
+		execve(args[0], args, env);
 		fprintf(stderr, "%s: error: cannot run %s: %s\n", cli->progname, args[0], strerror(errno));
 		_exit(CLI_EXIT_SOFTWARE);
 	}
+	free(var);
+	free(env);
 	close(o[1]);
 	close(e[1]);
 	if (t->pid < 0) {
@@ -562,10 +636,11 @@ cli_fleet_run(struct cli *cli, int argc, char **argv, char *const *drop, size_t 
 
 		while (!stop && next < n && running < (size_t)parallel) {
 			char jbuf[16];
+			const char *connect;
 			char **args = child_argv(self, argc, argv, drop, ndrop, &t[next], per_target,
-			                         cli->color, jbuf);
+			                         cli->color, jbuf, &connect);
 
-			if (args == NULL || start_target(cli, &t[next], args) < 0) {
+			if (args == NULL || start_target(cli, &t[next], args, connect) < 0) {
 				cli_error(cli, "target %s: cannot start its run: %s", t[next].name,
 				          strerror(errno));
 				t[next].status = CLI_EXIT_SOFTWARE;
