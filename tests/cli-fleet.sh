@@ -167,6 +167,45 @@ for n in c1 c2 c3 c4; do
 done
 [ ! -f elsewhere.db ] && ok "the fleet's own UPGRADE_CONNECT reached no target" || not_ok "elsewhere.db was made"
 
+# ---- a target's run killed by a signal ------------------------------------------------------
+# fleet_bg ARGS...: upgrade ARGS started in the background, its output in
+# fleet.out and fleet.err; $fleet is its process id.
+fleet_bg() {
+	"$UPGRADE" "$@" >fleet.out 2>fleet.err &
+	fleet=$!
+}
+# fleet_wait: waits for the fleet; its status in $rc, its output in $out and $err.
+fleet_wait() {
+	rc=0
+	wait $fleet || rc=$?
+	out=$(cat fleet.out)
+	err=$(cat fleet.err)
+}
+"$UPGRADE" -q -T v1 -d k.db run >/dev/null 2>&1
+printf 'k --database %s/k.db\n' "$T_TMP" >killed.targets
+for format in text json; do
+	fleet_bg -T slow --format $format run --targets killed.targets
+	if child=$(target_pid $fleet); then kill -KILL "$child"; else not_ok "$format: no target's run to kill"; fi
+	fleet_wait
+	expect_rc 137 "$format: the one target's run killed by SIGKILL: 128 + 9, as a shell says it"
+	expect_err '^upgrade: error: k: killed by signal 9 \(SIGKILL\)$' "$format: the error says which signal"
+	expect_no 'software' "$format: a killed run is not an internal error"
+done
+expect_out '^\{"type":"target_done","target":"k","status":137,"code":"signal","duration_ms":[0-9]+,"signal":9\}$' \
+	"JSON: target_done has the signal"
+expect_out '^\{"type":"error","code":"signal","status":137,"message":"1 of 1 targets failed",' \
+	"JSON: the fleet's error object"
+valid_json "JSON: a killed target"
+fleet_bg -T slow run --targets killed.targets
+if child=$(target_pid $fleet); then kill -KILL "$child"; else not_ok "text: no target's run to kill"; fi
+fleet_wait
+expect_out '^target k: FAILED \(killed by signal 9: SIGKILL\)$' "text: the target's block says it was killed"
+printf 'k --database %s/k.db\nb --database %s/b.db\n' "$T_TMP" "$T_TMP" >killed.targets
+fleet_bg -T slow run --targets killed.targets --keep-going
+if child=$(target_pid $fleet); then kill -KILL "$child"; else not_ok "no target's run to kill"; fi
+fleet_wait
+expect_rc 6 "one target killed, another upgraded: partial"
+
 # ---- a bad targets file -------------------------------------------------------------------
 bad_file() { # content pattern description
 	printf '%s\n' "$1" >bad.targets

@@ -31,7 +31,8 @@ enum cli_exit {
 	CLI_EXIT_READ_ONLY = 8,    /* a writing command on a standby or read-only server */
 	CLI_EXIT_REPLICAS = 9,     /* run --wait-replicas: the replicas did not catch up in time */
 	CLI_EXIT_USAGE = 64,       /* bad command line */
-	CLI_EXIT_SOFTWARE = 70     /* out of memory or an internal error */
+	CLI_EXIT_SOFTWARE = 70,    /* out of memory or an internal error */
+	CLI_EXIT_SIGNAL = 128      /* + N: killed by signal N, as a shell reports it */
 };
 
 enum cli_format { CLI_FORMAT_TEXT, CLI_FORMAT_JSON };

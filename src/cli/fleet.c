@@ -46,6 +46,7 @@ struct target {
 	size_t olen, elen;
 	long started_ms;
 	int status;           /* the child's exit status; -1 while not run */
+	int signal;           /* the signal that killed the child, or 0 */
 	long duration_ms;
 };
 
@@ -570,11 +571,39 @@ start_target(struct cli *cli, struct target *t, char **args, const char *connect
 	return 0;
 }
 
+/* SIGKILL for 9: the name a user would kill with; strsignal()'s words for others. */
+static const char *
+signal_name(int sig)
+{
+#define SIGNAL_NAME(s) {s, #s}
+	static const struct {
+		int sig;
+		const char *name;
+	} names[] = {
+		SIGNAL_NAME(SIGHUP),  SIGNAL_NAME(SIGINT),  SIGNAL_NAME(SIGQUIT), SIGNAL_NAME(SIGILL),
+		SIGNAL_NAME(SIGTRAP), SIGNAL_NAME(SIGABRT), SIGNAL_NAME(SIGBUS),  SIGNAL_NAME(SIGFPE),
+		SIGNAL_NAME(SIGKILL), SIGNAL_NAME(SIGUSR1), SIGNAL_NAME(SIGSEGV), SIGNAL_NAME(SIGUSR2),
+		SIGNAL_NAME(SIGPIPE), SIGNAL_NAME(SIGALRM), SIGNAL_NAME(SIGTERM), SIGNAL_NAME(SIGXCPU),
+		SIGNAL_NAME(SIGXFSZ), SIGNAL_NAME(SIGSYS),
+	};
+#undef SIGNAL_NAME
+	size_t i;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (names[i].sig == sig)
+			return names[i].name;
+	return strsignal(sig);
+}
+
 /* A target ended: its text output as one block, or its target_done object. */
 static void
 report_target(struct cli *cli, struct target *t)
 {
 	pass_lines(cli, t, 1, 1);
+	/* A killed run says nothing itself: the fleet says why it ended. */
+	if (t->signal != 0)
+		cli_error(cli, "%s: killed by signal %d (%s)", t->name, t->signal,
+		          signal_name(t->signal));
 	if (cli->format == CLI_FORMAT_JSON) {
 		json_object *o = cli_json_object("target_done");
 
@@ -584,6 +613,8 @@ report_target(struct cli *cli, struct target *t)
 			json_object_object_add(o, "status", json_object_new_int(t->status));
 			json_object_object_add(o, "code", json_object_new_string(cli_exit_name(t->status)));
 			json_object_object_add(o, "duration_ms", json_object_new_int64(t->duration_ms));
+			if (t->signal != 0)
+				json_object_object_add(o, "signal", json_object_new_int(t->signal));
 		}
 		cli_json_print(o);
 		return;
@@ -597,6 +628,9 @@ report_target(struct cli *cli, struct target *t)
 	if (t->status == CLI_EXIT_OK) {
 		if (!cli->quiet)
 			printf("target %s: done\n", t->name);
+	} else if (t->signal != 0) {
+		printf("target %s: FAILED (killed by signal %d: %s)\n", t->name, t->signal,
+		       signal_name(t->signal));
 	} else {
 		printf("target %s: FAILED (exit status %d: %s)\n", t->name, t->status,
 		       cli_exit_name(t->status));
@@ -702,7 +736,8 @@ cli_fleet_run(struct cli *cli, int argc, char **argv, char *const *drop, size_t 
 			/* Both streams ended: the child has exited or is about to. */
 			while (waitpid(t[i].pid, &wstatus, 0) < 0 && errno == EINTR)
 				;
-			t[i].status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : CLI_EXIT_SOFTWARE;
+			t[i].signal = WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0;
+			t[i].status = t[i].signal != 0 ? CLI_EXIT_SIGNAL + t[i].signal : WEXITSTATUS(wstatus);
 			t[i].duration_ms = cli_now_ms() - t[i].started_ms;
 			running--;
 			report_target(cli, &t[i]);

@@ -144,7 +144,7 @@ cli_exit_name(int status)
 	case CLI_EXIT_READ_ONLY: return "read_only";
 	case CLI_EXIT_REPLICAS: return "replicas";
 	case CLI_EXIT_USAGE: return "usage";
-	default: return "software";
+	default: return status > CLI_EXIT_SIGNAL ? "signal" : "software";
 	}
 }
 
@@ -196,7 +196,7 @@ status_text(int status)
 	case CLI_EXIT_READ_ONLY: return "the server is read-only";
 	case CLI_EXIT_REPLICAS: return "the replicas did not replay the run in time";
 	case CLI_EXIT_USAGE: return "bad command line";
-	default: return "internal error";
+	default: return status > CLI_EXIT_SIGNAL ? "killed by a signal" : "internal error";
 	}
 }
 
