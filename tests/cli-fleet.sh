@@ -206,6 +206,28 @@ if child=$(target_pid $fleet); then kill -KILL "$child"; else not_ok "no target'
 fleet_wait
 expect_rc 6 "one target killed, another upgraded: partial"
 
+# ---- a reader that goes away (upgrade run --targets F | head -1) ---------------------------
+# The first target's output reaches head, which then exits; the slow
+# second target ends later and finds no reader, and the fleet goes on as
+# a single run does.  (A new database records the tasks as done at once.)
+for format in text json; do
+	rm -f q1.db q2.db
+	"$UPGRADE" -q -T v1 -d q2.db run >/dev/null 2>&1
+	printf 'quick --database %s/q1.db\nslow --database %s/q2.db\n' "$T_TMP" "$T_TMP" >pipe.targets
+	{
+		"$UPGRADE" -T slow --format $format run --targets pipe.targets
+		echo $? >pipe.rc
+	} 2>pipe.err | head -n 1 >pipe.out
+	rc=$(cat pipe.rc)
+	out=$(cat pipe.out)
+	err=$(cat pipe.err)
+	expect_rc 0 "$format: the fleet's own status after its reader went away"
+	expect_lines 1 out "$format: the reader got the first line"
+	expect_no 'cannot write the output' "$format: no error for the reader gone"
+	[ "$(sqlite3 q2.db "SELECT count(*) FROM sqlite_master WHERE name = 'slow'")" = 1 ] &&
+		ok "$format: the target after the reader went away was upgraded" || not_ok "$format: q2.db lacks its table"
+done
+
 # ---- a bad targets file -------------------------------------------------------------------
 bad_file() { # content pattern description
 	printf '%s\n' "$1" >bad.targets

@@ -213,6 +213,15 @@ void cli_json_finish(const struct cli *cli, int status);
 /* Appends to a growable array of borrowed strings; -1 when out of memory. */
 int cli_push(const char ***list, size_t *n, const char *value);
 
+/*
+ * Called after a write to stdout failed: when stdout is a pipe or a socket,
+ * its reader has gone (`upgrade run | head -1`), and stdout, with what is
+ * still buffered, goes to /dev/null so that the command can go on to its
+ * end and its own exit status; returns 1.  Returns 0 for anything else (a
+ * full disk), which stays an error.
+ */
+int cli_mute_gone_stdout(void);
+
 /* Milliseconds on a clock that never goes back, for elapsed times. */
 long cli_now_ms(void);
 

@@ -10,7 +10,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <json-c/json.h>
 #include <limits.h>
 #include <pthread.h>
@@ -18,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -103,19 +101,8 @@ format_duration(char *buf, size_t size, long ms)
 static void
 check_stdout(struct printer *p)
 {
-	struct stat st;
-	int fd;
-
-	/* A failed write to a pipe is its reader gone; errno may be stale by now. */
-	if (p->muted || (fflush(stdout) == 0 && !ferror(stdout)) || fstat(STDOUT_FILENO, &st) != 0 ||
-	    !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+	if (p->muted || (fflush(stdout) == 0 && !ferror(stdout)) || !cli_mute_gone_stdout())
 		return;
-	fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		if (dup2(fd, STDOUT_FILENO) >= 0)
-			clearerr(stdout);
-		close(fd);
-	}
 	p->muted = 1;
 	p->progress = 0;
 }

@@ -85,6 +85,18 @@ pass_err_line(const struct cli *cli, const struct target *t, const char *line, s
 	free(buf);
 }
 
+/*
+ * Flushes stdout.  A reader that went away does not stop the fleet, as it
+ * does not stop a single run (see check_stdout in cmd-run.c): the targets'
+ * runs go on to their end, their output going nowhere.
+ */
+static void
+flush_output(void)
+{
+	if (fflush(stdout) != 0 || ferror(stdout))
+		cli_mute_gone_stdout();
+}
+
 /* An object of a target's JSON output, with "target" added, on stdout. */
 static void
 pass_json_line(const struct target *t, const char *line, size_t len)
@@ -93,7 +105,7 @@ pass_json_line(const struct target *t, const char *line, size_t len)
 		return;
 	printf("{\"target\":\"%s\"%s%.*s\n", t->name, line[1] == '}' ? "" : ",", (int)(len - 1),
 	       line + 1);
-	fflush(stdout);
+	flush_output();
 }
 
 /* Appends what fd has to *buf; returns 0 at the end of the stream. */
@@ -240,7 +252,7 @@ start_target(struct cli *cli, struct target *t, char **args, const char *connect
 		free(env);
 		return -1;
 	}
-	fflush(stdout);
+	flush_output();
 	fflush(stderr);
 	t->pid = fork();
 	if (t->pid == 0) {
@@ -317,8 +329,7 @@ report_target(struct cli *cli, struct target *t)
 	if (!cli->quiet)
 		printf("%sTarget %s%s\n", cli->color ? "\033[1m" : "", t->name,
 		       cli->color ? "\033[0m" : "");
-	fflush(stdout);
-	write_all(STDOUT_FILENO, t->obuf != NULL ? t->obuf : "", t->olen);
+	fwrite(t->obuf != NULL ? t->obuf : "", 1, t->olen, stdout);
 	t->olen = 0;
 	if (t->status == CLI_EXIT_OK) {
 		if (!cli->quiet)
@@ -330,7 +341,7 @@ report_target(struct cli *cli, struct target *t)
 		printf("target %s: FAILED (exit status %d: %s)\n", t->name, t->status,
 		       cli_exit_name(t->status));
 	}
-	fflush(stdout);
+	flush_output();
 }
 
 int
@@ -466,6 +477,7 @@ cli_fleet_run(struct cli *cli, int argc, char **argv, char *const *drop, size_t 
 	if (cli->format == CLI_FORMAT_TEXT && !cli->quiet)
 		printf("%zu target%s: %zu done, %zu failed, %zu not run\n", n, n == 1 ? "" : "s", ok,
 		       failed, skipped);
+	flush_output();
 	cli_fleet_free_targets(t, n);
 	if (ret != CLI_EXIT_OK)
 		return ret;

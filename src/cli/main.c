@@ -280,6 +280,24 @@ cli_now_ms(void)
 }
 
 int
+cli_mute_gone_stdout(void)
+{
+	struct stat st;
+	int fd;
+
+	/* A failed write to a pipe is its reader gone; errno may be stale by now. */
+	if (fstat(STDOUT_FILENO, &st) != 0 || !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+		return 0;
+	fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (dup2(fd, STDOUT_FILENO) >= 0)
+			clearerr(stdout);
+		close(fd);
+	}
+	return 1;
+}
+
+int
 cli_push(const char ***list, size_t *n, const char *value)
 {
 	const char **grown = realloc(*list, (*n + 1) * sizeof **list);
