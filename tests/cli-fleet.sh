@@ -175,9 +175,10 @@ fleet_bg() {
 	fleet=$!
 }
 # fleet_wait: waits for the fleet; its status in $rc, its output in $out and $err.
+# (Some shells say on stderr that a job died of a signal: not the fleet's.)
 fleet_wait() {
 	rc=0
-	wait $fleet || rc=$?
+	wait $fleet 2>/dev/null || rc=$?
 	out=$(cat fleet.out)
 	err=$(cat fleet.err)
 }
@@ -227,6 +228,38 @@ for format in text json; do
 	[ "$(sqlite3 q2.db "SELECT count(*) FROM sqlite_master WHERE name = 'slow'")" = 1 ] &&
 		ok "$format: the target after the reader went away was upgraded" || not_ok "$format: q2.db lacks its table"
 done
+
+# ---- the fleet stopped by a signal -----------------------------------------------------------
+# SIGTERM or SIGHUP to the fleet reaches the run under way, which the fleet
+# waits for and reports; the target after it is not run, and the fleet
+# ends by the same signal.
+printf 's1 --database %s/k.db\ns2 --database %s/b.db\n' "$T_TMP" "$T_TMP" >stop.targets
+for how in "text TERM 15" "json HUP 1"; do
+	# shellcheck disable=SC2086 # three words
+	set -- $how
+	fleet_bg -T slow --format "$1" run --targets stop.targets
+	if child=$(target_pid $fleet); then kill -"$2" $fleet; else not_ok "$1: no target's run under way"; fi
+	fleet_wait
+	expect_rc $((128 + $3)) "$1: SIG$2 to the fleet: it ends by that signal"
+	[ -n "$child" ] && [ ! -d "/proc/$child" ] && ok "$1: the run under way was stopped and waited for" ||
+		not_ok "$1: the target's run $child is still there" "$(tr '\0' ' ' <"/proc/$child/cmdline" 2>/dev/null)"
+	expect_err "^upgrade: error: s1: killed by signal $3 \\(SIG$2\\)\$" "$1: the run under way is reported"
+	expect_err "^upgrade: error: stopped by signal $3 \\(SIG$2\\)\$" "$1: the fleet says why it stopped"
+done
+expect_out '^\{"type":"target_done","target":"s1","status":129,"code":"signal",' "JSON: the stopped run's target_done"
+expect_out '^\{"type":"target_skipped","target":"s2"\}$' "JSON: the target not run"
+last=$(printf '%s\n' "$out" | tail -n 1)
+case $last in
+'{"type":"error","code":"signal","status":129,"message":"stopped by signal 1 (SIGHUP)",'*) ok "JSON: the fleet ends with its error object" ;;
+*) not_ok "JSON: the last line" "$last" ;;
+esac
+valid_json "JSON: a stopped fleet"
+fleet_bg -T slow run --targets stop.targets
+if child=$(target_pid $fleet); then kill -TERM $fleet; else not_ok "text: no target's run under way"; fi
+fleet_wait
+expect_out '^target s1: FAILED \(killed by signal 15: SIGTERM\)$' "text: the stopped run's block"
+expect_out '^target s2: not run: the run was stopped by SIGTERM$' "text: the target not run says why"
+expect_out '^2 targets: 0 done, 1 failed, 1 not run$' "text: the summary line"
 
 # ---- a bad targets file -------------------------------------------------------------------
 bad_file() { # content pattern description

@@ -14,7 +14,8 @@
  * comes, each line naming its target; standard output is passed on as it
  * comes with --format json (every object gets "target"), and as one block
  * per target, when it ends, in text.  The exit status sums up the
- * targets'.
+ * targets'.  A fleet told to stop (SIGHUP, SIGINT, SIGTERM) passes it on
+ * to the runs under way and ends after them, by the same signal.
  */
 #include "config.h"
 
@@ -22,6 +23,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,9 +233,13 @@ child_env(const char *connect, char **var)
 	return env;
 }
 
-/* Starts the run of t with args; its connection string, if any, in its environment. */
+/*
+ * Starts the run of t with args, its connection string, if any, in its
+ * environment, and the signal mask the fleet started with.
+ */
 static int
-start_target(struct cli *cli, struct target *t, char **args, const char *connect)
+start_target(struct cli *cli, struct target *t, char **args, const char *connect,
+             const sigset_t *mask)
 {
 	int o[2], e[2];
 	char *var, **env = child_env(connect, &var);
@@ -259,6 +265,7 @@ start_target(struct cli *cli, struct target *t, char **args, const char *connect
 		dup2(o[1], STDOUT_FILENO);
 		dup2(e[1], STDERR_FILENO);
 		signal(SIGPIPE, SIG_DFL);
+		sigprocmask(SIG_SETMASK, mask, NULL);
 		execve(args[0], args, env);
 		fprintf(stderr, "%s: error: cannot run %s: %s\n", cli->progname, args[0], strerror(errno));
 		_exit(CLI_EXIT_SOFTWARE);
@@ -300,6 +307,76 @@ signal_name(int sig)
 		if (names[i].sig == sig)
 			return names[i].name;
 	return strsignal(sig);
+}
+
+/*
+ * The signals that stop a fleet: SIGHUP, SIGINT and SIGTERM are passed on
+ * to the runs under way, whose end the fleet waits for and reports before
+ * it ends by the same signal.  Without that the fleet would die at once
+ * and leave its runs going on unseen, their output lost.  The handler
+ * notes the signal; the main loop, which has them blocked but while it
+ * waits in ppoll(), passes each one on.
+ */
+static const int stop_signals[] = {SIGHUP, SIGINT, SIGTERM};
+#define NSTOP_SIGNALS (sizeof stop_signals / sizeof stop_signals[0])
+static volatile sig_atomic_t stop_signal, stop_count;
+
+static void
+note_stop_signal(int sig)
+{
+	stop_signal = sig;
+	stop_count++;
+}
+
+/*
+ * Catches the stop signals, but those ignored (under nohup the runs keep
+ * ignoring them too), and blocks them.  *wait_mask is the mask from
+ * before: ppoll() waits with it, the children start with it, and
+ * release_stop_signals() restores it.
+ */
+static void
+catch_stop_signals(struct sigaction old[NSTOP_SIGNALS], sigset_t *wait_mask)
+{
+	struct sigaction sa;
+	sigset_t block;
+	size_t i;
+
+	stop_signal = stop_count = 0;
+	sigemptyset(&block);
+	for (i = 0; i < NSTOP_SIGNALS; i++)
+		sigaddset(&block, stop_signals[i]);
+	pthread_sigmask(SIG_BLOCK, &block, wait_mask);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = note_stop_signal;
+	sa.sa_mask = block;
+	for (i = 0; i < NSTOP_SIGNALS; i++) {
+		sigaction(stop_signals[i], NULL, &old[i]);
+		if (old[i].sa_handler != SIG_IGN)
+			sigaction(stop_signals[i], &sa, NULL);
+	}
+}
+
+static void
+release_stop_signals(const struct sigaction old[NSTOP_SIGNALS], const sigset_t *wait_mask)
+{
+	size_t i;
+
+	for (i = 0; i < NSTOP_SIGNALS; i++)
+		sigaction(stop_signals[i], &old[i], NULL);
+	pthread_sigmask(SIG_SETMASK, wait_mask, NULL);
+}
+
+/* Passes a stop signal on to every run under way; returns the signal. */
+static int
+pass_on_stop_signal(const struct target *t, size_t n)
+{
+	int sig = stop_signal;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (t[i].pid > 0 && t[i].status < 0)
+			kill(t[i].pid, sig);
+	return sig;
 }
 
 /* A target ended: its text output as one block, or its target_done object. */
@@ -344,15 +421,46 @@ report_target(struct cli *cli, struct target *t)
 	flush_output();
 }
 
+/*
+ * The fleet was stopped by sig and its runs have ended: it says so, and
+ * ends by the same signal, so that whatever started it sees it stopped as
+ * it asked (a shell says 128 + sig; a supervisor sees the signal).  Returns
+ * only if the signal does not end the process.
+ */
+static void
+end_by_signal(const struct cli *cli, int sig)
+{
+	char *msg = NULL;
+	sigset_t only;
+
+	if (asprintf(&msg, "stopped by signal %d (%s)", sig, signal_name(sig)) < 0)
+		msg = NULL;
+	cli_error(cli, "%s", msg != NULL ? msg : "stopped by a signal");
+	if (cli->format == CLI_FORMAT_JSON)
+		cli_json_error(CLI_EXIT_SIGNAL + sig, msg != NULL ? msg : "stopped by a signal", NULL,
+		               NULL, 0, NULL);
+	free(msg);
+	flush_output();
+	fflush(stderr);
+	signal(sig, SIG_DFL);
+	sigemptyset(&only);
+	sigaddset(&only, sig);
+	pthread_sigmask(SIG_UNBLOCK, &only, NULL);
+	raise(sig);
+}
+
 int
 cli_fleet_run(struct cli *cli, int argc, char **argv, char *const *drop, size_t ndrop, int jobs,
               int keep_going)
 {
 	struct target *t = NULL;
 	size_t n = 0, next = 0, running = 0, i, ok = 0, failed = 0, skipped = 0;
-	int ret, parallel, per_target, stop = 0, first_status = -1, same = 1;
+	int ret, parallel, per_target, stop = 0, first_status = -1, same = 1, stopped_by = 0;
+	sig_atomic_t passed_on = 0;
 	char self[PATH_MAX];
 	ssize_t len;
+	struct sigaction old_actions[NSTOP_SIGNALS];
+	sigset_t wait_mask;
 
 	if (cli->connect != NULL || cli->dsn != NULL || cli->database != NULL)
 		return cli_usage_error(cli, "--targets names the databases: use no --connect, --dsn "
@@ -370,6 +478,7 @@ cli_fleet_run(struct cli *cli, int argc, char **argv, char *const *drop, size_t 
 	/* -j N is the connections in all: N targets at once, each with its share of N. */
 	parallel = jobs < (int)n ? jobs : (int)n;
 	per_target = jobs / parallel > 0 ? jobs / parallel : 1;
+	catch_stop_signals(old_actions, &wait_mask);
 	while (next < n || running > 0) {
 		struct pollfd *fds;
 		size_t nfds = 0;
@@ -380,7 +489,7 @@ cli_fleet_run(struct cli *cli, int argc, char **argv, char *const *drop, size_t 
 			char **args = child_argv(self, argc, argv, drop, ndrop, &t[next], per_target,
 			                         cli->color, jbuf, &connect);
 
-			if (args == NULL || start_target(cli, &t[next], args, connect) < 0) {
+			if (args == NULL || start_target(cli, &t[next], args, connect, &wait_mask) < 0) {
 				cli_error(cli, "target %s: cannot start its run: %s", t[next].name,
 				          strerror(errno));
 				t[next].status = CLI_EXIT_SOFTWARE;
@@ -414,12 +523,18 @@ cli_fleet_run(struct cli *cli, int argc, char **argv, char *const *drop, size_t 
 			if (t[i].err >= 0)
 				fds[nfds++] = (struct pollfd){.fd = t[i].err, .events = POLLIN};
 		}
-		if (poll(fds, nfds, -1) < 0 && errno != EINTR) {
+		if (ppoll(fds, nfds, NULL, &wait_mask) < 0 && errno != EINTR) {
 			free(fds);
 			ret = CLI_EXIT_SOFTWARE;
 			break;
 		}
 		free(fds);
+		/* Each signal is passed on, a second SIGINT too: the runs may take their time. */
+		if (stop_count != passed_on) {
+			passed_on = stop_count;
+			stopped_by = pass_on_stop_signal(t, n);
+			stop = 1;
+		}
 		for (i = 0; i < n; i++) {
 			int wstatus;
 			struct pollfd pf[2] = {{.fd = t[i].out, .events = POLLIN},
@@ -468,6 +583,9 @@ cli_fleet_run(struct cli *cli, int argc, char **argv, char *const *drop, size_t 
 			if (o != NULL)
 				json_object_object_add(o, "target", json_object_new_string(t[i].name));
 			cli_json_print(o);
+		} else if (stopped_by != 0) {
+			printf("target %s: not run: the run was stopped by %s\n", t[i].name,
+			       signal_name(stopped_by));
 		} else {
 			printf("target %s: not run: an earlier target failed (--keep-going runs every "
 			       "target)\n",
@@ -479,6 +597,11 @@ cli_fleet_run(struct cli *cli, int argc, char **argv, char *const *drop, size_t 
 		       failed, skipped);
 	flush_output();
 	cli_fleet_free_targets(t, n);
+	if (stopped_by != 0)
+		end_by_signal(cli, stopped_by);
+	release_stop_signals(old_actions, &wait_mask);
+	if (stopped_by != 0)
+		return CLI_EXIT_SIGNAL + stopped_by;
 	if (ret != CLI_EXIT_OK)
 		return ret;
 	if (failed == 0)
