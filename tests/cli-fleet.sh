@@ -4,8 +4,10 @@
 # in one run: SQLite files, the test PostgreSQL and MariaDB side by side,
 # -j across targets, text grouped per target, JSON Lines with "target",
 # the exit status summing up the targets, --keep-going across targets, a
-# bad targets file named by line, and two names for one database racing
-# under -j (the database's lock lets each task run once).
+# connection string kept off the targets' command lines, a target's run
+# killed by a signal, a reader of the output that goes away, the fleet
+# stopped by a signal, a bad targets file named by line, and two names for
+# one database racing under -j (the database's lock lets each task run once).
 . "$top_srcdir/tests/lib.sh"
 
 NS='xmlns="urn:upgrade:catalog:1"'
