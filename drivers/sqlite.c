@@ -1484,6 +1484,7 @@ const struct upg_dialect upg_dialect_sqlite = {
 	.state_append = "UPDATE %s SET state = json_insert(state, '$.executed_tasks[#]', ?), "
 	                "modified = ? WHERE module = ?",
 	.quoted_unknown_is_string = 1,
+	.reopen_transaction_sql = "BEGIN",
 	.state_list_guard = " AND NOT EXISTS (SELECT 1 FROM json_each(state, '$.executed_tasks') "
 	                    "WHERE value = ?)",
 	/*

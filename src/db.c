@@ -651,6 +651,26 @@ upg_db_begin(struct upgrade_conn *conn)
 	return ret;
 }
 
+/*
+ * Rolls back after a failed end of transaction.  Where the engine ended
+ * the transaction itself and the driver did not notice, the rollback
+ * fails too; the dialect's statement opens one for the driver to end.
+ */
+static void
+rollback_lost(struct upgrade_conn *conn)
+{
+	SQLHSTMT st = SQL_NULL_HSTMT;
+
+	if (SQL_SUCCEEDED(SQLEndTran(SQL_HANDLE_DBC, conn->dbc, SQL_ROLLBACK)) ||
+	    conn->dialect == NULL || conn->dialect->reopen_transaction_sql == NULL)
+		return;
+	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, conn->dbc, &st)))
+		return;
+	if (SQL_SUCCEEDED(SQLExecDirect(st, (SQLCHAR *)conn->dialect->reopen_transaction_sql, SQL_NTS)))
+		SQLEndTran(SQL_HANDLE_DBC, conn->dbc, SQL_ROLLBACK);
+	SQLFreeHandle(SQL_HANDLE_STMT, st);
+}
+
 static int
 end_tran(struct upgrade_conn *conn, SQLSMALLINT how)
 {
@@ -674,7 +694,7 @@ end_tran(struct upgrade_conn *conn, SQLSMALLINT how)
 		 * why, so it is kept.
 		 */
 		upg_error_stash(&first, &conn->err);
-		SQLEndTran(SQL_HANDLE_DBC, conn->dbc, SQL_ROLLBACK);
+		rollback_lost(conn);
 		set_autocommit(conn, 1);
 		upg_error_restore(&conn->err, &first);
 		return ret;

@@ -432,6 +432,14 @@ struct upg_dialect {
 	const char *bool_true;
 	const char *bool_false;
 	/*
+	 * MAY: a statement that opens a transaction in the engine, for a
+	 * driver that still counts one open after the engine ended it (SQLite
+	 * after ON CONFLICT ROLLBACK or a full disk: its ODBC driver then
+	 * refuses both ROLLBACK and autocommit, for good).  Rolled back again,
+	 * the driver's count and the engine agree.
+	 */
+	const char *reopen_transaction_sql;
+	/*
 	 * 1 when a double-quoted name that is no column is taken as a string
 	 * (SQLite): CREATE INDEX on a misspelt column then indexes a constant,
 	 * so the columns are looked up first.

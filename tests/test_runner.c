@@ -1047,6 +1047,71 @@ test_history(void)
 	upgrade_conn_free(conn);
 }
 
+static int
+task_conflict_rollback(struct upgrade_context *ctx, void *ud)
+{
+	(void)ud;
+	if (upgrade_context_exec(NULL, ctx, "CREATE TABLE u (x UNIQUE ON CONFLICT ROLLBACK)", 0, NULL) !=
+	    UPGRADE_OK)
+		return UPGRADE_ERROR;
+	/* SQLite ends the transaction itself; its ODBC driver still counts it open. */
+	return upgrade_context_exec(NULL, ctx, "INSERT INTO u VALUES (1), (1)", 0, NULL);
+}
+
+static int
+task_insert_then_fail(struct upgrade_context *ctx, void *ud)
+{
+	(void)ud;
+	if (upgrade_context_exec(NULL, ctx, "CREATE TABLE v (x INTEGER)", 0, NULL) != UPGRADE_OK)
+		return UPGRADE_ERROR;
+	return upgrade_context_exec(NULL, ctx, "INSERT INTO nosuch VALUES (1)", 0, NULL);
+}
+
+/* Runs a catalog of fn alone, times times; each run must fail with message. */
+static void
+run_failing(struct upgrade_conn *conn, upgrade_task_fn fn, int times, const char *message)
+{
+	struct upgrade_catalog *cat = NULL;
+	struct upgrade_runner *r = NULL;
+
+	CU_ASSERT_EQUAL_FATAL(upgrade_catalog_new(&cat), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_add_module(cat, "m", NULL), UPGRADE_OK);
+	CU_ASSERT_EQUAL(upgrade_catalog_add_task(cat, "m", "T", fn, NULL, UPGRADE_TASK_ALWAYS_RUN, NULL),
+	                UPGRADE_OK);
+	CU_ASSERT_EQUAL_FATAL(upgrade_catalog_prepare(cat), UPGRADE_OK);
+	CU_ASSERT_EQUAL_FATAL(upgrade_runner_new(&r, cat), UPGRADE_OK);
+	while (times-- > 0) {
+		CU_ASSERT_EQUAL(upgrade_runner_run(r, conn), UPGRADE_EDB);
+		CU_ASSERT_PTR_NOT_NULL(strstr(upgrade_runner_error(r), message));
+	}
+	upgrade_runner_free(r);
+	upgrade_catalog_free(cat);
+}
+
+/*
+ * A task whose statement made SQLite end the transaction: the connection
+ * runs again, and its next task is a transaction again (its CREATE TABLE
+ * is rolled back with the task).
+ */
+static void
+test_engine_ended_transaction(void)
+{
+	struct upgrade_conn *conn = NULL;
+	char path[300];
+
+	snprintf(path, sizeof path, "%s/ended.db", test_tmpdir());
+	remove(path);
+	CU_ASSERT_EQUAL_FATAL(upgrade_conn_new(&conn), UPGRADE_OK);
+	CU_ASSERT_EQUAL_FATAL(upgrade_conn_connect_sqlite(conn, path), UPGRADE_OK);
+	/* Twice: the same first failure the second time, not "inside a transaction". */
+	run_failing(conn, task_conflict_rollback, 2, "UNIQUE constraint failed");
+	assert_scalar(conn, "SELECT count(*) FROM sqlite_master WHERE name = 'u'", "0");
+	run_failing(conn, task_insert_then_fail, 1, "nosuch");
+	/* The failed task's table went with it: it ran in a transaction. */
+	assert_scalar(conn, "SELECT count(*) FROM sqlite_master WHERE name = 'v'", "0");
+	upgrade_conn_free(conn);
+}
+
 static void
 test_bad_arguments(void)
 {
@@ -1100,6 +1165,7 @@ add_suites(void)
 	TEST_ADD(test_fill_runs_postgresql);
 	TEST_ADD(test_prefix_modules);
 	TEST_ADD(test_c_task_journal);
+	TEST_ADD(test_engine_ended_transaction);
 	TEST_ADD(test_bad_arguments);
 	TEST_ADD(test_history);
 }
