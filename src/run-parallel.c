@@ -43,17 +43,25 @@ deliver_waits(struct upg_parallel *p)
  * A worker thread: opens a connection of its own like p->proto, then runs
  * the next schema not yet taken until none is left or a failure without
  * keep_going stops the run.  A connection that cannot be opened fails
- * every schema the worker takes.  Results go to the job, under p->mutex.
+ * every schema the worker takes; it takes none while another worker has,
+ * or may still get, a connection (a server short of connections for all).
+ * Results go to the job, under p->mutex.
  */
 static void *
 parallel_worker(void *arg)
 {
 	struct upg_parallel *p = arg;
 	struct upgrade_conn *conn = NULL;
-	int connect_ret;
+	int connect_ret, idle;
 
 	connect_ret = upg_conn_clone(p->proto, &conn);
-	for (;;) {
+	pthread_mutex_lock(&p->mutex);
+	p->connecting--;
+	if (connect_ret == UPGRADE_OK)
+		p->connected++;
+	idle = connect_ret != UPGRADE_OK && (p->connected > 0 || p->connecting > 0);
+	pthread_mutex_unlock(&p->mutex);
+	while (!idle) {
 		struct upg_schema_job *job;
 		struct upg_run run;
 		int ret;
@@ -133,9 +141,13 @@ upg_run_parallel(struct upgrade_runner *r, struct upgrade_conn *conn,
 	}
 	pthread_mutex_init(&p.mutex, NULL);
 	pthread_cond_init(&p.cond, NULL);
+	/* Held while they start: no worker counts on one that did not. */
+	pthread_mutex_lock(&p.mutex);
 	for (i = 0; i < nthreads; i++)
 		if (pthread_create(&threads[started], NULL, parallel_worker, &p) == 0)
 			started++;
+	p.connecting = started;
+	pthread_mutex_unlock(&p.mutex);
 	if (started == 0) {
 		first_error = upg_error_set(&r->err, UPGRADE_ERROR, "cannot start worker threads");
 		p.stop = 1;

@@ -118,6 +118,8 @@ struct upg_parallel {
 	struct upgrade_conn *proto;
 	struct upg_schema_job *jobs;
 	size_t njobs, next;
+	/* Workers still opening their connection, and those that opened it. */
+	size_t connecting, connected;
 	int stop;
 	pthread_mutex_t mutex;
 	pthread_cond_t cond;

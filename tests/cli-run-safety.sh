@@ -126,6 +126,28 @@ if require_env UPGRADE_TEST_PG && require_env UPGRADE_TEST_PG_ADMIN; then
 	i=0
 	while [ $i -lt 200 ]; do sql="$sql DROP SCHEMA upg_many_$i CASCADE;"; i=$((i + 1)); done
 	pg "$sql" >/dev/null
+
+	# A role the server gives three connections: with -j 4 two workers get
+	# none (the run's own connection is the third).  They take no schema;
+	# the two that connected do all six.
+	pg "DROP ROLE IF EXISTS upg_few; CREATE ROLE upg_few LOGIN PASSWORD 'few' CONNECTION LIMIT 3" >/dev/null
+	sql=
+	for i in 1 2 3 4 5 6; do
+		sql="$sql DROP SCHEMA IF EXISTS upg_few_$i CASCADE; CREATE SCHEMA upg_few_$i AUTHORIZATION upg_few;"
+	done
+	pg "$sql" >/dev/null
+	few=$(printf '%s\n' "$UPGRADE_TEST_PG" | sed 's/Uid=[^;]*;/Uid=upg_few;/; s/Pwd=.*$/Pwd=few/')
+	mk slowmany "<module $NS name=\"race\">$TABLE</module>"
+	"$UPGRADE" -q -T "$T_TMP/slowmany" -c "$few" run --schemas 'upg_few_*' >/dev/null 2>&1
+	mk slowmany "<module $NS name=\"race\">$TABLE<task name=\"Slow\"><sql>SELECT pg_sleep(0.3)</sql></task></module>"
+	run "$UPGRADE" -T "$T_TMP/slowmany" -c "$few" run --schemas 'upg_few_*' -j 4
+	expect_rc 0 "PG: -j 4 with connections for two workers"
+	n=$(printf '%s\n' "$out" | grep -c '^\* race:Slow$')
+	[ "$n" = 6 ] && ok "PG: all six schemas upgraded by the workers that connected" ||
+		not_ok "PG: $n of 6 schemas upgraded" "$out" "$err"
+	sql=
+	for i in 1 2 3 4 5 6; do sql="$sql DROP SCHEMA upg_few_$i CASCADE;"; done
+	pg "$sql DROP ROLE upg_few" >/dev/null
 fi
 
 if require_env UPGRADE_TEST_MARIADB && require_env UPGRADE_TEST_MARIADB_ADMIN; then
