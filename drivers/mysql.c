@@ -926,6 +926,7 @@ const struct upg_dialect upg_dialect_mysql = {
 	.state_append = "UPDATE %s SET state = JSON_ARRAY_APPEND(state, '$.executed_tasks', ?), "
 	                "modified = ? WHERE module = ?",
 	.state_list_guard = " AND NOT JSON_CONTAINS(state, JSON_QUOTE(?), '$.executed_tasks')",
+	.state_length_guard = " AND JSON_LENGTH(state, '$.executed_tasks') = CAST(? AS SIGNED)",
 	/* Prepared on the server once, then only executed: 0.29 -> 0.25 ms of client CPU a task. */
 	.keep_prepared = 1,
 	.current_schema_sql = "SELECT DATABASE()",
@@ -933,6 +934,7 @@ const struct upg_dialect upg_dialect_mysql = {
 	                    "NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys') "
 	                    "ORDER BY SCHEMA_NAME",
 	.system_schema = mysql_system_schema,
+	.list_schemas_final = 1,
 	.use_schema_sql = "USE %s",
 	/* A schema is a database here. */
 	.create_schema_sql = "CREATE DATABASE %s",

@@ -1027,6 +1027,8 @@ const struct upg_dialect upg_dialect_postgresql = {
 	.state_append = "UPDATE %s SET state = jsonb_insert(state::jsonb, '{executed_tasks,-1}', "
 	                "to_jsonb(CAST(? AS TEXT)), true), modified = ? WHERE module = ?",
 	.state_list_guard = " AND NOT jsonb_exists(state::jsonb -> 'executed_tasks', CAST(? AS TEXT))",
+	.state_length_guard = " AND jsonb_array_length(state::jsonb -> 'executed_tasks') = "
+	                      "CAST(? AS INTEGER)",
 	/* psqlODBC parses a prepared statement once, as a named one, and binds it after. */
 	.keep_prepared = 1,
 	/*

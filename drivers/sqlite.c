@@ -1487,6 +1487,7 @@ const struct upg_dialect upg_dialect_sqlite = {
 	.reopen_transaction_sql = "BEGIN",
 	.state_list_guard = " AND NOT EXISTS (SELECT 1 FROM json_each(state, '$.executed_tasks') "
 	                    "WHERE value = ?)",
+	.state_length_guard = " AND json_array_length(state, '$.executed_tasks') = CAST(? AS INTEGER)",
 	/*
 	 * No keep_prepared: SQLite ODBC compiles, steps and finalizes the
 	 * statement in every SQLExecute, prepared or not (callgrind: 2,000

@@ -8,7 +8,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -169,41 +168,20 @@ upgrade_catalog_diag_count(const struct upgrade_catalog *cat)
 	return UPG_IS(cat, CATALOG) ? cat->ndiags : 0;
 }
 
-/*
- * A failure of a call that only reads the catalog.  Several threads may
- * read a prepared catalog at once (upgrade_catalog_new(3)), so the one
- * thing such a call writes, the error record, is written under a lock.
- */
-static pthread_mutex_t read_error_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static int
-read_failure(const struct upgrade_catalog *cat, int code, const char *fmt, ...) UPG_PRINTF(3, 4);
-
-static int
-read_failure(const struct upgrade_catalog *cat, int code, const char *fmt, ...)
-{
-	struct upgrade_catalog *writable = (struct upgrade_catalog *)(uintptr_t)cat;
-	va_list ap;
-
-	va_start(ap, fmt);
-	pthread_mutex_lock(&read_error_lock);
-	upg_error_vset(&writable->error, code, fmt, ap);
-	pthread_mutex_unlock(&read_error_lock);
-	va_end(ap);
-	return code;
-}
-
-/* Hands out entry index of list (n entries, called what in a failure's message). */
+/* Hands out entry index of list (n entries). */
 static int
 hand_out(const char **file, unsigned long *line, const char **object, const char **message,
-         const struct upgrade_catalog *cat, const struct upg_diag *list, size_t n, size_t index,
-         const char *what)
+         const struct upg_diag *list, size_t n, size_t index)
 {
 	const struct upg_diag *d;
 
+	/*
+	 * Nothing is written, not even the catalog's error: threads sharing a
+	 * prepared catalog call this at once, and one's message would be
+	 * freed under another's eyes.
+	 */
 	if (index >= n)
-		return read_failure(cat, UPGRADE_ENOTFOUND, "no %s %zu: the catalog has %zu", what,
-		                    index, n);
+		return UPGRADE_ENOTFOUND;
 	d = &list[index];
 	if (file != NULL)
 		*file = d->file;
@@ -222,8 +200,7 @@ upgrade_catalog_diag(const char **file, unsigned long *line, const char **object
 {
 	if (!UPG_IS(cat, CATALOG))
 		return UPGRADE_EINVAL;
-	return hand_out(file, line, object, message, cat, cat->diags, cat->ndiags, index,
-	                "diagnostic");
+	return hand_out(file, line, object, message, cat->diags, cat->ndiags, index);
 }
 
 size_t
@@ -238,8 +215,7 @@ upgrade_catalog_warning(const char **file, unsigned long *line, const char **obj
 {
 	if (!UPG_IS(cat, CATALOG))
 		return UPGRADE_EINVAL;
-	return hand_out(file, line, object, message, cat, cat->warnings, cat->nwarnings, index,
-	                "warning");
+	return hand_out(file, line, object, message, cat->warnings, cat->nwarnings, index);
 }
 
 const char *

@@ -376,12 +376,12 @@ upgrade_conn_attach_odbc(struct upgrade_conn *conn, void *hdbc)
 	upg_error_clear(&conn->err);
 	if (hdbc == NULL)
 		return upg_error_set(&conn->err, UPGRADE_EINVAL, "no ODBC connection handle");
-	disconnect(conn);
 	/* Every later question would fail with a message about something else. */
 	if (!SQL_SUCCEEDED(SQLGetInfo((SQLHDBC)hdbc, SQL_DBMS_NAME, probe, sizeof probe, NULL)))
 		return upg_error_set(&conn->err, UPGRADE_EINVAL,
 		                     "the ODBC connection handle is not connected (SQLGetInfo fails on "
 		                     "it)");
+	disconnect(conn);
 	conn->dbc = (SQLHDBC)hdbc;
 	conn->borrowed = 1;
 	conn->connected = 1;

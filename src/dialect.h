@@ -286,6 +286,12 @@ struct upg_dialect {
 	 */
 	const char *state_list_guard;
 	/*
+	 * MAY: likewise, " AND " the length of the executed_tasks array
+	 * "= ?" (the length this run last saw, as text), for an UPDATE that
+	 * writes the whole list: another run's names would go with it.
+	 */
+	const char *state_length_guard;
+	/*
 	 * MAY: the state write, the same text for every task of a module, is
 	 * prepared once and executed again (see upg_db_exec_kept): the driver
 	 * keeps the server's parse and plan between executions, and keeping
@@ -315,6 +321,8 @@ struct upg_dialect {
 	 * sorts the rest by their bytes.
 	 */
 	int (*system_schema)(const char *name);
+	/* 1 when list_schemas_sql leaves those out and orders the rest itself: no sort here. */
+	int list_schemas_final;
 	/* MAY: SQL making a schema the default, "%s" being its quoted name; NULL: cannot. */
 	const char *use_schema_sql;
 	/*

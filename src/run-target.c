@@ -168,7 +168,7 @@ upg_run_resolve_schemas(struct upgrade_runner *r, struct upgrade_conn *conn,
 			return upg_error_copy(&r->err, &conn->err);
 		}
 		/* Patterns then match in one order whatever order the server listed in. */
-		if (d->system_schema != NULL && all.n > 1)
+		if (d->system_schema != NULL && !d->list_schemas_final && all.n > 1)
 			qsort(all.names, all.n, sizeof *all.names, upg_cmp_strings);
 	}
 	/* Every name is checked before any schema is created: nothing half done. */

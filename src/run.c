@@ -263,7 +263,9 @@ upgrade_runner_run(struct upgrade_runner *r, struct upgrade_conn *conn)
 	memset(&top, 0, sizeof top);
 	top.r = r;
 	top.conn = conn;
-	ret = upg_run_resolve_schemas(r, conn, &schemas, r->create_schemas && !r->dry_run);
+	/* A new schema has no partly applied task: --resume-from creates none. */
+	ret = upg_run_resolve_schemas(r, conn, &schemas,
+	                              r->create_schemas && !r->dry_run && r->resume_from == 0);
 	if (ret != UPGRADE_OK)
 		goto done;
 	/* A statement number is one task's in one schema: applied to others, it skips theirs. */

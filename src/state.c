@@ -191,6 +191,7 @@ take_executed(struct upg_state_module *m, json_object *state)
 	}
 	m->list_stored = 1;
 	n = json_object_array_length(arr);
+	m->stored_len = n;
 	if (grow_executed(m, n > 0 ? n : 1) != UPGRADE_OK)
 		return UPGRADE_ENOMEM;
 	/* The JSON texts are made at the first save, if any. */
@@ -520,7 +521,10 @@ name_json(struct upg_state_module *m, size_t i)
 {
 	if (m->executed_json[i] == NULL) {
 		json_object *str = json_object_new_string(m->executed[i]);
-		const char *text = str != NULL ? json_object_to_json_string_ext(str, JSON_C_TO_STRING_PLAIN) : NULL;
+		/* "/" as it is: MariaDB's JSON_CONTAINS (the state guard) compares escaped bytes. */
+		const char *text = str != NULL ? json_object_to_json_string_ext(
+		                                     str, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+		                               : NULL;
 
 		m->executed_json[i] = text != NULL ? upg_strdup(text) : NULL;
 		json_object_put(str);
@@ -597,6 +601,37 @@ list_appendable(const struct upg_state *st, const struct upg_state_module *m, co
 }
 
 /*
+ * Ends the WHERE of an UPDATE of the module's row with what must still
+ * hold for it to be this run's to write: the task it records or journals
+ * is not in the stored list yet, and, when the whole list is written, the
+ * stored one is as long as this run last saw it (an append leaves the
+ * others' names alone; a whole write would drop them).  Returns whether
+ * it added any.
+ */
+static int
+add_guards(const struct upg_state *st, const struct upg_state_module *m, int append,
+           struct upg_buf *sql, const char **p, size_t *k, char *seen_len, size_t size)
+{
+	const struct upg_dialect *d = st->conn->dialect;
+	int added = 0;
+
+	if (!m->exists || !m->list_stored)
+		return 0;
+	if (m->guard_name != NULL && d->state_list_guard != NULL) {
+		upg_buf_puts(sql, d->state_list_guard);
+		p[(*k)++] = m->guard_name;
+		added = 1;
+	}
+	if (!append && d->state_length_guard != NULL) {
+		upg_buf_puts(sql, d->state_length_guard);
+		snprintf(seen_len, size, "%zu", m->stored_len);
+		p[(*k)++] = seen_len;
+		added = 1;
+	}
+	return added;
+}
+
+/*
  * Writes the module's row, and its queued task rows: as one append of the
  * new name where list_appendable() allows, so that the cost of recording
  * a task does not grow with the tasks recorded before it, else the whole
@@ -612,14 +647,11 @@ upg_state_save(struct upg_state *st, struct upg_state_module *m)
 	char *rest = rest_text != NULL ? upg_strdup(rest_text) : NULL;
 	int append = rest != NULL && list_appendable(st, m, rest);
 	char *json = rest == NULL || append ? NULL : state_json(m);
-	const char **p = calloc(nrows * 6 + 4, sizeof *p);
+	const char **p = calloc(nrows * 6 + 5, sizeof *p);
 	char(*ms)[24] = calloc(nrows + 1, sizeof *ms);
-	char now[40];
-	const char *guard = m->exists && m->list_stored && m->guard_name != NULL
-	                        ? st->conn->dialect->state_list_guard
-	                        : NULL;
+	char now[40], seen_len[24];
 	long rows = 0;
-	int ret, existed = m->exists;
+	int ret, existed = m->exists, guarded;
 
 	if (rest == NULL || (!append && json == NULL) || p == NULL || ms == NULL) {
 		ret = upg_error_oom(&st->conn->err);
@@ -656,22 +688,29 @@ upg_state_save(struct upg_state *st, struct upg_state_module *m)
 		p[k++] = json;
 		p[k++] = now;
 	}
-	if (guard != NULL) {
-		upg_buf_puts(&sql, guard);
-		p[k++] = m->guard_name;
-	}
+	guarded = add_guards(st, m, append, &sql, p, &k, seen_len, sizeof seen_len);
 	ret = sql.failed ? upg_error_oom(&st->conn->err)
 	                 : upg_db_exec_kept(st->conn, upg_buf_str(&sql), k, p, &rows);
-	if (ret == UPGRADE_OK && guard != NULL && rows == 0)
+	if (ret == UPGRADE_OK && guarded && rows == 0 && m->guard_name != NULL)
 		ret = upg_error_set(&st->conn->err, UPGRADE_ERROR,
-		                    "another run recorded task %s:%s in %s while this one ran it, though "
-		                    "this one held the schema's lock (do all the runs that reach this "
-		                    "database lock alike: the same --pool-mode and --cluster-lock?); "
-		                    "this run's work on it is rolled back",
+		                    "another run recorded task %s:%s in %s while this one ran it, or "
+		                    "changed the module's list, though this one held the schema's lock "
+		                    "(do all the runs that reach this database lock alike: the same "
+		                    "--pool-mode and --cluster-lock?); this run stops without recording it",
 		                    m->module, m->guard_name, st->table);
+	else if (ret == UPGRADE_OK && guarded && rows == 0)
+		ret = upg_error_set(&st->conn->err, UPGRADE_ERROR,
+		                    "another run changed the tasks recorded for module %s in %s while "
+		                    "this one held the schema's lock (do all the runs that reach this "
+		                    "database lock alike: the same --pool-mode and --cluster-lock?); this "
+		                    "run stops without writing its state",
+		                    m->module, st->table);
 	if (ret == UPGRADE_OK) {
 		free(m->guard_name);
 		m->guard_name = NULL;
+		m->stored_len = append && m->appended != NULL ? m->stored_len + 1
+		                : append                       ? m->stored_len
+		                                               : m->nexecuted;
 		m->exists = 1;
 		if (along)
 			upg_state_discard_writes(m);

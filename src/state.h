@@ -51,6 +51,8 @@ struct upg_state_module {
 	 * stored list: the save holds only while it is still not there.
 	 */
 	char *guard_name;
+	/* The length of the stored array as this run last read or wrote it (list_stored). */
+	size_t stored_len;
 	char *appended;
 	char *saved_rest;
 };

@@ -204,9 +204,8 @@ test_memory(void)
 	CU_ASSERT_EQUAL(upgrade_catalog_load_memory(cat, "empty.xml", NULL, 0), UPGRADE_EPARSE);
 	CU_ASSERT_TRUE(has_diag(cat, "empty.xml", 1, "", "malformed XML: Document is empty"));
 	CU_ASSERT_EQUAL(upgrade_catalog_diag(NULL, NULL, NULL, NULL, cat, 99), UPGRADE_ENOTFOUND);
-	/* The failure is explained on the catalog, as every failure is. */
-	CU_ASSERT_STRING_EQUAL(upgrade_catalog_error(cat), "no diagnostic 99: the catalog has 1");
-	CU_ASSERT_EQUAL(upgrade_catalog_error_code(cat), UPGRADE_ENOTFOUND);
+	/* A read that threads may share writes nothing: the load's error stays. */
+	CU_ASSERT_EQUAL(upgrade_catalog_error_code(cat), UPGRADE_EPARSE);
 	CU_ASSERT_EQUAL(upgrade_catalog_check_dialect(cat, "sqlite"), UPGRADE_EINVAL);
 	upgrade_catalog_free(cat);
 }
@@ -345,8 +344,7 @@ test_special_files(void)
 	CU_ASSERT_STRING_EQUAL(m, "skipped: a character device, not a regular file");
 	CU_ASSERT_TRUE(has_warning(cat, "/pipe.xml", "skipped: a FIFO, not a regular file"));
 	CU_ASSERT_EQUAL(upgrade_catalog_warning(&f, &l, &o, &m, cat, 2), UPGRADE_ENOTFOUND);
-	CU_ASSERT_STRING_EQUAL(upgrade_catalog_error(cat), "no warning 2: the catalog has 2");
-	CU_ASSERT_EQUAL(upgrade_catalog_error_code(cat), UPGRADE_ENOTFOUND);
+	CU_ASSERT_NOT_EQUAL(upgrade_catalog_error_code(cat), UPGRADE_ENOTFOUND);
 	CU_ASSERT_EQUAL(upgrade_catalog_warning(&f, &l, &o, &m, NULL, 0), UPGRADE_EINVAL);
 	CU_ASSERT_EQUAL(upgrade_catalog_warning_count(NULL), 0);
 	upgrade_catalog_free(cat);

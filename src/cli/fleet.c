@@ -95,7 +95,9 @@ pass_err_line(const struct cli *cli, const struct target *t, const char *line, s
 static void
 flush_output(void)
 {
-	if (fflush(stdout) != 0 || ferror(stdout))
+	/* Only a reader gone: another failure (EIO, EAGAIN) is reported at the end. */
+	errno = 0;
+	if (fflush(stdout) != 0 && errno == EPIPE)
 		cli_mute_gone_stdout();
 }
 
@@ -265,6 +267,20 @@ start_target(struct cli *cli, struct target *t, char **args, const char *connect
 		dup2(o[1], STDOUT_FILENO);
 		dup2(e[1], STDERR_FILENO);
 		signal(SIGPIPE, SIG_DFL);
+		{
+			/*
+			 * The fleet's handlers would swallow a stop signal sent
+			 * before execve (one pending is delivered on unblocking):
+			 * the run would then go on to its end.
+			 */
+			static const int stops[] = {SIGHUP, SIGINT, SIGTERM};
+			struct sigaction cur;
+			size_t k;
+
+			for (k = 0; k < sizeof stops / sizeof *stops; k++)
+				if (sigaction(stops[k], NULL, &cur) == 0 && cur.sa_handler != SIG_IGN)
+					signal(stops[k], SIG_DFL);
+		}
 		sigprocmask(SIG_SETMASK, mask, NULL);
 		execve(args[0], args, env);
 		fprintf(stderr, "%s: error: cannot run %s: %s\n", cli->progname, args[0], strerror(errno));
@@ -478,6 +494,8 @@ cli_fleet_run(struct cli *cli, int argc, char **argv, char *const *drop, size_t 
 	/* -j N is the connections in all: N targets at once, each with its share of N. */
 	parallel = jobs < (int)n ? jobs : (int)n;
 	per_target = jobs / parallel > 0 ? jobs / parallel : 1;
+	/* Ignored by whoever started the fleet, it would leave no status to wait for. */
+	signal(SIGCHLD, SIG_DFL);
 	catch_stop_signals(old_actions, &wait_mask);
 	while (next < n || running > 0) {
 		struct pollfd *fds;
@@ -537,6 +555,7 @@ cli_fleet_run(struct cli *cli, int argc, char **argv, char *const *drop, size_t 
 		}
 		for (i = 0; i < n; i++) {
 			int wstatus;
+			pid_t waited;
 			struct pollfd pf[2] = {{.fd = t[i].out, .events = POLLIN},
 			                       {.fd = t[i].err, .events = POLLIN}};
 
@@ -555,10 +574,14 @@ cli_fleet_run(struct cli *cli, int argc, char **argv, char *const *drop, size_t 
 			if (t[i].out >= 0 || t[i].err >= 0)
 				continue;
 			/* Both streams ended: the child has exited or is about to. */
-			while (waitpid(t[i].pid, &wstatus, 0) < 0 && errno == EINTR)
+			wstatus = 0;
+			while ((waited = waitpid(t[i].pid, &wstatus, 0)) < 0 && errno == EINTR)
 				;
-			t[i].signal = WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0;
-			t[i].status = t[i].signal != 0 ? CLI_EXIT_SIGNAL + t[i].signal : WEXITSTATUS(wstatus);
+			/* Not to be had (SIGCHLD ignored by whoever started the fleet): unknown. */
+			t[i].signal = waited > 0 && WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0;
+			t[i].status = waited <= 0       ? CLI_EXIT_SOFTWARE
+			              : t[i].signal != 0 ? CLI_EXIT_SIGNAL + t[i].signal
+			                                 : WEXITSTATUS(wstatus);
 			t[i].duration_ms = cli_now_ms() - t[i].started_ms;
 			running--;
 			report_target(cli, &t[i]);
