@@ -241,5 +241,43 @@ if require_env UPGRADE_TEST_MARIADB && require_env UPGRADE_TEST_MARIADB_ADMIN; t
 	scenario MariaDB upg_json_a upg_json_b -c "$UPGRADE_TEST_MARIADB"
 fi
 
+# A run stopped by SIGTERM during a statement ends its JSON with an error
+# object (a reader that finds none takes the run for a success), and its
+# text output with one error line.
+cat_dir slow "<module $NS name=\"shop\"><task name=\"Create\"><sql>CREATE TABLE t1 (id INTEGER)</sql></task><task name=\"Slow\"><sql>WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x &lt; 500000000) SELECT count(*) FROM c</sql></task></module>"
+for fmt in json text; do
+	rm -f "$T_TMP/stop.db"
+	"$UPGRADE" -q -T "$T_TMP/v1" -d "$T_TMP/stop.db" run >/dev/null 2>&1
+	"$UPGRADE" --format "$fmt" -T "$T_TMP/slow" -d "$T_TMP/stop.db" run >"$T_TMP/stop.out" 2>"$T_TMP/stop.err" &
+	pid=$!
+	n=0
+	# JSON says when the task starts; text only when the schema does.
+	[ "$fmt" = json ] && started='shop:Slow' || started='^Running upgrade for'
+	until grep -q "$started" "$T_TMP/stop.out" 2>/dev/null || [ "$n" -ge 300 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	sleep 0.3
+	kill -TERM "$pid"
+	wait "$pid"
+	rc=$?
+	out=$(cat "$T_TMP/stop.out")
+	err=$(cat "$T_TMP/stop.err")
+	if [ "$fmt" = json ]; then
+		valid "SQLite: run stopped by SIGTERM" 143
+		expect_out '"code":"signal","status":143,"message":"stopped by signal 15 \(SIGTERM\)' \
+			"SQLite: the JSON of a stopped run ends with an error object saying so"
+	else
+		expect_rc 143 "SQLite: a stopped run exits as killed by SIGTERM"
+		expect_err '^upgrade: error: stopped by signal 15 \(SIGTERM\): the server rolls back' \
+			"SQLite: the text of a stopped run says so"
+	fi
+	got=$(sqlite3 "$T_TMP/stop.db" "SELECT state FROM upgrades WHERE module = 'shop'")
+	case $got in
+	*Slow*) not_ok "SQLite: the stopped task is recorded: $got" ;;
+	*) ok "SQLite: the stopped task is not recorded ($fmt)" ;;
+	esac
+done
+
 validate_all
 finish

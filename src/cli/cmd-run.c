@@ -708,6 +708,7 @@ cmd_run(struct cli *cli, int argc, char **argv)
 		goto done;
 	}
 	r = s.runner;
+	cli_say_when_stopped(cli);
 	/* Asked of a server whose replicas cannot be seen, the wait fails before the run, not after. */
 	if (o.wait_replicas >= 0 && !o.dry_run &&
 	    upgrade_conn_wait_replicas(s.conn, 0, 0, NULL) == UPGRADE_EUNSUPPORTED) {

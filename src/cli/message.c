@@ -5,9 +5,12 @@
  */
 #include "config.h"
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -100,4 +103,60 @@ cli_task_failure_text(const struct upgrade_event *ev)
 		n = asprintf(&text, "task %s failed in %s%s: %s", upgrade_task_id(ev->task), ev->schema,
 		             ev->dry_run ? " (dry run)" : "", ev->message);
 	return n < 0 ? NULL : text;
+}
+
+/*
+ * What a run stopped by a signal says, made before the signal comes: a
+ * handler may only write(2).  Without it the JSON output of a killed run
+ * ended with no error object, which a reader takes for success.
+ */
+static const int stop_signals[] = {SIGHUP, SIGINT, SIGTERM};
+#define NSTOP (sizeof stop_signals / sizeof stop_signals[0])
+static char stop_text[NSTOP][256], stop_json[NSTOP][320];
+static int stop_json_on;
+
+static void
+say_stopped(int sig)
+{
+	size_t i;
+
+	for (i = 0; i < NSTOP; i++) {
+		if (stop_signals[i] != sig)
+			continue;
+		if (write(STDERR_FILENO, stop_text[i], strlen(stop_text[i])) < 0) {
+			/* Nothing left to tell it to. */
+		}
+		if (stop_json_on && write(STDOUT_FILENO, stop_json[i], strlen(stop_json[i])) < 0) {
+			/* Likewise. */
+		}
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void
+cli_say_when_stopped(const struct cli *cli)
+{
+	struct sigaction sa, old;
+	size_t i;
+
+	stop_json_on = cli->format == CLI_FORMAT_JSON;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = say_stopped;
+	for (i = 0; i < NSTOP; i++) {
+		const char *name = sigabbrev_np(stop_signals[i]);
+		const char *why = "the server rolls back the transaction under way; 'upgrade status' "
+		                  "shows where the run stopped";
+
+		snprintf(stop_text[i], sizeof stop_text[i], "%s: error: stopped by signal %d (SIG%s): %s\n",
+		         cli->progname, stop_signals[i], name != NULL ? name : "?", why);
+		snprintf(stop_json[i], sizeof stop_json[i],
+		         "{\"type\":\"error\",\"code\":\"signal\",\"status\":%d,\"message\":\"stopped "
+		         "by signal %d (SIG%s): %s\",\"sqlstate\":null}\n",
+		         CLI_EXIT_SIGNAL + stop_signals[i], stop_signals[i], name != NULL ? name : "?",
+		         why);
+		/* One ignored (nohup) stays ignored. */
+		if (sigaction(stop_signals[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+			sigaction(stop_signals[i], &sa, NULL);
+	}
 }
