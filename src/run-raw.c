@@ -224,6 +224,12 @@ upg_run_raw(struct upgrade_runner *r, struct upgrade_conn *conn,
 		upg_buf_printf(&joined, "%s%s", i ? ", " : "", schemas->names[i]);
 	if ((ret = upg_run_current_schema(conn, &own)) != UPGRADE_OK) {
 		upg_buf_free(&joined);
+		/* --schema names the targets, not where the raw tasks run. */
+		if (ret == UPGRADE_ENOTFOUND)
+			return upg_error_set(&r->err, ret,
+			                     "the raw tasks run in the connection's own schema (database), "
+			                     "and this connection has none: name one in the connection "
+			                     "string (Database=...)");
 		return upg_error_copy(&r->err, &conn->err);
 	}
 	run.schema = own;

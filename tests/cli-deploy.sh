@@ -298,6 +298,16 @@ if require_env UPGRADE_TEST_MARIADB && require_env UPGRADE_TEST_MARIADB_ADMIN; t
 	my "DROP DATABASE IF EXISTS \`$NEWS\`" >/dev/null
 	newschema MariaDB "my \"SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '$NEWS'\"" -c "$UPGRADE_TEST_MARIADB"
 	my "DROP DATABASE \`$NEWS\`" >/dev/null
+	# Without Database= the connection has no database of its own, where
+	# raw tasks run: --schema does not stand in for it, and the error says
+	# what does.
+	my 'CREATE DATABASE IF NOT EXISTS upg_nodb' >/dev/null
+	nodb=$(printf '%s\n' "$UPGRADE_TEST_MARIADB" | sed 's/Database=[^;]*;//')
+	run "$UPGRADE" -T "$EX" -c "$nodb" run --schema upg_nodb
+	expect_rc 5 "MariaDB: raw tasks on a connection without a database"
+	expect_err 'the raw tasks run in the connection.s own schema \(database\), and this connection has none: name one in the connection string \(Database=\.\.\.\)' \
+		"MariaDB: the error says where to name one"
+	my 'DROP DATABASE upg_nodb' >/dev/null
 	run "$UPGRADE" -T g1 -c "$UPGRADE_TEST_MARIADB" run --create-schemas --schema mysql
 	expect_rc 64 "MariaDB: the engine's own schema is no target"
 	expect_err "schema 'mysql' is the engine's own: it is never upgraded" "MariaDB: and the error says so"
