@@ -73,6 +73,7 @@ static void
 disconnect(struct upgrade_conn *conn)
 {
 	upg_db_release_spare(conn);
+	upg_db_forget_suspended(conn);
 	if (conn->borrowed) {
 		/* The host's transaction is the host's business; only our view of it ends. */
 		conn->dbc = SQL_NULL_HDBC;

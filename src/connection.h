@@ -56,6 +56,16 @@ struct upgrade_conn {
 	char *own_path;
 	char *begin_sql;
 	/*
+	 * The tables whose triggers are suspended, each with how many
+	 * suspensions wait for a resume (upg_op_triggers): only the last
+	 * resume switches them on.  Forgotten when a transaction ends.
+	 */
+	struct upg_suspended {
+		char *key; /* schema, '\n', table */
+		int depth;
+	} *suspended;
+	size_t nsuspended;
+	/*
 	 * Not NULL while `upgrade sql` shows a task: statements that would
 	 * change the database are written here instead of executed (see
 	 * src/db.c); queries still run.
@@ -132,6 +142,8 @@ int upg_db_exec_kept(struct upgrade_conn *conn, const char *sql, size_t nparams,
 
 /* Frees the spare and the kept statement handles; before the connection ends. */
 void upg_db_release_spare(struct upgrade_conn *conn);
+/* Forgets the suspended triggers conn counts (their switch ended with a transaction). */
+void upg_db_forget_suspended(struct upgrade_conn *conn);
 
 /* Frees the kept statement handles only. */
 void upg_db_release_kept(struct upgrade_conn *conn);

@@ -651,6 +651,18 @@ upg_db_begin(struct upgrade_conn *conn)
 	return ret;
 }
 
+void
+upg_db_forget_suspended(struct upgrade_conn *conn)
+{
+	size_t i;
+
+	for (i = 0; i < conn->nsuspended; i++)
+		free(conn->suspended[i].key);
+	free(conn->suspended);
+	conn->suspended = NULL;
+	conn->nsuspended = 0;
+}
+
 /*
  * Rolls back after a failed end of transaction.  Where the engine ended
  * the transaction itself and the driver did not notice, the rollback
@@ -681,6 +693,8 @@ end_tran(struct upgrade_conn *conn, SQLSMALLINT how)
 	upg_error_clear(&conn->err);
 	if (conn->autocommit)
 		return upg_error_set(&conn->err, UPGRADE_EINVAL, "no transaction is open");
+	/* A suspension ends with its transaction (rolled back) or is the task's to keep. */
+	upg_db_forget_suspended(conn);
 	if (!SQL_SUCCEEDED(SQLEndTran(SQL_HANDLE_DBC, conn->dbc, how))) {
 		struct upg_error first = UPG_ERROR_INIT;
 

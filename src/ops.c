@@ -634,6 +634,54 @@ upg_op_add_enum_value(struct upgrade_context *ctx, const char *name, const char 
 
 /* ---- triggers --------------------------------------------------------------------------- */
 
+/*
+ * Suspensions nest: a fill that suspends the triggers of a table the task
+ * suspended itself must not switch them on again when it is done.  Only
+ * the first suspension and the last resume reach the dialect.
+ */
+static int
+counted_switch(struct upgrade_conn *conn, const char *schema, const char *table, int on)
+{
+	struct upg_suspended *grown;
+	struct upg_buf b = UPG_BUF_INIT;
+	char *key;
+	size_t i;
+	int ret;
+
+	upg_buf_printf(&b, "%s\n%s", schema != NULL ? schema : "", table);
+	if ((key = b.failed ? NULL : upg_buf_detach(&b)) == NULL) {
+		upg_buf_free(&b);
+		return upg_error_oom(&conn->err);
+	}
+	for (i = 0; i < conn->nsuspended && strcmp(conn->suspended[i].key, key) != 0; i++)
+		;
+	if (i < conn->nsuspended && (!on || conn->suspended[i].depth > 1)) {
+		conn->suspended[i].depth += on ? -1 : 1;
+		free(key);
+		return UPGRADE_OK;
+	}
+	if ((ret = conn->dialect->triggers_switch(conn, schema, table, on)) != UPGRADE_OK) {
+		free(key);
+		return ret;
+	}
+	if (on && i < conn->nsuspended) {
+		free(conn->suspended[i].key);
+		conn->suspended[i] = conn->suspended[--conn->nsuspended];
+	} else if (!on) {
+		grown = realloc(conn->suspended, (conn->nsuspended + 1) * sizeof *grown);
+		if (grown == NULL) {
+			free(key);
+			return upg_error_oom(&conn->err);
+		}
+		conn->suspended = grown;
+		conn->suspended[conn->nsuspended].key = key;
+		conn->suspended[conn->nsuspended++].depth = 1;
+		return UPGRADE_OK;
+	}
+	free(key);
+	return UPGRADE_OK;
+}
+
 int
 upg_op_triggers(struct upgrade_context *ctx, const char *table, int on)
 {
@@ -651,7 +699,7 @@ upg_op_triggers(struct upgrade_context *ctx, const char *table, int on)
 		return upg_error_set(&ctx->conn->err, UPGRADE_EINVAL, "empty table name");
 	if ((ret = upg_ctx_schema(ctx, &schema)) != UPGRADE_OK)
 		return ret;
-	ret = d->triggers_switch(ctx->conn, schema, table, on);
+	ret = counted_switch(ctx->conn, schema, table, on);
 	free(schema);
 	return ret;
 }

@@ -60,8 +60,11 @@ upg_run_tx_begin(struct upg_run *run)
 int
 upg_run_tx_commit(struct upg_run *run)
 {
-	if (run->outer)
+	if (run->outer) {
+		/* A task's suspensions of triggers end with it, as with its own transaction. */
+		upg_db_forget_suspended(run->conn);
 		return upg_db_exec(run->conn, "RELEASE SAVEPOINT " TASK_SAVEPOINT);
+	}
 	if (!run->r->dry_run)
 		return upg_db_commit(run->conn);
 	return upg_db_rollback(run->conn);
@@ -75,6 +78,7 @@ upg_run_tx_abandon(struct upg_run *run)
 
 	upg_error_stash(&keep, &run->conn->err);
 	if (run->outer) {
+		upg_db_forget_suspended(run->conn);
 		upg_db_exec(run->conn, "ROLLBACK TO SAVEPOINT " TASK_SAVEPOINT);
 		upg_db_exec(run->conn, "RELEASE SAVEPOINT " TASK_SAVEPOINT);
 	} else if (!run->conn->autocommit) {

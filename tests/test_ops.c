@@ -1019,6 +1019,22 @@ triggers(struct eng *g)
 	CALL_OK(g, upgrade_context_resume_triggers(g->ctx, "Trig T"));
 	SQL_OK(g, "UPDATE %s SET qty = 0 WHERE id = 3", qi(g, "Trig T"));
 	CU_ASSERT_EQUAL(count_rows(g, "log", NULL), 2);
+	/*
+	 * Suspensions nest: a fill that suspends the triggers of a table the
+	 * task suspended leaves them off; so does the inner of two resumes.
+	 */
+	CALL_OK(g, upgrade_context_suspend_triggers(g->ctx, "Trig T"));
+	col.name = "d";
+	CALL_OK(g, upgrade_context_add_column_with_defaults(g->ctx, "Trig T", &col, &f));
+	SQL_OK(g, "UPDATE %s SET qty = 0 WHERE id = 4", qi(g, "Trig T"));
+	CU_ASSERT_EQUAL(count_rows(g, "log", NULL), 2);
+	CALL_OK(g, upgrade_context_suspend_triggers(g->ctx, "Trig T"));
+	CALL_OK(g, upgrade_context_resume_triggers(g->ctx, "Trig T"));
+	SQL_OK(g, "UPDATE %s SET qty = 0 WHERE id = 5", qi(g, "Trig T"));
+	CU_ASSERT_EQUAL(count_rows(g, "log", NULL), 2);
+	CALL_OK(g, upgrade_context_resume_triggers(g->ctx, "Trig T"));
+	SQL_OK(g, "UPDATE %s SET qty = 0 WHERE id = 6", qi(g, "Trig T"));
+	CU_ASSERT_EQUAL(count_rows(g, "log", NULL), 3);
 	CU_ASSERT_EQUAL(upg_db_commit(g->conn), UPGRADE_OK);
 }
 
