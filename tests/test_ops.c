@@ -961,6 +961,14 @@ test_fill(void)
 }
 
 /* Triggers off while filling, on again afterwards (PostgreSQL, SQLite); MariaDB cannot. */
+/* Updates row id of "Trig T"; the log must then hold logged rows. */
+static void
+update_logged(struct eng *g, int id, long logged)
+{
+	SQL_OK(g, "UPDATE %s SET qty = 0 WHERE id = %d", qi(g, "Trig T"), id);
+	CU_ASSERT_EQUAL(count_rows(g, "log", NULL), logged);
+}
+
 static void
 triggers(struct eng *g)
 {
@@ -1010,15 +1018,12 @@ triggers(struct eng *g)
 	CU_ASSERT_EQUAL(count_rows(g, "log", NULL), 0);
 	CU_ASSERT_EQUAL(count_rows(g, "Trig T", "c = qty + 1"), 10);
 	/* Back on: the next update is logged. */
-	SQL_OK(g, "UPDATE %s SET qty = 0 WHERE id = 1", qi(g, "Trig T"));
-	CU_ASSERT_EQUAL(count_rows(g, "log", NULL), 1);
+	update_logged(g, 1, 1);
 	/* By hand. */
 	CALL_OK(g, upgrade_context_suspend_triggers(g->ctx, "Trig T"));
-	SQL_OK(g, "UPDATE %s SET qty = 0 WHERE id = 2", qi(g, "Trig T"));
-	CU_ASSERT_EQUAL(count_rows(g, "log", NULL), 1);
+	update_logged(g, 2, 1);
 	CALL_OK(g, upgrade_context_resume_triggers(g->ctx, "Trig T"));
-	SQL_OK(g, "UPDATE %s SET qty = 0 WHERE id = 3", qi(g, "Trig T"));
-	CU_ASSERT_EQUAL(count_rows(g, "log", NULL), 2);
+	update_logged(g, 3, 2);
 	/*
 	 * Suspensions nest: a fill that suspends the triggers of a table the
 	 * task suspended leaves them off; so does the inner of two resumes.
@@ -1026,15 +1031,12 @@ triggers(struct eng *g)
 	CALL_OK(g, upgrade_context_suspend_triggers(g->ctx, "Trig T"));
 	col.name = "d";
 	CALL_OK(g, upgrade_context_add_column_with_defaults(g->ctx, "Trig T", &col, &f));
-	SQL_OK(g, "UPDATE %s SET qty = 0 WHERE id = 4", qi(g, "Trig T"));
-	CU_ASSERT_EQUAL(count_rows(g, "log", NULL), 2);
+	update_logged(g, 4, 2);
 	CALL_OK(g, upgrade_context_suspend_triggers(g->ctx, "Trig T"));
 	CALL_OK(g, upgrade_context_resume_triggers(g->ctx, "Trig T"));
-	SQL_OK(g, "UPDATE %s SET qty = 0 WHERE id = 5", qi(g, "Trig T"));
-	CU_ASSERT_EQUAL(count_rows(g, "log", NULL), 2);
+	update_logged(g, 5, 2);
 	CALL_OK(g, upgrade_context_resume_triggers(g->ctx, "Trig T"));
-	SQL_OK(g, "UPDATE %s SET qty = 0 WHERE id = 6", qi(g, "Trig T"));
-	CU_ASSERT_EQUAL(count_rows(g, "log", NULL), 3);
+	update_logged(g, 6, 3);
 	CU_ASSERT_EQUAL(upg_db_commit(g->conn), UPGRADE_OK);
 }
 
