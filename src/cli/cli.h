@@ -145,6 +145,9 @@ int cli_connect(struct cli *cli, struct upgrade_conn **out);
 
 /* "upgrade: error: ..." on stderr. */
 void cli_error(const struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The signals that stop a run or a fleet: SIGHUP, SIGINT, SIGTERM. */
+#define CLI_NSTOP_SIGNALS 3
+extern const int cli_stop_signals[CLI_NSTOP_SIGNALS];
 /* A stop signal (HUP, INT, TERM) then says so, in JSON too, before it ends the process. */
 void cli_say_when_stopped(const struct cli *cli);
 /* A one-line usage error; returns CLI_EXIT_USAGE. */

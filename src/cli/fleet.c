@@ -273,13 +273,12 @@ start_target(struct cli *cli, struct target *t, char **args, const char *connect
 			 * before execve (one pending is delivered on unblocking):
 			 * the run would then go on to its end.
 			 */
-			static const int stops[] = {SIGHUP, SIGINT, SIGTERM};
 			struct sigaction cur;
 			size_t k;
 
-			for (k = 0; k < sizeof stops / sizeof *stops; k++)
-				if (sigaction(stops[k], NULL, &cur) == 0 && cur.sa_handler != SIG_IGN)
-					signal(stops[k], SIG_DFL);
+			for (k = 0; k < CLI_NSTOP_SIGNALS; k++)
+				if (sigaction(cli_stop_signals[k], NULL, &cur) == 0 && cur.sa_handler != SIG_IGN)
+					signal(cli_stop_signals[k], SIG_DFL);
 		}
 		sigprocmask(SIG_SETMASK, mask, NULL);
 		execve(args[0], args, env);
@@ -333,8 +332,6 @@ signal_name(int sig)
  * notes the signal; the main loop, which has them blocked but while it
  * waits in ppoll(), passes each one on.
  */
-static const int stop_signals[] = {SIGHUP, SIGINT, SIGTERM};
-#define NSTOP_SIGNALS (sizeof stop_signals / sizeof stop_signals[0])
 static volatile sig_atomic_t stop_signal, stop_count;
 
 static void
@@ -351,7 +348,7 @@ note_stop_signal(int sig)
  * release_stop_signals() restores it.
  */
 static void
-catch_stop_signals(struct sigaction old[NSTOP_SIGNALS], sigset_t *wait_mask)
+catch_stop_signals(struct sigaction old[CLI_NSTOP_SIGNALS], sigset_t *wait_mask)
 {
 	struct sigaction sa;
 	sigset_t block;
@@ -359,26 +356,26 @@ catch_stop_signals(struct sigaction old[NSTOP_SIGNALS], sigset_t *wait_mask)
 
 	stop_signal = stop_count = 0;
 	sigemptyset(&block);
-	for (i = 0; i < NSTOP_SIGNALS; i++)
-		sigaddset(&block, stop_signals[i]);
+	for (i = 0; i < CLI_NSTOP_SIGNALS; i++)
+		sigaddset(&block, cli_stop_signals[i]);
 	pthread_sigmask(SIG_BLOCK, &block, wait_mask);
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = note_stop_signal;
 	sa.sa_mask = block;
-	for (i = 0; i < NSTOP_SIGNALS; i++) {
-		sigaction(stop_signals[i], NULL, &old[i]);
+	for (i = 0; i < CLI_NSTOP_SIGNALS; i++) {
+		sigaction(cli_stop_signals[i], NULL, &old[i]);
 		if (old[i].sa_handler != SIG_IGN)
-			sigaction(stop_signals[i], &sa, NULL);
+			sigaction(cli_stop_signals[i], &sa, NULL);
 	}
 }
 
 static void
-release_stop_signals(const struct sigaction old[NSTOP_SIGNALS], const sigset_t *wait_mask)
+release_stop_signals(const struct sigaction old[CLI_NSTOP_SIGNALS], const sigset_t *wait_mask)
 {
 	size_t i;
 
-	for (i = 0; i < NSTOP_SIGNALS; i++)
-		sigaction(stop_signals[i], &old[i], NULL);
+	for (i = 0; i < CLI_NSTOP_SIGNALS; i++)
+		sigaction(cli_stop_signals[i], &old[i], NULL);
 	pthread_sigmask(SIG_SETMASK, wait_mask, NULL);
 }
 
@@ -475,7 +472,7 @@ cli_fleet_run(struct cli *cli, int argc, char **argv, char *const *drop, size_t 
 	sig_atomic_t passed_on = 0;
 	char self[PATH_MAX];
 	ssize_t len;
-	struct sigaction old_actions[NSTOP_SIGNALS];
+	struct sigaction old_actions[CLI_NSTOP_SIGNALS];
 	sigset_t wait_mask;
 
 	if (cli->connect != NULL || cli->dsn != NULL || cli->database != NULL)

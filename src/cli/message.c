@@ -110,9 +110,8 @@ cli_task_failure_text(const struct upgrade_event *ev)
  * handler may only write(2).  Without it the JSON output of a killed run
  * ended with no error object, which a reader takes for success.
  */
-static const int stop_signals[] = {SIGHUP, SIGINT, SIGTERM};
-#define NSTOP (sizeof stop_signals / sizeof stop_signals[0])
-static char stop_text[NSTOP][256], stop_json[NSTOP][320];
+const int cli_stop_signals[CLI_NSTOP_SIGNALS] = {SIGHUP, SIGINT, SIGTERM};
+static char stop_text[CLI_NSTOP_SIGNALS][256], stop_json[CLI_NSTOP_SIGNALS][320];
 static int stop_json_on;
 
 static void
@@ -120,8 +119,8 @@ say_stopped(int sig)
 {
 	size_t i;
 
-	for (i = 0; i < NSTOP; i++) {
-		if (stop_signals[i] != sig)
+	for (i = 0; i < CLI_NSTOP_SIGNALS; i++) {
+		if (cli_stop_signals[i] != sig)
 			continue;
 		if (write(STDERR_FILENO, stop_text[i], strlen(stop_text[i])) < 0) {
 			/* Nothing left to tell it to. */
@@ -143,20 +142,20 @@ cli_say_when_stopped(const struct cli *cli)
 	stop_json_on = cli->format == CLI_FORMAT_JSON;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = say_stopped;
-	for (i = 0; i < NSTOP; i++) {
-		const char *name = sigabbrev_np(stop_signals[i]);
+	for (i = 0; i < CLI_NSTOP_SIGNALS; i++) {
+		const char *name = sigabbrev_np(cli_stop_signals[i]);
 		const char *why = "the server rolls back the transaction under way; 'upgrade status' "
 		                  "shows where the run stopped";
 
 		snprintf(stop_text[i], sizeof stop_text[i], "%s: error: stopped by signal %d (SIG%s): %s\n",
-		         cli->progname, stop_signals[i], name != NULL ? name : "?", why);
+		         cli->progname, cli_stop_signals[i], name != NULL ? name : "?", why);
 		snprintf(stop_json[i], sizeof stop_json[i],
 		         "{\"type\":\"error\",\"code\":\"signal\",\"status\":%d,\"message\":\"stopped "
 		         "by signal %d (SIG%s): %s\",\"sqlstate\":null}\n",
-		         CLI_EXIT_SIGNAL + stop_signals[i], stop_signals[i], name != NULL ? name : "?",
+		         CLI_EXIT_SIGNAL + cli_stop_signals[i], cli_stop_signals[i], name != NULL ? name : "?",
 		         why);
 		/* One ignored (nohup) stays ignored. */
-		if (sigaction(stop_signals[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
-			sigaction(stop_signals[i], &sa, NULL);
+		if (sigaction(cli_stop_signals[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+			sigaction(cli_stop_signals[i], &sa, NULL);
 	}
 }
